@@ -1,0 +1,153 @@
+import CLevelDB
+
+/// Options bounding LevelDB's use of file descriptors and memory.
+public struct LevelDBOptions: Sendable {
+    /// Most table files LevelDB keeps open at once.
+    public var openFilesMax: Int32 = 256
+    /// Size of the shared block cache.
+    public var blockCacheBytes: Int = 16 * 1024 * 1024
+    /// Size of the in-memory write buffer before it is flushed to a table.
+    public var writeBufferBytes: Int = 8 * 1024 * 1024
+    /// Create the database when it does not exist.
+    public var createIfMissing = true
+
+    public init() {}
+}
+
+/// A ``KeyValueStore`` on LevelDB through its C API. The only file that touches
+/// LevelDB; its pointers and error strings stay here.
+public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
+    private let database: OpaquePointer
+    private let options: OpaquePointer
+    private let cache: OpaquePointer
+    private let readOptions: OpaquePointer
+    private let syncWrite: OpaquePointer
+    private let asyncWrite: OpaquePointer
+    public let path: String
+
+    /// Opens (or creates) the database at `path` with paranoid checks on, so
+    /// that damaged files are reported instead of silently read.
+    public init(path: String, options settings: LevelDBOptions = LevelDBOptions()) throws(StorageError) {
+        guard let options = leveldb_options_create(), let cache = leveldb_cache_create_lru(settings.blockCacheBytes) else {
+            throw .openFailed(path: path, reason: "out of memory")
+        }
+        leveldb_options_set_create_if_missing(options, settings.createIfMissing ? 1 : 0)
+        leveldb_options_set_paranoid_checks(options, 1)
+        leveldb_options_set_max_open_files(options, settings.openFilesMax)
+        leveldb_options_set_cache(options, cache)
+        leveldb_options_set_write_buffer_size(options, settings.writeBufferBytes)
+        var error: UnsafeMutablePointer<CChar>?
+        let database = leveldb_open(options, path, &error)
+        if let message = LevelDBStore.take(&error) {
+            leveldb_options_destroy(options)
+            leveldb_cache_destroy(cache)
+            if message.contains("Corruption") { throw .corrupted(reason: message) }
+            throw .openFailed(path: path, reason: message)
+        }
+        guard let database else {
+            leveldb_options_destroy(options)
+            leveldb_cache_destroy(cache)
+            throw .openFailed(path: path, reason: "unknown error")
+        }
+        self.database = database
+        self.options = options
+        self.cache = cache
+        self.path = path
+        self.readOptions = leveldb_readoptions_create()
+        leveldb_readoptions_set_verify_checksums(readOptions, 1)
+        self.syncWrite = leveldb_writeoptions_create()
+        leveldb_writeoptions_set_sync(syncWrite, 1)
+        self.asyncWrite = leveldb_writeoptions_create()
+    }
+
+    deinit {
+        leveldb_close(database)
+        leveldb_options_destroy(options)
+        leveldb_cache_destroy(cache)
+        leveldb_readoptions_destroy(readOptions)
+        leveldb_writeoptions_destroy(syncWrite)
+        leveldb_writeoptions_destroy(asyncWrite)
+    }
+
+    private static func take(_ error: inout UnsafeMutablePointer<CChar>?) -> String? {
+        guard let pointer = error else { return nil }
+        let message = String(cString: pointer)
+        leveldb_free(pointer)
+        error = nil
+        return message
+    }
+
+    private static func classify(_ message: String, read: Bool) -> StorageError {
+        if message.contains("Corruption") { return .corrupted(reason: message) }
+        return read ? .readFailed(reason: message) : .writeFailed(reason: message)
+    }
+
+    public func get(_ key: [UInt8]) throws(StorageError) -> [UInt8]? {
+        var length = 0
+        var error: UnsafeMutablePointer<CChar>?
+        let value = key.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                leveldb_get(database, readOptions, chars.baseAddress, chars.count, &length, &error)
+            }
+        }
+        if let message = LevelDBStore.take(&error) { throw LevelDBStore.classify(message, read: true) }
+        guard let value else { return nil }
+        defer { leveldb_free(value) }
+        return value.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    public func write(_ batch: WriteBatch, sync: Bool) throws(StorageError) {
+        guard let native = leveldb_writebatch_create() else { throw .writeFailed(reason: "out of memory") }
+        defer { leveldb_writebatch_destroy(native) }
+        for operation in batch.operations {
+            switch operation {
+            case .put(let key, let value):
+                key.withUnsafeBufferPointer { keyBuffer in
+                    value.withUnsafeBufferPointer { valueBuffer in
+                        keyBuffer.withMemoryRebound(to: CChar.self) { k in
+                            valueBuffer.withMemoryRebound(to: CChar.self) { v in
+                                leveldb_writebatch_put(native, k.baseAddress, k.count, v.baseAddress, v.count)
+                            }
+                        }
+                    }
+                }
+            case .delete(let key):
+                key.withUnsafeBufferPointer { keyBuffer in
+                    keyBuffer.withMemoryRebound(to: CChar.self) { k in
+                        leveldb_writebatch_delete(native, k.baseAddress, k.count)
+                    }
+                }
+            }
+        }
+        var error: UnsafeMutablePointer<CChar>?
+        leveldb_write(database, sync ? syncWrite : asyncWrite, native, &error)
+        if let message = LevelDBStore.take(&error) { throw LevelDBStore.classify(message, read: false) }
+    }
+
+    public func scan(prefix: [UInt8], start: [UInt8]?, limit: Int) throws(StorageError) -> [(key: [UInt8], value: [UInt8])] {
+        guard let iterator = leveldb_create_iterator(database, readOptions) else { throw .readFailed(reason: "out of memory") }
+        defer { leveldb_iter_destroy(iterator) }
+        let from = (start.map { $0.lexicographicallyPrecedes(prefix) ? prefix : $0 }) ?? prefix
+        from.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { leveldb_iter_seek(iterator, $0.baseAddress, $0.count) }
+        }
+        var result: [(key: [UInt8], value: [UInt8])] = []
+        while leveldb_iter_valid(iterator) != 0, result.count < limit {
+            var keyLength = 0
+            var valueLength = 0
+            guard let keyPointer = leveldb_iter_key(iterator, &keyLength) else { break }
+            let key = keyPointer.withMemoryRebound(to: UInt8.self, capacity: keyLength) { Array(UnsafeBufferPointer(start: $0, count: keyLength)) }
+            guard key.starts(with: prefix) else { break }
+            let valuePointer = leveldb_iter_value(iterator, &valueLength)
+            let value = valuePointer.map { pointer in
+                pointer.withMemoryRebound(to: UInt8.self, capacity: valueLength) { Array(UnsafeBufferPointer(start: $0, count: valueLength)) }
+            } ?? []
+            result.append((key, value))
+            leveldb_iter_next(iterator)
+        }
+        var error: UnsafeMutablePointer<CChar>?
+        leveldb_iter_get_error(iterator, &error)
+        if let message = LevelDBStore.take(&error) { throw LevelDBStore.classify(message, read: true) }
+        return result
+    }
+}
