@@ -1,0 +1,10 @@
+import Ledger
+
+/// The contracts every Consort node runs, in one registry.
+public enum StandardContracts {
+    /// The registry of built-in contracts, with governance as the membership directory.
+    public static func registry() -> ContractRegistry {
+        let governance = GovernanceContract()
+        return ContractRegistry(contracts: [governance], directory: governance)
+    }
+}
