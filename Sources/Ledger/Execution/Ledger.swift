@@ -67,6 +67,7 @@ public struct ExecutedBlock: Sendable {
     let stateWrites: [[UInt8]: [UInt8]?]
     let indexWrites: [(key: [UInt8], value: [UInt8]?)]
     let createdNodes: [Hash: StateTreeNode]
+    /// Positions of transactions not recorded under their id: duplicates and bad signatures.
     let duplicates: Set<Int>
 }
 
@@ -235,6 +236,13 @@ public final class Ledger: @unchecked Sendable {
         var duplicates = Set<Int>()
         do {
             for (position, transaction) in block.transactions.enumerated() {
+                // An unauthenticated copy of someone's transaction body shares its id; it
+                // must neither be recorded under that id nor make the genuine one a duplicate.
+                guard signatureAlreadyVerified(transaction.id) || transaction.hasValidSignature else {
+                    duplicates.insert(position)
+                    receipts.append(Receipt(transactionID: transaction.id, status: .rejected(LedgerRejection.badSignature()), events: []))
+                    continue
+                }
                 let alreadyCommitted = try store.get(StoreKey.transaction(transaction.id)) != nil
                 if alreadyCommitted || !seen.insert(transaction.id).inserted {
                     duplicates.insert(position)
@@ -242,7 +250,7 @@ public final class Ledger: @unchecked Sendable {
                     continue
                 }
                 let overlay = StateOverlay(base: base, blockWrites: blockWrites)
-                let outcome = try run(transaction, header: block.header, overlay: overlay, verified: signatureAlreadyVerified(transaction.id))
+                let outcome = try run(transaction, header: block.header, overlay: overlay)
                 switch outcome {
                 case .rejected(let rejection):
                     receipts.append(Receipt(transactionID: transaction.id, status: .rejected(rejection), events: []))
@@ -276,10 +284,10 @@ public final class Ledger: @unchecked Sendable {
         case applied(writes: [[UInt8]: [UInt8]?], events: [Event], indexes: [(key: [UInt8], value: [UInt8]?)])
     }
 
-    private func run(_ transaction: Transaction, header: BlockHeader, overlay: StateOverlay, verified: Bool) throws -> Outcome {
+    /// Runs one authenticated transaction (its signature was checked by the caller).
+    private func run(_ transaction: Transaction, header: BlockHeader, overlay: StateOverlay) throws -> Outcome {
         let body = transaction.body
         guard body.chainID == genesis.chainID else { return .rejected(LedgerRejection.wrongChain(expected: genesis.chainID, got: body.chainID)) }
-        guard verified || transaction.hasValidSignature else { return .rejected(LedgerRejection.badSignature()) }
         guard header.timestampMs <= body.expiresAtMs else {
             return .rejected(LedgerRejection.expired(expiresAtMs: body.expiresAtMs, blockTimeMs: header.timestampMs))
         }

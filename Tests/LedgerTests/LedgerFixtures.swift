@@ -1,0 +1,121 @@
+import Testing
+@testable import Ledger
+import Contracts
+
+/// A contract for ledger tests: writes, deletes and fails on request.
+struct ScratchContract: Contract {
+    var name: String { "scratch" }
+
+    func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
+        ["put", "delete", "fail", "putThenFail", "index"].contains(operation) ? Set(OrganizationKind.allCases) : nil
+    }
+
+    func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
+        var decoder = CanonicalDecoder(call.arguments)
+        switch call.operation {
+        case "put":
+            let key = try decoder.readBytes("key", limit: 256)
+            let value = try decoder.readBytes("value", limit: 4096)
+            try decoder.finish("put")
+            context.put(key, value)
+            context.emit("put", [("key", Hex.encode(key))])
+        case "delete":
+            let key = try decoder.readBytes("key", limit: 256)
+            context.delete(key)
+        case "putThenFail":
+            let key = try decoder.readBytes("key", limit: 256)
+            context.put(key, [1])
+            throw Rejection(code: "asked_to_fail", message: "the caller asked for a failure after writing")
+        case "index":
+            let key = try decoder.readBytes("key", limit: 256)
+            context.setIndex("by-key", key, [7])
+        default:
+            throw Rejection(code: "asked_to_fail", message: "the caller asked for a failure")
+        }
+    }
+
+    func query(_ name: String, parameters: [String: String], in view: any QueryView) throws(QueryError) -> JSONValue {
+        guard name == "get", let hex = parameters["key"], let key = Hex.decode(hex) else { throw QueryError(.unknownQuery, name) }
+        do {
+            return try view.get(contract: self.name, key).map { .string(Hex.encode($0)) } ?? .null
+        } catch {
+            throw .storage(error)
+        }
+    }
+
+    static func put(_ key: [UInt8], _ value: [UInt8]) -> ContractCall {
+        var encoder = CanonicalEncoder()
+        encoder.write(bytes: key)
+        encoder.write(bytes: value)
+        return ContractCall(contract: "scratch", operation: "put", arguments: encoder.bytes)
+    }
+
+    static func call(_ operation: String, key: [UInt8]) -> ContractCall {
+        var encoder = CanonicalEncoder()
+        encoder.write(bytes: key)
+        return ContractCall(contract: "scratch", operation: operation, arguments: encoder.bytes)
+    }
+}
+
+/// A consortium built from fixed keys, so that two runs produce identical chains.
+struct DeterministicChain {
+    let genesis: Genesis
+    let validatorKeys: [PrivateKey]
+    let senders: [PrivateKey]
+
+    static func key(_ label: String) -> PrivateKey {
+        // A hash is a valid scalar with overwhelming probability; these labels are fixed and checked.
+        guard let key = try? PrivateKey(bytes: Hash.sha256(Array(label.utf8)).bytes) else {
+            preconditionFailure("fixed test label \(label) does not give a valid key")
+        }
+        return key
+    }
+
+    init(senderCount: Int = 4) throws {
+        validatorKeys = (0..<4).map { Self.key("validator-\($0)") }
+        senders = (0..<senderCount).map { Self.key("sender-\($0)") }
+        let bank = Organization(id: "bank", name: "Bank", kind: .bank, memberKeys: [Self.key("bank").publicKey])
+        let enterprise = Organization(id: "acme", name: "Acme", kind: .enterprise, memberKeys: senders.map(\.publicKey))
+        let validators = try ValidatorSet(validatorKeys.enumerated().map {
+            Validator(name: "v\($0.offset)", organizationID: "bank", nodeKey: $0.element.publicKey, address: "127.0.0.1:\(9000 + $0.offset)")
+        })
+        genesis = try Genesis(chainID: "determinism", timestampMs: 1_000, organizations: [bank, enterprise], validators: validators)
+    }
+
+    static func registry() -> ContractRegistry {
+        let governance = GovernanceContract()
+        return ContractRegistry(contracts: [governance, ScratchContract()], directory: governance)
+    }
+
+    func openLedger(_ store: any KeyValueStore) throws -> Ledger {
+        try Ledger(store: store, genesis: genesis, registry: Self.registry())
+    }
+
+    /// The next block on top of `ledger`'s head.
+    func block(on ledger: Ledger, _ transactions: [Transaction], timestampMs: UInt64? = nil) -> Block {
+        let head = ledger.head
+        let header = BlockHeader(
+            height: head.height + 1, parentHash: head.blockHash, timestampMs: timestampMs ?? head.timestampMs + 1000,
+            proposer: validatorKeys[0].publicKey, transactionsRoot: MerkleTree.root(of: transactions.map(\.id)),
+            stateHeight: head.height, stateRoot: head.stateRoot, validatorSetHash: genesis.validators.hash)
+        return Block(header: header, transactions: transactions)
+    }
+
+    func certificate(_ header: BlockHeader, signers: Int = 3) -> CommitCertificate {
+        let digest = CommitVote.digest(chainID: genesis.chainID, height: header.height, view: 0, blockHash: header.hash)
+        let signatures = validatorKeys.prefix(signers).enumerated().map {
+            ValidatorSignature(validatorIndex: UInt32($0.offset), signature: $0.element.sign(digest))
+        }
+        return CommitCertificate(height: header.height, view: 0, blockHash: header.hash, signatures: signatures)
+    }
+
+    func transaction(sender: Int, nonce: UInt64, _ call: ContractCall, expiresAtMs: UInt64 = .max) -> Transaction {
+        Transaction.signed(chainID: genesis.chainID, key: senders[sender], nonce: nonce, expiresAtMs: expiresAtMs, call: call)
+    }
+
+    @discardableResult
+    func commit(_ ledger: Ledger, _ transactions: [Transaction]) throws -> ExecutedBlock {
+        let block = block(on: ledger, transactions)
+        return try ledger.apply(block, certificate: certificate(block.header))
+    }
+}
