@@ -12,6 +12,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CSecp256k1", path: "Sources/CSecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
@@ -20,17 +24,37 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CSecp256k1", "COpenSSL", "CLevelDB"]),
         .target(name: "Contracts", dependencies: ["Ledger"]),
         .target(name: "Consensus", dependencies: ["Ledger"]),
+        .target(
+            name: "Node",
+            dependencies: [
+                "Ledger", "Contracts", "Consensus",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "NodeCLI",
             dependencies: [
-                "Ledger", "Contracts", "Consensus",
+                "Ledger", "Contracts", "Consensus", "Node",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Contracts"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Ledger"]),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Ledger"]),
-        .testTarget(name: "NodeCLITests", dependencies: ["NodeCLI", "Ledger", "Contracts"]),
+        .testTarget(
+            name: "NodeCLITests",
+            dependencies: [
+                "NodeCLI", "Node", "Ledger", "Contracts",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

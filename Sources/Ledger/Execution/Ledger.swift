@@ -429,6 +429,15 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// The organization a key signs for, in committed state.
+    public func organization(forMember key: PublicKey) throws(LedgerError) -> Organization? {
+        do {
+            return try registry.directory.organization(forMember: key, in: CommittedState(store: store))
+        } catch {
+            throw .storage(error)
+        }
+    }
+
     /// The committed value of a contract's key.
     public func stateValue(contract: String, key: [UInt8]) throws(LedgerError) -> [UInt8]? {
         try read(StoreKey.state(namespacedKey(contract, key)))

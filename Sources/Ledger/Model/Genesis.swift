@@ -181,7 +181,8 @@ public struct Genesis: Equatable, Sendable, CanonicalEncodable {
         return try encoder.encode(GenesisFile(self))
     }
 
-    static func describe(_ error: DecodingError) -> String {
+    /// A sentence naming the JSON path and what was wrong there.
+    public static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
             let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
             return text.isEmpty ? "document" : text

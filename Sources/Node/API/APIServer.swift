@@ -1,0 +1,330 @@
+import Foundation
+import Hummingbird
+import Ledger
+import Logging
+import NIOCore
+
+/// An API error: an HTTP status and a JSON body `{"error": {"code", "message"}}`.
+struct APIError: Error {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+
+    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(status: .badRequest, code: code, message: message) }
+    static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
+    static func internalError(_ message: String) -> APIError { APIError(status: .internalServerError, code: "internal", message: message) }
+}
+
+/// Limits of the client API.
+public enum APILimits {
+    /// Largest request body: one encoded transaction as hex in JSON, with headroom.
+    public static let requestBodyBytesMax = 2 * Limits.transactionBytesMax + 4096
+    /// Blocks sent per wake-up on the event stream.
+    public static let streamBatchBlocksMax = 64
+    /// How long an idle event stream waits before sending a keep-alive comment.
+    public static let streamKeepAliveMs: UInt64 = 15_000
+}
+
+/// The HTTP/JSON API of a node.
+///
+/// | route | what |
+/// |---|---|
+/// | `POST /v1/transactions` | submit `{"transaction": "<hex of canonical bytes>"}` |
+/// | `GET /v1/transactions/{id}` | pending, committed (height, index, receipt) or unknown |
+/// | `GET /v1/blocks/{height|latest}` | a block with receipts, certificate and its canonical encoding |
+/// | `GET /v1/status` | height, last hash, state root, view, primary, validators, mempool |
+/// | `GET /v1/genesis` | chain id, genesis hash and validators |
+/// | `GET /v1/accounts/{key}/nonce` | the next nonce of a sender key |
+/// | `GET /v1/query/{contract}/{name}?…` | a contract query |
+/// | `GET /v1/proof/{contract}?key=hex` | a state proof against the head's state root |
+/// | `GET /v1/events?from=H` | Server-Sent Events: committed blocks with receipts from height H |
+/// | `GET /metrics`, `GET /health` | Prometheus metrics, liveness |
+public struct APIServer {
+    let backend: any NodeBackend
+    let clock: @Sendable () -> UInt64
+
+    public init(backend: any NodeBackend, clock: @escaping @Sendable () -> UInt64 = { wallClockMs() }) {
+        self.backend = backend
+        self.clock = clock
+    }
+
+    /// Runs the API on `host:port` until the task is cancelled; `onRunning`
+    /// receives the bound port (useful with port 0).
+    public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var logger = Logger(label: "consort.api")
+        logger.logLevel = .warning
+        let application = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "consort"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+        try await application.run()
+    }
+
+    /// The router with every route; errors become JSON bodies.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        let backend = self.backend
+        router.add(middleware: JSONErrorMiddleware(metrics: backend.metrics))
+        router.get("/health") { _, _ in
+            json(.object(["status": .string("ok"), "height": .integer(Int64(clamping: backend.ledger.head.height))]))
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: backend.metrics.exposition())))
+        }
+        router.get("/v1/status") { _, _ in json(backend.status().json) }
+        router.get("/v1/genesis") { _, _ in
+            let genesis = backend.ledger.genesis
+            return json(.object([
+                "chainId": .string(genesis.chainID),
+                "hash": .string(genesis.hash.hex),
+                "validators": .array(genesis.validators.validators.map {
+                    .object(["name": .string($0.name), "organization": .string($0.organizationID), "nodeKey": .string($0.nodeKey.hex),
+                             "address": .string($0.address)])
+                }),
+            ]))
+        }
+        router.post("/v1/transactions") { request, context in
+            try await handle(backend) {
+                var request = request
+                let body: ByteBuffer
+                do {
+                    body = try await request.collectBody(upTo: APILimits.requestBodyBytesMax)
+                } catch {
+                    throw APIError(status: .contentTooLarge, code: "too_large", message: "request body is above \(APILimits.requestBodyBytesMax) bytes")
+                }
+                let bytes = try decodeSubmission(Array(buffer: body))
+                let transaction: Transaction
+                do {
+                    transaction = try Transaction(canonicalBytes: bytes)
+                } catch {
+                    throw APIError.badRequest("malformed", "transaction does not decode: \(error)")
+                }
+                do {
+                    let admission = try backend.submit(transaction)
+                    return json(.object([
+                        "id": .string(transaction.id.hex),
+                        "status": .string("pending"),
+                        "new": .bool(admission == .added),
+                    ]), status: .accepted)
+                } catch let error as AdmissionError {
+                    switch error {
+                    case .busy: throw APIError(status: .serviceUnavailable, code: error.code, message: error.description)
+                    case .storage: throw APIError.internalError(error.description)
+                    default: throw APIError(status: .unprocessableContent, code: error.code, message: error.description)
+                    }
+                }
+            }
+        }
+        router.get("/v1/transactions/:id") { _, context in
+            try await handle(backend) {
+                let id = try parseHash(context.parameters.get("id"), name: "transaction id")
+                if backend.mempool.contains(id) {
+                    return json(.object(["id": .string(id.hex), "status": .string("pending")]))
+                }
+                guard let record = try ledgerCall({ try backend.ledger.transaction(id) }) else {
+                    throw APIError.notFound("transaction \(id.hex) is neither pending nor committed on this node")
+                }
+                return json(.object([
+                    "id": .string(id.hex),
+                    "status": .string("committed"),
+                    "height": .integer(Int64(clamping: record.location.height)),
+                    "index": .integer(Int64(record.location.index)),
+                    "receipt": Render.receipt(record.receipt),
+                    "transaction": Render.transaction(record.transaction),
+                ]))
+            }
+        }
+        router.get("/v1/blocks/:height") { _, context in
+            try await handle(backend) {
+                let raw = context.parameters.get("height") ?? ""
+                let height: UInt64
+                if raw == "latest" {
+                    height = backend.ledger.head.height
+                } else {
+                    guard let parsed = UInt64(raw) else { throw APIError.badRequest("bad_parameter", "height must be a number or 'latest', got '\(raw)'") }
+                    height = parsed
+                }
+                guard let block = try ledgerCall({ try backend.ledger.block(at: height) }) else {
+                    throw APIError.notFound("no block at height \(height); the head is \(backend.ledger.head.height)")
+                }
+                let certificate = try ledgerCall { try backend.ledger.certificate(at: height) }
+                let receipts = try ledgerCall { try backend.ledger.receipts(at: height) }
+                let root = try ledgerCall { try backend.ledger.stateRoot(at: height) }
+                return json(Render.block(block, certificate: certificate, receipts: receipts, stateRoot: root))
+            }
+        }
+        router.get("/v1/accounts/:key/nonce") { _, context in
+            try await handle(backend) {
+                guard let key = try? PublicKey(hex: context.parameters.get("key") ?? "") else {
+                    throw APIError.badRequest("bad_parameter", "key must be a compressed secp256k1 public key in hex (66 digits)")
+                }
+                let nonce = try ledgerCall { try backend.ledger.nextNonce(for: key) }
+                let organization = try ledgerCall { try backend.ledger.organization(forMember: key) }
+                return json(.object([
+                    "key": .string(key.hex),
+                    "nextNonce": .integer(Int64(clamping: nonce)),
+                    "pendingNonce": .integer(Int64(clamping: backend.mempool.nextNonce(for: key, committed: nonce))),
+                    "organization": organization.map { .string($0.id) } ?? .null,
+                ]))
+            }
+        }
+        router.get("/v1/query/:contract/:name") { request, context in
+            try await handle(backend) {
+                let contract = context.parameters.get("contract") ?? ""
+                let name = context.parameters.get("name") ?? ""
+                var parameters: [String: String] = [:]
+                for (key, value) in request.uri.queryParameters {
+                    let decodedKey = String(key).removingPercentEncoding ?? String(key)
+                    parameters[decodedKey] = String(value).removingPercentEncoding ?? String(value)
+                }
+                do {
+                    let result = try backend.ledger.query(contract: contract, name, parameters: parameters)
+                    return json(.object(["height": .integer(Int64(clamping: backend.ledger.head.height)), "result": result]))
+                } catch let error as QueryError {
+                    switch error.code {
+                    case .notFound: throw APIError(status: .notFound, code: error.code.rawValue, message: error.message)
+                    case .forbidden: throw APIError(status: .forbidden, code: error.code.rawValue, message: error.message)
+                    case .storage: throw APIError.internalError(error.message)
+                    case .unknownQuery, .badParameter: throw APIError.badRequest(error.code.rawValue, error.message)
+                    }
+                }
+            }
+        }
+        router.get("/v1/proof/:contract") { request, context in
+            try await handle(backend) {
+                let contract = context.parameters.get("contract") ?? ""
+                guard backend.ledger.registry.contract(named: contract) != nil else {
+                    throw APIError.notFound("no contract named '\(contract)'")
+                }
+                guard let hex = request.uri.queryParameters.get("key"), let key = Hex.decode(hex), !key.isEmpty,
+                      key.count <= Limits.stateKeyBytesMax else {
+                    throw APIError.badRequest("bad_parameter", "key must be the state key in hex, 1 to \(Limits.stateKeyBytesMax) bytes")
+                }
+                let (root, height, proof) = try ledgerCall { try backend.ledger.proof(contract: contract, key: key) }
+                return json(.object([
+                    "height": .integer(Int64(clamping: height)),
+                    "stateRoot": .string(root.hex),
+                    "value": proof.value.map { .string(Hex.encode($0)) } ?? .null,
+                    "proof": .string(Hex.encode(proof.canonicalBytes)),
+                ]))
+            }
+        }
+        router.get("/v1/events") { request, _ in
+            try await handle(backend) {
+                let from: UInt64
+                if let raw = request.uri.queryParameters.get("from") {
+                    guard let parsed = UInt64(raw), parsed >= 1 else {
+                        throw APIError.badRequest("bad_parameter", "from must be a block height of at least 1, got '\(raw)'")
+                    }
+                    from = parsed
+                } else {
+                    from = backend.ledger.head.height + 1
+                }
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                    body: ResponseBody { writer in try await streamBlocks(backend, from: from, into: &writer) })
+            }
+        }
+        return router
+    }
+}
+
+/// Turns errors raised outside the route handlers (unknown route, wrong method)
+/// into the same JSON error body the handlers use.
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let metrics: NodeMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            metrics.apiErrors.increment()
+            let code = error.status == .notFound ? "not_found" : (error.status == .methodNotAllowed ? "method_not_allowed" : "bad_request")
+            let message = error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : (error.body ?? "\(error.status)")
+            return json(.object(["error": .object(["code": .string(code), "message": .string(message)])]), status: error.status)
+        }
+    }
+}
+
+/// Milliseconds since 1970 from the system clock (only at the node's edges).
+public func wallClockMs() -> UInt64 {
+    UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+}
+
+private func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.jsonText + "\n")))
+}
+
+private func handle(_ backend: any NodeBackend, _ body: () async throws -> Response) async throws -> Response {
+    do {
+        return try await body()
+    } catch let error as APIError {
+        backend.metrics.apiErrors.increment()
+        return json(.object(["error": .object(["code": .string(error.code), "message": .string(error.message)])]), status: error.status)
+    }
+}
+
+private func ledgerCall<T>(_ body: () throws -> T) throws(APIError) -> T {
+    do {
+        return try body()
+    } catch let error as LedgerError {
+        throw APIError.internalError(error.description)
+    } catch {
+        throw APIError.internalError("\(error)")
+    }
+}
+
+private func parseHash(_ raw: String?, name: String) throws(APIError) -> Hash {
+    guard let raw, let hash = try? Hash(hex: raw) else {
+        throw APIError.badRequest("bad_parameter", "\(name) must be 64 hex digits")
+    }
+    return hash
+}
+
+/// Accepts `{"transaction": "<hex>"}`.
+private func decodeSubmission(_ body: [UInt8]) throws(APIError) -> [UInt8] {
+    guard !body.isEmpty else { throw APIError.badRequest("empty_body", "send {\"transaction\": \"<hex of the signed transaction>\"}") }
+    let object: Any
+    do {
+        object = try JSONSerialization.jsonObject(with: Data(body))
+    } catch {
+        throw APIError.badRequest("bad_json", "request body is not JSON: \(error.localizedDescription)")
+    }
+    guard let fields = object as? [String: Any], let hex = fields["transaction"] as? String else {
+        throw APIError.badRequest("bad_request", "request body must be an object with a string field 'transaction'")
+    }
+    guard let bytes = Hex.decode(hex) else { throw APIError.badRequest("bad_hex", "field 'transaction' is not hex") }
+    return bytes
+}
+
+/// Writes committed blocks from `from` onwards as Server-Sent Events, each
+/// `id: <height>` and `data: <block JSON>`, waiting for new commits; a comment
+/// line keeps idle streams alive.
+private func streamBlocks(_ backend: any NodeBackend, from: UInt64, into writer: inout any ResponseBodyWriter) async throws {
+    var next = from
+    while !Task.isCancelled {
+        let head = backend.ledger.head.height
+        if next > head {
+            await backend.commits.wait(above: head, timeoutMs: APILimits.streamKeepAliveMs)
+            if backend.ledger.head.height == head {
+                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+            }
+            continue
+        }
+        var sent = 0
+        while next <= backend.ledger.head.height, sent < APILimits.streamBatchBlocksMax {
+            guard let block = try? backend.ledger.block(at: next) else { break }
+            let certificate = try? backend.ledger.certificate(at: next)
+            let receipts = try? backend.ledger.receipts(at: next)
+            let root = try? backend.ledger.stateRoot(at: next)
+            let payload = Render.block(block, certificate: certificate ?? nil, receipts: receipts ?? nil, stateRoot: root ?? nil).jsonText
+            try await writer.write(ByteBuffer(string: "id: \(next)\nevent: block\ndata: \(payload)\n\n"))
+            next += 1
+            sent += 1
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Ledger
+
+/// What the client API needs from a node: the ledger, the mempool, a way to
+/// submit (admit and gossip), the node's status, commit notifications and metrics.
+public protocol NodeBackend: AnyObject, Sendable {
+    var ledger: Ledger { get }
+    var mempool: Mempool { get }
+    var metrics: NodeMetrics { get }
+    var commits: CommitNotifier { get }
+    /// Admits a transaction and, if new, passes it to the other validators.
+    func submit(_ transaction: Transaction) throws(AdmissionError) -> Mempool.Admission
+    func status() -> NodeStatus
+}
+
+/// A snapshot of the node for `GET /v1/status`.
+public struct NodeStatus: Sendable {
+    public struct ValidatorState: Sendable {
+        public var name: String
+        public var nodeKey: PublicKey
+        public var address: String
+        public var connected: Bool
+        public var isSelf: Bool
+    }
+
+    public var nodeName: String
+    public var role: String
+    public var head: ChainHead
+    public var view: UInt64
+    public var primary: String?
+    public var validators: [ValidatorState]
+    public var mempoolSize: Int
+    public var syncing: Bool
+    public var fault: String?
+
+    public init(nodeName: String, role: String, head: ChainHead, view: UInt64, primary: String?, validators: [ValidatorState],
+                mempoolSize: Int, syncing: Bool, fault: String?) {
+        self.nodeName = nodeName
+        self.role = role
+        self.head = head
+        self.view = view
+        self.primary = primary
+        self.validators = validators
+        self.mempoolSize = mempoolSize
+        self.syncing = syncing
+        self.fault = fault
+    }
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "node": .string(nodeName),
+            "role": .string(role),
+            "height": .integer(Int64(clamping: head.height)),
+            "lastBlockHash": .string(head.blockHash.hex),
+            "stateRoot": .string(head.stateRoot.hex),
+            "lastBlockTimeMs": .integer(Int64(clamping: head.timestampMs)),
+            "view": .integer(Int64(clamping: view)),
+            "primary": primary.map { .string($0) } ?? .null,
+            "mempoolSize": .integer(Int64(mempoolSize)),
+            "syncing": .bool(syncing),
+            "validators": .array(validators.map {
+                .object([
+                    "name": .string($0.name), "nodeKey": .string($0.nodeKey.hex), "address": .string($0.address),
+                    "connected": .bool($0.connected), "self": .bool($0.isSelf),
+                ])
+            }),
+        ]
+        object["fault"] = fault.map { .string($0) } ?? .null
+        return .object(object)
+    }
+}
+
+/// Wakes API streams when a block commits.
+public final class CommitNotifier: @unchecked Sendable {
+    private let lock = Lock()
+    private var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+    private var nextToken: UInt64 = 0
+    private var latestHeight: UInt64
+
+    public init(height: UInt64) {
+        latestHeight = height
+    }
+
+    /// Called by the node after each commit.
+    public func committed(height: UInt64) {
+        let resumed = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            latestHeight = max(latestHeight, height)
+            let all = Array(waiters.values)
+            waiters.removeAll()
+            return all
+        }
+        for continuation in resumed { continuation.resume() }
+    }
+
+    /// Returns once a block above `height` has committed, or after `timeoutMs`.
+    public func wait(above height: UInt64, timeoutMs: UInt64) async {
+        let token = lock.withLock { () -> UInt64 in
+            nextToken += 1
+            return nextToken
+        }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(nanoseconds: timeoutMs * 1_000_000)
+            self?.resume(token)
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumeNow = lock.withLock { () -> Bool in
+                if latestHeight > height { return true }
+                waiters[token] = continuation
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+        timer.cancel()
+    }
+
+    private func resume(_ token: UInt64) {
+        let continuation = lock.withLock { waiters.removeValue(forKey: token) }
+        continuation?.resume()
+    }
+}

@@ -1,0 +1,233 @@
+import Ledger
+
+/// Why the mempool refused a transaction. Each case says what to do about it.
+public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The pool is full; the client should retry later.
+    case busy(pending: Int)
+    case tooLarge(bytes: Int, limit: Int)
+    case malformed(String)
+    case rejected(Rejection)
+    case nonceTooLow(next: UInt64, got: UInt64)
+    case nonceTooFarAhead(next: UInt64, got: UInt64, window: Int)
+    case lifetimeTooLong(maxMs: Int)
+    case alreadyCommitted(Hash)
+    case storage(String)
+
+    /// A stable code for API clients.
+    public var code: String {
+        switch self {
+        case .busy: "busy"
+        case .tooLarge: "too_large"
+        case .malformed: "malformed"
+        case .rejected(let rejection): rejection.code
+        case .nonceTooLow: "nonce_too_low"
+        case .nonceTooFarAhead: "nonce_too_far_ahead"
+        case .lifetimeTooLong: "lifetime_too_long"
+        case .alreadyCommitted: "already_committed"
+        case .storage: "storage"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .busy(let pending): "the mempool is full (\(pending) pending transactions); retry shortly"
+        case .tooLarge(let bytes, let limit): "transaction is \(bytes) bytes, above the limit of \(limit)"
+        case .malformed(let reason): "transaction does not decode: \(reason)"
+        case .rejected(let rejection): rejection.message
+        case .nonceTooLow(let next, let got): "nonce \(got) is already used; the sender's next nonce is \(next)"
+        case .nonceTooFarAhead(let next, let got, let window):
+            "nonce \(got) is more than \(window) ahead of the sender's next nonce \(next)"
+        case .lifetimeTooLong(let maxMs): "expiry is further ahead than the allowed \(maxMs) ms"
+        case .alreadyCommitted(let id): "transaction \(id.short)… is already committed"
+        case .storage(let reason): "the node could not read its ledger: \(reason)"
+        }
+    }
+}
+
+/// Bounds of the mempool.
+public struct MempoolLimits: Sendable {
+    public var transactionsMax = 100_000
+    public var bytesMax = 128 * 1024 * 1024
+
+    public init(transactionsMax: Int = 100_000, bytesMax: Int = 128 * 1024 * 1024) {
+        self.transactionsMax = transactionsMax
+        self.bytesMax = bytesMax
+    }
+}
+
+/// Transactions waiting to be ordered. Admission checks everything that can be
+/// checked before execution — size, chain, signature, expiry, nonce window,
+/// the sender's organization and its permission — and verifies each signature
+/// exactly once; execution later skips the signatures verified here.
+///
+/// Thread-safe.
+public final class Mempool: @unchecked Sendable {
+    /// Whether a transaction was new to this pool.
+    public enum Admission: Equatable, Sendable {
+        case added
+        case alreadyPending
+    }
+
+    private let ledger: Ledger
+    private let limits: MempoolLimits
+    private let lock = Lock()
+    private var byID: [Hash: Transaction] = [:]
+    private var bySender: [PublicKey: [UInt64: Hash]] = [:]
+    private var verified = Set<Hash>()
+    private var totalBytes = 0
+
+    public init(ledger: Ledger, limits: MempoolLimits = MempoolLimits()) {
+        self.ledger = ledger
+        self.limits = limits
+    }
+
+    public var count: Int { lock.withLock { byID.count } }
+    public var bytes: Int { lock.withLock { totalBytes } }
+
+    public func contains(_ id: Hash) -> Bool { lock.withLock { byID[id] != nil } }
+    public func transaction(_ id: Hash) -> Transaction? { lock.withLock { byID[id] } }
+
+    /// True when this node has verified the transaction's signature.
+    public func isVerified(_ id: Hash) -> Bool { lock.withLock { verified.contains(id) } }
+
+    /// Decodes and admits raw transaction bytes.
+    @discardableResult
+    public func add(encoded bytes: [UInt8], nowMs: UInt64) throws(AdmissionError) -> (Transaction, Admission) {
+        guard bytes.count <= Limits.transactionBytesMax else {
+            throw .tooLarge(bytes: bytes.count, limit: Limits.transactionBytesMax)
+        }
+        let transaction: Transaction
+        do {
+            transaction = try Transaction(canonicalBytes: bytes)
+        } catch {
+            throw .malformed(error.description)
+        }
+        return (transaction, try add(transaction, nowMs: nowMs))
+    }
+
+    /// Admits a transaction after checking it against committed state.
+    @discardableResult
+    public func add(_ transaction: Transaction, nowMs: UInt64) throws(AdmissionError) -> Admission {
+        if lock.withLock({ byID[transaction.id] != nil }) { return .alreadyPending }
+        let body = transaction.body
+        let size = transaction.canonicalBytes.count
+        guard size <= Limits.transactionBytesMax else { throw .tooLarge(bytes: size, limit: Limits.transactionBytesMax) }
+        guard body.chainID == ledger.chainID else { throw .rejected(LedgerRejection.wrongChain(expected: ledger.chainID, got: body.chainID)) }
+        let parameters = ledger.genesis.parameters
+        guard body.expiresAtMs >= nowMs else { throw .rejected(LedgerRejection.expired(expiresAtMs: body.expiresAtMs, blockTimeMs: nowMs)) }
+        guard body.expiresAtMs - nowMs <= UInt64(parameters.transactionLifetimeMsMax) else {
+            throw .lifetimeTooLong(maxMs: parameters.transactionLifetimeMsMax)
+        }
+        let nextNonce: UInt64
+        let organization: Organization?
+        do {
+            if try ledger.transaction(transaction.id) != nil { throw AdmissionError.alreadyCommitted(transaction.id) }
+            nextNonce = try ledger.nextNonce(for: body.sender)
+            organization = try ledger.organization(forMember: body.sender)
+        } catch let error as AdmissionError {
+            throw error
+        } catch {
+            throw .storage("\(error)")
+        }
+        guard body.nonce >= nextNonce else { throw .nonceTooLow(next: nextNonce, got: body.nonce) }
+        guard body.nonce - nextNonce < UInt64(parameters.nonceWindow) else {
+            throw .nonceTooFarAhead(next: nextNonce, got: body.nonce, window: parameters.nonceWindow)
+        }
+        guard let organization else { throw .rejected(LedgerRejection.unknownSender(body.sender)) }
+        guard organization.status == .active else { throw .rejected(LedgerRejection.suspended(organization.id)) }
+        guard let contract = ledger.registry.contract(named: body.call.contract) else {
+            throw .rejected(LedgerRejection.unknownContract(body.call.contract))
+        }
+        guard let kinds = contract.permittedKinds(for: body.call.operation) else {
+            throw .rejected(LedgerRejection.unknownOperation(contract: body.call.contract, operation: body.call.operation))
+        }
+        guard kinds.contains(organization.kind) else {
+            throw .rejected(LedgerRejection.notPermitted(kind: organization.kind, contract: body.call.contract, operation: body.call.operation))
+        }
+        guard transaction.hasValidSignature else { throw .rejected(LedgerRejection.badSignature()) }
+        return try lock.withLock { () throws(AdmissionError) -> Admission in
+            if byID[transaction.id] != nil { return .alreadyPending }
+            guard byID.count < limits.transactionsMax, totalBytes + size <= limits.bytesMax else { throw .busy(pending: byID.count) }
+            if let existing = bySender[body.sender]?[body.nonce], existing != transaction.id {
+                throw .rejected(Rejection(code: "nonce_pending", message: "another transaction with nonce \(body.nonce) from this sender is already pending"))
+            }
+            byID[transaction.id] = transaction
+            bySender[body.sender, default: [:]][body.nonce] = transaction.id
+            verified.insert(transaction.id)
+            totalBytes += size
+            return .added
+        }
+    }
+
+    /// Transactions for the next proposal: for each sender, the run of
+    /// consecutive nonces from its next committed nonce, skipping (but counting)
+    /// those in `inFlight`; senders are served in turn so none starves the rest.
+    public func proposal(limit: Int, inFlight: Set<Hash> = []) -> [Transaction] {
+        let snapshot = lock.withLock { bySender }
+        var runs: [[Transaction]] = []
+        for sender in snapshot.keys.sorted() {
+            guard let pending = snapshot[sender], let next = try? ledger.nextNonce(for: sender) else { continue }
+            var run: [Transaction] = []
+            var nonce = next
+            while let id = pending[nonce], run.count < limit {
+                if !inFlight.contains(id), let transaction = lock.withLock({ byID[id] }) { run.append(transaction) }
+                nonce += 1
+            }
+            if !run.isEmpty { runs.append(run) }
+        }
+        var result: [Transaction] = []
+        var position = 0
+        while result.count < limit {
+            var progressed = false
+            for run in runs where position < run.count {
+                result.append(run[position])
+                progressed = true
+                if result.count == limit { break }
+            }
+            if !progressed { break }
+            position += 1
+        }
+        return result
+    }
+
+    /// The nonce after the run of consecutive pending nonces starting at `committed`.
+    public func nextNonce(for sender: PublicKey, committed: UInt64) -> UInt64 {
+        lock.withLock {
+            var nonce = committed
+            while bySender[sender]?[nonce] != nil { nonce += 1 }
+            return nonce
+        }
+    }
+
+    /// Forgets what a committed block holds, and whatever its commit made stale.
+    public func removeCommitted(_ block: Block) {
+        let senders = Set(block.transactions.map(\.body.sender))
+        var nextNonces: [PublicKey: UInt64] = [:]
+        for sender in senders { nextNonces[sender] = try? ledger.nextNonce(for: sender) }
+        lock.withLock {
+            for transaction in block.transactions { removeLocked(transaction.id) }
+            for (sender, next) in nextNonces {
+                guard let pending = bySender[sender] else { continue }
+                for (nonce, id) in pending where nonce < next { removeLocked(id) }
+            }
+        }
+    }
+
+    /// Drops transactions whose expiry has passed.
+    public func removeExpired(nowMs: UInt64) {
+        lock.withLock {
+            for (id, transaction) in byID where transaction.body.expiresAtMs < nowMs { removeLocked(id) }
+        }
+    }
+
+    private func removeLocked(_ id: Hash) {
+        verified.remove(id)
+        guard let transaction = byID.removeValue(forKey: id) else { return }
+        totalBytes -= transaction.canonicalBytes.count
+        let sender = transaction.body.sender
+        if bySender[sender]?[transaction.body.nonce] == id {
+            bySender[sender]?[transaction.body.nonce] = nil
+            if bySender[sender]?.isEmpty == true { bySender[sender] = nil }
+        }
+    }
+}

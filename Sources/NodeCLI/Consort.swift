@@ -1,0 +1,344 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Node
+
+/// `consort`: run a Consort node and talk to one.
+@main
+struct Consort: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consort",
+        abstract: "A permissioned consortium ledger for bank–enterprise reconciliation and supply-chain finance.",
+        discussion: """
+            Exit codes: 0 success; 1 the operation failed or the ledger rejected the transaction; \
+            2 bad input (arguments or files); 3 the node could not be reached; 4 not found.
+            """,
+        subcommands: [
+            KeysCommand.self, GenesisCommand.self, TxCommand.self, BlockCommand.self, StatusCommand.self,
+        ]
+    )
+}
+
+/// Exit codes, documented in `consort --help`.
+enum ExitStatus: Int32 {
+    case failed = 1
+    case badInput = 2
+    case unreachable = 3
+    case notFound = 4
+}
+
+/// An error the CLI reports to a person, with the exit code it maps to.
+struct CLIError: Error, CustomStringConvertible {
+    let message: String
+    let status: ExitStatus
+
+    init(_ message: String, _ status: ExitStatus = .failed) {
+        self.message = message
+        self.status = status
+    }
+
+    var description: String { message }
+
+    static func from(_ error: NodeClientError) -> CLIError {
+        switch error {
+        case .badURL: CLIError(error.description, .badInput)
+        case .unreachable, .timedOut: CLIError(error.description + "\nIs the node running? Check --node or CONSORT_NODE.", .unreachable)
+        case .api(let status, _, _) where status == 404: CLIError(error.description, .notFound)
+        case .api(let status, _, _) where status == 400 || status == 422: CLIError(error.description, .badInput)
+        default: CLIError(error.description, .failed)
+        }
+    }
+}
+
+/// Runs a command body, printing errors to stderr and exiting with their code.
+func runReporting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CLIError {
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode(error.status.rawValue)
+    } catch let error as NodeClientError {
+        let mapped = CLIError.from(error)
+        FileHandle.standardError.write(Data("error: \(mapped.message)\n".utf8))
+        throw ExitCode(mapped.status.rawValue)
+    } catch let error as ConfigError {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(ExitStatus.badInput.rawValue)
+    }
+}
+
+/// Options shared by commands that talk to a node.
+struct NodeOptions: ParsableArguments {
+    @Option(name: .long, help: "The node's API URL (default: $CONSORT_NODE or http://127.0.0.1:8080).")
+    var node: String?
+
+    @Flag(name: .long, help: "Print machine-readable JSON.")
+    var json = false
+
+    func client() throws -> NodeClient {
+        let url = node ?? ProcessInfo.processInfo.environment["CONSORT_NODE"] ?? "http://127.0.0.1:8080"
+        do {
+            return try NodeClient(baseURL: url)
+        } catch {
+            throw CLIError(error.description, .badInput)
+        }
+    }
+}
+
+/// Prints a JSON value returned by the API, pretty.
+func printJSON(_ object: Any) {
+    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed]),
+       let text = String(data: data, encoding: .utf8) {
+        print(text)
+    }
+}
+
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Manage secp256k1 keys.", subcommands: [Generate.self, Show.self])
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Generate a key from the OS's secure random source and write it to a file (mode 0600).")
+
+        @Option(name: .shortAndLong, help: "Where to write the key file.")
+        var out: String
+
+        @Flag(name: .long, help: "Replace an existing file.")
+        var force = false
+
+        @Flag(name: .long, help: "Print machine-readable JSON.")
+        var json = false
+
+        func run() async throws {
+            try await runReporting {
+                if FileManager.default.fileExists(atPath: out) && !force {
+                    throw CLIError("\(out) already exists; pass --force to replace it", .badInput)
+                }
+                let key: PrivateKey
+                do { key = try PrivateKey.generate() } catch { throw CLIError("\(error)") }
+                try KeyFile.write(key, to: out)
+                if json { printJSON(["publicKey": key.publicKey.hex, "file": out]) } else { print(key.publicKey.hex) }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the public key of a key file.")
+
+        @Argument(help: "The key file.")
+        var file: String
+
+        func run() async throws {
+            try await runReporting { print(try KeyFile.read(file).publicKey.hex) }
+        }
+    }
+}
+
+struct GenesisCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "genesis", abstract: "Create and check genesis files.", subcommands: [Initialize.self, Check.self])
+
+    struct Initialize: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Build a genesis file from a description of organizations and validators.",
+            discussion: """
+                The description is JSON: {"chainId", "organizations": [{"id", "name", "kind", "memberKeys" or "keyFiles"}], \
+                "validators": [{"name", "organization", "nodeKey" or "keyFile", "address"}], optional "parameters" and "contracts"}. \
+                Key file paths are relative to the description's folder.
+                """)
+
+        @Option(name: .long, help: "The description file.")
+        var description: String
+
+        @Option(name: .shortAndLong, help: "Where to write the genesis file.")
+        var out: String
+
+        func run() async throws {
+            try await runReporting {
+                guard let data = FileManager.default.contents(atPath: description) else {
+                    throw CLIError("cannot read \(description)", .badInput)
+                }
+                let parsed: GenesisDescription
+                do {
+                    parsed = try JSONDecoder().decode(GenesisDescription.self, from: data)
+                } catch let error as DecodingError {
+                    throw CLIError("\(description): \(Genesis.describe(error))", .badInput)
+                }
+                let base = URL(fileURLWithPath: description).deletingLastPathComponent().path
+                let genesis = try parsed.genesis(baseDirectory: base, defaultTimestampMs: wallClockMs())
+                do {
+                    try genesis.json().write(to: URL(fileURLWithPath: out))
+                } catch {
+                    throw CLIError("cannot write \(out): \(error.localizedDescription)")
+                }
+                print("genesis \(genesis.hash.hex) for chain '\(genesis.chainID)': \(genesis.organizations.count) organizations, \(genesis.validators.count) validators")
+            }
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a genesis file and print its hash.")
+
+        @Argument(help: "The genesis file.")
+        var file: String
+
+        func run() async throws {
+            try await runReporting {
+                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)", .badInput) }
+                do {
+                    let genesis = try Genesis.load(json: data)
+                    print("genesis \(genesis.hash.hex) for chain '\(genesis.chainID)' is valid")
+                } catch {
+                    throw CLIError("\(file): \(error)", .badInput)
+                }
+            }
+        }
+    }
+}
+
+struct TxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tx", abstract: "Submit transactions and follow them.", subcommands: [Submit.self, Status.self])
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sign and submit a raw contract call.")
+
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+
+        @Option(name: .long, help: "Contract name.")
+        var contract: String
+
+        @Option(name: .long, help: "Operation name.")
+        var operation: String
+
+        @Option(name: .long, help: "Arguments in the contract's canonical encoding, as hex.")
+        var arguments: String = ""
+
+        func run() async throws {
+            try await runReporting {
+                guard let bytes = Hex.decode(arguments) else { throw CLIError("--arguments is not hex", .badInput) }
+                let call = ContractCall(contract: contract, operation: operation, arguments: bytes)
+                try await submitAndReport(call, options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show whether a transaction is pending, committed or unknown, with its receipt.")
+
+        @OptionGroup var options: NodeOptions
+
+        @Argument(help: "The transaction id (64 hex digits).")
+        var id: String
+
+        func run() async throws {
+            try await runReporting {
+                guard (try? Hash(hex: id)) != nil else { throw CLIError("'\(id)' is not a transaction id (64 hex digits)", .badInput) }
+                let answer = try await options.client().getJSON("/v1/transactions/\(id)")
+                if options.json { printJSON(answer); return }
+                guard let object = answer as? [String: Any] else { printJSON(answer); return }
+                printTransactionStatus(object)
+            }
+        }
+    }
+}
+
+func printTransactionStatus(_ object: [String: Any]) {
+    let status = object["status"] as? String ?? "unknown"
+    let id = object["id"] as? String ?? ""
+    if status == "committed" {
+        let receipt = object["receipt"] as? [String: Any] ?? [:]
+        let height = object["height"] as? Int ?? 0
+        if receipt["status"] as? String == "success" {
+            print("\(id) committed at height \(height): success")
+        } else {
+            let error = receipt["error"] as? [String: Any] ?? [:]
+            print("\(id) committed at height \(height): rejected (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
+        }
+        for event in receipt["events"] as? [[String: Any]] ?? [] {
+            let attributes = (event["attributes"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            print("  event \(event["contract"] as? String ?? "").\(event["name"] as? String ?? ""): \(attributes.joined(separator: " "))")
+        }
+    } else {
+        print("\(id) \(status)")
+    }
+}
+
+struct BlockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "block", abstract: "Inspect committed blocks.", subcommands: [Show.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a block with its certificate; verifies the certificate against the genesis when given.")
+
+        @OptionGroup var options: NodeOptions
+
+        @Argument(help: "A height, or 'latest'.")
+        var height: String = "latest"
+
+        @Option(name: .long, help: "A genesis file to verify the block's commit certificate against.")
+        var genesis: String?
+
+        func run() async throws {
+            try await runReporting {
+                guard height == "latest" || UInt64(height) != nil else { throw CLIError("height must be a number or 'latest'", .badInput) }
+                let answer = try await options.client().getJSON("/v1/blocks/\(height)")
+                guard let object = answer as? [String: Any] else { printJSON(answer); return }
+                var verdict: String?
+                if let genesisPath = genesis {
+                    guard let data = FileManager.default.contents(atPath: genesisPath) else { throw CLIError("cannot read \(genesisPath)", .badInput) }
+                    let chain: Genesis
+                    do { chain = try Genesis.load(json: data) } catch { throw CLIError("\(genesisPath): \(error)", .badInput) }
+                    guard let encoded = object["encoded"] as? String, let bytes = Hex.decode(encoded) else {
+                        throw CLIError("the block has no certificate to verify (genesis block?)", .failed)
+                    }
+                    do {
+                        let certified = try CertifiedBlock(canonicalBytes: bytes)
+                        try certified.certificate.verify(header: certified.block.header, validators: chain.validators, chainID: chain.chainID)
+                        verdict = "certificate verified: \(certified.certificate.signatures.count) of \(chain.validators.count) validators signed"
+                    } catch {
+                        throw CLIError("certificate does NOT verify: \(error)", .failed)
+                    }
+                }
+                if options.json {
+                    var copy = object
+                    if let verdict { copy["verification"] = verdict }
+                    printJSON(copy)
+                    return
+                }
+                let header = object["header"] as? [String: Any] ?? [:]
+                print("block \(header["height"] ?? "?") \(header["hash"] ?? "")")
+                print("  parent      \(header["parentHash"] ?? "")")
+                print("  time        \(header["timestampMs"] ?? "") ms")
+                print("  proposer    \(header["proposer"] ?? "")")
+                print("  state root  \(object["resultingStateRoot"] ?? "") (after this block)")
+                print("  transactions \((object["transactions"] as? [Any])?.count ?? 0)")
+                if let certificate = object["certificate"] as? [String: Any] {
+                    print("  certificate view \(certificate["view"] ?? "?"), \((certificate["signatures"] as? [Any])?.count ?? 0) signatures")
+                }
+                if let verdict { print("  \(verdict)") }
+            }
+        }
+    }
+}
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a node's height, view, peers and mempool.")
+
+    @OptionGroup var options: NodeOptions
+
+    func run() async throws {
+        try await runReporting {
+            let answer = try await options.client().getJSON("/v1/status")
+            if options.json { printJSON(answer); return }
+            guard let object = answer as? [String: Any] else { printJSON(answer); return }
+            print("node \(object["node"] ?? "?") (\(object["role"] ?? "?")) height \(object["height"] ?? "?") view \(object["view"] ?? "?") primary \(object["primary"] ?? "-")")
+            print("  last block \(object["lastBlockHash"] ?? "")")
+            print("  state root \(object["stateRoot"] ?? "")")
+            print("  mempool \(object["mempoolSize"] ?? 0) pending")
+            for validator in object["validators"] as? [[String: Any]] ?? [] {
+                let mark = (validator["self"] as? Bool ?? false) ? "self" : ((validator["connected"] as? Bool ?? false) ? "connected" : "disconnected")
+                print("  validator \(validator["name"] ?? "?") \(validator["address"] ?? "") \(mark)")
+            }
+            if let fault = object["fault"] as? String { print("  FAULT: \(fault)") }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+import Ledger
+import Contracts
+@testable import Node
+
+/// A node backend with a ledger and a mempool but no consensus: enough to
+/// exercise every API route in-process.
+final class LedgerOnlyBackend: NodeBackend, @unchecked Sendable {
+    let ledger: Ledger
+    let mempool: Mempool
+    let metrics = NodeMetrics()
+    let commits: CommitNotifier
+
+    init(ledger: Ledger, limits: MempoolLimits = MempoolLimits()) {
+        self.ledger = ledger
+        self.mempool = Mempool(ledger: ledger, limits: limits)
+        self.commits = CommitNotifier(height: ledger.head.height)
+    }
+
+    func submit(_ transaction: Transaction) throws(AdmissionError) -> Mempool.Admission {
+        try mempool.add(transaction, nowMs: ledger.head.timestampMs)
+    }
+
+    func status() -> NodeStatus {
+        NodeStatus(nodeName: "test", role: "observer", head: ledger.head, view: 0, primary: nil, validators: [],
+                   mempoolSize: mempool.count, syncing: false, fault: nil)
+    }
+}
+
+/// Runs the API of `backend` on a free loopback port for the duration of `body`.
+func withAPIServer(_ backend: any NodeBackend, _ body: (NodeClient) async throws -> Void) async throws {
+    let portBox = PortBox()
+    let server = Task { try await APIServer(backend: backend).run(host: "127.0.0.1", port: 0) { port in portBox.set(port) } }
+    defer { server.cancel() }
+    var port = 0
+    for _ in 0..<200 {
+        port = portBox.get()
+        if port != 0 { break }
+        try await Task.sleep(nanoseconds: 10_000_000)
+    }
+    #expect(port != 0, "the API server did not start")
+    try await body(try NodeClient(baseURL: "http://127.0.0.1:\(port)"))
+}
+
+final class PortBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port = 0
+    func set(_ value: Int) { lock.lock(); port = value; lock.unlock() }
+    func get() -> Int { lock.lock(); defer { lock.unlock() }; return port }
+}
+
+private func object(_ response: (status: Int, body: [UInt8])) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+}
+
+private func errorCode(_ response: (status: Int, body: [UInt8])) -> String? {
+    (object(response)["error"] as? [String: Any])?["code"] as? String
+}
+
+private func submissionBody(_ transaction: Transaction) -> [UInt8] {
+    Array("{\"transaction\":\"\(Hex.encode(transaction.canonicalBytes))\"}".utf8)
+}
+
+@Suite(.serialized) struct APITests {
+    let chain: LocalConsortium
+    let backend: LedgerOnlyBackend
+    let committed: Transaction
+
+    init() throws {
+        chain = try LocalConsortium(organizations: [("bankA", .bank), ("acme", .enterprise), ("reg", .regulator)])
+        let newKey = try PrivateKey.generate()
+        committed = chain.transaction("acme", ContractCall(contract: "governance", operation: "addMemberKey",
+                                                            arguments: MemberKeyChange(key: newKey.publicKey).canonicalBytes))
+        try chain.commit([committed])
+        backend = LedgerOnlyBackend(ledger: chain.ledger, limits: MempoolLimits(transactionsMax: 2))
+    }
+
+    private func addKeyCall() throws -> ContractCall {
+        ContractCall(contract: "governance", operation: "addMemberKey", arguments: MemberKeyChange(key: try PrivateKey.generate().publicKey).canonicalBytes)
+    }
+
+    @Test func submit_badBodies_get4xxWithJSONErrors() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: [])) == "empty_body")
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: Array("not json".utf8))) == "bad_json")
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: Array("{\"tx\":1}".utf8))) == "bad_request")
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: Array("{\"transaction\":\"zz\"}".utf8))) == "bad_hex")
+            let malformed = try await client.request(.POST, "/v1/transactions", body: Array("{\"transaction\":\"0102\"}".utf8))
+            #expect(malformed.status == 400)
+            #expect(errorCode(malformed) == "malformed")
+            let huge = try await client.request(.POST, "/v1/transactions", body: [UInt8](repeating: 0x20, count: APILimits.requestBodyBytesMax + 10))
+            #expect(huge.status == 413)
+        }
+    }
+
+    @Test func submit_transactionsTheLedgerWouldRefuse_get422WithTheReason() async throws {
+        try await withAPIServer(backend) { client in
+            let wrongNonce = Transaction.signed(chainID: chain.genesis.chainID, key: chain.member("acme").key, nonce: 0,
+                                                expiresAtMs: chain.ledger.head.timestampMs + 60_000, call: try addKeyCall())
+            let response = try await client.request(.POST, "/v1/transactions", body: submissionBody(wrongNonce))
+            #expect(response.status == 422)
+            #expect(errorCode(response) == "nonce_too_low")
+            let stranger = Transaction.signed(chainID: chain.genesis.chainID, key: try PrivateKey.generate(), nonce: 0,
+                                              expiresAtMs: chain.ledger.head.timestampMs + 60_000, call: try addKeyCall())
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(stranger))) == "unknown_sender")
+            let forbidden = Transaction.signed(chainID: chain.genesis.chainID, key: chain.member("acme").key, nonce: 1,
+                                               expiresAtMs: chain.ledger.head.timestampMs + 60_000,
+                                               call: ContractCall(contract: "governance", operation: "addOrganization", arguments: []))
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(forbidden))) == "not_permitted")
+            let expired = Transaction.signed(chainID: chain.genesis.chainID, key: chain.member("acme").key, nonce: 1,
+                                             expiresAtMs: 5, call: try addKeyCall())
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(expired))) == "expired")
+            let wrongChain = Transaction.signed(chainID: "elsewhere", key: chain.member("acme").key, nonce: 1,
+                                                expiresAtMs: chain.ledger.head.timestampMs + 60_000, call: try addKeyCall())
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(wrongChain))) == "wrong_chain")
+        }
+    }
+
+    @Test func submit_valid_isPending_thenDuplicateIsNotNew_thenFullPoolIsBusy() async throws {
+        try await withAPIServer(backend) { client in
+            let expiry = chain.ledger.head.timestampMs + 60_000
+            let key = chain.member("bankA").key
+            let first = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 0, expiresAtMs: expiry, call: try addKeyCall())
+            let accepted = try await client.request(.POST, "/v1/transactions", body: submissionBody(first))
+            #expect(accepted.status == 202)
+            #expect(object(accepted)["new"] as? Bool == true)
+            let again = try await client.request(.POST, "/v1/transactions", body: submissionBody(first))
+            #expect(again.status == 202)
+            #expect(object(again)["new"] as? Bool == false)
+            let status = object(try await client.request(.GET, "/v1/transactions/\(first.id.hex)"))
+            #expect(status["status"] as? String == "pending")
+            let nonce = object(try await client.request(.GET, "/v1/accounts/\(key.publicKey.hex)/nonce"))
+            #expect(nonce["nextNonce"] as? Int == 0)
+            #expect(nonce["pendingNonce"] as? Int == 1)
+            let second = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 1, expiresAtMs: expiry, call: try addKeyCall())
+            #expect(try await client.request(.POST, "/v1/transactions", body: submissionBody(second)).status == 202)
+            let third = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 2, expiresAtMs: expiry, call: try addKeyCall())
+            let busy = try await client.request(.POST, "/v1/transactions", body: submissionBody(third))
+            #expect(busy.status == 503)
+            #expect(errorCode(busy) == "busy")
+        }
+    }
+
+    @Test func transactionStatus_badAndUnknownIds_and_committedReceipt() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.GET, "/v1/transactions/xyz")) == "bad_parameter")
+            let unknown = try await client.request(.GET, "/v1/transactions/\(Hash.sha256([1]).hex)")
+            #expect(unknown.status == 404)
+            let found = object(try await client.request(.GET, "/v1/transactions/\(committed.id.hex)"))
+            #expect(found["status"] as? String == "committed")
+            #expect(found["height"] as? Int == 1)
+            #expect((found["receipt"] as? [String: Any])?["status"] as? String == "success")
+        }
+    }
+
+    @Test func blocks_badAndMissingHeights_and_certifiedBlockVerifies() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.GET, "/v1/blocks/abc")) == "bad_parameter")
+            #expect(try await client.request(.GET, "/v1/blocks/99999").status == 404)
+            let block = object(try await client.request(.GET, "/v1/blocks/1"))
+            let encoded = try #require(block["encoded"] as? String)
+            let certified = try CertifiedBlock(canonicalBytes: try #require(Hex.decode(encoded)))
+            try certified.certificate.verify(header: certified.block.header, validators: chain.genesis.validators, chainID: chain.genesis.chainID)
+            let latest = object(try await client.request(.GET, "/v1/blocks/latest"))
+            #expect((latest["header"] as? [String: Any])?["height"] as? Int == 1)
+        }
+    }
+
+    @Test func queriesAndProofs_badInputs_and_answers() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.GET, "/v1/query/nope/x")) == "unknown_query")
+            #expect(errorCode(try await client.request(.GET, "/v1/query/governance/organization")) == "bad_parameter")
+            #expect(try await client.request(.GET, "/v1/query/governance/organization?id=ghost").status == 404)
+            let found = object(try await client.request(.GET, "/v1/query/governance/organization?id=acme"))
+            #expect((found["result"] as? [String: Any])?["kind"] as? String == "enterprise")
+            #expect(errorCode(try await client.request(.GET, "/v1/accounts/abc/nonce")) == "bad_parameter")
+            #expect(try await client.request(.GET, "/v1/proof/nope?key=00").status == 404)
+            #expect(errorCode(try await client.request(.GET, "/v1/proof/governance?key=zz")) == "bad_parameter")
+            let proofAnswer = object(try await client.request(.GET, "/v1/proof/governance?key=\(Hex.encode(Array("org/acme".utf8)))"))
+            let proofHex = try #require(proofAnswer["proof"] as? String)
+            let proof = try StateProof(canonicalBytes: Hex.decode(proofHex) ?? [])
+            let rootHex = try #require(proofAnswer["stateRoot"] as? String)
+            #expect(proof.verify(root: try Hash(hex: rootHex)))
+            #expect(proof.value != nil)
+        }
+    }
+
+    @Test func unknownRoutesAndMethods_getJSONErrors_andHealthAndMetricsAnswer() async throws {
+        try await withAPIServer(backend) { client in
+            let missing = try await client.request(.GET, "/v2/nothing")
+            #expect(missing.status == 404)
+            #expect(errorCode(missing) == "not_found")
+            #expect(object(try await client.request(.GET, "/health"))["status"] as? String == "ok")
+            let metrics = String(decoding: try await client.request(.GET, "/metrics").body, as: UTF8.self)
+            #expect(metrics.contains("consort_api_errors_total"))
+            #expect(object(try await client.request(.GET, "/v1/genesis"))["chainId"] as? String == chain.genesis.chainID)
+        }
+    }
+
+    @Test func eventStream_badStart_isRefused_andStreamsCommittedBlocks() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.GET, "/v1/events?from=0")) == "bad_parameter")
+            #expect(errorCode(try await client.request(.GET, "/v1/events?from=x")) == "bad_parameter")
+            let lines = LineBox()
+            try await client.streamLines("/v1/events?from=1") { line in
+                lines.append(line)
+                return !line.hasPrefix("data:")
+            }
+            #expect(lines.all.contains("id: 1"))
+            #expect(lines.all.contains { $0.hasPrefix("data: {") })
+        }
+    }
+}
+
+final class LineBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}
