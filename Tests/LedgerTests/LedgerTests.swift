@@ -65,7 +65,7 @@ final class FaultInjectingStore: KeyValueStore, @unchecked Sendable {
     @Test func leveldbLedger_reopensAtItsHead_withSameRoot() throws {
         let directory = try TemporaryDirectory()
         let chain = try DeterministicChain()
-        let head: ChainHead
+        let head: LedgerHead
         do {
             let ledger = try chain.openLedger(try LevelDBStore(path: directory.path + "/ledger"))
             for nonce in 0..<3 as Range<UInt64> {

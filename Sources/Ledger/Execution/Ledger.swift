@@ -28,7 +28,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The latest committed block and the state it left.
-public struct ChainHead: Equatable, Sendable, CanonicalCodable {
+public struct LedgerHead: Equatable, Sendable, CanonicalCodable {
     public var height: UInt64
     public var blockHash: Hash
     public var timestampMs: UInt64
@@ -63,7 +63,7 @@ public struct ExecutedBlock: Sendable {
     public let receipts: [Receipt]
     /// The state root after this block.
     public let stateRoot: Hash
-    let parentHead: ChainHead
+    let parentHead: LedgerHead
     let stateWrites: [[UInt8]: [UInt8]?]
     let indexWrites: [(key: [UInt8], value: [UInt8]?)]
     let createdNodes: [Hash: StateTreeNode]
@@ -90,7 +90,7 @@ public final class Ledger: @unchecked Sendable {
     public let registry: ContractRegistry
     private let store: any KeyValueStore
     private let lock = NSLockLike()
-    private var currentHead: ChainHead
+    private var currentHead: LedgerHead
     private var nodeCache: [Hash: StateTreeNode] = [:]
     private let nodeCacheEntriesMax = 200_000
 
@@ -116,7 +116,7 @@ public final class Ledger: @unchecked Sendable {
                     throw LedgerError.storage(.corrupted(reason: "the chain head record is missing"))
                 }
                 do {
-                    currentHead = try ChainHead(canonicalBytes: rawHead)
+                    currentHead = try LedgerHead(canonicalBytes: rawHead)
                 } catch {
                     throw LedgerError.storage(.corrupted(reason: "the chain head record does not decode: \(error)"))
                 }
@@ -127,7 +127,7 @@ public final class Ledger: @unchecked Sendable {
                 guard try store.scan(prefix: [], start: nil, limit: 1).isEmpty else {
                     throw LedgerError.storage(.foreign(reason: "the store holds data but no Consort format marker"))
                 }
-                currentHead = ChainHead(height: 0, blockHash: .zero, timestampMs: 0, stateRoot: .zero)
+                currentHead = LedgerHead(height: 0, blockHash: .zero, timestampMs: 0, stateRoot: .zero)
                 try writeGenesis()
             }
         } catch let error as LedgerError {
@@ -163,7 +163,7 @@ public final class Ledger: @unchecked Sendable {
             height: 0, parentHash: .zero, timestampMs: genesis.timestampMs, proposer: genesis.validators[0].nodeKey,
             transactionsRoot: .zero, stateHeight: 0, stateRoot: root, validatorSetHash: genesis.validators.hash)
         let block = Block(header: header, transactions: [])
-        let head = ChainHead(height: 0, blockHash: block.hash, timestampMs: genesis.timestampMs, stateRoot: root)
+        let head = LedgerHead(height: 0, blockHash: block.hash, timestampMs: genesis.timestampMs, stateRoot: root)
         var batch = WriteBatch()
         batch.put(StoreKey.format, Array(Ledger.formatMarker.utf8))
         batch.put(StoreKey.genesis, genesis.hash.bytes)
@@ -183,7 +183,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// The latest committed block and state root.
-    public var head: ChainHead { lock.withLock { currentHead } }
+    public var head: LedgerHead { lock.withLock { currentHead } }
     public var chainID: String { genesis.chainID }
     public var validators: ValidatorSet { genesis.validators }
 
@@ -354,7 +354,7 @@ public final class Ledger: @unchecked Sendable {
                 if let value { batch.put(key, value) } else { batch.delete(key) }
             }
             for (hash, node) in executed.createdNodes { batch.put(StoreKey.node(hash), node.canonicalBytes) }
-            let newHead = ChainHead(height: height, blockHash: block.hash, timestampMs: block.header.timestampMs, stateRoot: executed.stateRoot)
+            let newHead = LedgerHead(height: height, blockHash: block.hash, timestampMs: block.header.timestampMs, stateRoot: executed.stateRoot)
             batch.put(StoreKey.head, newHead.canonicalBytes)
             do throws(StorageError) {
                 try store.write(batch, sync: true)
@@ -542,7 +542,7 @@ enum Nonces {
 
 struct LedgerQueryView: QueryView {
     let ledger: Ledger
-    let head: ChainHead
+    let head: LedgerHead
 
     var height: UInt64 { head.height }
     var blockTimestampMs: UInt64 { head.timestampMs }

@@ -24,7 +24,7 @@ public struct NodeStatus: Sendable {
 
     public var nodeName: String
     public var role: String
-    public var head: ChainHead
+    public var head: LedgerHead
     public var view: UInt64
     public var primary: String?
     public var validators: [ValidatorState]
@@ -32,7 +32,7 @@ public struct NodeStatus: Sendable {
     public var syncing: Bool
     public var fault: String?
 
-    public init(nodeName: String, role: String, head: ChainHead, view: UInt64, primary: String?, validators: [ValidatorState],
+    public init(nodeName: String, role: String, head: LedgerHead, view: UInt64, primary: String?, validators: [ValidatorState],
                 mempoolSize: Int, syncing: Bool, fault: String?) {
         self.nodeName = nodeName
         self.role = role

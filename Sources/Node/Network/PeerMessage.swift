@@ -1,3 +1,4 @@
+import Consensus
 import Ledger
 
 /// Limits of the peer protocol, units last.
@@ -15,30 +16,6 @@ public enum PeerLimits {
     public static let reconnectDelayMsMin = 100
     public static let reconnectDelayMsMax = 5_000
     public static let protocolVersion: UInt64 = 1
-}
-
-/// A committed block with the certificate that proves it final.
-public struct CertifiedBlock: Equatable, Sendable, CanonicalCodable {
-    public var block: Block
-    public var certificate: CommitCertificate
-
-    public init(block: Block, certificate: CommitCertificate) {
-        self.block = block
-        self.certificate = certificate
-    }
-
-    public func encode(to encoder: inout CanonicalEncoder) {
-        encoder.write(block)
-        encoder.write(certificate)
-    }
-
-    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        block = try decoder.read(Block.self, "certified block")
-        certificate = try decoder.read(CommitCertificate.self, "block certificate")
-        guard certificate.height == block.height, certificate.blockHash == block.hash else {
-            throw .invalidValue(field: "block certificate", reason: "names another block than the one it comes with")
-        }
-    }
 }
 
 /// The first message on a connection: who this node claims to be, and a fresh challenge for the peer.
