@@ -20,6 +20,7 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CSecp256k1", "COpenSSL", "CLevelDB"]),
         .target(name: "Contracts", dependencies: ["Ledger"]),
         .target(name: "Consensus", dependencies: ["Ledger"]),
+        .target(name: "ConsensusSimulator", dependencies: ["Consensus", "Ledger"]),
         .executableTarget(
             name: "NodeCLI",
             dependencies: [
@@ -28,7 +29,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Contracts"]),
-        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Ledger"]),
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Ledger", "ConsensusSimulator"]),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Ledger"]),
         .testTarget(name: "NodeCLITests", dependencies: ["NodeCLI", "Ledger", "Contracts"]),
     ],

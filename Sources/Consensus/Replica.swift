@@ -148,7 +148,7 @@ public struct Replica {
     public var pendingTransactionCount: Int { pool.count }
 
     func timeoutTicks() -> Int {
-        let doublings = min(viewChangeAttempts, ConsensusLimits.viewChangeBackoffDoublingsMax)
+        let doublings = min(viewChangeAttempts, configuration.timing.viewChangeBackoffDoublingsMax)
         return configuration.timing.viewChangeTimeoutTicks << doublings
     }
 
@@ -245,11 +245,17 @@ public struct Replica {
     mutating func onTick(clockMs clock: UInt64) {
         clockMs = max(clockMs, clock)
         ticksSinceProposal += 1
-        if changingTo != nil {
-            viewChangeTicksLeft -= 1
-            if viewChangeTicksLeft <= 0, let target = changingTo {
-                // The new primary did not deliver in time: try the next view (paper 4.5.2).
-                startViewChange(to: target + 1)
+        if let target = changingTo {
+            // Paper 4.5.2: the timer for the new view runs only once 2f+1
+            // replicas want it (or a later one), so a replica cannot race
+            // ahead alone and honest replicas meet at one view.
+            let wanting = viewChanges.values.filter { $0.newView >= target }.count
+            if wanting >= quorum {
+                viewChangeTicksLeft -= 1
+                if viewChangeTicksLeft <= 0 {
+                    // The new primary did not deliver in time: try the next view.
+                    startViewChange(to: target + 1)
+                }
             }
         } else if hasOutstandingWork {
             progressTicks += 1

@@ -28,13 +28,19 @@ public struct ReplicaTiming: Equatable, Sendable {
     /// How far into the future (in ms, by the replica's own clock reading) a
     /// proposed block's timestamp may be.
     public var timestampDriftMsMax: UInt64
+    /// Doublings of the view-change timeout before it stops growing.
+    public var viewChangeBackoffDoublingsMax: Int
 
-    public init(batchTicks: Int, viewChangeTimeoutTicks: Int, retransmitTicks: Int, timestampDriftMsMax: UInt64) {
+    public init(batchTicks: Int, viewChangeTimeoutTicks: Int, retransmitTicks: Int, timestampDriftMsMax: UInt64,
+                viewChangeBackoffDoublingsMax: Int = ConsensusLimits.viewChangeBackoffDoublingsMax) {
         precondition(batchTicks >= 0 && viewChangeTimeoutTicks >= 1 && retransmitTicks >= 1, "timers must be positive")
+        precondition((0...ConsensusLimits.viewChangeBackoffDoublingsMax).contains(viewChangeBackoffDoublingsMax),
+                     "back-off doublings are bounded")
         self.batchTicks = batchTicks
         self.viewChangeTimeoutTicks = viewChangeTimeoutTicks
         self.retransmitTicks = retransmitTicks
         self.timestampDriftMsMax = timestampDriftMsMax
+        self.viewChangeBackoffDoublingsMax = viewChangeBackoffDoublingsMax
     }
 
     /// Derives the timers from the chain parameters for a shell that ticks every `tickMs`.
