@@ -23,15 +23,18 @@ enum SigningDigest {
 /// recomputed from the header; the header's transaction root is recomputed
 /// from the transactions when the block is decoded.
 public struct PrePrepare: Equatable, Sendable, CanonicalCodable {
-    public var view: UInt64
-    public var block: Block
+    public let view: UInt64
+    public let block: Block
     /// The primary's signature over ``signingDigest(chainID:)``.
-    public var signature: Signature
+    public let signature: Signature
+    /// The block hash, computed once from the header (never read from the wire).
+    public let blockHash: Hash
 
     public init(view: UInt64, block: Block, signature: Signature) {
         self.view = view
         self.block = block
         self.signature = signature
+        self.blockHash = block.hash
     }
 
     public var height: UInt64 { block.height }
@@ -46,7 +49,7 @@ public struct PrePrepare: Equatable, Sendable, CanonicalCodable {
     }
 
     public func signingDigest(chainID: String) -> Hash {
-        Self.signingDigest(chainID: chainID, view: view, height: block.height, blockHash: block.hash)
+        Self.signingDigest(chainID: chainID, view: view, height: block.height, blockHash: blockHash)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -56,9 +59,10 @@ public struct PrePrepare: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        view = try decoder.readUInt64("pre-prepare view")
-        block = try decoder.read(Block.self, "pre-prepare block")
-        signature = try decoder.read(Signature.self, "pre-prepare signature")
+        let view = try decoder.readUInt64("pre-prepare view")
+        let block = try decoder.read(Block.self, "pre-prepare block")
+        let signature = try decoder.read(Signature.self, "pre-prepare signature")
+        self.init(view: view, block: block, signature: signature)
     }
 }
 
@@ -239,6 +243,7 @@ public struct PreparedCertificate: Equatable, Sendable, CanonicalCodable {
 
     public var view: UInt64 { prePrepare.view }
     public var height: UInt64 { prePrepare.height }
+    public var blockHash: Hash { prePrepare.blockHash }
     public var block: Block { prePrepare.block }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -330,7 +335,7 @@ public struct NewView: Equatable, Sendable, CanonicalCodable {
             encoder.write(UInt64(viewChanges.count))
             for change in viewChanges { encoder.write(change.signingDigest(chainID: chainID)) }
             encoder.write(UInt64(prePrepares.count))
-            for prePrepare in prePrepares { encoder.write(prePrepare.block.hash) }
+            for prePrepare in prePrepares { encoder.write(prePrepare.blockHash) }
         }
     }
 

@@ -235,7 +235,7 @@ public struct Replica {
         precondition(executedHeight <= committedHeight || executedHeight <= lowHeader.height, "only committed blocks execute")
         for (height, slot) in slots {
             if let prePrepare = slot.prePrepare, let vote = ownVotes[height], changingTo == nil {
-                precondition(slot.sentPrepare == nil || vote.blockHash == prePrepare.block.hash, "own prepare matches own vote")
+                precondition(slot.sentPrepare == nil || vote.blockHash == prePrepare.blockHash, "own prepare matches own vote")
             }
         }
     }
@@ -364,7 +364,9 @@ public struct Replica {
             if isPrimary, let newView = lastNewView, newView.view == view, commitsInView == 0 {
                 send(.newView(newView))
             }
-            for height in slots.keys.sorted() {
+            // Votes are resent only when work has stalled for an interval.
+            let stalled = progressTicks >= configuration.timing.retransmitTicks
+            for height in slots.keys.sorted() where stalled {
                 guard let slot = slots[height] else { continue }
                 if isPrimary, height > committedHeight, let prePrepare = slot.prePrepare, prePrepare.view == view {
                     send(.prePrepare(prePrepare))

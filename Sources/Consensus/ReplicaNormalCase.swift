@@ -16,9 +16,9 @@ extension Replica {
         }
         guard height > lowWatermark && height <= highWatermark else { return drop(.outsideWatermarks) }
         guard height > committedHeight else { return drop(.alreadyCommitted) }
-        let digest = message.block.hash
+        let digest = message.blockHash
         if let existing = slots[height]?.prePrepare {
-            return drop(existing.block.hash == digest ? .duplicate : .conflictingPrePrepare)
+            return drop(existing.blockHash == digest ? .duplicate : .conflictingPrePrepare)
         }
         if let vote = ownVotes[height], vote.blockHash != digest { return drop(.conflictsWithOwnVote) }
         slots[height, default: Slot()].prePrepare = message
@@ -105,7 +105,7 @@ extension Replica {
         // A replica that has not caught up with the stable checkpoint cannot judge proposals.
         guard committedHeight >= lowHeader.height else { return }
         let block = prePrepare.block
-        let digest = block.hash
+        let digest = prePrepare.blockHash
         if let vote = ownVotes[height], vote.blockHash != digest { return }
         if height <= committedHeight {
             // Re-proposed in a new view: vote only for the block we committed.
@@ -149,7 +149,7 @@ extension Replica {
     mutating func checkPrepared(_ height: UInt64) {
         guard let slot = slots[height], let prePrepare = slot.prePrepare else { return }
         if let prepared = slot.prepared, prepared.view == view { return }
-        let digest = prePrepare.block.hash
+        let digest = prePrepare.blockHash
         let matching = slot.prepares.values
             .filter { $0.blockHash == digest && $0.view == view && $0.replica != primary(of: view) }
             .sorted { $0.replica < $1.replica }
@@ -169,7 +169,7 @@ extension Replica {
         let below = height - 1
         let chainReady = below <= lowHeader.height || below <= committedHeight || slots[below]?.sentCommit != nil
         guard chainReady else { return }
-        let digest = prepared.block.hash
+        let digest = prepared.prePrepare.blockHash
         if let vote = ownVotes[height], vote.blockHash != digest { return }
         let signature = signer.sign(CommitVote.digest(chainID: chainID, height: height, view: view, blockHash: digest))
         let commit = Commit(view: view, height: height, blockHash: digest, replica: me, signature: signature)
@@ -196,7 +196,7 @@ extension Replica {
             let height = committedHeight + 1
             guard height > lowHeader.height || committedHeight >= lowHeader.height else { return }
             guard let slot = slots[height], let prePrepare = slot.prePrepare else { return }
-            let digest = prePrepare.block.hash
+            let digest = prePrepare.blockHash
             let votes = slot.commits.values.filter { $0.blockHash == digest && $0.view == prePrepare.view }
             guard votes.count >= quorum else { return }
             guard prePrepare.block.header.parentHash == committedHeader.hash else {

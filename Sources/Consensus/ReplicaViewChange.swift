@@ -76,7 +76,7 @@ extension Replica {
         let primaryIndex = primary(of: prePrepare.view)
         guard isValidSignature(prePrepare.signature, by: primaryIndex, for: prePrepare.signingDigest(chainID: chainID)) else { return false }
         guard certificate.prepares.count >= quorum - 1 else { return false }
-        let digest = prePrepare.block.hash
+        let digest = prePrepare.blockHash
         var previous: Int64 = -1
         for prepare in certificate.prepares {
             guard Int64(prepare.replica) > previous, prepare.replica != primaryIndex, prepare.view == prePrepare.view,
@@ -122,7 +122,7 @@ extension Replica {
         let plan = Replica.newViewPlan(viewChanges: message.viewChanges, newView: message.view, configuration: configuration)
         guard plan.blocks.count == message.prePrepares.count else { return drop(.newViewMismatch) }
         for (expected, prePrepare) in zip(plan.blocks, message.prePrepares) {
-            guard prePrepare.view == message.view, prePrepare.block.hash == expected.hash,
+            guard prePrepare.view == message.view, prePrepare.blockHash == expected.hash,
                   isValidSignature(prePrepare.signature, by: primaryIndex, for: prePrepare.signingDigest(chainID: chainID)) else {
                 return drop(.newViewMismatch)
             }
@@ -149,11 +149,11 @@ extension Replica {
         var last = max(lowHeader.height, committedHeight)
         for prePrepare in message.prePrepares where prePrepare.height > lowHeader.height && prePrepare.height <= highWatermark {
             let height = prePrepare.height
-            if let committed = committedHashes[height], committed != prePrepare.block.hash {
+            if let committed = committedHashes[height], committed != prePrepare.blockHash {
                 return reportFault(.newViewContradictsCommittedBlock(height: height))
             }
             slots[height, default: Slot()].prePrepare = prePrepare
-            if isPrimary { recordVote(height: height, blockHash: prePrepare.block.hash, commit: false) }
+            if isPrimary { recordVote(height: height, blockHash: prePrepare.blockHash, commit: false) }
             last = max(last, height)
         }
         nextProposalHeight = last + 1
@@ -181,7 +181,7 @@ extension Replica {
             for certificate in change.prepared where certificate.height > baseHeight {
                 if let current = best[certificate.height] {
                     let better = certificate.view > current.view
-                        || (certificate.view == current.view && certificate.block.hash < current.block.hash)
+                        || (certificate.view == current.view && certificate.prePrepare.blockHash < current.prePrepare.blockHash)
                     if better { best[certificate.height] = certificate }
                 } else {
                     best[certificate.height] = certificate

@@ -10,13 +10,7 @@ import Testing
     options.duplicateProbability = 0
     var simulation = Simulation(options: options)
     let result = simulation.run()
-    print(result)
     #expect(result.passed, "\(result)")
-}
-
-@Test func simulation_fourReplicasAllFaults_fewSeeds() {
-    let failures = runSeeds("smoke", seeds: Array(0..<20)) { seed in
-        SimulationOptions(seed: seed, validatorCount: 4, byzantine: [ByzantineBehavior.allCases[Int(seed) % ByzantineBehavior.allCases.count]])
-    }
-    #expect(failures.isEmpty)
+    #expect(result.committedHeight >= 3)
+    #expect(result.viewChanges == 0)
 }
