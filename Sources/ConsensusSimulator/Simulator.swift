@@ -47,6 +47,8 @@ public struct SimulationOptions: Sendable {
                                       timestampDriftMsMax: 60_000, viewChangeBackoffDoublingsMax: 3)
     /// Validators whose execution computes a wrong state root (they must detect it).
     public var corruptExecution: Set<Int> = []
+    /// Put the Byzantine validators first (so one is the primary of view 0) instead of last.
+    public var byzantineFirst = false
 
     public init(seed: UInt64, validatorCount: Int, byzantine: [ByzantineBehavior] = []) {
         self.seed = seed
@@ -113,6 +115,20 @@ final class SubmittedSet {
     var ids = Set<Hash>()
 }
 
+/// What travels on the simulated wire: bytes (rewritten, replayed or garbage,
+/// decoded by the receiving replica) or an honest message that was encoded
+/// and decoded once per send, and checked to round-trip.
+enum Payload {
+    case bytes([UInt8])
+    case message(ConsensusMessage)
+}
+
+struct SignedSlot: Hashable {
+    var replica: Int
+    var view: UInt64
+    var height: UInt64
+}
+
 /// One validator slot in the simulation (two instances for twins).
 final class SimNode {
     let index: Int
@@ -146,16 +162,23 @@ public struct Simulation {
     var nodes: [SimNode] = []
     let submitted = SubmittedSet()
     var transactions: [Transaction] = []
-    var inflight: [Int: [(to: Int, bytes: [UInt8])]] = [:]
+    var inflight: [Int: [(to: Int, payload: Payload)]] = [:]
     var partition: [Int]? = nil
     var now = 0
     var agreed: [UInt64: Hash] = [:]
     var result: SimulationResult
     var healed = false
+    /// Every (replica, view, height) an honest replica signed a block for, across restarts.
+    var signedBlocks: [SignedSlot: Hash] = [:]
 
-    /// Indices of Byzantine validators: the last f of them.
+    /// Indices of Byzantine validators: the last ones, or the first with ``SimulationOptions/byzantineFirst``.
     public var byzantineIndices: [Int] {
+        Simulation.byzantineIndices(options)
+    }
+
+    static func byzantineIndices(_ options: SimulationOptions) -> [Int] {
         let count = options.byzantine.count
+        if options.byzantineFirst { return Array(0..<count) }
         return Array((options.validatorCount - count)..<options.validatorCount)
     }
 
@@ -183,7 +206,7 @@ public struct Simulation {
             nodes.append(node)
         }
         for (offset, behavior) in options.byzantine.enumerated() {
-            let index = options.validatorCount - options.byzantine.count + offset
+            let index = Simulation.byzantineIndices(options)[offset]
             nodes[index].byzantine = behavior
             if behavior == .twins {
                 let twin = SimNode(index: index, ledger: SimLedger(genesisRoot: genesisRoot))
@@ -231,6 +254,91 @@ public struct Simulation {
         return SimulatedVerifier()
     }
 
+    // MARK: Scenario control
+
+    /// The transactions of this run, in submission order.
+    public var allTransactions: [Transaction] { transactions }
+    /// Current simulated tick.
+    public var tick: Int { now }
+
+    /// Hands transaction number `number` to the given validators.
+    public mutating func submit(number: Int, to indices: [Int]) {
+        let transaction = transactions[number]
+        submitted.ids.insert(transaction.id)
+        for node in nodes where indices.contains(node.index) && node.replica != nil {
+            apply(node, input: .submit([transaction]))
+        }
+    }
+
+    /// Stops a validator; its durable state survives.
+    public mutating func crash(_ index: Int) {
+        for node in nodes where node.index == index {
+            node.replica = nil
+            node.restartAt = nil
+        }
+    }
+
+    /// Restarts a crashed validator from its ledger and persisted record.
+    public mutating func restart(_ index: Int) {
+        for node in nodes where node.index == index && node.replica == nil { start(node) }
+    }
+
+    /// Splits the network: validators in `group` reach only each other.
+    public mutating func isolate(_ group: [Int]) {
+        partition = (0..<options.validatorCount).map { group.contains($0) ? 1 : 0 }
+    }
+
+    /// Removes any partition.
+    public mutating func reconnect() {
+        partition = nil
+    }
+
+    /// Runs `count` ticks with no random fault injection (only the options'
+    /// loss, duplication and delay); stops early if a checker fails.
+    public mutating func runTicks(_ count: Int) {
+        for _ in 0..<count where result.passed { stepOnce() }
+    }
+
+    /// Runs until `condition` holds or `limit` ticks pass; true if it held.
+    public mutating func run(until limit: Int, _ condition: (Simulation) -> Bool) -> Bool {
+        for _ in 0..<limit {
+            if condition(self) { return true }
+            guard result.passed else { return false }
+            stepOnce()
+        }
+        return condition(self)
+    }
+
+    /// Committed height of validator `index` (its first instance).
+    public func committedHeight(of index: Int) -> UInt64 {
+        nodes.first { $0.index == index }?.ledger.height ?? 0
+    }
+
+    /// The replica of validator `index`, if it is running.
+    public func replica(_ index: Int) -> Replica? {
+        nodes.first { $0.index == index }?.replica
+    }
+
+    /// The last record validator `index` made durable.
+    public func persisted(_ index: Int) -> PersistentState? {
+        nodes.first { $0.index == index }?.durable
+    }
+
+    /// Whether every transaction in `numbers` committed at every honest validator in `indices`.
+    public func committed(_ numbers: [Int], at indices: [Int]) -> Bool {
+        numbers.allSatisfy { number in
+            indices.allSatisfy { index in
+                nodes.first { $0.index == index }?.ledger.committedIDs.contains(transactions[number].id) ?? false
+            }
+        }
+    }
+
+    /// The checkers' findings so far, with the drop counts and faults collected.
+    public mutating func report() -> SimulationResult {
+        finish()
+        return result
+    }
+
     // MARK: Running
 
     /// Runs the fault phase, heals, and runs until every transaction has
@@ -264,6 +372,8 @@ public struct Simulation {
     }
 
     mutating func finish() {
+        result.faults = [:]
+        result.dropCounts = [:]
         result.ticks = now
         result.committedHeight = nodes.filter(isHonest).map { $0.ledger.height }.max() ?? 0
         result.viewChanges = nodes.filter(isHonest).compactMap { $0.replica?.view }.max() ?? 0
@@ -336,8 +446,15 @@ public struct Simulation {
             for node in nodes where node.index == delivery.to {
                 guard node.replica != nil else { continue }
                 result.messagesDelivered += 1
-                if (node.byzantine == .replay || node.byzantine == .garbage) && node.seen.count < 256 { node.seen.append(delivery.bytes) }
-                apply(node, input: .messageBytes(delivery.bytes))
+                switch delivery.payload {
+                case .bytes(let bytes):
+                    apply(node, input: .messageBytes(bytes))
+                case .message(let message):
+                    if (node.byzantine == .replay || node.byzantine == .garbage) && node.seen.count < 256 {
+                        node.seen.append(message.canonicalBytes)
+                    }
+                    apply(node, input: .message(message))
+                }
             }
         }
         for node in nodes where node.replica != nil {
@@ -362,7 +479,7 @@ public struct Simulation {
             case .persist(let state):
                 node.durable = state
                 // Persisted bytes must decode back to the same record.
-                if (try? PersistentState(canonicalBytes: state.canonicalBytes)) != state {
+                if random.chance(0.05), (try? PersistentState(canonicalBytes: state.canonicalBytes)) != state {
                     result.failures.append("persisted state of replica \(node.index) does not round-trip")
                 }
             case .send(let message, let destination):
@@ -447,30 +564,64 @@ public struct Simulation {
 
     // MARK: Network
 
+    /// Checks that an honest replica never signs two blocks for one (view, height), even across restarts.
+    mutating func checkSignedOnce(_ message: ConsensusMessage, from node: SimNode) {
+        guard isHonest(node) else { return }
+        let signed: (UInt64, UInt64, Hash)
+        switch message {
+        case .prePrepare(let m): signed = (m.view, m.height, m.blockHash)
+        case .prepare(let m): signed = (m.view, m.height, m.blockHash)
+        case .commit(let m): signed = (m.view, m.height, m.blockHash)
+        default: return
+        }
+        let key = SignedSlot(replica: node.index, view: signed.0, height: signed.1)
+        if let earlier = signedBlocks[key], earlier != signed.2 {
+            result.failures.append("replica \(node.index) signed two blocks for view \(signed.0) height \(signed.1)")
+        }
+        signedBlocks[key] = signed.2
+    }
+
     mutating func send(_ message: ConsensusMessage, from node: SimNode, to destination: Destination) {
+        checkSignedOnce(message, from: node)
         let recipients: [Int]
         switch destination {
         case .all: recipients = (0..<options.validatorCount).filter { $0 != node.index }
         case .replica(let index): recipients = index == node.index ? [] : [index]
         }
         let bytes = message.canonicalBytes
+        let decoded: ConsensusMessage
+        do {
+            decoded = try ConsensusMessage.decode(wire: bytes)
+        } catch {
+            result.failures.append("codec: replica \(node.index) sent a message that does not decode: \(error)")
+            return
+        }
+        if decoded != message {
+            result.failures.append("codec: a message from replica \(node.index) does not round-trip")
+        }
         for recipient in recipients {
-            var outgoing = bytes
             if let behavior = node.byzantine {
                 guard let rewritten = rewrite(message, bytes: bytes, behavior: behavior, from: node, to: recipient) else { continue }
-                outgoing = rewritten
+                if rewritten != bytes {
+                    transmit(rewritten, from: node.index, to: recipient)
+                    continue
+                }
             }
-            transmit(outgoing, from: node.index, to: recipient)
+            transmit(.message(decoded), from: node.index, to: recipient)
         }
     }
 
     mutating func transmit(_ bytes: [UInt8], from sender: Int, to recipient: Int) {
+        transmit(.bytes(bytes), from: sender, to: recipient)
+    }
+
+    mutating func transmit(_ payload: Payload, from sender: Int, to recipient: Int) {
         if let partition, partition[sender] != partition[recipient] { return }
         if !healed && random.chance(options.messageLossProbability) { return }
         let copies = !healed && random.chance(options.duplicateProbability) ? 2 : 1
         for _ in 0..<copies {
             let delay = 1 + random.below(max(1, options.delayTicksMax))
-            inflight[now + delay, default: []].append((recipient, bytes))
+            inflight[now + delay, default: []].append((recipient, payload))
         }
     }
 
