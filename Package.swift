@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CSecp256k1", "COpenSSL", "CLevelDB"]),
         .target(name: "Contracts", dependencies: ["Ledger"]),
         .target(name: "Consensus", dependencies: ["Ledger"]),
+        .target(name: "ConsensusSimulator", dependencies: ["Consensus", "Ledger"]),
         .target(
             name: "Node",
             dependencies: [
@@ -44,7 +45,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Contracts"]),
-        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Ledger"]),
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Ledger", "ConsensusSimulator"]),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Ledger"]),
         .testTarget(
             name: "NodeCLITests",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Consensus
 import Ledger
 import Node
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Consensus
 import Ledger
 import Contracts
 @testable import Node

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
+import Consensus
 import Ledger
 @testable import Node
 

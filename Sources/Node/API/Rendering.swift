@@ -1,3 +1,4 @@
+import Consensus
 import Ledger
 
 /// JSON shapes of ledger records, as the API and the CLI show them.

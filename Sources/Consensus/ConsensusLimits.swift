@@ -1,0 +1,31 @@
+import Ledger
+
+/// Every bound the consensus core enforces, in one place. Decoders check the
+/// counts before allocating; the replica checks the queue sizes before it
+/// stores anything a peer sent. Units are last in each name.
+public enum ConsensusLimits {
+    /// Largest encoded consensus message the shell should hand to the decoder.
+    public static let messageBytesMax = 64 * 1024 * 1024
+    /// Validators in a set, as in the ledger.
+    public static let validatorsMax = Limits.validatorsMax
+    /// Prepared certificates one view-change message may carry; the watermark
+    /// window is never allowed to be larger.
+    public static let preparedCertificatesMax = 1024
+    /// Largest watermark window (high − low watermark) the replica accepts.
+    public static let watermarkWindowBlocksMax = preparedCertificatesMax
+    /// Pre-prepares a new-view message may carry (its set O).
+    public static let newViewBlocksMax = preparedCertificatesMax
+    /// Transactions a backup relays to the primary in one message (rule 9).
+    public static let forwardTransactionsMax = 256
+    /// Transactions waiting in one replica's pool to be ordered.
+    public static let pendingTransactionsMax = 100_000
+    /// Checkpoint messages kept per sender (the highest heights win).
+    public static let checkpointsPerReplicaMax = 4
+    /// Blocks accepted in one state-transfer batch.
+    public static let stateTransferBlocksMax = 1024
+    /// View numbers at or above this are refused, so `view + 1` and the
+    /// back-off arithmetic can never overflow.
+    public static let viewNumberMax: UInt64 = UInt64.max / 4
+    /// Back-off doublings before the view-change timeout stops growing.
+    public static let viewChangeBackoffDoublingsMax = 16
+}

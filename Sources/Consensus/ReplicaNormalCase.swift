@@ -1,0 +1,250 @@
+import Ledger
+
+// Normal-case operation (paper 4.2) and proposing (4.1, batching in 5.1.4).
+extension Replica {
+    /// Accepts ⟨PRE-PREPARE, v, n, d⟩ as in PBFT-NOTES rule 2: right view, not
+    /// changing views, signed by that view's primary, within the watermarks,
+    /// and no other digest accepted (or signed by us) for (v, n).
+    mutating func onPrePrepare(_ message: PrePrepare) {
+        let height = message.height
+        guard message.view >= view else { return drop(.oldView) }
+        guard message.view == view else { return drop(.futureView) }
+        guard changingTo == nil else { return drop(.viewChanging) }
+        guard primary(of: view) != me else { return drop(.fromSelf) }
+        guard isValidSignature(message.signature, by: primary(of: view), for: message.signingDigest(chainID: chainID)) else {
+            return drop(.badSignature)
+        }
+        guard height > lowWatermark && height <= highWatermark else { return drop(.outsideWatermarks) }
+        guard height > committedHeight else { return drop(.alreadyCommitted) }
+        let digest = message.blockHash
+        if let existing = slots[height]?.prePrepare {
+            return drop(existing.blockHash == digest ? .duplicate : .conflictingPrePrepare)
+        }
+        if let vote = ownVotes[height], vote.blockHash != digest { return drop(.conflictsWithOwnVote) }
+        slots[height, default: Slot()].prePrepare = message
+    }
+
+    /// Collects ⟨PREPARE, v, n, d, i⟩ from backups of the current view.
+    mutating func onPrepare(_ message: Prepare) {
+        guard Int(message.replica) < validators.count else { return drop(.unknownSender) }
+        guard message.replica != me else { return drop(.fromSelf) }
+        guard message.view >= view else { return drop(.oldView) }
+        guard message.view == view else { return drop(.futureView) }
+        guard changingTo == nil else { return drop(.viewChanging) }
+        guard message.replica != primary(of: view) else { return drop(.prepareFromPrimary) }
+        guard isValidSignature(message.signature, by: message.replica, for: message.signingDigest(chainID: chainID)) else {
+            return drop(.badSignature)
+        }
+        guard message.height > lowWatermark && message.height <= highWatermark else { return drop(.outsideWatermarks) }
+        if let existing = slots[message.height]?.prepares[message.replica] {
+            return drop(existing.blockHash == message.blockHash ? .duplicate : .conflictingVote)
+        }
+        slots[message.height, default: Slot()].prepares[message.replica] = message
+    }
+
+    /// Collects ⟨COMMIT, v, n, d, i⟩ of the current view; its signature is a
+    /// commit vote, so 2f+1 of them are the block's certificate.
+    mutating func onCommit(_ message: Commit) {
+        guard Int(message.replica) < validators.count else { return drop(.unknownSender) }
+        guard message.replica != me else { return drop(.fromSelf) }
+        guard message.view >= view else { return drop(.oldView) }
+        guard message.view == view else { return drop(.futureView) }
+        guard changingTo == nil else { return drop(.viewChanging) }
+        guard isValidSignature(message.signature, by: message.replica, for: message.signingDigest(chainID: chainID)) else {
+            return drop(.badSignature)
+        }
+        guard message.height > lowWatermark && message.height <= highWatermark else { return drop(.outsideWatermarks) }
+        guard message.height > committedHeight else { return drop(.alreadyCommitted) }
+        if let existing = slots[message.height]?.commits[message.replica] {
+            return drop(existing.blockHash == message.blockHash ? .duplicate : .conflictingVote)
+        }
+        slots[message.height, default: Slot()].commits[message.replica] = message
+    }
+
+    /// The header at `height` if this replica knows which block sits there in
+    /// its current view: committed, the stable checkpoint, or accepted.
+    func knownHeader(at height: UInt64) -> BlockHeader? {
+        if height == committedHeight { return committedHeader }
+        if height == lowHeader.height { return lowHeader }
+        if height > committedHeight, let prePrepare = slots[height]?.prePrepare { return prePrepare.block.header }
+        return nil
+    }
+
+    /// Uncommitted accepted blocks strictly between the committed head and
+    /// `height`, oldest first; nil if one is missing.
+    func pendingAncestors(below height: UInt64) -> [Block]? {
+        var blocks: [Block] = []
+        var current = max(committedHeight, lowHeader.height) + 1
+        while current < height {
+            guard let block = slots[current]?.prePrepare?.block else { return nil }
+            blocks.append(block)
+            current += 1
+        }
+        return blocks
+    }
+
+    /// Advances every height of the log as far as the rules allow: prepare,
+    /// prepared, commit, committed. Run after every input.
+    mutating func progress() {
+        guard !halted else { return }
+        if changingTo == nil {
+            for height in slots.keys.sorted() {
+                tryPrepare(height)
+                checkPrepared(height)
+                tryCommit(height)
+            }
+        }
+        checkCommitted()
+        tryPropose()
+    }
+
+    /// Checks the proposal at `height` and, if it is valid, sends PREPARE.
+    mutating func tryPrepare(_ height: UInt64) {
+        guard let slot = slots[height], let prePrepare = slot.prePrepare, slot.sentPrepare == nil, !slot.rejected,
+              primary(of: view) != me else { return }
+        // A replica that has not caught up with the stable checkpoint cannot judge proposals.
+        guard committedHeight >= lowHeader.height else { return }
+        let block = prePrepare.block
+        let digest = prePrepare.blockHash
+        if let vote = ownVotes[height], vote.blockHash != digest { return }
+        if height <= committedHeight {
+            // Re-proposed in a new view: vote only for the block we committed.
+            guard committedHashes[height] == digest else { return }
+        } else {
+            guard let parent = knownHeader(at: height - 1), let ancestors = pendingAncestors(below: height) else { return }
+            guard isValidProposal(block, parent: parent, ancestors: ancestors) else {
+                slots[height]?.rejected = true
+                return drop(.invalidProposal)
+            }
+        }
+        let signature = signer.sign(Prepare.signingDigest(chainID: chainID, view: view, height: height, blockHash: digest, replica: me))
+        let prepare = Prepare(view: view, height: height, blockHash: digest, replica: me, signature: signature)
+        recordVote(height: height, blockHash: digest, commit: false)
+        slots[height]?.sentPrepare = prepare
+        slots[height]?.prepares[prepare.replica] = prepare
+        send(.prepare(prepare))
+    }
+
+    /// The header and content checks a backup makes before preparing
+    /// (DESIGN section 3: parent hash, transactions valid, not already committed).
+    func isValidProposal(_ block: Block, parent: BlockHeader, ancestors: [Block]) -> Bool {
+        let header = block.header
+        guard header.parentHash == parent.hash, header.timestampMs > parent.timestampMs,
+              header.timestampMs <= clockMs &+ configuration.timing.timestampDriftMsMax,
+              header.stateHeight >= parent.stateHeight, header.stateHeight < header.height,
+              header.validatorSetHash == validators.hash,
+              block.transactions.count <= configuration.parameters.blockTransactionsMax else { return false }
+        if let root = executedRoots[header.stateHeight], root != header.stateRoot { return false }
+        var seen = Set<Hash>()
+        for ancestor in ancestors { for transaction in ancestor.transactions { seen.insert(transaction.id) } }
+        for transaction in block.transactions {
+            guard seen.insert(transaction.id).inserted else { return false }
+        }
+        return validator.isValid(block: block, pendingAncestors: ancestors)
+    }
+
+    /// Prepared(m, v, n, i) (paper 4.2, rule 3): the pre-prepare and 2f
+    /// matching prepares from distinct backups. Keeps the certificate, which
+    /// is persisted before the COMMIT that depends on it is sent.
+    mutating func checkPrepared(_ height: UInt64) {
+        guard let slot = slots[height], let prePrepare = slot.prePrepare else { return }
+        if let prepared = slot.prepared, prepared.view == view { return }
+        let digest = prePrepare.blockHash
+        let matching = slot.prepares.values
+            .filter { $0.blockHash == digest && $0.view == view && $0.replica != primary(of: view) }
+            .sorted { $0.replica < $1.replica }
+        guard matching.count >= quorum - 1 else { return }
+        let certificate = PreparedCertificate(prePrepare: prePrepare, prepares: Array(matching.prefix(quorum - 1)))
+        slots[height]?.prepared = certificate
+        dirty = true
+    }
+
+    /// Sends COMMIT once prepared, under the pipelining rule: the block below
+    /// must be at or below the stable checkpoint, committed, or committed-to
+    /// by us in this same view. So whenever height n+1 may commit in view v,
+    /// f+1 honest replicas hold view-v prepared certificates for n as well,
+    /// and every later new view re-proposes n (see docs/consensus.md).
+    mutating func tryCommit(_ height: UInt64) {
+        guard let slot = slots[height], let prepared = slot.prepared, prepared.view == view, slot.sentCommit == nil else { return }
+        let below = height - 1
+        let chainReady = below <= lowHeader.height || below <= committedHeight || slots[below]?.sentCommit != nil
+        guard chainReady else { return }
+        let digest = prepared.prePrepare.blockHash
+        if let vote = ownVotes[height], vote.blockHash != digest { return }
+        let signature = signer.sign(CommitVote.digest(chainID: chainID, height: height, view: view, blockHash: digest))
+        let commit = Commit(view: view, height: height, blockHash: digest, replica: me, signature: signature)
+        recordVote(height: height, blockHash: digest, commit: true)
+        slots[height]?.sentCommit = commit
+        slots[height]?.commits[commit.replica] = commit
+        send(.commit(commit))
+    }
+
+    mutating func recordVote(height: UInt64, blockHash: Hash, commit: Bool) {
+        let previous = ownVotes[height]
+        precondition(previous == nil || previous?.blockHash == blockHash, "never sign two digests for one (view, height)")
+        let vote = OwnVote(height: height, blockHash: blockHash, commitSent: commit || (previous?.commitSent ?? false))
+        if vote != previous {
+            ownVotes[height] = vote
+            dirty = true
+        }
+    }
+
+    /// Committed (rule 4): 2f+1 matching commits of one view for a block we
+    /// hold; executes strictly in height order.
+    mutating func checkCommitted() {
+        while !halted {
+            let height = committedHeight + 1
+            guard height > lowHeader.height || committedHeight >= lowHeader.height else { return }
+            guard let slot = slots[height], let prePrepare = slot.prePrepare else { return }
+            let digest = prePrepare.blockHash
+            let votes = slot.commits.values.filter { $0.blockHash == digest && $0.view == prePrepare.view }
+            guard votes.count >= quorum else { return }
+            guard prePrepare.block.header.parentHash == committedHeader.hash else {
+                return reportFault(.certifiedBlockDoesNotExtendChain(height: height))
+            }
+            let signatures = votes.sorted { $0.replica < $1.replica }.prefix(quorum)
+                .map { ValidatorSignature(validatorIndex: $0.replica, signature: $0.signature) }
+            let certificate = CommitCertificate(height: height, view: prePrepare.view, blockHash: digest, signatures: signatures)
+            applyCommit(prePrepare.block, certificate: certificate)
+        }
+    }
+
+    /// The primary proposes the next height when a batch is full or has waited
+    /// `batchTicks`, within the high watermark.
+    mutating func tryPropose() {
+        while !halted && changingTo == nil && isPrimary && committedHeight >= lowHeader.height {
+            let height = max(nextProposalHeight, committedHeight + 1)
+            guard height <= highWatermark, ownVotes[height] == nil, slots[height]?.prePrepare == nil else { return }
+            guard let parent = knownHeader(at: height - 1), let ancestors = pendingAncestors(below: height) else { return }
+            var inFlight = Set<Hash>()
+            for ancestor in ancestors { for transaction in ancestor.transactions { inFlight.insert(transaction.id) } }
+            let limit = configuration.parameters.blockTransactionsMax
+            var batch: [Transaction] = []
+            for id in poolOrder where batch.count < limit {
+                if let transaction = pool[id], !inFlight.contains(id), validator.isAcceptable(transaction) {
+                    batch.append(transaction)
+                    inFlight.insert(id)
+                }
+            }
+            guard !batch.isEmpty, batch.count >= limit || ticksSinceProposal >= configuration.timing.batchTicks else { return }
+            var stateHeight = min(executedHeight, height - 1)
+            var stateRoot = executedRoots[stateHeight] ?? configuration.genesisStateRoot
+            if stateHeight < parent.stateHeight || executedRoots[stateHeight] == nil {
+                stateHeight = parent.stateHeight
+                stateRoot = parent.stateRoot
+            }
+            let header = BlockHeader(
+                height: height, parentHash: parent.hash, timestampMs: max(parent.timestampMs &+ 1, clockMs),
+                proposer: signer.publicKey, transactionsRoot: MerkleTree.root(of: batch.map(\.id)),
+                stateHeight: stateHeight, stateRoot: stateRoot, validatorSetHash: validators.hash)
+            let block = Block(header: header, transactions: batch)
+            let signature = signer.sign(PrePrepare.signingDigest(chainID: chainID, view: view, height: height, blockHash: block.hash))
+            let prePrepare = PrePrepare(view: view, block: block, signature: signature)
+            recordVote(height: height, blockHash: block.hash, commit: false)
+            slots[height, default: Slot()].prePrepare = prePrepare
+            send(.prePrepare(prePrepare))
+            nextProposalHeight = height + 1
+            ticksSinceProposal = 0
+        }
+    }
+}

@@ -1,0 +1,294 @@
+import Ledger
+
+/// Checks the content of proposals: what the ledger and mempool know and the
+/// consensus core does not (transaction signatures, nonces, expiry, whether a
+/// transaction already committed). The node plugs in its mempool and ledger;
+/// the simulator plugs in a table of submitted transactions.
+public protocol ProposalValidator {
+    /// Whether a transaction may wait in the pool to be ordered: well signed,
+    /// for this chain, not committed, not expired.
+    func isAcceptable(_ transaction: Transaction) -> Bool
+    /// Whether `block`'s transactions are valid on top of the committed chain
+    /// followed by `pendingAncestors` (the uncommitted blocks between the last
+    /// committed block and `block`, oldest first). The replica has already
+    /// checked the header links and that no transaction repeats among them.
+    func isValid(block: Block, pendingAncestors: [Block]) -> Bool
+}
+
+/// Timers of the replica, in logical ticks (the shell decides how long a tick
+/// is; the core never reads a clock).
+public struct ReplicaTiming: Equatable, Sendable {
+    /// Longest a primary holds a non-full batch before proposing it.
+    public var batchTicks: Int
+    /// First view-change timeout; doubles with each view change that brings
+    /// no commit (paper 4.5.2).
+    public var viewChangeTimeoutTicks: Int
+    /// Interval of retransmissions and status reports.
+    public var retransmitTicks: Int
+    /// How far into the future (in ms, by the replica's own clock reading) a
+    /// proposed block's timestamp may be.
+    public var timestampDriftMsMax: UInt64
+    /// Doublings of the view-change timeout before it stops growing.
+    public var viewChangeBackoffDoublingsMax: Int
+
+    public init(batchTicks: Int, viewChangeTimeoutTicks: Int, retransmitTicks: Int, timestampDriftMsMax: UInt64,
+                viewChangeBackoffDoublingsMax: Int = ConsensusLimits.viewChangeBackoffDoublingsMax) {
+        precondition(batchTicks >= 0 && viewChangeTimeoutTicks >= 1 && retransmitTicks >= 1, "timers must be positive")
+        precondition((0...ConsensusLimits.viewChangeBackoffDoublingsMax).contains(viewChangeBackoffDoublingsMax),
+                     "back-off doublings are bounded")
+        self.batchTicks = batchTicks
+        self.viewChangeTimeoutTicks = viewChangeTimeoutTicks
+        self.retransmitTicks = retransmitTicks
+        self.timestampDriftMsMax = timestampDriftMsMax
+        self.viewChangeBackoffDoublingsMax = viewChangeBackoffDoublingsMax
+    }
+
+    /// Derives the timers from the chain parameters for a shell that ticks every `tickMs`.
+    public static func from(_ parameters: ChainParameters, tickMs: Int) -> ReplicaTiming {
+        let tick = max(1, tickMs)
+        return ReplicaTiming(
+            batchTicks: max(1, parameters.blockIntervalMs / tick),
+            viewChangeTimeoutTicks: max(2, parameters.viewChangeTimeoutMs / tick),
+            retransmitTicks: max(1, parameters.viewChangeTimeoutMs / (4 * tick)),
+            timestampDriftMsMax: 60_000)
+    }
+}
+
+/// Everything fixed about one replica.
+public struct ReplicaConfiguration: Sendable {
+    public var chainID: String
+    public var validators: ValidatorSet
+    /// This replica's position in ``validators``.
+    public var replicaIndex: Int
+    public var parameters: ChainParameters
+    /// The block at height 0, which every chain starts from.
+    public var genesisHeader: BlockHeader
+    /// The state root after genesis (height 0).
+    public var genesisStateRoot: Hash
+    public var timing: ReplicaTiming
+
+    public init(chainID: String, validators: ValidatorSet, replicaIndex: Int, parameters: ChainParameters,
+                genesisHeader: BlockHeader, genesisStateRoot: Hash, timing: ReplicaTiming) {
+        precondition(replicaIndex >= 0 && replicaIndex < validators.count, "replica index outside the validator set")
+        precondition(parameters.checkpointIntervalBlocks >= 1, "checkpoint interval must be positive")
+        precondition(parameters.watermarkWindowBlocks >= parameters.checkpointIntervalBlocks
+                     && parameters.watermarkWindowBlocks <= ConsensusLimits.watermarkWindowBlocksMax,
+                     "watermark window must hold a checkpoint interval and fit a view-change message")
+        precondition(genesisHeader.height == 0, "the genesis header has height 0")
+        self.chainID = chainID
+        self.validators = validators
+        self.replicaIndex = replicaIndex
+        self.parameters = parameters
+        self.genesisHeader = genesisHeader
+        self.genesisStateRoot = genesisStateRoot
+        self.timing = timing
+    }
+}
+
+/// What the shell's ledger knows at start-up.
+public struct ChainHead: Equatable, Sendable {
+    /// Header of the highest committed block (the genesis header on a fresh node).
+    public var committedHeader: BlockHeader
+    /// Highest executed height and its state root.
+    public var executedHeight: UInt64
+    public var executedStateRoot: Hash
+
+    public init(committedHeader: BlockHeader, executedHeight: UInt64, executedStateRoot: Hash) {
+        self.committedHeader = committedHeader
+        self.executedHeight = executedHeight
+        self.executedStateRoot = executedStateRoot
+    }
+}
+
+/// A block and the certificate that proves it final; what state transfer moves.
+public struct CertifiedBlock: Equatable, Sendable, CanonicalCodable {
+    public var block: Block
+    public var certificate: CommitCertificate
+
+    public init(block: Block, certificate: CommitCertificate) {
+        self.block = block
+        self.certificate = certificate
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(block)
+        encoder.write(certificate)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        block = try decoder.read(Block.self, "certified block")
+        certificate = try decoder.read(CommitCertificate.self, "certified block certificate")
+    }
+}
+
+/// An input to ``Replica/step(_:)``.
+public enum ReplicaInput: Sendable {
+    /// A decoded message from a peer.
+    case message(ConsensusMessage)
+    /// Raw bytes from a peer; decoded strictly, counted as malformed on failure.
+    case messageBytes([UInt8])
+    /// One logical tick; `clockMs` is the shell's clock reading, used only for
+    /// block timestamps (never for timeouts).
+    case tick(clockMs: UInt64)
+    /// Transactions the mempool has checked and that are ready to be ordered.
+    case submit([Transaction])
+    /// The shell executed the committed block with this header; `stateRoot` is the result.
+    case executed(header: BlockHeader, stateRoot: Hash)
+    /// Blocks with certificates fetched from peers, ascending, in answer to
+    /// ``ReplicaAction/requestStateTransfer(fromHeight:toHeight:)``.
+    case stateTransfer([CertifiedBlock])
+}
+
+/// Which peer a message goes to.
+public enum Destination: Equatable, Sendable {
+    /// Every other validator.
+    case all
+    /// One validator, by index.
+    case replica(Int)
+}
+
+/// Something wrong that the replica cannot fix and an operator must see. The
+/// replica stops signing after reporting one.
+public enum ReplicaFault: Equatable, Sendable, CustomStringConvertible {
+    /// The state root this node computed differs from the one certified by a
+    /// commit certificate (a header's stateRoot) or a stable checkpoint.
+    case stateRootMismatch(height: UInt64, local: Hash, certified: Hash)
+    /// A block with 2f+1 commits does not extend this node's committed chain.
+    case certifiedBlockDoesNotExtendChain(height: UInt64)
+    /// A valid new-view message re-proposes a block other than the one this node committed.
+    case newViewContradictsCommittedBlock(height: UInt64)
+
+    public var description: String {
+        switch self {
+        case .stateRootMismatch(let height, let local, let certified):
+            "state root after height \(height) is \(local.short)…, but \(certified.short)… is certified"
+        case .certifiedBlockDoesNotExtendChain(let height):
+            "certified block at height \(height) does not extend the committed chain"
+        case .newViewContradictsCommittedBlock(let height):
+            "new view re-proposes a different block at committed height \(height)"
+        }
+    }
+}
+
+/// What the shell must do, in order. Persistence contract: when a step
+/// returns a ``persist(_:)`` action it is the first action of the list, and the
+/// shell must make it durable (one atomic write) before it carries out any
+/// later action of the same list; a replica that signed something always
+/// returns the record that remembers it first.
+public enum ReplicaAction: Sendable {
+    /// Replace the persisted record with this one, durably, before the rest.
+    case persist(PersistentState)
+    /// Send a message.
+    case send(ConsensusMessage, to: Destination)
+    /// Append this block to the ledger with its certificate, then execute it
+    /// and report ``ReplicaInput/executed(header:stateRoot:)``. Comes in height order.
+    case commit(Block, CommitCertificate)
+    /// Fetch certified blocks in this height range from peers and hand them
+    /// back as ``ReplicaInput/stateTransfer(_:)``.
+    case requestStateTransfer(fromHeight: UInt64, toHeight: UInt64)
+    /// Report a fault; the replica has stopped signing.
+    case fault(ReplicaFault)
+}
+
+/// Why an input was ignored. The node exports ``Replica/dropCounts`` as metrics.
+public enum DropReason: String, CaseIterable, Sendable {
+    case halted
+    case malformed
+    case unknownSender
+    case fromSelf
+    case badSignature
+    case oldView
+    case futureView
+    case viewChanging
+    case outsideWatermarks
+    case alreadyCommitted
+    case duplicate
+    case conflictingPrePrepare
+    case conflictsWithOwnVote
+    case conflictingVote
+    case prepareFromPrimary
+    case invalidProposal
+    case notPrimary
+    case viewNumberTooLarge
+    case staleViewChange
+    case invalidViewChange
+    case invalidNewView
+    case newViewMismatch
+    case invalidCheckpoint
+    case staleCheckpoint
+    case invalidCertificate
+    case stateTransferOutOfOrder
+    case executionOutOfOrder
+    case poolFull
+    case unacceptableTransaction
+}
+
+/// A vote this replica signed in its current view: the one digest it will
+/// ever sign at that height in this view.
+public struct OwnVote: Equatable, Sendable, CanonicalCodable {
+    public var height: UInt64
+    public var blockHash: Hash
+    /// Whether a COMMIT was signed too (needed by the pipelining rule after a restart).
+    public var commitSent: Bool
+
+    public init(height: UInt64, blockHash: Hash, commitSent: Bool) {
+        self.height = height
+        self.blockHash = blockHash
+        self.commitSent = commitSent
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(height)
+        encoder.write(blockHash)
+        encoder.write(commitSent)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        height = try decoder.readUInt64("own vote height")
+        blockHash = try decoder.read(Hash.self, "own vote block hash")
+        commitSent = try decoder.readBool("own vote commit sent")
+    }
+}
+
+/// The replica's durable record (PBFT-NOTES rule 11): view, view-change
+/// target, own votes of the current view, prepared certificates and the
+/// stable checkpoint. Written whole, atomically, before any message that
+/// depends on it leaves the node.
+public struct PersistentState: Equatable, Sendable, CanonicalCodable {
+    public var view: UInt64
+    public var changingTo: UInt64?
+    public var viewChangeAttempts: UInt32
+    public var ownVotes: [OwnVote]
+    public var prepared: [PreparedCertificate]
+    public var stableCheckpoint: CheckpointProof?
+
+    public init(view: UInt64, changingTo: UInt64?, viewChangeAttempts: UInt32, ownVotes: [OwnVote],
+                prepared: [PreparedCertificate], stableCheckpoint: CheckpointProof?) {
+        self.view = view
+        self.changingTo = changingTo
+        self.viewChangeAttempts = viewChangeAttempts
+        self.ownVotes = ownVotes
+        self.prepared = prepared
+        self.stableCheckpoint = stableCheckpoint
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(view)
+        encoder.write(optional: changingTo)
+        encoder.write(viewChangeAttempts)
+        encoder.write(ownVotes)
+        encoder.write(prepared)
+        encoder.write(stableCheckpoint)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        view = try decoder.readUInt64("persisted view")
+        changingTo = try decoder.readOptionalUInt64("persisted view-change target")
+        viewChangeAttempts = try decoder.readUInt32("persisted view-change attempts")
+        ownVotes = try decoder.readArray(OwnVote.self, "persisted own votes", limit: ConsensusLimits.watermarkWindowBlocksMax)
+        prepared = try decoder.readArray(PreparedCertificate.self, "persisted prepared", limit: ConsensusLimits.preparedCertificatesMax)
+        stableCheckpoint = try decoder.readOptional(CheckpointProof.self, "persisted stable checkpoint")
+        try requireStrictlyIncreasing(ownVotes.map(\.height), "persisted own votes")
+        try requireStrictlyIncreasing(prepared.map(\.height), "persisted prepared")
+    }
+}

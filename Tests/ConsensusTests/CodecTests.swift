@@ -1,0 +1,128 @@
+import ConsensusSimulator
+import Consensus
+import Ledger
+import Testing
+
+/// One valid message of every kind.
+func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
+    let (block, changes) = preparedSetup(cluster)
+    let prePrepare = cluster.prePrepare(view: 0, block: block, by: 0)
+    let commitDigest = CommitVote.digest(chainID: cluster.chainID, height: 1, view: 0, blockHash: block.hash)
+    let commit = Commit(view: 0, height: 1, blockHash: block.hash, replica: 2, signature: cluster.signer(2).sign(commitDigest))
+    let checkpoint = Checkpoint(header: block.header, stateRoot: cluster.genesisRoot, replica: 1,
+                                signature: cluster.signer(1).sign(Checkpoint.signingDigest(chainID: cluster.chainID, height: 1,
+                                                                                         blockHash: block.hash, stateRoot: cluster.genesisRoot)))
+    let plan = Replica.newViewPlan(viewChanges: changes, newView: 1, configuration: cluster.configuration(1))
+    let prePrepares = plan.blocks.map { cluster.prePrepare(view: 1, block: $0, by: 1) }
+    let newView = NewView(view: 1, viewChanges: changes, prePrepares: prePrepares, signature: cluster.signer(1).sign(
+        NewView.signingDigest(chainID: cluster.chainID, view: 1, viewChanges: changes, prePrepares: prePrepares)))
+    let forward = Forward(replica: 2, transactions: [cluster.transaction(3)], signature: cluster.signer(2).sign(
+        Forward.signingDigest(chainID: cluster.chainID, replica: 2, transactions: [cluster.transaction(3)])))
+    let status = Status(replica: 3, committedHeight: 42, signature: cluster.signer(3).sign(
+        Status.signingDigest(chainID: cluster.chainID, replica: 3, committedHeight: 42)))
+    return [.prePrepare(prePrepare), .prepare(cluster.prepare(view: 0, block: block, by: 1)), .commit(commit),
+            .checkpoint(checkpoint), .viewChange(changes[0]), .newView(newView), .forward(forward), .status(status)]
+}
+
+@Test func codec_everyMessageKind_roundTrips() throws {
+    let cluster = Cluster()
+    for message in sampleMessages(cluster) {
+        let decoded = try ConsensusMessage.decode(wire: message.canonicalBytes)
+        #expect(decoded == message)
+        #expect(decoded.canonicalBytes == message.canonicalBytes)
+    }
+}
+
+@Test func codec_truncatedOrTrailingBytes_areRejected() {
+    let cluster = Cluster()
+    for message in sampleMessages(cluster) {
+        let bytes = message.canonicalBytes
+        #expect(throws: CodecError.self) { try ConsensusMessage.decode(wire: bytes + [0]) }
+        for cut in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 40)) {
+            #expect(throws: CodecError.self) { try ConsensusMessage.decode(wire: Array(bytes.prefix(cut))) }
+        }
+    }
+}
+
+@Test func codec_unknownTag_isRejected() {
+    #expect(throws: CodecError.unknownTag(field: "consensus message tag", tag: 8)) {
+        try ConsensusMessage.decode(wire: [8, 0, 0])
+    }
+}
+
+@Test func codec_oversizedCounts_areRejectedBeforeAllocating() {
+    // A view-change claiming 2^32 prepared certificates.
+    var encoder = CanonicalEncoder()
+    encoder.write(UInt64(4))  // view-change tag
+    encoder.write(UInt64(1))  // new view
+    encoder.write(UInt32(1))  // replica
+    encoder.write(false)      // no checkpoint
+    encoder.write(UInt64(1) << 32)
+    #expect(throws: CodecError.lengthExceedsLimit(field: "view-change prepared", length: UInt64(1) << 32,
+                                                  limit: ConsensusLimits.preparedCertificatesMax)) {
+        try ConsensusMessage.decode(wire: encoder.bytes)
+    }
+    let huge = [UInt8](repeating: 0, count: ConsensusLimits.messageBytesMax + 1)
+    #expect(throws: CodecError.self) { try ConsensusMessage.decode(wire: huge) }
+}
+
+@Test func codec_blockWhoseTransactionsDoNotMatchItsRoot_isRejected() {
+    let cluster = Cluster()
+    var block = cluster.block(height: 1, parent: cluster.genesis, transactions: [cluster.transaction(0)])
+    block.transactions = [cluster.transaction(1)]  // claimed root no longer matches
+    let message = ConsensusMessage.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))
+    #expect(throws: CodecError.self) { try ConsensusMessage.decode(wire: message.canonicalBytes) }
+}
+
+@Test func codec_unsortedSigners_areRejected() {
+    let cluster = Cluster()
+    let (_, changes) = preparedSetup(cluster)
+    guard var certificate = changes[0].prepared.first else {
+        Issue.record("setup has a certificate")
+        return
+    }
+    var encoder = CanonicalEncoder()
+    encoder.write(certificate.prePrepare)
+    certificate.prepares.reverse()
+    encoder.write(UInt64(certificate.prepares.count))
+    for prepare in certificate.prepares { encoder.write(prepare) }
+    #expect(throws: CodecError.self) { try PreparedCertificate(canonicalBytes: encoder.bytes) }
+}
+
+@Test func codec_randomAndMutatedBytes_neverTrapAndNeverMoveAReplica() {
+    let cluster = Cluster()
+    let samples = sampleMessages(cluster).map(\.canonicalBytes)
+    var random = SplitMix64(seed: 99)
+    var replica = cluster.replica(1)
+    var decodedCount = 0
+    for round in 0..<5_000 {
+        var bytes: [UInt8]
+        if round % 2 == 0 {
+            bytes = (0..<random.below(200)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        } else {
+            bytes = samples[random.below(samples.count)]
+            for _ in 0..<(1 + random.below(3)) where !bytes.isEmpty {
+                bytes[random.below(bytes.count)] = UInt8(truncatingIfNeeded: random.next())
+            }
+        }
+        if (try? ConsensusMessage.decode(wire: bytes)) != nil { decodedCount += 1 }
+        _ = replica.step(.messageBytes(bytes))
+    }
+    #expect(replica.view == 0)
+    #expect(replica.committedHeight == 0)
+    // Whatever still decodes after mutation fails a signature or another check: all but a few are dropped.
+    let dropped = replica.dropCounts.values.reduce(0, +)
+    #expect(dropped >= 4_950, "\(replica.dropCounts)")
+    #expect((replica.dropCounts[.malformed] ?? 0) >= 5_000 - decodedCount)
+    #expect(decodedCount < 2_500)
+}
+
+@Test func codec_persistentState_roundTripsAndRejectsTrailingBytes() throws {
+    let cluster = Cluster()
+    let (block, changes) = preparedSetup(cluster)
+    let state = PersistentState(view: 3, changingTo: 4, viewChangeAttempts: 2,
+                                ownVotes: [OwnVote(height: 1, blockHash: block.hash, commitSent: true)],
+                                prepared: changes[0].prepared, stableCheckpoint: nil)
+    #expect(try PersistentState(canonicalBytes: state.canonicalBytes) == state)
+    #expect(throws: CodecError.self) { try PersistentState(canonicalBytes: state.canonicalBytes + [1]) }
+}
