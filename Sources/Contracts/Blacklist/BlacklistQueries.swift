@@ -38,11 +38,14 @@ public enum BlacklistQuery: String, CaseIterable, Sendable {
 /// A history step: `{sequence, action, organization, signer, transactionID,
 /// blockHeight, transactionIndex, blockTimeMs, details}`.
 ///
-/// A block: `{height, blockHash, parentHash, timestampMs, transactionsRoot,
+/// A block: `{height, blockHash, parentHash, proposer, timestampMs, transactionsRoot,
 /// stateHeight, stateRoot, validatorSetHash, certificate: {view, blockHash,
 /// signatures: [{validatorIndex, signature}]}}` — enough to check offline
 /// that each step's transaction sits in a block finalised by a quorum of
-/// validators (``CommitCertificate/verify(header:validators:chainID:)``).
+/// validators (``CommitCertificate/verify(header:validators:chainID:)``): the
+/// header can be rebuilt from these fields and hashed. Proving that the
+/// transaction is in the block takes the block's transaction list, which the
+/// ledger's query view does not expose; fetch the block from the node.
 public struct BlacklistQueries {
     let view: any QueryView
     let reader: BlacklistQueryReader
@@ -152,8 +155,8 @@ public struct BlacklistQueries {
     }
 
     private func provenance(_ parameters: [String: String]) throws(QueryError) -> JSONValue {
-        let entry = try existingEntry(parameters)
         let (offset, limit) = try page(parameters)
+        let entry = try existingEntry(parameters)
         var steps: [JSONValue] = []
         var heights = Set<UInt64>()
         var sequence = UInt32(clamping: offset)
@@ -218,6 +221,7 @@ public struct BlacklistQueries {
             "height": .integer(Int64(clamping: height)),
             "blockHash": .string(header.hash.hex),
             "parentHash": .string(header.parentHash.hex),
+            "proposer": .string(header.proposer.hex),
             "timestampMs": .integer(Int64(clamping: header.timestampMs)),
             "transactionsRoot": .string(header.transactionsRoot.hex),
             "stateHeight": .integer(Int64(clamping: header.stateHeight)),
