@@ -14,7 +14,7 @@ import Ledger
         let fixture = try F()
         let subject = try F.person("110105194912310021")
         let id = try fixture.add("bankA", subject)
-        expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
         let entry = try fixture.entry(id)
         #expect(entry["status"]?.stringValue == "under_appeal")
         #expect(entry["underAppeal"]?.boolValue == true)
@@ -27,7 +27,7 @@ import Ledger
     @Test func appeal_recordsTheCustomerDeclarationInHistory() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
         let history = try #require(try fixture.query(.provenance, ["id": String(id)])["history"]?.arrayValue)
         let step = history[1]
         #expect(step["action"]?.stringValue == "appealed")
@@ -39,50 +39,50 @@ import Ledger
     @Test func appeal_withoutDeclaringTheCustomer_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectRejected(try appeal(fixture, "bankB", id, declares: false), "customer_not_declared")
+        F.expectRejected(try appeal(fixture, "bankB", id, declares: false), "customer_not_declared")
     }
 
     @Test func appeal_byNonBank_isRefusedForWrongRole() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectRejected(try appeal(fixture, "clear", id), "not_permitted")
-        expectRejected(try appeal(fixture, "reg", id), "not_permitted")
+        F.expectRejected(try appeal(fixture, "clear", id), "not_permitted")
+        F.expectRejected(try appeal(fixture, "reg", id), "not_permitted")
     }
 
     @Test func appeal_byTheUploader_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectRejected(try appeal(fixture, "bankA", id), "own_entry")
+        F.expectRejected(try appeal(fixture, "bankA", id), "own_entry")
     }
 
     @Test func appeal_whileAnotherIsOpen_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectSuccess(try appeal(fixture, "bankB", id))
-        expectRejected(try appeal(fixture, "bankC", id), "appeal_open")
+        F.expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectRejected(try appeal(fixture, "bankC", id), "appeal_open")
     }
 
     @Test func appeal_secondTimeBySameBank_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectSuccess(try appeal(fixture, "bankB", id))
-        expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "default confirmed")))
-        expectRejected(try appeal(fixture, "bankB", id), "already_appealed")
+        F.expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "default confirmed")))
+        F.expectRejected(try appeal(fixture, "bankB", id), "already_appealed")
     }
 
     @Test func amend_whileUnderAppeal_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectSuccess(try appeal(fixture, "bankB", id))
-        expectRejected(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "loan_default")), "under_appeal")
+        F.expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectRejected(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "loan_default")), "under_appeal")
     }
 
     @Test func answer_appealThatIsNotYours_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
         for organization in ["bankB", "bankC", "reg"] {
-            expectRejected(try fixture.submit(organization, .answer, AnswerBlacklistAppeal(entryID: id, decision: .withdraw, reason: "not mine")), "not_uploader")
+            F.expectRejected(try fixture.submit(organization, .answer, AnswerBlacklistAppeal(entryID: id, decision: .withdraw, reason: "not mine")), "not_uploader")
         }
         #expect(try fixture.status(id) == "under_appeal")
     }
@@ -90,14 +90,14 @@ import Ledger
     @Test func answer_withoutOpenAppeal_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectRejected(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "nothing")), "no_open_appeal")
+        F.expectRejected(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "nothing")), "no_open_appeal")
     }
 
     @Test func answer_maintain_makesEntryActiveAgain() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectSuccess(try appeal(fixture, "bankB", id))
-        expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "court ruling stands")))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "court ruling stands")))
         #expect(try fixture.status(id) == "active")
         let history = try #require(try fixture.query(.provenance, ["id": String(id)])["history"]?.arrayValue)
         #expect(history.last?["action"]?.stringValue == "answered")
@@ -108,8 +108,8 @@ import Ledger
         let fixture = try F()
         let subject = try F.company(3)
         let id = try fixture.add("bankA", subject)
-        expectSuccess(try appeal(fixture, "bankB", id))
-        expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .withdraw, reason: "we were wrong")))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .withdraw, reason: "we were wrong")))
         #expect(try fixture.status(id) == "withdrawn")
         #expect(F.matches(try fixture.check("bankC", subject)).isEmpty)
     }
@@ -117,9 +117,9 @@ import Ledger
     @Test func answer_justBeforeTheDeadline_isAccepted() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
         fixture.chain.advanceClock(byMs: 20 * F.dayMs - 5000)
-        expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "in time")))
+        F.expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "in time")))
         #expect(try fixture.status(id) == "active")
     }
 
@@ -127,7 +127,7 @@ import Ledger
         let fixture = try F()
         let subject = try F.person("110105194912310021")
         let id = try fixture.add("bankA", subject)
-        expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
         #expect(F.matches(try fixture.check("bankC", subject)).count == 1)
 
         fixture.chain.advanceClock(byMs: 20 * F.dayMs)
@@ -139,7 +139,7 @@ import Ledger
 
         // The next check does not match it, and records the lapse.
         let receipt = try fixture.check("bankC", subject)
-        expectSuccess(receipt)
+        F.expectSuccess(receipt)
         #expect(F.matches(receipt).isEmpty)
         #expect(receipt.events.contains { $0.name == "appeal_lapsed" && $0["entry"] == String(id) })
         #expect(try fixture.entry(id)["storedStatus"]?.stringValue == "appeal_lapsed")
@@ -150,32 +150,32 @@ import Ledger
     @Test func answer_afterDeadline_isRefusedAsLapsed() throws {
         let fixture = try F(parameters: .object(["appealAnswerDays": .integer(5)]))
         let id = try fixture.add("bankA", try F.company(3))
-        expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
         fixture.chain.advanceClock(byMs: 5 * F.dayMs)
-        expectRejected(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "too late")), "appeal_lapsed")
+        F.expectRejected(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "too late")), "appeal_lapsed")
     }
 
     @Test func settle_recordsLapseWithoutACheck() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
         fixture.chain.advanceClock(byMs: 21 * F.dayMs)
         let receipt = try fixture.submit("bankB", .settle, SettleBlacklistEntries(entryIDs: [id]))
-        expectSuccess(receipt)
+        F.expectSuccess(receipt)
         #expect(try fixture.entry(id)["storedStatus"]?.stringValue == "appeal_lapsed")
     }
 
     @Test func settle_withNothingDue_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))
-        expectRejected(try fixture.submit("bankB", .settle, SettleBlacklistEntries(entryIDs: [id])), "nothing_due")
+        F.expectRejected(try fixture.submit("bankB", .settle, SettleBlacklistEntries(entryIDs: [id])), "nothing_due")
     }
 
     @Test func add_afterOwnAppealLapsed_isAllowed() throws {
         let fixture = try F()
         let subject = try F.company(3)
         let id = try fixture.add("bankA", subject)
-        expectSuccess(try appeal(fixture, "bankB", id))
+        F.expectSuccess(try appeal(fixture, "bankB", id))
         fixture.chain.advanceClock(byMs: 21 * F.dayMs)
         let second = try fixture.add("bankA", subject)
         #expect(second != id)
@@ -215,6 +215,6 @@ import Ledger
         let id = try fixture.add("bankA", try F.company(4))
         fixture.chain.advanceClock(byMs: 20 * F.dayMs)
         let late = fixture.chain.nextBlockTimeMs + 15 * F.dayMs
-        expectRejected(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, expiresAtMs: late)), "expiry_beyond_retention")
+        F.expectRejected(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, expiresAtMs: late)), "expiry_beyond_retention")
     }
 }

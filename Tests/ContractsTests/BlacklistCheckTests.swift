@@ -14,10 +14,10 @@ import Ledger
         let fixture = try F()
         let subject = try F.company(5)
         let id = try fixture.add("bankA", subject, reason: "loan_default")
-        expectSuccess(try fixture.submit("bankC", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
-        expectSuccess(try fixture.submit("clear", .dispute, BlacklistOpinion(entryID: id, reason: "repaid")))
+        F.expectSuccess(try fixture.submit("bankC", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
+        F.expectSuccess(try fixture.submit("clear", .dispute, BlacklistOpinion(entryID: id, reason: "repaid")))
         let receipt = try fixture.check("bankB", subject)
-        expectSuccess(receipt)
+        F.expectSuccess(receipt)
         let match = try #require(F.matches(receipt)[subject.text])
         #expect(match["matches"] == "1")
         let summary = try decode(try #require(match["entry"]))
@@ -34,7 +34,7 @@ import Ledger
     @Test func check_unlistedSubject_reportsNoMatch() throws {
         let fixture = try F()
         let receipt = try fixture.check("bankB", try F.company(6))
-        expectSuccess(receipt)
+        F.expectSuccess(receipt)
         #expect(F.matches(receipt).isEmpty)
         let summary = try #require(receipt.events.first { $0.name == "check_summary" })
         #expect(summary["subjects"] == "1")
@@ -80,40 +80,40 @@ import Ledger
 
     @Test func check_unknownPurpose_isRefused() throws {
         let fixture = try F()
-        expectRejected(try fixture.check("bankB", try F.company(5), purpose: "curiosity"), "unknown_purpose")
+        F.expectRejected(try fixture.check("bankB", try F.company(5), purpose: "curiosity"), "unknown_purpose")
     }
 
     @Test func check_byEnterpriseOrAuditor_isRefusedForWrongRole() throws {
         let fixture = try F()
-        expectRejected(try fixture.check("acme", try F.company(5)), "not_permitted")
-        expectRejected(try fixture.check("audit", try F.company(5)), "not_permitted")
+        F.expectRejected(try fixture.check("acme", try F.company(5)), "not_permitted")
+        F.expectRejected(try fixture.check("audit", try F.company(5)), "not_permitted")
     }
 
     @Test func check_overTheAllowance_isRefusedWithAClearReason() throws {
         let fixture = try F(parameters: .object(["baseAllowance": .integer(2), "allowancePerEntry": .integer(3)]))
-        expectSuccess(try fixture.check("bankB", try F.company(1)))
-        expectSuccess(try fixture.check("bankB", try F.company(2)))
+        F.expectSuccess(try fixture.check("bankB", try F.company(1)))
+        F.expectSuccess(try fixture.check("bankB", try F.company(2)))
         let refused = try fixture.check("bankB", try F.company(3))
-        expectRejected(refused, "over_allowance")
+        F.expectRejected(refused, "over_allowance")
         #expect(refused.rejection?.message.contains("checked 2 of its 2 allowed subjects") == true)
         #expect(try fixture.report("bankB")["subjectsChecked"]?.intValue == 2)
     }
 
     @Test func allowance_growsWithEntriesAdded() throws {
         let fixture = try F(parameters: .object(["baseAllowance": .integer(1), "allowancePerEntry": .integer(3)]))
-        expectSuccess(try fixture.check("bankB", try F.company(1)))
-        expectRejected(try fixture.check("bankB", try F.company(2)), "over_allowance")
+        F.expectSuccess(try fixture.check("bankB", try F.company(1)))
+        F.expectRejected(try fixture.check("bankB", try F.company(2)), "over_allowance")
         _ = try fixture.add("bankB", try F.company(9))
         #expect(try fixture.report("bankB")["allowance"]?.intValue == 4)
-        expectSuccess(try fixture.check("bankB", try F.company(2)))
+        F.expectSuccess(try fixture.check("bankB", try F.company(2)))
     }
 
     @Test func allowance_growsWithCorroborations() throws {
         let fixture = try F(parameters: .object(["baseAllowance": .integer(0), "allowancePerCorroboration": .integer(2)]))
-        expectRejected(try fixture.check("bankB", try F.company(1)), "over_allowance")
+        F.expectRejected(try fixture.check("bankB", try F.company(1)), "over_allowance")
         let id = try fixture.add("bankA", try F.company(9))
-        expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
-        expectSuccess(try fixture.check("bankB", try F.company(1)))
+        F.expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
+        F.expectSuccess(try fixture.check("bankB", try F.company(1)))
         #expect(try fixture.report("bankB")["allowanceRemaining"]?.intValue == 1)
     }
 
@@ -125,7 +125,7 @@ import Ledger
         _ = try fixture.add("bankA", listedCompany)
         _ = try fixture.add("clear", listedPerson)
         let receipt = try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [listedCompany, clear, listedPerson], purposeCode: "payment_screening"))
-        expectSuccess(receipt)
+        F.expectSuccess(receipt)
         let matches = F.matches(receipt)
         #expect(Set(matches.keys) == [listedCompany.text, listedPerson.text])
         let summary = try #require(receipt.events.first { $0.name == "check_summary" })
@@ -143,7 +143,7 @@ import Ledger
     @Test func batchCheck_overTheAllowance_isRefusedWhole() throws {
         let fixture = try F(parameters: .object(["baseAllowance": .integer(3)]))
         let subjects = try (1...4).map { try F.company(UInt64($0)) }
-        expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: subjects, purposeCode: "loan_review")), "over_allowance")
+        F.expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: subjects, purposeCode: "loan_review")), "over_allowance")
         #expect(try fixture.report("bankB")["subjectsChecked"]?.intValue == 0)
         let lookups = try #require(try fixture.query(.subject, ["subject": subjects[0].text])["lookups"]?.arrayValue)
         #expect(lookups.isEmpty)
@@ -152,24 +152,24 @@ import Ledger
     @Test func batchCheck_aboveTheBatchLimit_isRefused() throws {
         let fixture = try F(parameters: .object(["batchSubjectsMax": .integer(3)]))
         let subjects = try (1...4).map { try F.company(UInt64($0)) }
-        expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: subjects, purposeCode: "loan_review")), "batch_too_large")
+        F.expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: subjects, purposeCode: "loan_review")), "batch_too_large")
     }
 
     @Test func batchCheck_sameSubjectTwice_isRefused() throws {
         let fixture = try F()
         let subject = try F.company(1)
-        expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [subject, subject], purposeCode: "loan_review")), "duplicate_subject")
+        F.expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [subject, subject], purposeCode: "loan_review")), "duplicate_subject")
     }
 
     @Test func batchCheck_empty_isRefused() throws {
         let fixture = try F()
-        expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [], purposeCode: "loan_review")), "empty_batch")
+        F.expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [], purposeCode: "loan_review")), "empty_batch")
     }
 
     @Test func batchCheck_rawPersonIdentifierInBatch_isRefused() throws {
         let fixture = try F()
         let raw = BlacklistSubject(kind: .person, value: Array("110105194912310021".utf8))
-        expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [try F.company(1), raw], purposeCode: "loan_review")), "person_not_hashed")
+        F.expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [try F.company(1), raw], purposeCode: "loan_review")), "person_not_hashed")
     }
 
     @Test func batchCheck_atTheDefaultLimit_fitsInOneTransaction() throws {
@@ -178,7 +178,7 @@ import Ledger
         for index in 0..<1000 { subjects.append(try F.company(UInt64(10_000 + index))) }
         for subject in subjects.prefix(3) { _ = try fixture.add("bankA", subject) }
         let receipt = try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: subjects, purposeCode: "payment_screening"))
-        expectSuccess(receipt)
+        F.expectSuccess(receipt)
         #expect(F.matches(receipt).count == 3)
     }
 }

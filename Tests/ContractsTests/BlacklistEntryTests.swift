@@ -29,7 +29,7 @@ import Ledger
         let fixture = try F()
         for organization in ["acme", "audit"] {
             let receipt = try fixture.submit(organization, .add, AddBlacklistEntry(subject: try F.company(1), reasonCode: "fraud", evidenceHash: F.evidence("x")))
-            expectRejected(receipt, "not_permitted")
+            F.expectRejected(receipt, "not_permitted")
         }
     }
 
@@ -38,7 +38,7 @@ import Ledger
         let subject = try F.person("110105194912310021")
         _ = try fixture.add("bankA", subject)
         let receipt = try fixture.submit("bankA", .add, AddBlacklistEntry(subject: subject, reasonCode: "loan_default", evidenceHash: F.evidence("y")))
-        expectRejected(receipt, "duplicate_entry")
+        F.expectRejected(receipt, "duplicate_entry")
     }
 
     @Test func add_sameSubjectByAnotherUploader_isAllowed() throws {
@@ -53,7 +53,7 @@ import Ledger
         let fixture = try F()
         let subject = try F.company(7)
         let first = try fixture.add("bankA", subject)
-        expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: first, reason: "paid in full")))
+        F.expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: first, reason: "paid in full")))
         let second = try fixture.add("bankA", subject)
         #expect(second != first)
     }
@@ -62,7 +62,7 @@ import Ledger
         let fixture = try F()
         let forged = BlacklistSubject(kind: .company, value: Array("91350100M000100Y44".utf8))
         let receipt = try fixture.submit("bankA", .add, AddBlacklistEntry(subject: forged, reasonCode: "fraud", evidenceHash: F.evidence("x")))
-        expectRejected(receipt, "invalid_credit_code")
+        F.expectRejected(receipt, "invalid_credit_code")
     }
 
     @Test func add_personWithRawIdentifier_isRefused() throws {
@@ -70,42 +70,42 @@ import Ledger
         for raw in ["110105194912310021", "110105194912310021-ABCDEFGHIJKLM"] {
             let subject = BlacklistSubject(kind: .person, value: Array(raw.utf8))
             let receipt = try fixture.submit("bankA", .add, AddBlacklistEntry(subject: subject, reasonCode: "fraud", evidenceHash: F.evidence("x")))
-            expectRejected(receipt, "person_not_hashed")
+            F.expectRejected(receipt, "person_not_hashed")
         }
     }
 
     @Test func add_unknownReasonCode_isRefused() throws {
         let fixture = try F()
         let receipt = try fixture.submit("bankA", .add, AddBlacklistEntry(subject: try F.company(1), reasonCode: "bad_vibes", evidenceHash: F.evidence("x")))
-        expectRejected(receipt, "unknown_reason_code")
+        F.expectRejected(receipt, "unknown_reason_code")
     }
 
     @Test func add_expiryInThePast_isRefused() throws {
         let fixture = try F()
         let past = fixture.chain.ledger.head.timestampMs
         let receipt = try fixture.submit("bankA", .add, AddBlacklistEntry(subject: try F.company(1), reasonCode: "fraud", evidenceHash: F.evidence("x"), expiresAtMs: past))
-        expectRejected(receipt, "bad_expiry")
+        F.expectRejected(receipt, "bad_expiry")
     }
 
     @Test func add_expiryBeyondRetention_isRefused() throws {
         let fixture = try F(parameters: .object(["retentionDays": .integer(30)]))
         let late = fixture.chain.nextBlockTimeMs + 31 * F.dayMs
         let receipt = try fixture.submit("bankA", .add, AddBlacklistEntry(subject: try F.company(1), reasonCode: "fraud", evidenceHash: F.evidence("x"), expiresAtMs: late))
-        expectRejected(receipt, "expiry_beyond_retention")
+        F.expectRejected(receipt, "expiry_beyond_retention")
     }
 
     @Test func add_noteHoldingAnIdentifier_isRefused() throws {
         let fixture = try F()
         let receipt = try fixture.submit("bankA", .add, AddBlacklistEntry(
             subject: try F.person("110105194912310021"), reasonCode: "fraud", evidenceHash: F.evidence("x"), note: "ID 110105194912310021"))
-        expectRejected(receipt, "identifier_in_text")
+        F.expectRejected(receipt, "identifier_in_text")
     }
 
     @Test func amend_byUploader_addsVersionAndKeepsPreviousInHistory() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1), reason: "fraud")
         let expiry = fixture.chain.nextBlockTimeMs + 100 * F.dayMs
-        expectSuccess(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "loan_default", expiresAtMs: expiry)))
+        F.expectSuccess(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "loan_default", expiresAtMs: expiry)))
         let entry = try fixture.entry(id)
         #expect(entry["version"]?.intValue == 2)
         #expect(entry["reasonCode"]?.stringValue == "loan_default")
@@ -120,25 +120,25 @@ import Ledger
     @Test func amend_byAnotherInstitution_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectRejected(try fixture.submit("bankB", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "loan_default")), "not_uploader")
+        F.expectRejected(try fixture.submit("bankB", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "loan_default")), "not_uploader")
     }
 
     @Test func amend_withNothingToChange_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectRejected(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id)), "nothing_to_amend")
+        F.expectRejected(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id)), "nothing_to_amend")
     }
 
     @Test func amend_unknownEntry_isRefused() throws {
         let fixture = try F()
-        expectRejected(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: 99, reasonCode: "fraud")), "unknown_entry")
+        F.expectRejected(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: 99, reasonCode: "fraud")), "unknown_entry")
     }
 
     @Test func corroborate_byAnotherInstitution_isRecordedWithReason() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "same pattern seen here")))
-        expectSuccess(try fixture.submit("clear", .corroborate, BlacklistOpinion(entryID: id, reason: "returned payments")))
+        F.expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "same pattern seen here")))
+        F.expectSuccess(try fixture.submit("clear", .corroborate, BlacklistOpinion(entryID: id, reason: "returned payments")))
         let entry = try fixture.entry(id)
         #expect(entry["corroboratedBy"]?.arrayValue == [.string("bankB"), .string("clear")])
         let history = try #require(try fixture.query(.provenance, ["id": String(id)])["history"]?.arrayValue)
@@ -150,20 +150,20 @@ import Ledger
     @Test func corroborate_ownEntry_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectRejected(try fixture.submit("bankA", .corroborate, BlacklistOpinion(entryID: id, reason: "me too")), "own_entry")
+        F.expectRejected(try fixture.submit("bankA", .corroborate, BlacklistOpinion(entryID: id, reason: "me too")), "own_entry")
     }
 
     @Test func corroborate_twice_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
-        expectRejected(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it again")), "already_corroborated")
+        F.expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
+        F.expectRejected(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it again")), "already_corroborated")
     }
 
     @Test func dispute_byAnotherInstitution_isRecordedWithReason() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectSuccess(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "loan was repaid", evidenceHash: F.evidence("receipt"))))
+        F.expectSuccess(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "loan was repaid", evidenceHash: F.evidence("receipt"))))
         #expect(try fixture.entry(id)["disputedBy"]?.arrayValue == [.string("bankB")])
         let history = try #require(try fixture.query(.provenance, ["id": String(id)])["history"]?.arrayValue)
         #expect(history[1]["action"]?.stringValue == "disputed")
@@ -173,24 +173,24 @@ import Ledger
     @Test func dispute_afterCorroborating_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
-        expectRejected(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "changed my mind")), "already_corroborated")
+        F.expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
+        F.expectRejected(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "changed my mind")), "already_corroborated")
     }
 
     @Test func dispute_withEmptyReason_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectRejected(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "  ")), "empty_text")
+        F.expectRejected(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "  ")), "empty_text")
     }
 
     @Test func revoke_byUploader_endsEntryAndStopsMatching() throws {
         let fixture = try F()
         let subject = try F.company(1)
         let id = try fixture.add("bankA", subject)
-        expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: id, reason: "listed in error")))
+        F.expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: id, reason: "listed in error")))
         #expect(try fixture.status(id) == "revoked")
         let receipt = try fixture.check("bankB", subject)
-        expectSuccess(receipt)
+        F.expectSuccess(receipt)
         #expect(F.matches(receipt).isEmpty)
         let history = try #require(try fixture.query(.provenance, ["id": String(id)])["history"]?.arrayValue)
         #expect(history.map { $0["action"]?.stringValue } == ["listed", "revoked"])
@@ -199,8 +199,8 @@ import Ledger
     @Test func revoke_anotherInstitutionsEntry_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectRejected(try fixture.submit("bankB", .revoke, RevokeBlacklistEntry(entryID: id, reason: "not yours to keep")), "not_uploader")
-        expectRejected(try fixture.submit("clear", .revoke, RevokeBlacklistEntry(entryID: id, reason: "not yours to keep")), "not_uploader")
+        F.expectRejected(try fixture.submit("bankB", .revoke, RevokeBlacklistEntry(entryID: id, reason: "not yours to keep")), "not_uploader")
+        F.expectRejected(try fixture.submit("clear", .revoke, RevokeBlacklistEntry(entryID: id, reason: "not yours to keep")), "not_uploader")
         #expect(try fixture.status(id) == "active")
     }
 
@@ -208,7 +208,7 @@ import Ledger
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
         let receipt = try fixture.submit("reg", .revoke, RevokeBlacklistEntry(entryID: id, reason: "unlawful listing"))
-        expectSuccess(receipt)
+        F.expectSuccess(receipt)
         #expect(receipt.events.first?["byRegulator"] == "true")
         #expect(try fixture.status(id) == "revoked")
     }
@@ -216,26 +216,26 @@ import Ledger
     @Test func revoke_twice_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: id, reason: "settled")))
-        expectRejected(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: id, reason: "settled")), "entry_not_live")
+        F.expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: id, reason: "settled")))
+        F.expectRejected(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: id, reason: "settled")), "entry_not_live")
     }
 
     @Test func corroborate_revokedEntry_isRefused() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1))
-        expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: id, reason: "settled")))
-        expectRejected(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "late")), "entry_not_live")
+        F.expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: id, reason: "settled")))
+        F.expectRejected(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "late")), "entry_not_live")
     }
 
     @Test func badArguments_areRefusedAsBadArguments() throws {
         let fixture = try F()
         let receipt = try fixture.chain.submit("bankA", ContractCall(contract: "blacklist", operation: "add", arguments: [0xFF, 0x01]))
-        expectRejected(receipt, "bad_arguments")
+        F.expectRejected(receipt, "bad_arguments")
     }
 
     @Test func unknownOperation_isRefused() throws {
         let fixture = try F()
         let receipt = try fixture.chain.submit("bankA", ContractCall(contract: "blacklist", operation: "purge", arguments: []))
-        expectRejected(receipt, "unknown_operation")
+        F.expectRejected(receipt, "unknown_operation")
     }
 }

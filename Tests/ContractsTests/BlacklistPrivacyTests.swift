@@ -33,17 +33,17 @@ import Ledger
         let others = try otherIdentifiers.map { try BlacklistSubject.person(identifier: $0, consortiumKey: F.consortiumKey) }
 
         let id = try fixture.add("bankA", subject, reason: "telecom_fraud", note: "mule account, see case file")
-        expectSuccess(try fixture.submit("bankC", .corroborate, BlacklistOpinion(entryID: id, reason: "same device seen", evidenceHash: F.evidence("device log"))))
-        expectSuccess(try fixture.check("bankB", subject, purpose: "account_opening"))
-        expectSuccess(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [subject] + others, purposeCode: "payment_screening")))
-        expectSuccess(try fixture.submit("clear", .dispute, BlacklistOpinion(entryID: id, reason: "payments were legitimate")))
-        expectSuccess(try fixture.submit("bankB", .appeal, FileBlacklistAppeal(
+        F.expectSuccess(try fixture.submit("bankC", .corroborate, BlacklistOpinion(entryID: id, reason: "same device seen", evidenceHash: F.evidence("device log"))))
+        F.expectSuccess(try fixture.check("bankB", subject, purpose: "account_opening"))
+        F.expectSuccess(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [subject] + others, purposeCode: "payment_screening")))
+        F.expectSuccess(try fixture.submit("clear", .dispute, BlacklistOpinion(entryID: id, reason: "payments were legitimate")))
+        F.expectSuccess(try fixture.submit("bankB", .appeal, FileBlacklistAppeal(
             entryID: id, reason: "customer explains the transfers", declaresSubjectIsCustomer: true, relationshipEvidenceHash: F.evidence("kyc file"))))
-        expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "court order")))
-        expectSuccess(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "fraud", note: "amended after review")))
-        expectSuccess(try fixture.submit("reg", .revoke, RevokeBlacklistEntry(entryID: id, reason: "regulator review closed")))
+        F.expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "court order")))
+        F.expectSuccess(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "fraud", note: "amended after review")))
+        F.expectSuccess(try fixture.submit("reg", .revoke, RevokeBlacklistEntry(entryID: id, reason: "regulator review closed")))
         _ = try fixture.add("bankC", others[0], reason: "loan_default")
-        expectSuccess(try fixture.check("bankB", others[0], purpose: "loan_review"))
+        F.expectSuccess(try fixture.check("bankB", others[0], purpose: "loan_review"))
 
         let leaks = ([identifier] + otherIdentifiers).flatMap { Self.forms(of: $0) }
         func assertClean(_ bytes: [UInt8], _ place: String, sourceLocation: SourceLocation = #_sourceLocation) {

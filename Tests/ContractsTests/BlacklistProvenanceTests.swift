@@ -36,14 +36,14 @@ import Ledger
         let fixture = try F()
         let subject = try F.company(11)
         let id = try fixture.add("bankA", subject)
-        expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
-        expectSuccess(try fixture.submit("bankC", .dispute, BlacklistOpinion(entryID: id, reason: "repaid")))
-        expectSuccess(try fixture.check("clear", subject))
-        expectSuccess(try fixture.submit("bankC", .appeal, FileBlacklistAppeal(
+        F.expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: id, reason: "seen it")))
+        F.expectSuccess(try fixture.submit("bankC", .dispute, BlacklistOpinion(entryID: id, reason: "repaid")))
+        F.expectSuccess(try fixture.check("clear", subject))
+        F.expectSuccess(try fixture.submit("bankC", .appeal, FileBlacklistAppeal(
             entryID: id, reason: "customer repaid", declaresSubjectIsCustomer: true, relationshipEvidenceHash: F.evidence("account"))))
-        expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "default stands")))
-        expectSuccess(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "loan_default")))
-        expectSuccess(try fixture.submit("reg", .revoke, RevokeBlacklistEntry(entryID: id, reason: "regulator review")))
+        F.expectSuccess(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "default stands")))
+        F.expectSuccess(try fixture.submit("bankA", .amend, AmendBlacklistEntry(entryID: id, reasonCode: "loan_default")))
+        F.expectSuccess(try fixture.submit("reg", .revoke, RevokeBlacklistEntry(entryID: id, reason: "regulator review")))
 
         let provenance = try fixture.query(.provenance, ["id": String(id)])
         let history = try #require(provenance["history"]?.arrayValue)
@@ -79,11 +79,11 @@ import Ledger
         let standing = try fixture.add("bankA", try F.company(3))
         let corroborated = try fixture.add("bankC", try F.company(4))
         for id in [revoked, expiring, standing] {
-            expectSuccess(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "we disagree")))
+            F.expectSuccess(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "we disagree")))
         }
-        expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: corroborated, reason: "agreed")))
-        expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: revoked, reason: "disputed successfully")))
-        expectSuccess(try fixture.check("bankB", try F.company(5)))
+        F.expectSuccess(try fixture.submit("bankB", .corroborate, BlacklistOpinion(entryID: corroborated, reason: "agreed")))
+        F.expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: revoked, reason: "disputed successfully")))
+        F.expectSuccess(try fixture.check("bankB", try F.company(5)))
         fixture.chain.advanceClock(byMs: 2 * F.dayMs)
         try fixture.tick()
 
@@ -146,7 +146,7 @@ import Ledger
         let fixture = try F()
         let subject = try F.company(1)
         let id = try fixture.add("bankA", subject)
-        for _ in 0..<4 { expectSuccess(try fixture.check("bankB", subject)) }
+        for _ in 0..<4 { F.expectSuccess(try fixture.check("bankB", subject)) }
         let page = try fixture.query(.provenance, ["id": String(id), "offset": "1", "limit": "2"])
         #expect(page["historyTotal"]?.intValue == 5)
         #expect(page["history"]?.arrayValue?.map { $0["sequence"]?.intValue } == [1, 2])

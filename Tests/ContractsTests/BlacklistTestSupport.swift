@@ -82,12 +82,12 @@ final class BlacklistFixture {
         }
         return result
     }
-}
 
-func expectRejected(_ receipt: Receipt, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(receipt.rejection?.code == code, "expected \(code), got \(String(describing: receipt.rejection))", sourceLocation: sourceLocation)
-}
+    static func expectRejected(_ receipt: Receipt, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(receipt.rejection?.code == code, "expected \(code), got \(String(describing: receipt.rejection))", sourceLocation: sourceLocation)
+    }
 
-func expectSuccess(_ receipt: Receipt, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(receipt.isSuccess, "rejected: \(String(describing: receipt.rejection))", sourceLocation: sourceLocation)
+    static func expectSuccess(_ receipt: Receipt, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(receipt.isSuccess, "rejected: \(String(describing: receipt.rejection))", sourceLocation: sourceLocation)
+    }
 }

@@ -35,12 +35,21 @@ public struct BlacklistBenchmark: Sendable {
         /// Subjects checked per second.
         public var subjectsPerSecond: Double { checkSeconds > 0 ? Double(subjectsChecked) / checkSeconds : 0 }
 
+        /// A number with three decimals, without Foundation.
+        static func decimal(_ value: Double) -> String {
+            let scaled = Int64((value * 1000).rounded())
+            let sign = scaled < 0 ? "-" : ""
+            let magnitude = scaled.magnitude
+            let fraction = String(magnitude % 1000)
+            return sign + String(magnitude / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        }
+
         public var description: String {
             """
             blacklist batch check: \(subjectsChecked) subjects against \(entries) entries in \(batches) batches
               matched \(matchedSubjects) subjects (\(matchedEntries) entries)
-              state reads \(stateReads) (\(String(format3: Double(stateReads) / Double(max(1, subjectsChecked)))) per subject), writes \(stateWrites)
-              build \(String(format3: buildSeconds)) s, check \(String(format3: checkSeconds)) s, \(Int(subjectsPerSecond)) subjects/s
+              state reads \(stateReads) (\(Self.decimal(Double(stateReads) / Double(max(1, subjectsChecked)))) per subject), writes \(stateWrites)
+              build \(Self.decimal(buildSeconds)) s, check \(Self.decimal(checkSeconds)) s, \(Int(subjectsPerSecond)) subjects/s
             """
         }
     }
@@ -54,12 +63,13 @@ public struct BlacklistBenchmark: Sendable {
     /// Seed of the generator that picks which listed subjects are checked.
     public var seed: UInt64
 
-    /// A benchmark of `subjectCount` checks, `listedSubjectCount` of them on a list of `entryCount` entries.
+    /// A benchmark of `subjectCount` checks, `listedSubjectCount` of them on a
+    /// list of `entryCount` entries. Negative counts are taken as zero; more
+    /// listed subjects than subjects or entries are capped.
     public init(entryCount: Int = 1_000_000, subjectCount: Int = 10_000, listedSubjectCount: Int = 1_000, seed: UInt64 = 1) {
-        precondition(entryCount >= 0 && subjectCount >= 0, "counts must not be negative")
-        self.entryCount = entryCount
-        self.subjectCount = subjectCount
-        self.listedSubjectCount = min(listedSubjectCount, subjectCount, entryCount)
+        self.entryCount = max(0, entryCount)
+        self.subjectCount = max(0, subjectCount)
+        self.listedSubjectCount = max(0, min(listedSubjectCount, subjectCount, entryCount))
         self.seed = seed
     }
 
@@ -78,7 +88,7 @@ public struct BlacklistBenchmark: Sendable {
     static func company(serial: UInt64) throws -> BlacklistSubject {
         let digits = String(serial % 1_000_000_000)
         let body = Array(("91110000" + String(repeating: "0", count: 9 - digits.count) + digits).utf8)
-        guard let check = CreditCode.checkCharacter(body) else {
+        guard let check = BlacklistCreditCode.checkCharacter(body) else {
             throw BlacklistSubjectError(.invalidCreditCode, "benchmark credit code body is outside the alphabet")
         }
         return try BlacklistSubject.company(creditCode: String(decoding: body + [check], as: UTF8.self))
@@ -95,7 +105,7 @@ public struct BlacklistBenchmark: Sendable {
         try build(store: store, parameters: parameters, uploaderKey: key)
         let built = clock.now
 
-        var generator = SplitMix64(seed: seed)
+        var generator = BlacklistSplitMix64(seed: seed)
         var subjects: [BlacklistSubject] = []
         subjects.reserveCapacity(subjectCount)
         var picked = Set<Int>()
@@ -109,8 +119,8 @@ public struct BlacklistBenchmark: Sendable {
             absent += 1
         }
 
-        let counter = BenchmarkCounter()
-        var state = BenchmarkState(store: store, counter: counter)
+        let counter = BlacklistBenchmarkCounter()
+        var state = BlacklistBenchmarkState(store: store, counter: counter)
         var outcome = BlacklistCheckOutcome(subjectsChecked: 0, matchedSubjects: 0, matchedEntries: 0)
         let batchSize = Int(BlacklistParameters.batchSubjectsLimit)
         var batches = 0
@@ -161,7 +171,7 @@ public struct BlacklistBenchmark: Sendable {
                 batch = WriteBatch()
             }
         }
-        batch.put(full(BlacklistKeys.nextEntryID), UInt64Record(value: UInt64(entryCount + 1)).canonicalBytes)
+        batch.put(full(BlacklistKeys.nextEntryID), BlacklistCounterRecord(value: UInt64(entryCount + 1)).canonicalBytes)
         try store.write(batch, sync: false)
     }
 
@@ -172,18 +182,18 @@ public struct BlacklistBenchmark: Sendable {
 }
 
 /// Counts the benchmark's state traffic.
-final class BenchmarkCounter {
+final class BlacklistBenchmarkCounter {
     var reads = 0
     var writes = 0
 }
 
 /// The list in a memory store, with a batch's writes layered on top.
-struct BenchmarkState: BlacklistStateAccess {
+struct BlacklistBenchmarkState: BlacklistStateAccess {
     let store: MemoryStore
-    let counter: BenchmarkCounter
+    let counter: BlacklistBenchmarkCounter
     var pending: [[UInt8]: [UInt8]] = [:]
 
-    init(store: MemoryStore, counter: BenchmarkCounter) {
+    init(store: MemoryStore, counter: BlacklistBenchmarkCounter) {
         self.store = store
         self.counter = counter
     }
@@ -204,8 +214,8 @@ struct BenchmarkState: BlacklistStateAccess {
     mutating func writeIndex(_ index: String, _ key: [UInt8]) {}
 }
 
-/// SplitMix64 (Steele, Lea and Flood, 2014): a small seeded generator, so runs repeat exactly.
-struct SplitMix64: RandomNumberGenerator {
+/// BlacklistSplitMix64 (Steele, Lea and Flood, 2014): a small seeded generator, so runs repeat exactly.
+struct BlacklistSplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }
@@ -216,16 +226,5 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
-    }
-}
-
-extension String {
-    /// A number with three decimals, without Foundation.
-    init(format3 value: Double) {
-        let scaled = Int64((value * 1000).rounded())
-        let sign = scaled < 0 ? "-" : ""
-        let magnitude = scaled.magnitude
-        let fraction = String(magnitude % 1000)
-        self = sign + String(magnitude / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }

@@ -217,7 +217,7 @@ struct BlacklistBook<State: BlacklistStateAccess> {
     /// like a personal identifier (a long run of digits): identifiers belong
     /// in the subject, hashed, never in text.
     static func checkText(_ text: String, field: String, required: Bool) throws {
-        if required, text.trimmingASCIIWhitespace().isEmpty {
+        if required, text.blacklistTrimmed().isEmpty {
             throw Rejection(code: "empty_text", message: "\(field) must not be empty")
         }
         var run = 0
@@ -255,8 +255,8 @@ struct BlacklistBook<State: BlacklistStateAccess> {
         guard subjectRecord.allEntryIDs.count < BlacklistLimits.entriesPerSubjectMax else {
             throw Rejection(code: "subject_full", message: "this subject already has \(BlacklistLimits.entriesPerSubjectMax) entries")
         }
-        let id = try state.record(UInt64Record.self, BlacklistKeys.nextEntryID)?.value ?? 1
-        state.write(BlacklistKeys.nextEntryID, UInt64Record(value: id + 1).canonicalBytes)
+        let id = try state.record(BlacklistCounterRecord.self, BlacklistKeys.nextEntryID)?.value ?? 1
+        state.write(BlacklistKeys.nextEntryID, BlacklistCounterRecord(value: id + 1).canonicalBytes)
 
         var entry = BlacklistEntry(
             id: id, subject: arguments.subject, uploader: caller.organizationID, uploaderKey: caller.signer, reasonCode: arguments.reasonCode,
@@ -576,16 +576,16 @@ struct BlacklistBook<State: BlacklistStateAccess> {
         if let appeal = entry.appeal, entry.status(at: nowMs) == .underAppeal {
             fields["appealDeadlineMs"] = .integer(Int64(clamping: appeal.deadlineMs))
         }
-        let short = JSONText.render(.object(fields))
+        let short = BlacklistJSONText.render(.object(fields))
         fields["corroboratedBy"] = .array(entry.corroborators.map { .string($0) })
         fields["disputedBy"] = .array(entry.disputers.map { .string($0) })
-        let full = JSONText.render(.object(fields))
+        let full = BlacklistJSONText.render(.object(fields))
         return full.utf8.count <= Limits.eventValueBytesMax ? full : short
     }
 }
 
 /// A stored counter.
-struct UInt64Record: CanonicalCodable {
+struct BlacklistCounterRecord: CanonicalCodable {
     var value: UInt64
 
     func encode(to encoder: inout CanonicalEncoder) { encoder.write(value) }
@@ -595,7 +595,7 @@ struct UInt64Record: CanonicalCodable {
 
 /// Compact JSON text with object keys in sorted order, so the same value
 /// always renders to the same bytes (event values must be deterministic).
-enum JSONText {
+enum BlacklistJSONText {
     static func render(_ value: JSONValue) -> String {
         var out = ""
         write(value, to: &out)

@@ -46,8 +46,8 @@ public struct BlacklistSubject: Hashable, Sendable, CanonicalCodable, CustomStri
     /// spaces are removed and letters upper-cased before the code and its
     /// check digit are verified.
     public static func company(creditCode: String) throws(BlacklistSubjectError) -> BlacklistSubject {
-        let normalized = String(creditCode.trimmingASCIIWhitespace().uppercased())
-        if let problem = CreditCode.problem(normalized) { throw BlacklistSubjectError(.invalidCreditCode, problem) }
+        let normalized = String(creditCode.blacklistTrimmed().uppercased())
+        if let problem = BlacklistCreditCode.problem(normalized) { throw BlacklistSubjectError(.invalidCreditCode, problem) }
         return BlacklistSubject(kind: .company, value: Array(normalized.utf8))
     }
 
@@ -71,7 +71,7 @@ public struct BlacklistSubject: Hashable, Sendable, CanonicalCodable, CustomStri
         guard consortiumKey.count >= consortiumKeyBytesMin else {
             throw BlacklistSubjectError(.weakConsortiumKey, "the consortium key has \(consortiumKey.count) bytes; at least \(consortiumKeyBytesMin) are required")
         }
-        let normalized = identifier.trimmingASCIIWhitespace().uppercased()
+        let normalized = identifier.blacklistTrimmed().uppercased()
         guard !normalized.isEmpty else { throw BlacklistSubjectError(.emptyIdentifier, "the person identifier is empty") }
         return HMACSHA256.mac(key: consortiumKey, data: personHashDomain + Array(normalized.utf8))
     }
@@ -119,7 +119,7 @@ public struct BlacklistSubject: Hashable, Sendable, CanonicalCodable, CustomStri
             guard let text = String(validating: value, as: UTF8.self) else {
                 return Rejection(code: "invalid_credit_code", message: "the credit code is not valid UTF-8")
             }
-            return CreditCode.problem(text).map { Rejection(code: "invalid_credit_code", message: $0) }
+            return BlacklistCreditCode.problem(text).map { Rejection(code: "invalid_credit_code", message: $0) }
         case .person:
             return Self.personHashProblem(value).map { Rejection(code: "person_not_hashed", message: $0) }
         }
@@ -181,7 +181,7 @@ public struct BlacklistSubjectError: Error, Equatable, Sendable, CustomStringCon
 /// The unified social credit code of GB 32100-2015: 18 characters from a
 /// 31-character alphabet (digits and capitals without I, O, S, V, Z); the
 /// last is a check character over the first 17 with weights 3ⁱ mod 31.
-enum CreditCode {
+enum BlacklistCreditCode {
     static let alphabet = Array("0123456789ABCDEFGHJKLMNPQRTUWXY".utf8)
     static let weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
@@ -220,7 +220,7 @@ enum CreditCode {
 
 extension String {
     /// The string without leading and trailing ASCII spaces, tabs and line breaks.
-    func trimmingASCIIWhitespace() -> Substring {
+    func blacklistTrimmed() -> Substring {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return self[first...last]
