@@ -31,6 +31,20 @@ import Ledger
         #expect(summary["expiresAtMs"]?.intValue != nil)
     }
 
+    @Test func checkResult_readsTheReceiptBack() throws {
+        let fixture = try F()
+        let listed = try F.company(1)
+        _ = try fixture.add("bankA", listed)
+        let receipt = try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [try F.company(2), listed], purposeCode: "loan_review"))
+        let result = try #require(BlacklistCheckResult(events: receipt.events))
+        #expect(result.purposeCode == "loan_review")
+        #expect(result.subjects == 2)
+        #expect(result.matches.map(\.subject) == [listed.text])
+        #expect(result.matches.first?.entries.count == 1)
+        #expect(result.subjectsCheckedTotal == 2)
+        #expect(result.allowance == 100)
+    }
+
     @Test func check_unlistedSubject_reportsNoMatch() throws {
         let fixture = try F()
         let receipt = try fixture.check("bankB", try F.company(6))

@@ -331,3 +331,47 @@ public struct SettleBlacklistEntries: Equatable, Sendable, CanonicalCodable {
         entryIDs = ids
     }
 }
+
+/// The answer of a `check` or `batchCheck`, read back from its receipt's
+/// events, for clients that print it.
+public struct BlacklistCheckResult: Equatable, Sendable {
+    /// The live entries found for one subject.
+    public struct Match: Equatable, Sendable {
+        /// The subject's text form (`company:<code>` or `person:<hash hex>`).
+        public var subject: String
+        /// One compact JSON object per entry: `{entry, uploader, reasonCode,
+        /// status, version, listedAtMs, expiresAtMs, corroborations, disputes,
+        /// corroboratedBy, disputedBy, appealDeadlineMs?}`; `status` is
+        /// `active` or `under_appeal`.
+        public var entries: [String]
+        /// Entries left out of the event for size; query `subject` for all of them.
+        public var omitted: Int
+    }
+
+    public var purposeCode: String
+    /// Subjects this transaction checked.
+    public var subjects: Int
+    /// Subjects with at least one live entry, in the order they were checked.
+    public var matches: [Match]
+    /// Subjects the institution has checked in all, including these.
+    public var subjectsCheckedTotal: UInt64
+    public var allowance: UInt64
+
+    /// Reads the result from a receipt's events; nil if they hold no check summary.
+    public init?(events: [Event]) {
+        guard let summary = events.first(where: { $0.contract == BlacklistContract.name && $0.name == "check_summary" }),
+              let purpose = summary["purposeCode"], let subjects = summary["subjects"].flatMap({ Int($0) }),
+              let total = summary["subjectsChecked"].flatMap({ UInt64($0) }), let allowance = summary["allowance"].flatMap({ UInt64($0) }) else {
+            return nil
+        }
+        purposeCode = purpose
+        self.subjects = subjects
+        subjectsCheckedTotal = total
+        self.allowance = allowance
+        matches = events.filter { $0.contract == BlacklistContract.name && $0.name == "check_match" }.compactMap { event in
+            guard let subject = event["subject"] else { return nil }
+            let entries = event.attributes.filter { $0.key == "entry" }.map(\.value)
+            return Match(subject: subject, entries: entries, omitted: event["omitted"].flatMap { Int($0) } ?? 0)
+        }
+    }
+}

@@ -19,6 +19,9 @@ public enum BlacklistQuery: String, CaseIterable, Sendable {
     /// `offset` and `limit` over the lookups. Answer: `{subject, entries, lookups, lookupsTotal}`.
     case subject
     /// What an institution has contributed and consumed. Parameters: `organization`.
+    /// A dispute is won when the disputed entry left the list by revocation,
+    /// withdrawal or a lapsed appeal, lost when it ran to its expiry, and
+    /// pending while it is live; outcomes are evaluated at the latest block time.
     /// Answer: `{organization, entriesAdded, entriesLive, entriesEnded, corroborations, disputesRaised,
     /// disputesWon, disputesLost, disputesPending, appealsFiled, appealsAnswered, revocations,
     /// subjectsChecked, checkTransactions, allowance, allowanceRemaining}`.
