@@ -141,7 +141,7 @@ import Ledger
         let receipt = try fixture.check("bankC", subject)
         F.expectSuccess(receipt)
         #expect(F.matches(receipt).isEmpty)
-        #expect(receipt.events.contains { $0.name == "appeal_lapsed" && $0["entry"] == String(id) })
+        #expect(receipt.events.first { $0.name == "check_summary" }?["endsRecorded"] == "1")
         #expect(try fixture.entry(id)["storedStatus"]?.stringValue == "appeal_lapsed")
         let history = try #require(try fixture.query(.provenance, ["id": String(id)])["history"]?.arrayValue)
         #expect(history.contains { $0["action"]?.stringValue == "appeal_lapsed" && $0["organization"]?.stringValue == "bankC" })
@@ -162,6 +162,7 @@ import Ledger
         fixture.chain.advanceClock(byMs: 21 * F.dayMs)
         let receipt = try fixture.submit("bankB", .settle, SettleBlacklistEntries(entryIDs: [id]))
         F.expectSuccess(receipt)
+        #expect(receipt.events.contains { $0.name == "appeal_lapsed" && $0["entry"] == String(id) })
         #expect(try fixture.entry(id)["storedStatus"]?.stringValue == "appeal_lapsed")
     }
 
@@ -191,7 +192,7 @@ import Ledger
         fixture.chain.advanceClock(byMs: 10 * F.dayMs)
         let receipt = try fixture.check("bankB", subject)
         #expect(F.matches(receipt).isEmpty)
-        #expect(receipt.events.contains { $0.name == "entry_expired" })
+        #expect(receipt.events.first { $0.name == "check_summary" }?["endsRecorded"] == "1")
         #expect(try fixture.status(id) == "expired")
         let history = try #require(try fixture.query(.provenance, ["id": String(id)])["history"]?.arrayValue)
         #expect(history.map { $0["action"]?.stringValue } == ["listed", "checked", "expired"])

@@ -186,6 +186,22 @@ import Ledger
         F.expectRejected(try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: [try F.company(1), raw], purposeCode: "loan_review")), "person_not_hashed")
     }
 
+    @Test func batchCheck_recordingAThousandExpiries_staysWithinTheReceiptLimits() throws {
+        let fixture = try F(parameters: .object(["retentionDays": .integer(1), "baseAllowance": .integer(5000)]))
+        let subjects = try (0..<1000).map { try F.company(UInt64(20_000 + $0)) }
+        let adds = subjects.map { subject in
+            fixture.chain.transaction("bankA", BlacklistOperation.add.call(AddBlacklistEntry(subject: subject, reasonCode: "fraud", evidenceHash: F.evidence("bulk"))))
+        }
+        let receipts = try fixture.chain.commit(adds)
+        #expect(receipts.filter { !$0.isSuccess }.isEmpty)
+        fixture.chain.advanceClock(byMs: 2 * F.dayMs)
+        let receipt = try fixture.submit("bankB", .batchCheck, BatchCheckBlacklist(subjects: subjects, purposeCode: "payment_screening"))
+        F.expectSuccess(receipt)
+        #expect(F.matches(receipt).isEmpty)
+        #expect(receipt.events.first { $0.name == "check_summary" }?["endsRecorded"] == "1000")
+        #expect(try fixture.entry(1)["storedStatus"]?.stringValue == "expired")
+    }
+
     @Test func batchCheck_atTheDefaultLimit_fitsInOneTransaction() throws {
         let fixture = try F(parameters: .object(["baseAllowance": .integer(5000)]))
         var subjects: [BlacklistSubject] = []

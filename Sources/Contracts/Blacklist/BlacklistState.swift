@@ -155,8 +155,10 @@ struct BlacklistBook<State: BlacklistStateAccess> {
     }
 
     /// Records a time-driven end (lapsed appeal or expiry) that has come due,
-    /// taking the entry off its subject's live list. Returns whether there was one.
-    mutating func recordPendingEnd(_ entry: inout BlacklistEntry, subjectRecord: inout BlacklistSubjectRecord) -> Bool {
+    /// taking the entry off its subject's live list. Returns whether there was
+    /// one. Checks pass `announce: false` and count the ends in their summary
+    /// instead, so that a large batch cannot exceed a receipt's event limit.
+    mutating func recordPendingEnd(_ entry: inout BlacklistEntry, subjectRecord: inout BlacklistSubjectRecord, announce: Bool = true) -> Bool {
         guard let end = entry.pendingEnd(at: now) else { return false }
         var details = [BlacklistDetail("effectiveAtMs", String(end.atMs))]
         if end.status == .appealLapsed, let appeal = entry.appeal {
@@ -169,8 +171,10 @@ struct BlacklistBook<State: BlacklistStateAccess> {
         appendHistory(&entry, end.status == .appealLapsed ? .appealLapsed : .expired, details)
         subjectRecord.liveEntryIDs.removeAll { $0 == entry.id }
         save(entry)
-        state.emitEvent(end.status == .appealLapsed ? "appeal_lapsed" : "entry_expired",
-                        [("entry", String(entry.id)), ("subject", entry.subject.text), ("effectiveAtMs", String(end.atMs))])
+        if announce {
+            state.emitEvent(end.status == .appealLapsed ? "appeal_lapsed" : "entry_expired",
+                            [("entry", String(entry.id)), ("subject", entry.subject.text), ("effectiveAtMs", String(end.atMs))])
+        }
         return true
     }
 
@@ -482,7 +486,10 @@ struct BlacklistBook<State: BlacklistStateAccess> {
     /// Checks `subjects`: refuses the whole batch if it would exceed the
     /// caller's allowance; otherwise records one lookup per subject (who, when,
     /// why, what matched), one `checked` step in each matched entry's history,
-    /// and emits one `check_match` event per matched subject and a `check_summary`.
+    /// records any lapses and expiries that have come due on the subjects'
+    /// entries, and emits one `check_match` event per matched subject and a
+    /// `check_summary` (purposeCode, subjects, matchedSubjects, subjectsChecked,
+    /// allowance, endsRecorded).
     mutating func check(_ subjects: [BlacklistSubject], purposeCode: String, batchSubjectsMax: Int) throws -> BlacklistCheckOutcome {
         guard parameters.purposeCodes.contains(purposeCode) else {
             throw Rejection(code: "unknown_purpose",
@@ -512,11 +519,15 @@ struct BlacklistBook<State: BlacklistStateAccess> {
         }
 
         var outcome = BlacklistCheckOutcome(subjectsChecked: subjects.count, matchedSubjects: 0, matchedEntries: 0)
+        var endsRecorded = 0
         for subject in subjects {
             var subjectRecord = try state.subjectRecord(subject)
             var matched: [BlacklistEntry] = []
             for var entry in try state.candidateEntries(of: subjectRecord) {
-                if recordPendingEnd(&entry, subjectRecord: &subjectRecord) { continue }
+                if recordPendingEnd(&entry, subjectRecord: &subjectRecord, announce: false) {
+                    endsRecorded += 1
+                    continue
+                }
                 appendHistory(&entry, .checked, [BlacklistDetail("purposeCode", purposeCode), BlacklistDetail("batchSize", String(subjects.count))])
                 save(entry)
                 matched.append(entry)
@@ -539,6 +550,7 @@ struct BlacklistBook<State: BlacklistStateAccess> {
         state.emitEvent("check_summary", [
             ("purposeCode", purposeCode), ("subjects", String(subjects.count)), ("matchedSubjects", String(outcome.matchedSubjects)),
             ("subjectsChecked", String(contribution.subjectsChecked)), ("allowance", String(allowance)),
+            ("endsRecorded", String(endsRecorded)),
         ])
         return outcome
     }
