@@ -61,6 +61,7 @@ public enum BlacklistOperation: String, CaseIterable, Sendable {
 
 /// Arguments of `blacklist.add`.
 public struct AddBlacklistEntry: Equatable, Sendable, CanonicalCodable {
+    /// The company or person (keyed hash) concerned.
     public var subject: BlacklistSubject
     /// One of the genesis reason codes.
     public var reasonCode: String
@@ -71,6 +72,7 @@ public struct AddBlacklistEntry: Equatable, Sendable, CanonicalCodable {
     /// Free text for other members; must not contain personal identifiers.
     public var note: String?
 
+    /// Arguments with the given fields.
     public init(subject: BlacklistSubject, reasonCode: String, evidenceHash: Hash, expiresAtMs: UInt64? = nil, note: String? = nil) {
         self.subject = subject
         self.reasonCode = reasonCode
@@ -99,13 +101,18 @@ public struct AddBlacklistEntry: Equatable, Sendable, CanonicalCodable {
 /// Arguments of `blacklist.amend`: the fields given replace the current
 /// version's; at least one must be given. The previous version stays in the history.
 public struct AmendBlacklistEntry: Equatable, Sendable, CanonicalCodable {
+    /// The entry, by the number `add` gave it (event `entry_added`, attribute `entry`).
     public var entryID: UInt64
+    /// A new reason code from the genesis list.
     public var reasonCode: String?
     /// A new expiry; in the future and within the retention period from the original listing.
     public var expiresAtMs: UInt64?
+    /// Hash of evidence held off the ledger, if any.
     public var evidenceHash: Hash?
+    /// Free text; must not contain personal identifiers.
     public var note: String?
 
+    /// Arguments with the given fields.
     public init(entryID: UInt64, reasonCode: String? = nil, expiresAtMs: UInt64? = nil, evidenceHash: Hash? = nil, note: String? = nil) {
         self.entryID = entryID
         self.reasonCode = reasonCode
@@ -134,11 +141,14 @@ public struct AmendBlacklistEntry: Equatable, Sendable, CanonicalCodable {
 /// Arguments of `blacklist.corroborate` and `blacklist.dispute`: another
 /// institution's position on an entry, with its reason.
 public struct BlacklistOpinion: Equatable, Sendable, CanonicalCodable {
+    /// The entry, by the number `add` gave it (event `entry_added`, attribute `entry`).
     public var entryID: UInt64
+    /// Why, in words; must not be empty or contain a personal identifier.
     public var reason: String
     /// Hash of supporting evidence held off the ledger, if any.
     public var evidenceHash: Hash?
 
+    /// Arguments with the given fields.
     public init(entryID: UInt64, reason: String, evidenceHash: Hash? = nil) {
         self.entryID = entryID
         self.reason = reason
@@ -168,13 +178,16 @@ public struct BlacklistOpinion: Equatable, Sendable, CanonicalCodable {
 /// to the bank and key that made it. The uploader cannot appeal its own
 /// entry, each bank may appeal an entry once, and only one appeal may be open at a time.
 public struct FileBlacklistAppeal: Equatable, Sendable, CanonicalCodable {
+    /// The entry, by the number `add` gave it (event `entry_added`, attribute `entry`).
     public var entryID: UInt64
+    /// Why, in words; must not be empty or contain a personal identifier.
     public var reason: String
     /// Must be true: the appealing bank declares the subject is its customer.
     public var declaresSubjectIsCustomer: Bool
     /// Hash of the bank's record of its relationship with the subject.
     public var relationshipEvidenceHash: Hash
 
+    /// Arguments with the given fields.
     public init(entryID: UInt64, reason: String, declaresSubjectIsCustomer: Bool, relationshipEvidenceHash: Hash) {
         self.entryID = entryID
         self.reason = reason
@@ -219,11 +232,16 @@ public enum BlacklistAppealDecision: String, Sendable, CaseIterable, CanonicalCo
 
 /// Arguments of `blacklist.answer`.
 public struct AnswerBlacklistAppeal: Equatable, Sendable, CanonicalCodable {
+    /// The entry, by the number `add` gave it (event `entry_added`, attribute `entry`).
     public var entryID: UInt64
+    /// Whether the entry stands or is withdrawn.
     public var decision: BlacklistAppealDecision
+    /// Why, in words; must not be empty or contain a personal identifier.
     public var reason: String
+    /// Hash of evidence held off the ledger, if any.
     public var evidenceHash: Hash?
 
+    /// Arguments with the given fields.
     public init(entryID: UInt64, decision: BlacklistAppealDecision, reason: String, evidenceHash: Hash? = nil) {
         self.entryID = entryID
         self.decision = decision
@@ -248,9 +266,12 @@ public struct AnswerBlacklistAppeal: Equatable, Sendable, CanonicalCodable {
 
 /// Arguments of `blacklist.revoke`.
 public struct RevokeBlacklistEntry: Equatable, Sendable, CanonicalCodable {
+    /// The entry, by the number `add` gave it (event `entry_added`, attribute `entry`).
     public var entryID: UInt64
+    /// Why, in words; must not be empty or contain a personal identifier.
     public var reason: String
 
+    /// Arguments with the given fields.
     public init(entryID: UInt64, reason: String) {
         self.entryID = entryID
         self.reason = reason
@@ -269,10 +290,12 @@ public struct RevokeBlacklistEntry: Equatable, Sendable, CanonicalCodable {
 
 /// Arguments of `blacklist.check`.
 public struct CheckBlacklistSubject: Equatable, Sendable, CanonicalCodable {
+    /// The company or person (keyed hash) concerned.
     public var subject: BlacklistSubject
     /// One of the genesis purpose codes: why the institution is looking.
     public var purposeCode: String
 
+    /// Arguments with the given fields.
     public init(subject: BlacklistSubject, purposeCode: String) {
         self.subject = subject
         self.purposeCode = purposeCode
@@ -293,8 +316,10 @@ public struct CheckBlacklistSubject: Equatable, Sendable, CanonicalCodable {
 public struct BatchCheckBlacklist: Equatable, Sendable, CanonicalCodable {
     /// Distinct subjects, at most ``BlacklistParameters/batchSubjectsMax``.
     public var subjects: [BlacklistSubject]
+    /// One of the genesis purpose codes: why the institution is looking.
     public var purposeCode: String
 
+    /// Arguments with the given fields.
     public init(subjects: [BlacklistSubject], purposeCode: String) {
         self.subjects = subjects
         self.purposeCode = purposeCode
@@ -313,8 +338,10 @@ public struct BatchCheckBlacklist: Equatable, Sendable, CanonicalCodable {
 
 /// Arguments of `blacklist.settle`.
 public struct SettleBlacklistEntries: Equatable, Sendable, CanonicalCodable {
+    /// Entries whose lapsed appeal or expiry should be recorded.
     public var entryIDs: [UInt64]
 
+    /// Arguments with the given fields.
     public init(entryIDs: [UInt64]) {
         self.entryIDs = entryIDs
     }
@@ -348,6 +375,7 @@ public struct BlacklistCheckResult: Equatable, Sendable {
         public var omitted: Int
     }
 
+    /// One of the genesis purpose codes: why the institution is looking.
     public var purposeCode: String
     /// Subjects this transaction checked.
     public var subjects: Int
@@ -355,6 +383,7 @@ public struct BlacklistCheckResult: Equatable, Sendable {
     public var matches: [Match]
     /// Subjects the institution has checked in all, including these.
     public var subjectsCheckedTotal: UInt64
+    /// The institution's allowance at the time of the check.
     public var allowance: UInt64
 
     /// Reads the result from a receipt's events; nil if they hold no check summary.

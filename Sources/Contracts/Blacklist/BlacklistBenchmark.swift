@@ -21,11 +21,13 @@ public struct BlacklistBenchmark: Sendable {
         public var subjectsChecked: Int
         /// Checked subjects that had an entry.
         public var matchedSubjects: Int
+        /// Live entries found across the matched subjects.
         public var matchedEntries: Int
         /// Transactions' worth of batches the subjects were split into.
         public var batches: Int
         /// State reads made by the checks: a few per subject, never a scan.
         public var stateReads: Int
+        /// State writes made by the checks (lookup records, history steps).
         public var stateWrites: Int
         /// Seconds spent building the list.
         public var buildSeconds: Double

@@ -26,6 +26,7 @@ public struct BlacklistContract: Contract {
     public static let name = "blacklist"
     public var name: String { Self.name }
 
+    /// The contract, stateless: everything it needs is in the ledger state.
     public init() {}
 
     public func permittedKinds(for operation: String) -> Set<OrganizationKind>? {

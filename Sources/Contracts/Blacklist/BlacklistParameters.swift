@@ -53,6 +53,7 @@ public struct BlacklistParameters: Equatable, Sendable, CanonicalCodable {
     /// small enough that allowance arithmetic cannot overflow.
     public static let allowanceMax: UInt64 = 1_000_000_000_000
 
+    /// Parameters with the given values; ``fromGenesis(_:)`` reads and checks them from a genesis file.
     public init(reasonCodes: [String], purposeCodes: [String], appealAnswerDays: UInt32, retentionDays: UInt32, baseAllowance: UInt64,
                 allowancePerEntry: UInt64, allowancePerCorroboration: UInt64, batchSubjectsMax: UInt32) {
         self.reasonCodes = reasonCodes

@@ -167,9 +167,12 @@ public struct BlacklistSubjectError: Error, Equatable, Sendable, CustomStringCon
         case badText = "bad_subject"
     }
 
+    /// Which problem it was.
     public var code: Code
+    /// A sentence for people.
     public var message: String
 
+    /// An error with its code and sentence.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
