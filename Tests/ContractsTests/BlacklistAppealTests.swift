@@ -155,6 +155,19 @@ import Ledger
         F.expectRejected(try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "too late")), "appeal_lapsed")
     }
 
+    @Test func answer_afterLapseWasRecorded_isRefusedNamingTheDeadline() throws {
+        let fixture = try F()
+        let id = try fixture.add("bankA", try F.company(3))
+        let filed = try appeal(fixture, "bankB", id)
+        let deadline = try #require(filed.events.first?["deadlineMs"])
+        fixture.chain.advanceClock(byMs: 21 * F.dayMs)
+        F.expectSuccess(try fixture.submit("bankC", .settle, SettleBlacklistEntries(entryIDs: [id])))
+        let receipt = try fixture.submit("bankA", .answer, AnswerBlacklistAppeal(entryID: id, decision: .maintain, reason: "too late"))
+        F.expectRejected(receipt, "appeal_lapsed")
+        #expect(receipt.rejection?.message.contains(deadline) == true)
+        #expect(try fixture.entry(id)["appeal"]?["appellant"]?.stringValue == "bankB")
+    }
+
     @Test func settle_recordsLapseWithoutACheck() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(3))

@@ -96,6 +96,7 @@ struct BlacklistEntry: Equatable, Sendable, CanonicalCodable {
     var disputers: [String]
     /// Every bank that has appealed this entry, in order.
     var appellants: [String]
+    /// The open appeal; after a lapse, the appeal that went unanswered.
     var appeal: BlacklistAppeal?
     var historyCount: UInt32
 

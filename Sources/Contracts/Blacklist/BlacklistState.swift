@@ -167,7 +167,6 @@ struct BlacklistBook<State: BlacklistStateAccess> {
         }
         entry.status = end.status
         entry.endedAtMs = end.atMs
-        entry.appeal = nil
         appendHistory(&entry, end.status == .appealLapsed ? .appealLapsed : .expired, details)
         subjectRecord.liveEntryIDs.removeAll { $0 == entry.id }
         save(entry)
