@@ -45,8 +45,9 @@ public struct BlacklistContract: Contract {
         let caller = BlacklistCaller(
             organizationID: context.organization.id, kind: context.organization.kind, signer: context.sender,
             transactionID: context.transactionID, blockHeight: context.blockHeight, blockTimeMs: context.blockTimestampMs)
-        let parameters = try context.parameters()
-        var book = BlacklistBook(state: context, parameters: parameters, caller: caller)
+        let state = BlacklistTransactionState(context: context)
+        let parameters = try state.parameters()
+        var book = BlacklistBook(state: state, parameters: parameters, caller: caller)
         switch operation {
         case .add: try book.add(AddBlacklistEntry(canonicalBytes: call.arguments))
         case .amend: try book.amend(AmendBlacklistEntry(canonicalBytes: call.arguments))
@@ -63,7 +64,7 @@ public struct BlacklistContract: Contract {
             let arguments = try BatchCheckBlacklist(canonicalBytes: call.arguments)
             _ = try book.check(arguments.subjects, purposeCode: arguments.purposeCode, batchSubjectsMax: Int(parameters.batchSubjectsMax))
         }
-        context = book.state
+        context = book.state.context
     }
 
     public func query(_ name: String, parameters: [String: String], in view: any QueryView) throws(QueryError) -> JSONValue {

@@ -14,11 +14,16 @@ protocol BlacklistStateAccess: BlacklistStateReader {
     mutating func writeIndex(_ index: String, _ key: [UInt8])
 }
 
-extension TransactionContext: BlacklistStateAccess {
-    func read(_ key: [UInt8]) throws(StorageError) -> [UInt8]? { try get(key) }
-    mutating func write(_ key: [UInt8], _ value: [UInt8]) { put(key, value) }
-    mutating func emitEvent(_ name: String, _ attributes: [(String, String)]) { emit(name, attributes) }
-    mutating func writeIndex(_ index: String, _ key: [UInt8]) { setIndex(index, key) }
+/// A transaction's context seen through the blacklist's state interface
+/// (a wrapper rather than an extension, so that no other contract's helpers
+/// on ``TransactionContext`` can clash with these names).
+struct BlacklistTransactionState: BlacklistStateAccess {
+    var context: TransactionContext
+
+    func read(_ key: [UInt8]) throws(StorageError) -> [UInt8]? { try context.get(key) }
+    mutating func write(_ key: [UInt8], _ value: [UInt8]) { context.put(key, value) }
+    mutating func emitEvent(_ name: String, _ attributes: [(String, String)]) { context.emit(name, attributes) }
+    mutating func writeIndex(_ index: String, _ key: [UInt8]) { context.setIndex(index, key) }
 }
 
 /// Committed state seen by a query.
