@@ -101,6 +101,19 @@ import Ledger
         F.expectRejected(receipt, "identifier_in_text")
     }
 
+    @Test func opinion_reasonHoldingFullWidthIdentifier_isRefused() throws {
+        let fixture = try F()
+        let id = try fixture.add("bankA", try F.company(1))
+        let receipt = try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "客户１１０１０５１９４９１２３１００２１已还款"))
+        F.expectRejected(receipt, "identifier_in_text")
+    }
+
+    @Test func opinion_reasonWithShortNumbers_isAccepted() throws {
+        let fixture = try F()
+        let id = try fixture.add("bankA", try F.company(1))
+        F.expectSuccess(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "repaid 2026-03-01, amount 1,250,000.00, ref 20260301-0042")))
+    }
+
     @Test func amend_byUploader_addsVersionAndKeepsPreviousInHistory() throws {
         let fixture = try F()
         let id = try fixture.add("bankA", try F.company(1), reason: "fraud")
