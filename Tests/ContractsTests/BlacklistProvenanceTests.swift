@@ -72,6 +72,35 @@ import Ledger
         }
     }
 
+    @Test func scenario_addCheckDisputeRevoke_leavesTheWholeStoryInProvenance() throws {
+        let fixture = try F()
+        let subject = try F.person("440301199001011234")
+        let id = try fixture.add("bankA", subject, reason: "telecom_fraud")
+        let check = try fixture.check("bankB", subject, purpose: "account_opening")
+        #expect(F.matches(check)[subject.text] != nil)
+        let lookups = try #require(try fixture.query(.subject, ["subject": subject.text])["lookups"]?.arrayValue)
+        #expect(lookups.map { $0["organization"]?.stringValue } == ["bankB"])
+        F.expectSuccess(try fixture.submit("bankB", .dispute, BlacklistOpinion(entryID: id, reason: "customer verified in branch")))
+        F.expectSuccess(try fixture.submit("bankA", .revoke, RevokeBlacklistEntry(entryID: id, reason: "dispute accepted")))
+        let provenance = try fixture.query(.provenance, ["id": String(id)])
+        #expect(provenance["entry"]?["status"]?.stringValue == "revoked")
+        let history = try #require(provenance["history"]?.arrayValue)
+        #expect(history.map { $0["action"]?.stringValue } == ["listed", "checked", "disputed", "revoked"])
+        #expect(try fixture.report("bankB")["disputesWon"]?.intValue == 1)
+    }
+
+    @Test func revoke_byRegulatorDuringAppeal_closesTheAppeal() throws {
+        let fixture = try F()
+        let id = try fixture.add("bankA", try F.company(8))
+        F.expectSuccess(try fixture.submit("bankB", .appeal, FileBlacklistAppeal(
+            entryID: id, reason: "customer repaid", declaresSubjectIsCustomer: true, relationshipEvidenceHash: F.evidence("account"))))
+        F.expectSuccess(try fixture.submit("reg", .revoke, RevokeBlacklistEntry(entryID: id, reason: "appeal upheld by regulator")))
+        let history = try #require(try fixture.query(.provenance, ["id": String(id)])["history"]?.arrayValue)
+        #expect(history.last?["details"]?["closedAppealOf"]?.stringValue == "bankB")
+        #expect(history.last?["details"]?["byRegulator"]?.stringValue == "true")
+        #expect(try fixture.status(id) == "revoked")
+    }
+
     @Test func report_countsContributionsAndDisputeOutcomes() throws {
         let fixture = try F()
         let revoked = try fixture.add("bankA", try F.company(1))
