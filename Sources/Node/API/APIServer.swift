@@ -39,7 +39,7 @@ public enum APILimits {
 /// | `GET /v1/proof/{contract}?key=hex` | a state proof against the head's state root |
 /// | `GET /v1/events?from=H` | Server-Sent Events: committed blocks with receipts from height H |
 /// | `GET /metrics`, `GET /health` | Prometheus metrics, liveness |
-public struct APIServer {
+public struct APIServer: Sendable {
     let backend: any NodeBackend
     let clock: @Sendable () -> UInt64
 

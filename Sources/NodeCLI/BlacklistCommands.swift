@@ -1,0 +1,229 @@
+import ArgumentParser
+import Contracts
+import Foundation
+import Ledger
+import Node
+
+/// Options naming a blacklist subject. A person's identifier is hashed here,
+/// with the consortium key, before anything leaves the machine.
+struct SubjectOptions: ParsableArguments {
+    @Option(name: .long, help: "A company's unified social credit code (18 characters).")
+    var company: String?
+
+    @Option(name: .long, help: "A person's identifier; hashed locally with the consortium key, never sent.")
+    var person: String?
+
+    @Option(name: .long, help: "A person's subject hash (64 hex digits) computed earlier.")
+    var personHash: String?
+
+    @Option(name: .long, help: "File holding the consortium's HMAC key in hex (default: $CONSORT_CONSORTIUM_KEY_FILE).")
+    var consortiumKeyFile: String?
+
+    func subject() throws -> BlacklistSubject {
+        let given = [company != nil, person != nil, personHash != nil].filter { $0 }.count
+        guard given == 1 else { throw CLIError("name exactly one subject: --company, --person or --person-hash", .badInput) }
+        do {
+            if let company { return try BlacklistSubject.company(creditCode: company) }
+            if let personHash {
+                guard let bytes = Hex.decode(personHash) else { throw CLIError("--person-hash is not hex", .badInput) }
+                return try BlacklistSubject.person(hash: bytes)
+            }
+            guard let person else { throw CLIError("no subject given", .badInput) }
+            let keyPath = consortiumKeyFile ?? ProcessInfo.processInfo.environment["CONSORT_CONSORTIUM_KEY_FILE"]
+            guard let keyPath, let data = FileManager.default.contents(atPath: keyPath) else {
+                throw CLIError("hashing a person's identifier needs the consortium key: --consortium-key-file or $CONSORT_CONSORTIUM_KEY_FILE", .badInput)
+            }
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let key = Hex.decode(text) else { throw CLIError("\(keyPath) does not hold a hex key", .badInput) }
+            return try BlacklistSubject.person(identifier: person, consortiumKey: key)
+        } catch let error as BlacklistSubjectError {
+            throw CLIError(error.description, .badInput)
+        }
+    }
+}
+
+struct BlacklistCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blacklist",
+        abstract: "The shared blacklist: entries with provenance, disputes, appeals and metered checks.",
+        subcommands: [Add.self, Amend.self, Corroborate.self, Dispute.self, Appeal.self, Answer.self, Revoke.self, Check.self,
+                      History.self, Report.self, Show.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a subject (bank, clearing house or regulator).")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @OptionGroup var subject: SubjectOptions
+        @Option(name: .long, help: "A reason code from the genesis list.") var reason: String
+        @Option(name: .long, help: "SHA-256 of the evidence, hex.") var evidenceHash: String?
+        @Option(name: .long, help: "A file whose SHA-256 is the evidence hash.") var evidenceFile: String?
+        @Option(name: .long, help: "Expiry (YYYY-MM-DD or ms since 1970).") var expires: String?
+        @Option(name: .long, help: "A note (no personal identifiers).") var note: String?
+
+        func run() async throws {
+            try await runReporting {
+                guard let evidence = try hashOption(hex: evidenceHash, file: evidenceFile, "evidence-hash") else {
+                    throw CLIError("give --evidence-hash or --evidence-file", .badInput)
+                }
+                let arguments = AddBlacklistEntry(subject: try subject.subject(), reasonCode: reason, evidenceHash: evidence,
+                                                  expiresAtMs: try expires.map { try parseTimeOption($0, "--expires") }, note: note)
+                try await submitAndReport(BlacklistOperation.add.call(arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Amend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Amend your entry's reason, expiry, evidence or note (kept as a new version).")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "Entry id.") var entry: UInt64
+        @Option(name: .long) var reason: String?
+        @Option(name: .long, help: "Expiry (YYYY-MM-DD or ms since 1970).") var expires: String?
+        @Option(name: .long) var evidenceHash: String?
+        @Option(name: .long) var note: String?
+
+        func run() async throws {
+            try await runReporting {
+                let arguments = AmendBlacklistEntry(
+                    entryID: entry, reasonCode: reason, expiresAtMs: try expires.map { try parseTimeOption($0, "--expires") },
+                    evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") }, note: note)
+                try await submitAndReport(BlacklistOperation.amend.call(arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Corroborate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Support another institution's entry.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "Entry id.") var entry: UInt64
+        @Option(name: .long) var reason: String
+        @Option(name: .long) var evidenceHash: String?
+
+        func run() async throws {
+            try await runReporting {
+                let arguments = BlacklistOpinion(entryID: entry, reason: reason, evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") })
+                try await submitAndReport(BlacklistOperation.corroborate.call(arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Dispute: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Contest another institution's entry.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "Entry id.") var entry: UInt64
+        @Option(name: .long) var reason: String
+        @Option(name: .long) var evidenceHash: String?
+
+        func run() async throws {
+            try await runReporting {
+                let arguments = BlacklistOpinion(entryID: entry, reason: reason, evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") })
+                try await submitAndReport(BlacklistOperation.dispute.call(arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Appeal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "As the subject's bank, appeal an entry (异议); freezes it until the uploader answers.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "Entry id.") var entry: UInt64
+        @Option(name: .long) var reason: String
+        @Option(name: .long, help: "SHA-256 of the customer-relationship record, hex.") var relationshipHash: String
+        @Flag(name: .long, help: "Declare that the subject is this bank's customer (required).") var subjectIsCustomer = false
+
+        func run() async throws {
+            try await runReporting {
+                let arguments = FileBlacklistAppeal(entryID: entry, reason: reason, declaresSubjectIsCustomer: subjectIsCustomer,
+                                                    relationshipEvidenceHash: try parseHashOption(relationshipHash, "--relationship-hash"))
+                try await submitAndReport(BlacklistOperation.appeal.call(arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Answer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Answer an appeal on your entry: maintain or withdraw it.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "Entry id.") var entry: UInt64
+        @Option(name: .long, help: "maintain or withdraw.") var decision: String
+        @Option(name: .long) var reason: String
+
+        func run() async throws {
+            try await runReporting {
+                guard let parsed = BlacklistAppealDecision(rawValue: decision) else { throw CLIError("--decision must be maintain or withdraw", .badInput) }
+                let arguments = AnswerBlacklistAppeal(entryID: entry, decision: parsed, reason: reason)
+                try await submitAndReport(BlacklistOperation.answer.call(arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Take an entry off the list (its uploader, or a regulator).")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "Entry id.") var entry: UInt64
+        @Option(name: .long) var reason: String
+
+        func run() async throws {
+            try await runReporting {
+                try await submitAndReport(BlacklistOperation.revoke.call(RevokeBlacklistEntry(entryID: entry, reason: reason)), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a subject; the check is recorded on the ledger and counts against your allowance.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @OptionGroup var subject: SubjectOptions
+        @Option(name: .long, help: "Why you are looking: a purpose code from the genesis list.") var purpose: String
+
+        func run() async throws {
+            try await runReporting {
+                let arguments = CheckBlacklistSubject(subject: try subject.subject(), purposeCode: purpose)
+                try await submitAndReport(BlacklistOperation.check.call(arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The provenance of an entry: every step with signer, transaction, height, time and the block's commit certificate.")
+        @OptionGroup var options: NodeOptions
+        @Argument(help: "Entry id.") var entry: UInt64
+
+        func run() async throws {
+            try await runReporting { try await queryAndPrint(options, contract: "blacklist", "provenance", ["id": String(entry)]) }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an entry, or a subject's entries and who looked it up.")
+        @OptionGroup var options: NodeOptions
+        @Option(name: .long, help: "Entry id.") var entry: UInt64?
+        @OptionGroup var subject: SubjectOptions
+
+        func run() async throws {
+            try await runReporting {
+                if let entry {
+                    try await queryAndPrint(options, contract: "blacklist", "entry", ["id": String(entry)])
+                } else {
+                    try await queryAndPrint(options, contract: "blacklist", "subject", ["subject": try subject.subject().text])
+                }
+            }
+        }
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "An institution's contribution report: entries, corroborations, disputes won and lost, checks.")
+        @OptionGroup var options: NodeOptions
+        @Argument(help: "Organization id.") var organization: String
+
+        func run() async throws {
+            try await runReporting { try await queryAndPrint(options, contract: "blacklist", "report", ["organization": organization]) }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Node
+
+/// Runs a contract query and prints the result (JSON always; it is the readable form of nested records).
+func queryAndPrint(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws {
+    var components = URLComponents()
+    components.path = "/v1/query/\(contract)/\(name)"
+    components.queryItems = parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+    let path = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? "")
+    let answer = try await options.client().getJSON(path)
+    if options.json {
+        printJSON(answer)
+    } else {
+        printJSON((answer as? [String: Any])?["result"] ?? answer)
+    }
+}
+
+/// Parses a 64-hex-digit hash option.
+func parseHashOption(_ text: String, _ name: String) throws -> Hash {
+    guard let hash = try? Hash(hex: text) else { throw CLIError("\(name) must be 64 hex digits (a SHA-256 hash)", .badInput) }
+    return hash
+}
+
+/// SHA-256 of a file's bytes, for evidence and document hashes.
+func hashOfFile(_ path: String) throws -> Hash {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)", .badInput) }
+    return Hash.sha256(Array(data))
+}
+
+/// A hash given directly (`--x HEX`) or as a file to hash (`--x-file PATH`).
+func hashOption(hex: String?, file: String?, _ name: String) throws -> Hash? {
+    if let hex { return try parseHashOption(hex, "--\(name)") }
+    if let file { return try hashOfFile(file) }
+    return nil
+}
+
+/// Parses a date (YYYY-MM-DD, UTC) or milliseconds since 1970.
+func parseTimeOption(_ text: String, _ name: String) throws -> UInt64 {
+    if let milliseconds = UInt64(text) { return milliseconds }
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.dateFormat = "yyyy-MM-dd"
+    guard let date = formatter.date(from: text) else {
+        throw CLIError("\(name) must be a date YYYY-MM-DD or milliseconds since 1970, got '\(text)'", .badInput)
+    }
+    return UInt64(date.timeIntervalSince1970 * 1000)
+}

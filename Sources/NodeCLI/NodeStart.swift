@@ -1,0 +1,59 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Node
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct NodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "node", abstract: "Run a node.", subcommands: [Start.self])
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a validator or observer node from its config file; stops cleanly on SIGTERM or SIGINT.")
+
+        @Option(name: .long, help: "The node's config file (JSON: name, role, genesis, nodeKey, dataDir, api, p2p, syncFrom, logLevel).")
+        var config: String
+
+        func run() async throws {
+            try await runReporting {
+                let nodeConfig = try NodeConfig.load(config)
+                var configuredLogger = Logger(label: "consort.\(nodeConfig.name)")
+                configuredLogger.logLevel = Logger.Level(rawValue: nodeConfig.logLevel) ?? .info
+                let logger = configuredLogger
+                let node: ConsortNode
+                do {
+                    node = try ConsortNode(config: nodeConfig, logger: logger)
+                } catch {
+                    throw CLIError("\(error)", .badInput)
+                }
+                let running = Task {
+                    try await node.run { port in
+                        logger.info("API listening", metadata: ["url": "http://\(nodeConfig.apiHost):\(port)"])
+                    }
+                }
+                let signals = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
+                    signal(number, SIG_IGN)
+                    let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
+                    source.setEventHandler {
+                        logger.info("stopping on signal", metadata: ["signal": "\(number)"])
+                        running.cancel()
+                    }
+                    source.resume()
+                    return source
+                }
+                defer { signals.forEach { $0.cancel() } }
+                do {
+                    try await running.value
+                } catch is CancellationError {
+                    return
+                } catch {
+                    throw CLIError("node stopped: \(error)")
+                }
+            }
+        }
+    }
+}
