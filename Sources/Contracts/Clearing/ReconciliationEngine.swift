@@ -1,0 +1,501 @@
+import Ledger
+
+/// The parameters of reconciliation. They live in the clearing contract's
+/// genesis section (query `config`), so every job finds the same breaks at
+/// the same heights.
+public struct ReconciliationConfiguration: Equatable, Sendable, CanonicalCodable {
+    /// How long, in block time, a record may wait for its counterpart before a
+    /// missing side (long, short) or a status disagreement is a break; keeps
+    /// records that are merely in flight from being flagged. Default 5 000 ms.
+    public var graceMs: UInt64
+    /// How long the clearing side may hold a payment as sent or received
+    /// before it is in transit too long (在途). Default 300 000 ms.
+    public var inTransitThresholdMs: UInt64
+    /// Two records of the same side with the same payer, payee, accounts,
+    /// amount, currency and channel under different payment ids are
+    /// duplicates when their participant timestamps are at most this far
+    /// apart. Default 600 000 ms.
+    public var duplicateWindowMs: UInt64
+
+    public static let defaults = ReconciliationConfiguration(graceMs: 5000, inTransitThresholdMs: 300_000, duplicateWindowMs: 600_000)
+
+    public init(graceMs: UInt64, inTransitThresholdMs: UInt64, duplicateWindowMs: UInt64) {
+        self.graceMs = graceMs
+        self.inTransitThresholdMs = inTransitThresholdMs
+        self.duplicateWindowMs = duplicateWindowMs
+    }
+
+    /// Reads the `reconciliation` member of the clearing contract's `config` query answer.
+    public init(configAnswer: JSONValue) throws(QueryError) {
+        guard case .object(let fields) = configAnswer, case .object(let section)? = fields["reconciliation"] else {
+            throw QueryError(.badParameter, "the config answer has no 'reconciliation' object")
+        }
+        func value(_ name: String) throws(QueryError) -> UInt64 {
+            guard case .integer(let number)? = section[name], number >= 0 else {
+                throw QueryError(.badParameter, "reconciliation.\(name) is missing or negative")
+            }
+            return UInt64(number)
+        }
+        self.init(graceMs: try value("graceMs"), inTransitThresholdMs: try value("inTransitThresholdMs"),
+                  duplicateWindowMs: try value("duplicateWindowMs"))
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(graceMs)
+        encoder.write(inTransitThresholdMs)
+        encoder.write(duplicateWindowMs)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        graceMs = try decoder.readUInt64("grace")
+        inTransitThresholdMs = try decoder.readUInt64("in-transit threshold")
+        duplicateWindowMs = try decoder.readUInt64("duplicate window")
+    }
+}
+
+/// A break the engine found, to post with `clearing.postFinding`.
+public struct ReconciliationFinding: Equatable, Sendable {
+    public var key: FindingKey
+    public var details: String
+    /// Block time of the block that exposed the break (``FindingKey/detectedAtHeight``);
+    /// the job's detection delay is its clock when posting minus this.
+    public var exposedAtMs: UInt64
+    /// When the break became reportable: the exposing block's time, or for a
+    /// break that waits out a grace period or threshold, the moment it ran out.
+    public var dueAtMs: UInt64
+
+    /// The arguments of `clearing.postFinding`.
+    public var postArguments: PostFinding { PostFinding(key: key, details: details) }
+}
+
+/// A break that a later record cleared, to post with `clearing.resolveFinding`.
+public struct ReconciliationResolution: Equatable, Sendable {
+    /// The finding being resolved.
+    public var key: FindingKey
+    public var resolvedAtHeight: UInt64
+    /// Block time of the block at `resolvedAtHeight`.
+    public var exposedAtMs: UInt64
+    public var details: String
+
+    /// The arguments of `clearing.resolveFinding`.
+    public var resolveArguments: ResolveFinding { ResolveFinding(key: key, resolvedAtHeight: resolvedAtHeight, details: details) }
+}
+
+/// What processing one block produced: resolutions first, then findings,
+/// each in payment id order.
+public struct ReconciliationOutput: Equatable, Sendable {
+    public var height: UInt64
+    public var blockTimeMs: UInt64
+    public var findings: [ReconciliationFinding]
+    public var resolutions: [ReconciliationResolution]
+
+    public var isEmpty: Bool { findings.isEmpty && resolutions.isEmpty }
+}
+
+/// The T+0 reconciliation engine: a pure, deterministic state machine that
+/// follows committed clearing records block by block and says which breaks
+/// to post and which to resolve. No I/O, no clock: time is block time.
+///
+/// Driving it from a block stream with a durable cursor:
+/// 1. Load the saved engine (``init(canonicalBytes:)``) or start a new one
+///    with the configuration from the contract's `config` query.
+/// 2. For each committed height above ``cursor``, in order: build a
+///    ``ClearingBlock`` with ``ClearingBlock/extract(block:receipts:)``, call
+///    ``process(_:)``, post its resolutions and findings (treating the
+///    rejections `finding_exists` and `finding_resolved` as done), and only
+///    then save ``canonicalBytes`` with the new cursor.
+///
+/// A job killed anywhere restarts from its last save and re-processes the
+/// blocks after it; it produces exactly the outputs it would have produced
+/// without stopping, and the contract refuses the ones already posted. A
+/// block at or below the cursor is ignored, so re-feeding one never counts
+/// it twice.
+///
+/// Classification, for each payment with no duplicate side (the clearing
+/// side is the reference; "after grace" means the condition has held for
+/// ``ReconciliationConfiguration/graceMs`` of block time):
+/// - `short` on a bank side: it records success (sent, received, settled),
+///   the clearing side has no record, and the bank record is older than grace;
+/// - `long` on a bank side: the clearing side is settled, the bank side has no
+///   record, and the settlement is older than grace;
+/// - `currency_mismatch` / `amount_mismatch` on a bank side: its currency /
+///   amount differs from the clearing side's (at once);
+/// - `status_mismatch` on a bank side: one of it and the clearing side records
+///   success and the other failure (returned, rejected, timed out), after grace
+///   counted from the later of the two statuses;
+/// - `in_transit` on the clearing side: it has been sent or received, and not
+///   settled or failed, for ``ReconciliationConfiguration/inTransitThresholdMs``;
+/// - `duplicate` on a side whose first record repeats an earlier payment's
+///   record of that side (see ``ReconciliationConfiguration/duplicateWindowMs``);
+///   while a payment has a duplicate side, only duplicates are reported for
+///   it, and a duplicate clears when that side records failure.
+/// A break is resolved as soon as its condition no longer holds.
+public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
+    /// Most payments one engine tracks.
+    public static let trackedPaymentsMax = 16_000_000
+
+    public let configuration: ReconciliationConfiguration
+    /// The last height processed.
+    public private(set) var cursor: UInt64
+    /// The time of the block at ``cursor``.
+    public private(set) var lastBlockTimeMs: UInt64
+    private var payments: [String: PaymentView]
+    private var fingerprints: [Hash: FingerprintEntry]
+    /// Payments with a deadline pending; derived from ``payments``.
+    private var pending: Set<String>
+
+    /// A new engine that will take block `cursor + 1` next (1 for a new chain).
+    public init(configuration: ReconciliationConfiguration, cursor: UInt64 = 0) {
+        self.configuration = configuration
+        self.cursor = cursor
+        lastBlockTimeMs = 0
+        payments = [:]
+        fingerprints = [:]
+        pending = []
+    }
+
+    /// Number of payments tracked.
+    public var trackedPayments: Int { payments.count }
+
+    /// The breaks currently open, sorted.
+    public var openBreaks: [FindingKey] {
+        payments.keys.sorted().flatMap { id in
+            (payments[id]?.open ?? []).map { FindingKey(paymentID: id, kind: $0.kind, side: $0.side, detectedAtHeight: $0.detectedAtHeight) }
+        }
+    }
+
+    /// Processes the next committed block. A block at or below ``cursor`` was
+    /// already processed and yields an empty output; a block that skips a
+    /// height is refused, and so is one whose time goes backwards, leaving
+    /// the engine unchanged.
+    public mutating func process(_ block: ClearingBlock) throws(ReconciliationError) -> ReconciliationOutput {
+        var output = ReconciliationOutput(height: block.height, blockTimeMs: block.timeMs, findings: [], resolutions: [])
+        guard block.height > cursor else { return output }
+        guard block.height == cursor + 1 else { throw .gap(expected: cursor + 1, got: block.height) }
+        guard block.timeMs >= lastBlockTimeMs else { throw .timeWentBackwards(height: block.height, timeMs: block.timeMs, previousMs: lastBlockTimeMs) }
+        let newPayments = Set(block.changes.map(\.paymentID)).filter { payments[$0] == nil }.count
+        guard payments.count + newPayments <= Self.trackedPaymentsMax else { throw .capacity(payments: payments.count) }
+
+        var touched = Set<String>()
+        for change in block.changes {
+            apply(change, at: block.timeMs)
+            touched.insert(change.paymentID)
+        }
+        let due = pending.filter { (payments[$0]?.nextDueMs ?? .max) <= block.timeMs }
+        for id in touched.union(due).sorted() {
+            reevaluate(id, height: block.height, timeMs: block.timeMs, into: &output)
+        }
+        cursor = block.height
+        lastBlockTimeMs = block.timeMs
+        return output
+    }
+
+    private mutating func apply(_ change: ClearingRecordChange, at timeMs: UInt64) {
+        var payment = payments[change.paymentID] ?? PaymentView()
+        if let existing = payment.sides[change.side] {
+            guard change.version > existing.record.version else { return }
+            let statusAt = change.status == existing.record.status ? existing.statusAtMs : timeMs
+            payment.sides[change.side] = SideView(record: change, postedAtMs: existing.postedAtMs, statusAtMs: statusAt)
+        } else {
+            payment.sides[change.side] = SideView(record: change, postedAtMs: timeMs, statusAtMs: timeMs)
+            let fingerprint = Self.fingerprint(change)
+            if let earlier = fingerprints[fingerprint], earlier.paymentID != change.paymentID,
+               Self.distance(earlier.participantTimestampMs, change.participantTimestampMs) <= configuration.duplicateWindowMs {
+                payment.duplicateOf[change.side] = earlier.paymentID
+            }
+            fingerprints[fingerprint] = FingerprintEntry(paymentID: change.paymentID, participantTimestampMs: change.participantTimestampMs)
+        }
+        payments[change.paymentID] = payment
+    }
+
+    private mutating func reevaluate(_ id: String, height: UInt64, timeMs: UInt64, into output: inout ReconciliationOutput) {
+        guard var payment = payments[id] else { return }
+        let (current, nextDue) = evaluate(payment, at: timeMs)
+        var stillOpen: [OpenBreak] = []
+        for open in payment.open {
+            if current[open.id] != nil {
+                stillOpen.append(open)
+            } else {
+                output.resolutions.append(ReconciliationResolution(
+                    key: FindingKey(paymentID: id, kind: open.kind, side: open.side, detectedAtHeight: open.detectedAtHeight),
+                    resolvedAtHeight: height, exposedAtMs: timeMs, details: "cleared; now \(payment.summary)"))
+            }
+        }
+        let openIDs = Set(payment.open.map(\.id))
+        for breakID in current.keys.sorted() where !openIDs.contains(breakID) {
+            guard let found = current[breakID] else { continue }
+            stillOpen.append(OpenBreak(kind: breakID.kind, side: breakID.side, detectedAtHeight: height))
+            output.findings.append(ReconciliationFinding(
+                key: FindingKey(paymentID: id, kind: breakID.kind, side: breakID.side, detectedAtHeight: height),
+                details: "\(found.reason); \(payment.summary)", exposedAtMs: timeMs, dueAtMs: found.dueAtMs))
+        }
+        payment.open = stillOpen.sorted { $0.id < $1.id }
+        payment.nextDueMs = nextDue
+        if nextDue == nil { pending.remove(id) } else { pending.insert(id) }
+        payments[id] = payment
+    }
+
+    /// The breaks of `payment` at block time `now`, with the earliest future
+    /// moment at which another condition that already holds falls due.
+    private func evaluate(_ payment: PaymentView, at now: UInt64) -> (breaks: [BreakID: (dueAtMs: UInt64, reason: String)], nextDueMs: UInt64?) {
+        var breaks: [BreakID: (dueAtMs: UInt64, reason: String)] = [:]
+        var nextDue: UInt64?
+        func timed(_ due: UInt64, _ id: BreakID, _ reason: String) {
+            if now >= due {
+                breaks[id] = (due, reason)
+            } else {
+                nextDue = min(nextDue ?? .max, due)
+            }
+        }
+        if !payment.duplicateOf.isEmpty {
+            for (side, earlier) in payment.duplicateOf.sorted(by: { $0.key < $1.key }) {
+                guard let view = payment.sides[side], view.record.status.isSuccess else { continue }
+                breaks[BreakID(kind: .duplicate, side: side)] = (now, "\(side.rawValue) record repeats payment '\(earlier)'")
+            }
+            return (breaks, nil)
+        }
+        let grace = configuration.graceMs
+        let clearing = payment.sides[.clearing]
+        for side in [ClearingSide.payer, .payee] {
+            guard let bank = payment.sides[side] else {
+                if let clearing, clearing.record.status == .settled {
+                    timed(clearing.statusAtMs &+ grace, BreakID(kind: .long, side: side), "clearing settled, \(side.rawValue) has no record")
+                }
+                continue
+            }
+            guard let clearing else {
+                if bank.record.status.isSuccess {
+                    timed(bank.postedAtMs &+ grace, BreakID(kind: .short, side: side), "\(side.rawValue) records \(bank.record.status.rawValue), clearing has no record")
+                }
+                continue
+            }
+            if bank.record.currency != clearing.record.currency {
+                breaks[BreakID(kind: .currencyMismatch, side: side)] = (now, "\(side.rawValue) currency \(bank.record.currency), clearing \(clearing.record.currency)")
+            } else if bank.record.amountMinor != clearing.record.amountMinor {
+                breaks[BreakID(kind: .amountMismatch, side: side)] = (now, "\(side.rawValue) amount \(bank.record.amountMinor), clearing \(clearing.record.amountMinor)")
+            }
+            if bank.record.status.isSuccess != clearing.record.status.isSuccess {
+                timed(max(bank.statusAtMs, clearing.statusAtMs) &+ grace, BreakID(kind: .statusMismatch, side: side),
+                      "\(side.rawValue) records \(bank.record.status.rawValue), clearing \(clearing.record.status.rawValue)")
+            }
+        }
+        if let clearing, clearing.record.status == .sent || clearing.record.status == .received {
+            timed(clearing.statusAtMs &+ configuration.inTransitThresholdMs, BreakID(kind: .inTransit, side: .clearing),
+                  "clearing has held the payment as \(clearing.record.status.rawValue) since \(clearing.statusAtMs) ms")
+        }
+        return (breaks, nextDue)
+    }
+
+    static func fingerprint(_ change: ClearingRecordChange) -> Hash {
+        var encoder = CanonicalEncoder()
+        encoder.write(change.side)
+        encoder.write(change.payer)
+        encoder.write(change.payee)
+        encoder.write(change.amountMinor)
+        encoder.write(change.currency)
+        encoder.write(change.channel)
+        return Hash.tagged("consort/clearing-fingerprint", encoder.bytes)
+    }
+
+    static func distance(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : b - a }
+
+    // MARK: Canonical form
+
+    /// Payments in id order, fingerprints in hash order; the pending set is rebuilt on decode.
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(configuration)
+        encoder.write(cursor)
+        encoder.write(lastBlockTimeMs)
+        encoder.write(UInt64(payments.count))
+        for id in payments.keys.sorted() {
+            encoder.write(id)
+            payments[id]?.encode(to: &encoder)
+        }
+        encoder.write(UInt64(fingerprints.count))
+        for fingerprint in fingerprints.keys.sorted() {
+            encoder.write(fingerprint)
+            fingerprints[fingerprint]?.encode(to: &encoder)
+        }
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        configuration = try decoder.read(ReconciliationConfiguration.self, "configuration")
+        cursor = try decoder.readUInt64("cursor")
+        lastBlockTimeMs = try decoder.readUInt64("last block time")
+        let paymentCount = try decoder.readLength("payments", limit: Self.trackedPaymentsMax)
+        payments = [:]
+        pending = []
+        var previousID: String?
+        for _ in 0..<paymentCount {
+            let id = try decoder.readString("payment id", limit: ClearingLimits.paymentIDBytesMax)
+            if let previousID, !(previousID < id) { throw .invalidValue(field: "payments", reason: "ids not in strictly increasing order") }
+            previousID = id
+            let payment = try decoder.read(PaymentView.self, "payment")
+            if payment.nextDueMs != nil { pending.insert(id) }
+            payments[id] = payment
+        }
+        let fingerprintCount = try decoder.readLength("fingerprints", limit: Self.trackedPaymentsMax * 3)
+        fingerprints = [:]
+        var previousFingerprint: Hash?
+        for _ in 0..<fingerprintCount {
+            let fingerprint = try decoder.read(Hash.self, "fingerprint")
+            if let previousFingerprint, !(previousFingerprint < fingerprint) {
+                throw .invalidValue(field: "fingerprints", reason: "not in strictly increasing order")
+            }
+            previousFingerprint = fingerprint
+            fingerprints[fingerprint] = try decoder.read(FingerprintEntry.self, "fingerprint entry")
+        }
+    }
+}
+
+/// A break's identity within one payment.
+struct BreakID: Hashable, Comparable, Sendable {
+    var kind: BreakKind
+    var side: ClearingSide
+
+    static func < (lhs: BreakID, rhs: BreakID) -> Bool { (lhs.kind.tag, lhs.side.tag) < (rhs.kind.tag, rhs.side.tag) }
+}
+
+/// A break the engine has reported and not yet resolved.
+struct OpenBreak: Equatable, Sendable, CanonicalCodable {
+    var kind: BreakKind
+    var side: ClearingSide
+    var detectedAtHeight: UInt64
+
+    var id: BreakID { BreakID(kind: kind, side: side) }
+
+    init(kind: BreakKind, side: ClearingSide, detectedAtHeight: UInt64) {
+        self.kind = kind
+        self.side = side
+        self.detectedAtHeight = detectedAtHeight
+    }
+
+    func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(kind)
+        encoder.write(side)
+        encoder.write(detectedAtHeight)
+    }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        kind = try decoder.read(BreakKind.self, "break kind")
+        side = try decoder.read(ClearingSide.self, "side")
+        detectedAtHeight = try decoder.readUInt64("detected at height")
+    }
+}
+
+/// One side as the engine last saw it.
+struct SideView: Equatable, Sendable, CanonicalCodable {
+    var record: ClearingRecordChange
+    /// Block time of the side's first record.
+    var postedAtMs: UInt64
+    /// Block time at which the side's current status was recorded.
+    var statusAtMs: UInt64
+
+    init(record: ClearingRecordChange, postedAtMs: UInt64, statusAtMs: UInt64) {
+        self.record = record
+        self.postedAtMs = postedAtMs
+        self.statusAtMs = statusAtMs
+    }
+
+    func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(record)
+        encoder.write(postedAtMs)
+        encoder.write(statusAtMs)
+    }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        record = try decoder.read(ClearingRecordChange.self, "record")
+        postedAtMs = try decoder.readUInt64("posted at")
+        statusAtMs = try decoder.readUInt64("status at")
+    }
+}
+
+/// The engine's matching state for one payment.
+struct PaymentView: Equatable, Sendable, CanonicalCodable {
+    var sides: [ClearingSide: SideView] = [:]
+    /// Sides whose first record repeats an earlier payment's, with that payment's id.
+    var duplicateOf: [ClearingSide: String] = [:]
+    /// Sorted by kind, then side.
+    var open: [OpenBreak] = []
+    /// The next block time at which a condition of this payment falls due.
+    var nextDueMs: UInt64?
+
+    init() {}
+
+    /// The sides in a sentence, for finding details.
+    var summary: String {
+        ClearingSide.allCases.map { side in
+            guard let view = sides[side] else { return "\(side.rawValue): no record" }
+            return "\(side.rawValue): \(view.record.status.rawValue) \(view.record.amountMinor) \(view.record.currency)"
+        }.joined(separator: "; ")
+    }
+
+    func encode(to encoder: inout CanonicalEncoder) {
+        for side in ClearingSide.allCases { encoder.write(sides[side]) }
+        for side in ClearingSide.allCases { encoder.write(optional: duplicateOf[side]) }
+        encoder.write(open)
+        encoder.write(optional: nextDueMs)
+    }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        for side in ClearingSide.allCases {
+            if let view = try decoder.readOptional(SideView.self, "side") {
+                guard view.record.side == side else { throw .invalidValue(field: "side", reason: "a \(view.record.side.rawValue) record is stored as \(side.rawValue)") }
+                sides[side] = view
+            }
+        }
+        for side in ClearingSide.allCases {
+            if let earlier = try decoder.readOptionalString("duplicate of", limit: ClearingLimits.paymentIDBytesMax) { duplicateOf[side] = earlier }
+        }
+        open = try decoder.readArray(OpenBreak.self, "open breaks", limit: BreakKind.allCases.count * ClearingSide.allCases.count)
+        nextDueMs = try decoder.readOptionalUInt64("next due")
+    }
+}
+
+/// The latest record seen with a given fingerprint.
+struct FingerprintEntry: Equatable, Sendable, CanonicalCodable {
+    var paymentID: String
+    var participantTimestampMs: UInt64
+
+    init(paymentID: String, participantTimestampMs: UInt64) {
+        self.paymentID = paymentID
+        self.participantTimestampMs = participantTimestampMs
+    }
+
+    func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(paymentID)
+        encoder.write(participantTimestampMs)
+    }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        paymentID = try decoder.readString("payment id", limit: ClearingLimits.paymentIDBytesMax)
+        participantTimestampMs = try decoder.readUInt64("participant timestamp")
+    }
+}
+
+/// Detection delays of a job, for its p50/p99 report: each delay is the
+/// job's clock when it posts a finding minus the time of the block that
+/// exposed the break (``ReconciliationFinding/exposedAtMs``).
+public struct DetectionDelayStats: Equatable, Sendable {
+    /// Most samples kept; older ones are dropped first.
+    public static let samplesMax = 1_000_000
+    public private(set) var samplesMs: [UInt64] = []
+
+    public init() {}
+
+    public mutating func record(_ delayMs: UInt64) {
+        if samplesMs.count >= Self.samplesMax { samplesMs.removeFirst(samplesMs.count - Self.samplesMax + 1) }
+        samplesMs.append(delayMs)
+    }
+
+    public var count: Int { samplesMs.count }
+
+    /// The nearest-rank percentile (`percent` from 1 to 100) of the recorded delays; nil when there are none.
+    public func percentile(_ percent: Int) -> UInt64? {
+        guard !samplesMs.isEmpty else { return nil }
+        let clamped = min(max(percent, 1), 100)
+        let sorted = samplesMs.sorted()
+        let rank = (clamped * sorted.count + 99) / 100
+        return sorted[max(rank, 1) - 1]
+    }
+}
