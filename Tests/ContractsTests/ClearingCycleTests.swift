@@ -145,6 +145,34 @@ import Ledger
         expectRejected(try chain.clearing("bankA", .signCycle, SignCycle(cycleID: "C1", positionsHash: try hash(chain, "C1"))), "cycle_closed")
     }
 
+    @Test func closeCycle_openWithForce_freezesAndClosesAtOnce() throws {
+        let chain = try ClearingFixture.chain()
+        expectSuccess(try chain.clearing("cch", .openCycle, OpenCycle(cycleID: "C1")))
+        try settle(chain, "P1", payer: "bankA", payee: "bankB", amount: 500)
+        expectSuccess(try chain.clearing("cch", .closeCycle, CloseCycle(cycleID: "C1", force: true)))
+        let cycle = try chain.clearingQuery(.cycle, ["id": "C1"])
+        #expect(cycle["status"] == .string("closed"))
+        #expect(cycle["unsigned"] == .array([.string("bankA"), .string("bankB")]))
+        #expect(cycle["frozenAtHeight"] == cycle["closedAtHeight"])
+    }
+
+    @Test func settlements_goIntoTheCycleOfTheRecordingClearingHouse() throws {
+        let chain = try ClearingFixture.chain()
+        expectSuccess(try chain.clearing("cch", .openCycle, OpenCycle(cycleID: "C1")))
+        expectSuccess(try chain.clearing("cch2", .openCycle, OpenCycle(cycleID: "D1")))
+        try settle(chain, "P1", payer: "bankA", payee: "bankB", amount: 500)
+        expectSuccess(try chain.clearing("cch2", .post, ClearingFixture.record("P2", payer: "bankB", payee: "bankC", amount: 7, status: .settled)))
+        #expect(try positions(chain, "C1") == ["bankA/CNY": -500, "bankB/CNY": 500])
+        #expect(try positions(chain, "D1") == ["bankB/CNY": -7, "bankC/CNY": 7])
+    }
+
+    @Test func clearingSide_postedByOneClearingHouse_isClosedToAnother() throws {
+        let chain = try ClearingFixture.chain()
+        expectSuccess(try chain.clearing("cch", .post, ClearingFixture.record("P1", status: .sent)))
+        expectRejected(try chain.clearing("cch2", .post, ClearingFixture.record("P1", status: .sent)), "side_already_posted")
+        expectRejected(try chain.clearing("cch2", .update, ClearingFixture.update("P1", .rejected)), "not_your_record")
+    }
+
     @Test func signCycle_whileOpen_isRejected() throws {
         let chain = try ClearingFixture.chain()
         expectSuccess(try chain.clearing("cch", .openCycle, OpenCycle(cycleID: "C1")))

@@ -5,19 +5,24 @@ import Ledger
 /// can follow the clearing records from blocks alone.
 public struct ClearingRecordChange: Equatable, Sendable, CanonicalCodable {
     public var paymentID: String
+    /// Which participant's view this is.
     public var side: ClearingSide
     /// The organization that posted (and alone may update) this side.
     public var postedBy: String
     public var payer: AccountRef
     public var payee: AccountRef
+    /// The side's current amount in minor units (after any correction).
     public var amountMinor: UInt64
+    /// The side's current ISO 4217 currency (after any correction).
     public var currency: String
     public var participantTimestampMs: UInt64
     public var channel: String
+    /// The side's current status.
     public var status: PaymentStatus
     /// 1 for the first record, then one more for each update.
     public var version: UInt32
 
+    /// Creates a record change; the contract builds these, tests and tools may too.
     public init(paymentID: String, side: ClearingSide, postedBy: String, payer: AccountRef, payee: AccountRef, amountMinor: UInt64,
                 currency: String, participantTimestampMs: UInt64, channel: String, status: PaymentStatus, version: UInt32) {
         self.paymentID = paymentID
@@ -101,10 +106,14 @@ public struct ClearingRecordChange: Equatable, Sendable, CanonicalCodable {
 /// transaction order. Every committed block must be fed, even one without
 /// clearing changes, because time-based breaks fall due on block time.
 public struct ClearingBlock: Equatable, Sendable {
+    /// The committed block's height.
     public var height: UInt64
+    /// The block's consensus timestamp (ms since 1970): the engine's only clock.
     public var timeMs: UInt64
+    /// The clearing record changes the block committed, in transaction order.
     public var changes: [ClearingRecordChange]
 
+    /// Creates a block summary (``extract(block:receipts:)`` builds it from a committed block).
     public init(height: UInt64, timeMs: UInt64, changes: [ClearingRecordChange]) {
         self.height = height
         self.timeMs = timeMs
@@ -144,6 +153,7 @@ public enum ReconciliationError: Error, Equatable, Sendable, CustomStringConvert
     /// The engine tracks as many payments as it may.
     case capacity(payments: Int)
 
+    /// What went wrong, for logs and the CLI.
     public var description: String {
         switch self {
         case .gap(let expected, let got): "expected block \(expected) next, got block \(got); feed every committed block in height order"

@@ -31,9 +31,12 @@ import Ledger
 /// (payment, kind, side) is open, is rejected with `finding_exists`, and a
 /// second resolution with `finding_resolved`; a job treats those codes as done.
 public struct ClearingContract: Contract {
+    /// The contract's name and state namespace.
     public static let name = "clearing"
+    /// The contract's name and state namespace.
     public var name: String { Self.name }
 
+    /// The clearing contract; it has no configuration beyond its genesis section.
     public init() {}
 
     /// Operations and who may call them.
@@ -67,6 +70,8 @@ public struct ClearingContract: Contract {
     /// The event a committed record change carries; ``ClearingBlock/extract(block:receipts:)`` reads it.
     public static let recordEvent = "record"
 
+    /// `post`, `update`, `postFinding`, `resolveFinding`: banks and clearing houses;
+    /// `openCycle`, `closeCycle`: clearing houses; `signCycle`: banks.
     public func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
         switch Operation(rawValue: operation) {
         case .post, .update, .postFinding, .resolveFinding: [.bank, .clearingHouse]
@@ -76,11 +81,13 @@ public struct ClearingContract: Contract {
         }
     }
 
+    /// Writes the configuration read from `genesis.contracts["clearing"]` (see ``ClearingConfiguration/parse(_:organizations:)``).
     public func genesisState(_ genesis: Genesis) throws(GenesisError) -> [(key: [UInt8], value: [UInt8])] {
         let configuration = try ClearingConfiguration.parse(genesis.contracts[Self.name], organizations: genesis.organizations)
         return [(ClearingKeys.config, configuration.canonicalBytes)]
     }
 
+    /// Runs one operation; refusals are ``Rejection``s with stable codes.
     public func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
         switch Operation(rawValue: call.operation) {
         case .post: try post(PostRecord(canonicalBytes: call.arguments), in: &context)

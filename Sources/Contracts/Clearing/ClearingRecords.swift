@@ -14,9 +14,11 @@ public struct ClearingConfiguration: Equatable, Sendable, CanonicalCodable {
     /// `inTransitThresholdMs`, `duplicateWindowMs`).
     public var reconciliation: ReconciliationConfiguration
 
+    /// Any bank or clearing house reconciles; amounts up to 10^15; default reconciliation parameters.
     public static let defaults = ClearingConfiguration(
         reconcilers: [], amountMinorMax: ClearingLimits.amountMinorCeiling, reconciliation: .defaults)
 
+    /// Creates a configuration; genesis files go through ``parse(_:organizations:)`` instead.
     public init(reconcilers: [String], amountMinorMax: UInt64, reconciliation: ReconciliationConfiguration) {
         self.reconcilers = reconcilers
         self.amountMinorMax = amountMinorMax

@@ -147,9 +147,12 @@ public enum BreakKind: String, CaseIterable, Comparable, Sendable, CanonicalCoda
 
 /// An institution (organization id of a bank) and an account at it.
 public struct AccountRef: Equatable, Hashable, Sendable, CanonicalCodable {
+    /// Organization id of the bank.
     public var institution: String
+    /// The account at that bank, as the bank writes it.
     public var account: String
 
+    /// Creates an account reference.
     public init(institution: String, account: String) {
         self.institution = institution
         self.account = account
@@ -170,7 +173,9 @@ public struct AccountRef: Equatable, Hashable, Sendable, CanonicalCodable {
 public struct PostRecord: Equatable, Sendable, CanonicalCodable {
     /// End-to-end id or message id; unique across the consortium.
     public var paymentID: String
+    /// The paying bank and account.
     public var payer: AccountRef
+    /// The receiving bank and account.
     public var payee: AccountRef
     /// Positive, in minor units of `currency`.
     public var amountMinor: UInt64
@@ -178,9 +183,12 @@ public struct PostRecord: Equatable, Sendable, CanonicalCodable {
     public var currency: String
     /// When the participant's own system recorded the payment (ms since 1970); informational.
     public var participantTimestampMs: UInt64
+    /// The clearing channel, for example `CNAPS-HVPS`, `IBPS` or `CIPS`.
     public var channel: String
+    /// The status in the participant's own books.
     public var status: PaymentStatus
 
+    /// Creates the arguments of `clearing.post`.
     public init(paymentID: String, payer: AccountRef, payee: AccountRef, amountMinor: UInt64, currency: String,
                 participantTimestampMs: UInt64, channel: String, status: PaymentStatus) {
         self.paymentID = paymentID
@@ -219,14 +227,18 @@ public struct PostRecord: Equatable, Sendable, CanonicalCodable {
 /// Arguments of `clearing.update`: a new status for the sender's own side of a
 /// payment, optionally correcting the amount and currency it recorded.
 public struct UpdateRecord: Equatable, Sendable, CanonicalCodable {
+    /// The payment whose side (the sender's own) is updated.
     public var paymentID: String
+    /// The new status; see ``PaymentStatus/allowsUpdate(to:)``.
     public var status: PaymentStatus
+    /// When the participant's system recorded the change (ms since 1970); informational.
     public var participantTimestampMs: UInt64
     /// A corrected amount; nil keeps the current one.
     public var correctedAmountMinor: UInt64?
     /// A corrected currency; nil keeps the current one.
     public var correctedCurrency: String?
 
+    /// Creates the arguments of `clearing.update`.
     public init(paymentID: String, status: PaymentStatus, participantTimestampMs: UInt64,
                 correctedAmountMinor: UInt64? = nil, correctedCurrency: String? = nil) {
         self.paymentID = paymentID
@@ -255,8 +267,10 @@ public struct UpdateRecord: Equatable, Sendable, CanonicalCodable {
 
 /// Arguments of `clearing.openCycle`.
 public struct OpenCycle: Equatable, Sendable, CanonicalCodable {
+    /// A new id, unique across all clearing houses.
     public var cycleID: String
 
+    /// Creates the arguments of `clearing.openCycle`.
     public init(cycleID: String) { self.cycleID = cycleID }
 
     public func encode(to encoder: inout CanonicalEncoder) { encoder.write(cycleID) }
@@ -268,10 +282,12 @@ public struct OpenCycle: Equatable, Sendable, CanonicalCodable {
 
 /// Arguments of `clearing.closeCycle`.
 public struct CloseCycle: Equatable, Sendable, CanonicalCodable {
+    /// The cycle to freeze or close.
     public var cycleID: String
     /// Close even though some participants have not signed, recording who has not.
     public var force: Bool
 
+    /// Creates the arguments of `clearing.closeCycle`.
     public init(cycleID: String, force: Bool = false) {
         self.cycleID = cycleID
         self.force = force
@@ -292,9 +308,12 @@ public struct CloseCycle: Equatable, Sendable, CanonicalCodable {
 /// positions of a closing cycle, named by their hash so that a bank signs
 /// exactly the figures it has seen (the `position` query returns the hash).
 public struct SignCycle: Equatable, Sendable, CanonicalCodable {
+    /// The frozen cycle to sign.
     public var cycleID: String
+    /// ``Swift/Array/positionsHash`` of the cycle's positions, as the `position` query reports it.
     public var positionsHash: Hash
 
+    /// Creates the arguments of `clearing.signCycle`.
     public init(cycleID: String, positionsHash: Hash) {
         self.cycleID = cycleID
         self.positionsHash = positionsHash
@@ -315,12 +334,16 @@ public struct SignCycle: Equatable, Sendable, CanonicalCodable {
 /// at a height. The engine is deterministic, so every job following the same
 /// chain names the same break with the same key.
 public struct FindingKey: Equatable, Hashable, Comparable, Sendable, CanonicalCodable {
+    /// The payment with the break.
     public var paymentID: String
+    /// The class of break.
     public var kind: BreakKind
+    /// The side the break is on: the bank side for long, short and mismatches, the clearing side for in transit.
     public var side: ClearingSide
     /// Height of the committed block whose processing exposed the break.
     public var detectedAtHeight: UInt64
 
+    /// Creates a finding key.
     public init(paymentID: String, kind: BreakKind, side: ClearingSide, detectedAtHeight: UInt64) {
         self.paymentID = paymentID
         self.kind = kind
@@ -349,9 +372,12 @@ public struct FindingKey: Equatable, Hashable, Comparable, Sendable, CanonicalCo
 
 /// Arguments of `clearing.postFinding`: a break found by a reconciliation job.
 public struct PostFinding: Equatable, Sendable, CanonicalCodable {
+    /// Which break, on which side, found at which height.
     public var key: FindingKey
+    /// What the job saw, for people.
     public var details: String
 
+    /// Creates the arguments of `clearing.postFinding`.
     public init(key: FindingKey, details: String) {
         self.key = key
         self.details = details
@@ -370,11 +396,14 @@ public struct PostFinding: Equatable, Sendable, CanonicalCodable {
 
 /// Arguments of `clearing.resolveFinding`: a later record cleared the break.
 public struct ResolveFinding: Equatable, Sendable, CanonicalCodable {
+    /// The finding being resolved.
     public var key: FindingKey
     /// Height of the committed block whose processing showed the break cleared.
     public var resolvedAtHeight: UInt64
+    /// What cleared the break, for people.
     public var details: String
 
+    /// Creates the arguments of `clearing.resolveFinding`.
     public init(key: FindingKey, resolvedAtHeight: UInt64, details: String) {
         self.key = key
         self.resolvedAtHeight = resolvedAtHeight
@@ -397,10 +426,14 @@ public struct ResolveFinding: Equatable, Sendable, CanonicalCodable {
 /// An institution's multilateral net position in one currency: what it
 /// receives minus what it pays in a cycle's settled payments (minor units).
 public struct NetPosition: Equatable, Sendable, CanonicalCodable {
+    /// Organization id of the bank.
     public var institution: String
+    /// ISO 4217 code.
     public var currency: String
+    /// Received minus paid, in minor units; negative means the bank owes.
     public var netMinor: Int64
 
+    /// Creates a position.
     public init(institution: String, currency: String, netMinor: Int64) {
         self.institution = institution
         self.currency = currency

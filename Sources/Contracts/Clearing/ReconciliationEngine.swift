@@ -17,8 +17,10 @@ public struct ReconciliationConfiguration: Equatable, Sendable, CanonicalCodable
     /// apart. Default 600 000 ms.
     public var duplicateWindowMs: UInt64
 
+    /// Grace 5 s, in-transit threshold 5 min, duplicate window 10 min.
     public static let defaults = ReconciliationConfiguration(graceMs: 5000, inTransitThresholdMs: 300_000, duplicateWindowMs: 600_000)
 
+    /// Creates a configuration; jobs should read it from the `config` query with ``init(configAnswer:)``.
     public init(graceMs: UInt64, inTransitThresholdMs: UInt64, duplicateWindowMs: UInt64) {
         self.graceMs = graceMs
         self.inTransitThresholdMs = inTransitThresholdMs
@@ -55,7 +57,9 @@ public struct ReconciliationConfiguration: Equatable, Sendable, CanonicalCodable
 
 /// A break the engine found, to post with `clearing.postFinding`.
 public struct ReconciliationFinding: Equatable, Sendable {
+    /// The break, with the height of the block that exposed it.
     public var key: FindingKey
+    /// The reason and the payment's sides, for people.
     public var details: String
     /// Block time of the block that exposed the break (``FindingKey/detectedAtHeight``);
     /// the job's detection delay is its clock when posting minus this.
@@ -72,9 +76,11 @@ public struct ReconciliationFinding: Equatable, Sendable {
 public struct ReconciliationResolution: Equatable, Sendable {
     /// The finding being resolved.
     public var key: FindingKey
+    /// Height of the block whose processing showed the break cleared.
     public var resolvedAtHeight: UInt64
     /// Block time of the block at `resolvedAtHeight`.
     public var exposedAtMs: UInt64
+    /// The payment's sides now, for people.
     public var details: String
 
     /// The arguments of `clearing.resolveFinding`.
@@ -84,11 +90,16 @@ public struct ReconciliationResolution: Equatable, Sendable {
 /// What processing one block produced: resolutions first, then findings,
 /// each in payment id order.
 public struct ReconciliationOutput: Equatable, Sendable {
+    /// The processed block's height.
     public var height: UInt64
+    /// The processed block's time.
     public var blockTimeMs: UInt64
+    /// Breaks to post with `clearing.postFinding`.
     public var findings: [ReconciliationFinding]
+    /// Resolutions to post with `clearing.resolveFinding`, before the findings.
     public var resolutions: [ReconciliationResolution]
 
+    /// True when there is nothing to post.
     public var isEmpty: Bool { findings.isEmpty && resolutions.isEmpty }
 }
 
@@ -101,9 +112,14 @@ public struct ReconciliationOutput: Equatable, Sendable {
 ///    with the configuration from the contract's `config` query.
 /// 2. For each committed height above ``cursor``, in order: build a
 ///    ``ClearingBlock`` with ``ClearingBlock/extract(block:receipts:)``, call
-///    ``process(_:)``, post its resolutions and findings (treating the
-///    rejections `finding_exists` and `finding_resolved` as done), and only
-///    then save ``canonicalBytes`` with the new cursor.
+///    ``process(_:)``, post its resolutions and then its findings, in that
+///    order and from one key (a break resolved at one height may be found
+///    again at a later one, and the contract accepts a new finding only once
+///    the earlier one is resolved), treating the rejections `finding_exists`
+///    and `finding_resolved` as done; only then save ``canonicalBytes``, which
+///    holds the cursor. Saving every block is simplest; saving every few
+///    blocks is also correct, because re-processed blocks re-post only what
+///    the contract already refuses.
 ///
 /// A job killed anywhere restarts from its last save and re-processes the
 /// blocks after it; it produces exactly the outputs it would have produced
@@ -134,6 +150,7 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
     /// Most payments one engine tracks.
     public static let trackedPaymentsMax = 16_000_000
 
+    /// The parameters the engine classifies with; saved with its state.
     public let configuration: ReconciliationConfiguration
     /// The last height processed.
     public private(set) var cursor: UInt64
@@ -479,15 +496,19 @@ struct FingerprintEntry: Equatable, Sendable, CanonicalCodable {
 public struct DetectionDelayStats: Equatable, Sendable {
     /// Most samples kept; older ones are dropped first.
     public static let samplesMax = 1_000_000
+    /// The delays recorded, oldest first.
     public private(set) var samplesMs: [UInt64] = []
 
+    /// No samples yet.
     public init() {}
 
+    /// Adds one delay.
     public mutating func record(_ delayMs: UInt64) {
         if samplesMs.count >= Self.samplesMax { samplesMs.removeFirst(samplesMs.count - Self.samplesMax + 1) }
         samplesMs.append(delayMs)
     }
 
+    /// Number of delays kept.
     public var count: Int { samplesMs.count }
 
     /// The nearest-rank percentile (`percent` from 1 to 100) of the recorded delays; nil when there are none.
