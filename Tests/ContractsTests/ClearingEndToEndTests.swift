@@ -15,6 +15,11 @@ struct TestJob {
         engine = ReconciliationEngine(configuration: configuration)
     }
 
+    /// A job restarted from a saved engine, with nothing queued.
+    init(engine: ReconciliationEngine) {
+        self.engine = engine
+    }
+
     /// Processes every committed block above the cursor.
     mutating func catchUp(_ ledger: Ledger) throws {
         while engine.cursor < ledger.head.height {
@@ -91,7 +96,75 @@ private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.r
     @Test func injectedStream_throughLedger_postsExactlyTheInjectedBreaks() throws {
         let seed = clearingSeeds(count: 1, base: 0xE2E0_0001)[0]
         let stream = InjectedStream(seed: seed, payments: 60)
-        // Chain time runs at twice the stream's pace (LocalConsortium blocks are at least 1 s apart), so every duration doubles.
+        let run = try LedgerReplay.run(stream, seed: seed, killSeed: nil)
+        let onLedger = Set(run.breaks.map { "\($0.paymentID) \($0.kind) \($0.side)" })
+        #expect(run.breaks.count == onLedger.count, "seed \(seed): a break was posted twice")
+        #expect(onLedger == stream.expectedFindings, "seed \(seed): missed \(stream.expectedFindings.subtracting(onLedger).sorted()), unexpected \(onLedger.subtracting(stream.expectedFindings).sorted())")
+        let open = Set(run.breaks.filter { $0.resolvedAtHeight == nil }.map { "\($0.paymentID) \($0.kind) \($0.side)" })
+        #expect(open == stream.expectedFindings.subtracting(stream.expectedResolutions), "seed \(seed)")
+        #expect(run.delays.count > 0 && (run.delays.percentile(99) ?? .max) <= 3000, "seed \(seed): findings were posted more than a block late")
+
+        var positions: [String: Int64] = [:]
+        for entry in try run.chain.clearingQuery(.position, ["cycle": "C1"])["positions"]?.arrayValue ?? [] {
+            guard let institution = entry["institution"]?.stringValue, let currency = entry["currency"]?.stringValue,
+                  let net = entry["netMinor"]?.integerValue else { continue }
+            positions["\(institution)/\(currency)"] = net
+        }
+        #expect(positions == run.tally, "seed \(seed)")
+        let totals = try run.chain.clearingQuery(.position, ["cycle": "C1"])["totals"]
+        guard case .object(let perCurrency) = totals else {
+            Issue.record("seed \(seed): the position answer has no totals")
+            return
+        }
+        #expect(!perCurrency.isEmpty && perCurrency.values.allSatisfy { $0 == .integer(0) }, "seed \(seed): totals \(perCurrency)")
+    }
+
+    /// The job is killed at random points while blocks keep committing:
+    /// sometimes after processing blocks but before posting what it found
+    /// (those outputs are lost and found again), sometimes after posting but
+    /// before saving (they are posted again and ignored). The breaks on the
+    /// ledger, with their heights and resolutions, equal those of a job that
+    /// never stopped.
+    @Test func killedJob_postsTheSameBreaksAsOneThatNeverStopped() throws {
+        for seed in clearingSeeds(count: 2, base: 0xE2E0_1001) {
+            let stream = InjectedStream(seed: seed, payments: 40)
+            let uninterrupted = try LedgerReplay.run(stream, seed: seed, killSeed: nil)
+            let killed = try LedgerReplay.run(stream, seed: seed, killSeed: seed ^ 0x4B11)
+            #expect(killed.kills > 0 && killed.reposts > 0, "seed \(seed): the job was never killed after posting")
+            #expect(!uninterrupted.breaks.isEmpty)
+            #expect(killed.breaks == uninterrupted.breaks, "seed \(seed)")
+        }
+    }
+}
+
+/// Replays an ``InjectedStream`` as transactions on a local consortium, with
+/// a job that follows the committed blocks and posts its findings back.
+enum LedgerReplay {
+    /// A break as the ledger reports it, without who posted it or when.
+    struct PostedBreak: Hashable, Comparable {
+        var paymentID: String
+        var kind: String
+        var side: String
+        var detectedAtHeight: Int64
+        var resolvedAtHeight: Int64?
+
+        static func < (lhs: PostedBreak, rhs: PostedBreak) -> Bool {
+            (lhs.paymentID, lhs.kind, lhs.side, lhs.detectedAtHeight) < (rhs.paymentID, rhs.kind, rhs.side, rhs.detectedAtHeight)
+        }
+    }
+
+    struct Result {
+        var chain: LocalConsortium
+        var breaks: [PostedBreak]
+        var tally: [String: Int64]
+        var delays: DetectionDelayStats
+        var kills: Int
+        var reposts: Int
+    }
+
+    /// Chain time runs at twice the stream's pace (LocalConsortium blocks are
+    /// at least 1 s apart), so every duration of the configuration doubles.
+    static func run(_ stream: InjectedStream, seed: UInt64, killSeed: UInt64?) throws -> Result {
         let base = InjectedStream.configuration
         let configuration = ReconciliationConfiguration(graceMs: base.graceMs * 2, inTransitThresholdMs: base.inTransitThresholdMs * 2,
                                                         duplicateWindowMs: base.duplicateWindowMs * 2)
@@ -101,10 +174,11 @@ private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.r
         ]))
         expectSuccess(try chain.clearing("cch", .openCycle, OpenCycle(cycleID: "C1")))
         let startMs = chain.ledger.head.timestampMs + 1000
-        var job = TestJob(configuration: configuration)
+        var job = TestJob(configuration: try ReconciliationConfiguration(configAnswer: chain.clearingQuery(.config)))
+        var saved = job.engine.canonicalBytes
+        var killer = killSeed.map { SplitMix64(seed: $0) }
         var posted: Set<String> = []
-        var tally: [String: Int64] = [:]
-        var delays = DetectionDelayStats()
+        var result = Result(chain: chain, breaks: [], tally: [:], delays: DetectionDelayStats(), kills: 0, reposts: 0)
 
         for block in stream.blocks {
             let (jobTransactions, exposures) = job.drain(chain, as: "cch2", keyIndex: 0)
@@ -124,18 +198,16 @@ private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.r
                     : ClearingFixture.call(.update, UpdateRecord(paymentID: change.paymentID, status: change.status, participantTimestampMs: change.participantTimestampMs,
                                                                  correctedAmountMinor: change.amountMinor, correctedCurrency: change.currency))
                 transactions.append(chain.transaction(member, call))
-                if change.side == .clearing && change.status == .settled {
-                    tally["\(change.payer.institution)/\(change.currency)", default: 0] -= Int64(change.amountMinor)
-                    tally["\(change.payee.institution)/\(change.currency)", default: 0] += Int64(change.amountMinor)
-                } else if change.side == .clearing && change.status == .returned {
-                    tally["\(change.payer.institution)/\(change.currency)", default: 0] += Int64(change.amountMinor)
-                    tally["\(change.payee.institution)/\(change.currency)", default: 0] -= Int64(change.amountMinor)
+                let amount = Int64(change.amountMinor)
+                if change.side == .clearing && (change.status == .settled || change.status == .returned) {
+                    let sign: Int64 = change.status == .settled ? 1 : -1
+                    result.tally["\(change.payer.institution)/\(change.currency)", default: 0] -= sign * amount
+                    result.tally["\(change.payee.institution)/\(change.currency)", default: 0] += sign * amount
                 }
             }
             let target = startMs + block.timeMs * 2
             try #require(target >= chain.nextBlockTimeMs)
             chain.advanceClock(byMs: target - chain.nextBlockTimeMs)
-            #expect(chain.nextBlockTimeMs == target)
             let receipts = try chain.commit(transactions)
             for (index, receipt) in receipts.enumerated() {
                 if resubmits.contains(index) {
@@ -143,40 +215,42 @@ private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.r
                 } else {
                     #expect(receipt.isSuccess, "seed \(seed): \(String(describing: receipt.rejection))")
                 }
-                if index < exposures.count { delays.record(target - exposures[index]) }
+                if index < exposures.count {
+                    result.delays.record(target - exposures[index])
+                    if receipt.events.contains(where: { $0.name == "finding_ignored" || $0.name == "resolution_ignored" }) { result.reposts += 1 }
+                }
             }
+            // Everything the engine found up to its cursor is on the ledger now: a safe moment to save.
+            if killer == nil || (killer?.next() ?? 0) % 3 == 0 { saved = job.engine.canonicalBytes }
             try job.catchUp(chain.ledger)
+            if var random = killer {
+                if random.next() % 8 == 0 {
+                    job = TestJob(engine: try ReconciliationEngine(canonicalBytes: saved))
+                    result.kills += 1
+                }
+                killer = random
+            }
         }
-        try chain.commit(job.drain(chain, as: "cch2", keyIndex: 0).transactions).forEach { expectSuccess($0) }
+        while true {
+            try job.catchUp(chain.ledger)
+            guard !job.queued.isEmpty else { break }
+            try chain.commit(job.drain(chain, as: "cch2", keyIndex: 0).transactions).forEach { expectSuccess($0) }
+        }
 
-        let breaks = try chain.clearingQuery(.breaks, ["limit": "10000"]).arrayValue
-        let onLedger = Set(breaks.compactMap { entry -> String? in
-            guard let id = entry["paymentId"]?.stringValue, let kind = entry["kind"]?.stringValue, let side = entry["side"]?.stringValue else { return nil }
-            return "\(id) \(kind) \(side)"
-        })
-        #expect(breaks.count == onLedger.count, "seed \(seed): a break was posted twice")
-        #expect(onLedger == stream.expectedFindings, "seed \(seed): missed \(stream.expectedFindings.subtracting(onLedger).sorted()), unexpected \(onLedger.subtracting(stream.expectedFindings).sorted())")
-        let open = Set(try chain.clearingQuery(.breaks, ["open": "true", "limit": "10000"]).arrayValue.compactMap { entry -> String? in
-            guard let id = entry["paymentId"]?.stringValue, let kind = entry["kind"]?.stringValue, let side = entry["side"]?.stringValue else { return nil }
-            return "\(id) \(kind) \(side)"
-        })
-        #expect(open == stream.expectedFindings.subtracting(stream.expectedResolutions), "seed \(seed)")
-        #expect(delays.count > 0 && (delays.percentile(99) ?? .max) <= 3000, "seed \(seed): findings were posted more than a block late")
-
-        var positions: [String: Int64] = [:]
-        for entry in try chain.clearingQuery(.position, ["cycle": "C1"])["positions"]?.arrayValue ?? [] {
-            guard let institution = entry["institution"]?.stringValue, let currency = entry["currency"]?.stringValue,
-                  let net = entry["netMinor"]?.integerValue else { continue }
-            positions["\(institution)/\(currency)"] = net
+        for entry in try chain.clearingQuery(.breaks, ["limit": "10000"]).arrayValue {
+            guard let id = entry["paymentId"]?.stringValue, let kind = entry["kind"]?.stringValue, let side = entry["side"]?.stringValue,
+                  let detected = entry["detectedAtHeight"]?.integerValue else {
+                Issue.record("seed \(seed): a break answer lacks a field: \(entry)")
+                continue
+            }
+            result.breaks.append(PostedBreak(paymentID: id, kind: kind, side: side, detectedAtHeight: detected,
+                                             resolvedAtHeight: entry["resolution"]?["resolvedAtHeight"]?.integerValue))
         }
-        #expect(positions == tally, "seed \(seed)")
-        let totals = try chain.clearingQuery(.position, ["cycle": "C1"])["totals"]
-        if case .object(let perCurrency) = totals {
-            #expect(!perCurrency.isEmpty && perCurrency.values.allSatisfy { $0 == .integer(0) }, "seed \(seed): totals \(perCurrency)")
-        }
+        result.breaks.sort()
+        return result
     }
 
-    private func post(_ change: ClearingRecordChange) -> PostRecord {
+    private static func post(_ change: ClearingRecordChange) -> PostRecord {
         PostRecord(paymentID: change.paymentID, payer: change.payer, payee: change.payee, amountMinor: change.amountMinor, currency: change.currency,
                    participantTimestampMs: change.participantTimestampMs, channel: change.channel, status: change.status)
     }

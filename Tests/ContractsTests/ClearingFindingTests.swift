@@ -29,17 +29,36 @@ import Ledger
         expectRejected(try chain.clearing("acme", .postFinding, PostFinding(key: key(), details: "")), "not_permitted")
     }
 
-    @Test func postFinding_sameFindingTwice_isRefused() throws {
+    @Test func postFinding_sameFindingTwice_isIgnored() throws {
         let chain = try chainWithPayment()
         expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key(), details: "x")))
-        expectRejected(try chain.clearing("cch", .postFinding, PostFinding(key: key(), details: "x")), "finding_exists")
-        #expect(try chain.clearingQuery(.breaks).arrayValue.count == 1)
+        let again = try chain.clearing("cch", .postFinding, PostFinding(key: key(), details: "other words"))
+        expectSuccess(again)
+        #expect(again.events.map(\.name) == ["finding_ignored"])
+        #expect(again.events.first?["reason"] == "already_posted")
+        let breaks = try chain.clearingQuery(.breaks).arrayValue
+        #expect(breaks.count == 1)
+        #expect(breaks.first?["postedBy"] == .string("bankA"))
+        #expect(breaks.first?["details"] == .string("x"))
     }
 
-    @Test func postFinding_sameBreakAtAnotherHeightWhileOpen_isRefused() throws {
+    @Test func postFinding_ignored_keepsTheRestOfTheSendersBlock() throws {
+        let chain = try chainWithPayment()
+        expectSuccess(try chain.clearing("bankC", .postFinding, PostFinding(key: key(), details: "x")))
+        let receipts = try chain.commit([
+            chain.transaction("bankC", ClearingFixture.call(.postFinding, PostFinding(key: key(), details: "x"))),
+            chain.transaction("bankC", ClearingFixture.call(.postFinding, PostFinding(key: key("P1", .short, .payee), details: "y"))),
+        ])
+        receipts.forEach { expectSuccess($0) }
+        #expect(try chain.clearingQuery(.breaks).arrayValue.count == 2)
+    }
+
+    @Test func postFinding_sameBreakAtAnotherHeightWhileOpen_isIgnored() throws {
         let chain = try chainWithPayment()
         expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 1), details: "x")))
-        expectRejected(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 2), details: "x")), "finding_exists")
+        let again = try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 2), details: "x"))
+        #expect(again.events.first?["reason"] == "open_finding_exists")
+        #expect(try chain.clearingQuery(.breaks).arrayValue.count == 1)
         expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key("P1", .short, .payee, at: 2), details: "x")))
     }
 
@@ -74,11 +93,16 @@ import Ledger
         #expect(all.first?["resolution"]?["postedBy"] == .string("cch"))
     }
 
-    @Test func resolveFinding_twice_isRefused() throws {
+    @Test func resolveFinding_twice_isIgnored() throws {
         let chain = try chainWithPayment()
         expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key(), details: "x")))
-        expectSuccess(try chain.clearing("bankA", .resolveFinding, ResolveFinding(key: key(), resolvedAtHeight: 2, details: "")))
-        expectRejected(try chain.clearing("bankB", .resolveFinding, ResolveFinding(key: key(), resolvedAtHeight: 2, details: "")), "finding_resolved")
+        expectSuccess(try chain.clearing("bankA", .resolveFinding, ResolveFinding(key: key(), resolvedAtHeight: 2, details: "first")))
+        let again = try chain.clearing("bankB", .resolveFinding, ResolveFinding(key: key(), resolvedAtHeight: 3, details: "second"))
+        expectSuccess(again)
+        #expect(again.events.first?.name == "resolution_ignored")
+        let resolution = try chain.clearingQuery(.breaks).arrayValue.first?["resolution"]
+        #expect(resolution?["details"] == .string("first"))
+        #expect(resolution?["resolvedAtHeight"] == .integer(2))
     }
 
     @Test func resolveFinding_unknown_isRejected() throws {
@@ -98,9 +122,10 @@ import Ledger
         let chain = try chainWithPayment()
         expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 1), details: "x")))
         expectSuccess(try chain.clearing("bankA", .resolveFinding, ResolveFinding(key: key(at: 1), resolvedAtHeight: 2, details: "")))
-        expectRejected(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 1), details: "x")), "finding_exists")
-        expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 3), details: "again")))
+        #expect(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 1), details: "x")).events.first?.name == "finding_ignored")
+        #expect(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 3), details: "again")).events.first?.name == "finding_posted")
         #expect(try chain.clearingQuery(.breaks, ["open": "true"]).arrayValue.count == 1)
+        #expect(try chain.clearingQuery(.breaks).arrayValue.count == 2)
     }
 
     @Test func breaksQuery_filtersByParticipant() throws {

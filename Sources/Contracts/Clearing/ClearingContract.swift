@@ -26,10 +26,15 @@ import Ledger
 /// **Findings.** A reconciliation job posts each break it finds
 /// (`postFinding`) and later its resolution (`resolveFinding`), signed with
 /// a member key of a bank or clearing house (restricted to the genesis list
-/// `reconcilers` when that is set). Findings are idempotent by refusal: a
-/// finding whose key was already posted, or while another finding of the same
-/// (payment, kind, side) is open, is rejected with `finding_exists`, and a
-/// second resolution with `finding_resolved`; a job treats those codes as done.
+/// `reconcilers` when that is set). Findings are idempotent by being ignored:
+/// posting a finding whose key was already posted, or while another finding
+/// of the same (payment, kind, side) is open, and resolving a finding already
+/// resolved, succeed without changing anything and emit `finding_ignored` or
+/// `resolution_ignored` with the reason. Ignoring rather than refusing keeps
+/// a job's batch intact: a refused transaction leaves its nonce unused, so
+/// every later transaction of the batch would fail on its nonce. Malformed
+/// findings (unknown payment, impossible heights, unknown finding to resolve)
+/// are still refused.
 public struct ClearingContract: Contract {
     /// The contract's name and state namespace.
     public static let name = "clearing"
@@ -384,10 +389,13 @@ public struct ClearingContract: Contract {
             throw Rejection(code: "unknown_payment", message: "no record of payment '\(key.paymentID)' has been posted")
         }
         if let existing = try context.get(FindingRecord.self, ClearingKeys.finding(key)) {
-            throw Rejection(code: "finding_exists", message: "this finding was posted by '\(existing.postedBy)' at height \(existing.postedAtHeight)")
+            context.emit("finding_ignored", Self.attributes(key) + [("reason", "already_posted"), ("postedBy", existing.postedBy),
+                                                                    ("postedAtHeight", String(existing.postedAtHeight))])
+            return
         }
         if let open = try context.get(ClearingKeys.openFinding(key.paymentID, key.kind, key.side)) {
-            throw Rejection(code: "finding_exists", message: "a \(key.kind.rawValue) finding on the \(key.side.rawValue) side of '\(key.paymentID)' is open since height \(Self.decodeHeight(open))")
+            context.emit("finding_ignored", Self.attributes(key) + [("reason", "open_finding_exists"), ("openSinceHeight", Self.decodeHeight(open))])
+            return
         }
         let record = FindingRecord(key: key, details: finding.details, postedBy: context.organization.id, postedAtHeight: context.blockHeight,
                                    participants: participants.sorted())
@@ -396,8 +404,7 @@ public struct ClearingContract: Contract {
         for participant in record.participants {
             context.setIndex(ClearingKeys.participantIndex, Array((participant + "/" + ClearingKeys.findingSuffix(key)).utf8))
         }
-        context.emit("finding_posted", [("payment", key.paymentID), ("kind", key.kind.rawValue), ("side", key.side.rawValue),
-                                        ("detectedAtHeight", String(key.detectedAtHeight))])
+        context.emit("finding_posted", Self.attributes(key))
     }
 
     private func resolveFinding(_ resolution: ResolveFinding, in context: inout TransactionContext) throws {
@@ -406,17 +413,22 @@ public struct ClearingContract: Contract {
         guard try context.get(FindingRecord.self, ClearingKeys.finding(key)) != nil else {
             throw Rejection(code: "finding_not_found", message: "no \(key.kind.rawValue) finding on the \(key.side.rawValue) side of '\(key.paymentID)' detected at height \(key.detectedAtHeight)")
         }
-        if let existing = try context.get(ResolutionRecord.self, ClearingKeys.resolution(key)) {
-            throw Rejection(code: "finding_resolved", message: "this finding was resolved by '\(existing.postedBy)' at height \(existing.postedAtHeight)")
-        }
         guard resolution.resolvedAtHeight >= key.detectedAtHeight, resolution.resolvedAtHeight < context.blockHeight else {
             throw Rejection(code: "bad_height", message: "resolution height \(resolution.resolvedAtHeight) must be from the detection height \(key.detectedAtHeight) to below this block's height \(context.blockHeight)")
+        }
+        if let existing = try context.get(ResolutionRecord.self, ClearingKeys.resolution(key)) {
+            context.emit("resolution_ignored", Self.attributes(key) + [("reason", "already_resolved"), ("postedBy", existing.postedBy),
+                                                                       ("postedAtHeight", String(existing.postedAtHeight))])
+            return
         }
         context.put(ClearingKeys.resolution(key), ResolutionRecord(resolvedAtHeight: resolution.resolvedAtHeight, details: resolution.details,
                                                                    postedBy: context.organization.id, postedAtHeight: context.blockHeight))
         context.delete(ClearingKeys.openFinding(key.paymentID, key.kind, key.side))
-        context.emit("finding_resolved", [("payment", key.paymentID), ("kind", key.kind.rawValue), ("side", key.side.rawValue),
-                                          ("detectedAtHeight", String(key.detectedAtHeight))])
+        context.emit("finding_resolved", Self.attributes(key) + [("resolvedAtHeight", String(resolution.resolvedAtHeight))])
+    }
+
+    static func attributes(_ key: FindingKey) -> [(String, String)] {
+        [("payment", key.paymentID), ("kind", key.kind.rawValue), ("side", key.side.rawValue), ("detectedAtHeight", String(key.detectedAtHeight))]
     }
 
     static func encodeHeight(_ height: UInt64) -> [UInt8] {

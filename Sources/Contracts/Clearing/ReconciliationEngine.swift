@@ -115,15 +115,16 @@ public struct ReconciliationOutput: Equatable, Sendable {
 ///    ``process(_:)``, post its resolutions and then its findings, in that
 ///    order and from one key (a break resolved at one height may be found
 ///    again at a later one, and the contract accepts a new finding only once
-///    the earlier one is resolved), treating the rejections `finding_exists`
-///    and `finding_resolved` as done; only then save ``canonicalBytes``, which
+///    the earlier one is resolved); a repeated post succeeds and is ignored
+///    by the contract (event `finding_ignored` / `resolution_ignored`). Only
+///    then save ``canonicalBytes``, which
 ///    holds the cursor. Saving every block is simplest; saving every few
 ///    blocks is also correct, because re-processed blocks re-post only what
-///    the contract already refuses.
+///    the contract ignores.
 ///
 /// A job killed anywhere restarts from its last save and re-processes the
 /// blocks after it; it produces exactly the outputs it would have produced
-/// without stopping, and the contract refuses the ones already posted. A
+/// without stopping, and the contract ignores the ones already posted. A
 /// block at or below the cursor is ignored, so re-feeding one never counts
 /// it twice.
 ///
