@@ -126,6 +126,23 @@ private func resolved(_ output: ReconciliationOutput) -> [String] {
         #expect(resolved(try harness.block(at: 21_000, [change("P2", .payer, .rejected, version: 2, account: "same")])) == ["P2 duplicate payer"])
     }
 
+    @Test func paymentSentAgainAfterTheFirstFailed_isNoDuplicate() throws {
+        var harness = EngineHarness(graceMs: 5000)
+        try harness.block(at: 1000, [change("P1", .payer, .sent, account: "same")])
+        try harness.block(at: 2000, [change("P1", .payer, .rejected, version: 2, account: "same")])
+        #expect(try harness.block(at: 3000, [change("P2", .payer, .sent, account: "same"), change("P2", .clearing, .settled, account: "same"),
+                                             change("P2", .payee, .received, account: "same")]).isEmpty)
+        #expect(try harness.block(at: 100_000).isEmpty)
+    }
+
+    @Test func longDetails_areClippedToTheContractLimit() {
+        let long = String(repeating: "长", count: 2000)
+        let clipped = ReconciliationEngine.clipped(long)
+        #expect(clipped.utf8.count <= ClearingLimits.detailsBytesMax)
+        #expect(clipped.utf8.count > ClearingLimits.detailsBytesMax - 3)
+        #expect(ReconciliationEngine.clipped("short") == "short")
+    }
+
     @Test func sameContentOutsideDuplicateWindow_isNoDuplicate() throws {
         var harness = EngineHarness(duplicateWindowMs: 1000)
         try harness.block(at: 1000, [change("P1", .clearing, .sent, account: "same", timestampMs: 0)])

@@ -4,9 +4,12 @@ extension ClearingContract {
     /// Answers a query over committed state.
     ///
     /// - `payment` (`id`): every side with its versions, and the findings on the payment.
-    /// - `breaks` (optional `participant`: an organization id; optional `open`:
-    ///   `true` for open findings only; optional `limit`, default 1000, at most
-    ///   10000): findings in payment id order, each with its resolution or null.
+    /// - `breaks` (optional `participant`: an organization id — the payer or
+    ///   payee institution, or the clearing house that had posted the clearing
+    ///   side when the finding was posted; optional `open`: `true` for open
+    ///   findings only; optional `limit`, default 1000, at most 10000):
+    ///   findings in payment id order (hex of its UTF-8 bytes), each with
+    ///   `open` and its `resolution` or null.
     /// - `position` (`cycle`): the cycle's net positions per institution and
     ///   currency, their hash (what `signCycle` signs), and the per-currency totals (always 0).
     /// - `cycle` (`id`): the cycle's status, participants, who signed, who is
@@ -116,6 +119,16 @@ extension ClearingContract {
                         let stateKey = Array("finding/".utf8) + entry.key.dropFirst(prefix.count)
                         guard let value = try view.get(contract: Self.name, stateKey) else {
                             throw StorageError.corrupted(reason: "the participant index names a finding that is not in state")
+                        }
+                        return (entry.key, value)
+                    }
+                } else if openOnly {
+                    let prefix = ClearingKeys.openFindings
+                    let entries = try view.scan(contract: Self.name, prefix: prefix, start: start, limit: pageSize)
+                    page = try entries.map { entry throws(StorageError) in
+                        guard let key = ClearingKeys.openFindingKey(Array(entry.key.dropFirst(prefix.count)), height: entry.value),
+                              let value = try view.get(contract: Self.name, ClearingKeys.finding(key)) else {
+                            throw StorageError.corrupted(reason: "an open-finding entry names no finding")
                         }
                         return (entry.key, value)
                     }

@@ -455,6 +455,19 @@ enum ClearingKeys {
     static func openFinding(_ paymentID: String, _ kind: BreakKind, _ side: ClearingSide) -> [UInt8] {
         stateKey("open-finding", hex(paymentID), kind.rawValue, side.rawValue)
     }
+    static let openFindings = stateKey("open-finding", "")
+
+    /// The finding key of an open-finding entry: its key after ``openFindings`` and its value.
+    static func openFindingKey(_ suffix: [UInt8], height raw: [UInt8]) -> FindingKey? {
+        let parts = suffix.split(separator: 0x2F, omittingEmptySubsequences: false)
+        guard parts.count == 3, let idBytes = Hex.decode(String(decoding: parts[0], as: UTF8.self)),
+              let id = String(validating: idBytes, as: UTF8.self),
+              let kind = BreakKind(rawValue: String(decoding: parts[1], as: UTF8.self)),
+              let side = ClearingSide(rawValue: String(decoding: parts[2], as: UTF8.self)) else { return nil }
+        var decoder = CanonicalDecoder(raw)
+        guard let height = try? decoder.readUInt64("height"), decoder.remaining == 0 else { return nil }
+        return FindingKey(paymentID: id, kind: kind, side: side, detectedAtHeight: height)
+    }
     static let participantIndex = "participant"
 
     static func hex(_ text: String) -> String { Hex.encode(Array(text.utf8)) }

@@ -143,7 +143,9 @@ public struct ReconciliationOutput: Equatable, Sendable {
 /// - `in_transit` on the clearing side: it has been sent or received, and not
 ///   settled or failed, for ``ReconciliationConfiguration/inTransitThresholdMs``;
 /// - `duplicate` on a side whose first record repeats an earlier payment's
-///   record of that side (see ``ReconciliationConfiguration/duplicateWindowMs``);
+///   record of that side while that earlier record still records success
+///   (see ``ReconciliationConfiguration/duplicateWindowMs``; a payment sent
+///   again after the first attempt failed is no duplicate);
 ///   while a payment has a duplicate side, only duplicates are reported for
 ///   it, and a duplicate clears when that side records failure.
 /// A break is resolved as soon as its condition no longer holds.
@@ -208,6 +210,11 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
         return output
     }
 
+    /// Processes a committed block read from the ledger: ``ClearingBlock/extract(block:receipts:)`` then ``process(_:)``.
+    public mutating func process(block: Block, receipts: [Receipt]) throws(ReconciliationError) -> ReconciliationOutput {
+        try process(ClearingBlock.extract(block: block, receipts: receipts))
+    }
+
     private mutating func apply(_ change: ClearingRecordChange, at timeMs: UInt64) {
         var payment = payments[change.paymentID] ?? PaymentView()
         if let existing = payment.sides[change.side] {
@@ -218,7 +225,8 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
             payment.sides[change.side] = SideView(record: change, postedAtMs: timeMs, statusAtMs: timeMs)
             let fingerprint = Self.fingerprint(change)
             if let earlier = fingerprints[fingerprint], earlier.paymentID != change.paymentID,
-               Self.distance(earlier.participantTimestampMs, change.participantTimestampMs) <= configuration.duplicateWindowMs {
+               Self.distance(earlier.participantTimestampMs, change.participantTimestampMs) <= configuration.duplicateWindowMs,
+               payments[earlier.paymentID]?.sides[change.side]?.record.status.isSuccess == true {
                 payment.duplicateOf[change.side] = earlier.paymentID
             }
             fingerprints[fingerprint] = FingerprintEntry(paymentID: change.paymentID, participantTimestampMs: change.participantTimestampMs)
@@ -236,7 +244,7 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
             } else {
                 output.resolutions.append(ReconciliationResolution(
                     key: FindingKey(paymentID: id, kind: open.kind, side: open.side, detectedAtHeight: open.detectedAtHeight),
-                    resolvedAtHeight: height, exposedAtMs: timeMs, details: "cleared; now \(payment.summary)"))
+                    resolvedAtHeight: height, exposedAtMs: timeMs, details: Self.clipped("cleared; now \(payment.summary)")))
             }
         }
         let openIDs = Set(payment.open.map(\.id))
@@ -245,7 +253,7 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
             stillOpen.append(OpenBreak(kind: breakID.kind, side: breakID.side, detectedAtHeight: height))
             output.findings.append(ReconciliationFinding(
                 key: FindingKey(paymentID: id, kind: breakID.kind, side: breakID.side, detectedAtHeight: height),
-                details: "\(found.reason); \(payment.summary)", exposedAtMs: timeMs, dueAtMs: found.dueAtMs))
+                details: Self.clipped("\(found.reason); \(payment.summary)"), exposedAtMs: timeMs, dueAtMs: found.dueAtMs))
         }
         payment.open = stillOpen.sorted { $0.id < $1.id }
         payment.nextDueMs = nextDue
@@ -316,6 +324,17 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
     }
 
     static func distance(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : b - a }
+
+    /// `text` cut to at most ``ClearingLimits/detailsBytesMax`` UTF-8 bytes, on a character boundary.
+    static func clipped(_ text: String) -> String {
+        guard text.utf8.count > ClearingLimits.detailsBytesMax else { return text }
+        var result = ""
+        for character in text {
+            guard result.utf8.count + character.utf8.count <= ClearingLimits.detailsBytesMax else { break }
+            result.append(character)
+        }
+        return result
+    }
 
     // MARK: Canonical form
 
