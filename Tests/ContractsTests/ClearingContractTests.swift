@@ -243,6 +243,8 @@ import Ledger
         ("reconcilers", JSONValue.array([.string("acme")]), "acme"),
         ("reconcilers", JSONValue.array([.string("ghost")]), "ghost"),
         ("graceSeconds", JSONValue.integer(5), "graceSeconds"),
+        ("retentionMs", JSONValue.integer(1000), "retentionMs"),
+        ("reconcilers", JSONValue.string("cch"), "reconcilers"),
     ])
     func genesis_badParameter_isRefusedNamingIt(field: String, value: JSONValue, named: String) throws {
         do {

@@ -167,10 +167,10 @@ enum LedgerReplay {
     static func run(_ stream: InjectedStream, seed: UInt64, killSeed: UInt64?) throws -> Result {
         let base = InjectedStream.configuration
         let configuration = ReconciliationConfiguration(graceMs: base.graceMs * 2, inTransitThresholdMs: base.inTransitThresholdMs * 2,
-                                                        duplicateWindowMs: base.duplicateWindowMs * 2)
+                                                        duplicateWindowMs: base.duplicateWindowMs * 2, retentionMs: base.retentionMs * 2)
         let chain = try ClearingFixture.chain(.object([
             "graceMs": .integer(Int64(configuration.graceMs)), "inTransitThresholdMs": .integer(Int64(configuration.inTransitThresholdMs)),
-            "duplicateWindowMs": .integer(Int64(configuration.duplicateWindowMs)),
+            "duplicateWindowMs": .integer(Int64(configuration.duplicateWindowMs)), "retentionMs": .integer(Int64(configuration.retentionMs)),
         ]))
         expectSuccess(try chain.clearing("cch", .openCycle, OpenCycle(cycleID: "C1")))
         let startMs = chain.ledger.head.timestampMs + 1000

@@ -7,9 +7,10 @@ struct EngineHarness {
     var engine: ReconciliationEngine
     var height: UInt64 = 0
 
-    init(graceMs: UInt64 = 5000, inTransitThresholdMs: UInt64 = 60_000, duplicateWindowMs: UInt64 = 600_000) {
+    init(graceMs: UInt64 = 5000, inTransitThresholdMs: UInt64 = 60_000, duplicateWindowMs: UInt64 = 600_000,
+         retentionMs: UInt64 = ReconciliationConfiguration.retentionMsDefault) {
         engine = ReconciliationEngine(configuration: ReconciliationConfiguration(
-            graceMs: graceMs, inTransitThresholdMs: inTransitThresholdMs, duplicateWindowMs: duplicateWindowMs))
+            graceMs: graceMs, inTransitThresholdMs: inTransitThresholdMs, duplicateWindowMs: duplicateWindowMs, retentionMs: retentionMs))
     }
 
     @discardableResult
@@ -149,6 +150,28 @@ private func resolved(_ output: ReconciliationOutput) -> [String] {
         #expect(try harness.block(at: 2000, [change("P2", .clearing, .sent, account: "same", timestampMs: 1001)]).isEmpty)
     }
 
+    @Test func matchedPayment_isDroppedAfterRetention_andLaterUpdatesAreIgnored() throws {
+        var harness = EngineHarness(graceMs: 5000, retentionMs: 60_000)
+        try harness.block(at: 1000, [change("P1", .payer, .sent), change("P1", .clearing, .settled), change("P1", .payee, .received)])
+        #expect(harness.engine.trackedPayments == 1)
+        try harness.block(at: 60_999)
+        #expect(harness.engine.trackedPayments == 1)
+        try harness.block(at: 61_000)
+        #expect(harness.engine.trackedPayments == 0)
+        #expect(try harness.block(at: 62_000, [change("P1", .clearing, .returned, version: 2)]).isEmpty)
+        #expect(try harness.block(at: 200_000).isEmpty)
+        #expect(harness.engine.trackedPayments == 0)
+    }
+
+    @Test func paymentWithOpenBreak_isKeptPastRetention() throws {
+        var harness = EngineHarness(graceMs: 5000, retentionMs: 60_000)
+        try harness.block(at: 1000, [change("P1", .payer, .sent)])
+        #expect(kinds(try harness.block(at: 10_000)) == ["P1 short payer"])
+        try harness.block(at: 500_000)
+        #expect(harness.engine.trackedPayments == 1)
+        #expect(resolved(try harness.block(at: 501_000, [change("P1", .clearing, .settled)])) == ["P1 short payer"])
+    }
+
     @Test func refedBlock_isIgnoredAndLeavesStateUnchanged() throws {
         var harness = EngineHarness()
         let block = ClearingBlock(height: 1, timeMs: 1000, changes: [change("P1", .clearing, .settled), change("P1", .payer, .sent, amount: 1)])
@@ -177,7 +200,8 @@ private func resolved(_ output: ReconciliationOutput) -> [String] {
 
     @Test func staleVersion_isIgnored() throws {
         var harness = EngineHarness()
-        try harness.block(at: 1000, [change("P1", .clearing, .settled), change("P1", .payee, .received), change("P1", .payer, .sent, version: 2)])
+        try harness.block(at: 1000, [change("P1", .clearing, .settled), change("P1", .payee, .received), change("P1", .payer, .sent),
+                                     change("P1", .payer, .settled, version: 2)])
         #expect(try harness.block(at: 2000, [change("P1", .payer, .rejected, version: 1)]).isEmpty)
         #expect(try harness.block(at: 100_000).isEmpty)
     }

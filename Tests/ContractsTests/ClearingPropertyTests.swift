@@ -13,12 +13,14 @@ struct InjectedStream {
         case lateSettlement, returnUnmatched, returnLateMatched
     }
 
-    static let configuration = ReconciliationConfiguration(graceMs: 5000, inTransitThresholdMs: 60_000, duplicateWindowMs: 600_000)
+    /// Retention is short so that matched payments are dropped while the stream runs.
+    static let configuration = ReconciliationConfiguration(graceMs: 5000, inTransitThresholdMs: 60_000, duplicateWindowMs: 600_000, retentionMs: 30_000)
 
     var blocks: [ClearingBlock] = []
     var expectedFindings: Set<String> = []
     var expectedResolutions: Set<String> = []
     var injected: [Injection: Int] = [:]
+    var paymentIDs: Set<String> = []
 
     private struct Scheduled {
         var timeMs: UInt64
@@ -56,6 +58,7 @@ struct InjectedStream {
                 amountMinor: amount ?? payment.amount, currency: currency ?? payment.currency, participantTimestampMs: payment.timestampMs,
                 channel: "IBPS", status: status, version: version)
             schedule.append(Scheduled(timeMs: time, sequence: schedule.count, change: change))
+            paymentIDs.insert(payment.id)
         }
         func expect(_ id: String, _ kind: BreakKind, _ side: ClearingSide, resolved: Bool) {
             expectedFindings.insert("\(id) \(kind.rawValue) \(side.rawValue)")
@@ -188,6 +191,7 @@ private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.r
                     #expect(finding.dueAtMs <= finding.exposedAtMs && finding.exposedAtMs == block.timeMs, "seed \(seed)")
                 }
             }
+            #expect(engine.trackedPayments < stream.paymentIDs.count, "seed \(seed): no matched payment was dropped")
             #expect(found.count == Set(found).count, "seed \(seed): a break was reported twice")
             #expect(resolved.count == Set(resolved).count, "seed \(seed): a break was resolved twice")
             let unexpected = Set(found).subtracting(stream.expectedFindings).sorted()

@@ -57,6 +57,7 @@ extension ClearingContract {
                     "graceMs": .integer(Int64(clamping: reconciliation.graceMs)),
                     "inTransitThresholdMs": .integer(Int64(clamping: reconciliation.inTransitThresholdMs)),
                     "duplicateWindowMs": .integer(Int64(clamping: reconciliation.duplicateWindowMs)),
+                    "retentionMs": .integer(Int64(clamping: reconciliation.retentionMs)),
                 ]),
             ])
         case nil:

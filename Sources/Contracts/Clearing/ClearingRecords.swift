@@ -11,7 +11,7 @@ public struct ClearingConfiguration: Equatable, Sendable, CanonicalCodable {
     public var amountMinorMax: UInt64
     /// The parameters every reconciliation job must use, so that all jobs
     /// find the same breaks at the same heights (genesis keys `graceMs`,
-    /// `inTransitThresholdMs`, `duplicateWindowMs`).
+    /// `inTransitThresholdMs`, `duplicateWindowMs`, `retentionMs`).
     public var reconciliation: ReconciliationConfiguration
 
     /// Any bank or clearing house reconciles; amounts up to 10^15; default reconciliation parameters.
@@ -43,7 +43,7 @@ public struct ClearingConfiguration: Equatable, Sendable, CanonicalCodable {
         var configuration = ClearingConfiguration.defaults
         guard let section else { return configuration }
         guard case .object(let fields) = section else { throw GenesisError("contracts.clearing must be an object") }
-        let known: Set<String> = ["reconcilers", "amountMinorMax", "graceMs", "inTransitThresholdMs", "duplicateWindowMs"]
+        let known: Set<String> = ["reconcilers", "amountMinorMax", "graceMs", "inTransitThresholdMs", "duplicateWindowMs", "retentionMs"]
         if let unknown = fields.keys.sorted().first(where: { !known.contains($0) }) {
             throw GenesisError("contracts.clearing.\(unknown) is not a known parameter (\(known.sorted().joined(separator: ", ")))")
         }
@@ -59,6 +59,7 @@ public struct ClearingConfiguration: Equatable, Sendable, CanonicalCodable {
         if let value = try integer("graceMs", in: 0...dayMs) { configuration.reconciliation.graceMs = value }
         if let value = try integer("inTransitThresholdMs", in: 1...(30 * dayMs)) { configuration.reconciliation.inTransitThresholdMs = value }
         if let value = try integer("duplicateWindowMs", in: 0...(30 * dayMs)) { configuration.reconciliation.duplicateWindowMs = value }
+        if let value = try integer("retentionMs", in: 60_000...(366 * dayMs)) { configuration.reconciliation.retentionMs = value }
         if let value = fields["reconcilers"] {
             guard case .array(let entries) = value, entries.count <= ClearingLimits.reconcilersMax else {
                 throw GenesisError("contracts.clearing.reconcilers must be an array of at most \(ClearingLimits.reconcilersMax) organization ids")

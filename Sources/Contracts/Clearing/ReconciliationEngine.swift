@@ -16,15 +16,24 @@ public struct ReconciliationConfiguration: Equatable, Sendable, CanonicalCodable
     /// duplicates when their participant timestamps are at most this far
     /// apart. Default 600 000 ms.
     public var duplicateWindowMs: UInt64
+    /// How long the engine keeps a payment whose three sides are all present
+    /// and agree, counted from its last status change; after that it stops
+    /// tracking the payment, and later updates of it are not reconciled.
+    /// Bounds the engine's memory. Default 7 days.
+    public var retentionMs: UInt64
 
-    /// Grace 5 s, in-transit threshold 5 min, duplicate window 10 min.
+    /// The default retention: 7 days.
+    public static let retentionMsDefault: UInt64 = 7 * 24 * 3600 * 1000
+
+    /// Grace 5 s, in-transit threshold 5 min, duplicate window 10 min, retention 7 days.
     public static let defaults = ReconciliationConfiguration(graceMs: 5000, inTransitThresholdMs: 300_000, duplicateWindowMs: 600_000)
 
     /// Creates a configuration; jobs should read it from the `config` query with ``init(configAnswer:)``.
-    public init(graceMs: UInt64, inTransitThresholdMs: UInt64, duplicateWindowMs: UInt64) {
+    public init(graceMs: UInt64, inTransitThresholdMs: UInt64, duplicateWindowMs: UInt64, retentionMs: UInt64 = retentionMsDefault) {
         self.graceMs = graceMs
         self.inTransitThresholdMs = inTransitThresholdMs
         self.duplicateWindowMs = duplicateWindowMs
+        self.retentionMs = retentionMs
     }
 
     /// Reads the `reconciliation` member of the clearing contract's `config` query answer.
@@ -39,19 +48,21 @@ public struct ReconciliationConfiguration: Equatable, Sendable, CanonicalCodable
             return UInt64(number)
         }
         self.init(graceMs: try value("graceMs"), inTransitThresholdMs: try value("inTransitThresholdMs"),
-                  duplicateWindowMs: try value("duplicateWindowMs"))
+                  duplicateWindowMs: try value("duplicateWindowMs"), retentionMs: try value("retentionMs"))
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(graceMs)
         encoder.write(inTransitThresholdMs)
         encoder.write(duplicateWindowMs)
+        encoder.write(retentionMs)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         graceMs = try decoder.readUInt64("grace")
         inTransitThresholdMs = try decoder.readUInt64("in-transit threshold")
         duplicateWindowMs = try decoder.readUInt64("duplicate window")
+        retentionMs = try decoder.readUInt64("retention")
     }
 }
 
@@ -149,6 +160,13 @@ public struct ReconciliationOutput: Equatable, Sendable {
 ///   while a payment has a duplicate side, only duplicates are reported for
 ///   it, and a duplicate clears when that side records failure.
 /// A break is resolved as soon as its condition no longer holds.
+///
+/// Memory is bounded by dropping payments: a payment with no open break and
+/// no pending deadline is forgotten ``ReconciliationConfiguration/retentionMs``
+/// after its last status change. Later updates of a forgotten payment's sides
+/// are ignored, a side posted for the first time after that starts a new
+/// view of the payment, and duplicates of a forgotten payment are not
+/// detected.
 public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
     /// Most payments one engine tracks.
     public static let trackedPaymentsMax = 16_000_000
@@ -174,7 +192,7 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
         pending = []
     }
 
-    /// Number of payments tracked.
+    /// Number of payments tracked (see the retention rule above).
     public var trackedPayments: Int { payments.count }
 
     /// The breaks currently open, sorted.
@@ -220,10 +238,12 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
         if let existing = payment.sides[change.side] {
             guard change.version > existing.record.version else { return }
             let statusAt = change.status == existing.record.status ? existing.statusAtMs : timeMs
-            payment.sides[change.side] = SideView(record: change, postedAtMs: existing.postedAtMs, statusAtMs: statusAt)
+            payment.sides[change.side] = SideView(record: change, postedAtMs: existing.postedAtMs, statusAtMs: statusAt, fingerprint: existing.fingerprint)
         } else {
-            payment.sides[change.side] = SideView(record: change, postedAtMs: timeMs, statusAtMs: timeMs)
+            // An update of a side whose first record the engine never saw: its payment was dropped after retention.
+            guard change.version == 1 else { return }
             let fingerprint = Self.fingerprint(change)
+            payment.sides[change.side] = SideView(record: change, postedAtMs: timeMs, statusAtMs: timeMs, fingerprint: fingerprint)
             if let earlier = fingerprints[fingerprint], earlier.paymentID != change.paymentID,
                Self.distance(earlier.participantTimestampMs, change.participantTimestampMs) <= configuration.duplicateWindowMs,
                payments[earlier.paymentID]?.sides[change.side]?.record.status.isSuccess == true {
@@ -256,9 +276,28 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
                 details: Self.clipped("\(found.reason); \(payment.summary)"), exposedAtMs: timeMs, dueAtMs: found.dueAtMs))
         }
         payment.open = stillOpen.sorted { $0.id < $1.id }
-        payment.nextDueMs = nextDue
-        if nextDue == nil { pending.remove(id) } else { pending.insert(id) }
+        var due = nextDue
+        if stillOpen.isEmpty && nextDue == nil {
+            let lastChangeMs = payment.sides.values.map(\.statusAtMs).max() ?? timeMs
+            let dropAtMs = lastChangeMs &+ configuration.retentionMs
+            if timeMs >= dropAtMs {
+                drop(id, payment)
+                return
+            }
+            due = dropAtMs
+        }
+        payment.nextDueMs = due
+        if due == nil { pending.remove(id) } else { pending.insert(id) }
         payments[id] = payment
+    }
+
+    /// Stops tracking a payment with nothing open or pending, and forgets its fingerprints.
+    private mutating func drop(_ id: String, _ payment: PaymentView) {
+        payments[id] = nil
+        pending.remove(id)
+        for view in payment.sides.values where fingerprints[view.fingerprint]?.paymentID == id {
+            fingerprints[view.fingerprint] = nil
+        }
     }
 
     /// The breaks of `payment` at block time `now`, with the earliest future
@@ -427,23 +466,28 @@ struct SideView: Equatable, Sendable, CanonicalCodable {
     var postedAtMs: UInt64
     /// Block time at which the side's current status was recorded.
     var statusAtMs: UInt64
+    /// The fingerprint of the side's first record (see `ReconciliationEngine.fingerprint`).
+    var fingerprint: Hash
 
-    init(record: ClearingRecordChange, postedAtMs: UInt64, statusAtMs: UInt64) {
+    init(record: ClearingRecordChange, postedAtMs: UInt64, statusAtMs: UInt64, fingerprint: Hash) {
         self.record = record
         self.postedAtMs = postedAtMs
         self.statusAtMs = statusAtMs
+        self.fingerprint = fingerprint
     }
 
     func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(record)
         encoder.write(postedAtMs)
         encoder.write(statusAtMs)
+        encoder.write(fingerprint)
     }
 
     init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         record = try decoder.read(ClearingRecordChange.self, "record")
         postedAtMs = try decoder.readUInt64("posted at")
         statusAtMs = try decoder.readUInt64("status at")
+        fingerprint = try decoder.read(Hash.self, "fingerprint")
     }
 }
 
