@@ -120,18 +120,22 @@ public struct ReconciliationOutput: Equatable, Sendable {
 ///
 /// Driving it from a block stream with a durable cursor:
 /// 1. Load the saved engine (``init(canonicalBytes:)``) or start a new one
-///    with the configuration from the contract's `config` query.
-/// 2. For each committed height above ``cursor``, in order: build a
-///    ``ClearingBlock`` with ``ClearingBlock/extract(block:receipts:)``, call
-///    ``process(_:)``, post its resolutions and then its findings, in that
-///    order and from one key (a break resolved at one height may be found
-///    again at a later one, and the contract accepts a new finding only once
-///    the earlier one is resolved); a repeated post succeeds and is ignored
-///    by the contract (event `finding_ignored` / `resolution_ignored`). Only
-///    then save ``canonicalBytes``, which
-///    holds the cursor. Saving every block is simplest; saving every few
-///    blocks is also correct, because re-processed blocks re-post only what
-///    the contract ignores.
+///    with the configuration from the contract's `config` query
+///    (``ReconciliationConfiguration/init(configAnswer:)``); a saved engine
+///    whose ``configuration`` differs from that answer must not be used, as
+///    its findings would differ from every other job's.
+/// 2. For each committed height above ``cursor``, in order: call
+///    ``process(block:receipts:)`` with the block and its receipts (or
+///    ``process(_:)`` with a ``ClearingBlock``), then post its resolutions
+///    and then its findings, in that order and from one key (a break
+///    resolved at one height may be found again at a later one, and the
+///    contract accepts a new finding only once the earlier one is resolved);
+///    a repeated post succeeds and is ignored by the contract (event
+///    `finding_ignored` / `resolution_ignored`).
+/// 3. Only once those posts are committed, save ``canonicalBytes``, which
+///    holds the cursor. Saving after every block is simplest; saving every
+///    few blocks is also correct, because re-processed blocks re-post only
+///    what the contract ignores.
 ///
 /// A job killed anywhere restarts from its last save and re-processes the
 /// blocks after it; it produces exactly the outputs it would have produced
