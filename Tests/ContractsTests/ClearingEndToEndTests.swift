@@ -255,3 +255,42 @@ enum LedgerReplay {
                    participantTimestampMs: change.participantTimestampMs, channel: change.channel, status: change.status)
     }
 }
+
+@Suite struct ClearingBlockExtractionTests {
+    @Test func extract_readsRecordEventsOfSuccessfulTransactionsInOrder() throws {
+        let chain = try ClearingFixture.chain()
+        try chain.commit([
+            chain.transaction("bankA", ClearingFixture.call(.post, ClearingFixture.record("P1"))),
+            chain.transaction("bankC", ClearingFixture.call(.post, ClearingFixture.record("P2"))),
+            chain.transaction("bankB", ClearingFixture.call(.post, ClearingFixture.record("P1", status: .received))),
+        ])
+        let height = chain.ledger.head.height
+        let block = try #require(try chain.ledger.block(at: height))
+        let receipts = try #require(try chain.ledger.receipts(at: height))
+        let extracted = try ClearingBlock.extract(block: block, receipts: receipts)
+        #expect(extracted.height == height)
+        #expect(extracted.timeMs == block.header.timestampMs)
+        #expect(extracted.changes.map { "\($0.paymentID) \($0.side.rawValue)" } == ["P1 payer", "P1 payee"])
+    }
+
+    @Test func extract_receiptsNotMatchingTheBlock_isRefused() throws {
+        let chain = try ClearingFixture.chain()
+        expectSuccess(try chain.clearing("bankA", .post, ClearingFixture.record("P1")))
+        let block = try #require(try chain.ledger.block(at: chain.ledger.head.height))
+        #expect(throws: ReconciliationError.receiptsMismatch(height: block.height, transactions: 1, receipts: 0)) {
+            try ClearingBlock.extract(block: block, receipts: [])
+        }
+    }
+
+    @Test func extract_malformedRecordEvent_isRefused() throws {
+        let chain = try ClearingFixture.chain()
+        let receipt = try chain.clearing("bankA", .post, ClearingFixture.record("P1"))
+        let block = try #require(try chain.ledger.block(at: chain.ledger.head.height))
+        var damaged = receipt
+        damaged.events[0].attributes.removeAll { $0.key == "amountMinor" }
+        #expect(throws: ReconciliationError.self) { try ClearingBlock.extract(block: block, receipts: [damaged]) }
+        damaged = receipt
+        damaged.events[0].attributes = damaged.events[0].attributes.map { $0.key == "status" ? EventAttribute("status", "lost") : $0 }
+        #expect(throws: ReconciliationError.self) { try ClearingBlock.extract(block: block, receipts: [damaged]) }
+    }
+}
