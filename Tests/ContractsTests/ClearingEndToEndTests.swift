@@ -292,5 +292,10 @@ enum LedgerReplay {
         damaged = receipt
         damaged.events[0].attributes = damaged.events[0].attributes.map { $0.key == "status" ? EventAttribute("status", "lost") : $0 }
         #expect(throws: ReconciliationError.self) { try ClearingBlock.extract(block: block, receipts: [damaged]) }
+        damaged = receipt
+        let longID = String(repeating: "x", count: ClearingLimits.paymentIDBytesMax + 1)
+        damaged.events[0].attributes = damaged.events[0].attributes.map { $0.key == "payment" ? EventAttribute("payment", longID) : $0 }
+        #expect(throws: ReconciliationError.self) { try ClearingBlock.extract(block: block, receipts: [damaged]) }
+        #expect(try ClearingBlock.extract(block: block, receipts: [receipt]).changes.count == 1)
     }
 }

@@ -70,6 +70,12 @@ public struct ClearingRecordChange: Equatable, Sendable, CanonicalCodable {
                   payee: AccountRef(institution: try field("payeeInstitution"), account: try field("payeeAccount")),
                   amountMinor: try number("amountMinor"), currency: try field("currency"),
                   participantTimestampMs: try number("participantTimestampMs"), channel: try field("channel"), status: status, version: version)
+        // Every field must fit the limits the engine's saved state is decoded with.
+        do {
+            _ = try ClearingRecordChange(canonicalBytes: canonicalBytes)
+        } catch {
+            throw .malformedEvent("\(error)")
+        }
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {

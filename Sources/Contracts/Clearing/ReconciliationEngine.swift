@@ -283,7 +283,7 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
         var due = nextDue
         if stillOpen.isEmpty && nextDue == nil {
             let lastChangeMs = payment.sides.values.map(\.statusAtMs).max() ?? timeMs
-            let dropAtMs = lastChangeMs &+ configuration.retentionMs
+            let dropAtMs = Self.later(lastChangeMs, by: configuration.retentionMs)
             if timeMs >= dropAtMs {
                 drop(id, payment)
                 return
@@ -328,13 +328,13 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
         for side in [ClearingSide.payer, .payee] {
             guard let bank = payment.sides[side] else {
                 if let clearing, clearing.record.status == .settled {
-                    timed(clearing.statusAtMs &+ grace, BreakID(kind: .long, side: side), "clearing settled, \(side.rawValue) has no record")
+                    timed(Self.later(clearing.statusAtMs, by: grace), BreakID(kind: .long, side: side), "clearing settled, \(side.rawValue) has no record")
                 }
                 continue
             }
             guard let clearing else {
                 if bank.record.status.isSuccess {
-                    timed(bank.postedAtMs &+ grace, BreakID(kind: .short, side: side), "\(side.rawValue) records \(bank.record.status.rawValue), clearing has no record")
+                    timed(Self.later(bank.postedAtMs, by: grace), BreakID(kind: .short, side: side), "\(side.rawValue) records \(bank.record.status.rawValue), clearing has no record")
                 }
                 continue
             }
@@ -344,12 +344,12 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
                 breaks[BreakID(kind: .amountMismatch, side: side)] = (now, "\(side.rawValue) amount \(bank.record.amountMinor), clearing \(clearing.record.amountMinor)")
             }
             if bank.record.status.isSuccess != clearing.record.status.isSuccess {
-                timed(max(bank.statusAtMs, clearing.statusAtMs) &+ grace, BreakID(kind: .statusMismatch, side: side),
+                timed(Self.later(max(bank.statusAtMs, clearing.statusAtMs), by: grace), BreakID(kind: .statusMismatch, side: side),
                       "\(side.rawValue) records \(bank.record.status.rawValue), clearing \(clearing.record.status.rawValue)")
             }
         }
         if let clearing, clearing.record.status == .sent || clearing.record.status == .received {
-            timed(clearing.statusAtMs &+ configuration.inTransitThresholdMs, BreakID(kind: .inTransit, side: .clearing),
+            timed(Self.later(clearing.statusAtMs, by: configuration.inTransitThresholdMs), BreakID(kind: .inTransit, side: .clearing),
                   "clearing has held the payment as \(clearing.record.status.rawValue) since \(clearing.statusAtMs) ms")
         }
         return (breaks, nextDue)
@@ -367,6 +367,12 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
     }
 
     static func distance(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : b - a }
+
+    /// `timeMs + durationMs`, saturating at the largest time instead of wrapping.
+    static func later(_ timeMs: UInt64, by durationMs: UInt64) -> UInt64 {
+        let (sum, overflow) = timeMs.addingReportingOverflow(durationMs)
+        return overflow ? .max : sum
+    }
 
     /// `text` cut to at most ``ClearingLimits/detailsBytesMax`` UTF-8 bytes, on a character boundary.
     static func clipped(_ text: String) -> String {
