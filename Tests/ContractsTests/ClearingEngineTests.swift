@@ -237,6 +237,24 @@ private func resolved(_ output: ReconciliationOutput) -> [String] {
         #expect(resolution.resolveArguments.resolvedAtHeight == 2)
     }
 
+    @Test func deadlineQueue_popsEveryDueEntryInOrderAndKeepsTheRest() {
+        var random = SplitMix64(seed: 42)
+        var queue = DeadlineQueue()
+        var all: [(UInt64, String)] = []
+        for index in 0..<500 {
+            let due = random.next() % 1000
+            queue.push(due, "P\(index)")
+            all.append((due, "P\(index)"))
+        }
+        let popped = queue.popDue(atOrBefore: 499)
+        let expected = all.filter { $0.0 <= 499 }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        #expect(popped.map(\.dueMs) == expected.map(\.0))
+        #expect(popped.map(\.id) == expected.map(\.1))
+        #expect(queue.count == all.count - expected.count)
+        #expect(queue.popDue(atOrBefore: 499).isEmpty)
+        #expect(queue.popDue(atOrBefore: .max).count == all.count - expected.count)
+    }
+
     @Test func detectionDelayStats_nearestRankPercentiles() {
         var stats = DetectionDelayStats()
         #expect(stats.percentile(50) == nil)

@@ -183,8 +183,8 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
     public private(set) var lastBlockTimeMs: UInt64
     private var payments: [String: PaymentView]
     private var fingerprints: [Hash: FingerprintEntry]
-    /// Payments with a deadline pending; derived from ``payments``.
-    private var pending: Set<String>
+    /// Payments' deadlines (``PaymentView/nextDueMs``); derived from ``payments``.
+    private var deadlines = DeadlineQueue()
 
     /// A new engine that will take block `cursor + 1` next (1 for a new chain).
     public init(configuration: ReconciliationConfiguration, cursor: UInt64 = 0) {
@@ -193,7 +193,6 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
         lastBlockTimeMs = 0
         payments = [:]
         fingerprints = [:]
-        pending = []
     }
 
     /// Number of payments tracked (see the retention rule above).
@@ -223,13 +222,25 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
             apply(change, at: block.timeMs)
             touched.insert(change.paymentID)
         }
-        let due = pending.filter { (payments[$0]?.nextDueMs ?? .max) <= block.timeMs }
+        var due = Set<String>()
+        for entry in deadlines.popDue(atOrBefore: block.timeMs) where payments[entry.id]?.nextDueMs == entry.dueMs {
+            due.insert(entry.id)
+        }
         for id in touched.union(due).sorted() {
             reevaluate(id, height: block.height, timeMs: block.timeMs, into: &output)
         }
         cursor = block.height
         lastBlockTimeMs = block.timeMs
+        if deadlines.count > 4 * payments.count + 1024 { rebuildDeadlines() }
         return output
+    }
+
+    /// Rebuilds the deadline queue from the payments, shedding entries left behind by moved deadlines.
+    private mutating func rebuildDeadlines() {
+        deadlines = DeadlineQueue()
+        for (id, payment) in payments {
+            if let due = payment.nextDueMs { deadlines.push(due, id) }
+        }
     }
 
     /// Processes a committed block read from the ledger: ``ClearingBlock/extract(block:receipts:)`` then ``process(_:)``.
@@ -290,15 +301,14 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
             }
             due = dropAtMs
         }
+        if let due, due != payment.nextDueMs { deadlines.push(due, id) }
         payment.nextDueMs = due
-        if due == nil { pending.remove(id) } else { pending.insert(id) }
         payments[id] = payment
     }
 
     /// Stops tracking a payment with nothing open or pending, and forgets its fingerprints.
     private mutating func drop(_ id: String, _ payment: PaymentView) {
         payments[id] = nil
-        pending.remove(id)
         for view in payment.sides.values where fingerprints[view.fingerprint]?.paymentID == id {
             fingerprints[view.fingerprint] = nil
         }
@@ -387,7 +397,7 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
 
     // MARK: Canonical form
 
-    /// Payments in id order, fingerprints in hash order; the pending set is rebuilt on decode.
+    /// Payments in id order, fingerprints in hash order; the deadline queue is rebuilt on decode.
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(configuration)
         encoder.write(cursor)
@@ -410,14 +420,12 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
         lastBlockTimeMs = try decoder.readUInt64("last block time")
         let paymentCount = try decoder.readLength("payments", limit: Self.trackedPaymentsMax)
         payments = [:]
-        pending = []
         var previousID: String?
         for _ in 0..<paymentCount {
             let id = try decoder.readString("payment id", limit: ClearingLimits.paymentIDBytesMax)
             if let previousID, !(previousID < id) { throw .invalidValue(field: "payments", reason: "ids not in strictly increasing order") }
             previousID = id
             let payment = try decoder.read(PaymentView.self, "payment")
-            if payment.nextDueMs != nil { pending.insert(id) }
             payments[id] = payment
         }
         let fingerprintCount = try decoder.readLength("fingerprints", limit: Self.trackedPaymentsMax * 3)
@@ -431,6 +439,61 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
             previousFingerprint = fingerprint
             fingerprints[fingerprint] = try decoder.read(FingerprintEntry.self, "fingerprint entry")
         }
+        rebuildDeadlines()
+    }
+}
+
+extension ReconciliationEngine {
+    /// Engines are equal when their saved forms are: the deadline queue is derived.
+    public static func == (lhs: ReconciliationEngine, rhs: ReconciliationEngine) -> Bool {
+        lhs.configuration == rhs.configuration && lhs.cursor == rhs.cursor && lhs.lastBlockTimeMs == rhs.lastBlockTimeMs
+            && lhs.payments == rhs.payments && lhs.fingerprints == rhs.fingerprints
+    }
+}
+
+/// A binary min-heap of (deadline, payment id). A payment that moves its
+/// deadline leaves its old entry behind; the engine skips entries that no
+/// longer match the payment when they are popped.
+struct DeadlineQueue: Sendable {
+    private var heap: [(dueMs: UInt64, id: String)] = []
+
+    var count: Int { heap.count }
+
+    mutating func push(_ dueMs: UInt64, _ id: String) {
+        heap.append((dueMs, id))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.less(heap[child], heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Removes and returns every entry due at or before `timeMs`.
+    mutating func popDue(atOrBefore timeMs: UInt64) -> [(dueMs: UInt64, id: String)] {
+        var due: [(dueMs: UInt64, id: String)] = []
+        while let top = heap.first, top.dueMs <= timeMs {
+            due.append(top)
+            heap.swapAt(0, heap.count - 1)
+            heap.removeLast()
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                let right = left + 1
+                var smallest = parent
+                if left < heap.count && Self.less(heap[left], heap[smallest]) { smallest = left }
+                if right < heap.count && Self.less(heap[right], heap[smallest]) { smallest = right }
+                guard smallest != parent else { break }
+                heap.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return due
+    }
+
+    private static func less(_ a: (dueMs: UInt64, id: String), _ b: (dueMs: UInt64, id: String)) -> Bool {
+        (a.dueMs, a.id) < (b.dueMs, b.id)
     }
 }
 
