@@ -26,13 +26,8 @@ struct TestJob {
             let height = engine.cursor + 1
             let block = try #require(try ledger.block(at: height))
             let receipts = try #require(try ledger.receipts(at: height))
-            let output = try engine.process(try ClearingBlock.extract(block: block, receipts: receipts))
-            for resolution in output.resolutions {
-                queued.append((ClearingFixture.call(.resolveFinding, resolution.resolveArguments), resolution.exposedAtMs))
-            }
-            for finding in output.findings {
-                queued.append((ClearingFixture.call(.postFinding, finding.postArguments), finding.exposedAtMs))
-            }
+            let output = try engine.process(block: block, receipts: receipts)
+            queued += output.calls.map { ($0, output.blockTimeMs) }
             findings += output.findings
             resolutions += output.resolutions
         }

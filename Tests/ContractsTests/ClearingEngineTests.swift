@@ -255,6 +255,17 @@ private func resolved(_ output: ReconciliationOutput) -> [String] {
         #expect(queue.popDue(atOrBefore: .max).count == all.count - expected.count)
     }
 
+    @Test func outputCalls_putResolutionsBeforeFindings() throws {
+        var harness = EngineHarness()
+        try harness.block(at: 1000, [change("P2", .clearing, .settled), change("P2", .payee, .received), change("P2", .payer, .sent, amount: 1)])
+        let output = try harness.block(at: 2000, [change("P1", .clearing, .settled), change("P1", .payee, .received), change("P1", .payer, .sent, amount: 1),
+                                                  change("P2", .payer, .settled, version: 2)])
+        #expect(output.calls.map(\.operation) == ["resolveFinding", "postFinding"])
+        #expect(output.calls.allSatisfy { $0.contract == "clearing" })
+        #expect(try ResolveFinding(canonicalBytes: output.calls[0].arguments).key.paymentID == "P2")
+        #expect(try PostFinding(canonicalBytes: output.calls[1].arguments).key.paymentID == "P1")
+    }
+
     @Test func detectionDelayStats_nearestRankPercentiles() {
         var stats = DetectionDelayStats()
         #expect(stats.percentile(50) == nil)

@@ -45,7 +45,7 @@ enum ClearingFixture {
     }
 
     static func call(_ operation: ClearingContract.Operation, _ arguments: some CanonicalEncodable) -> ContractCall {
-        ContractCall(contract: ClearingContract.name, operation: operation.rawValue, arguments: arguments.canonicalBytes)
+        ClearingContract.call(operation, arguments)
     }
 
     static func record(_ id: String, payer: String = "bankA", payee: String = "bankB", amount: UInt64 = 10_000,

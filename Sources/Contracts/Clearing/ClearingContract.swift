@@ -72,6 +72,11 @@ public struct ClearingContract: Contract {
         case config
     }
 
+    /// The call of `operation` with `arguments` (the argument type listed on each ``Operation``).
+    public static func call(_ operation: Operation, _ arguments: some CanonicalEncodable) -> ContractCall {
+        ContractCall(contract: name, operation: operation.rawValue, arguments: arguments.canonicalBytes)
+    }
+
     /// The event a committed record change carries; ``ClearingBlock/extract(block:receipts:)`` reads it.
     public static let recordEvent = "record"
 

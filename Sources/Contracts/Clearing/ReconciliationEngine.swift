@@ -112,6 +112,12 @@ public struct ReconciliationOutput: Equatable, Sendable {
 
     /// True when there is nothing to post.
     public var isEmpty: Bool { findings.isEmpty && resolutions.isEmpty }
+
+    /// The calls to post, in the order they must be committed: resolutions, then findings.
+    public var calls: [ContractCall] {
+        resolutions.map { ClearingContract.call(.resolveFinding, $0.resolveArguments) }
+            + findings.map { ClearingContract.call(.postFinding, $0.postArguments) }
+    }
 }
 
 /// The T+0 reconciliation engine: a pure, deterministic state machine that
