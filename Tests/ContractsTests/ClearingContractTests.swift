@@ -4,7 +4,7 @@ import Ledger
 
 @Suite struct ClearingRecordTests {
     private func sides(_ chain: LocalConsortium, _ id: String) throws -> [JSONValue] {
-        try chain.clearingQuery(.payment, ["id": id])["sides"]?.arrayValue ?? []
+        try chain.clearingQuery(.payment, ["id": id])["sides"]?.items ?? []
     }
 
     @Test func post_byPayerBank_storesPayerSide() throws {
@@ -14,7 +14,7 @@ import Ledger
         #expect(stored.count == 1)
         #expect(stored.first?["side"] == .string("payer"))
         #expect(stored.first?["postedBy"] == .string("bankA"))
-        #expect(stored.first?["versions"]?.arrayValue.count == 1)
+        #expect(stored.first?["versions"]?.items.count == 1)
     }
 
     @Test func post_byPayeeBank_storesPayeeSide() throws {
@@ -133,7 +133,7 @@ import Ledger
         let side = try #require(try sides(chain, "P1").first)
         #expect(side["status"] == .string("settled"))
         #expect(side["version"] == .integer(3))
-        #expect(side["versions"]?.arrayValue.compactMap { $0["status"]?.stringValue } == ["sent", "timed_out", "settled"])
+        #expect(side["versions"]?.items.compactMap { $0["status"]?.stringValue } == ["sent", "timed_out", "settled"])
     }
 
     @Test func update_byOrganizationThatDidNotPostTheSide_isRejected() throws {
@@ -174,7 +174,7 @@ import Ledger
         let side = try #require(try sides(chain, "P1").first)
         #expect(side["amountMinor"] == .integer(1000))
         #expect(side["currency"] == .string("USD"))
-        #expect(side["versions"]?.arrayValue.compactMap { $0["amountMinor"]?.integerValue } == [999, 1000])
+        #expect(side["versions"]?.items.compactMap { $0["amountMinor"]?.integerValue } == [999, 1000])
     }
 
     @Test func update_withBadCorrection_isRejected() throws {

@@ -5,7 +5,7 @@ import Ledger
 @Suite struct ClearingCycleTests {
     private func positions(_ chain: LocalConsortium, _ cycle: String) throws -> [String: Int64] {
         var result: [String: Int64] = [:]
-        for entry in try chain.clearingQuery(.position, ["cycle": cycle])["positions"]?.arrayValue ?? [] {
+        for entry in try chain.clearingQuery(.position, ["cycle": cycle])["positions"]?.items ?? [] {
             guard let institution = entry["institution"]?.stringValue, let currency = entry["currency"]?.stringValue,
                   let net = entry["netMinor"]?.integerValue else { continue }
             result["\(institution)/\(currency)"] = net
@@ -37,7 +37,7 @@ import Ledger
         #expect(try positions(chain, "C1") == ["bankA/CNY": -500, "bankB/CNY": 300, "bankC/CNY": 200, "bankA/USD": 50, "bankC/USD": -50])
         let answer = try chain.clearingQuery(.position, ["cycle": "C1"])
         #expect(answer["totals"] == .object(["CNY": .integer(0), "USD": .integer(0)]))
-        let side = try chain.clearingQuery(.payment, ["id": "P1"])["sides"]?.arrayValue.first
+        let side = try chain.clearingQuery(.payment, ["id": "P1"])["sides"]?.items.first
         #expect(side?["settledInCycle"] == .string("C1"))
     }
 
@@ -59,7 +59,7 @@ import Ledger
         expectSuccess(try chain.clearing("cch", .update, ClearingFixture.update("P1", .returned)))
         #expect(try positions(chain, "C1") == ["bankA/CNY": -500, "bankB/CNY": 500])
         #expect(try positions(chain, "C2") == ["bankA/CNY": 500, "bankB/CNY": -500])
-        let side = try chain.clearingQuery(.payment, ["id": "P1"])["sides"]?.arrayValue.first
+        let side = try chain.clearingQuery(.payment, ["id": "P1"])["sides"]?.items.first
         #expect(side?["returnedInCycle"] == .string("C2"))
     }
 
@@ -121,7 +121,7 @@ import Ledger
         cycle = try chain.clearingQuery(.cycle, ["id": "C1"])
         #expect(cycle["status"] == .string("closed"))
         #expect(cycle["unsigned"] == .array([]))
-        #expect(cycle["signed"]?.arrayValue.count == 2)
+        #expect(cycle["signed"]?.items.count == 2)
     }
 
     @Test func closeCycle_awaitingSignaturesWithoutForce_isRejected() throws {

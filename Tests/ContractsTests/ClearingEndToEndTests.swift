@@ -67,7 +67,7 @@ private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.r
         try job.catchUp(chain.ledger)
         #expect(job.findings.map { label($0.key) } == ["P2 short payer"])
         try chain.commit(job.drain(chain, as: "bankC", keyIndex: 1).transactions).forEach { expectSuccess($0) }
-        let open = try chain.clearingQuery(.breaks, ["open": "true", "participant": "bankA"]).arrayValue
+        let open = try chain.clearingQuery(.breaks, ["open": "true", "participant": "bankA"]).items
         #expect(open.compactMap { $0["paymentId"]?.stringValue } == ["P2"])
         #expect(open.first?["postedBy"] == .string("bankC"))
 
@@ -75,8 +75,8 @@ private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.r
         try job.catchUp(chain.ledger)
         #expect(job.resolutions.map { label($0.key) } == ["P2 short payer"])
         try chain.commit(job.drain(chain, as: "bankC", keyIndex: 1).transactions).forEach { expectSuccess($0) }
-        #expect(try chain.clearingQuery(.breaks, ["open": "true"]).arrayValue.isEmpty)
-        let all = try chain.clearingQuery(.breaks).arrayValue
+        #expect(try chain.clearingQuery(.breaks, ["open": "true"]).items.isEmpty)
+        let all = try chain.clearingQuery(.breaks).items
         #expect(all.count == 1)
         #expect(all.first?["resolution"]?["postedBy"] == .string("bankC"))
 
@@ -100,7 +100,7 @@ private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.r
         #expect(run.delays.count > 0 && (run.delays.percentile(99) ?? .max) <= 3000, "seed \(seed): findings were posted more than a block late")
 
         var positions: [String: Int64] = [:]
-        for entry in try run.chain.clearingQuery(.position, ["cycle": "C1"])["positions"]?.arrayValue ?? [] {
+        for entry in try run.chain.clearingQuery(.position, ["cycle": "C1"])["positions"]?.items ?? [] {
             guard let institution = entry["institution"]?.stringValue, let currency = entry["currency"]?.stringValue,
                   let net = entry["netMinor"]?.integerValue else { continue }
             positions["\(institution)/\(currency)"] = net
@@ -232,7 +232,7 @@ enum LedgerReplay {
             try chain.commit(job.drain(chain, as: "cch2", keyIndex: 0).transactions).forEach { expectSuccess($0) }
         }
 
-        for entry in try chain.clearingQuery(.breaks, ["limit": "10000"]).arrayValue {
+        for entry in try chain.clearingQuery(.breaks, ["limit": "10000"]).items {
             guard let id = entry["paymentId"]?.stringValue, let kind = entry["kind"]?.stringValue, let side = entry["side"]?.stringValue,
                   let detected = entry["detectedAtHeight"]?.integerValue else {
                 Issue.record("seed \(seed): a break answer lacks a field: \(entry)")

@@ -16,7 +16,7 @@ import Ledger
     @Test func postFinding_isListedAsOpenBreak() throws {
         let chain = try chainWithPayment()
         expectSuccess(try chain.clearing("bankB", .postFinding, PostFinding(key: key(), details: "no clearing record")))
-        let breaks = try chain.clearingQuery(.breaks, ["open": "true"]).arrayValue
+        let breaks = try chain.clearingQuery(.breaks, ["open": "true"]).items
         #expect(breaks.count == 1)
         #expect(breaks.first?["kind"] == .string("short"))
         #expect(breaks.first?["postedBy"] == .string("bankB"))
@@ -36,7 +36,7 @@ import Ledger
         expectSuccess(again)
         #expect(again.events.map(\.name) == ["finding_ignored"])
         #expect(again.events.first?["reason"] == "already_posted")
-        let breaks = try chain.clearingQuery(.breaks).arrayValue
+        let breaks = try chain.clearingQuery(.breaks).items
         #expect(breaks.count == 1)
         #expect(breaks.first?["postedBy"] == .string("bankA"))
         #expect(breaks.first?["details"] == .string("x"))
@@ -50,7 +50,7 @@ import Ledger
             chain.transaction("bankC", ClearingFixture.call(.postFinding, PostFinding(key: key("P1", .short, .payee), details: "y"))),
         ])
         receipts.forEach { expectSuccess($0) }
-        #expect(try chain.clearingQuery(.breaks).arrayValue.count == 2)
+        #expect(try chain.clearingQuery(.breaks).items.count == 2)
     }
 
     @Test func postFinding_sameBreakAtAnotherHeightWhileOpen_isIgnored() throws {
@@ -58,7 +58,7 @@ import Ledger
         expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 1), details: "x")))
         let again = try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 2), details: "x"))
         #expect(again.events.first?["reason"] == "open_finding_exists")
-        #expect(try chain.clearingQuery(.breaks).arrayValue.count == 1)
+        #expect(try chain.clearingQuery(.breaks).items.count == 1)
         expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key("P1", .short, .payee, at: 2), details: "x")))
     }
 
@@ -85,8 +85,8 @@ import Ledger
         let chain = try chainWithPayment()
         expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key(), details: "x")))
         expectSuccess(try chain.clearing("cch", .resolveFinding, ResolveFinding(key: key(), resolvedAtHeight: 2, details: "clearing record arrived")))
-        #expect(try chain.clearingQuery(.breaks, ["open": "true"]).arrayValue.isEmpty)
-        let all = try chain.clearingQuery(.breaks).arrayValue
+        #expect(try chain.clearingQuery(.breaks, ["open": "true"]).items.isEmpty)
+        let all = try chain.clearingQuery(.breaks).items
         #expect(all.count == 1)
         #expect(all.first?["open"] == .bool(false))
         #expect(all.first?["resolution"]?["resolvedAtHeight"] == .integer(2))
@@ -100,7 +100,7 @@ import Ledger
         let again = try chain.clearing("bankB", .resolveFinding, ResolveFinding(key: key(), resolvedAtHeight: 3, details: "second"))
         expectSuccess(again)
         #expect(again.events.first?.name == "resolution_ignored")
-        let resolution = try chain.clearingQuery(.breaks).arrayValue.first?["resolution"]
+        let resolution = try chain.clearingQuery(.breaks).items.first?["resolution"]
         #expect(resolution?["details"] == .string("first"))
         #expect(resolution?["resolvedAtHeight"] == .integer(2))
     }
@@ -124,8 +124,8 @@ import Ledger
         expectSuccess(try chain.clearing("bankA", .resolveFinding, ResolveFinding(key: key(at: 1), resolvedAtHeight: 2, details: "")))
         #expect(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 1), details: "x")).events.first?.name == "finding_ignored")
         #expect(try chain.clearing("bankA", .postFinding, PostFinding(key: key(at: 3), details: "again")).events.first?.name == "finding_posted")
-        #expect(try chain.clearingQuery(.breaks, ["open": "true"]).arrayValue.count == 1)
-        #expect(try chain.clearingQuery(.breaks).arrayValue.count == 2)
+        #expect(try chain.clearingQuery(.breaks, ["open": "true"]).items.count == 1)
+        #expect(try chain.clearingQuery(.breaks).items.count == 2)
     }
 
     @Test func breaksQuery_filtersByParticipant() throws {
@@ -134,13 +134,13 @@ import Ledger
         expectSuccess(try chain.clearing("bankC", .post, ClearingFixture.record("P2", payer: "bankC", payee: "bankB")))
         expectSuccess(try chain.clearing("cch", .postFinding, PostFinding(key: key("P1"), details: "")))
         expectSuccess(try chain.clearing("cch", .postFinding, PostFinding(key: key("P2"), details: "")))
-        let forA = try chain.clearingQuery(.breaks, ["participant": "bankA"]).arrayValue.compactMap { $0["paymentId"]?.stringValue }
-        let forB = try chain.clearingQuery(.breaks, ["participant": "bankB"]).arrayValue.compactMap { $0["paymentId"]?.stringValue }
-        let forC = try chain.clearingQuery(.breaks, ["participant": "bankC", "open": "true"]).arrayValue.compactMap { $0["paymentId"]?.stringValue }
+        let forA = try chain.clearingQuery(.breaks, ["participant": "bankA"]).items.compactMap { $0["paymentId"]?.stringValue }
+        let forB = try chain.clearingQuery(.breaks, ["participant": "bankB"]).items.compactMap { $0["paymentId"]?.stringValue }
+        let forC = try chain.clearingQuery(.breaks, ["participant": "bankC", "open": "true"]).items.compactMap { $0["paymentId"]?.stringValue }
         #expect(forA == ["P1"])
         #expect(forB == ["P1", "P2"])
         #expect(forC == ["P2"])
-        #expect(try chain.clearingQuery(.breaks, ["limit": "1"]).arrayValue.count == 1)
+        #expect(try chain.clearingQuery(.breaks, ["limit": "1"]).items.count == 1)
     }
 
     @Test func breaksQuery_badParameters_areRefused() throws {
@@ -153,7 +153,7 @@ import Ledger
     @Test func paymentQuery_listsFindingsOfThePayment() throws {
         let chain = try chainWithPayment()
         expectSuccess(try chain.clearing("bankA", .postFinding, PostFinding(key: key(), details: "x")))
-        let findings = try chain.clearingQuery(.payment, ["id": "P1"])["findings"]?.arrayValue ?? []
+        let findings = try chain.clearingQuery(.payment, ["id": "P1"])["findings"]?.items ?? []
         #expect(findings.count == 1)
     }
 }

@@ -73,19 +73,10 @@ extension LocalConsortium {
 }
 
 extension JSONValue {
-    subscript(key: String) -> JSONValue? {
-        if case .object(let fields) = self { return fields[key] }
-        return nil
-    }
-
-    var arrayValue: [JSONValue] {
+    /// The elements of an array, or none.
+    var items: [JSONValue] {
         if case .array(let values) = self { return values }
         return []
-    }
-
-    var stringValue: String? {
-        if case .string(let value) = self { return value }
-        return nil
     }
 
     var integerValue: Int64? {
