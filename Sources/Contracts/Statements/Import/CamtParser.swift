@@ -261,7 +261,7 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
         if let failure = builder.failure {
             throw StatementImportError(fileName: fileName, location: builder.path, reason: failure)
         }
-        guard succeeded, let root = builder.root else {
+        guard succeeded, parser.parserError == nil, builder.stack.isEmpty, let root = builder.root else {
             let reason = parser.parserError.map { "XML is not well-formed: \($0.localizedDescription)" } ?? "XML is not well-formed"
             throw StatementImportError(fileName: fileName, location: "line \(parser.lineNumber), column \(parser.columnNumber)", reason: reason)
         }
@@ -293,6 +293,10 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
         guard failure == nil else { return }
+        let localName = elementName.split(separator: ":").last.map(String.init) ?? elementName
+        guard stack.last?.name == localName else {
+            return stop("closing tag </\(localName)> does not match the open element <\(stack.last?.name ?? "none")>")
+        }
         _ = stack.popLast()
     }
 
