@@ -172,6 +172,25 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
         #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B3", [StatementsFixture.entry("E3", 0, "2026-01-02")]))) == "zero_amount")
     }
 
+    @Test func postStatement_amountBeyondLimitOrBadLineID_isRejected() throws {
+        let fixture = try StatementsFixture()
+        let huge = StatementsFixture.statement("S1", opening: 0, lines: [StatementsFixture.line("1", StatementsLimits.amountMinorMax + 1, "2026-01-02")])
+        #expect(rejectionCode(try fixture.submit("bankA", .postStatement, huge)) == "amount_out_of_range")
+        let badID = StatementsFixture.statement("S2", opening: 0, lines: [StatementsFixture.line("a\u{1}", 1, "2026-01-02")])
+        #expect(rejectionCode(try fixture.submit("bankA", .postStatement, badID)) == "bad_identifier")
+    }
+
+    @Test func bookEntries_queryListsEntriesWithMatchingState() throws {
+        let fixture = try StatementsFixture()
+        try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B1", [StatementsFixture.entry("E/1", 100, "2026-01-02", reference: "Q")]))
+        try fixture.submit("bankA", .postStatement, StatementsFixture.statement("S1", opening: 0, lines: [StatementsFixture.line("1", 100, "2026-01-02", reference: "Q")]))
+        let entries = try fixture.query(.bookEntries, [:]).arrayValue ?? []
+        #expect(entries.count == 1)
+        #expect(entries.first?["entryId"]?.stringValue == "E/1")
+        #expect(entries.first?["matching"]?["state"]?.stringValue == "matched")
+        #expect(entries.first?["posted"]?["organization"]?.stringValue == "acme")
+    }
+
     @Test func importedSample_mapsToPostableStatement() throws {
         let fixture = try StatementsFixture()
         let parsed = try Samples.parse("camt/genkgo/camt053.v2.multi.statement.xml")
@@ -263,6 +282,18 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
         #expect(try fixture.rules() == ["reversal"])
         let status = try fixture.query(.status, ["date": "2026-01-31"])
         #expect(status["outstanding"]?["bank_credited_not_booked"]?["count"]?.intValue == 0)
+    }
+
+    @Test func reversal_bookEntryAndItsReversalCancel() throws {
+        let fixture = try StatementsFixture()
+        try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B1", [
+            StatementsFixture.entry("E1", -4_000, "2026-01-03", reference: "PO-7"),
+            StatementsFixture.entry("E2", 4_000, "2026-01-05", reference: "PO-7", reversal: true),
+        ]))
+        #expect(try fixture.rules() == ["reversal"])
+        let report = try fixture.query(.report, ["date": "2026-01-31"])
+        #expect(report["outstanding"]?["booked_payment_not_at_bank"]?["count"]?.intValue == 0)
+        #expect(report["agrees"]?.boolValue == true)
     }
 
     @Test func matching_neverPairsDifferentCurrencyOrAmount() throws {

@@ -379,6 +379,55 @@ enum Samples {
         }
     }
 
+    @Test func finEnvelope_isAccepted() throws {
+        let text = "{1:F01BANKDEFFAXXX0000000000}{2:O9400000000000BANKDEFFXXXX00000000000000000000N}{4:\n" + Self.valid + "-}{5:{CHK:123}}\n"
+        let statements = try StatementImporter.parse(fileContents: Array(text.utf8), fileName: "fin.sta")
+        #expect(statements.map(\.statementID) == ["REF1"])
+    }
+
+    @Test func latin1File_isDecoded() throws {
+        var bytes = Array(Self.valid.replacingOccurrences(of: ":86:Payment", with: ":86:Zahlung M").utf8)
+        let position = try #require(bytes.firstIndex(of: UInt8(ascii: "M")))
+        bytes[position] = 0xDC
+        let statements = try StatementImporter.parse(fileContents: bytes, fileName: "latin1.sta")
+        #expect(statements[0].lines[0].narrative == "Zahlung Ü")
+    }
+
+    static let camt = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.04"><BkToCstmrStmt><Stmt><Id>S-9</Id>
+        <Acct><Id><Othr><Id>12345678</Id></Othr></Id><Ccy>JPY</Ccy></Acct>
+        <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="JPY">1000</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-01-01</Dt></Dt></Bal>
+        <Bal><Tp><CdOrPrtry><Cd>ITBD</Cd></CdOrPrtry></Tp><Amt Ccy="JPY">5</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-01-01</Dt></Dt></Bal>
+        <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="JPY">700</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-01-31</Dt></Dt></Bal>
+        <Ntry><Amt Ccy="JPY">300</Amt><CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-01-02</Dt></BookgDt>
+        <ValDt><Dt>2026-01-03</Dt></ValDt><AcctSvcrRef>BR-1</AcctSvcrRef></Ntry>
+        <Ntry><Amt Ccy="JPY">50</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>PDNG</Sts><BookgDt><Dt>2026-01-04</Dt></BookgDt></Ntry>
+        </Stmt></BkToCstmrStmt></Document>
+        """
+
+    @Test func camt_pendingSkipped_reversalKept_zeroExponentCurrency() throws {
+        let statements = try StatementImporter.parse(fileContents: Array(Self.camt.utf8), fileName: "synthetic.xml")
+        let statement = try #require(statements.first)
+        #expect(statement.account == "12345678")
+        #expect(!statement.accountIsIBAN)
+        #expect(statement.lines.count == 1)
+        #expect(statement.lines[0].amountMinor == -300)
+        #expect(statement.lines[0].isReversal)
+        #expect(statement.lines[0].bankReference == "BR-1")
+        #expect(statement.closingBooked?.amountMinor == 700)
+    }
+
+    @Test func camt_fractionalYen_isRejectedAtAmount() {
+        let text = Self.camt.replacingOccurrences(of: "<Amt Ccy=\"JPY\">300</Amt>", with: "<Amt Ccy=\"JPY\">300.5</Amt>")
+        do {
+            _ = try StatementImporter.parse(fileContents: Array(text.utf8), fileName: "yen.xml")
+            Issue.record("fractional yen was accepted")
+        } catch {
+            #expect(error.location == "Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt")
+        }
+    }
+
     @Test func booksCSV_readsDocumentedColumns() throws {
         let csv = "entry_id,date,amount,currency,reference,counterparty,memo\nB1,2026-01-02,-25.50,EUR,INV-1,\"ACME, Inc\",\"rent \"\"Jan\"\"\"\nB2,2026-01-03,100,EUR,,,\n"
         let entries = try BooksCSVReader.parse(fileContents: Array(csv.utf8), fileName: "books.csv")

@@ -224,7 +224,7 @@ public struct Matcher: Sendable {
             if let first = nearest(candidates, to: item).first { return decision(.reversal, item, [first]) }
         }
         for offset in windowOffsets() {
-            let candidates = try index.items(in: .amount(item.side, item.currency, -item.amountMinor, item.day + offset)).filter {
+            let candidates = try index.items(in: .amount(item.side, item.currency, -item.amountMinor, item.day &+ offset)).filter {
                 !$0.isReversal && $0.id != item.id && Self.counterpartiesAgree($0.counterparty, item.counterparty)
                     && (item.references.isEmpty || $0.references.isEmpty)
             }
@@ -263,7 +263,7 @@ public struct Matcher: Sendable {
 
     private func byAmountAndDate<Index: MatchingIndex>(_ item: MatchItem, index: Index) throws -> MatchDecision? {
         for offset in windowOffsets() {
-            let candidates = try index.items(in: .amount(item.side.other, item.currency, item.amountMinor, item.day + offset))
+            let candidates = try index.items(in: .amount(item.side.other, item.currency, item.amountMinor, item.day &+ offset))
                 .filter { Self.counterpartiesAgree($0.counterparty, item.counterparty) }
                 .sorted { $0.id < $1.id }
             if let first = candidates.first {

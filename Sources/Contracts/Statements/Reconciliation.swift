@@ -102,13 +102,13 @@ struct ReconciliationReport {
             "bank": .object([
                 "balance": money(bankBalanceMinor),
                 "plusBookedReceiptsNotAtBank": money(total(.bookedReceiptNotAtBank)),
-                "lessBookedPaymentsNotAtBank": money(-total(.bookedPaymentNotAtBank)),
+                "lessBookedPaymentsNotAtBank": money(0 &- total(.bookedPaymentNotAtBank)),
                 "adjustedBalance": money(adjustedBankMinor),
             ]),
             "book": .object([
                 "balance": money(bookBalanceMinor),
                 "plusBankCreditsNotBooked": money(total(.bankCreditedNotBooked)),
-                "lessBankDebitsNotBooked": money(-total(.bankDebitedNotBooked)),
+                "lessBankDebitsNotBooked": money(0 &- total(.bankDebitedNotBooked)),
                 "adjustedBalance": money(adjustedBookMinor),
             ]),
             "agrees": .bool(balances), "differenceMinor": .integer(adjustedBankMinor &- adjustedBookMinor),

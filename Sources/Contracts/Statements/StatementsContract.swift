@@ -190,6 +190,15 @@ public struct StatementsContract: Contract {
         guard !text.isEmpty, !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw Rejection(code: "bad_identifier", message: "\(what) must be non-empty text without control characters")
         }
+        guard part(text).utf8.count <= StatementsLimits.escapedIdentifierBytesMax else {
+            throw Rejection(code: "bad_identifier", message: "\(what) is too long for a state key (at most \(StatementsLimits.escapedIdentifierBytesMax) bytes once '/' and '%' are escaped)")
+        }
+    }
+
+    static func checkAmount(_ amount: Int64, _ what: String) throws {
+        guard amount.magnitude <= StatementsLimits.amountMinorMax.magnitude else {
+            throw Rejection(code: "amount_out_of_range", message: "\(what) \(amount) is beyond ±\(StatementsLimits.amountMinorMax) minor units")
+        }
     }
 
     private func loadAccount(_ account: String, _ context: TransactionContext) throws -> AccountRecord {
@@ -239,10 +248,16 @@ public struct StatementsContract: Contract {
         guard arguments.openingBooked.date <= arguments.closingBooked.date else {
             throw Rejection(code: "bad_period", message: "the closing balance date \(arguments.closingBooked.date) is before the opening date \(arguments.openingBooked.date)")
         }
+        try Self.checkAmount(arguments.openingBooked.amountMinor, "opening balance")
+        try Self.checkAmount(arguments.closingBooked.amountMinor, "closing balance")
+        for balance in [arguments.openingAvailable, arguments.closingAvailable].compactMap({ $0 }) {
+            try Self.checkAmount(balance.amountMinor, "available balance")
+        }
         var total = arguments.openingBooked.amountMinor
         var lineIDs: Set<String> = []
         for line in arguments.lines {
             try Self.checkIdentifier(line.lineID, "line id")
+            try Self.checkAmount(line.amountMinor, "line '\(line.lineID)' amount")
             guard lineIDs.insert(line.lineID).inserted else {
                 throw Rejection(code: "duplicate_line", message: "line id '\(line.lineID)' appears twice in statement '\(arguments.statementID)'")
             }
@@ -385,6 +400,7 @@ public struct StatementsContract: Contract {
         }
         guard !arguments.entries.isEmpty else { throw Rejection(code: "empty_batch", message: "a batch needs at least one entry") }
         if let opening = arguments.openingBalanceMinor {
+            try Self.checkAmount(opening, "opening balance")
             guard !account.hasBookEntries, account.bookOpeningMinor == nil else {
                 throw Rejection(code: "opening_balance_late", message: "the books' opening balance can only be given with the account's first batch")
             }
@@ -400,6 +416,7 @@ public struct StatementsContract: Contract {
             guard entry.currency == account.currency else {
                 throw Rejection(code: "currency_mismatch", message: "entry '\(entry.entryID)' is in \(entry.currency) but the account is in \(account.currency)")
             }
+            try Self.checkAmount(entry.amountMinor, "entry '\(entry.entryID)' amount")
             guard entry.amountMinor != 0 else {
                 throw Rejection(code: "zero_amount", message: "entry '\(entry.entryID)' has amount 0")
             }

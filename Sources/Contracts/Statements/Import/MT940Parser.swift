@@ -11,7 +11,7 @@ import Ledger
 ///
 /// Accepted variants seen in bank files: LF or CRLF line ends and no line
 /// end after the last line; blank lines; trailing spaces; `:28:` for
-/// `:28C:`; a currency code appended to the `:25:` account; amounts with a
+/// `:28C:`; a SWIFT FIN envelope (`{1:…}{2:…}{4:` … `-}`); a currency code appended to the `:25:` account; amounts with a
 /// decimal comma and any number of leading zeros or missing decimals
 /// (`380115,`); :61: without entry date, with a funds code (`CR`, `DR`,
 /// `CN`) and reversal marks `RC`/`RD`; empty or structured (`?20`…) :86:
@@ -66,10 +66,15 @@ public enum MT940Parser {
                 throw StatementImportError(fileName: fileName, location: "line \(lineNumber)",
                                            reason: "contains control character 0x\(String(bad.value, radix: 16)); MT940 is text")
             }
-            let line = rawLine.drop(while: { $0 == "\u{FEFF}" })
+            var line = rawLine.drop(while: { $0 == "\u{FEFF}" })
+            if line.first == "{" {
+                // SWIFT FIN envelope: `{1:…}{2:…}{4:` opens the text block, `{5:…}` trails it.
+                guard let text = line.range(of: "{4:") else { continue }
+                line = line[text.upperBound...]
+            }
             let trimmed = line.trimmingTrailingSpaces()
             if trimmed.isEmpty { continue }
-            if trimmed == "-" || trimmed == "-}" {
+            if trimmed == "-" || trimmed.hasPrefix("-}") {
                 raw.append(("-", [], lineNumber))
                 continue
             }
