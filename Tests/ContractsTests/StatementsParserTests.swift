@@ -428,6 +428,27 @@ enum Samples {
         }
     }
 
+    @Test func camt_documentTypeDeclaration_isRejected() {
+        let text = "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n<Document/>"
+        do {
+            _ = try StatementImporter.parse(fileContents: Array(text.utf8), fileName: "dtd.xml")
+            Issue.record("a DTD was accepted")
+        } catch {
+            #expect(error.location == "line 2")
+            #expect(error.reason.contains("document type declarations"))
+        }
+    }
+
+    @Test func calendarDate_acceptsZonedDatesAndRejectsImpossibleOnes() {
+        #expect(CalendarDate(iso: "2014-12-31+01:00") == CalendarDate(year: 2014, month: 12, day: 31))
+        #expect(CalendarDate(iso: "2024-02-29") != nil)
+        #expect(CalendarDate(iso: "2023-02-29") == nil)
+        #expect(CalendarDate(iso: "2023-1-09") == nil)
+        let date = CalendarDate(year: 2026, month: 3, day: 1)
+        #expect(date.map { CalendarDate(dayNumber: $0.dayNumber) } == date)
+        #expect(CalendarDate(timestampMs: 1_767_225_600_000) == CalendarDate(year: 2026, month: 1, day: 1))
+    }
+
     @Test func booksCSV_readsDocumentedColumns() throws {
         let csv = "entry_id,date,amount,currency,reference,counterparty,memo\nB1,2026-01-02,-25.50,EUR,INV-1,\"ACME, Inc\",\"rent \"\"Jan\"\"\"\nB2,2026-01-03,100,EUR,,,\n"
         let entries = try BooksCSVReader.parse(fileContents: Array(csv.utf8), fileName: "books.csv")

@@ -99,13 +99,14 @@ public struct CalendarDate: Hashable, Comparable, Sendable, CanonicalCodable, Cu
         self.day = day
     }
 
-    /// Parses `YYYY-MM-DD`, optionally followed by a time (`T…`), whose date part is used.
+    /// Parses `YYYY-MM-DD`, optionally followed by a time (`T…`) or a zone
+    /// (`Z`, `+01:00`); the date part is used as written.
     public init?(iso text: Substring) {
         let datePart = text.prefix(10)
         let parts = datePart.split(separator: "-", omittingEmptySubsequences: false)
         guard datePart.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
               let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]) else { return nil }
-        guard text.count == 10 || text[text.index(text.startIndex, offsetBy: 10)] == "T" else { return nil }
+        guard text.count == 10 || ["T", "Z", "+", "-"].contains(text[text.index(text.startIndex, offsetBy: 10)]) else { return nil }
         self.init(year: year, month: month, day: day)
     }
 

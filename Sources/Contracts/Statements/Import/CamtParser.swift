@@ -251,6 +251,12 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
     private weak var parser: XMLParser?
 
     static func build(_ bytes: [UInt8], fileName: String) throws(StatementImportError) -> XMLElement {
+        let doctype = Array("<!DOCTYPE".utf8)
+        if let start = bytes.indices.first(where: { bytes[$0...].starts(with: doctype) }) {
+            let line = bytes[..<start].filter { $0 == 0x0A }.count + 1
+            throw StatementImportError(fileName: fileName, location: "line \(line)",
+                                       reason: "document type declarations are not accepted in camt files (they can define entities)")
+        }
         let builder = XMLTreeBuilder()
         let parser = XMLParser(data: Data(bytes))
         parser.shouldProcessNamespaces = false
