@@ -409,3 +409,40 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
         #expect(report["bank"]?["balance"]?["minor"]?.intValue == 1_240)
     }
 }
+
+@Suite struct StatementsImportScenarioTests {
+    /// The devnet story in one process: a real MT940 statement and the enterprise's CSV books
+    /// go in, the outstanding items show, and the enterprise confirms the balance.
+    @Test func realSampleAndCSVBooks_matchShowOutstandingAndConfirm() throws {
+        let fixture = try StatementsFixture(register: false)
+        let parsed = try Samples.parse("mt940/cmxl/mt940.sta")
+        let statement = try #require(parsed.first { $0.statementID == "1234567" })
+        #expect(try fixture.submit("bankA", .registerAccount, RegisterAccount(account: statement.account, enterpriseID: "acme", currency: statement.currency)).isSuccess)
+        let arguments = try StatementImporter.postStatementArguments(statement, fileName: "mt940.sta")
+        #expect(try fixture.submit("bankA", .postStatement, arguments).isSuccess)
+
+        let csv = """
+            entry_id,date,amount,currency,reference,counterparty,memo
+            K-1,2002-11-03,-800.00,EUR,,MUELLER,rent November
+            K-2,2002-11-29,-120.00,EUR,CHQ-77,Printer Ltd,cheque not yet presented
+            """
+        let entries = try BooksCSVReader.parse(fileContents: Array(csv.utf8), fileName: "books.csv")
+        let books = PostBookEntries(account: statement.account, batchID: "2002-11", openingBalanceMinor: 218_795, entries: entries)
+        #expect(try fixture.submit("acme", .postBookEntries, books).isSuccess)
+
+        let parameters = ["account": statement.account, "date": "2002-11-30"]
+        let status = try fixture.chain.ledger.query(contract: "statements", "status", parameters: parameters)
+        #expect(status["matched"]?.intValue == 1)
+        #expect(status["outstanding"]?["bank_credited_not_booked"]?["totalMinor"]?.intValue == 300_000)
+        #expect(status["outstanding"]?["booked_payment_not_at_bank"]?["totalMinor"]?.intValue == -12_000)
+        let report = try fixture.chain.ledger.query(contract: "statements", "report", parameters: parameters)
+        #expect(report["bank"]?["balance"]?["minor"]?.intValue == 438_795)
+        #expect(report["book"]?["balance"]?["minor"]?.intValue == 126_795)
+        #expect(report["agrees"]?.boolValue == true)
+
+        let confirm = ConfirmBalance(account: statement.account, statementID: "1234567", closingBalanceMinor: 438_795)
+        #expect(try fixture.submit("acme", .confirmBalance, confirm).isSuccess)
+        let after = try fixture.chain.ledger.query(contract: "statements", "status", parameters: parameters)
+        #expect(after["lastConfirmation"]?["statementId"]?.stringValue == "1234567")
+    }
+}
