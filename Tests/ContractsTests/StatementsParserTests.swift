@@ -107,6 +107,38 @@ enum Samples {
         }
     }
 
+    /// The four rejected camt.053 samples fail only on their balances: with the closing and
+    /// available balances put into the account's currency and sign, each parses and balances.
+    @Test func rejectedCamt053Samples_withBalancesRepaired_parseFully() throws {
+        for file in ["camt/genkgo/camt053.v2.minimal.xml", "camt/genkgo/camt053.v2.with-party-ids.xml",
+                     "camt/genkgo/camt053.v4.xml", "camt/genkgo/camt053.v8.xml"] {
+            var text = String(decoding: try Samples.bytes(file), as: UTF8.self)
+            text = text.replacingOccurrences(of: "<Amt Ccy=\"SEK\">27.00</Amt>\n                <CdtDbtInd>DBIT</CdtDbtInd>",
+                                             with: "<Amt Ccy=\"EUR\">27.00</Amt>\n                <CdtDbtInd>CRDT</CdtDbtInd>")
+            text = text.replacingOccurrences(of: "<Amt Ccy=\"CHF\">35.00</Amt>", with: "<Amt Ccy=\"EUR\">35.00</Amt>")
+            text = text.replacingOccurrences(of: "<Amt Ccy=\"JPY\">2700</Amt>", with: "<Amt Ccy=\"EUR\">27.00</Amt>")
+            let statements = try StatementImporter.parse(fileContents: Array(text.utf8), fileName: file)
+            #expect(statements.count == 1, "\(file)")
+            let statement = try #require(statements.first)
+            #expect(statement.account == "NL26VAYB8060476890" && statement.accountIsIBAN, "\(file)")
+            #expect(statement.openingBooked?.amountMinor == 1_815 && statement.closingBooked?.amountMinor == 2_700, "\(file)")
+            #expect(statement.openingAvailable?.amountMinor == 3_500 && statement.closingAvailable?.amountMinor == -2_700, "\(file)")
+            #expect(statement.lines.map(\.amountMinor) == [885], "\(file)")
+            #expect(statement.lines.first?.bookingDate == Samples.date("2014-12-31"), "\(file)")
+            #expect(statement.lines.first?.valueDate == Samples.date("2015-01-02"), "\(file)")
+            #expect(statement.lines.first?.counterpartyName == "NAME NAME", "\(file)")
+        }
+        let v8 = String(decoding: try Samples.bytes("camt/genkgo/camt053.v8.xml"), as: UTF8.self)
+            .replacingOccurrences(of: "<Amt Ccy=\"SEK\">27.00</Amt>\n                <CdtDbtInd>DBIT</CdtDbtInd>",
+                                  with: "<Amt Ccy=\"EUR\">27.00</Amt>\n                <CdtDbtInd>CRDT</CdtDbtInd>")
+            .replacingOccurrences(of: "<Amt Ccy=\"CHF\">35.00</Amt>", with: "<Amt Ccy=\"EUR\">35.00</Amt>")
+            .replacingOccurrences(of: "<Amt Ccy=\"JPY\">2700</Amt>", with: "<Amt Ccy=\"EUR\">27.00</Amt>")
+        let line = try #require(try StatementImporter.parse(fileContents: Array(v8.utf8), fileName: "v8").first?.lines.first)
+        #expect(line.customerReference == "MUELL/FINP/RA12345")
+        #expect(line.bankReference == "AAAASESS-FP-CN_98765/01")
+        #expect(line.transactionTypeCode == "PMNT/RCDT/BOOK")
+    }
+
     @Test func cmxlMT940_yieldsThreeStatementsWithStatedBalances() throws {
         let statements = try Samples.parse("mt940/cmxl/mt940.sta")
         #expect(statements.map(\.statementID) == ["131110", "1234567", "TELEWIZORY S.A."])
