@@ -490,6 +490,26 @@ enum Samples {
         #expect(entries[1].reference == nil)
     }
 
+    @Test func booksCSV_duplicateEntryOrMissingColumn_isRejected() {
+        for (csv, location) in [("entry_id,date,amount,currency\nB1,2026-01-02,1.00,EUR\nB1,2026-01-03,2.00,EUR\n", "line 3"),
+                                ("entry_id,date,amount\nB1,2026-01-02,1.00\n", "line 1")] {
+            do {
+                _ = try BooksCSVReader.parse(fileContents: Array(csv.utf8), fileName: "books.csv")
+                Issue.record("accepted: \(csv)")
+            } catch {
+                #expect(error.location == location)
+            }
+        }
+    }
+
+    @Test func booksCSV_batches_carryOpeningBalanceOnlyFirst() throws {
+        let entries = (1...5).map { BookEntryInput(entryID: "E\($0)", date: CalendarDate(dayNumber: 45_000), amountMinor: 100, currency: "EUR") }
+        let batches = BooksCSVReader.batches(entries, account: "A", batchID: "jan", openingBalanceMinor: 7, entriesPerBatch: 2)
+        #expect(batches.map(\.batchID) == ["jan-1", "jan-2", "jan-3"])
+        #expect(batches.map(\.entries.count) == [2, 2, 1])
+        #expect(batches.map(\.openingBalanceMinor) == [7, nil, nil])
+    }
+
     @Test func booksCSV_badAmount_namesLine() {
         let csv = "entry_id,date,amount,currency\nB1,2026-01-02,12.345,EUR\n"
         do {

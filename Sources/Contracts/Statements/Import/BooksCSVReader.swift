@@ -44,6 +44,7 @@ public enum BooksCSVReader {
             throw fail(header.line, "the header lacks column '\(required)'")
         }
         var entries: [BookEntryInput] = []
+        var seen: [String: Int] = [:]
         for row in rows.dropFirst() {
             guard row.fields.count == header.fields.count else {
                 throw fail(row.line, "has \(row.fields.count) fields, the header has \(header.fields.count)")
@@ -54,6 +55,8 @@ public enum BooksCSVReader {
                 return value.isEmpty ? nil : value
             }
             guard let entryID = field("entry_id") else { throw fail(row.line, "entry_id is empty") }
+            if let first = seen[entryID] { throw fail(row.line, "entry_id '\(entryID)' already appears on line \(first)") }
+            seen[entryID] = row.line
             guard let dateText = field("date"), let date = CalendarDate(iso: Substring(dateText)), dateText.count == 10 else {
                 throw fail(row.line, "date '\(field("date") ?? "")' is not YYYY-MM-DD")
             }
@@ -84,6 +87,19 @@ public enum BooksCSVReader {
         }
         guard !entries.isEmpty else { throw fail(1, "the file has a header but no entries") }
         return entries
+    }
+
+    /// Splits entries into `statements.postBookEntries` batches named
+    /// `<batchID>-1`, `<batchID>-2`, …; the opening balance goes with the first.
+    /// A batch of `entriesPerBatch` entries stays well below the ledger's
+    /// argument size limit.
+    public static func batches(_ entries: [BookEntryInput], account: String, batchID: String, openingBalanceMinor: Int64? = nil,
+                               entriesPerBatch: Int = 1000) -> [PostBookEntries] {
+        let size = max(1, min(entriesPerBatch, StatementsLimits.entriesPerBatchMax))
+        return stride(from: 0, to: entries.count, by: size).enumerated().map { number, start in
+            PostBookEntries(account: account, batchID: "\(batchID)-\(number + 1)", openingBalanceMinor: number == 0 ? openingBalanceMinor : nil,
+                            entries: Array(entries[start..<min(entries.count, start + size)]))
+        }
     }
 
     private struct Row {
