@@ -1,0 +1,316 @@
+import Ledger
+
+/// Which side of the reconciliation an item comes from.
+public enum MatchSide: UInt8, Sendable, Equatable, Hashable, CanonicalCodable {
+    case bank = 0
+    case book = 1
+
+    public var other: MatchSide { self == .bank ? .book : .bank }
+
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.write(rawValue) }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        let tag = try decoder.readUInt8("side")
+        guard let side = MatchSide(rawValue: tag) else { throw .unknownTag(field: "side", tag: UInt64(tag)) }
+        self = side
+    }
+}
+
+/// The rule that made a match; stored with every match.
+public enum MatchRule: String, Sendable, Equatable, CaseIterable, CanonicalCodable {
+    /// Same reference, same amount and currency.
+    case reference
+    /// Same reference; the bank credited the booked receipt less a fee within the account's tolerance.
+    case referenceWithFee = "reference_fee"
+    /// Same reference; one item on one side equals the sum of several on the other.
+    case referenceSplit = "reference_split"
+    /// Same amount and currency, dates within the tolerance window, counterparties agree.
+    case amountDateCounterparty = "amount_date_counterparty"
+    /// Same amount and currency, dates within the tolerance window, a counterparty missing on one side.
+    case amountDate = "amount_date"
+    /// A line and its reversal on the same side cancel.
+    case reversal
+
+    var tag: UInt64 { UInt64(Self.allCases.firstIndex(of: self) ?? 0) }
+
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.write(tag) }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        let tag = try decoder.readTag("match rule")
+        guard tag < UInt64(Self.allCases.count) else { throw .unknownTag(field: "match rule", tag: tag) }
+        self = Self.allCases[Int(tag)]
+    }
+}
+
+/// What the matcher knows of an open item: enough to choose candidates
+/// without reading the full record.
+public struct MatchItem: Equatable, Sendable, CanonicalCodable {
+    public var side: MatchSide
+    /// Bank lines: `statement/line` (escaped); book entries: the entry id (escaped).
+    public var id: String
+    public var amountMinor: Int64
+    public var currency: String
+    /// Value date (bank) or entry date (books), as a day number.
+    public var day: Int32
+    /// Normalized references (upper case, no spaces); empty when none.
+    public var references: [String]
+    /// Normalized counterparty name; empty when none.
+    public var counterparty: String
+    public var isReversal: Bool
+
+    public init(side: MatchSide, id: String, amountMinor: Int64, currency: String, day: Int32, references: [String],
+                counterparty: String, isReversal: Bool) {
+        self.side = side
+        self.id = id
+        self.amountMinor = amountMinor
+        self.currency = currency
+        self.day = day
+        self.references = references
+        self.counterparty = counterparty
+        self.isReversal = isReversal
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(side)
+        encoder.write(id)
+        encoder.write(amountMinor)
+        encoder.write(currency)
+        encoder.write(Int64(day))
+        encoder.write(references)
+        encoder.write(counterparty)
+        encoder.write(isReversal)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        side = try decoder.read(MatchSide.self, "side")
+        id = try decoder.readString("item id", limit: 2 * StatementsLimits.identifierBytesMax * 3 + 1)
+        amountMinor = try decoder.readInt64("item amount")
+        currency = try decoder.readString("item currency", limit: 3)
+        guard let day = Int32(exactly: try decoder.readInt64("item day")) else { throw .integerOverflow(field: "item day") }
+        self.day = day
+        references = try decoder.readStrings("item references", countLimit: StatementsLimits.referencesPerItemMax, lengthLimit: StatementsLimits.referenceBytesMax)
+        counterparty = try decoder.readString("item counterparty", limit: StatementsLimits.nameBytesMax)
+        isReversal = try decoder.readBool("item reversal")
+    }
+
+    /// Upper case, letters and digits only; `NONREF`/`NOTPROVIDED` count as none.
+    public static func normalizedReference(_ text: String?) -> String? {
+        guard let text else { return nil }
+        let kept = String(text.uppercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "/" || $0 == "." })
+        guard !kept.isEmpty, kept != "NONREF", kept != "NOTPROVIDED" else { return nil }
+        return String(decoding: kept.utf8.prefix(StatementsLimits.referenceBytesMax), as: UTF8.self)
+    }
+
+    /// Upper case letters and digits only.
+    public static func normalizedName(_ text: String?) -> String {
+        guard let text else { return "" }
+        let kept = String(text.uppercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) })
+        return String(decoding: kept.utf8.prefix(StatementsLimits.nameBytesMax), as: UTF8.self)
+    }
+}
+
+/// A bucket of open items the matcher looks candidates up in.
+public enum MatchBucket: Hashable, Sendable {
+    /// Open items of a side carrying a reference.
+    case reference(MatchSide, String)
+    /// Open items of a side with this currency, amount and day.
+    case amount(MatchSide, String, Int64, Int32)
+}
+
+/// Storage of the matcher's open-item buckets. The contract keeps them in
+/// its state; the benchmark and tests keep them in memory.
+public protocol MatchingIndex {
+    /// The items of a bucket, in the order they were added.
+    func items(in bucket: MatchBucket) throws -> [MatchItem]
+    /// Replaces a bucket's items; an empty list removes the bucket.
+    mutating func setItems(_ items: [MatchItem], in bucket: MatchBucket) throws
+}
+
+/// A decision of the matcher: which items match under which rule.
+public struct MatchDecision: Equatable, Sendable {
+    public var rule: MatchRule
+    public var bankItems: [MatchItem]
+    public var bookItems: [MatchItem]
+    /// Σ bank − Σ book for fee matches (negative: the bank credited less); 0 otherwise.
+    public var differenceMinor: Int64
+}
+
+/// Deterministic incremental matching: each arriving item is matched against
+/// the open items of the other side (or, for a reversal, its own side), and
+/// stays open when nothing fits. Candidates come only from buckets keyed by
+/// reference or by (currency, amount, day), so the work per item does not
+/// grow with the number of open items.
+///
+/// Order of rules: reversal (reversal items only), reference (exact amount,
+/// then with fee tolerance), amount + date window + counterparty, then split
+/// by reference when the account's rules allow it.
+public struct Matcher: Sendable {
+    public var rules: MatchingRules
+
+    public init(rules: MatchingRules) {
+        self.rules = rules
+    }
+
+    /// Matches `item` against the open items, or adds it to them. Items in
+    /// the returned decision have left the open buckets.
+    public func arrive<Index: MatchingIndex>(_ item: MatchItem, index: inout Index) throws -> MatchDecision? {
+        if item.isReversal, let decision = try reversal(of: item, index: index) {
+            return try commit(decision, arriving: item, index: &index)
+        }
+        if let decision = try byReference(item, index: index) {
+            return try commit(decision, arriving: item, index: &index)
+        }
+        if let decision = try byAmountAndDate(item, index: index) {
+            return try commit(decision, arriving: item, index: &index)
+        }
+        if rules.allowSplit, let decision = try split(item, index: index) {
+            return try commit(decision, arriving: item, index: &index)
+        }
+        try add(item, to: &index)
+        return nil
+    }
+
+    /// Puts an item into the open buckets.
+    public func add<Index: MatchingIndex>(_ item: MatchItem, to index: inout Index) throws {
+        for bucket in buckets(of: item) {
+            var items = try index.items(in: bucket)
+            if !items.contains(where: { $0.id == item.id }) { items.append(item) }
+            try index.setItems(items, in: bucket)
+        }
+    }
+
+    /// Takes an item out of the open buckets.
+    public func remove<Index: MatchingIndex>(_ item: MatchItem, from index: inout Index) throws {
+        for bucket in buckets(of: item) {
+            let items = try index.items(in: bucket).filter { $0.id != item.id }
+            try index.setItems(items, in: bucket)
+        }
+    }
+
+    func buckets(of item: MatchItem) -> [MatchBucket] {
+        var result = Array(Set(item.references)).sorted().map { MatchBucket.reference(item.side, $0) }
+        result.append(.amount(item.side, item.currency, item.amountMinor, item.day))
+        return result
+    }
+
+    private func commit<Index: MatchingIndex>(_ decision: MatchDecision, arriving: MatchItem, index: inout Index) throws -> MatchDecision {
+        for member in decision.bankItems + decision.bookItems where member.id != arriving.id || member.side != arriving.side {
+            try remove(member, from: &index)
+        }
+        return decision
+    }
+
+    private func decision(_ rule: MatchRule, _ a: MatchItem, _ b: [MatchItem]) -> MatchDecision {
+        let all = [a] + b
+        let bank = all.filter { $0.side == .bank }.sorted { $0.id < $1.id }
+        let book = all.filter { $0.side == .book }.sorted { $0.id < $1.id }
+        let difference = rule == .referenceWithFee ? bank.reduce(0) { $0 + $1.amountMinor } - book.reduce(0) { $0 + $1.amountMinor } : 0
+        return MatchDecision(rule: rule, bankItems: bank, bookItems: book, differenceMinor: difference)
+    }
+
+    /// Orders candidates: nearest date first, then id.
+    private func nearest(_ candidates: [MatchItem], to item: MatchItem) -> [MatchItem] {
+        candidates.sorted { lhs, rhs in
+            let left = abs(Int(lhs.day) - Int(item.day)), right = abs(Int(rhs.day) - Int(item.day))
+            return left != right ? left < right : lhs.id < rhs.id
+        }
+    }
+
+    private func reversal<Index: MatchingIndex>(of item: MatchItem, index: Index) throws -> MatchDecision? {
+        for reference in Set(item.references).sorted() {
+            let candidates = try index.items(in: .reference(item.side, reference)).filter {
+                !$0.isReversal && $0.currency == item.currency && $0.amountMinor == -item.amountMinor && $0.id != item.id
+            }
+            if let first = nearest(candidates, to: item).first { return decision(.reversal, item, [first]) }
+        }
+        for offset in windowOffsets() {
+            let candidates = try index.items(in: .amount(item.side, item.currency, -item.amountMinor, item.day &+ offset)).filter {
+                !$0.isReversal && $0.id != item.id && Self.counterpartiesAgree($0.counterparty, item.counterparty)
+                    && (item.references.isEmpty || $0.references.isEmpty)
+            }
+            if let first = candidates.sorted(by: { $0.id < $1.id }).first { return decision(.reversal, item, [first]) }
+        }
+        return nil
+    }
+
+    private func byReference<Index: MatchingIndex>(_ item: MatchItem, index: Index) throws -> MatchDecision? {
+        var feeCandidate: MatchItem?
+        for reference in Set(item.references).sorted() {
+            let candidates = nearest(try index.items(in: .reference(item.side.other, reference)).filter { $0.currency == item.currency }, to: item)
+            if let exact = candidates.first(where: { $0.amountMinor == item.amountMinor }) {
+                return decision(.reference, item, [exact])
+            }
+            if feeCandidate == nil, rules.feeToleranceMinor > 0 {
+                feeCandidate = candidates.first { candidate in
+                    let bank = item.side == .bank ? item : candidate
+                    let book = item.side == .bank ? candidate : item
+                    return bank.amountMinor > 0 && book.amountMinor > bank.amountMinor && book.amountMinor - bank.amountMinor <= rules.feeToleranceMinor
+                }
+            }
+        }
+        if let feeCandidate { return decision(.referenceWithFee, item, [feeCandidate]) }
+        return nil
+    }
+
+    private func windowOffsets() -> [Int32] {
+        var offsets: [Int32] = [0]
+        let tolerance = Int32(min(rules.dateToleranceDays, 31))
+        if tolerance > 0 {
+            for distance in 1...tolerance { offsets.append(-distance); offsets.append(distance) }
+        }
+        return offsets
+    }
+
+    private func byAmountAndDate<Index: MatchingIndex>(_ item: MatchItem, index: Index) throws -> MatchDecision? {
+        for offset in windowOffsets() {
+            let candidates = try index.items(in: .amount(item.side.other, item.currency, item.amountMinor, item.day &+ offset))
+                .filter { Self.counterpartiesAgree($0.counterparty, item.counterparty) }
+                .sorted { $0.id < $1.id }
+            if let first = candidates.first {
+                let rule: MatchRule = first.counterparty.isEmpty || item.counterparty.isEmpty ? .amountDate : .amountDateCounterparty
+                return decision(rule, item, [first])
+            }
+        }
+        return nil
+    }
+
+    private func split<Index: MatchingIndex>(_ item: MatchItem, index: Index) throws -> MatchDecision? {
+        let groupMax = Int(rules.splitGroupMax)
+        let sameSign: (MatchItem) -> Bool = { ($0.amountMinor > 0) == (item.amountMinor > 0) && $0.currency == item.currency && !$0.isReversal }
+        for reference in Set(item.references).sorted() {
+            let others = try index.items(in: .reference(item.side.other, reference)).filter(sameSign)
+            var same = try index.items(in: .reference(item.side, reference)).filter { sameSign($0) && $0.id != item.id }
+            same.append(item)
+            if others.count == 1, same.count >= 2, same.count <= groupMax,
+               same.reduce(Int64(0), { $0 &+ $1.amountMinor }) == others[0].amountMinor {
+                return decision(.referenceSplit, others[0], same)
+            }
+            if same.count == 1, others.count >= 2, others.count <= groupMax,
+               others.reduce(Int64(0), { $0 &+ $1.amountMinor }) == item.amountMinor {
+                return decision(.referenceSplit, item, others)
+            }
+        }
+        return nil
+    }
+
+    /// Two counterparties agree when either is unknown or one name contains the other.
+    static func counterpartiesAgree(_ a: String, _ b: String) -> Bool {
+        a.isEmpty || b.isEmpty || a.contains(b) || b.contains(a)
+    }
+}
+
+/// An in-memory ``MatchingIndex``, for the benchmark and tests.
+public struct MemoryMatchingIndex: MatchingIndex, Sendable {
+    private var buckets: [MatchBucket: [MatchItem]] = [:]
+
+    public init() {}
+
+    public func items(in bucket: MatchBucket) -> [MatchItem] { buckets[bucket] ?? [] }
+
+    public mutating func setItems(_ items: [MatchItem], in bucket: MatchBucket) {
+        buckets[bucket] = items.isEmpty ? nil : items
+    }
+
+    /// How many buckets hold open items.
+    public var bucketCount: Int { buckets.count }
+}

@@ -1,0 +1,185 @@
+import Ledger
+
+/// The four classes of outstanding items (未达账项).
+public enum OutstandingClass: String, Sendable, CaseIterable {
+    /// The bank credited the account; the books do not show it yet.
+    case bankCreditedNotBooked = "bank_credited_not_booked"
+    /// The bank debited the account; the books do not show it yet.
+    case bankDebitedNotBooked = "bank_debited_not_booked"
+    /// The books show a receipt the bank has not credited yet.
+    case bookedReceiptNotAtBank = "booked_receipt_not_at_bank"
+    /// The books show a payment the bank has not debited yet.
+    case bookedPaymentNotAtBank = "booked_payment_not_at_bank"
+}
+
+/// Everything the reconciliation needs of one account, read from state.
+struct AccountSnapshot {
+    struct Line {
+        var id: String
+        var record: LineRecord
+    }
+
+    struct Entry {
+        var id: String
+        var record: BookRecord
+    }
+
+    var account: AccountRecord
+    var statements: [StatementRecord]
+    var lines: [Line]
+    var entries: [Entry]
+    var matches: [MatchRecord]
+}
+
+/// An outstanding item as reports show it.
+struct OutstandingItem {
+    var side: MatchSide
+    var id: String
+    var itemClass: OutstandingClass
+    var amountMinor: Int64
+    var date: CalendarDate
+    var ageDays: Int
+    var reference: String?
+    var counterparty: String?
+    var text: String
+    /// True for the unbooked remainder of a fee match rather than a whole item.
+    var isFeeDifference: Bool
+
+    func json(riskAgeDays: Int, exponent: Int) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "side": .string(side == .bank ? "bank" : "book"), "id": .string(id), "class": .string(itemClass.rawValue),
+            "amountMinor": .integer(amountMinor), "amount": .string(ISO4217.decimalString(amountMinor, exponent: exponent)),
+            "date": .string(date.description), "ageDays": .integer(Int64(ageDays)), "risk": .bool(ageDays > riskAgeDays),
+            "text": .string(text), "feeDifference": .bool(isFeeDifference),
+        ]
+        if let reference { object["reference"] = .string(reference) }
+        if let counterparty { object["counterparty"] = .string(counterparty) }
+        return .object(object)
+    }
+}
+
+/// The balance reconciliation statement (余额调节表) of an account on a date.
+struct ReconciliationReport {
+    var date: CalendarDate
+    var currency: String
+    var bankBalanceMinor: Int64
+    var bankBalanceStatement: String?
+    var bookBalanceMinor: Int64
+    var outstanding: [OutstandingItem]
+    var matchedGroups: Int
+
+    func total(_ itemClass: OutstandingClass) -> Int64 {
+        outstanding.filter { $0.itemClass == itemClass }.reduce(0) { $0 &+ $1.amountMinor }
+    }
+
+    /// Bank balance plus booked receipts not at the bank, less booked payments not at the bank.
+    var adjustedBankMinor: Int64 {
+        bankBalanceMinor &+ total(.bookedReceiptNotAtBank) &+ total(.bookedPaymentNotAtBank)
+    }
+
+    /// Book balance plus bank credits not booked, less bank debits not booked.
+    var adjustedBookMinor: Int64 {
+        bookBalanceMinor &+ total(.bankCreditedNotBooked) &+ total(.bankDebitedNotBooked)
+    }
+
+    var balances: Bool { adjustedBankMinor == adjustedBookMinor }
+
+    func json(riskAgeDays: Int) -> JSONValue {
+        let exponent = ISO4217.exponent(of: currency) ?? 2
+        func money(_ value: Int64) -> JSONValue {
+            .object(["minor": .integer(value), "amount": .string(ISO4217.decimalString(value, exponent: exponent))])
+        }
+        var classes: [String: JSONValue] = [:]
+        for itemClass in OutstandingClass.allCases {
+            let items = outstanding.filter { $0.itemClass == itemClass }
+            classes[itemClass.rawValue] = .object([
+                "count": .integer(Int64(items.count)), "total": money(total(itemClass)),
+                "items": .array(items.prefix(500).map { $0.json(riskAgeDays: riskAgeDays, exponent: exponent) }),
+            ])
+        }
+        var object: [String: JSONValue] = [
+            "date": .string(date.description), "currency": .string(currency),
+            "bank": .object([
+                "balance": money(bankBalanceMinor),
+                "plusBookedReceiptsNotAtBank": money(total(.bookedReceiptNotAtBank)),
+                "lessBookedPaymentsNotAtBank": money(0 &- total(.bookedPaymentNotAtBank)),
+                "adjustedBalance": money(adjustedBankMinor),
+            ]),
+            "book": .object([
+                "balance": money(bookBalanceMinor),
+                "plusBankCreditsNotBooked": money(total(.bankCreditedNotBooked)),
+                "lessBankDebitsNotBooked": money(0 &- total(.bankDebitedNotBooked)),
+                "adjustedBalance": money(adjustedBookMinor),
+            ]),
+            "agrees": .bool(balances), "differenceMinor": .integer(adjustedBankMinor &- adjustedBookMinor),
+            "outstanding": .object(classes), "matchedGroups": .integer(Int64(matchedGroups)),
+            "riskItems": .integer(Int64(outstanding.filter { $0.ageDays > riskAgeDays }.count)),
+        ]
+        if let bankBalanceStatement { object["bankBalanceStatement"] = .string(bankBalanceStatement) }
+        return .object(object)
+    }
+}
+
+enum Reconciliation {
+    /// Computes the reconciliation statement as of the end of `date`.
+    ///
+    /// The bank side counts the lines of every statement (not replaced by a
+    /// correction) whose closing date is on or before `date`; its balance is
+    /// the closing balance of the latest such statement. The book side counts
+    /// entries dated on or before `date` from the books' opening balance. A
+    /// match counts as matched on `date` only if all its members are counted
+    /// on their sides; otherwise its counted members are outstanding. The
+    /// difference of a fee match is outstanding as a bank debit not booked.
+    static func report(_ snapshot: AccountSnapshot, date: CalendarDate) -> ReconciliationReport {
+        let live = snapshot.statements.filter { $0.supersededBy == nil }
+        let closedByDate = live.filter { $0.header.closingBooked.date <= date }
+        let latest = closedByDate.max { lhs, rhs in
+            (lhs.header.closingBooked.date, lhs.posted.height, lhs.header.statementID) < (rhs.header.closingBooked.date, rhs.posted.height, rhs.header.statementID)
+        }
+        let firstStatement = live.min { lhs, rhs in
+            (lhs.header.openingBooked.date, lhs.posted.height, lhs.header.statementID) < (rhs.header.openingBooked.date, rhs.posted.height, rhs.header.statementID)
+        }
+        let bankBalance = latest?.header.closingBooked.amountMinor ?? firstStatement?.header.openingBooked.amountMinor ?? 0
+        let countedStatements = Set(closedByDate.map(\.header.statementID))
+        let countedLines = snapshot.lines.filter { countedStatements.contains($0.record.statementID) && $0.record.state != .withdrawn }
+        let countedEntries = snapshot.entries.filter { $0.record.entry.date <= date }
+        let lineIDs = Set(countedLines.map(\.id))
+        let entryIDs = Set(countedEntries.map(\.id))
+        var matchedOnDate: Set<UInt64> = []
+        var outstanding: [OutstandingItem] = []
+        for match in snapshot.matches where !match.dissolved {
+            if match.bankItems.allSatisfy(lineIDs.contains) && match.bookItems.allSatisfy(entryIDs.contains) {
+                matchedOnDate.insert(match.id)
+                if match.differenceMinor != 0 {
+                    outstanding.append(OutstandingItem(
+                        side: .bank, id: "match-\(match.id)", itemClass: match.differenceMinor > 0 ? .bankCreditedNotBooked : .bankDebitedNotBooked,
+                        amountMinor: match.differenceMinor, date: date, ageDays: 0, reference: nil, counterparty: nil,
+                        text: "bank fee deducted from a receipt (match \(match.id), rule \(match.rule.rawValue))", isFeeDifference: true))
+                }
+            }
+        }
+        let today = date.dayNumber
+        var bookBalance = snapshot.account.bookOpeningMinor ?? 0
+        for entry in countedEntries { bookBalance &+= entry.record.entry.amountMinor }
+        for line in countedLines {
+            if case .matched(let id) = line.record.state, matchedOnDate.contains(id) { continue }
+            let input = line.record.line
+            outstanding.append(OutstandingItem(
+                side: .bank, id: line.id, itemClass: input.amountMinor >= 0 ? .bankCreditedNotBooked : .bankDebitedNotBooked,
+                amountMinor: input.amountMinor, date: input.bookingDate, ageDays: max(0, today - input.bookingDate.dayNumber),
+                reference: input.customerReference ?? input.bankReference, counterparty: input.counterpartyName,
+                text: input.narrative, isFeeDifference: false))
+        }
+        for entry in countedEntries {
+            if case .matched(let id) = entry.record.state, matchedOnDate.contains(id) { continue }
+            let input = entry.record.entry
+            outstanding.append(OutstandingItem(
+                side: .book, id: entry.id, itemClass: input.amountMinor >= 0 ? .bookedReceiptNotAtBank : .bookedPaymentNotAtBank,
+                amountMinor: input.amountMinor, date: input.date, ageDays: max(0, today - input.date.dayNumber),
+                reference: input.reference, counterparty: input.counterparty, text: input.memo, isFeeDifference: false))
+        }
+        return ReconciliationReport(date: date, currency: snapshot.account.currency, bankBalanceMinor: bankBalance,
+                                    bankBalanceStatement: latest?.header.statementID, bookBalanceMinor: bookBalance,
+                                    outstanding: outstanding, matchedGroups: matchedOnDate.count)
+    }
+}

@@ -1,0 +1,555 @@
+import Ledger
+
+/// Bank–enterprise statements (银企对账): banks post statements for the
+/// enterprise accounts they hold, enterprises post their book entries, and
+/// the contract matches the two sides as they arrive, keeps the outstanding
+/// items, produces the balance reconciliation statement and records the
+/// enterprise's confirmation or dispute of each closing balance.
+///
+/// Genesis parameters (`contracts.statements`, all optional):
+/// - `dateToleranceDays` (default 3, 0…31): date window of amount matching;
+/// - `allowSplit` (default false): one-to-many / many-to-one by reference;
+/// - `splitGroupMax` (default 8, 2…64): the most items in a split match;
+/// - `feeToleranceMinor` (default 0 = off): largest bank fee a receipt may lack;
+/// - `riskAgeDays` (default 90, 1…3650): outstanding items older than this are flagged.
+/// The first four are the defaults of accounts registered without rules.
+public struct StatementsContract: Contract {
+    public static let name = "statements"
+    public var name: String { Self.name }
+
+    public init() {}
+
+    /// Operations and who may call them.
+    public enum Operation: String, CaseIterable, Sendable {
+        /// Bank: declare that it holds an account for an enterprise organization (``RegisterAccount``).
+        case registerAccount
+        /// Bank holding the account: post a statement (``PostStatement``).
+        case postStatement
+        /// Enterprise owning the account: post a batch of book entries (``PostBookEntries``).
+        case postBookEntries
+        /// Enterprise owning the account: confirm a statement's closing balance (``ConfirmBalance``).
+        case confirmBalance
+        /// Enterprise owning the account: dispute a statement's closing balance (``DisputeBalance``).
+        case disputeBalance
+        /// Bank or enterprise of the account: close an open dispute (``ResolveDispute``).
+        case resolveDispute
+    }
+
+    /// Query names; every query takes `account`.
+    public enum Query: String, CaseIterable, Sendable {
+        /// `account`: the account, its bank, enterprise and rules.
+        case account
+        /// `account`, optional `date` (YYYY-MM-DD, default: the latest block's date): matched count, outstanding by class, last confirmation, open disputes.
+        case status
+        /// `account`, `date`: the balance reconciliation statement.
+        case report
+        /// `account`, `statementId`: a statement with its lines and confirmation history.
+        case statement
+        /// `account`: the account's statements without lines.
+        case statements
+        /// `account`, optional `after` (entry id) and `limit` (default 1000): book entries in id order.
+        case bookEntries
+        /// `account`, optional `after` (match id) and `limit` (default 1000): matches with their rules.
+        case matches
+    }
+
+    public func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
+        switch Operation(rawValue: operation) {
+        case .registerAccount, .postStatement: [.bank]
+        case .postBookEntries, .confirmBalance, .disputeBalance: [.enterprise, .coreEnterprise]
+        case .resolveDispute: [.bank, .enterprise, .coreEnterprise]
+        case nil: nil
+        }
+    }
+
+    // MARK: Parameters
+
+    /// The contract's genesis parameters.
+    public struct Parameters: Equatable, Sendable, CanonicalCodable {
+        public var defaultRules: MatchingRules
+        public var riskAgeDays: UInt32
+
+        public init(defaultRules: MatchingRules = MatchingRules(), riskAgeDays: UInt32 = 90) {
+            self.defaultRules = defaultRules
+            self.riskAgeDays = riskAgeDays
+        }
+
+        public func encode(to encoder: inout CanonicalEncoder) {
+            encoder.write(defaultRules)
+            encoder.write(riskAgeDays)
+        }
+
+        public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+            defaultRules = try decoder.read(MatchingRules.self, "default rules")
+            riskAgeDays = try decoder.readUInt32("risk age days")
+        }
+
+        /// Reads the genesis section; absent fields take their defaults.
+        public init(json: JSONValue?) throws(GenesisError) {
+            self.init()
+            guard let json else { return }
+            guard case .object(let members) = json else { throw GenesisError("contracts.statements must be an object") }
+            let known: Set<String> = ["dateToleranceDays", "allowSplit", "splitGroupMax", "feeToleranceMinor", "riskAgeDays"]
+            for key in members.keys.sorted() where !known.contains(key) {
+                throw GenesisError("contracts.statements.\(key) is not a parameter (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            func integer(_ key: String, _ range: ClosedRange<Int64>) throws(GenesisError) -> Int64? {
+                guard let value = members[key] else { return nil }
+                guard let number = value.intValue, range.contains(number) else {
+                    throw GenesisError("contracts.statements.\(key) must be an integer from \(range.lowerBound) to \(range.upperBound)")
+                }
+                return number
+            }
+            if let value = try integer("dateToleranceDays", 0...31) { defaultRules.dateToleranceDays = UInt32(value) }
+            if let value = try integer("splitGroupMax", 2...Int64(StatementsLimits.matchMembersMax)) { defaultRules.splitGroupMax = UInt32(value) }
+            if let value = try integer("feeToleranceMinor", 0...1_000_000_000) { defaultRules.feeToleranceMinor = value }
+            if let value = try integer("riskAgeDays", 1...3650) { riskAgeDays = UInt32(value) }
+            if let value = members["allowSplit"] {
+                guard let flag = value.boolValue else { throw GenesisError("contracts.statements.allowSplit must be true or false") }
+                defaultRules.allowSplit = flag
+            }
+        }
+    }
+
+    static let parametersKey = stateKey("params")
+
+    public func genesisState(_ genesis: Genesis) throws(GenesisError) -> [(key: [UInt8], value: [UInt8])] {
+        let parameters = try Parameters(json: genesis.contracts[Self.name])
+        return [(Self.parametersKey, parameters.canonicalBytes)]
+    }
+
+    // MARK: Keys
+
+    /// Escapes a key part so that `/` inside ids cannot split keys.
+    static func part(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            switch character {
+            case "%": result += "%25"
+            case "/": result += "%2F"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+
+    static func accountKey(_ account: String) -> [UInt8] { stateKey("acct", part(account)) }
+    static func statementKey(_ account: String, _ id: String) -> [UInt8] { stateKey("stmt", part(account), part(id)) }
+    static func statementPrefix(_ account: String) -> [UInt8] { stateKey("stmt", part(account), "") }
+    static func lineItemID(_ statementID: String, _ lineID: String) -> String { part(statementID) + "/" + part(lineID) }
+    static func lineKey(_ account: String, _ itemID: String) -> [UInt8] { stateKey("line", part(account), itemID) }
+    static func linePrefix(_ account: String) -> [UInt8] { stateKey("line", part(account), "") }
+    static func bookKey(_ account: String, _ itemID: String) -> [UInt8] { stateKey("book", part(account), itemID) }
+    static func bookPrefix(_ account: String) -> [UInt8] { stateKey("book", part(account), "") }
+    static func batchKey(_ account: String, _ id: String) -> [UInt8] { stateKey("batch", part(account), part(id)) }
+    static func matchKey(_ account: String, _ id: UInt64) -> [UInt8] { stateKey("match", part(account), padded(id)) }
+    static func matchPrefix(_ account: String) -> [UInt8] { stateKey("match", part(account), "") }
+    static func confirmationKey(_ account: String, _ id: String) -> [UInt8] { stateKey("conf", part(account), part(id)) }
+    static func confirmationPrefix(_ account: String) -> [UInt8] { stateKey("conf", part(account), "") }
+
+    static func padded(_ value: UInt64) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, 16 - text.count)) + text
+    }
+
+    static func bucketKey(_ account: String, _ bucket: MatchBucket) -> [UInt8] {
+        switch bucket {
+        case .reference(let side, let reference):
+            stateKey("ix", part(account), side == .bank ? "bank" : "book", "r", part(reference))
+        case .amount(let side, let currency, let amount, let day):
+            stateKey("ix", part(account), side == .bank ? "bank" : "book", "a", currency, String(amount), String(day))
+        }
+    }
+
+    // MARK: Execution
+
+    public func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
+        switch Operation(rawValue: call.operation) {
+        case .registerAccount:
+            try registerAccount(try RegisterAccount(canonicalBytes: call.arguments), in: &context)
+        case .postStatement:
+            try postStatement(try PostStatement(canonicalBytes: call.arguments), in: &context)
+        case .postBookEntries:
+            try postBookEntries(try PostBookEntries(canonicalBytes: call.arguments), in: &context)
+        case .confirmBalance:
+            try confirmBalance(try ConfirmBalance(canonicalBytes: call.arguments), in: &context)
+        case .disputeBalance:
+            try disputeBalance(try DisputeBalance(canonicalBytes: call.arguments), in: &context)
+        case .resolveDispute:
+            try resolveDispute(try ResolveDispute(canonicalBytes: call.arguments), in: &context)
+        case nil:
+            throw LedgerRejection.unknownOperation(contract: name, operation: call.operation)
+        }
+    }
+
+    private func parameters(_ context: TransactionContext) throws -> Parameters {
+        try context.get(Parameters.self, Self.parametersKey) ?? Parameters()
+    }
+
+    static func checkIdentifier(_ text: String, _ what: String) throws {
+        guard !text.isEmpty, !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw Rejection(code: "bad_identifier", message: "\(what) must be non-empty text without control characters")
+        }
+        guard part(text).utf8.count <= StatementsLimits.escapedIdentifierBytesMax else {
+            throw Rejection(code: "bad_identifier", message: "\(what) is too long for a state key (at most \(StatementsLimits.escapedIdentifierBytesMax) bytes once '/' and '%' are escaped)")
+        }
+    }
+
+    static func checkAmount(_ amount: Int64, _ what: String) throws {
+        guard amount.magnitude <= StatementsLimits.amountMinorMax.magnitude else {
+            throw Rejection(code: "amount_out_of_range", message: "\(what) \(amount) is beyond ±\(StatementsLimits.amountMinorMax) minor units")
+        }
+    }
+
+    private func loadAccount(_ account: String, _ context: TransactionContext) throws -> AccountRecord {
+        guard let record = try context.get(AccountRecord.self, Self.accountKey(account)) else {
+            throw Rejection(code: "unknown_account", message: "account '\(account)' is not registered; its bank registers it with registerAccount")
+        }
+        return record
+    }
+
+    private func registerAccount(_ arguments: RegisterAccount, in context: inout TransactionContext) throws {
+        try Self.checkIdentifier(arguments.account, "account")
+        guard ISO4217.exponent(of: arguments.currency) != nil else {
+            throw Rejection(code: "unknown_currency", message: "'\(arguments.currency)' is not an ISO 4217 currency code")
+        }
+        if let problem = arguments.rules?.problem { throw Rejection(code: "bad_rules", message: problem) }
+        guard try context.get(Self.accountKey(arguments.account)) == nil else {
+            throw Rejection(code: "account_exists", message: "account '\(arguments.account)' is already registered")
+        }
+        guard let enterprise = try context.organization(id: arguments.enterpriseID) else {
+            throw Rejection(code: "unknown_organization", message: "no organization '\(arguments.enterpriseID)'")
+        }
+        guard enterprise.kind == .enterprise || enterprise.kind == .coreEnterprise else {
+            throw Rejection(code: "not_an_enterprise", message: "'\(enterprise.id)' is a \(enterprise.kind.rawValue), accounts are held for enterprises")
+        }
+        guard enterprise.status == .active else {
+            throw Rejection(code: "organization_suspended", message: "'\(enterprise.id)' is suspended")
+        }
+        let rules = try arguments.rules ?? parameters(context).defaultRules
+        let record = AccountRecord(account: arguments.account, bankID: context.organization.id, enterpriseID: enterprise.id,
+                                   currency: arguments.currency, rules: rules, registered: Provenance(context))
+        context.put(Self.accountKey(arguments.account), record)
+        context.emit("account_registered", [("account", arguments.account), ("bank", context.organization.id), ("enterprise", enterprise.id)])
+    }
+
+    private func postStatement(_ arguments: PostStatement, in context: inout TransactionContext) throws {
+        var account = try loadAccount(arguments.account, context)
+        guard account.bankID == context.organization.id else {
+            throw Rejection(code: "not_account_bank", message: "account '\(arguments.account)' is held by '\(account.bankID)', not '\(context.organization.id)'")
+        }
+        try Self.checkIdentifier(arguments.statementID, "statement id")
+        guard arguments.currency == account.currency else {
+            throw Rejection(code: "currency_mismatch", message: "statement is in \(arguments.currency) but account '\(arguments.account)' is in \(account.currency)")
+        }
+        guard try context.get(Self.statementKey(arguments.account, arguments.statementID)) == nil else {
+            throw Rejection(code: "duplicate_statement", message: "statement '\(arguments.statementID)' was already posted for account '\(arguments.account)'; corrections are new statements that name it in 'corrects'")
+        }
+        guard arguments.openingBooked.date <= arguments.closingBooked.date else {
+            throw Rejection(code: "bad_period", message: "the closing balance date \(arguments.closingBooked.date) is before the opening date \(arguments.openingBooked.date)")
+        }
+        try Self.checkAmount(arguments.openingBooked.amountMinor, "opening balance")
+        try Self.checkAmount(arguments.closingBooked.amountMinor, "closing balance")
+        for balance in [arguments.openingAvailable, arguments.closingAvailable].compactMap({ $0 }) {
+            try Self.checkAmount(balance.amountMinor, "available balance")
+        }
+        var total = arguments.openingBooked.amountMinor
+        var lineIDs: Set<String> = []
+        for line in arguments.lines {
+            try Self.checkIdentifier(line.lineID, "line id")
+            try Self.checkAmount(line.amountMinor, "line '\(line.lineID)' amount")
+            guard lineIDs.insert(line.lineID).inserted else {
+                throw Rejection(code: "duplicate_line", message: "line id '\(line.lineID)' appears twice in statement '\(arguments.statementID)'")
+            }
+            let (sum, overflow) = total.addingReportingOverflow(line.amountMinor)
+            guard !overflow else { throw Rejection(code: "amount_overflow", message: "the statement's total overflows") }
+            total = sum
+        }
+        guard total == arguments.closingBooked.amountMinor else {
+            throw Rejection(code: "balance_mismatch", message: "opening balance \(arguments.openingBooked.amountMinor) plus lines gives \(total), but the closing balance is \(arguments.closingBooked.amountMinor) (minor units)")
+        }
+        let matcher = Matcher(rules: account.rules)
+        var store = ContextIndex(context: context, account: arguments.account)
+        var reopened: [MatchItem] = []
+        if let corrected = arguments.corrects {
+            reopened = try withdraw(statement: corrected, by: arguments.statementID, account: &account, matcher: matcher, store: &store)
+        }
+        store.context.put(Self.statementKey(arguments.account, arguments.statementID),
+                          StatementRecord(header: arguments, supersededBy: nil, posted: Provenance(store.context)))
+        var matched = 0
+        for line in arguments.lines {
+            let itemID = Self.lineItemID(arguments.statementID, line.lineID)
+            store.context.put(Self.lineKey(arguments.account, itemID),
+                              LineRecord(statementID: arguments.statementID, line: line, currency: arguments.currency, state: .open))
+            let item = Self.item(line: line, id: itemID, currency: arguments.currency)
+            if let decision = try matcher.arrive(item, index: &store) {
+                try record(decision, account: &account, store: &store)
+                matched += 1
+            }
+        }
+        for item in reopened {
+            if let decision = try matcher.arrive(item, index: &store) {
+                try record(decision, account: &account, store: &store)
+                matched += 1
+            }
+        }
+        context = store.context
+        context.put(Self.accountKey(arguments.account), account)
+        var attributes = [("account", arguments.account), ("statement", arguments.statementID), ("lines", String(arguments.lines.count)),
+                          ("matches", String(matched)), ("closingBalanceMinor", String(arguments.closingBooked.amountMinor))]
+        if let corrected = arguments.corrects { attributes.append(("corrects", corrected)) }
+        context.emit("statement_posted", attributes)
+    }
+
+    /// Marks `statementID` as replaced by `correction`, withdraws its lines
+    /// from matching and dissolves their matches; returns the other members
+    /// of those matches, now open again, to be matched anew.
+    private func withdraw(statement statementID: String, by correction: String, account: inout AccountRecord, matcher: Matcher,
+                          store: inout ContextIndex) throws -> [MatchItem] {
+        let name = account.account
+        guard var statement = try store.context.get(StatementRecord.self, Self.statementKey(name, statementID)) else {
+            throw Rejection(code: "unknown_statement", message: "statement '\(statementID)' to be corrected was never posted for account '\(name)'")
+        }
+        if let by = statement.supersededBy {
+            throw Rejection(code: "already_corrected", message: "statement '\(statementID)' was already corrected by '\(by)'; correct that one instead")
+        }
+        statement.supersededBy = correction
+        store.context.put(Self.statementKey(name, statementID), statement)
+        var reopened: [MatchItem] = []
+        let prefix = Self.lineKey(name, Self.part(statementID) + "/")
+        for entry in try store.context.scan(prefix: prefix) {
+            let itemID = String(decoding: entry.key.dropFirst(Self.linePrefix(name).count), as: UTF8.self)
+            guard var line = try store.context.get(LineRecord.self, entry.key) else { continue }
+            switch line.state {
+            case .open:
+                try matcher.remove(Self.item(line: line.line, id: itemID, currency: line.currency), from: &store)
+            case .matched(let matchID):
+                guard var match = try store.context.get(MatchRecord.self, Self.matchKey(name, matchID)), !match.dissolved else { break }
+                match.dissolved = true
+                store.context.put(Self.matchKey(name, matchID), match)
+                for other in match.bankItems where !other.hasPrefix(Self.part(statementID) + "/") {
+                    guard var otherLine = try store.context.get(LineRecord.self, Self.lineKey(name, other)) else { continue }
+                    otherLine.state = .open
+                    store.context.put(Self.lineKey(name, other), otherLine)
+                    reopened.append(Self.item(line: otherLine.line, id: other, currency: otherLine.currency))
+                }
+                for other in match.bookItems {
+                    guard var book = try store.context.get(BookRecord.self, Self.bookKey(name, other)) else { continue }
+                    book.state = .open
+                    store.context.put(Self.bookKey(name, other), book)
+                    reopened.append(Self.item(entry: book.entry, id: other))
+                }
+            case .withdrawn:
+                break
+            }
+            line.state = .withdrawn
+            store.context.put(entry.key, line)
+        }
+        if var confirmation = try store.context.get(ConfirmationRecord.self, Self.confirmationKey(name, statementID)),
+           confirmation.status == .disputed {
+            confirmation.steps.append(.init(status: .resolved, text: "corrected by statement '\(correction)'", amountMinor: nil, by: Provenance(store.context)))
+            store.context.put(Self.confirmationKey(name, statementID), confirmation)
+        }
+        return reopened.sorted { ($0.side.rawValue, $0.id) < ($1.side.rawValue, $1.id) }
+    }
+
+    private func record(_ decision: MatchDecision, account: inout AccountRecord, store: inout ContextIndex) throws {
+        let id = account.nextMatchID
+        account.nextMatchID += 1
+        let name = account.account
+        let match = MatchRecord(id: id, rule: decision.rule, bankItems: decision.bankItems.map(\.id), bookItems: decision.bookItems.map(\.id),
+                                differenceMinor: decision.differenceMinor, dissolved: false, made: Provenance(store.context))
+        store.context.put(Self.matchKey(name, id), match)
+        for item in decision.bankItems {
+            guard var line = try store.context.get(LineRecord.self, Self.lineKey(name, item.id)) else {
+                throw StorageError.corrupted(reason: "matched line \(item.id) of \(name) has no record")
+            }
+            line.state = .matched(id)
+            store.context.put(Self.lineKey(name, item.id), line)
+        }
+        for item in decision.bookItems {
+            guard var book = try store.context.get(BookRecord.self, Self.bookKey(name, item.id)) else {
+                throw StorageError.corrupted(reason: "matched book entry \(item.id) of \(name) has no record")
+            }
+            book.state = .matched(id)
+            store.context.put(Self.bookKey(name, item.id), book)
+        }
+    }
+
+    static func item(line: StatementLineInput, id: String, currency: String) -> MatchItem {
+        let references = [line.customerReference, line.bankReference].compactMap(MatchItem.normalizedReference)
+        return MatchItem(side: .bank, id: id, amountMinor: line.amountMinor, currency: currency, day: Int32(line.valueDate.dayNumber),
+                         references: Array(references.prefix(StatementsLimits.referencesPerItemMax)),
+                         counterparty: MatchItem.normalizedName(line.counterpartyName), isReversal: line.isReversal)
+    }
+
+    static func item(entry: BookEntryInput, id: String) -> MatchItem {
+        MatchItem(side: .book, id: id, amountMinor: entry.amountMinor, currency: entry.currency, day: Int32(entry.date.dayNumber),
+                  references: [entry.reference].compactMap(MatchItem.normalizedReference),
+                  counterparty: MatchItem.normalizedName(entry.counterparty), isReversal: entry.isReversal)
+    }
+
+    private func postBookEntries(_ arguments: PostBookEntries, in context: inout TransactionContext) throws {
+        var account = try loadAccount(arguments.account, context)
+        guard account.enterpriseID == context.organization.id else {
+            throw Rejection(code: "not_account_enterprise", message: "account '\(arguments.account)' belongs to '\(account.enterpriseID)', not '\(context.organization.id)'")
+        }
+        try Self.checkIdentifier(arguments.batchID, "batch id")
+        guard try context.get(Self.batchKey(arguments.account, arguments.batchID)) == nil else {
+            throw Rejection(code: "duplicate_batch", message: "batch '\(arguments.batchID)' was already posted for account '\(arguments.account)'")
+        }
+        guard !arguments.entries.isEmpty else { throw Rejection(code: "empty_batch", message: "a batch needs at least one entry") }
+        if let opening = arguments.openingBalanceMinor {
+            try Self.checkAmount(opening, "opening balance")
+            guard !account.hasBookEntries, account.bookOpeningMinor == nil else {
+                throw Rejection(code: "opening_balance_late", message: "the books' opening balance can only be given with the account's first batch")
+            }
+            account.bookOpeningMinor = opening
+        }
+        var ids: Set<String> = []
+        for entry in arguments.entries {
+            try Self.checkIdentifier(entry.entryID, "entry id")
+            guard ids.insert(entry.entryID).inserted,
+                  try context.get(Self.bookKey(arguments.account, Self.part(entry.entryID))) == nil else {
+                throw Rejection(code: "duplicate_entry", message: "book entry '\(entry.entryID)' was already posted or appears twice")
+            }
+            guard entry.currency == account.currency else {
+                throw Rejection(code: "currency_mismatch", message: "entry '\(entry.entryID)' is in \(entry.currency) but the account is in \(account.currency)")
+            }
+            try Self.checkAmount(entry.amountMinor, "entry '\(entry.entryID)' amount")
+            guard entry.amountMinor != 0 else {
+                throw Rejection(code: "zero_amount", message: "entry '\(entry.entryID)' has amount 0")
+            }
+        }
+        account.hasBookEntries = true
+        let matcher = Matcher(rules: account.rules)
+        var store = ContextIndex(context: context, account: arguments.account)
+        let posted = Provenance(store.context)
+        store.context.put(Self.batchKey(arguments.account, arguments.batchID), posted)
+        var matched = 0
+        for entry in arguments.entries {
+            let itemID = Self.part(entry.entryID)
+            store.context.put(Self.bookKey(arguments.account, itemID), BookRecord(entry: entry, batchID: arguments.batchID, posted: posted, state: .open))
+            if let decision = try matcher.arrive(Self.item(entry: entry, id: itemID), index: &store) {
+                try record(decision, account: &account, store: &store)
+                matched += 1
+            }
+        }
+        context = store.context
+        context.put(Self.accountKey(arguments.account), account)
+        context.emit("book_entries_posted", [("account", arguments.account), ("batch", arguments.batchID),
+                                             ("entries", String(arguments.entries.count)), ("matches", String(matched))])
+    }
+
+    private func statementForEnterprise(_ account: String, _ statementID: String, _ context: TransactionContext) throws -> (AccountRecord, StatementRecord) {
+        let record = try loadAccount(account, context)
+        guard record.enterpriseID == context.organization.id else {
+            throw Rejection(code: "not_account_enterprise", message: "account '\(account)' belongs to '\(record.enterpriseID)', not '\(context.organization.id)'")
+        }
+        guard let statement = try context.get(StatementRecord.self, Self.statementKey(account, statementID)) else {
+            throw Rejection(code: "unknown_statement", message: "no statement '\(statementID)' for account '\(account)'")
+        }
+        if let by = statement.supersededBy {
+            throw Rejection(code: "statement_superseded", message: "statement '\(statementID)' was corrected by '\(by)'; confirm or dispute that one")
+        }
+        return (record, statement)
+    }
+
+    private func confirmBalance(_ arguments: ConfirmBalance, in context: inout TransactionContext) throws {
+        let (accountRecord, statement) = try statementForEnterprise(arguments.account, arguments.statementID, context)
+        var account = accountRecord
+        let key = Self.confirmationKey(arguments.account, arguments.statementID)
+        var confirmation = try context.get(ConfirmationRecord.self, key) ?? ConfirmationRecord(statementID: arguments.statementID, steps: [])
+        switch confirmation.status {
+        case .disputed:
+            throw Rejection(code: "dispute_open", message: "statement '\(arguments.statementID)' has an open dispute; it must be resolved first")
+        case .confirmed:
+            throw Rejection(code: "already_confirmed", message: "statement '\(arguments.statementID)' is already confirmed")
+        case .resolved, nil:
+            break
+        }
+        guard arguments.closingBalanceMinor == statement.header.closingBooked.amountMinor else {
+            throw Rejection(code: "balance_mismatch", message: "the statement's closing balance is \(statement.header.closingBooked.amountMinor), not \(arguments.closingBalanceMinor) (minor units); dispute it instead")
+        }
+        guard confirmation.steps.count < StatementsLimits.historyEntriesMax else {
+            throw Rejection(code: "history_full", message: "statement '\(arguments.statementID)' has too many confirmation steps")
+        }
+        confirmation.steps.append(.init(status: .confirmed, text: "", amountMinor: arguments.closingBalanceMinor, by: Provenance(context)))
+        context.put(key, confirmation)
+        account.lastConfirmedStatement = arguments.statementID
+        context.put(Self.accountKey(arguments.account), account)
+        context.emit("balance_confirmed", [("account", arguments.account), ("statement", arguments.statementID),
+                                           ("closingBalanceMinor", String(arguments.closingBalanceMinor)), ("bank", account.bankID)])
+    }
+
+    private func disputeBalance(_ arguments: DisputeBalance, in context: inout TransactionContext) throws {
+        let (account, _) = try statementForEnterprise(arguments.account, arguments.statementID, context)
+        guard !arguments.reason.trimmingSpaces().isEmpty else {
+            throw Rejection(code: "empty_reason", message: "a dispute needs a reason")
+        }
+        let key = Self.confirmationKey(arguments.account, arguments.statementID)
+        var confirmation = try context.get(ConfirmationRecord.self, key) ?? ConfirmationRecord(statementID: arguments.statementID, steps: [])
+        guard confirmation.status != .disputed else {
+            throw Rejection(code: "already_disputed", message: "statement '\(arguments.statementID)' already has an open dispute")
+        }
+        guard confirmation.steps.count < StatementsLimits.historyEntriesMax else {
+            throw Rejection(code: "history_full", message: "statement '\(arguments.statementID)' has too many confirmation steps")
+        }
+        confirmation.steps.append(.init(status: .disputed, text: arguments.reason, amountMinor: arguments.claimedBalanceMinor, by: Provenance(context)))
+        context.put(key, confirmation)
+        context.emit("balance_disputed", [("account", arguments.account), ("statement", arguments.statementID),
+                                          ("reason", String(arguments.reason.prefix(200))), ("bank", account.bankID)])
+    }
+
+    private func resolveDispute(_ arguments: ResolveDispute, in context: inout TransactionContext) throws {
+        let account = try loadAccount(arguments.account, context)
+        guard account.bankID == context.organization.id || account.enterpriseID == context.organization.id else {
+            throw Rejection(code: "not_account_party", message: "only '\(account.bankID)' or '\(account.enterpriseID)' may resolve disputes on account '\(arguments.account)'")
+        }
+        guard !arguments.resolution.trimmingSpaces().isEmpty else {
+            throw Rejection(code: "empty_resolution", message: "a resolution needs a text")
+        }
+        let key = Self.confirmationKey(arguments.account, arguments.statementID)
+        guard var confirmation = try context.get(ConfirmationRecord.self, key), confirmation.status == .disputed else {
+            throw Rejection(code: "no_open_dispute", message: "statement '\(arguments.statementID)' has no open dispute")
+        }
+        guard confirmation.steps.count < StatementsLimits.historyEntriesMax else {
+            throw Rejection(code: "history_full", message: "statement '\(arguments.statementID)' has too many confirmation steps")
+        }
+        confirmation.steps.append(.init(status: .resolved, text: arguments.resolution, amountMinor: nil, by: Provenance(context)))
+        context.put(key, confirmation)
+        context.emit("dispute_resolved", [("account", arguments.account), ("statement", arguments.statementID), ("by", context.organization.id)])
+    }
+}
+
+/// The contract's matching buckets, kept in its state under `ix/`.
+struct ContextIndex: MatchingIndex {
+    var context: TransactionContext
+    let account: String
+
+    func items(in bucket: MatchBucket) throws -> [MatchItem] {
+        try context.get(MatchItemList.self, StatementsContract.bucketKey(account, bucket))?.items ?? []
+    }
+
+    mutating func setItems(_ items: [MatchItem], in bucket: MatchBucket) throws {
+        let key = StatementsContract.bucketKey(account, bucket)
+        if items.isEmpty {
+            context.delete(key)
+        } else {
+            context.put(key, MatchItemList(items: items))
+        }
+    }
+}
+
+/// A stored bucket of open items.
+struct MatchItemList: CanonicalCodable {
+    var items: [MatchItem]
+
+    func encode(to encoder: inout CanonicalEncoder) { encoder.write(items) }
+
+    init(items: [MatchItem]) { self.items = items }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        items = try decoder.readArray(MatchItem.self, "bucket", limit: 1_000_000)
+    }
+}
