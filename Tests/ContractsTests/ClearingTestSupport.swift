@@ -3,21 +3,6 @@ import Testing
 @testable import Contracts
 import Ledger
 
-/// A small seeded PRNG (SplitMix64), so randomized tests replay exactly from their seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Seeds for randomized tests: `CLEARING_SEED` replays one seed.
 func clearingSeeds(count: UInt64, base: UInt64) -> [UInt64] {
     if let text = Environment.value("CLEARING_SEED"), let seed = UInt64(text) { return [seed] }

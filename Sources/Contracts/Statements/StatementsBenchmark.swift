@@ -63,8 +63,9 @@ public enum StatementsBenchmark {
     }
 }
 
-/// SplitMix64: a small seeded generator, so that runs repeat exactly.
-public struct SplitMix64: Sendable {
+/// SplitMix64: a small seeded generator, so that randomized tests and
+/// benchmarks repeat exactly from their seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }
