@@ -102,12 +102,16 @@ import Ledger
         #expect(throws: (any Error).self) { try channel.writeInbound(buffer) }
     }
 
-    @Test func certifiedBlock_withCertificateForAnotherBlock_doesNotDecode() throws {
+    @Test func certifiedBlock_withCertificateForAnotherBlock_failsVerification() throws {
         let key = try PrivateKey.generate()
         let header = BlockHeader(height: 1, parentHash: .zero, timestampMs: 1, proposer: key.publicKey, transactionsRoot: .zero,
                                  stateHeight: 0, stateRoot: .zero, validatorSetHash: .zero)
         let certificate = CommitCertificate(height: 1, view: 0, blockHash: Hash.sha256([1]), signatures: [])
         let certified = CertifiedBlock(block: Block(header: header, transactions: []), certificate: certificate)
-        #expect(throws: CodecError.self) { try CertifiedBlock(canonicalBytes: certified.canonicalBytes) }
+        let decoded = try CertifiedBlock(canonicalBytes: certified.canonicalBytes)
+        let validators = try ValidatorSet([Validator(name: "v", organizationID: "b", nodeKey: key.publicKey, address: "127.0.0.1:1")])
+        #expect(throws: CertificateError.wrongBlock(expected: header.hash, got: Hash.sha256([1]))) {
+            try decoded.certificate.verify(header: decoded.block.header, validators: validators, chainID: "c")
+        }
     }
 }
