@@ -209,6 +209,11 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
         promiseBox.fail(NodeClientError.badResponse("the connection closed before the response ended"))
     }
 
+    /// A connection that never became active (refused, timed out) still completes the promise.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        promiseBox.fail(NodeClientError.badResponse("the connection closed before a response"))
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         promiseBox.fail(error)
         context.close(promise: nil)

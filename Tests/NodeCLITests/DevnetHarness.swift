@@ -1,0 +1,251 @@
+import Foundation
+import Ledger
+import Node
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a devnet test could not proceed.
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A free TCP port on 127.0.0.1, found by binding port 0 and letting the kernel choose.
+func freeLoopbackPort() throws -> Int {
+    let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard socketDescriptor >= 0 else { throw HarnessError("socket() failed") }
+    defer { close(socketDescriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw HarnessError("bind() failed") }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketDescriptor, $0, &length) }
+    }
+    guard named == 0 else { throw HarnessError("getsockname() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// The `consort` executable built with the tests.
+func consortExecutable() throws -> String {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    for configuration in ["debug", "release"] {
+        let path = repository.appendingPathComponent(".build/\(configuration)/consort").path
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    throw HarnessError("the consort executable is not built; run `swift build` first")
+}
+
+/// A consortium of real `consort node start` processes on 127.0.0.1, in a
+/// temporary folder, on ports the kernel chose. Everything is stopped and
+/// removed by ``shutdown()``.
+final class TestDevnet: @unchecked Sendable {
+    let directory: String
+    let genesis: Genesis
+    let organizationKeys: [String: PrivateKey]
+    private(set) var apiPorts: [Int] = []
+    private var processes: [Int: Process] = [:]
+    private let executable: String
+    let validatorCount: Int
+
+    init(validators: Int = 4, viewChangeTimeoutMs: Int = 1000) throws {
+        executable = try consortExecutable()
+        validatorCount = validators
+        directory = NSTemporaryDirectory() + "consort-devnet-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory + "/keys", withIntermediateDirectories: true)
+        var keys: [String: PrivateKey] = [:]
+        var organizations: [Organization] = []
+        for (id, kind) in [("bankA", OrganizationKind.bank), ("bankB", .bank), ("acme", .enterprise), ("reg", .regulator)] {
+            let key = try PrivateKey.generate()
+            keys[id] = key
+            try KeyFile.write(key, to: "\(directory)/keys/\(id).key")
+            organizations.append(Organization(id: id, name: id, kind: kind, memberKeys: [key.publicKey]))
+        }
+        organizationKeys = keys
+        var validatorList: [Validator] = []
+        var nodeKeys: [PrivateKey] = []
+        for index in 0..<validators {
+            let key = try PrivateKey.generate()
+            nodeKeys.append(key)
+            try KeyFile.write(key, to: "\(directory)/keys/node\(index).key")
+            validatorList.append(Validator(name: "node\(index)", organizationID: index % 2 == 0 ? "bankA" : "bankB", nodeKey: key.publicKey,
+                                           address: "127.0.0.1:\(try freeLoopbackPort())"))
+        }
+        var parameters = ChainParameters.defaults
+        parameters.viewChangeTimeoutMs = viewChangeTimeoutMs
+        parameters.blockIntervalMs = 20
+        genesis = try Genesis(chainID: "test-devnet", timestampMs: wallClockMs(), organizations: organizations,
+                              validators: try ValidatorSet(validatorList), parameters: parameters)
+        try genesis.json().write(to: URL(fileURLWithPath: directory + "/genesis.json"))
+        for index in 0..<validators {
+            let port = try freeLoopbackPort()
+            apiPorts.append(port)
+            try writeConfig(index: index, role: "validator", apiPort: port, extra: ["nodeKey": "../keys/node\(index).key"])
+        }
+    }
+
+    private func writeConfig(index: Int, role: String, apiPort: Int, extra: [String: Any]) throws {
+        let folder = "\(directory)/node\(index)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var config: [String: Any] = [
+            "name": "node\(index)", "role": role, "genesis": "../genesis.json", "dataDir": "data",
+            "api": "127.0.0.1:\(apiPort)", "logLevel": "warning",
+        ]
+        config.merge(extra) { _, new in new }
+        try NodeConfig.write(config, to: folder + "/config.json")
+    }
+
+    /// Adds an observer that follows the validators' APIs; returns its index.
+    func addObserver() throws -> Int {
+        let index = apiPorts.count
+        let port = try freeLoopbackPort()
+        apiPorts.append(port)
+        try writeConfig(index: index, role: "observer", apiPort: port,
+                        extra: ["syncFrom": (0..<validatorCount).map { "http://127.0.0.1:\(apiPorts[$0])" }])
+        return index
+    }
+
+    func url(_ index: Int) -> String { "http://127.0.0.1:\(apiPorts[index])" }
+
+    func client(_ index: Int) throws -> NodeClient { try NodeClient(baseURL: url(index), timeoutMs: 5_000) }
+
+    func start(_ index: Int) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["node", "start", "--config", "\(directory)/node\(index)/config.json"]
+        let log = "\(directory)/node\(index)/node.log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        processes[index] = process
+    }
+
+    func startAll() async throws {
+        for index in 0..<apiPorts.count { try start(index) }
+        for index in 0..<apiPorts.count { try await waitHealthy(index) }
+    }
+
+    func waitHealthy(_ index: Int, timeoutSeconds: Double = 30) async throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if let process = processes[index], !process.isRunning {
+                throw HarnessError("node\(index) exited with status \(process.terminationStatus): \(logTail(index))")
+            }
+            if (try? await client(index).getJSON("/health")) != nil { return }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        throw HarnessError("node\(index) did not become healthy in \(timeoutSeconds) s: \(logTail(index))")
+    }
+
+    /// kill -9: no chance to flush or say goodbye.
+    func kill9(_ index: Int) {
+        guard let process = processes[index], process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM and wait; returns the exit status.
+    func terminate(_ index: Int, timeoutSeconds: Double = 15) -> Int32? {
+        guard let process = processes[index], process.isRunning else { return nil }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    func logTail(_ index: Int) -> String {
+        let text = (try? String(contentsOfFile: "\(directory)/node\(index)/node.log", encoding: .utf8)) ?? ""
+        return String(text.suffix(1500))
+    }
+
+    /// Stops every process and deletes the folder.
+    func shutdown() {
+        for (_, process) in processes where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        processes.removeAll()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    // MARK: Talking to the nodes
+
+    func status(_ index: Int) async throws -> [String: Any] {
+        try await client(index).getJSON("/v1/status") as? [String: Any] ?? [:]
+    }
+
+    func height(_ index: Int) async -> Int {
+        ((try? await status(index))?["height"] as? Int) ?? -1
+    }
+
+    /// A signed governance transaction from `organization` adding a fresh key to itself.
+    func addKeyTransaction(_ organization: String, nonce: UInt64) throws -> Transaction {
+        guard let key = organizationKeys[organization] else { throw HarnessError("no organization \(organization)") }
+        let call = ContractCall(contract: "governance", operation: "addMemberKey",
+                                arguments: MemberKeyChangeBytes.encode(try PrivateKey.generate().publicKey))
+        return Transaction.signed(chainID: genesis.chainID, key: key, nonce: nonce, expiresAtMs: wallClockMs() + 600_000, call: call)
+    }
+
+    /// Waits until the transaction is committed on node `index`; returns its height.
+    func waitCommitted(_ id: Hash, on index: Int, timeoutSeconds: Double = 30) async throws -> Int {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if let answer = try? await client(index).getJSON("/v1/transactions/\(id.hex)") as? [String: Any],
+               answer["status"] as? String == "committed" {
+                return answer["height"] as? Int ?? -1
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        throw HarnessError("transaction \(id.short)… did not commit on node\(index) within \(timeoutSeconds) s: \(logTail(index))")
+    }
+
+    /// Waits until every listed node has reached `height`; returns their state roots at their heads.
+    func waitAllReach(_ height: Int, nodes: [Int], timeoutSeconds: Double = 30) async throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            var reached = true
+            for index in nodes where await self.height(index) < height { reached = false }
+            if reached { return }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        var heights: [String] = []
+        for index in nodes { heights.append("node\(index)=\(await self.height(index))") }
+        throw HarnessError("not every node reached height \(height): \(heights.joined(separator: ", "))")
+    }
+
+    /// The block at `height` as node `index` serves it, with its certificate.
+    func certifiedBlock(_ height: Int, from index: Int) async throws -> CertifiedBlockRecord {
+        let answer = try await client(index).getJSON("/v1/blocks/\(height)") as? [String: Any] ?? [:]
+        guard let encoded = answer["encoded"] as? String, let bytes = Hex.decode(encoded),
+              let root = answer["resultingStateRoot"] as? String else {
+            throw HarnessError("block \(height) from node\(index) has no certificate")
+        }
+        return CertifiedBlockRecord(bytes: bytes, stateRoot: root)
+    }
+}
+
+/// A block's canonical bytes with certificate, and the state root after it.
+struct CertifiedBlockRecord: Equatable {
+    let bytes: [UInt8]
+    let stateRoot: String
+}
+
+/// Encodes governance.addMemberKey arguments without depending on the Contracts module here.
+enum MemberKeyChangeBytes {
+    static func encode(_ key: PublicKey) -> [UInt8] { key.canonicalBytes }
+}
