@@ -500,8 +500,7 @@ public struct ReceivablesContract: Contract {
         var children: [ReceivablePiece] = []
         for id in [movedID, keptID] {
             let step = ReceivableStep(action: .splitFrom, counterparty: nil, amount: id.amount, detail: parent.id.description, signing: signing)
-            var child = ReceivablePiece(id: id, parent: parent.id, holder: parent.holder, status: .active, history: [step])
-            child.freeze = nil
+            let child = ReceivablePiece(id: id, parent: parent.id, holder: parent.holder, status: .active, history: [step])
             Self.save(child, in: &context)
             context.setIndex(Self.holderIndex, Keys.pieceIndex(child.holder, child.id))
             children.append(child)
@@ -525,7 +524,7 @@ public struct ReceivablesContract: Contract {
         let offer = ReceivableOffer(counterparty: recipient.id, discountRateBps: 0, recourse: .withRecourse, signing: signing)
         try Self.append(ReceivableStep(action: .transferOffered, counterparty: recipient.id, amount: piece.amount, detail: nil, signing: signing), to: &piece)
         if try Self.settings(of: recipient.id, in: context).autoAcceptTransfers {
-            try completeTransfer(&piece, detail: "auto-accepted", signing, &context)
+            try completeTransfer(&piece, to: recipient.id, detail: "auto-accepted", signing, &context)
         } else {
             piece.status = .transferOffered
             piece.offer = offer
@@ -536,10 +535,9 @@ public struct ReceivablesContract: Contract {
                                           ("amount", String(piece.amount)), ("status", piece.status.rawValue)])
     }
 
-    private func completeTransfer(_ piece: inout ReceivablePiece, detail: String?, _ signing: ReceivableSigning,
+    private func completeTransfer(_ piece: inout ReceivablePiece, to recipient: String, detail: String?, _ signing: ReceivableSigning,
                                   _ context: inout TransactionContext) throws {
         let previous = piece.holder
-        let recipient = signing.organization == previous ? (piece.offer?.counterparty ?? "") : signing.organization
         try Self.append(ReceivableStep(action: .transferred, counterparty: previous, amount: piece.amount, detail: detail, signing: signing), to: &piece)
         context.removeIndex(Self.holderIndex, Keys.pieceIndex(previous, piece.id))
         context.removeIndex(Self.incomingIndex, Keys.pieceIndex(recipient, piece.id))
@@ -573,7 +571,7 @@ public struct ReceivablesContract: Contract {
             throw Rejection(code: "voucher_due", message: "voucher '\(voucher.id)' fell due on \(voucher.dueDate); its pieces wait for settlement")
         }
         let from = piece.holder
-        try completeTransfer(&piece, detail: nil, signing, &context)
+        try completeTransfer(&piece, to: signing.organization, detail: nil, signing, &context)
         context.emit("transfer_accepted", [("piece", piece.id.description), ("from", from), ("to", piece.holder)])
     }
 

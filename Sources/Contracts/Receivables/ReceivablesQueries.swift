@@ -15,8 +15,9 @@ public enum ReceivablesQuery: String, CaseIterable, Sendable {
     /// invoices and contract hash), `ancestors` (root first), `piece`, `descendants`, and with
     /// `certificates=true` the commit certificate of every block height the trace mentions.
     case trace
-    /// `organization`, `limit` (optional) → pieces the organization holds (live ones), totals by
-    /// currency and status, and `incoming` offers waiting for it.
+    /// `organization`, `limit` (optional) → `pieces` the organization holds (including settled
+    /// ones, until paid out of the ledger), `totals` by currency and status (plus `frozen`),
+    /// `incoming` offers waiting for it, and `vouchersAwaitingAcceptance` naming it as supplier.
     case holdings
     /// `issuer` → cumulative issued, outstanding, settled, overdue count and amount (per currency), credit lines.
     case disclosure
@@ -203,6 +204,14 @@ extension ReceivablesContract {
             }
             incoming.append(summary)
         }
+        var awaiting: [JSONValue] = []
+        for entry in try Self.scanIndex(view, Self.voucherIndex, stateKey(organization, "supplier", ""), limit: limit) {
+            let candidate = try voucher(Keys.lastPart(ofKey: entry.key))
+            guard candidate.status == .pendingAcceptance else { continue }
+            awaiting.append(.object(["voucher": .string(candidate.id), "issuer": .string(candidate.issuer),
+                                     "amount": .integer(Int64(clamping: candidate.amount)), "currency": .string(candidate.currency),
+                                     "dueDate": .string(candidate.dueDate.iso)]))
+        }
         var totalsJSON: [String: JSONValue] = [:]
         for (currency, byStatus) in totals {
             var members: [String: JSONValue] = [:]
@@ -216,6 +225,7 @@ extension ReceivablesContract {
             "pieces": .array(pieces),
             "totals": .object(totalsJSON),
             "incoming": .array(incoming),
+            "vouchersAwaitingAcceptance": .array(awaiting),
             "truncated": .bool(held.count > limit),
         ])
     }
