@@ -21,9 +21,10 @@ final class ReceivablesFixture {
     }
 
     /// Creates the consortium; `creditLimit` (if any) is granted by bankA to `core` in CNY.
-    init(parameters: JSONValue? = nil, keysPerOrganization: Int = 2, creditLimit: UInt64? = 100_000_000) throws {
+    init(parameters: JSONValue? = nil, keysPerOrganization: Int = 2, creditLimit: UInt64? = 100_000_000,
+         store: any KeyValueStore = OrderedMemoryStore()) throws {
         chain = try LocalConsortium(organizations: Self.organizations, keysPerOrganization: keysPerOrganization,
-                                    contracts: parameters.map { ["receivables": $0] } ?? [:], registry: Self.registry())
+                                    contracts: parameters.map { ["receivables": $0] } ?? [:], registry: Self.registry(), store: store)
         if let creditLimit {
             try succeed(submit("bankA", .setCreditLine, ReceivableCreditLine(issuer: "core", currency: "CNY", limit: creditLimit)))
         }
