@@ -224,3 +224,28 @@ extension ReceivablePieceRef {
         ReceivableTransfer(piece: piece, amount: amount, recipient: recipient)
     }
 }
+
+@Suite struct ReceivablesArgumentTests {
+    @Test func pieceWithMalformedVoucherID_isBadArguments() throws {
+        let fixture = try ReceivablesFixture()
+        try fixture.issueAccepted("V1", amount: 1_000)
+        var encoder = CanonicalEncoder()
+        encoder.write("V1/x")
+        encoder.write(UInt64(1))
+        encoder.write(UInt64(1_000))
+        encoder.write(UInt64(0))
+        let receipt = try fixture.chain.submit("s2", ContractCall(contract: "receivables", operation: "acceptTransfer", arguments: encoder.bytes))
+        expectRejected(receipt, "bad_arguments")
+    }
+
+    @Test func pieceWithInvertedRange_isBadArguments() throws {
+        let fixture = try ReceivablesFixture()
+        var encoder = CanonicalEncoder()
+        encoder.write("V1")
+        encoder.write(UInt64(10))
+        encoder.write(UInt64(5))
+        encoder.write(UInt64(0))
+        let receipt = try fixture.chain.submit("s2", ContractCall(contract: "receivables", operation: "acceptTransfer", arguments: encoder.bytes))
+        expectRejected(receipt, "bad_arguments")
+    }
+}

@@ -138,6 +138,9 @@ public struct ReceivablePieceID: Hashable, Comparable, Sendable, CanonicalCodabl
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         voucherID = try decoder.readString("voucher id", limit: ReceivableLimits.voucherIDBytesMax)
+        guard ReceivablesContract.isValidVoucherID(voucherID) else {
+            throw .invalidValue(field: "voucher id", reason: "must be 1 to \(ReceivableLimits.voucherIDBytesMax) characters of A-Z a-z 0-9 . _ -")
+        }
         first = try decoder.readUInt64("first unit")
         last = try decoder.readUInt64("last unit")
         guard first >= 1, first <= last else { throw .invalidValue(field: "piece", reason: "unit range must satisfy 1 <= first <= last") }
