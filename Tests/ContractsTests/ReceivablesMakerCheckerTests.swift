@@ -161,6 +161,14 @@ import Ledger
         let trace = try fixture.query(.trace, ["piece": leaf.description, "certificates": "true"])
         let certificates = try #require(trace["certificates"]?.arrayValue)
         #expect(!certificates.isEmpty)
+        let steps = trace["piece", "history"]?.arrayValue ?? []
+        for step in steps {
+            let hash = try #require(step["signing", "transaction"]?.stringValue)
+            let height = try #require(trace["transactions", hash, "height"]?.intValue)
+            let index = try #require(trace["transactions", hash, "index"]?.intValue)
+            let block = try #require(try fixture.chain.ledger.block(at: UInt64(height)))
+            #expect(block.transactions[Int(index)].id.hex == hash)
+        }
         for entry in certificates {
             let height = UInt64(try #require(entry["height"]?.intValue))
             let certificate = try #require(try fixture.chain.ledger.certificate(at: height))

@@ -12,8 +12,11 @@ public enum ReceivablesQuery: String, CaseIterable, Sendable {
     /// `voucher` (id), `limit` (optional) → every piece record of the voucher, live and retired, in unit order.
     case tree
     /// `piece`, `certificates` (optional `true`), `limit` (optional) → `issuance` (voucher with
-    /// invoices and contract hash), `ancestors` (root first), `piece`, `descendants`, and with
-    /// `certificates=true` the commit certificate of every block height the trace mentions.
+    /// invoices and contract hash), `ancestors` (root first), `piece`, `descendants` (in unit
+    /// order), `truncated`; every step carries its transaction hash, organization, signer key,
+    /// height and time. With `certificates=true` also `transactions` (hash → height and index
+    /// in its block) and `certificates` (header fields and validator signatures of every block
+    /// holding one of those transactions).
     case trace
     /// `organization`, `limit` (optional) → `pieces` the organization holds (including settled
     /// ones, until paid out of the ledger), `totals` by currency and status (plus `frozen`),
@@ -100,14 +103,26 @@ extension ReceivablesContract {
             "height": .integer(Int64(clamping: view.height)),
         ]
         if parameters["certificates"] == "true" {
-            var heights = Set<UInt64>()
-            for signing in Self.signings(of: voucher) { heights.insert(signing.height) }
+            var transactions = Set<Hash>()
+            for signing in Self.signings(of: voucher) { transactions.insert(signing.transactionID) }
             for item in ancestors + [piece] + descendants {
                 for step in item.history {
-                    heights.insert(step.signing.height)
-                    if let prepared = step.signing.preparedBy { heights.insert(prepared.height) }
+                    transactions.insert(step.signing.transactionID)
+                    if let prepared = step.signing.preparedBy { transactions.insert(prepared.transactionID) }
                 }
             }
+            // Where each transaction sits, so an auditor can fetch the block, check the
+            // transaction against the header's transactions root and the header against its certificate.
+            var heights = Set<UInt64>()
+            var locations: [String: JSONValue] = [:]
+            for id in transactions {
+                let location: TransactionLocation?
+                do { location = try view.transactionLocation(id) } catch { throw .storage(error) }
+                guard let location else { continue }
+                heights.insert(location.height)
+                locations[id.hex] = .object(["height": .integer(Int64(clamping: location.height)), "index": .integer(Int64(location.index))])
+            }
+            result["transactions"] = .object(locations)
             var certificates: [JSONValue] = []
             for height in heights.sorted() {
                 let certificate: CommitCertificate?
