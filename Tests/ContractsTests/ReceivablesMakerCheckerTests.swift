@@ -187,6 +187,17 @@ import Ledger
         #expect(live.reduce(0, +) == 100_000)
     }
 
+    @Test func tree_ofVoucherWhoseIDPrefixesAnother_excludesTheOther() throws {
+        let fixture = try ReceivablesFixture()
+        try fixture.issueAccepted("V1", amount: 1_000)
+        let other = try fixture.issueAccepted("V10", amount: 2_000)
+        try fixture.transfer(other, amount: 500, from: "s1", to: "s2")
+        let pieces = try fixture.query(.tree, ["voucher": "V1"])["pieces"]?.arrayValue?.compactMap { $0["piece"]?.stringValue }
+        #expect(pieces == ["V1:1-1000"])
+        let trace = try fixture.query(.trace, ["piece": "V1:1-1000"])
+        #expect(trace["descendants"]?.arrayValue?.isEmpty == true)
+    }
+
     @Test func holdings_reportTotalsByStatus() throws {
         let (fixture, _) = try scenario()
         let bank = try fixture.query(.holdings, ["organization": "bankA"])

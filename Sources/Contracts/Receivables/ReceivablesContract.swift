@@ -212,7 +212,8 @@ public struct ReceivablesContract: Contract {
         case .unfreeze: try unfreeze(ReceivablePieceRef(canonicalBytes: arguments), signing, &context)
         case .configure: try configure(ReceivableSettings(canonicalBytes: arguments), &context)
         case .approve, .discard:
-            throw Rejection(code: "not_delegable", message: "\(operation.rawValue) cannot itself be a pending action")
+            // `execute` handles these itself and never parks them, so a stored action naming one is damage.
+            throw StorageError.corrupted(reason: "a pending action names \(operation.rawValue), which is never prepared")
         }
     }
 
