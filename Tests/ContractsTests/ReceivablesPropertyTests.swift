@@ -38,6 +38,15 @@ struct RandomOperation {
 
     var kind: Kind
     var sender: String
+    /// Set when this is a reviewer's `approve` of a pending action whose
+    /// operation is `kind`, prepared with the sender's key `makerKey`.
+    var approval: (actionID: Hash, makerKey: Int)?
+
+    init(kind: Kind, sender: String, approval: (actionID: Hash, makerKey: Int)? = nil) {
+        self.kind = kind
+        self.sender = sender
+        self.approval = approval
+    }
 
     /// The operation's kind without its arguments.
     var name: String { String(String(describing: kind).prefix { $0 != "(" }) }
@@ -54,7 +63,8 @@ struct RandomOperation {
     }
 
     func transaction(_ fixture: ReceivablesFixture, key: Int) -> Transaction {
-        switch kind {
+        if let approval { return fixture.transaction(sender, .approve, ReceivableActionRef(actionID: approval.actionID), key: key) }
+        return switch kind {
         case .setCreditLine(let arguments): fixture.transaction(sender, .setCreditLine, arguments, key: key)
         case .issue(let arguments): fixture.transaction(sender, .issue, arguments, key: key)
         case .acceptVoucher(let id): fixture.transaction(sender, .acceptVoucher, ReceivableVoucherRef(voucherID: id), key: key)
@@ -98,7 +108,13 @@ final class ReceivablesSimulation {
         fixture = try ReceivablesFixture(parameters: .object(["minimumSplitAmount": .integer(10), "overdueVouchersMax": .integer(1)]),
                                          keysPerOrganization: Self.keysPerOrganization, creditLimit: nil)
         try succeed(try fixture.submit("bankA", .setCreditLine, ReceivableCreditLine(issuer: "core", currency: "CNY", limit: 3_000)))
+        try succeed(try fixture.submit(Self.makerChecker, .configure, ReceivableSettings(makerChecker: true)))
     }
+
+    /// The tier whose every operation needs an operator and a reviewer.
+    static let makerChecker = "s3"
+    /// Actions the maker–checker tier prepared in this sequence and has not had approved.
+    var pending: [(actionID: Hash, operation: RandomOperation, makerKey: Int)] = []
 
     convenience init(seed: UInt64) throws {
         try self.init()
@@ -226,6 +242,7 @@ final class ReceivablesSimulation {
         earlier.append(contentsOf: vouchers)
         vouchers = []
         sequence += 1
+        pending = []
         for block in 0..<blocks {
             let (pieces, records) = try snapshot()
             var operations = generate(pieces: pieces, vouchers: records)
@@ -238,11 +255,17 @@ final class ReceivablesSimulation {
                                                                                         months: 1 + random.below(2))), sender: "core"), at: 0)
                 operations.insert(RandomOperation(kind: .acceptVoucher(id), sender: supplier), at: 1)
             }
+            if random.chance(50), let action = random.pick(pending) {
+                // A reviewer approves an earlier prepared action, possibly against state that has moved on.
+                let approve = RandomOperation(kind: action.operation.kind, sender: Self.makerChecker, approval: (action.actionID, action.makerKey))
+                operations.insert(approve, at: random.below(operations.count + 1))
+            }
             var keyUse: [String: Int] = [:]
             var transactions: [Transaction] = []
             var included: [RandomOperation] = []
             for operation in operations {
-                let key = keyUse[operation.sender] ?? 0
+                var key = keyUse[operation.sender] ?? 0
+                if let approval = operation.approval, key == approval.makerKey { key += 1 }
                 guard key < Self.keysPerOrganization else { continue }
                 keyUse[operation.sender] = key + 1
                 transactions.append(operation.transaction(fixture, key: key))
@@ -253,7 +276,19 @@ final class ReceivablesSimulation {
                 Issue.record("seed \(seed): a transaction failed its nonce check, so the run tests nothing: \(receipt)")
             }
             successes += receipts.filter(\.isSuccess).count
-            for (operation, receipt) in zip(included, receipts) where receipt.isSuccess { succeeded.insert(operation.name) }
+            for (index, (operation, receipt)) in zip(included, receipts).enumerated() where receipt.isSuccess {
+                if let approval = operation.approval {
+                    pending.removeAll { $0.actionID == approval.actionID }
+                } else if operation.sender == Self.makerChecker {
+                    let signer = transactions[index].body.sender
+                    let makerKey = fixture.chain.member(operation.sender).keys.firstIndex { $0.publicKey == signer } ?? 0
+                    pending.append((receipt.transactionID, operation, makerKey))
+                    succeeded.insert("prepare")
+                }
+            }
+            for (operation, receipt) in zip(included, receipts) where receipt.isSuccess && operation.sender != Self.makerChecker || operation.approval != nil && receipt.isSuccess {
+                succeeded.insert(operation.approval == nil ? operation.name : "approve")
+            }
             checkBlock(included, receipts, before: pieces, vouchers: records, seed: seed)
             try checkState(seed: seed, indexes: false)
             if random.chance(25) { fixture.chain.advanceClock(byMs: UInt64(1 + random.below(40)) * ReceivableDay.millisecondsPerDay) }
@@ -315,6 +350,8 @@ final class ReceivablesSimulation {
         // Issuer and supplier of each voucher, including those issued earlier in this block.
         var parties: [String: (issuer: String, supplier: String)] = records.mapValues { ($0.issuer, $0.supplier) }
         for (operation, receipt) in zip(operations, receipts) where receipt.isSuccess {
+            // A maker's signature only parks the operation; its approval is what acts, and is checked as the operation.
+            if operation.sender == Self.makerChecker && operation.approval == nil { continue }
             if case .issue(let arguments) = operation.kind { parties[arguments.voucherID] = (operation.sender, arguments.supplier) }
             // Built only when an expectation fails: describing the operation is slow in debug builds.
             var context: String { "seed \(seed): \(operation.kind) by \(operation.sender)" }
@@ -495,7 +532,8 @@ final class ReceivablesSimulation {
         #expect(successes > 0)
         if Self.sequenceCount >= 100 {
             let expected: Set<String> = ["setCreditLine", "issue", "acceptVoucher", "rejectVoucher", "offerTransfer", "acceptTransfer",
-                                         "declineTransfer", "withdraw", "offerFinancing", "acceptFinancing", "freeze", "unfreeze", "settle"]
+                                         "declineTransfer", "withdraw", "offerFinancing", "acceptFinancing", "freeze", "unfreeze", "settle",
+                                         "prepare", "approve"]
             #expect(expected.isSubset(of: succeeded), "never succeeded: \(expected.subtracting(succeeded).sorted())")
         }
     }
