@@ -5,6 +5,6 @@ public enum StandardContracts {
     /// The registry of built-in contracts, with governance as the membership directory.
     public static func registry() -> ContractRegistry {
         let governance = GovernanceContract()
-        return ContractRegistry(contracts: [governance, BlacklistContract(), ClearingContract(), StatementsContract()], directory: governance)
+        return ContractRegistry(contracts: [governance, BlacklistContract(), ClearingContract(), StatementsContract(), ReceivablesContract()], directory: governance)
     }
 }

@@ -70,11 +70,6 @@ extension JSONValue {
     }
 }
 
-/// Expects a receipt to be a rejection with `code`.
-func expectRejected(_ receipt: Receipt, _ code: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(receipt.rejection?.code == code, "expected \(code), got \(String(describing: receipt.rejection))", sourceLocation: sourceLocation)
-}
-
 /// Expects a receipt to be a success.
 func expectSuccess(_ receipt: Receipt, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(receipt.isSuccess, "rejected: \(String(describing: receipt.rejection))", sourceLocation: sourceLocation)
