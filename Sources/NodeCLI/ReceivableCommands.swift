@@ -1,0 +1,333 @@
+import ArgumentParser
+import Contracts
+import Foundation
+import Ledger
+import Node
+
+/// Parses `VOUCHER:FIRST-LAST`.
+func parsePiece(_ text: String) throws -> ReceivablePieceID {
+    guard let piece = ReceivablePieceID(text) else {
+        throw CLIError("'\(text)' is not a piece; write it as VOUCHER:FIRST-LAST, e.g. PO-7:1-250000", .badInput)
+    }
+    return piece
+}
+
+/// Parses a calendar date YYYY-MM-DD.
+func parseDay(_ text: String, _ name: String) throws -> ReceivableDay {
+    guard let day = ReceivableDay(iso: text) else { throw CLIError("\(name) must be a date YYYY-MM-DD, got '\(text)'", .badInput) }
+    return day
+}
+
+struct ReceivableCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receivable",
+        abstract: "Receivable vouchers: issue, accept, split and transfer through supplier tiers, finance, settle, trace.",
+        subcommands: [CreditLine.self, Issue.self, Accept.self, Reject.self, Cancel.self, Transfer.self, Withdraw.self, Finance.self,
+                      Settle.self, Freeze.self, Unfreeze.self, Configure.self, Approve.self, Show.self, Trace.self, Holdings.self,
+                      Disclosure.self])
+
+    struct CreditLine: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "credit-line", abstract: "As a bank, set a core enterprise's credit line.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Option(name: .long) var issuer: String
+        @Option(name: .long, help: "ISO 4217 code.") var currency: String = "CNY"
+        @Option(name: .long, help: "Limit in minor units.") var limit: UInt64
+
+        func run() async throws {
+            try await runReporting {
+                let call = ReceivablesContract.call(.setCreditLine, ReceivableCreditLine(issuer: issuer, currency: currency, limit: limit))
+                try await submitAndReport(call, options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Issue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "As a core enterprise, issue a voucher to a tier-1 supplier.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Option(name: .long, help: "Voucher id (1–64 of A–Z a–z 0–9 . _ -).") var voucher: String
+        @Option(name: .long) var supplier: String
+        @Option(name: .long, help: "The bank whose credit line this uses.") var bank: String
+        @Option(name: .long, help: "Face amount in minor units.") var amount: UInt64
+        @Option(name: .long) var currency: String = "CNY"
+        @Option(name: .long, help: "YYYY-MM-DD.") var issueDate: String
+        @Option(name: .long, help: "YYYY-MM-DD.") var dueDate: String
+        @Option(name: .long, help: "SHA-256 of the trade contract, hex.") var contractHash: String?
+        @Option(name: .long, help: "A file whose SHA-256 is the contract hash.") var contractFile: String?
+        @Option(name: .long, help: "An invoice as NUMBER:AMOUNT:YYYY-MM-DD:SHA256HEX (repeat for several).") var invoice: [String] = []
+        @Flag(name: .long, help: "Forbid transfers of this voucher.") var notTransferable = false
+        @Option(name: .long) var note: String?
+
+        func run() async throws {
+            try await runReporting {
+                guard let contract = try hashOption(hex: contractHash, file: contractFile, "contract-hash") else {
+                    throw CLIError("give --contract-hash or --contract-file", .badInput)
+                }
+                guard !invoice.isEmpty else { throw CLIError("give at least one --invoice NUMBER:AMOUNT:DATE:HASH", .badInput) }
+                let invoices = try invoice.map { text -> ReceivableInvoice in
+                    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                    guard parts.count == 4, let amount = UInt64(parts[1]) else {
+                        throw CLIError("--invoice '\(text)' must be NUMBER:AMOUNT:YYYY-MM-DD:SHA256HEX", .badInput)
+                    }
+                    return ReceivableInvoice(number: parts[0], amount: amount, date: try parseDay(parts[2], "invoice date"),
+                                             documentHash: try parseHashOption(parts[3], "invoice hash"))
+                }
+                let arguments = ReceivableIssue(
+                    voucherID: voucher, supplier: supplier, creditBank: bank, amount: amount, currency: currency,
+                    issueDate: try parseDay(issueDate, "--issue-date"), dueDate: try parseDay(dueDate, "--due-date"), contractHash: contract,
+                    invoices: invoices, transferable: !notTransferable, note: note)
+                try await submitAndReport(ReceivablesContract.call(.issue, arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Accept: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Accept a voucher issued to you, a piece offered to you, or (--financing, as the bank) a financing offer.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "A voucher id, or a piece VOUCHER:FIRST-LAST.") var target: String
+        @Flag(name: .long, help: "Accept a financing offer on the piece (banks).") var financing = false
+        @Option(name: .long, help: "Registration number in the movable-asset financing registry.") var registration: String?
+
+        func run() async throws {
+            try await runReporting {
+                let call: ContractCall
+                if target.contains(":") {
+                    let piece = try parsePiece(target)
+                    call = financing
+                        ? ReceivablesContract.call(.acceptFinancing, ReceivableFinanceAccept(piece: piece, registrationNumber: registration))
+                        : ReceivablesContract.call(.acceptTransfer, ReceivablePieceRef(piece: piece))
+                } else {
+                    guard !financing else { throw CLIError("--financing needs a piece VOUCHER:FIRST-LAST", .badInput) }
+                    call = ReceivablesContract.call(.acceptVoucher, ReceivableVoucherRef(voucherID: target))
+                }
+                try await submitAndReport(call, options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Reject a voucher, decline a piece offered to you, or (--financing) decline financing.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "A voucher id, or a piece VOUCHER:FIRST-LAST.") var target: String
+        @Flag(name: .long) var financing = false
+        @Option(name: .long) var reason: String?
+
+        func run() async throws {
+            try await runReporting {
+                let call: ContractCall
+                if target.contains(":") {
+                    let reference = ReceivablePieceRef(piece: try parsePiece(target), reason: reason)
+                    call = ReceivablesContract.call(financing ? .declineFinancing : .declineTransfer, reference)
+                } else {
+                    call = ReceivablesContract.call(.rejectVoucher, ReceivableVoucherRef(voucherID: target, reason: reason))
+                }
+                try await submitAndReport(call, options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "As the issuer, cancel a voucher the supplier has not accepted yet.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument var voucher: String
+        @Option(name: .long) var reason: String?
+
+        func run() async throws {
+            try await runReporting {
+                try await submitAndReport(ReceivablesContract.call(.cancel, ReceivableVoucherRef(voucherID: voucher, reason: reason)),
+                                          options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Transfer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Offer an amount of a piece you hold to another organization (a part splits the piece).")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "The piece, VOUCHER:FIRST-LAST.") var piece: String
+        @Option(name: .long, help: "Amount in minor units (default: the whole piece).") var amount: UInt64?
+        @Option(name: .long, help: "The receiving organization.") var to: String
+
+        func run() async throws {
+            try await runReporting {
+                let parsed = try parsePiece(piece)
+                let call = ReceivablesContract.call(.offerTransfer, ReceivableTransfer(piece: parsed, amount: amount ?? parsed.amount, recipient: to))
+                try await submitAndReport(call, options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Withdraw: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Withdraw your open offer on a piece.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument var piece: String
+
+        func run() async throws {
+            try await runReporting {
+                try await submitAndReport(ReceivablesContract.call(.withdrawOffer, ReceivablePieceRef(piece: try parsePiece(piece))),
+                                          options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Finance: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Offer (part of) a piece to a bank for financing at a discount rate.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument var piece: String
+        @Option(name: .long, help: "Amount in minor units (default: the whole piece).") var amount: UInt64?
+        @Option(name: .long) var bank: String
+        @Option(name: .long, help: "Annual discount rate in basis points (ACT/360).") var rateBps: UInt32
+        @Option(name: .long, help: "with or without recourse.") var recourse: String = "with"
+
+        func run() async throws {
+            try await runReporting {
+                let parsed = try parsePiece(piece)
+                let kind: ReceivableRecourse
+                switch recourse {
+                case "with": kind = .withRecourse
+                case "without": kind = .withoutRecourse
+                default: throw CLIError("--recourse must be with or without", .badInput)
+                }
+                let offer = ReceivableFinanceOffer(piece: parsed, amount: amount ?? parsed.amount, bank: bank, discountRateBps: rateBps, recourse: kind)
+                try await submitAndReport(ReceivablesContract.call(.offerFinancing, offer), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Settle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "As the issuer, settle a voucher: pay every outstanding piece to its holder.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument var voucher: String
+        @Flag(name: .long, help: "Settle before the due date.") var early = false
+
+        func run() async throws {
+            try await runReporting {
+                try await submitAndReport(ReceivablesContract.call(.settle, ReceivableSettle(voucherID: voucher, early: early)),
+                                          options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Freeze: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "As a regulator, freeze a piece (e.g. on a court order).")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument var piece: String
+        @Option(name: .long) var reason: String
+
+        func run() async throws {
+            try await runReporting {
+                try await submitAndReport(ReceivablesContract.call(.freeze, ReceivablePieceRef(piece: try parsePiece(piece), reason: reason)),
+                                          options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Unfreeze: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "As a regulator, lift a freeze.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument var piece: String
+        @Option(name: .long) var reason: String
+
+        func run() async throws {
+            try await runReporting {
+                try await submitAndReport(ReceivablesContract.call(.unfreeze, ReceivablePieceRef(piece: try parsePiece(piece), reason: reason)),
+                                          options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Configure: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set your organization's auto-accept and maker–checker settings.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Flag(name: .long, help: "Accept incoming pieces automatically.") var autoAccept = false
+        @Flag(name: .long, help: "Require a second member key to approve each operation.") var makerChecker = false
+
+        func run() async throws {
+            try await runReporting {
+                let settings = ReceivableSettings(autoAcceptTransfers: autoAccept, makerChecker: makerChecker)
+                try await submitAndReport(ReceivablesContract.call(.configure, settings), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "As the checker, approve (or --discard) a pending action prepared by another key of your organization.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "The pending action's id (64 hex digits).") var action: String
+        @Flag(name: .long) var discard = false
+        @Option(name: .long) var reason: String?
+
+        func run() async throws {
+            try await runReporting {
+                let reference = ReceivableActionRef(actionID: try parseHashOption(action, "action"), reason: reason)
+                try await submitAndReport(ReceivablesContract.call(discard ? .discard : .approve, reference), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a piece (VOUCHER:FIRST-LAST), or a voucher with --voucher, or its whole tree with --tree.")
+        @OptionGroup var options: NodeOptions
+        @Argument var target: String
+        @Flag(name: .long) var tree = false
+
+        func run() async throws {
+            try await runReporting {
+                if target.contains(":") {
+                    _ = try parsePiece(target)
+                    try await queryAndPrint(options, contract: ReceivablesContract.name, "piece", ["piece": target])
+                } else {
+                    try await queryAndPrint(options, contract: ReceivablesContract.name, tree ? "tree" : "voucher", ["voucher": target])
+                }
+            }
+        }
+    }
+
+    struct Trace: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Penetration trace of a piece: back to the issuance and its invoices, forward to every descendant and holder, with certificates.")
+        @OptionGroup var options: NodeOptions
+        @Argument var piece: String
+        @Flag(name: .long, help: "Leave out the commit certificates.") var noCertificates = false
+
+        func run() async throws {
+            try await runReporting {
+                _ = try parsePiece(piece)
+                try await queryAndPrint(options, contract: ReceivablesContract.name, "trace",
+                                        ["piece": piece, "certificates": noCertificates ? "false" : "true"])
+            }
+        }
+    }
+
+    struct Holdings: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Everything an organization holds, with totals by status.")
+        @OptionGroup var options: NodeOptions
+        @Argument var organization: String
+
+        func run() async throws {
+            try await runReporting { try await queryAndPrint(options, contract: ReceivablesContract.name, "holdings", ["organization": organization]) }
+        }
+    }
+
+    struct Disclosure: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "An issuer's disclosure: issued, outstanding, overdue, credit lines.")
+        @OptionGroup var options: NodeOptions
+        @Argument var issuer: String
+
+        func run() async throws {
+            try await runReporting { try await queryAndPrint(options, contract: ReceivablesContract.name, "disclosure", ["issuer": issuer]) }
+        }
+    }
+}
