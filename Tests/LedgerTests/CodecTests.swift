@@ -170,4 +170,21 @@ import Contracts
             _ = try? StateProof(canonicalBytes: bytes)
         }
     }
+
+    @Test(arguments: [1, 2, 3, 5, 8, 13])
+    func merkleProofs_verifyForEveryLeaf_andFailForOthers(count: Int) throws {
+        let leaves = (0..<count).map { Hash.sha256([UInt8($0)]) }
+        let root = MerkleTree.root(of: leaves)
+        for index in 0..<count {
+            let proof = try #require(MerkleTree.proof(of: leaves, index: index))
+            #expect(MerkleTree.verify(leaf: leaves[index], proof: proof, root: root))
+            #expect(!MerkleTree.verify(leaf: Hash.sha256([99]), proof: proof, root: root))
+            if let first = proof.first {
+                var tampered = proof
+                tampered[0] = MerkleStep(sibling: Hash.sha256([7]), siblingIsLeft: first.siblingIsLeft)
+                #expect(!MerkleTree.verify(leaf: leaves[index], proof: tampered, root: root))
+            }
+        }
+        #expect(MerkleTree.proof(of: leaves, index: count) == nil)
+    }
 }

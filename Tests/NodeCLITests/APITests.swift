@@ -152,6 +152,13 @@ private func submissionBody(_ transaction: Transaction) -> [UInt8] {
             #expect(found["status"] as? String == "committed")
             #expect(found["height"] as? Int == 1)
             #expect((found["receipt"] as? [String: Any])?["status"] as? String == "success")
+            let inclusion = try #require(found["inclusion"] as? [String: String])
+            let header = try BlockHeader(canonicalBytes: Hex.decode(inclusion["header"] ?? "") ?? [])
+            let certificate = try CommitCertificate(canonicalBytes: Hex.decode(inclusion["certificate"] ?? "") ?? [])
+            try certificate.verify(header: header, validators: chain.genesis.validators, chainID: chain.genesis.chainID)
+            var decoder = CanonicalDecoder(Hex.decode(inclusion["merkleProof"] ?? "") ?? [])
+            let steps = try decoder.readArray(MerkleStep.self, "proof", limit: 64)
+            #expect(MerkleTree.verify(leaf: committed.id, proof: steps, root: header.transactionsRoot))
         }
     }
 

@@ -94,9 +94,68 @@ public struct Block: Equatable, Sendable, CanonicalCodable {
     }
 }
 
+/// One step of a Merkle inclusion proof: the sibling at that level and which side it is on.
+public struct MerkleStep: Equatable, Sendable, CanonicalCodable {
+    public var sibling: Hash
+    /// True when the sibling is the left child (the proven node is on the right).
+    public var siblingIsLeft: Bool
+
+    public init(sibling: Hash, siblingIsLeft: Bool) {
+        self.sibling = sibling
+        self.siblingIsLeft = siblingIsLeft
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(sibling)
+        encoder.write(siblingIsLeft)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        sibling = try decoder.read(Hash.self, "merkle sibling")
+        siblingIsLeft = try decoder.readBool("merkle sibling side")
+    }
+}
+
 /// Binary Merkle tree over hashes, with domain-separated leaves and nodes.
 /// An odd node at any level is carried up unchanged; the empty tree's root is ``Hash/zero``.
 public enum MerkleTree {
+    /// The proof that `leaves[index]` is under ``root(of:)``: one step per level
+    /// where the node has a sibling. Nil if `index` is out of range.
+    public static func proof(of leaves: [Hash], index: Int) -> [MerkleStep]? {
+        guard leaves.indices.contains(index) else { return nil }
+        var level = leaves.map { Hash.tagged("consort/merkle-leaf", $0.bytes) }
+        var position = index
+        var steps: [MerkleStep] = []
+        while level.count > 1 {
+            let siblingPosition = position % 2 == 0 ? position + 1 : position - 1
+            if siblingPosition < level.count {
+                steps.append(MerkleStep(sibling: level[siblingPosition], siblingIsLeft: siblingPosition < position))
+            }
+            var next: [Hash] = []
+            var cursor = 0
+            while cursor < level.count {
+                next.append(cursor + 1 < level.count
+                    ? Hash.tagged("consort/merkle-node", level[cursor].bytes + level[cursor + 1].bytes)
+                    : level[cursor])
+                cursor += 2
+            }
+            level = next
+            position /= 2
+        }
+        return steps
+    }
+
+    /// True when `proof` leads from `leaf` to `root`.
+    public static func verify(leaf: Hash, proof: [MerkleStep], root: Hash) -> Bool {
+        var current = Hash.tagged("consort/merkle-leaf", leaf.bytes)
+        for step in proof {
+            current = step.siblingIsLeft
+                ? Hash.tagged("consort/merkle-node", step.sibling.bytes + current.bytes)
+                : Hash.tagged("consort/merkle-node", current.bytes + step.sibling.bytes)
+        }
+        return current == root
+    }
+
     public static func root(of leaves: [Hash]) -> Hash {
         guard !leaves.isEmpty else { return .zero }
         var level = leaves.map { Hash.tagged("consort/merkle-leaf", $0.bytes) }

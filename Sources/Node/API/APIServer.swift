@@ -126,14 +126,27 @@ public struct APIServer: Sendable {
                 guard let record = try ledgerCall({ try backend.ledger.transaction(id) }) else {
                     throw APIError.notFound("transaction \(id.hex) is neither pending nor committed on this node")
                 }
-                return json(.object([
+                var answer: [String: JSONValue] = [
                     "id": .string(id.hex),
                     "status": .string("committed"),
                     "height": .integer(Int64(clamping: record.location.height)),
                     "index": .integer(Int64(record.location.index)),
                     "receipt": Render.receipt(record.receipt),
                     "transaction": Render.transaction(record.transaction),
-                ]))
+                ]
+                // Offline evidence: the Merkle path to the block's transactions root, and the block's header and certificate.
+                if let block = try ledgerCall({ try backend.ledger.block(at: record.location.height) }),
+                   let certificate = try ledgerCall({ try backend.ledger.certificate(at: record.location.height) }),
+                   let steps = MerkleTree.proof(of: block.transactions.map(\.id), index: Int(record.location.index)) {
+                    var encoder = CanonicalEncoder()
+                    encoder.write(steps)
+                    answer["inclusion"] = .object([
+                        "header": .string(Hex.encode(block.header.canonicalBytes)),
+                        "merkleProof": .string(Hex.encode(encoder.bytes)),
+                        "certificate": .string(Hex.encode(certificate.canonicalBytes)),
+                    ])
+                }
+                return json(.object(answer))
             }
         }
         router.get("/v1/blocks/:height") { _, context in
