@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Ledger
 import Node
@@ -7,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure this machine and a running consortium.",
-        subcommands: [LedgerBench.self])
+        subcommands: [LedgerBench.self, ContractsBench.self])
 
     struct LedgerBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -39,6 +40,60 @@ struct BenchCommand: ParsableCommand {
                     }
                 } catch let error as CLIError {
                     throw error
+                } catch {
+                    throw CLIError("benchmark failed: \(error)")
+                }
+            }
+        }
+    }
+
+    struct ContractsBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "contracts",
+            abstract: "The contracts' own benchmarks: a trace over 10,000 receivable pieces in 10 tiers, a batch blacklist check "
+                + "of 10,000 subjects against 1,000,000 entries, and statement matching of 100,000 lines per side.")
+
+        @Option(name: .long, help: "Which to run: receivables, blacklist, statements (repeatable; default all).")
+        var only: [String] = []
+
+        @Option(name: .long, help: "Blacklist entries on the list.")
+        var blacklistEntries: Int = 1_000_000
+
+        @Option(name: .long, help: "Statement lines per side.")
+        var statementLines: Int = 100_000
+
+        func validate() throws {
+            let known: Set<String> = ["receivables", "blacklist", "statements"]
+            for name in only where !known.contains(name) {
+                throw ValidationError("--only \(name): choose receivables, blacklist or statements")
+            }
+            guard blacklistEntries >= 10_000, statementLines >= 1_000 else {
+                throw ValidationError("need --blacklist-entries >= 10000 and --statement-lines >= 1000")
+            }
+        }
+
+        func run() async throws {
+            try await runReporting {
+                warnIfDebugBuild()
+                let selected = Set(only.isEmpty ? ["receivables", "blacklist", "statements"] : only)
+                do {
+                    if selected.contains("receivables") {
+                        let figures = try ReceivablesBenchmark.run()
+                        print(BenchmarkFigure("receivables: trace from a leaf (\(figures.traceLeafAncestors) ancestors)", figures.traceLeafMs, "ms").line)
+                        print(BenchmarkFigure("receivables: trace from a middle tier (\(figures.traceMiddleDescendants) descendants)", figures.traceMiddleMs, "ms").line)
+                        print(BenchmarkFigure("receivables: trace from the root (\(figures.traceRootDescendants) descendants)", figures.traceRootMs, "ms").line)
+                        print(BenchmarkFigure("receivables: pieces live after building \(figures.tiers) tiers", Double(figures.livePieces), "pieces").line)
+                    }
+                    if selected.contains("blacklist") {
+                        let result = try BlacklistBenchmark(entryCount: blacklistEntries).run()
+                        print(BenchmarkFigure("blacklist: \(result.subjectsChecked) subjects checked against \(result.entries) entries", result.checkSeconds, "s").line)
+                        print(BenchmarkFigure("blacklist: subjects checked", result.subjectsPerSecond, "/s").line)
+                    }
+                    if selected.contains("statements") {
+                        let result = StatementsBenchmark.run(linesPerSide: statementLines)
+                        print(BenchmarkFigure("statements: \(result.linesPerSide) lines per side matched", result.seconds, "s").line)
+                        print(BenchmarkFigure("statements: lines matched", result.linesMatchedPerSecond, "/s").line)
+                    }
                 } catch {
                     throw CLIError("benchmark failed: \(error)")
                 }

@@ -527,6 +527,6 @@ final class ReceivablesSimulation {
     }
 
     /// Sequences in all; `RECEIVABLES_SEQUENCES` raises it for a longer soak.
-    static let sequenceCount = ProcessInfo.processInfo.environment["RECEIVABLES_SEQUENCES"].flatMap { Int($0) } ?? 1_000
+    static let sequenceCount = ProcessInfo.processInfo.environment["RECEIVABLES_SEQUENCES"].flatMap { Int($0) } ?? 2_000
     static let blocksPerSequence = 4
 }

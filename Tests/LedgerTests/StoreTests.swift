@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Contracts
 @testable import Ledger
 
 /// A temporary folder removed when the test ends.
@@ -97,5 +98,35 @@ final class TemporaryDirectory {
         var options = LevelDBOptions()
         options.createIfMissing = false
         #expect(throws: StorageError.self) { try LevelDBStore(path: directory.path + "/absent", options: options) }
+    }
+
+    /// LevelDB keeps at most `openFilesMax` files open (it raises values below
+    /// 74 to 74, and caches 10 fewer tables), however many tables the data spans.
+    @Test func leveldb_keepsOpenFileDescriptorsBounded() throws {
+        let directory = try TemporaryDirectory()
+        var options = LevelDBOptions()
+        options.openFilesMax = 74
+        options.writeBufferBytes = 1024 * 1024
+        options.tableFileBytesMax = 1024 * 1024
+        options.blockCacheBytes = 256 * 1024
+        let store = try LevelDBStore(path: directory.path + "/db", options: options)
+        func openDescriptors() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+        let before = openDescriptors()
+        for round in 0..<200 {
+            var batch = WriteBatch()
+            for index in 0..<100 {
+                batch.put(Array("k\(String(format: "%05d", index * 200 + round))".utf8), try SecureRandom.bytes(4000))
+            }
+            try store.write(batch, sync: false)
+        }
+        var found = 0
+        for entry in try store.scan(prefix: Array("k".utf8), start: nil, limit: 100_000) where entry.value.count == 4000 { found += 1 }
+        for index in stride(from: 0, to: 20_000, by: 97) {
+            _ = try store.get(Array("k\(String(format: "%05d", index))".utf8))
+        }
+        let tables = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/db").filter { $0.hasSuffix(".ldb") }
+        #expect(found == 20_000)
+        #expect(tables.count > 64, "the data should span more table files than may be open")
+        #expect(openDescriptors() - before <= 74 + 4)
     }
 }

@@ -227,3 +227,39 @@ final class LineBox: @unchecked Sendable {
     func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }
+
+@Suite struct APIPrivacyTests {
+    /// A person's identifier is hashed on the client; no answer of the API,
+    /// for blocks, transactions, events or queries, ever contains it.
+    @Test func personIdentifier_neverAppearsInAPIResponses() async throws {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank), ("bankB", .bank), ("reg", .regulator)])
+        let identifier = "110101199003070011"
+        let consortiumKey = Array("consortium-shared-secret-key-0001".utf8)
+        let subject = try BlacklistSubject.person(identifier: identifier, consortiumKey: consortiumKey)
+        let evidence = Hash.sha256(Array("evidence".utf8))
+        try chain.commit([chain.transaction("bankA", BlacklistOperation.add.call(AddBlacklistEntry(subject: subject, reasonCode: "fraud", evidenceHash: evidence)))])
+        let check = chain.transaction("bankB", BlacklistOperation.check.call(CheckBlacklistSubject(subject: subject, purposeCode: "loan_review")))
+        try chain.commit([check])
+        let backend = LedgerOnlyBackend(ledger: chain.ledger)
+        try await withAPIServer(backend) { client in
+            var bodies: [String] = []
+            for path in ["/v1/blocks/1", "/v1/blocks/2", "/v1/transactions/\(check.id.hex)", "/v1/query/blacklist/entry?id=1",
+                         "/v1/query/blacklist/provenance?id=1", "/v1/query/blacklist/subject?subject=\(subject.text)",
+                         "/v1/query/blacklist/report?organization=bankB", "/metrics", "/v1/status"] {
+                let response = try await client.request(.GET, path)
+                #expect(response.status == 200, "\(path) answered \(response.status)")
+                bodies.append(String(decoding: response.body, as: UTF8.self))
+            }
+            let lines = LineBox()
+            try await client.streamLines("/v1/events?from=1") { line in
+                lines.append(line)
+                return !line.hasPrefix("id: 2")
+            }
+            bodies.append(contentsOf: lines.all)
+            let everything = bodies.joined(separator: "\n")
+            #expect(everything.contains(subject.text), "the subject hash itself is what the API shows")
+            #expect(!everything.contains(identifier))
+            #expect(!everything.contains(Hex.encode(Array(identifier.utf8))))
+        }
+    }
+}

@@ -8,6 +8,8 @@ public struct LevelDBOptions: Sendable {
     public var blockCacheBytes: Int = 16 * 1024 * 1024
     /// Size of the in-memory write buffer before it is flushed to a table.
     public var writeBufferBytes: Int = 8 * 1024 * 1024
+    /// Size at which LevelDB starts a new table file.
+    public var tableFileBytesMax: Int = 2 * 1024 * 1024
     /// Create the database when it does not exist.
     public var createIfMissing = true
 
@@ -36,6 +38,7 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
         leveldb_options_set_max_open_files(options, settings.openFilesMax)
         leveldb_options_set_cache(options, cache)
         leveldb_options_set_write_buffer_size(options, settings.writeBufferBytes)
+        leveldb_options_set_max_file_size(options, settings.tableFileBytesMax)
         var error: UnsafeMutablePointer<CChar>?
         let database = leveldb_open(options, path, &error)
         if let message = LevelDBStore.take(&error) {
