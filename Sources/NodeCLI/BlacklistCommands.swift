@@ -92,19 +92,26 @@ struct BlacklistCommand: ParsableCommand {
         }
     }
 
-    struct Corroborate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Support another institution's entry.")
-        @OptionGroup var options: NodeOptions
-        @OptionGroup var signing: SigningOptions
+    /// Options of an opinion on another institution's entry.
+    struct OpinionOptions: ParsableArguments {
         @Argument(help: "Entry id.") var entry: UInt64
         @Option(name: .long) var reason: String
         @Option(name: .long) var evidenceHash: String?
 
+        func submit(_ operation: BlacklistOperation, options: NodeOptions, signing: SigningOptions) async throws {
+            let arguments = BlacklistOpinion(entryID: entry, reason: reason, evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") })
+            try await submitAndReport(operation.call(arguments), options: options, signing: signing)
+        }
+    }
+
+    struct Corroborate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Support another institution's entry.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @OptionGroup var opinion: OpinionOptions
+
         func run() async throws {
-            try await runReporting {
-                let arguments = BlacklistOpinion(entryID: entry, reason: reason, evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") })
-                try await submitAndReport(BlacklistOperation.corroborate.call(arguments), options: options, signing: signing)
-            }
+            try await runReporting { try await opinion.submit(.corroborate, options: options, signing: signing) }
         }
     }
 
@@ -112,15 +119,10 @@ struct BlacklistCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Contest another institution's entry.")
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
-        @Argument(help: "Entry id.") var entry: UInt64
-        @Option(name: .long) var reason: String
-        @Option(name: .long) var evidenceHash: String?
+        @OptionGroup var opinion: OpinionOptions
 
         func run() async throws {
-            try await runReporting {
-                let arguments = BlacklistOpinion(entryID: entry, reason: reason, evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") })
-                try await submitAndReport(BlacklistOperation.dispute.call(arguments), options: options, signing: signing)
-            }
+            try await runReporting { try await opinion.submit(.dispute, options: options, signing: signing) }
         }
     }
 

@@ -216,18 +216,25 @@ struct ReceivableCommand: ParsableCommand {
         }
     }
 
+    /// A piece and the reason for a regulator's freeze or unfreeze.
+    struct FreezeOptions: ParsableArguments {
+        @Argument var piece: String
+        @Option(name: .long) var reason: String
+
+        func submit(_ operation: ReceivablesContract.Operation, options: NodeOptions, signing: SigningOptions) async throws {
+            let reference = ReceivablePieceRef(piece: try parsePiece(piece), reason: reason)
+            try await submitAndReport(ReceivablesContract.call(operation, reference), options: options, signing: signing)
+        }
+    }
+
     struct Freeze: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "As a regulator, freeze a piece (e.g. on a court order).")
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
-        @Argument var piece: String
-        @Option(name: .long) var reason: String
+        @OptionGroup var target: FreezeOptions
 
         func run() async throws {
-            try await runReporting {
-                try await submitAndReport(ReceivablesContract.call(.freeze, ReceivablePieceRef(piece: try parsePiece(piece), reason: reason)),
-                                          options: options, signing: signing)
-            }
+            try await runReporting { try await target.submit(.freeze, options: options, signing: signing) }
         }
     }
 
@@ -235,14 +242,10 @@ struct ReceivableCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "As a regulator, lift a freeze.")
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
-        @Argument var piece: String
-        @Option(name: .long) var reason: String
+        @OptionGroup var target: FreezeOptions
 
         func run() async throws {
-            try await runReporting {
-                try await submitAndReport(ReceivablesContract.call(.unfreeze, ReceivablePieceRef(piece: try parsePiece(piece), reason: reason)),
-                                          options: options, signing: signing)
-            }
+            try await runReporting { try await target.submit(.unfreeze, options: options, signing: signing) }
         }
     }
 

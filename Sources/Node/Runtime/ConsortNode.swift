@@ -225,7 +225,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     /// Feeds one input to the replica and carries out what it returns, in order:
     /// persistence first and durably, then messages, commits and requests.
     private func step(_ input: ReplicaInput) {
-        guard var current = replica else { return }
+        // After a fault the node signs nothing more; an operator must look (see status and logs).
+        guard var current = replica, lock.withLock({ snapshot.fault == nil }) else { return }
         var pending = [input]
         while !pending.isEmpty {
             let next = pending.removeFirst()
@@ -252,9 +253,12 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                         if index < genesis.validators.count { network?.send(frame, to: genesis.validators[index].nodeKey) }
                     }
                 case .commit(let block, let certificate):
-                    if let root = commit(block, certificate) {
-                        pending.append(.executed(header: block.header, stateRoot: root))
+                    guard let root = commit(block, certificate) else {
+                        replica = current
+                        publish(current)
+                        return
                     }
+                    pending.append(.executed(header: block.header, stateRoot: root))
                 case .requestStateTransfer(let from, let to):
                     requestBlocks(from: from, to: to)
                 case .fault(let fault):
