@@ -201,7 +201,9 @@ public struct Replica {
         case .viewChange(let m): onViewChange(m)
         case .newView(let m): onNewView(m)
         case .forward(let m): onForward(m)
-        case .status(let m): onStatus(m)
+        case .status(let m):
+            // A status report changes nothing in the log.
+            return onStatus(m)
         }
         progress()
     }
@@ -270,7 +272,8 @@ public struct Replica {
             ticksToRetransmit = configuration.timing.retransmitTicks
             retransmit()
         }
-        progress()
+        // Nothing in the log waits on time; only the batch timer does.
+        tryPropose()
     }
 
     /// Work this replica expects to see ordered: requests in its pool (rule 9)
