@@ -29,9 +29,9 @@ public struct SimulationOptions: Sendable {
     public var seed: UInt64
     public var validatorCount: Int
     public var byzantine: [ByzantineBehavior]
-    public var transactionCount = 8
+    public var transactionCount = 6
     /// Ticks of the phase with faults; then the network heals.
-    public var faultTicks = 160
+    public var faultTicks = 120
     /// Ticks after healing by which every transaction must commit everywhere.
     public var livenessTicksMax = 3000
     public var messageLossProbability = 0.05
