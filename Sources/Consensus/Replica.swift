@@ -38,6 +38,7 @@ struct Slot {
 /// it validates, ignores with a counted ``DropReason``, or acts. Bad peer
 /// input never traps; invariants are checked after every step.
 public struct Replica {
+    /// The fixed configuration of this replica.
     public let configuration: ReplicaConfiguration
     let signer: any ConsensusSigner
     let verifier: any SignatureVerifier
@@ -59,6 +60,7 @@ public struct Replica {
     public internal(set) var committedHeight: UInt64
     var committedHeader: BlockHeader
     var committedHashes: [UInt64: Hash] = [:]
+    /// Highest height the shell reported executed.
     public internal(set) var executedHeight: UInt64
     var executedRoots: [UInt64: Hash] = [:]
     var expectedRoots: [UInt64: Hash] = [:]
