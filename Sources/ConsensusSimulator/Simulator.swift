@@ -289,11 +289,14 @@ public struct Simulation {
     /// Current simulated tick.
     public var tick: Int { now }
 
-    /// Hands transaction number `number` to the given validators.
+    /// Hands transaction number `number` to the given validators (a twin's
+    /// second copy gets only the even-numbered ones).
     public mutating func submit(number: Int, to indices: [Int]) {
         let transaction = transactions[number]
         submitted.ids.insert(transaction.id)
-        for node in nodes where indices.contains(node.index) && node.replica != nil {
+        for (position, node) in nodes.enumerated() where indices.contains(node.index) && node.replica != nil {
+            // The second copy of a twin sees only every other request, so the twins' proposals differ.
+            if position >= options.validatorCount && number % 2 == 1 { continue }
             apply(node, input: .submit([transaction]))
         }
     }

@@ -29,3 +29,17 @@ func behaviours(seed: UInt64, faulty: Int) -> [ByzantineBehavior] {
     }
     #expect(failures.isEmpty, "failing seeds: \(failures.map(\.seed))")
 }
+
+@Test func simulation_sameSeed_replaysExactly() {
+    for seed in SeedPlan.seeds(default: 5, salt: 11) {
+        var options = SimulationOptions(seed: seed, validatorCount: 4, byzantine: [.twins])
+        options.byzantineFirst = true
+        var first = Simulation(options: options)
+        var second = Simulation(options: options)
+        let a = first.run()
+        let b = second.run()
+        #expect(a.description == b.description)
+        #expect(a.messagesDelivered == b.messagesDelivered && a.ticks == b.ticks)
+        report("[replay] \(a)")
+    }
+}
