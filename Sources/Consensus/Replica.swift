@@ -384,7 +384,11 @@ public struct Replica {
                 forward(oldestPending(ConsensusLimits.forwardTransactionsMax))
             }
         }
-        if let checkpoint = ownCheckpoints[lowHeader.height] { send(.checkpoint(checkpoint)) }
+        // Our checkpoints at and above the stable one: a lost checkpoint above
+        // it would otherwise pin the high watermark for ever.
+        for height in ownCheckpoints.keys.sorted() where height >= lowHeader.height {
+            if let checkpoint = ownCheckpoints[height] { send(.checkpoint(checkpoint)) }
+        }
         checkBehind()
     }
 

@@ -43,3 +43,24 @@ func behaviours(seed: UInt64, faulty: Int) -> [ByzantineBehavior] {
         report("[replay] \(a)")
     }
 }
+
+/// A harsher network: more loss and delay, a small watermark window and
+/// frequent checkpoints, so proposals hit the high watermark and the log is
+/// collected while replicas are partitioned or down.
+@Test func simulation_n4_harshNetworkSmallWindow_agreementValidityLiveness() {
+    let seeds = SeedPlan.seeds(default: 200, salt: 13)
+    let failures = runSeeds("n=4 harsh", seeds: seeds) { seed in
+        var options = SimulationOptions(seed: seed, validatorCount: 4, byzantine: behaviours(seed: seed, faulty: 1))
+        options.byzantineFirst = seed % 2 == 0
+        options.messageLossProbability = 0.2
+        options.duplicateProbability = 0.1
+        options.delayTicksMax = 8
+        options.transactionCount = 12
+        options.faultTicks = 200
+        options.checkpointIntervalBlocks = 2
+        options.watermarkWindowBlocks = 4
+        options.blockTransactionsMax = 1
+        return options
+    }
+    #expect(failures.isEmpty, "failing seeds: \(failures.map(\.seed))")
+}
