@@ -64,3 +64,22 @@ func behaviours(seed: UInt64, faulty: Int) -> [ByzantineBehavior] {
     }
     #expect(failures.isEmpty, "failing seeds: \(failures.map(\.seed))")
 }
+
+/// The harsh network at n = 7 with two Byzantine validators.
+@Test func simulation_n7_harshNetworkSmallWindow_agreementValidityLiveness() {
+    let seeds = SeedPlan.seeds(default: 60, salt: 17)
+    let failures = runSeeds("n=7 harsh", seeds: seeds) { seed in
+        var options = SimulationOptions(seed: seed, validatorCount: 7, byzantine: behaviours(seed: seed, faulty: 2))
+        options.byzantineFirst = seed % 2 == 0
+        options.messageLossProbability = 0.2
+        options.duplicateProbability = 0.1
+        options.delayTicksMax = 8
+        options.transactionCount = 12
+        options.faultTicks = 200
+        options.checkpointIntervalBlocks = 2
+        options.watermarkWindowBlocks = 4
+        options.blockTransactionsMax = 1
+        return options
+    }
+    #expect(failures.isEmpty, "failing seeds: \(failures.map(\.seed))")
+}
