@@ -48,7 +48,7 @@ func behaviours(seed: UInt64, faulty: Int) -> [ByzantineBehavior] {
 /// frequent checkpoints, so proposals hit the high watermark and the log is
 /// collected while replicas are partitioned or down.
 @Test func simulation_n4_harshNetworkSmallWindow_agreementValidityLiveness() {
-    let seeds = SeedPlan.seeds(default: 200, salt: 13)
+    let seeds = SeedPlan.seeds(default: 100, salt: 13)
     let failures = runSeeds("n=4 harsh", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: 4, byzantine: behaviours(seed: seed, faulty: 1))
         options.byzantineFirst = seed % 2 == 0
@@ -67,7 +67,7 @@ func behaviours(seed: UInt64, faulty: Int) -> [ByzantineBehavior] {
 
 /// The harsh network at n = 7 with two Byzantine validators.
 @Test func simulation_n7_harshNetworkSmallWindow_agreementValidityLiveness() {
-    let seeds = SeedPlan.seeds(default: 60, salt: 17)
+    let seeds = SeedPlan.seeds(default: 30, salt: 17)
     let failures = runSeeds("n=7 harsh", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: 7, byzantine: behaviours(seed: seed, faulty: 2))
         options.byzantineFirst = seed % 2 == 0
