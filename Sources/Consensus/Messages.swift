@@ -23,13 +23,16 @@ enum SigningDigest {
 /// recomputed from the header; the header's transaction root is recomputed
 /// from the transactions when the block is decoded.
 public struct PrePrepare: Equatable, Sendable, CanonicalCodable {
+    /// The view this message belongs to.
     public let view: UInt64
+    /// The proposed block.
     public let block: Block
     /// The primary's signature over ``signingDigest(chainID:)``.
     public let signature: Signature
     /// The block hash, computed once from the header (never read from the wire).
     public let blockHash: Hash
 
+    /// Creates a value from its parts.
     public init(view: UInt64, block: Block, signature: Signature) {
         self.view = view
         self.block = block
@@ -37,6 +40,7 @@ public struct PrePrepare: Equatable, Sendable, CanonicalCodable {
         self.blockHash = block.hash
     }
 
+    /// The height (sequence number n in the paper).
     public var height: UInt64 { block.height }
 
     /// What the primary signs.
@@ -48,6 +52,7 @@ public struct PrePrepare: Equatable, Sendable, CanonicalCodable {
         }
     }
 
+    /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
         Self.signingDigest(chainID: chainID, view: view, height: block.height, blockHash: blockHash)
     }
@@ -69,13 +74,18 @@ public struct PrePrepare: Equatable, Sendable, CanonicalCodable {
 /// ⟨PREPARE, v, n, d, i⟩ (paper 4.2): backup `replica` accepted the
 /// pre-prepare for block `blockHash` at (view, height).
 public struct Prepare: Equatable, Sendable, CanonicalCodable {
+    /// The view this message belongs to.
     public var view: UInt64
+    /// The height (sequence number n in the paper).
     public var height: UInt64
+    /// Hash of the block voted for.
     public var blockHash: Hash
     /// Index of the sender in the validator set.
     public var replica: UInt32
+    /// The sender's signature over the signing digest.
     public var signature: Signature
 
+    /// Creates a value from its parts.
     public init(view: UInt64, height: UInt64, blockHash: Hash, replica: UInt32, signature: Signature) {
         self.view = view
         self.height = height
@@ -84,6 +94,7 @@ public struct Prepare: Equatable, Sendable, CanonicalCodable {
         self.signature = signature
     }
 
+    /// The digest the sender signs, computed from the fields.
     public static func signingDigest(chainID: String, view: UInt64, height: UInt64, blockHash: Hash, replica: UInt32) -> Hash {
         SigningDigest.make("consort/pbft/prepare", chainID: chainID) { encoder in
             encoder.write(view)
@@ -93,6 +104,7 @@ public struct Prepare: Equatable, Sendable, CanonicalCodable {
         }
     }
 
+    /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
         Self.signingDigest(chainID: chainID, view: view, height: height, blockHash: blockHash, replica: replica)
     }
@@ -118,12 +130,18 @@ public struct Prepare: Equatable, Sendable, CanonicalCodable {
 /// ``CommitVote/digest(chainID:height:view:blockHash:)`` so that 2f+1 of them
 /// form a ``CommitCertificate``.
 public struct Commit: Equatable, Sendable, CanonicalCodable {
+    /// The view this message belongs to.
     public var view: UInt64
+    /// The height (sequence number n in the paper).
     public var height: UInt64
+    /// Hash of the block voted for.
     public var blockHash: Hash
+    /// Index of the sending validator in the validator set.
     public var replica: UInt32
+    /// The sender's signature over the signing digest.
     public var signature: Signature
 
+    /// Creates a value from its parts.
     public init(view: UInt64, height: UInt64, blockHash: Hash, replica: UInt32, signature: Signature) {
         self.view = view
         self.height = height
@@ -132,6 +150,7 @@ public struct Commit: Equatable, Sendable, CanonicalCodable {
         self.signature = signature
     }
 
+    /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
         CommitVote.digest(chainID: chainID, height: height, view: view, blockHash: blockHash)
     }
@@ -158,11 +177,16 @@ public struct Commit: Equatable, Sendable, CanonicalCodable {
 /// The header travels whole so that a replica which has not reached the
 /// height still learns the block a stable checkpoint names.
 public struct Checkpoint: Equatable, Sendable, CanonicalCodable {
+    /// Header of the block at the checkpoint height.
     public var header: BlockHeader
+    /// State root after executing the checkpoint height.
     public var stateRoot: Hash
+    /// Index of the sending validator in the validator set.
     public var replica: UInt32
+    /// The sender's signature over the signing digest.
     public var signature: Signature
 
+    /// Creates a value from its parts.
     public init(header: BlockHeader, stateRoot: Hash, replica: UInt32, signature: Signature) {
         self.header = header
         self.stateRoot = stateRoot
@@ -170,8 +194,10 @@ public struct Checkpoint: Equatable, Sendable, CanonicalCodable {
         self.signature = signature
     }
 
+    /// The height (sequence number n in the paper).
     public var height: UInt64 { header.height }
 
+    /// The digest the sender signs, computed from the fields.
     public static func signingDigest(chainID: String, height: UInt64, blockHash: Hash, stateRoot: Hash) -> Hash {
         SigningDigest.make("consort/pbft/checkpoint", chainID: chainID) { encoder in
             encoder.write(height)
@@ -180,6 +206,7 @@ public struct Checkpoint: Equatable, Sendable, CanonicalCodable {
         }
     }
 
+    /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
         Self.signingDigest(chainID: chainID, height: header.height, blockHash: header.hash, stateRoot: stateRoot)
     }
@@ -202,17 +229,21 @@ public struct Checkpoint: Equatable, Sendable, CanonicalCodable {
 /// Proof that a checkpoint is stable: 2f+1 checkpoint signatures over the
 /// same (height, block hash, state root) (paper 4.3).
 public struct CheckpointProof: Equatable, Sendable, CanonicalCodable {
+    /// Header of the block at the checkpoint height.
     public var header: BlockHeader
+    /// State root after executing the checkpoint height.
     public var stateRoot: Hash
     /// Strictly increasing by validator index.
     public var signatures: [ValidatorSignature]
 
+    /// Creates a value from its parts.
     public init(header: BlockHeader, stateRoot: Hash, signatures: [ValidatorSignature]) {
         self.header = header
         self.stateRoot = stateRoot
         self.signatures = signatures.sorted { $0.validatorIndex < $1.validatorIndex }
     }
 
+    /// The height (sequence number n in the paper).
     public var height: UInt64 { header.height }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -232,18 +263,24 @@ public struct CheckpointProof: Equatable, Sendable, CanonicalCodable {
 /// A prepared certificate (paper 4.4, the set P): the pre-prepare and 2f
 /// matching prepares from distinct backups of its view.
 public struct PreparedCertificate: Equatable, Sendable, CanonicalCodable {
+    /// The pre-prepare that was prepared.
     public var prePrepare: PrePrepare
     /// Strictly increasing by replica index.
     public var prepares: [Prepare]
 
+    /// Creates a value from its parts.
     public init(prePrepare: PrePrepare, prepares: [Prepare]) {
         self.prePrepare = prePrepare
         self.prepares = prepares.sorted { $0.replica < $1.replica }
     }
 
+    /// The view this message belongs to.
     public var view: UInt64 { prePrepare.view }
+    /// The height (sequence number n in the paper).
     public var height: UInt64 { prePrepare.height }
+    /// Hash of the block voted for.
     public var blockHash: Hash { prePrepare.blockHash }
+    /// The proposed block.
     public var block: Block { prePrepare.block }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -262,12 +299,18 @@ public struct PreparedCertificate: Equatable, Sendable, CanonicalCodable {
 /// `newView`, carrying its stable checkpoint proof (nil at genesis) and its
 /// prepared certificates above it, one per height, ascending.
 public struct ViewChange: Equatable, Sendable, CanonicalCodable {
+    /// The view the sender asks to move to.
     public var newView: UInt64
+    /// Index of the sending validator in the validator set.
     public var replica: UInt32
+    /// The sender's stable checkpoint proof; nil at genesis.
     public var checkpoint: CheckpointProof?
+    /// Prepared certificates above the checkpoint, ascending by height.
     public var prepared: [PreparedCertificate]
+    /// The sender's signature over the signing digest.
     public var signature: Signature
 
+    /// Creates a value from its parts.
     public init(newView: UInt64, replica: UInt32, checkpoint: CheckpointProof?, prepared: [PreparedCertificate], signature: Signature) {
         self.newView = newView
         self.replica = replica
@@ -279,6 +322,7 @@ public struct ViewChange: Equatable, Sendable, CanonicalCodable {
     /// Height of the checkpoint this message builds on (0 = genesis).
     public var checkpointHeight: UInt64 { checkpoint?.height ?? 0 }
 
+    /// The digest the sender signs, computed from the fields.
     public static func signingDigest(chainID: String, newView: UInt64, replica: UInt32, checkpoint: CheckpointProof?,
                                      prepared: [PreparedCertificate]) -> Hash {
         SigningDigest.make("consort/pbft/view-change", chainID: chainID) { encoder in
@@ -289,6 +333,7 @@ public struct ViewChange: Equatable, Sendable, CanonicalCodable {
         }
     }
 
+    /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
         Self.signingDigest(chainID: chainID, newView: newView, replica: replica, checkpoint: checkpoint, prepared: prepared)
     }
@@ -315,13 +360,16 @@ public struct ViewChange: Equatable, Sendable, CanonicalCodable {
 /// view-change messages) and the pre-prepares O it computed from them.
 /// Backups recompute O from V and refuse the message if it differs.
 public struct NewView: Equatable, Sendable, CanonicalCodable {
+    /// The view this message belongs to.
     public var view: UInt64
     /// V, strictly increasing by replica index.
     public var viewChanges: [ViewChange]
     /// O, ascending by height, each signed by the new primary for `view`.
     public var prePrepares: [PrePrepare]
+    /// The sender's signature over the signing digest.
     public var signature: Signature
 
+    /// Creates a value from its parts.
     public init(view: UInt64, viewChanges: [ViewChange], prePrepares: [PrePrepare], signature: Signature) {
         self.view = view
         self.viewChanges = viewChanges.sorted { $0.replica < $1.replica }
@@ -329,6 +377,7 @@ public struct NewView: Equatable, Sendable, CanonicalCodable {
         self.signature = signature
     }
 
+    /// The digest the sender signs, computed from the fields.
     public static func signingDigest(chainID: String, view: UInt64, viewChanges: [ViewChange], prePrepares: [PrePrepare]) -> Hash {
         SigningDigest.make("consort/pbft/new-view", chainID: chainID) { encoder in
             encoder.write(view)
@@ -339,6 +388,7 @@ public struct NewView: Equatable, Sendable, CanonicalCodable {
         }
     }
 
+    /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
         Self.signingDigest(chainID: chainID, view: view, viewChanges: viewChanges, prePrepares: prePrepares)
     }
@@ -363,16 +413,21 @@ public struct NewView: Equatable, Sendable, CanonicalCodable {
 /// A backup relaying client transactions to the primary (paper 4.1 and the
 /// rule that backups forward requests and start their timer, PBFT-NOTES rule 9).
 public struct Forward: Equatable, Sendable, CanonicalCodable {
+    /// Index of the sending validator in the validator set.
     public var replica: UInt32
+    /// The relayed transactions.
     public var transactions: [Transaction]
+    /// The sender's signature over the signing digest.
     public var signature: Signature
 
+    /// Creates a value from its parts.
     public init(replica: UInt32, transactions: [Transaction], signature: Signature) {
         self.replica = replica
         self.transactions = transactions
         self.signature = signature
     }
 
+    /// The digest the sender signs, computed from the fields.
     public static func signingDigest(chainID: String, replica: UInt32, transactions: [Transaction]) -> Hash {
         SigningDigest.make("consort/pbft/forward", chainID: chainID) { encoder in
             encoder.write(replica)
@@ -381,6 +436,7 @@ public struct Forward: Equatable, Sendable, CanonicalCodable {
         }
     }
 
+    /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
         Self.signingDigest(chainID: chainID, replica: replica, transactions: transactions)
     }
@@ -401,16 +457,21 @@ public struct Forward: Equatable, Sendable, CanonicalCodable {
 /// A replica's periodic report of how far it has committed, so a replica that
 /// is behind learns it (from f+1 of them) and starts state transfer.
 public struct Status: Equatable, Sendable, CanonicalCodable {
+    /// Index of the sending validator in the validator set.
     public var replica: UInt32
+    /// Highest height the sender has committed.
     public var committedHeight: UInt64
+    /// The sender's signature over the signing digest.
     public var signature: Signature
 
+    /// Creates a value from its parts.
     public init(replica: UInt32, committedHeight: UInt64, signature: Signature) {
         self.replica = replica
         self.committedHeight = committedHeight
         self.signature = signature
     }
 
+    /// The digest the sender signs, computed from the fields.
     public static func signingDigest(chainID: String, replica: UInt32, committedHeight: UInt64) -> Hash {
         SigningDigest.make("consort/pbft/status", chainID: chainID) { encoder in
             encoder.write(replica)
@@ -418,6 +479,7 @@ public struct Status: Equatable, Sendable, CanonicalCodable {
         }
     }
 
+    /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
         Self.signingDigest(chainID: chainID, replica: replica, committedHeight: committedHeight)
     }

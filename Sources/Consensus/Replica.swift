@@ -38,6 +38,7 @@ struct Slot {
 /// it validates, ignores with a counted ``DropReason``, or acts. Bad peer
 /// input never traps; invariants are checked after every step.
 public struct Replica {
+    /// The fixed configuration of this replica.
     public let configuration: ReplicaConfiguration
     let signer: any ConsensusSigner
     let verifier: any SignatureVerifier
@@ -59,6 +60,7 @@ public struct Replica {
     public internal(set) var committedHeight: UInt64
     var committedHeader: BlockHeader
     var committedHashes: [UInt64: Hash] = [:]
+    /// Highest height the shell reported executed.
     public internal(set) var executedHeight: UInt64
     var executedRoots: [UInt64: Hash] = [:]
     var expectedRoots: [UInt64: Hash] = [:]
@@ -201,7 +203,9 @@ public struct Replica {
         case .viewChange(let m): onViewChange(m)
         case .newView(let m): onNewView(m)
         case .forward(let m): onForward(m)
-        case .status(let m): onStatus(m)
+        case .status(let m):
+            // A status report changes nothing in the log.
+            return onStatus(m)
         }
         progress()
     }
@@ -270,7 +274,8 @@ public struct Replica {
             ticksToRetransmit = configuration.timing.retransmitTicks
             retransmit()
         }
-        progress()
+        // Nothing in the log waits on time; only the batch timer does.
+        tryPropose()
     }
 
     /// Work this replica expects to see ordered: requests in its pool (rule 9)
@@ -379,7 +384,11 @@ public struct Replica {
                 forward(oldestPending(ConsensusLimits.forwardTransactionsMax))
             }
         }
-        if let checkpoint = ownCheckpoints[lowHeader.height] { send(.checkpoint(checkpoint)) }
+        // Our checkpoints at and above the stable one: a lost checkpoint above
+        // it would otherwise pin the high watermark for ever.
+        for height in ownCheckpoints.keys.sorted() where height >= lowHeader.height {
+            if let checkpoint = ownCheckpoints[height] { send(.checkpoint(checkpoint)) }
+        }
         checkBehind()
     }
 

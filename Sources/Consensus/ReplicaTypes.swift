@@ -31,6 +31,7 @@ public struct ReplicaTiming: Equatable, Sendable {
     /// Doublings of the view-change timeout before it stops growing.
     public var viewChangeBackoffDoublingsMax: Int
 
+    /// Creates a value from its parts.
     public init(batchTicks: Int, viewChangeTimeoutTicks: Int, retransmitTicks: Int, timestampDriftMsMax: UInt64,
                 viewChangeBackoffDoublingsMax: Int = ConsensusLimits.viewChangeBackoffDoublingsMax) {
         precondition(batchTicks >= 0 && viewChangeTimeoutTicks >= 1 && retransmitTicks >= 1, "timers must be positive")
@@ -56,17 +57,22 @@ public struct ReplicaTiming: Equatable, Sendable {
 
 /// Everything fixed about one replica.
 public struct ReplicaConfiguration: Sendable {
+    /// The chain the replica serves; part of every signed digest.
     public var chainID: String
+    /// The validator set, in order.
     public var validators: ValidatorSet
     /// This replica's position in ``validators``.
     public var replicaIndex: Int
+    /// The chain parameters (batch size, checkpoint interval, window).
     public var parameters: ChainParameters
     /// The block at height 0, which every chain starts from.
     public var genesisHeader: BlockHeader
     /// The state root after genesis (height 0).
     public var genesisStateRoot: Hash
+    /// Timers in ticks.
     public var timing: ReplicaTiming
 
+    /// Creates a value from its parts.
     public init(chainID: String, validators: ValidatorSet, replicaIndex: Int, parameters: ChainParameters,
                 genesisHeader: BlockHeader, genesisStateRoot: Hash, timing: ReplicaTiming) {
         precondition(replicaIndex >= 0 && replicaIndex < validators.count, "replica index outside the validator set")
@@ -91,8 +97,10 @@ public struct ChainHead: Equatable, Sendable {
     public var committedHeader: BlockHeader
     /// Highest executed height and its state root.
     public var executedHeight: UInt64
+    /// State root after ``executedHeight``.
     public var executedStateRoot: Hash
 
+    /// Creates a value from its parts.
     public init(committedHeader: BlockHeader, executedHeight: UInt64, executedStateRoot: Hash) {
         self.committedHeader = committedHeader
         self.executedHeight = executedHeight
@@ -102,9 +110,12 @@ public struct ChainHead: Equatable, Sendable {
 
 /// A block and the certificate that proves it final; what state transfer moves.
 public struct CertifiedBlock: Equatable, Sendable, CanonicalCodable {
+    /// The proposed block.
     public var block: Block
+    /// The commit certificate proving the block final.
     public var certificate: CommitCertificate
 
+    /// Creates a value from its parts.
     public init(block: Block, certificate: CommitCertificate) {
         self.block = block
         self.certificate = certificate
@@ -226,11 +237,14 @@ public enum DropReason: String, CaseIterable, Sendable {
 /// A vote this replica signed in its current view: the one digest it will
 /// ever sign at that height in this view.
 public struct OwnVote: Equatable, Sendable, CanonicalCodable {
+    /// The height (sequence number n in the paper).
     public var height: UInt64
+    /// Hash of the block voted for.
     public var blockHash: Hash
     /// Whether a COMMIT was signed too (needed by the pipelining rule after a restart).
     public var commitSent: Bool
 
+    /// Creates a value from its parts.
     public init(height: UInt64, blockHash: Hash, commitSent: Bool) {
         self.height = height
         self.blockHash = blockHash
@@ -255,13 +269,20 @@ public struct OwnVote: Equatable, Sendable, CanonicalCodable {
 /// stable checkpoint. Written whole, atomically, before any message that
 /// depends on it leaves the node.
 public struct PersistentState: Equatable, Sendable, CanonicalCodable {
+    /// The view this message belongs to.
     public var view: UInt64
+    /// The view-change target, if changing view.
     public var changingTo: UInt64?
+    /// View changes since the last commit (sets the back-off).
     public var viewChangeAttempts: UInt32
+    /// The block this replica signed at each height of its current view.
     public var ownVotes: [OwnVote]
+    /// Prepared certificates above the checkpoint, ascending by height.
     public var prepared: [PreparedCertificate]
+    /// The stable checkpoint proof, nil at genesis.
     public var stableCheckpoint: CheckpointProof?
 
+    /// Creates a value from its parts.
     public init(view: UInt64, changingTo: UInt64?, viewChangeAttempts: UInt32, ownVotes: [OwnVote],
                 prepared: [PreparedCertificate], stableCheckpoint: CheckpointProof?) {
         self.view = view

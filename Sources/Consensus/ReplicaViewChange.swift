@@ -36,7 +36,15 @@ extension Replica {
         guard Int(message.replica) < validators.count else { return drop(.unknownSender) }
         guard message.replica != me else { return drop(.fromSelf) }
         guard message.newView < ConsensusLimits.viewNumberMax else { return drop(.viewNumberTooLarge) }
-        guard message.newView > view else { return drop(.staleViewChange) }
+        guard message.newView > view else {
+            // A replica still asking for a view we already entered missed the
+            // new-view message: send it again (only on a valid signature).
+            if let newView = lastNewView, newView.view == view, message.newView == view, changingTo == nil,
+               isValidSignature(message.signature, by: message.replica, for: message.signingDigest(chainID: chainID)) {
+                send(.newView(newView), to: .replica(Int(message.replica)))
+            }
+            return drop(.staleViewChange)
+        }
         if let existing = viewChanges[message.replica], existing.newView >= message.newView {
             return drop(existing.newView == message.newView ? .duplicate : .staleViewChange)
         }

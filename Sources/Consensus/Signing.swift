@@ -25,15 +25,19 @@ public struct Secp256k1Signer: ConsensusSigner {
         self.key = key
     }
 
+    /// The node key of the signer.
     public var publicKey: PublicKey { key.publicKey }
 
+    /// Signs a digest.
     public func sign(_ digest: Hash) -> Signature { key.sign(digest) }
 }
 
 /// The production verifier: secp256k1 ECDSA, low-S only.
 public struct Secp256k1Verifier: SignatureVerifier {
+    /// Creates a value from its parts.
     public init() {}
 
+    /// True when the signature verifies.
     public func isValid(_ signature: Signature, by key: PublicKey, for digest: Hash) -> Bool {
         key.isValidSignature(signature, for: digest)
     }

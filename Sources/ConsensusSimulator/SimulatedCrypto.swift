@@ -39,14 +39,17 @@ public enum SimulatedKeys {
 /// Cheap deterministic signer for thousands of seeds. A Byzantine replica
 /// holds only its own secret, so it still cannot sign for another.
 public struct SimulatedSigner: ConsensusSigner {
+    /// The node key of the signer.
     public let publicKey: PublicKey
     private let secret: [UInt8]
 
+    /// Creates a value from its parts.
     public init(publicKey: PublicKey) {
         self.publicKey = publicKey
         self.secret = SimulatedKeys.secret(for: publicKey)
     }
 
+    /// Signs a digest.
     public func sign(_ digest: Hash) -> Signature {
         SimulatedKeys.signature(secret: secret, digest: digest)
     }
@@ -55,8 +58,10 @@ public struct SimulatedSigner: ConsensusSigner {
 /// Verifies simulated signatures by recomputing them from a table of every
 /// simulated secret (the table plays the role of the public keys).
 public struct SimulatedVerifier: SignatureVerifier {
+    /// Creates a value from its parts.
     public init() {}
 
+    /// True when the signature verifies.
     public func isValid(_ signature: Signature, by key: PublicKey, for digest: Hash) -> Bool {
         SimulatedKeys.signature(secret: SimulatedKeys.secret(for: key), digest: digest) == signature
     }

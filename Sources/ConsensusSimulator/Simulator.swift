@@ -26,23 +26,37 @@ public enum ByzantineBehavior: String, CaseIterable, Sendable {
 
 /// Everything that shapes one simulated run; a run is a pure function of it.
 public struct SimulationOptions: Sendable {
+    /// The seed the whole run derives from.
     public var seed: UInt64
+    /// Number of validators (n).
     public var validatorCount: Int
+    /// Behaviours of the Byzantine validators (at most f).
     public var byzantine: [ByzantineBehavior]
-    public var transactionCount = 8
+    /// Transactions clients submit during the run.
+    public var transactionCount = 6
     /// Ticks of the phase with faults; then the network heals.
-    public var faultTicks = 160
+    public var faultTicks = 120
     /// Ticks after healing by which every transaction must commit everywhere.
     public var livenessTicksMax = 3000
+    /// Chance that a message is lost before healing.
     public var messageLossProbability = 0.05
+    /// Chance that a message is delivered twice before healing.
     public var duplicateProbability = 0.05
+    /// Longest delivery delay; random delays reorder messages.
     public var delayTicksMax = 4
+    /// Whether partitions come and go before healing.
     public var partitions = true
+    /// Whether honest replicas crash (mid-step) and restart before healing.
     public var crashes = true
+    /// Sign with secp256k1 instead of simulated signatures.
     public var realKeys = false
+    /// K, heights between checkpoints.
     public var checkpointIntervalBlocks = 4
+    /// High minus low watermark.
     public var watermarkWindowBlocks = 8
+    /// Most transactions per block.
     public var blockTransactionsMax = 3
+    /// Timers in ticks.
     public var timing = ReplicaTiming(batchTicks: 2, viewChangeTimeoutTicks: 20, retransmitTicks: 6,
                                       timestampDriftMsMax: 60_000, viewChangeBackoffDoublingsMax: 3)
     /// Validators whose execution computes a wrong state root (they must detect it).
@@ -50,6 +64,7 @@ public struct SimulationOptions: Sendable {
     /// Put the Byzantine validators first (so one is the primary of view 0) instead of last.
     public var byzantineFirst = false
 
+    /// Creates a value from its parts.
     public init(seed: UInt64, validatorCount: Int, byzantine: [ByzantineBehavior] = []) {
         self.seed = seed
         self.validatorCount = validatorCount
@@ -59,15 +74,24 @@ public struct SimulationOptions: Sendable {
 
 /// What a run found.
 public struct SimulationResult: Sendable, CustomStringConvertible {
+    /// The seed the whole run derives from.
     public var seed: UInt64
+    /// What the checkers found; empty when the run passed.
     public var failures: [String] = []
+    /// Highest height the sender has committed.
     public var committedHeight: UInt64 = 0
+    /// Messages delivered to replicas.
     public var messagesDelivered = 0
+    /// Highest view an honest replica reached.
     public var viewChanges: UInt64 = 0
+    /// Faults reported, by validator index.
     public var faults: [Int: [ReplicaFault]] = [:]
+    /// Inputs ignored, summed over replicas, by reason.
     public var dropCounts: [DropReason: Int] = [:]
+    /// Ticks the run took.
     public var ticks = 0
 
+    /// True when no checker failed.
     public var passed: Bool { failures.isEmpty }
 
     public var description: String {
@@ -154,6 +178,7 @@ final class SimNode {
 /// validators; and checkers for agreement, validity, no double commit,
 /// certificate validity and liveness after healing.
 public struct Simulation {
+    /// The options this run was built from.
     public let options: SimulationOptions
     var random: SplitMix64
     let chainID = "consort-sim"
@@ -184,6 +209,7 @@ public struct Simulation {
         return Array((options.validatorCount - count)..<options.validatorCount)
     }
 
+    /// Creates a value from its parts.
     public init(options: SimulationOptions) {
         precondition(options.validatorCount >= 4, "at least four validators")
         precondition(options.byzantine.count <= (options.validatorCount - 1) / 3, "at most f Byzantine validators")
@@ -263,11 +289,14 @@ public struct Simulation {
     /// Current simulated tick.
     public var tick: Int { now }
 
-    /// Hands transaction number `number` to the given validators.
+    /// Hands transaction number `number` to the given validators (a twin's
+    /// second copy gets only the even-numbered ones).
     public mutating func submit(number: Int, to indices: [Int]) {
         let transaction = transactions[number]
         submitted.ids.insert(transaction.id)
-        for node in nodes where indices.contains(node.index) && node.replica != nil {
+        for (position, node) in nodes.enumerated() where indices.contains(node.index) && node.replica != nil {
+            // The second copy of a twin sees only every other request, so the twins' proposals differ.
+            if position >= options.validatorCount && number % 2 == 1 { continue }
             apply(node, input: .submit([transaction]))
         }
     }

@@ -186,3 +186,44 @@ func preparedSetup(_ cluster: Cluster) -> (block: Block, changes: [ViewChange]) 
     #expect(certificates.count == 4)
     #expect(block.height == 1)
 }
+
+@Test func commit_preparedAboveAnUnpreparedParent_waitsForTheParent() {
+    let cluster = Cluster()
+    var backup = cluster.replica(1)
+    let first = cluster.block(height: 1, parent: cluster.genesis, transactions: [cluster.transaction(0)])
+    let second = cluster.block(height: 2, parent: first.header, transactions: [cluster.transaction(1)])
+    _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: first, by: 0))))
+    _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: second, by: 0))))
+    var sent: [ConsensusMessage] = []
+    for index in [2, 3] { sent += backup.step(.message(.prepare(cluster.prepare(view: 0, block: second, by: index)))).sentMessages }
+    // Height 2 is prepared, but COMMIT for 2 needs our COMMIT for 1 in this view (pipelining rule).
+    #expect(!sent.contains { if case .commit = $0 { true } else { false } })
+    for index in [2, 3] { sent += backup.step(.message(.prepare(cluster.prepare(view: 0, block: first, by: index)))).sentMessages }
+    let commitHeights = sent.compactMap { if case .commit(let c) = $0 { c.height } else { nil } }
+    #expect(commitHeights == [1, 2])
+}
+
+@Test func checkpoint_quorumOfMatchingCheckpoints_becomesStableAndDiscardsLog() {
+    let cluster = Cluster()
+    var replica = cluster.replica(1)
+    let header = cluster.block(height: 4, parent: cluster.genesis, transactions: []).header
+    let root = Hash.tagged("test/root", [4])
+    func checkpoint(_ index: Int, root: Hash) -> Checkpoint {
+        Checkpoint(header: header, stateRoot: root, replica: UInt32(index), signature: cluster.signer(index).sign(
+            Checkpoint.signingDigest(chainID: cluster.chainID, height: 4, blockHash: header.hash, stateRoot: root)))
+    }
+    _ = replica.step(.message(.checkpoint(checkpoint(0, root: root))))
+    _ = replica.step(.message(.checkpoint(checkpoint(2, root: Hash.tagged("test/other-root", [])))))
+    #expect(replica.lowWatermark == 0)
+    let actions = replica.step(.message(.checkpoint(checkpoint(3, root: root))))
+    #expect(replica.lowWatermark == 0, "two matching of three is not 2f+1")
+    #expect(actions.isEmpty)
+    _ = replica.step(.message(.checkpoint(checkpoint(2, root: root))))
+    #expect(replica.dropCounts[.duplicate] == 1, "one checkpoint per sender and height")
+    let fourth = Cluster()
+    var other = fourth.replica(2)
+    for index in [0, 1, 3] { _ = other.step(.message(.checkpoint(checkpoint(index, root: root)))) }
+    #expect(other.lowWatermark == 4)
+    #expect(other.stableCheckpoint?.signatures.count == 3)
+    #expect(other.highWatermark == 12)
+}

@@ -41,6 +41,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
 }
 
 @Test func equivocatingPrimary_nothingDiverges() {
+    var conflicts = 0
     for seed in UInt64(0)..<30 {
         var options = quietOptions(seed: seed, byzantine: [.equivocate])
         options.byzantineFirst = true
@@ -48,9 +49,11 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
         for number in 0..<6 { simulation.submit(number: number, to: [0, 1, 2, 3]) }
         let done = simulation.run(until: 3000) { $0.committed(Array(0..<6), at: [1, 2, 3]) }
         let result = simulation.report()
+        conflicts += (result.dropCounts[.conflictingVote] ?? 0) + (result.dropCounts[.invalidProposal] ?? 0)
         #expect(result.passed, "seed \(seed): \(result)")
         #expect(done, "seed \(seed): \(result)")
     }
+    #expect(conflicts > 0, "the primary did send different blocks")
 }
 
 @Test func censoringPrimary_backupsRelayAndSuspectIt() {
@@ -158,4 +161,23 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
     let faults = result.faults[2] ?? []
     #expect(faults.contains { if case .stateRootMismatch = $0 { true } else { false } }, "\(faults)")
     #expect(simulation.replica(2)?.halted == true)
+}
+
+@Test func twins_twoCopiesOfThePrimary_equivocateButNothingDiverges() {
+    var conflicts = 0
+    for seed in UInt64(0)..<20 {
+        var options = quietOptions(seed: seed, byzantine: [.twins])
+        options.byzantineFirst = true
+        options.delayTicksMax = 4
+        var simulation = Simulation(options: options)
+        // Each twin sees a different half of the requests, so their proposals differ.
+        for number in 0..<6 { simulation.submit(number: number, to: [0, 1, 2, 3]) }
+        let done = simulation.run(until: 3000) { $0.committed(Array(0..<6), at: [1, 2, 3]) }
+        let result = simulation.report()
+        conflicts += (result.dropCounts[.conflictingPrePrepare] ?? 0) + (result.dropCounts[.conflictsWithOwnVote] ?? 0)
+            + (result.dropCounts[.conflictingVote] ?? 0)
+        #expect(result.passed, "seed \(seed): \(result)")
+        #expect(done, "seed \(seed): \(result)")
+    }
+    #expect(conflicts > 0, "the twins did equivocate in some seed")
 }

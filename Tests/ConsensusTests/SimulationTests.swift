@@ -29,12 +29,18 @@ func runSeeds(_ label: String, seeds: [UInt64], configure: (UInt64) -> Simulatio
         maxHeight = max(maxHeight, result.committedHeight)
         maxView = max(maxView, result.viewChanges)
         if !result.passed {
-            print("[\(label)] FAILED — replay with CONSORT_SIM_SEED=\(seed): \(result)")
+            report("[\(label)] FAILED — replay with CONSORT_SIM_SEED=\(seed): \(result)")
             failures.append(result)
         }
     }
-    print("[\(label)] \(seeds.count) seeds, \(failures.count) failed, highest height \(maxHeight), highest view \(maxView)")
+    report("[\(label)] \(seeds.count) seeds, \(failures.count) failed, highest height \(maxHeight), highest view \(maxView)")
     return failures
+}
+
+/// Writes a line to standard error at once (standard output is buffered when redirected).
+func report(_ line: String) {
+    let text = Array((line + "\n").utf8)
+    _ = text.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count) }
 }
 
 #if canImport(Glibc)
