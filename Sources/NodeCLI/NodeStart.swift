@@ -46,6 +46,19 @@ struct NodeCommand: ParsableCommand {
                     return source
                 }
                 defer { signals.forEach { $0.cancel() } }
+                // Test harnesses set CONSORT_STOP_WITH_PARENT to their pid, so nodes never outlive a crashed test run.
+                if let text = ProcessInfo.processInfo.environment["CONSORT_STOP_WITH_PARENT"], let parent = pid_t(text), parent > 1 {
+                    Task {
+                        while !Task.isCancelled {
+                            if kill(parent, 0) != 0 && errno == ESRCH {
+                                logger.warning("the process that started this node is gone; stopping")
+                                running.cancel()
+                                return
+                            }
+                            try? await Task.sleep(nanoseconds: 500_000_000)
+                        }
+                    }
+                }
                 do {
                     try await running.value
                 } catch is CancellationError {

@@ -120,6 +120,9 @@ final class TestDevnet: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["node", "start", "--config", "\(directory)/node\(index)/config.json"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["CONSORT_STOP_WITH_PARENT"] = String(getpid())
+        process.environment = environment
         let log = "\(directory)/node\(index)/node.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

@@ -52,7 +52,8 @@ public struct APIServer: Sendable {
     /// receives the bound port (useful with port 0).
     public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "consort.api")
-        logger.logLevel = .warning
+        // The server logs cancellation at shutdown as an error; request errors are reported in responses and metrics.
+        logger.logLevel = .critical
         let application = Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(host, port: port), serverName: "consort"),
