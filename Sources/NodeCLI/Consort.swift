@@ -16,6 +16,7 @@ struct Consort: AsyncParsableCommand {
             """,
         subcommands: [
             KeysCommand.self, GenesisCommand.self, NodeCommand.self, TxCommand.self, BlockCommand.self, StatusCommand.self, BenchCommand.self, BlacklistCommand.self,
+            StatementCommand.self, BooksCommand.self, ReconcileCommand.self, ClearingCommand.self,
         ]
     )
 }

@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+@testable import NodeCLI
+
+/// The repository root and the shared samples beside it.
+enum RepositoryPaths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let samples = root.deletingLastPathComponent().appendingPathComponent("shared/samples")
+    static let binary = root.appendingPathComponent(".build/debug/consort")
+}
+
+/// Runs the built `consort` binary and returns its exit code, stdout and stderr.
+func runConsort(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = RepositoryPaths.binary
+    process.arguments = arguments
+    process.environment = ["CONSORT_NODE": "http://127.0.0.1:1"]
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// The message argument parsing gives for `arguments`, or nil when they parse.
+func parseError(_ arguments: [String]) -> String? {
+    do {
+        _ = try Consort.parseAsRoot(arguments)
+        return nil
+    } catch {
+        return Consort.message(for: error)
+    }
+}
+
+@Suite struct ReconcileCommandArgumentTests {
+    @Test func statementImport_withoutKeyOrDryRun_asksForKey() {
+        #expect(parseError(["statement", "import", "file.sta"])?.contains("--key") == true)
+        #expect(parseError(["statement", "import", "file.sta", "--dry-run", "--json"]) == nil)
+        #expect(parseError(["statement", "import", "file.sta", "--key", "k", "--account", "A", "--corrects", "S1"]) == nil)
+    }
+
+    @Test func booksImport_batchSizeOutOfRange_isRefused() {
+        #expect(parseError(["books", "import", "b.csv", "--account", "A", "--key", "k", "--batch-size", "0"])?.contains("--batch-size") == true)
+        #expect(parseError(["books", "import", "b.csv", "--key", "k"])?.contains("--account") == true)
+    }
+
+    @Test func reconcileReport_badDate_isRefused() {
+        #expect(parseError(["reconcile", "report", "--account", "A", "--date", "2026-13-01"])?.contains("YYYY-MM-DD") == true)
+        #expect(parseError(["reconcile", "report", "--account", "A"])?.contains("--date") == true)
+        #expect(parseError(["reconcile", "status", "--account", "A", "--json"]) == nil)
+    }
+
+    @Test func reconcileWatch_needsKeyAndState() {
+        #expect(parseError(["reconcile", "watch", "--state", "s"])?.contains("--key") == true)
+        #expect(parseError(["reconcile", "watch", "--key", "k"])?.contains("--state") == true)
+        #expect(parseError(["reconcile", "watch", "--key", "k", "--state", "s", "--from-height", "0"])?.contains("--from-height") == true)
+        #expect(parseError(["reconcile", "watch", "--key", "k", "--state", "s", "--from-height", "5"]) == nil)
+    }
+
+    @Test func reconcileRun_rangeAndKeyAreChecked() {
+        #expect(parseError(["reconcile", "run", "--from", "5", "--to", "3", "--dry-run"])?.contains("--from") == true)
+        #expect(parseError(["reconcile", "run", "--from", "1", "--to", "3"])?.contains("--key") == true)
+        #expect(parseError(["reconcile", "run", "--from", "1", "--to", "3", "--dry-run"]) == nil)
+    }
+
+    @Test func clearingCommands_parseTheirOptions() {
+        #expect(parseError(["clearing", "update", "--payment", "P", "--status", "settled", "--amount", "1.00", "--key", "k"])?.contains("--currency") == true)
+        #expect(parseError(["clearing", "breaks", "--participant", "bankA", "--open"]) == nil)
+        #expect(parseError(["clearing", "position"])?.contains("--cycle") == true)
+        #expect(parseError(["clearing", "cycle", "close", "C1", "--force", "--key", "k"]) == nil)
+        #expect(parseError(["clearing", "cycle", "sign", "C1", "--key", "k"]) == nil)
+    }
+
+    @Test func clearingValues_badInputSaysWhatIsWrong() throws {
+        #expect(throws: CLIError.self) { try parsePaymentStatus("done") }
+        #expect(try parseAmount("15.50", currency: "CNY") == 1550)
+        #expect(try parseAmount("100", currency: "JPY") == 100)
+        let negative = #expect(throws: CLIError.self) { try parseAmount("-1.00", currency: "CNY") }
+        #expect(negative?.status == .badInput)
+        #expect(throws: CLIError.self) { try parseAmount("1.00", currency: "XYZW") }
+        let account = #expect(throws: CLIError.self) { try parseAccountRef("bankA", "--payer") }
+        #expect(account?.message.contains("INSTITUTION:ACCOUNT") == true)
+        #expect(try parseAccountRef("bankA:001:x", "--payer").account == "001:x")
+    }
+
+    @Test func reconciliationTable_showsBothSidesAndTheVerdict() {
+        let money: (String) -> [String: Any] = { ["amount": $0] }
+        let table = renderReconciliationTable([
+            "account": "A", "date": "2026-01-31", "currency": "CNY", "agrees": false, "differenceMinor": 500,
+            "bank": ["balance": money("100.00"), "plusBookedReceiptsNotAtBank": money("5.00"), "lessBookedPaymentsNotAtBank": money("0.00"),
+                     "adjustedBalance": money("105.00")],
+            "book": ["balance": money("95.00"), "plusBankCreditsNotBooked": money("5.00"), "lessBankDebitsNotBooked": money("0.00"),
+                     "adjustedBalance": money("100.00")],
+            "outstanding": ["booked_receipt_not_at_bank": ["count": 1, "total": money("5.00"),
+                                                            "items": [["id": "E1", "date": "2026-01-30", "amount": "5.00", "ageDays": 1, "risk": false, "text": "memo"]]]],
+        ])
+        #expect(table.contains("Adjusted bank balance"))
+        #expect(table.contains("105.00"))
+        #expect(table.contains("DO NOT agree"))
+        #expect(table.contains("E1"))
+    }
+}
+
+@Suite struct StatementImportDryRunTests {
+    @Test(arguments: ["mt940/cmxl/mt940.sta", "camt/genkgo/camt053.v2.multi.statement.xml"])
+    func dryRunJSON_goodFile_printsEveryStatement(file: String) throws {
+        let path = RepositoryPaths.samples.appendingPathComponent(file).path
+        let result = try runConsort(["statement", "import", path, "--dry-run", "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let statements = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]])
+        #expect(!statements.isEmpty)
+        for statement in statements {
+            #expect(statement["statementId"] is String)
+            #expect(statement["openingBooked"] is [String: Any])
+            let lines = statement["lines"] as? [[String: Any]] ?? []
+            #expect(lines.count == statement["lineCount"] as? Int)
+            let total = lines.reduce(0) { $0 + ($1["amountMinor"] as? Int ?? 0) }
+            let opening = (statement["openingBooked"] as? [String: Any])?["amountMinor"] as? Int ?? 0
+            let closing = (statement["closingBooked"] as? [String: Any])?["amountMinor"] as? Int ?? 0
+            #expect(opening + total == closing)
+        }
+    }
+
+    @Test func dryRun_brokenFile_failsWithExitCode2NamingFileAndLine() throws {
+        let path = RepositoryPaths.samples.appendingPathComponent("mt940/betterplace/sepa_snippet_broken.sta").path
+        let result = try runConsort(["statement", "import", path, "--dry-run", "--json"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("sepa_snippet_broken.sta"))
+        #expect(result.err.contains("line 6"))
+        #expect(result.out.isEmpty)
+    }
+
+    @Test func dryRun_brokenCamt_namesTheElement() throws {
+        let path = RepositoryPaths.samples.appendingPathComponent("camt/genkgo/camt053.v2.wrong.xml").path
+        let result = try runConsort(["statement", "import", path, "--dry-run"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("camt053.v2.wrong.xml"))
+        #expect(result.err.contains("Document/BkToCstmrStmt"))
+    }
+
+    @Test func import_missingFile_isBadInput() throws {
+        let result = try runConsort(["statement", "import", "/nonexistent/x.sta", "--dry-run"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("cannot read /nonexistent/x.sta"))
+    }
+
+    @Test func booksImport_badCSV_isRejectedBeforeAnyNodeContact() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("books-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("entry_id,date,amount,currency\nE1,2026-01-02,10.00,CNY\nE2,2026-02-30,1.00,CNY\n".utf8).write(to: URL(fileURLWithPath: path))
+        let result = try runConsort(["books", "import", path, "--account", "A", "--key", "/nonexistent/key"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("line 3"))
+    }
+}
