@@ -88,6 +88,34 @@ struct KillPoints {
     }
 }
 
+/// Cancels a job's task once it has reported a number of events: a kill at an exact point of its work.
+final class KillSwitch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var remaining: Int
+    private var task: Task<Void, any Error>?
+    private(set) var fired = false
+
+    init(afterEvents: Int) { remaining = afterEvents }
+
+    func arm(_ task: Task<Void, any Error>) {
+        let fireNow = lock.withLock { () -> Bool in
+            self.task = task
+            return remaining <= 0
+        }
+        if fireNow { task.cancel() }
+    }
+
+    func count() {
+        let target = lock.withLock { () -> Task<Void, any Error>? in
+            remaining -= 1
+            guard remaining == 0 else { return nil }
+            fired = true
+            return task
+        }
+        target?.cancel()
+    }
+}
+
 /// A finding as the ledger shows it, without the height, to compare runs whose block layouts differ.
 struct PostedBreak: Hashable, Comparable, CustomStringConvertible {
     let payment: String
@@ -259,6 +287,46 @@ func temporaryStatePath() -> String {
             watcher.cancel()
             _ = await watcher.result
             #expect(restarts > 1, "the job was never killed")
+            #expect(Set(try await ClearingScript.posted(client)) == ClearingScript.expected, "seed \(seed)")
+            let configuration = try #require(try ReconciliationState.load(path: statePath)).engine.configuration
+            #expect(try ClearingScript.postedKeys(backend.ledger) == ClearingScript.replayedKeys(backend.ledger, configuration: configuration), "seed \(seed)")
+        }
+    }
+
+    @Test(arguments: [UInt64(11), 12, 13, 14])
+    func watch_killedAtEventBoundaries_postsTheSameBreaksAsAnUninterruptedRun(seed: UInt64) async throws {
+        let backend = try ClearingScript.makeBackend()
+        let member = backend.chain.member("ch")
+        let statePath = temporaryStatePath()
+        defer { try? FileManager.default.removeItem(atPath: statePath) }
+        try await ClearingScript.play(on: backend, pauseMs: 0)
+        var random = KillPoints(seed: seed)
+        var kills = 0
+        try await withAPIServer(backend) { client in
+            let options = ReconciliationJob.Options(statePath: statePath, backoffMinMs: 20, backoffMaxMs: 200)
+            for _ in 0..<40 {
+                let killer = KillSwitch(afterEvents: Int(random.next() % 6) + 1)
+                let job = ReconciliationJob(client: client, key: member.keys[1], options: options) { event in
+                    if case .retrying = event { return }
+                    killer.count()
+                }
+                let watcher = Task { try await job.watch() }
+                killer.arm(watcher)
+                let stopper = Task {
+                    _ = try await waitUntilCaughtUp(job, backend)
+                    watcher.cancel()
+                }
+                _ = await watcher.result
+                stopper.cancel()
+                if killer.fired { kills += 1 }
+                if backend.ledger.head.height == (await job.cursor) { break }
+            }
+            let job = ReconciliationJob(client: client, key: member.keys[1], options: options)
+            let watcher = Task { try await job.watch() }
+            #expect(try await waitUntilCaughtUp(job, backend))
+            watcher.cancel()
+            _ = await watcher.result
+            #expect(kills > 1, "the job was never killed")
             #expect(Set(try await ClearingScript.posted(client)) == ClearingScript.expected, "seed \(seed)")
             let configuration = try #require(try ReconciliationState.load(path: statePath)).engine.configuration
             #expect(try ClearingScript.postedKeys(backend.ledger) == ClearingScript.replayedKeys(backend.ledger, configuration: configuration), "seed \(seed)")

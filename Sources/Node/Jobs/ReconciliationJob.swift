@@ -324,6 +324,7 @@ public actor ReconciliationJob {
             for resolution in output.resolutions { onEvent(.resolution(resolution, transactionID: nil)) }
             for finding in output.findings { onEvent(.finding(finding, transactionID: nil, delayMs: nil)) }
         }
+        if Task.isCancelled { throw ReconciliationJobError("stopped before saving block \(block.height)", transient: false) }
         if let path = options.statePath {
             do { try current.save(path: path) } catch { throw ReconciliationJobError(error.description, transient: false) }
         }
@@ -395,6 +396,8 @@ public actor ReconciliationJob {
             let expiry = max(wallClockMs(), nodeTimeMs) + options.transactionLifetimeMs
             var transactions: [Transaction] = []
             for (offset, item) in batch.enumerated() {
+                // A stopped job posts nothing more; what it has not posted, its restart posts.
+                if Task.isCancelled { throw ReconciliationJobError("stopped before posting everything for block \(output.height)", transient: false) }
                 let transaction = Transaction.signed(chainID: chainID, key: key, nonce: UInt64(nonce) + UInt64(offset), expiresAtMs: expiry, call: item.0)
                 do throws(NodeClientError) { _ = try await client.submit(transaction) } catch { throw ReconciliationJobError.from(error) }
                 transactions.append(transaction)
