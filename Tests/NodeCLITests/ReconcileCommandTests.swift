@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+import Contracts
+import Ledger
+@testable import Node
 @testable import NodeCLI
 
 /// The repository root and the shared samples beside it.
@@ -155,5 +158,51 @@ func parseError(_ arguments: [String]) -> String? {
         let result = try runConsort(["books", "import", path, "--account", "A", "--key", "/nonexistent/key"])
         #expect(result.status == 2)
         #expect(result.err.contains("line 3"))
+    }
+}
+
+/// Runs the binary off the cooperative pool, so that an in-process API server keeps serving meanwhile.
+func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try runConsort(arguments) }) }
+    }
+}
+
+@Suite(.serialized) struct StatementImportPostingTests {
+    static let account = "NL26VAYB8060476890"
+
+    /// A chain where bankA holds the sample camt.053 account for acme, served by an in-process API.
+    static func withChain(_ body: (CommittingBackend, String, String) async throws -> Void) async throws {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank), ("acme", .enterprise)], genesisTimestampMs: wallClockMs())
+        try #require(try chain.submit("bankA", statementsCall(.registerAccount, RegisterAccount(account: account, enterpriseID: "acme", currency: "EUR"))).isSuccess)
+        let keyPath = FileManager.default.temporaryDirectory.appendingPathComponent("bank-\(UUID().uuidString).key").path
+        defer { try? FileManager.default.removeItem(atPath: keyPath) }
+        try KeyFile.write(chain.member("bankA").key, to: keyPath)
+        let backend = CommittingBackend(chain: chain)
+        try await withAPIServer(backend) { client in try await body(backend, client.baseURL, keyPath) }
+    }
+
+    @Test func import_camtFile_postsEveryStatementAndReportsEachReceipt() async throws {
+        try await Self.withChain { backend, url, keyPath in
+            let file = RepositoryPaths.samples.appendingPathComponent("camt/genkgo/camt053.v2.multi.statement.xml").path
+            let result = try await runConsortAsync(["statement", "import", file, "--key", keyPath, "--node", url])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out.contains("statement 253EURNL26VAYB8060476890"))
+            #expect(result.out.contains("statement 254EURNL26VAYB8060476890"))
+            let answer = try await NodeClient(baseURL: url).getJSON("/v1/query/statements/statements?account=\(Self.account)") as? [String: Any]
+            #expect((answer?["result"] as? [Any])?.count == 2)
+        }
+    }
+
+    @Test func import_brokenFile_postsNothingAndExitsWithBadInput() async throws {
+        try await Self.withChain { backend, url, keyPath in
+            let before = backend.ledger.head.height
+            let file = RepositoryPaths.samples.appendingPathComponent("mt940/betterplace/sepa_snippet.sta").path
+            let result = try await runConsortAsync(["statement", "import", file, "--key", keyPath, "--node", url, "--account", Self.account])
+            #expect(result.status == 2)
+            #expect(result.err.contains("sepa_snippet.sta"))
+            #expect(result.err.contains("line 55"))
+            #expect(backend.ledger.head.height == before)
+        }
     }
 }
