@@ -333,6 +333,34 @@ func temporaryStatePath() -> String {
         }
     }
 
+    @Test func watch_nodeGoesAwayAndComesBack_reconnectsAndMissesNoBlock() async throws {
+        let backend = try ClearingScript.makeBackend()
+        let statePath = temporaryStatePath()
+        defer { try? FileManager.default.removeItem(atPath: statePath) }
+        let portBox = PortBox()
+        let first = Task { try await APIServer(backend: backend).run(host: "127.0.0.1", port: 0) { port in portBox.set(port) } }
+        for _ in 0..<200 where portBox.get() == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+        let port = portBox.get()
+        try #require(port != 0)
+        let client = try NodeClient(baseURL: "http://127.0.0.1:\(port)")
+        let job = ReconciliationJob(client: client, key: backend.chain.member("ch").keys[1],
+                                    options: .init(statePath: statePath, backoffMinMs: 20, backoffMaxMs: 100))
+        let watcher = Task { try await job.watch() }
+        try backend.commit([])
+        #expect(try await waitUntilCaughtUp(job, backend))
+        first.cancel()
+        // A commit wakes the open event stream, which then sees the shutdown instead of waiting for its keep-alive.
+        try backend.commit([])
+        _ = await first.result
+        try await ClearingScript.play(on: backend, pauseMs: 0)
+        let second = Task { try await APIServer(backend: backend).run(host: "127.0.0.1", port: port) }
+        defer { second.cancel() }
+        #expect(try await waitUntilCaughtUp(job, backend))
+        watcher.cancel()
+        _ = await watcher.result
+        #expect(Set(try await ClearingScript.posted(client)) == ClearingScript.expected)
+    }
+
     @Test func prepare_stateFileWithAnotherConfiguration_isRefused() async throws {
         let backend = try ClearingScript.makeBackend()
         let statePath = temporaryStatePath()
