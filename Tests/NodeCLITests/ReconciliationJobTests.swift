@@ -420,6 +420,11 @@ func temporaryStatePath() -> String {
             let found = Set(outputs.flatMap(\.findings).map { "\($0.key.paymentID) \($0.key.kind.rawValue) \($0.key.side.rawValue)" })
             #expect(found == Set(ClearingScript.expected.map { "\($0.payment) \($0.kind) \($0.side)" }))
             #expect(backend.ledger.head.height == head)
+            let later = ReconciliationJob(client: client, key: nil, options: .init(statePath: nil, post: false))
+            let outputsFromMiddle = try await later.run(from: 3, to: head)
+            #expect(outputsFromMiddle.allSatisfy { $0.height >= 3 })
+            let second = await #expect(throws: ReconciliationJobError.self) { try await later.run(from: 1, to: 2) }
+            #expect(second?.message.contains("takes block") == true)
         }
     }
 

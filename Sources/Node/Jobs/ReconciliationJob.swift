@@ -158,6 +158,10 @@ public actor ReconciliationJob {
     /// was saved for, and the configuration must equal the clearing
     /// contract's `config` answer.
     public func prepare() async throws(ReconciliationJobError) {
+        try await prepare(firstHeight: options.fromHeight)
+    }
+
+    private func prepare(firstHeight: UInt64?) async throws(ReconciliationJobError) {
         guard state == nil else { return }
         if options.post && key == nil { throw ReconciliationJobError("posting findings needs a signing key", transient: false) }
         let genesis = try await getJSON("/v1/genesis")
@@ -191,7 +195,7 @@ public actor ReconciliationJob {
             state = loaded
             onEvent(.started(cursor: loaded.engine.cursor, resumed: true))
         } else {
-            let first = max(options.fromHeight ?? 1, 1)
+            let first = max(firstHeight ?? 1, 1)
             state = ReconciliationState(chainID: chainID, genesisHash: genesisHash,
                                         engine: ReconciliationEngine(configuration: configuration, cursor: first - 1))
             onEvent(.started(cursor: first - 1, resumed: false))
@@ -287,10 +291,14 @@ public actor ReconciliationJob {
 
     /// Processes blocks `from`…`to`, read one by one with `GET /v1/blocks/{h}`,
     /// with a fresh engine starting at `from` (records before `from` are not
-    /// known to it); returns the outputs that had something to post.
+    /// known to it), or with the saved engine when its cursor is `from - 1`;
+    /// returns the outputs that had something to post.
     public func run(from: UInt64, to: UInt64) async throws(ReconciliationJobError) -> [ReconciliationOutput] {
         guard from >= 1, from <= to else { throw ReconciliationJobError("the range must satisfy 1 ≤ from ≤ to, got \(from)…\(to)", transient: false) }
-        try await prepare()
+        try await prepare(firstHeight: from)
+        guard cursor + 1 == from else {
+            throw ReconciliationJobError("the job's engine takes block \(cursor + 1) next, so a run cannot start at \(from)", transient: false)
+        }
         var outputs: [ReconciliationOutput] = []
         for height in from...to {
             let json = try await getJSON("/v1/blocks/\(height)")
