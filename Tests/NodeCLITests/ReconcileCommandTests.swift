@@ -206,3 +206,41 @@ func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out:
         }
     }
 }
+
+@Suite(.serialized) struct ClearingCommandTests {
+    @Test func clearingPostAndReconcileRun_throughTheBinary_findTheInjectedAmountMismatch() async throws {
+        let backend = try ClearingScript.makeBackend()
+        var keyPaths: [String: String] = [:]
+        for member in ["bankA", "bankB", "ch"] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(member)-\(UUID().uuidString).key").path
+            try KeyFile.write(backend.chain.member(member).key, to: path)
+            keyPaths[member] = path
+        }
+        defer { for path in keyPaths.values { try? FileManager.default.removeItem(atPath: path) } }
+        try await withAPIServer(backend) { client in
+            let node = ["--node", client.baseURL]
+            let open = try await runConsortAsync(["clearing", "cycle", "open", "C1", "--key", keyPaths["ch"] ?? ""] + node)
+            #expect(open.status == 0, "\(open.err)")
+            for (member, amount) in [("bankA", "100.00"), ("ch", "100.00"), ("bankB", "120.00")] {
+                let post = try await runConsortAsync(["clearing", "post", "--payment", "PX", "--payer", "bankA:A-1", "--payee", "bankB:B-1", "--amount", amount,
+                                                      "--currency", "CNY", "--channel", "IBPS", "--status", "settled", "--key", keyPaths[member] ?? ""] + node)
+                #expect(post.status == 0, "\(member): \(post.err)")
+            }
+            let update = try await runConsortAsync(["clearing", "update", "--payment", "PX", "--status", "returned", "--key", keyPaths["bankA"] ?? "",
+                                                       "--json"] + node)
+            #expect(update.status == 0, "\(update.err)")
+            let head = backend.ledger.head.height
+            let run = try await runConsortAsync(["reconcile", "run", "--from", "1", "--to", String(head), "--dry-run"] + node)
+            #expect(run.status == 0, "\(run.err)")
+            #expect(run.out.contains("finding PX amount_mismatch on payee side"))
+            #expect(run.out.contains("dry run, nothing posted"))
+            #expect(backend.ledger.head.height == head)
+            let breaks = try await runConsortAsync(["clearing", "breaks", "--json"] + node)
+            #expect(breaks.status == 0)
+            let posted = try await runConsortAsync(["reconcile", "run", "--from", "1", "--to", String(head), "--key", keyPaths["ch"] ?? ""] + node)
+            #expect(posted.status == 0, "\(posted.err)")
+            let listed = try await runConsortAsync(["clearing", "breaks", "--open"] + node)
+            #expect(listed.out.contains("PX amount_mismatch on payee side"))
+        }
+    }
+}
