@@ -3,13 +3,23 @@ import Foundation
 import Ledger
 import Node
 
-/// Runs a contract query and prints the result (JSON always; it is the readable form of nested records).
-func queryAndPrint(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws {
+/// The API path of a contract query with its parameters, percent-encoded.
+func queryPath(contract: String, _ name: String, _ parameters: [String: String]) -> String {
     var components = URLComponents()
     components.path = "/v1/query/\(contract)/\(name)"
     components.queryItems = parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-    let path = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? "")
-    let answer = try await options.client().getJSON(path)
+    return components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? "")
+}
+
+/// Runs a contract query and returns its `result` member.
+func queryResult(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws -> Any {
+    let answer = try await options.client().getJSON(queryPath(contract: contract, name, parameters))
+    return (answer as? [String: Any])?["result"] ?? answer
+}
+
+/// Runs a contract query and prints the result (JSON always; it is the readable form of nested records).
+func queryAndPrint(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws {
+    let answer = try await options.client().getJSON(queryPath(contract: contract, name, parameters))
     if options.json {
         printJSON(answer)
     } else {

@@ -15,7 +15,8 @@ struct Consort: AsyncParsableCommand {
             2 bad input (arguments or files); 3 the node could not be reached; 4 not found.
             """,
         subcommands: [
-            KeysCommand.self, GenesisCommand.self, NodeCommand.self, TxCommand.self, BlockCommand.self, StatusCommand.self, BenchCommand.self, BlacklistCommand.self, ReceivableCommand.self,
+            KeysCommand.self, GenesisCommand.self, NodeCommand.self, TxCommand.self, BlockCommand.self, StatusCommand.self, BenchCommand.self,
+            BlacklistCommand.self, ReceivableCommand.self, StatementCommand.self, BooksCommand.self, ReconcileCommand.self, ClearingCommand.self,
         ]
     )
 }

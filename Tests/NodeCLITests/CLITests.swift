@@ -4,7 +4,7 @@ import Ledger
 @testable import Node
 
 /// Runs the built `consort` with `arguments`; returns exit status, stdout and stderr.
-func runConsort(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
+func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try consortExecutable())
     process.arguments = arguments
@@ -24,7 +24,7 @@ func runConsort(_ arguments: [String], environment: [String: String] = [:]) thro
 
 @Suite struct CLITests {
     @Test func help_listsTheCommandsAndExitCodes() throws {
-        let result = try runConsort(["--help"])
+        let result = try runCLI(["--help"])
         #expect(result.status == 0)
         for command in ["keys", "genesis", "node", "tx", "block", "status", "bench", "blacklist", "receivable"] {
             #expect(result.output.contains(command), "help does not mention \(command)")
@@ -34,28 +34,28 @@ func runConsort(_ arguments: [String], environment: [String: String] = [:]) thro
 
     @Test func badArguments_exitWith2AndSayWhatIsWrong() throws {
         let directory = try TemporaryFolder()
-        let status = try runConsort(["tx", "status", "not-a-hash", "--node", "http://127.0.0.1:9"])
+        let status = try runCLI(["tx", "status", "not-a-hash", "--node", "http://127.0.0.1:9"])
         #expect(status.status == 2)
         #expect(status.error.contains("64 hex digits"))
         let key = directory.path + "/k.key"
-        #expect(try runConsort(["keys", "generate", "--out", key]).status == 0)
-        let again = try runConsort(["keys", "generate", "--out", key])
+        #expect(try runCLI(["keys", "generate", "--out", key]).status == 0)
+        let again = try runCLI(["keys", "generate", "--out", key])
         #expect(again.status == 2)
         #expect(again.error.contains("already exists"))
-        let noSubject = try runConsort(["blacklist", "check", "--key", key, "--purpose", "loan_review"])
+        let noSubject = try runCLI(["blacklist", "check", "--key", key, "--purpose", "loan_review"])
         #expect(noSubject.status == 2)
         #expect(noSubject.error.contains("exactly one subject"))
-        let badCode = try runConsort(["blacklist", "check", "--key", key, "--company", "12345", "--purpose", "loan_review"])
+        let badCode = try runCLI(["blacklist", "check", "--key", key, "--company", "12345", "--purpose", "loan_review"])
         #expect(badCode.status == 2)
-        let badPiece = try runConsort(["receivable", "trace", "PO-1", "--node", "http://127.0.0.1:9"])
+        let badPiece = try runCLI(["receivable", "trace", "PO-1", "--node", "http://127.0.0.1:9"])
         #expect(badPiece.status == 2)
         #expect(badPiece.error.contains("VOUCHER:FIRST-LAST"))
-        let badURL = try runConsort(["status", "--node", "ftp://somewhere"])
+        let badURL = try runCLI(["status", "--node", "ftp://somewhere"])
         #expect(badURL.status == 2)
     }
 
     @Test func unreachableNode_exitsWith3() throws {
-        let result = try runConsort(["status", "--node", "http://127.0.0.1:\(try freeLoopbackPort())"])
+        let result = try runCLI(["status", "--node", "http://127.0.0.1:\(try freeLoopbackPort())"])
         #expect(result.status == 3)
         #expect(result.error.contains("cannot reach the node"))
     }
@@ -63,32 +63,32 @@ func runConsort(_ arguments: [String], environment: [String: String] = [:]) thro
     @Test func keyFiles_roundTrip_andDamagedOnesAreRefused() throws {
         let directory = try TemporaryFolder()
         let path = directory.path + "/node.key"
-        let generated = try runConsort(["keys", "generate", "--out", path, "--json"])
+        let generated = try runCLI(["keys", "generate", "--out", path, "--json"])
         #expect(generated.status == 0)
-        let shown = try runConsort(["keys", "show", path])
+        let shown = try runCLI(["keys", "show", path])
         #expect(generated.output.contains(shown.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         try Data("{\"privateKey\":\"00\",\"publicKey\":\"00\"}".utf8).write(to: URL(fileURLWithPath: path))
-        let damaged = try runConsort(["keys", "show", path])
+        let damaged = try runCLI(["keys", "show", path])
         #expect(damaged.status == 2)
         #expect(damaged.error.contains(path))
     }
 
     @Test func genesisInit_fromADescription_andCheck_andBadDescriptionsNameTheProblem() throws {
         let directory = try TemporaryFolder()
-        for name in ["bank", "node0"] { _ = try runConsort(["keys", "generate", "--out", "\(directory.path)/\(name).key"]) }
+        for name in ["bank", "node0"] { _ = try runCLI(["keys", "generate", "--out", "\(directory.path)/\(name).key"]) }
         let description = """
             {"chainId": "cli-test", "organizations": [{"id": "bank", "kind": "bank", "keyFiles": ["bank.key"]}],
              "validators": [{"name": "node0", "organization": "bank", "keyFile": "node0.key", "address": "127.0.0.1:7000"}]}
             """
         try Data(description.utf8).write(to: URL(fileURLWithPath: directory.path + "/description.json"))
-        let created = try runConsort(["genesis", "init", "--description", directory.path + "/description.json", "--out", directory.path + "/genesis.json"])
+        let created = try runCLI(["genesis", "init", "--description", directory.path + "/description.json", "--out", directory.path + "/genesis.json"])
         #expect(created.status == 0, "\(created.error)")
-        #expect(try runConsort(["genesis", "check", directory.path + "/genesis.json"]).status == 0)
+        #expect(try runCLI(["genesis", "check", directory.path + "/genesis.json"]).status == 0)
         let wrongKind = description.replacingOccurrences(of: "\"kind\": \"bank\"", with: "\"kind\": \"shop\"")
         try Data(wrongKind.utf8).write(to: URL(fileURLWithPath: directory.path + "/bad.json"))
-        let refused = try runConsort(["genesis", "init", "--description", directory.path + "/bad.json", "--out", directory.path + "/g2.json"])
+        let refused = try runCLI(["genesis", "init", "--description", directory.path + "/bad.json", "--out", directory.path + "/g2.json"])
         #expect(refused.status == 2)
         #expect(refused.error.contains("shop"))
     }
@@ -97,10 +97,10 @@ func runConsort(_ arguments: [String], environment: [String: String] = [:]) thro
         let directory = try TemporaryFolder()
         try Data("{\"name\": \"n\", \"genesis\": \"g.json\", \"dataDir\": \"d\", \"api\": \"nowhere\"}".utf8)
             .write(to: URL(fileURLWithPath: directory.path + "/config.json"))
-        let result = try runConsort(["node", "start", "--config", directory.path + "/config.json"])
+        let result = try runCLI(["node", "start", "--config", directory.path + "/config.json"])
         #expect(result.status == 2)
         #expect(result.error.contains("api must be host:port"))
-        let missing = try runConsort(["node", "start", "--config", directory.path + "/absent.json"])
+        let missing = try runCLI(["node", "start", "--config", directory.path + "/absent.json"])
         #expect(missing.status == 2)
     }
 }

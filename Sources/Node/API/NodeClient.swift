@@ -144,6 +144,8 @@ public final class NodeClient: Sendable {
                 }
                 .connect(host: host, port: port).get()
         } catch {
+            // The handler may already hold a promise; complete it so that it is not leaked.
+            collector.fail(error)
             throw .unreachable(baseURL, "\(error)")
         }
     }

@@ -1,0 +1,237 @@
+import ArgumentParser
+import Contracts
+import Foundation
+import Ledger
+import Node
+
+/// The call of a statements contract operation.
+func statementsCall(_ operation: StatementsContract.Operation, _ arguments: some CanonicalEncodable) -> ContractCall {
+    ContractCall(contract: StatementsContract.name, operation: operation.rawValue, arguments: arguments.canonicalBytes)
+}
+
+/// Reads a file the user named, as bytes, with a message naming it when it cannot be read.
+func readInputFile(_ path: String, bytesMax: Int) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)", .badInput) }
+    guard data.count <= bytesMax else { throw CLIError("\(path) is \(data.count) bytes, above the limit of \(bytesMax)", .badInput) }
+    return Array(data)
+}
+
+/// Posts `calls` one after another from one key, waiting for each to commit
+/// and printing its receipt. Stops at the first rejection, saying how many were posted.
+func postInSequence(_ calls: [(label: String, call: ContractCall)], options: NodeOptions, keyFile: String, firstNonce: UInt64?, ttlSeconds: UInt64) async throws {
+    let client = try options.client()
+    let key = try KeyFile.read(keyFile)
+    var reports: [Any] = []
+    for (index, item) in calls.enumerated() {
+        let nonce = firstNonce.map { $0 + UInt64(index) }
+        let transaction = try await signedTransaction(item.call, key: key, client: client, nonce: nonce, ttlSeconds: ttlSeconds)
+        try await client.submit(transaction)
+        let object = try await waitForCommit(transaction.id, client: client, timeoutSeconds: 60)
+        if options.json {
+            reports.append(["item": item.label, "result": object])
+        } else {
+            print("\(item.label):")
+            printTransactionStatus(object)
+        }
+        let receipt = object["receipt"] as? [String: Any]
+        if receipt?["status"] as? String != "success" {
+            if options.json { printJSON(reports) }
+            throw CLIError("\(item.label) was rejected; \(index) of \(calls.count) posted before it, none after it")
+        }
+    }
+    if options.json { printJSON(reports) }
+}
+
+struct StatementCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "statement",
+        abstract: "Bank statements (MT940, camt.053): import, accounts, balance confirmation and disputes.",
+        subcommands: [Import.self, RegisterAccountCommand.self, Confirm.self, Dispute.self, Resolve.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import a SWIFT MT940 or ISO 20022 camt.053 file (bank key), one transaction per statement.",
+            discussion: """
+                The whole file is parsed and checked first (opening balance plus lines must equal the closing balance); \
+                a file with any error is rejected with the file, line or element and the reason, and nothing from it is posted. \
+                With --dry-run nothing is submitted and no node or key is needed.
+                """)
+
+        @Argument(help: "The statement file.") var file: String
+        @Option(name: .long, help: "The registered account to post to (default: the account named in each statement).") var account: String?
+        @Option(name: .long, help: "The id of an earlier statement the (single) statement of this file corrects.") var corrects: String?
+        @Flag(name: .long, help: "Only parse and validate; print the statements, submit nothing.") var dryRun = false
+        @OptionGroup var options: NodeOptions
+        @Option(name: .long, help: "The bank's key file (not needed with --dry-run).") var key: String?
+        @Option(name: .long, help: "Nonce of the first transaction (default: from the node).") var nonce: UInt64?
+        @Option(name: .long, help: "Seconds until each transaction expires.") var ttl: UInt64 = 600
+
+        func validate() throws {
+            if !dryRun && key == nil { throw ValidationError("posting needs --key (the bank's key file); use --dry-run to only check the file") }
+        }
+
+        func run() async throws {
+            try await runReporting {
+                let bytes = try readInputFile(file, bytesMax: 64 * 1024 * 1024)
+                let statements: [ParsedStatement]
+                do {
+                    statements = try StatementImporter.parse(fileContents: bytes, fileName: file)
+                } catch {
+                    throw CLIError("\(error)", .badInput)
+                }
+                if corrects != nil && statements.count != 1 {
+                    throw CLIError("\(file): --corrects applies to one statement, but the file holds \(statements.count)", .badInput)
+                }
+                let arguments: [PostStatement]
+                do {
+                    arguments = try statements.map { statement throws(StatementImportError) in
+                        try StatementImporter.postStatementArguments(statement, fileName: file, account: account, corrects: corrects)
+                    }
+                } catch {
+                    if !dryRun { throw CLIError("\(error)", .badInput) }
+                    arguments = []
+                }
+                if dryRun {
+                    if options.json {
+                        print(StatementImporter.renderJSON(statements))
+                    } else {
+                        for statement in statements { printStatementSummary(statement) }
+                        print("\(file): \(statements.count) statement(s) valid; nothing submitted (dry run)")
+                    }
+                    return
+                }
+                guard let key else { throw CLIError("posting needs --key", .badInput) }
+                try await postInSequence(arguments.map { ("statement \($0.statementID) of \($0.account)", statementsCall(.postStatement, $0)) },
+                                         options: options, keyFile: key, firstNonce: nonce, ttlSeconds: ttl)
+            }
+        }
+    }
+
+    struct RegisterAccountCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "register-account", abstract: "Declare an account the bank holds for an enterprise (bank key).")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Option(name: .long, help: "Account number (IBAN or domestic).") var account: String
+        @Option(name: .long, help: "The enterprise organization's id.") var enterprise: String
+        @Option(name: .long, help: "ISO 4217 currency of the account.") var currency: String
+        @Option(name: .long, help: "Days amount matching may look either side (0…31; default: genesis).") var dateToleranceDays: UInt32?
+        @Flag(name: .long, help: "Allow one line against several book entries and the reverse.") var allowSplit = false
+        @Option(name: .long, help: "Most items on the many side of a split (2…64).") var splitGroupMax: UInt32 = 8
+        @Option(name: .long, help: "Largest bank fee (minor units) a receipt may lack.") var feeToleranceMinor: Int64 = 0
+
+        func run() async throws {
+            try await runReporting {
+                var rules: MatchingRules?
+                if dateToleranceDays != nil || allowSplit || feeToleranceMinor != 0 {
+                    let chosen = MatchingRules(dateToleranceDays: dateToleranceDays ?? 3, allowSplit: allowSplit, splitGroupMax: splitGroupMax,
+                                               feeToleranceMinor: feeToleranceMinor)
+                    if let problem = chosen.problem { throw CLIError(problem, .badInput) }
+                    rules = chosen
+                }
+                let arguments = RegisterAccount(account: account, enterpriseID: enterprise, currency: currency, rules: rules)
+                try await submitAndReport(statementsCall(.registerAccount, arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Confirm: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Confirm a statement's closing balance (enterprise key).")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Option(name: .long) var account: String
+        @Option(name: .long, help: "The statement id.") var statement: String
+        @Option(name: .long, help: "The closing booked balance in minor units, as the statement states it.") var balanceMinor: Int64
+
+        func run() async throws {
+            try await runReporting {
+                let arguments = ConfirmBalance(account: account, statementID: statement, closingBalanceMinor: balanceMinor)
+                try await submitAndReport(statementsCall(.confirmBalance, arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Dispute: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Dispute a statement's closing balance (enterprise key).")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Option(name: .long) var account: String
+        @Option(name: .long, help: "The statement id.") var statement: String
+        @Option(name: .long, help: "Why the balance is disputed.") var reason: String
+        @Option(name: .long, help: "The balance the enterprise's books show, in minor units.") var claimedMinor: Int64?
+
+        func run() async throws {
+            try await runReporting {
+                let arguments = DisputeBalance(account: account, statementID: statement, reason: reason, claimedBalanceMinor: claimedMinor)
+                try await submitAndReport(statementsCall(.disputeBalance, arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Close an open dispute with a signed note (bank or enterprise key).")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Option(name: .long) var account: String
+        @Option(name: .long, help: "The statement id.") var statement: String
+        @Option(name: .long, help: "How the dispute was resolved.") var resolution: String
+
+        func run() async throws {
+            try await runReporting {
+                let arguments = ResolveDispute(account: account, statementID: statement, resolution: resolution)
+                try await submitAndReport(statementsCall(.resolveDispute, arguments), options: options, signing: signing)
+            }
+        }
+    }
+}
+
+/// One paragraph per statement for `statement import --dry-run` without --json.
+func printStatementSummary(_ statement: ParsedStatement) {
+    let exponent = ISO4217.exponent(of: statement.currency) ?? 2
+    func money(_ balance: ParsedBalance?) -> String {
+        guard let balance else { return "-" }
+        return "\(ISO4217.decimalString(balance.amountMinor, exponent: exponent)) on \(balance.date)"
+    }
+    print("\(statement.format.rawValue) statement \(statement.statementID)\(statement.sequence.map { " seq \($0)" } ?? "") account \(statement.account) \(statement.currency)")
+    print("  opening \(money(statement.openingBooked)), closing \(money(statement.closingBooked)), "
+          + "\(statement.lines.count) lines totalling \(ISO4217.decimalString(statement.linesTotalMinor, exponent: exponent))")
+}
+
+struct BooksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "books", abstract: "The enterprise's book entries.", subcommands: [Import.self])
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import book entries from CSV (enterprise key), in batches.",
+            discussion: """
+                Header (any order, case-insensitive): entry_id,date,amount,currency and optionally reference,counterparty,memo,reversal. \
+                date is YYYY-MM-DD; amount a signed decimal with '.' (negative = payment); reversal true/false. \
+                Any bad line rejects the whole file and nothing is posted.
+                """)
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Argument(help: "The CSV file.") var file: String
+        @Option(name: .long) var account: String
+        @Option(name: .long, help: "Batch id prefix; batches are <id>-1, <id>-2, … (default: the file's name).") var batchId: String?
+        @Option(name: .long, help: "Entries per batch (1…10000).") var batchSize: Int = 1000
+        @Option(name: .long, help: "The books' balance before the first entry, in minor units (only for an account without entries).") var openingBalanceMinor: Int64?
+
+        func validate() throws {
+            guard (1...StatementsLimits.entriesPerBatchMax).contains(batchSize) else {
+                throw ValidationError("--batch-size must be 1 to \(StatementsLimits.entriesPerBatchMax)")
+            }
+        }
+
+        func run() async throws {
+            try await runReporting {
+                let bytes = try readInputFile(file, bytesMax: BooksCSVReader.fileBytesMax)
+                let entries: [BookEntryInput]
+                do { entries = try BooksCSVReader.parse(fileContents: bytes, fileName: file) } catch { throw CLIError("\(error)", .badInput) }
+                guard !entries.isEmpty else { throw CLIError("\(file) holds no entries", .badInput) }
+                let prefix = batchId ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+                let batches = BooksCSVReader.batches(entries, account: account, batchID: prefix, openingBalanceMinor: openingBalanceMinor, entriesPerBatch: batchSize)
+                try await postInSequence(batches.map { ("batch \($0.batchID) (\($0.entries.count) entries)", statementsCall(.postBookEntries, $0)) },
+                                         options: options, keyFile: signing.key, firstNonce: signing.nonce, ttlSeconds: signing.ttl)
+            }
+        }
+    }
+}

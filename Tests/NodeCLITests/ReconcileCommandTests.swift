@@ -1,0 +1,246 @@
+import Foundation
+import Testing
+import Contracts
+import Ledger
+@testable import Node
+@testable import NodeCLI
+
+/// The repository root and the shared samples beside it.
+enum RepositoryPaths {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let samples = root.deletingLastPathComponent().appendingPathComponent("shared/samples")
+    static let binary = root.appendingPathComponent(".build/debug/consort")
+}
+
+/// Runs the built `consort` binary and returns its exit code, stdout and stderr.
+func runConsort(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = RepositoryPaths.binary
+    process.arguments = arguments
+    process.environment = ["CONSORT_NODE": "http://127.0.0.1:1"]
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// The message argument parsing gives for `arguments`, or nil when they parse.
+func parseError(_ arguments: [String]) -> String? {
+    do {
+        _ = try Consort.parseAsRoot(arguments)
+        return nil
+    } catch {
+        return Consort.message(for: error)
+    }
+}
+
+@Suite struct ReconcileCommandArgumentTests {
+    @Test func statementImport_withoutKeyOrDryRun_asksForKey() {
+        #expect(parseError(["statement", "import", "file.sta"])?.contains("--key") == true)
+        #expect(parseError(["statement", "import", "file.sta", "--dry-run", "--json"]) == nil)
+        #expect(parseError(["statement", "import", "file.sta", "--key", "k", "--account", "A", "--corrects", "S1"]) == nil)
+    }
+
+    @Test func booksImport_batchSizeOutOfRange_isRefused() {
+        #expect(parseError(["books", "import", "b.csv", "--account", "A", "--key", "k", "--batch-size", "0"])?.contains("--batch-size") == true)
+        #expect(parseError(["books", "import", "b.csv", "--key", "k"])?.contains("--account") == true)
+    }
+
+    @Test func reconcileReport_badDate_isRefused() {
+        #expect(parseError(["reconcile", "report", "--account", "A", "--date", "2026-13-01"])?.contains("YYYY-MM-DD") == true)
+        #expect(parseError(["reconcile", "report", "--account", "A"])?.contains("--date") == true)
+        #expect(parseError(["reconcile", "status", "--account", "A", "--json"]) == nil)
+    }
+
+    @Test func reconcileWatch_needsKeyAndState() {
+        #expect(parseError(["reconcile", "watch", "--state", "s"])?.contains("--key") == true)
+        #expect(parseError(["reconcile", "watch", "--key", "k"])?.contains("--state") == true)
+        #expect(parseError(["reconcile", "watch", "--key", "k", "--state", "s", "--from-height", "0"])?.contains("--from-height") == true)
+        #expect(parseError(["reconcile", "watch", "--key", "k", "--state", "s", "--from-height", "5"]) == nil)
+    }
+
+    @Test func reconcileRun_rangeAndKeyAreChecked() {
+        #expect(parseError(["reconcile", "run", "--from", "5", "--to", "3", "--dry-run"])?.contains("--from") == true)
+        #expect(parseError(["reconcile", "run", "--from", "1", "--to", "3"])?.contains("--key") == true)
+        #expect(parseError(["reconcile", "run", "--from", "1", "--to", "3", "--dry-run"]) == nil)
+    }
+
+    @Test func clearingCommands_parseTheirOptions() {
+        #expect(parseError(["clearing", "update", "--payment", "P", "--status", "settled", "--amount", "1.00", "--key", "k"])?.contains("--currency") == true)
+        #expect(parseError(["clearing", "breaks", "--participant", "bankA", "--open"]) == nil)
+        #expect(parseError(["clearing", "position"])?.contains("--cycle") == true)
+        #expect(parseError(["clearing", "cycle", "close", "C1", "--force", "--key", "k"]) == nil)
+        #expect(parseError(["clearing", "cycle", "sign", "C1", "--key", "k"]) == nil)
+    }
+
+    @Test func clearingValues_badInputSaysWhatIsWrong() throws {
+        #expect(throws: CLIError.self) { try parsePaymentStatus("done") }
+        #expect(try parseAmount("15.50", currency: "CNY") == 1550)
+        #expect(try parseAmount("100", currency: "JPY") == 100)
+        let negative = #expect(throws: CLIError.self) { try parseAmount("-1.00", currency: "CNY") }
+        #expect(negative?.status == .badInput)
+        #expect(throws: CLIError.self) { try parseAmount("1.00", currency: "XYZW") }
+        let account = #expect(throws: CLIError.self) { try parseAccountRef("bankA", "--payer") }
+        #expect(account?.message.contains("INSTITUTION:ACCOUNT") == true)
+        #expect(try parseAccountRef("bankA:001:x", "--payer").account == "001:x")
+    }
+
+    @Test func reconciliationTable_showsBothSidesAndTheVerdict() {
+        let money: (String) -> [String: Any] = { ["amount": $0] }
+        let table = renderReconciliationTable([
+            "account": "A", "date": "2026-01-31", "currency": "CNY", "agrees": false, "differenceMinor": 500,
+            "bank": ["balance": money("100.00"), "plusBookedReceiptsNotAtBank": money("5.00"), "lessBookedPaymentsNotAtBank": money("0.00"),
+                     "adjustedBalance": money("105.00")],
+            "book": ["balance": money("95.00"), "plusBankCreditsNotBooked": money("5.00"), "lessBankDebitsNotBooked": money("0.00"),
+                     "adjustedBalance": money("100.00")],
+            "outstanding": ["booked_receipt_not_at_bank": ["count": 1, "total": money("5.00"),
+                                                            "items": [["id": "E1", "date": "2026-01-30", "amount": "5.00", "ageDays": 1, "risk": false, "text": "memo"]]]],
+        ])
+        #expect(table.contains("Adjusted bank balance"))
+        #expect(table.contains("105.00"))
+        #expect(table.contains("DO NOT agree"))
+        #expect(table.contains("E1"))
+    }
+}
+
+@Suite struct StatementImportDryRunTests {
+    @Test(arguments: ["mt940/cmxl/mt940.sta", "camt/genkgo/camt053.v2.multi.statement.xml"])
+    func dryRunJSON_goodFile_printsEveryStatement(file: String) throws {
+        let path = RepositoryPaths.samples.appendingPathComponent(file).path
+        let result = try runConsort(["statement", "import", path, "--dry-run", "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        let statements = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]])
+        #expect(!statements.isEmpty)
+        for statement in statements {
+            #expect(statement["statementId"] is String)
+            #expect(statement["openingBooked"] is [String: Any])
+            let lines = statement["lines"] as? [[String: Any]] ?? []
+            #expect(lines.count == statement["lineCount"] as? Int)
+            let total = lines.reduce(0) { $0 + ($1["amountMinor"] as? Int ?? 0) }
+            let opening = (statement["openingBooked"] as? [String: Any])?["amountMinor"] as? Int ?? 0
+            let closing = (statement["closingBooked"] as? [String: Any])?["amountMinor"] as? Int ?? 0
+            #expect(opening + total == closing)
+        }
+    }
+
+    @Test func dryRun_brokenFile_failsWithExitCode2NamingFileAndLine() throws {
+        let path = RepositoryPaths.samples.appendingPathComponent("mt940/betterplace/sepa_snippet_broken.sta").path
+        let result = try runConsort(["statement", "import", path, "--dry-run", "--json"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("sepa_snippet_broken.sta"))
+        #expect(result.err.contains("line 6"))
+        #expect(result.out.isEmpty)
+    }
+
+    @Test func dryRun_brokenCamt_namesTheElement() throws {
+        let path = RepositoryPaths.samples.appendingPathComponent("camt/genkgo/camt053.v2.wrong.xml").path
+        let result = try runConsort(["statement", "import", path, "--dry-run"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("camt053.v2.wrong.xml"))
+        #expect(result.err.contains("Document/BkToCstmrStmt"))
+    }
+
+    @Test func import_missingFile_isBadInput() throws {
+        let result = try runConsort(["statement", "import", "/nonexistent/x.sta", "--dry-run"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("cannot read /nonexistent/x.sta"))
+    }
+
+    @Test func booksImport_badCSV_isRejectedBeforeAnyNodeContact() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("books-\(UUID().uuidString).csv").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("entry_id,date,amount,currency\nE1,2026-01-02,10.00,CNY\nE2,2026-02-30,1.00,CNY\n".utf8).write(to: URL(fileURLWithPath: path))
+        let result = try runConsort(["books", "import", path, "--account", "A", "--key", "/nonexistent/key"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("line 3"))
+    }
+}
+
+/// Runs the binary off the cooperative pool, so that an in-process API server keeps serving meanwhile.
+func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try runConsort(arguments) }) }
+    }
+}
+
+@Suite(.serialized) struct StatementImportPostingTests {
+    static let account = "NL26VAYB8060476890"
+
+    /// A chain where bankA holds the sample camt.053 account for acme, served by an in-process API.
+    static func withChain(_ body: (CommittingBackend, String, String) async throws -> Void) async throws {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank), ("acme", .enterprise)], genesisTimestampMs: wallClockMs())
+        try #require(try chain.submit("bankA", statementsCall(.registerAccount, RegisterAccount(account: account, enterpriseID: "acme", currency: "EUR"))).isSuccess)
+        let keyPath = FileManager.default.temporaryDirectory.appendingPathComponent("bank-\(UUID().uuidString).key").path
+        defer { try? FileManager.default.removeItem(atPath: keyPath) }
+        try KeyFile.write(chain.member("bankA").key, to: keyPath)
+        let backend = CommittingBackend(chain: chain)
+        try await withAPIServer(backend) { client in try await body(backend, client.baseURL, keyPath) }
+    }
+
+    @Test func import_camtFile_postsEveryStatementAndReportsEachReceipt() async throws {
+        try await Self.withChain { backend, url, keyPath in
+            let file = RepositoryPaths.samples.appendingPathComponent("camt/genkgo/camt053.v2.multi.statement.xml").path
+            let result = try await runConsortAsync(["statement", "import", file, "--key", keyPath, "--node", url])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out.contains("statement 253EURNL26VAYB8060476890"))
+            #expect(result.out.contains("statement 254EURNL26VAYB8060476890"))
+            let answer = try await NodeClient(baseURL: url).getJSON("/v1/query/statements/statements?account=\(Self.account)") as? [String: Any]
+            #expect((answer?["result"] as? [Any])?.count == 2)
+        }
+    }
+
+    @Test func import_brokenFile_postsNothingAndExitsWithBadInput() async throws {
+        try await Self.withChain { backend, url, keyPath in
+            let before = backend.ledger.head.height
+            let file = RepositoryPaths.samples.appendingPathComponent("mt940/betterplace/sepa_snippet.sta").path
+            let result = try await runConsortAsync(["statement", "import", file, "--key", keyPath, "--node", url, "--account", Self.account])
+            #expect(result.status == 2)
+            #expect(result.err.contains("sepa_snippet.sta"))
+            #expect(result.err.contains("line 55"))
+            #expect(backend.ledger.head.height == before)
+        }
+    }
+}
+
+@Suite(.serialized) struct ClearingCommandTests {
+    @Test func clearingPostAndReconcileRun_throughTheBinary_findTheInjectedAmountMismatch() async throws {
+        let backend = try ClearingScript.makeBackend()
+        var keyPaths: [String: String] = [:]
+        for member in ["bankA", "bankB", "ch"] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(member)-\(UUID().uuidString).key").path
+            try KeyFile.write(backend.chain.member(member).key, to: path)
+            keyPaths[member] = path
+        }
+        defer { for path in keyPaths.values { try? FileManager.default.removeItem(atPath: path) } }
+        try await withAPIServer(backend) { client in
+            let node = ["--node", client.baseURL]
+            let open = try await runConsortAsync(["clearing", "cycle", "open", "C1", "--key", keyPaths["ch"] ?? ""] + node)
+            #expect(open.status == 0, "\(open.err)")
+            for (member, amount) in [("bankA", "100.00"), ("ch", "100.00"), ("bankB", "120.00")] {
+                let post = try await runConsortAsync(["clearing", "post", "--payment", "PX", "--payer", "bankA:A-1", "--payee", "bankB:B-1", "--amount", amount,
+                                                      "--currency", "CNY", "--channel", "IBPS", "--status", "settled", "--key", keyPaths[member] ?? ""] + node)
+                #expect(post.status == 0, "\(member): \(post.err)")
+            }
+            let update = try await runConsortAsync(["clearing", "update", "--payment", "PX", "--status", "returned", "--key", keyPaths["bankA"] ?? "",
+                                                       "--json"] + node)
+            #expect(update.status == 0, "\(update.err)")
+            let head = backend.ledger.head.height
+            let run = try await runConsortAsync(["reconcile", "run", "--from", "1", "--to", String(head), "--dry-run"] + node)
+            #expect(run.status == 0, "\(run.err)")
+            #expect(run.out.contains("finding PX amount_mismatch on payee side"))
+            #expect(run.out.contains("dry run, nothing posted"))
+            #expect(backend.ledger.head.height == head)
+            let breaks = try await runConsortAsync(["clearing", "breaks", "--json"] + node)
+            #expect(breaks.status == 0)
+            let posted = try await runConsortAsync(["reconcile", "run", "--from", "1", "--to", String(head), "--key", keyPaths["ch"] ?? ""] + node)
+            #expect(posted.status == 0, "\(posted.err)")
+            let listed = try await runConsortAsync(["clearing", "breaks", "--open"] + node)
+            #expect(listed.out.contains("PX amount_mismatch on payee side"))
+        }
+    }
+}
