@@ -219,8 +219,14 @@ extension Replica {
             var inFlight = Set<Hash>()
             for ancestor in ancestors { for transaction in ancestor.transactions { inFlight.insert(transaction.id) } }
             let limit = configuration.parameters.blockTransactionsMax
+            // A batch is sent only when full or when it has waited `batchTicks`; a
+            // full one needs at least `limit` pooled requests. Deciding this before
+            // the scan below (which asks the validator about every request) keeps
+            // each step cheap while requests arrive faster than blocks are cut.
+            guard pool.count >= limit || ticksSinceProposal >= configuration.timing.batchTicks else { return }
             var batch: [Transaction] = []
-            for id in poolOrder where batch.count < limit {
+            for id in poolOrder {
+                if batch.count >= limit { break }
                 if let transaction = pool[id], !inFlight.contains(id), validator.isAcceptable(transaction) {
                     batch.append(transaction)
                     inFlight.insert(id)

@@ -58,6 +58,10 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private let lock = Lock()
     private var snapshot = ReplicaSnapshot()
     private var gossipBuffer: [Transaction] = []
+    /// Transactions admitted through the API since the last tick; handed to the
+    /// replica together, so that a backup forwards them to the primary in one
+    /// signed message rather than one per transaction.
+    private var submittedBuffer: [Transaction] = []
     private var verified = BoundedSet(capacity: NodeTiming.verifiedCacheEntriesMax)
     private var admittedAt: [Hash: ContinuousClock.Instant] = [:]
     private var reportedDrops: [DropReason: Int] = [:]
@@ -194,6 +198,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                 tickQueued = true
                 return true
             }
+            flushSubmitted()
             if queue { enqueue(.tick) }
             flushGossip()
         }
@@ -411,11 +416,20 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             lock.withLock {
                 if admittedAt.count < NodeTiming.latencySamplesMax { admittedAt[transaction.id] = ContinuousClock.now }
                 gossipBuffer.append(transaction)
+                submittedBuffer.append(transaction)
             }
             metrics.mempoolSize.set(Double(mempool.count))
-            enqueue(.submitted([transaction]))
         }
         return admission
+    }
+
+    private func flushSubmitted() {
+        let batch = lock.withLock { () -> [Transaction] in
+            let taken = submittedBuffer
+            submittedBuffer.removeAll(keepingCapacity: true)
+            return taken
+        }
+        if !batch.isEmpty { enqueue(.submitted(batch)) }
     }
 
     private func flushGossip() {
