@@ -14,7 +14,7 @@ public enum NetworkBenchLimits {
     /// Highest requested rate.
     public static let ratePerSecondMax = 100_000
     /// Transactions signed ahead of the timed phase; bounds the benchmark's memory.
-    public static let transactionsMax = 150_000
+    public static let transactionsMax = 100_000
     /// Commit latencies kept; beyond this a uniform reservoir sample is kept.
     public static let latencySamplesMax = 100_000
     /// Longest wait for the sender keys to commit, and for them to be removed again.
@@ -272,7 +272,7 @@ private struct Run: Sendable {
         if settings.ratePerSecond > 0 {
             total = min(NetworkBenchLimits.transactionsMax, settings.ratePerSecond * settings.durationSeconds)
         } else {
-            let expected = report.signatureLimitPerSecond * Double(settings.durationSeconds) * 1.5
+            let expected = report.signatureLimitPerSecond * Double(settings.durationSeconds)
             total = min(NetworkBenchLimits.transactionsMax, max(settings.senders, Int(expected.rounded(.up))))
         }
         var startNonces: [UInt64] = []
