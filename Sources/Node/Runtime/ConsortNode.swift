@@ -516,14 +516,14 @@ struct ShellProposalValidator: ProposalValidator {
 
     func isAcceptable(_ transaction: Transaction) -> Bool {
         transaction.body.chainID == node.genesis.chainID
-            && ((try? node.ledger.transaction(transaction.id)) ?? nil) == nil
+            && !((try? node.ledger.isCommitted(transaction.id)) ?? false)
             && node.isVerified(transaction)
     }
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         for transaction in block.transactions {
             guard transaction.body.chainID == node.genesis.chainID, node.isVerified(transaction) else { return false }
-            guard ((try? node.ledger.transaction(transaction.id)) ?? nil) == nil else { return false }
+            guard !((try? node.ledger.isCommitted(transaction.id)) ?? false) else { return false }
         }
         return true
     }
