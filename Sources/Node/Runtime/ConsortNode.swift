@@ -231,6 +231,9 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     /// persistence first and durably, then messages, commits and requests.
     private func step(_ input: ReplicaInput) {
         guard var current = replica else { return }
+        // Leave `current` the only reference to the replica's storage, so its
+        // pool and log are mutated in place rather than copied on every step.
+        replica = nil
         var pending = [input]
         while !pending.isEmpty {
             let next = pending.removeFirst()
