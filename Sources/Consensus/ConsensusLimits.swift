@@ -17,6 +17,10 @@ public enum ConsensusLimits {
     public static let newViewBlocksMax = preparedCertificatesMax
     /// Transactions a backup relays to the primary in one message (rule 9).
     public static let forwardTransactionsMax = 256
+    /// Blocks a primary keeps proposed but not yet committed. Deeper pipelines
+    /// only queue work at the backups: under load each extra full block delays
+    /// the next commit past the view-change timer and costs a view change.
+    public static let proposalsInFlightMax: UInt64 = 4
     /// Transactions waiting in one replica's pool to be ordered.
     public static let pendingTransactionsMax = 100_000
     /// Checkpoint messages kept per sender (the highest heights win).

@@ -214,13 +214,20 @@ extension Replica {
     mutating func tryPropose() {
         while !halted && changingTo == nil && isPrimary && committedHeight >= lowHeader.height {
             let height = max(nextProposalHeight, committedHeight + 1)
-            guard height <= highWatermark, ownVotes[height] == nil, slots[height]?.prePrepare == nil else { return }
+            guard height <= highWatermark, height <= committedHeight + ConsensusLimits.proposalsInFlightMax,
+                  ownVotes[height] == nil, slots[height]?.prePrepare == nil else { return }
+            let limit = configuration.parameters.blockTransactionsMax
+            // A batch is sent only when full or when it has waited `batchTicks`; a
+            // full one needs at least `limit` pooled requests. Deciding this before
+            // the scans below (which ask the validator about every request) keeps
+            // each step cheap while requests arrive faster than blocks are cut.
+            guard pool.count >= limit || ticksSinceProposal >= configuration.timing.batchTicks else { return }
             guard let parent = knownHeader(at: height - 1), let ancestors = pendingAncestors(below: height) else { return }
             var inFlight = Set<Hash>()
             for ancestor in ancestors { for transaction in ancestor.transactions { inFlight.insert(transaction.id) } }
-            let limit = configuration.parameters.blockTransactionsMax
             var batch: [Transaction] = []
-            for id in poolOrder where batch.count < limit {
+            for id in poolOrder {
+                if batch.count >= limit { break }
                 if let transaction = pool[id], !inFlight.contains(id), validator.isAcceptable(transaction) {
                     batch.append(transaction)
                     inFlight.insert(id)

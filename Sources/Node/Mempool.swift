@@ -121,7 +121,7 @@ public final class Mempool: @unchecked Sendable {
         let nextNonce: UInt64
         let organization: Organization?
         do {
-            if try ledger.transaction(transaction.id) != nil { throw AdmissionError.alreadyCommitted(transaction.id) }
+            if try ledger.isCommitted(transaction.id) { throw AdmissionError.alreadyCommitted(transaction.id) }
             nextNonce = try ledger.nextNonce(for: body.sender)
             organization = try ledger.organization(forMember: body.sender)
         } catch let error as AdmissionError {

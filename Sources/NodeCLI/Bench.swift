@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure this machine and a running consortium.",
-        subcommands: [LedgerBench.self, ContractsBench.self])
+        subcommands: [LedgerBench.self, ContractsBench.self, NetworkBench.self])
 
     struct LedgerBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -96,6 +96,86 @@ struct BenchCommand: ParsableCommand {
                     }
                 } catch {
                     throw CLIError("benchmark failed: \(error)")
+                }
+            }
+        }
+    }
+}
+
+extension BenchCommand {
+    /// `consort bench network`: load a running consortium with clearing records and measure it.
+    struct NetworkBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "network",
+            abstract: "Send signed clearing.post transactions to running nodes and measure committed throughput and commit latency.",
+            discussion: """
+                Adds --senders fresh keys to the bank of --key (governance.addMemberKey), signs every transaction \
+                ahead, counts commits on the first node's block stream, and removes the keys again at the end. \
+                Also measures this machine's secp256k1 verifications per second; the signature limit is that / 4, \
+                since each transaction is verified once on each of the 4 validators. Sending stops after --duration; \
+                the run stops waiting for commits \(NetworkBenchLimits.drainSecondsMax) s later.
+                """)
+
+        @Option(name: .customLong("node"), help: "A node's API URL; repeat to spread senders over nodes (default: $CONSORT_NODE or http://127.0.0.1:8080).")
+        var nodes: [String] = []
+
+        @Option(name: .long, help: "Key file of a member of a bank.")
+        var key: String
+
+        @Option(name: .long, help: "Sender keys to add to the bank, each with its own nonces (1 to \(NetworkBenchLimits.sendersMax)).")
+        var senders: Int = 32
+
+        @Option(name: .long, help: "Transactions per second to offer; 0 sends as fast as the nodes admit.")
+        var rate: Int = 0
+
+        @Option(name: .long, help: "Seconds of sending (1 to \(NetworkBenchLimits.durationSecondsMax)).")
+        var duration: Int = 20
+
+        @Flag(name: .long, help: "Print machine-readable JSON.")
+        var json = false
+
+        /// The node URLs given, or the default node.
+        var nodeURLs: [String] {
+            nodes.isEmpty ? [ProcessInfo.processInfo.environment["CONSORT_NODE"] ?? "http://127.0.0.1:8080"] : nodes
+        }
+
+        func settings() throws(NetworkBenchError) -> NetworkBenchSettings {
+            try NetworkBenchSettings(nodes: nodeURLs, senders: senders, ratePerSecond: rate, durationSeconds: duration)
+        }
+
+        func validate() throws {
+            do {
+                _ = try settings()
+                _ = try KeyFile.read(key)
+            } catch let error as NetworkBenchError {
+                throw ValidationError(error.description)
+            } catch let error as ConfigError {
+                throw ValidationError("--key \(error.description)")
+            }
+        }
+
+        func run() async throws {
+            try await runReporting {
+                warnIfDebugBuild()
+                let chosen: NetworkBenchSettings
+                do throws(NetworkBenchError) { chosen = try settings() } catch { throw CLIError(error.description, .badInput) }
+                let bankKey = try KeyFile.read(key)
+                let report: NetworkBenchReport
+                do throws(NetworkBenchError) {
+                    report = try await NetworkBenchmark.run(chosen, bankKey: bankKey) { line in
+                        FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+                    }
+                } catch {
+                    switch error {
+                    case .badSetting(let message): throw CLIError(message, .badInput)
+                    case .node(let nodeError): throw CLIError.from(nodeError)
+                    case .setupFailed(let message): throw CLIError("benchmark failed: \(message)")
+                    }
+                }
+                if json {
+                    printJSON(report.dictionary)
+                } else {
+                    for figure in report.figures { print(figure.line) }
                 }
             }
         }

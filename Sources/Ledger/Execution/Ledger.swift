@@ -410,6 +410,12 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// Whether a transaction has committed. Reads only the transaction's index
+    /// entry, unlike ``transaction(_:)``, which decodes its whole block and receipts.
+    public func isCommitted(_ id: Hash) throws(LedgerError) -> Bool {
+        try read(StoreKey.transaction(id)) != nil
+    }
+
     /// A committed transaction, where it is and its receipt.
     public func transaction(_ id: Hash) throws(LedgerError) -> TransactionRecord? {
         guard let location = try decodeRecord(StoreKey.transaction(id), TransactionLocation.self, "transaction location") else { return nil }

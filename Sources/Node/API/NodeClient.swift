@@ -113,7 +113,8 @@ public final class NodeClient: Sendable {
     }
 
     /// Opens a streaming GET and calls `onLine` with each line of the body
-    /// until the stream ends or `onLine` returns false.
+    /// until the stream ends, `onLine` returns false, or the calling task is
+    /// cancelled (which closes the connection and returns normally).
     public func streamLines(_ path: String, onLine: @escaping @Sendable (String) -> Bool) async throws(NodeClientError) {
         let collector = ResponseCollector(onLine: onLine)
         let channel = try await connect(collector)
@@ -123,7 +124,12 @@ public final class NodeClient: Sendable {
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         do {
-            let response = try await collector.result.get()
+            let response = try await withTaskCancellationHandler {
+                try await collector.result.get()
+            } onCancel: {
+                collector.endByCaller()
+                channel.close(promise: nil)
+            }
             if response.status >= 400 { _ = try Self.decode(response) }
         } catch let error as NodeClientError {
             throw error
@@ -169,6 +175,9 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
     var result: PromiseBox { promiseBox }
 
     func fail(_ error: any Error) { promiseBox.fail(error) }
+
+    /// Ends a stream the caller no longer wants, as if the server had ended it.
+    func endByCaller() { promiseBox.succeed((200, [])) }
 
     func handlerAdded(context: ChannelHandlerContext) {
         promiseBox.attach(context.eventLoop.makePromise(of: (status: Int, body: [UInt8]).self))

@@ -58,6 +58,10 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private let lock = Lock()
     private var snapshot = ReplicaSnapshot()
     private var gossipBuffer: [Transaction] = []
+    /// Transactions admitted through the API since the last tick; handed to the
+    /// replica together, so that a backup forwards them to the primary in one
+    /// signed message rather than one per transaction.
+    private var submittedBuffer: [Transaction] = []
     private var verified = BoundedSet(capacity: NodeTiming.verifiedCacheEntriesMax)
     private var admittedAt: [Hash: ContinuousClock.Instant] = [:]
     private var reportedDrops: [DropReason: Int] = [:]
@@ -194,6 +198,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                 tickQueued = true
                 return true
             }
+            flushSubmitted()
             if queue { enqueue(.tick) }
             flushGossip()
         }
@@ -227,6 +232,9 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private func step(_ input: ReplicaInput) {
         // After a fault the node signs nothing more; an operator must look (see status and logs).
         guard var current = replica, lock.withLock({ snapshot.fault == nil }) else { return }
+        // Leave `current` the only reference to the replica's storage, so its
+        // pool and log are mutated in place rather than copied on every step.
+        replica = nil
         var pending = [input]
         while !pending.isEmpty {
             let next = pending.removeFirst()
@@ -415,11 +423,20 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             lock.withLock {
                 if admittedAt.count < NodeTiming.latencySamplesMax { admittedAt[transaction.id] = ContinuousClock.now }
                 gossipBuffer.append(transaction)
+                submittedBuffer.append(transaction)
             }
             metrics.mempoolSize.set(Double(mempool.count))
-            enqueue(.submitted([transaction]))
         }
         return admission
+    }
+
+    private func flushSubmitted() {
+        let batch = lock.withLock { () -> [Transaction] in
+            let taken = submittedBuffer
+            submittedBuffer.removeAll(keepingCapacity: true)
+            return taken
+        }
+        if !batch.isEmpty { enqueue(.submitted(batch)) }
     }
 
     private func flushGossip() {
@@ -506,14 +523,14 @@ struct ShellProposalValidator: ProposalValidator {
 
     func isAcceptable(_ transaction: Transaction) -> Bool {
         transaction.body.chainID == node.genesis.chainID
-            && ((try? node.ledger.transaction(transaction.id)) ?? nil) == nil
+            && !((try? node.ledger.isCommitted(transaction.id)) ?? false)
             && node.isVerified(transaction)
     }
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         for transaction in block.transactions {
             guard transaction.body.chainID == node.genesis.chainID, node.isVerified(transaction) else { return false }
-            guard ((try? node.ledger.transaction(transaction.id)) ?? nil) == nil else { return false }
+            guard !((try? node.ledger.isCommitted(transaction.id)) ?? false) else { return false }
         }
         return true
     }
