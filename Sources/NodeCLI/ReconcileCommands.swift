@@ -58,8 +58,10 @@ struct ReconcileCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the T+0 clearing reconciliation job: follow committed blocks, post findings and resolutions.",
             discussion: """
-                The job's state (engine and cursor) is saved to --state after each block's posts have committed, by writing a \
-                temporary file, flushing it and renaming it; a killed job restarts from it without missing or double-counting a block. \
+                The job's state (engine and cursor) is saved to --state once a block's posts have committed, at most every \
+                --save-interval ms and when the job stops, by writing a temporary file, flushing it and renaming it; a killed job \
+                restarts from it and re-processes the blocks after it, re-posting only what the contract ignores, so it neither \
+                misses nor double-counts a block. \
                 A corrupt state file, one from another chain, or one made under a different reconciliation configuration is refused. \
                 On SIGINT or SIGTERM, and every --report-interval seconds, it prints the detection delay p50/p99.
                 """)
@@ -68,6 +70,7 @@ struct ReconcileCommand: ParsableCommand {
         @Option(name: .long, help: "The state file; created when missing.") var state: String
         @Option(name: .long, help: "First height to process when the state file does not exist yet (default 1).") var fromHeight: UInt64?
         @Option(name: .long, help: "Seconds between detection-delay reports (0: only at exit).") var reportInterval: UInt64 = 60
+        @Option(name: .long, help: "Least milliseconds between two saves of the state file (0: after every block).") var saveInterval: UInt64 = 1000
 
         func validate() throws {
             if fromHeight == 0 { throw ValidationError("--from-height must be at least 1") }
@@ -77,7 +80,7 @@ struct ReconcileCommand: ParsableCommand {
             try await runReporting {
                 let signingKey = try KeyFile.read(key)
                 let job = ReconciliationJob(client: try options.client(), key: signingKey,
-                                            options: .init(statePath: state, fromHeight: fromHeight), onEvent: printJobEvent(json: options.json))
+                                            options: .init(statePath: state, fromHeight: fromHeight, saveIntervalMs: saveInterval), onEvent: printJobEvent(json: options.json))
                 let watcher = Task { try await job.watch() }
                 let signals = stopOnSignals { watcher.cancel() }
                 let reporter = Task {

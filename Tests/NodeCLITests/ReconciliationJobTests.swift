@@ -266,7 +266,7 @@ func temporaryStatePath() -> String {
         var random = KillPoints(seed: seed)
         var restarts = 0
         try await withAPIServer(backend) { client in
-            let options = ReconciliationJob.Options(statePath: statePath, backoffMinMs: 20, backoffMaxMs: 200)
+            let options = ReconciliationJob.Options(statePath: statePath, backoffMinMs: 20, backoffMaxMs: 200, saveIntervalMs: 50)
             let done = PortBox()
             let script = Task {
                 defer { done.set(1) }
@@ -303,7 +303,7 @@ func temporaryStatePath() -> String {
         var random = KillPoints(seed: seed)
         var kills = 0
         try await withAPIServer(backend) { client in
-            let options = ReconciliationJob.Options(statePath: statePath, backoffMinMs: 20, backoffMaxMs: 200)
+            let options = ReconciliationJob.Options(statePath: statePath, backoffMinMs: 20, backoffMaxMs: 200, saveIntervalMs: 0)
             for _ in 0..<40 {
                 let killer = KillSwitch(afterEvents: Int(random.next() % 6) + 1)
                 let job = ReconciliationJob(client: client, key: member.keys[1], options: options) { event in

@@ -120,10 +120,18 @@ public actor ReconciliationJob {
         public var backoffMinMs: UInt64
         /// Longest pause between retries.
         public var backoffMaxMs: UInt64
+        /// Least time between two saves of the state file while following the
+        /// stream; 0 saves after every block. The file holds every payment the
+        /// engine remembers, so saving it after each of many small blocks
+        /// would cost more than the reconciliation itself; a job restarted
+        /// from an older save re-processes a few blocks, and the contract
+        /// ignores what it posts again.
+        public var saveIntervalMs: UInt64
 
         /// Creates options; the defaults suit a job following a live node.
         public init(statePath: String?, fromHeight: UInt64? = nil, post: Bool = true, transactionLifetimeMs: UInt64 = 600_000,
-                    commitTimeoutMs: UInt64 = 60_000, backoffMinMs: UInt64 = 200, backoffMaxMs: UInt64 = 10_000) {
+                    commitTimeoutMs: UInt64 = 60_000, backoffMinMs: UInt64 = 200, backoffMaxMs: UInt64 = 10_000,
+                    saveIntervalMs: UInt64 = 1000) {
             self.statePath = statePath
             self.fromHeight = fromHeight
             self.post = post
@@ -131,6 +139,7 @@ public actor ReconciliationJob {
             self.commitTimeoutMs = commitTimeoutMs
             self.backoffMinMs = backoffMinMs
             self.backoffMaxMs = backoffMaxMs
+            self.saveIntervalMs = saveIntervalMs
         }
     }
 
@@ -139,6 +148,9 @@ public actor ReconciliationJob {
     private let options: Options
     private let onEvent: @Sendable (ReconciliationJobEvent) -> Void
     private var state: ReconciliationState?
+    /// Wall-clock time of the last save of the state file, and its cursor.
+    private var lastSaveMs: UInt64 = 0
+    private var savedCursor: UInt64?
     /// Detection delays of the findings this job posted.
     public private(set) var delays = DelayStatistics()
 
@@ -193,6 +205,7 @@ public actor ReconciliationJob {
                                              + "from every other job's, so it is not used", transient: false)
             }
             state = loaded
+            savedCursor = loaded.engine.cursor
             onEvent(.started(cursor: loaded.engine.cursor, resumed: true))
         } else {
             let first = max(firstHeight ?? 1, 1)
@@ -213,6 +226,8 @@ public actor ReconciliationJob {
     /// stream from the cursor until the task is cancelled or a non-transient
     /// error occurs; retries with back-off while the node is away.
     public func watch() async throws(ReconciliationJobError) {
+        // Whatever ends the watch, keep the blocks fully handled so far.
+        defer { try? saveState() }
         var backoffMs = options.backoffMinMs
         while !Task.isCancelled {
             let before = cursor
@@ -304,6 +319,7 @@ public actor ReconciliationJob {
             let json = try await getJSON("/v1/blocks/\(height)")
             if let output = try await handle(blockJSON: json), !output.isEmpty { outputs.append(output) }
         }
+        try saveState()
         return outputs
     }
 
@@ -333,12 +349,18 @@ public actor ReconciliationJob {
             for finding in output.findings { onEvent(.finding(finding, transactionID: nil, delayMs: nil)) }
         }
         if Task.isCancelled { throw ReconciliationJobError("stopped before saving block \(block.height)", transient: false) }
-        if let path = options.statePath {
-            do { try current.save(path: path) } catch { throw ReconciliationJobError(error.description, transient: false) }
-        }
         state = current
+        if wallClockMs() >= lastSaveMs + options.saveIntervalMs { try saveState() }
         onEvent(.processed(height: block.height))
         return output
+    }
+
+    /// Writes the state file (if the job has one) unless it already holds the current cursor.
+    private func saveState() throws(ReconciliationJobError) {
+        guard let path = options.statePath, let current = state, savedCursor != current.engine.cursor else { return }
+        do { try current.save(path: path) } catch { throw ReconciliationJobError(error.description, transient: false) }
+        savedCursor = current.engine.cursor
+        lastSaveMs = wallClockMs()
     }
 
     /// The block and receipts of a block JSON from `/v1/blocks/{h}` or `/v1/events`.
