@@ -73,6 +73,14 @@ public struct Replica {
     var statusHeights: [UInt32: UInt64] = [:]
     var pool: [Hash: Transaction] = [:]
     var poolOrder: [Hash] = []
+    /// Changes whenever a transaction enters or leaves the pool.
+    var poolVersion: UInt64 = 0
+    /// Ids of the transactions in the uncommitted blocks below the next
+    /// proposal, keyed by those blocks' hashes; rebuilt only when they change.
+    var inFlightCache: (ancestors: [Hash], ids: Set<Hash>)?
+    /// The last proposal attempt that found no batch to send; the same
+    /// attempt is not repeated until the pool, the ancestors or the batch timer change.
+    var fruitlessProposal: ProposalAttempt?
     var nextProposalHeight: UInt64
     var ticksSinceProposal = 0
     var progressTicks = 0
@@ -309,6 +317,7 @@ public struct Replica {
         }
         pool[transaction.id] = transaction
         poolOrder.append(transaction.id)
+        poolVersion &+= 1
         return true
     }
 
@@ -322,6 +331,7 @@ public struct Replica {
 
     mutating func removeFromPool(_ ids: [Hash]) {
         for id in ids { pool[id] = nil }
+        poolVersion &+= 1
         if poolOrder.count > 2 * pool.count + 64 {
             poolOrder = poolOrder.filter { pool[$0] != nil }
         }

@@ -209,6 +209,15 @@ extension Replica {
         }
     }
 
+    /// The transactions of the uncommitted blocks below a proposal, from the cache when those blocks are unchanged.
+    mutating func inFlightTransactions(_ ancestors: [Block], hashes: [Hash]) -> Set<Hash> {
+        if let cached = inFlightCache, cached.ancestors == hashes { return cached.ids }
+        var ids = Set<Hash>()
+        for ancestor in ancestors { for transaction in ancestor.transactions { ids.insert(transaction.id) } }
+        inFlightCache = (hashes, ids)
+        return ids
+    }
+
     /// The primary proposes the next height when a batch is full or has waited
     /// `batchTicks`, within the high watermark.
     mutating func tryPropose() {
@@ -223,17 +232,25 @@ extension Replica {
             // each step cheap while requests arrive faster than blocks are cut.
             guard pool.count >= limit || ticksSinceProposal >= configuration.timing.batchTicks else { return }
             guard let parent = knownHeader(at: height - 1), let ancestors = pendingAncestors(below: height) else { return }
-            var inFlight = Set<Hash>()
-            for ancestor in ancestors { for transaction in ancestor.transactions { inFlight.insert(transaction.id) } }
+            // Acceptability only ever goes from yes to no, so an attempt that
+            // found nothing finds nothing again until one of these changes.
+            let attempt = ProposalAttempt(height: height, poolVersion: poolVersion, ancestors: ancestors.map(\.hash),
+                                          timerExpired: ticksSinceProposal >= configuration.timing.batchTicks)
+            guard attempt != fruitlessProposal else { return }
+            let inFlight = inFlightTransactions(ancestors, hashes: attempt.ancestors)
             var batch: [Transaction] = []
+            var taken = Set<Hash>()
             for id in poolOrder {
                 if batch.count >= limit { break }
-                if let transaction = pool[id], !inFlight.contains(id), validator.isAcceptable(transaction) {
+                if let transaction = pool[id], !inFlight.contains(id), !taken.contains(id), validator.isAcceptable(transaction) {
                     batch.append(transaction)
-                    inFlight.insert(id)
+                    taken.insert(id)
                 }
             }
-            guard !batch.isEmpty, batch.count >= limit || ticksSinceProposal >= configuration.timing.batchTicks else { return }
+            guard !batch.isEmpty, batch.count >= limit || attempt.timerExpired else {
+                fruitlessProposal = attempt
+                return
+            }
             var stateHeight = min(executedHeight, height - 1)
             var stateRoot = executedRoots[stateHeight] ?? configuration.genesisStateRoot
             if stateHeight < parent.stateHeight || executedRoots[stateHeight] == nil {
@@ -254,4 +271,13 @@ extension Replica {
             ticksSinceProposal = 0
         }
     }
+}
+
+/// What a proposal attempt depended on: the height, the pool, the blocks in
+/// flight below it, and whether the batch timer had run out.
+struct ProposalAttempt: Equatable {
+    var height: UInt64
+    var poolVersion: UInt64
+    var ancestors: [Hash]
+    var timerExpired: Bool
 }

@@ -18,6 +18,12 @@ public struct Hash: Hashable, Comparable, Sendable, CanonicalCodable, CustomStri
         self.bytes = bytes
     }
 
+    /// Feeds the digest to `hasher` in one call; hashes are dictionary and set
+    /// keys on every hot path (mempool, consensus pool, state cache).
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     /// Parses 64 hex digits.
     public init(hex: String) throws(CodecError) {
         guard let raw = Hex.decode(hex), raw.count == 32 else {

@@ -41,7 +41,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     public let commits: CommitNotifier
     private let logger: Logger
     private let nodeKey: PrivateKey?
-    private let consensusStore: LevelDBStore?
+    private let consensusStore: ConsensusStateStore?
     private let group: MultiThreadedEventLoopGroup
     private var network: PeerNetwork?
     private var replica: Replica?
@@ -117,7 +117,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             }
             nodeKey = key
             do {
-                consensusStore = try LevelDBStore(path: config.dataDirectory + "/consensus")
+                consensusStore = ConsensusStateStore(store: try LevelDBStore(path: config.dataDirectory + "/consensus"))
             } catch {
                 throw NodeStartError("consensus state at \(config.dataDirectory)/consensus: \(error)")
             }
@@ -125,21 +125,12 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         }
     }
 
-    private static let persistedStateKey = Array("replica/state".utf8)
-
     private func makeReplica(index: Int, key: PrivateKey) throws -> Replica {
         guard let genesisBlock = try ledger.block(at: 0), let genesisRoot = try ledger.stateRoot(at: 0),
               let headBlock = try ledger.block(at: ledger.head.height) else {
             throw NodeStartError("the ledger is missing its genesis or head block")
         }
-        var saved: PersistentState?
-        if let raw = try consensusStore?.get(Self.persistedStateKey) {
-            do {
-                saved = try PersistentState(canonicalBytes: raw)
-            } catch {
-                throw NodeStartError("the persisted consensus state does not decode (\(error)); refusing to start rather than risk signing twice")
-            }
-        }
+        let saved = try consensusStore?.load()
         let head = ledger.head
         let configuration = ReplicaConfiguration(
             chainID: genesis.chainID, validators: genesis.validators, replicaIndex: index, parameters: genesis.parameters,
@@ -242,10 +233,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             for action in actions {
                 switch action {
                 case .persist(let state):
-                    var batch = WriteBatch()
-                    batch.put(Self.persistedStateKey, state.canonicalBytes)
                     do {
-                        try consensusStore?.write(batch, sync: true)
+                        try consensusStore?.persist(state)
                     } catch {
                         // Without a durable vote nothing may be sent: stop here, as a crash would.
                         logger.critical("cannot persist consensus state; halting", metadata: ["error": "\(error)"])
