@@ -37,7 +37,7 @@ struct ClearingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clearing",
         abstract: "Clearing records of payments, settlement cycles and reconciliation breaks.",
-        subcommands: [Post.self, Update.self, Payment.self, Breaks.self, Position.self, Cycle.self])
+        subcommands: [Post.self, Update.self, Payment.self, Breaks.self, Position.self, Cycle.self, Burst.self])
 
     struct Post: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Post your side of a payment (payer bank, payee bank or clearing house key).")
@@ -104,12 +104,14 @@ struct ClearingCommand: ParsableCommand {
         @OptionGroup var options: NodeOptions
         @Option(name: .long, help: "Only findings that concern this institution.") var participant: String?
         @Flag(name: .long, help: "Only findings not yet resolved.") var open = false
+        @Option(name: .long, help: "Only payments whose id starts with this, such as one batch's.") var paymentPrefix: String?
         @Option(name: .long, help: "Most findings to list.") var limit: Int?
 
         func run() async throws {
             try await runReporting {
                 var parameters: [String: String] = [:]
                 if let participant { parameters["participant"] = participant }
+                if let paymentPrefix { parameters["paymentPrefix"] = paymentPrefix }
                 if open { parameters["open"] = "true" }
                 if let limit { parameters["limit"] = String(limit) }
                 if options.json {
@@ -197,6 +199,76 @@ struct ClearingCommand: ParsableCommand {
 
             func run() async throws {
                 try await runReporting { try await queryAndPrint(options, contract: ClearingContract.name, "cycle", ["id": cycle]) }
+            }
+        }
+    }
+}
+
+extension ClearingCommand {
+    /// `consort clearing burst`: many payments with injected breaks, checked against what the reconciliation job posts.
+    struct Burst: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Post a burst of payments with injected breaks and check the reconciliation job's findings.",
+            discussion: """
+                The payer bank, the clearing house and the payee bank each post their side of --payments payments, \
+                the three sides of a payment together, at --rate payments per second; --break-percent of the payments \
+                get a break (amount, currency or status mismatch, a missing payee or clearing side, a duplicate payer \
+                record). With a reconciliation job running (`consort reconcile watch`), the command then waits until the \
+                job has posted every expected finding, checks that it posted no other, and prints the detection delay \
+                measured on the ledger: the finding's block time minus the exposing block's time. Exit status 1 when a \
+                finding is missing, unexpected or later than --max-delay.
+                """)
+
+        @Option(name: .customLong("node"), help: "A node's API URL; repeat to spread the participants over nodes (default: $CONSORT_NODE or http://127.0.0.1:8080).")
+        var nodes: [String] = []
+        @Option(name: .long, help: "Key file of the payer bank.") var payerKey: String
+        @Option(name: .long, help: "Key file of the payee bank.") var payeeKey: String
+        @Option(name: .long, help: "Key file of the clearing house.") var clearingKey: String
+        @Option(name: .long, help: "Payments in the burst.") var payments: Int = 10_000
+        @Option(name: .long, help: "Percentage of payments given a break.") var breakPercent: Double = 1
+        @Option(name: .long, help: "Payments started per second.") var rate: Int = 200
+        @Option(name: .long, help: "Seed that chooses the broken payments.") var seed: UInt64 = 1
+        @Option(name: .long, help: "Batch id in the payment ids (default: random).") var batch: String?
+        @Option(name: .long, help: "Seconds to wait for the findings once the burst has committed.") var settle: Int = 120
+        @Option(name: .long, help: "Longest allowed detection delay, in ms.") var maxDelay: Int = 5000
+        @Flag(name: .long, help: "Print machine-readable JSON.") var json = false
+
+        private var batchID: String { batch ?? String(UInt64.random(in: 0...UInt64(UInt32.max)), radix: 16) }
+
+        func settings(batchID: String) throws(ClearingBurstError) -> ClearingBurstSettings {
+            let urls = nodes.isEmpty ? [ProcessInfo.processInfo.environment["CONSORT_NODE"] ?? "http://127.0.0.1:8080"] : nodes
+            return try ClearingBurstSettings(nodes: urls, payments: payments, breakPercent: breakPercent, paymentsPerSecond: rate,
+                                             seed: seed, batchID: batchID, settleSeconds: settle, maxDelayMs: maxDelay)
+        }
+
+        func validate() throws {
+            do throws(ClearingBurstError) { _ = try settings(batchID: batch ?? "check") } catch { throw ValidationError(error.description) }
+        }
+
+        func run() async throws {
+            try await runReporting {
+                let chosen: ClearingBurstSettings
+                do throws(ClearingBurstError) { chosen = try settings(batchID: batchID) } catch { throw CLIError(error.description, .badInput) }
+                let keys = ClearingBurst.Keys(payerBank: try KeyFile.read(payerKey), payeeBank: try KeyFile.read(payeeKey),
+                                              clearingHouse: try KeyFile.read(clearingKey))
+                let report: ClearingBurstReport
+                do throws(ClearingBurstError) {
+                    report = try await ClearingBurst.run(chosen, keys: keys) { line in
+                        FileHandle.standardError.write(Data("burst: \(line)\n".utf8))
+                    }
+                } catch {
+                    switch error {
+                    case .badSetting(let message): throw CLIError(message, .badInput)
+                    case .node(let nodeError): throw CLIError.from(nodeError)
+                    case .setupFailed(let message): throw CLIError("burst failed: \(message)")
+                    }
+                }
+                if json {
+                    printJSON(report.dictionary)
+                } else {
+                    report.lines.forEach { print($0) }
+                }
+                if !report.passed { throw CLIError("the reconciliation job's findings do not match the injected breaks (see above)") }
             }
         }
     }

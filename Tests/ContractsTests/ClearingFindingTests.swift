@@ -24,6 +24,24 @@ import Ledger
         #expect(breaks.first?["open"] == .bool(true))
     }
 
+    @Test func breaks_byPaymentPrefix_listOnlyThatBatchsPayments() throws {
+        let chain = try ClearingFixture.chain()
+        for id in ["batch7-1", "batch7-2", "batch70-1", "other-1"] {
+            expectSuccess(try chain.clearing("bankA", .post, ClearingFixture.record(id)))
+        }
+        for id in ["batch7-1", "batch7-2", "batch70-1", "other-1"] {
+            expectSuccess(try chain.clearing("cch", .postFinding, PostFinding(key: key(id), details: "no clearing record")))
+        }
+        expectSuccess(try chain.clearing("cch", .resolveFinding, ResolveFinding(key: key("batch7-2"), resolvedAtHeight: 5, details: "arrived")))
+        let batch = try chain.clearingQuery(.breaks, ["paymentPrefix": "batch7-"]).items.map { $0["paymentId"] }
+        #expect(batch == [.string("batch7-1"), .string("batch7-2")])
+        let open = try chain.clearingQuery(.breaks, ["paymentPrefix": "batch7", "open": "true"]).items.map { $0["paymentId"] }
+        #expect(open == [.string("batch7-1"), .string("batch70-1")])
+        #expect(try chain.clearingQuery(.breaks, ["paymentPrefix": "batch7", "participant": "bankC"]).items.isEmpty)
+        #expect(try chain.clearingQuery(.breaks, ["paymentPrefix": "batch7", "participant": "bankB"]).items.count == 3)
+        #expect(throws: QueryError.self) { try chain.clearingQuery(.breaks, ["paymentPrefix": ""]) }
+    }
+
     @Test func postFinding_byEnterprise_isNotPermitted() throws {
         let chain = try chainWithPayment()
         expectRejected(try chain.clearing("acme", .postFinding, PostFinding(key: key(), details: "")), "not_permitted")

@@ -7,7 +7,8 @@ extension ClearingContract {
     /// - `breaks` (optional `participant`: an organization id — the payer or
     ///   payee institution, or the clearing house that had posted the clearing
     ///   side when the finding was posted; optional `open`: `true` for open
-    ///   findings only; optional `limit`, default 1000, at most 10000):
+    ///   findings only; optional `paymentPrefix`: only payments whose id
+    ///   starts with it, such as one batch's; optional `limit`, default 1000, at most 10000):
     ///   findings in payment id order (hex of its UTF-8 bytes), each with
     ///   `open` and its `resolution` or null.
     /// - `position` (`cycle`): the cycle's net positions per institution and
@@ -107,13 +108,21 @@ extension ClearingContract {
             guard text == "true" || text == "false" else { throw QueryError(.badParameter, "open must be true or false") }
             openOnly = text == "true"
         }
+        let paymentPrefix = parameters["paymentPrefix"]
+        if let paymentPrefix, paymentPrefix.isEmpty || paymentPrefix.utf8.count > ClearingLimits.paymentIDBytesMax {
+            throw QueryError(.badParameter, "paymentPrefix must be 1 to \(ClearingLimits.paymentIDBytesMax) bytes")
+        }
         var results: [JSONValue] = []
         var start: [UInt8]?
         let pageSize = 1000
         while results.count < limit {
             let page: [(key: [UInt8], value: [UInt8])]
             do {
-                if let participant = parameters["participant"] {
+                if let paymentPrefix {
+                    // Hex keeps prefixes: the hex of a prefix starts the hex of every id it begins.
+                    let prefix = Array(("finding/" + ClearingKeys.hex(paymentPrefix)).utf8)
+                    page = try view.scan(contract: Self.name, prefix: prefix, start: start, limit: pageSize)
+                } else if let participant = parameters["participant"] {
                     let prefix = Array((participant + "/").utf8)
                     let entries = try view.scanIndex(contract: Self.name, index: ClearingKeys.participantIndex, prefix: prefix, start: start, limit: pageSize)
                     page = try entries.map { entry throws(StorageError) in
@@ -140,6 +149,8 @@ extension ClearingContract {
             for entry in page where results.count < limit {
                 let finding = try findingJSON(entry.value, in: view)
                 if openOnly, case .object(let fields) = finding, fields["open"] != .bool(true) { continue }
+                if paymentPrefix != nil, let participant = parameters["participant"], case .object(let fields) = finding,
+                   case .array(let participants)? = fields["participants"], !participants.contains(.string(participant)) { continue }
                 results.append(finding)
             }
             guard page.count == pageSize, let last = page.last else { break }

@@ -208,12 +208,6 @@ public enum NetworkBenchmark {
     }
 }
 
-/// One signed transaction, ready to post.
-private struct SignedSubmission: Sendable {
-    let id: Hash
-    let requestBody: [UInt8]
-}
-
 private struct Run: Sendable {
     let settings: NetworkBenchSettings
     let bankKey: PrivateKey
@@ -230,7 +224,7 @@ private struct Run: Sendable {
     var primary: NodeClient { clients[0] }
 
     func execute() async throws -> NetworkBenchReport {
-        let chainID = try await chainIdentifier()
+        let chainID = try await primary.chainIdentifier()
         let (bankID, payeeBankID, bankKeyCount) = try await banks()
         guard bankKeyCount + settings.senders <= Limits.memberKeysMax else {
             throw NetworkBenchError.setupFailed(
@@ -276,13 +270,13 @@ private struct Run: Sendable {
             total = min(NetworkBenchLimits.transactionsMax, max(settings.senders, Int(expected.rounded(.up))))
         }
         var startNonces: [UInt64] = []
-        for key in senderKeys { startNonces.append(try await nonces(of: key.publicKey, on: primary).next) }
+        for key in senderKeys { startNonces.append(try await primary.nonces(of: key.publicKey).next) }
         progress("signing \(total) clearing.post transactions")
         let signed = sign(total: total, chainID: chainID, bankID: bankID, payeeBankID: payeeBankID, senderKeys: senderKeys, startNonces: startNonces)
         report.presigned = total
 
         let tracker = BenchTracker(ids: signed.flatMap { $0.map(\.id) })
-        let fromHeight = try await headHeight(primary) + 1
+        let fromHeight = try await primary.headHeight() + 1
         let stream = Task {
             defer { tracker.streamEnded() }
             try await primary.streamLines("/v1/events?from=\(fromHeight)") { line in
@@ -301,8 +295,12 @@ private struct Run: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for (index, submissions) in signed.enumerated() {
                 let client = clients[index % clients.count]
+                let sender = LoadSender(client: client, tracker: tracker)
+                let rate = settings.ratePerSecond, senders = settings.senders
                 group.addTask {
-                    await send(submissions, senderIndex: index, client: client, start: start, sendEnd: sendEnd, tracker: tracker)
+                    await sender.send(submissions, start: start, sendEnd: sendEnd) { position in
+                        rate > 0 ? Double(position * senders + index) / Double(rate) : nil
+                    }
                 }
             }
         }
@@ -340,48 +338,6 @@ private struct Run: Sendable {
         return report
     }
 
-    /// Sends one sender's transactions in nonce order, paced when a rate is set, until `sendEnd`.
-    private func send(_ submissions: [SignedSubmission], senderIndex: Int, client: NodeClient,
-                      start: ContinuousClock.Instant, sendEnd: ContinuousClock.Instant, tracker: BenchTracker) async {
-        let rate = settings.ratePerSecond
-        for (position, submission) in submissions.enumerated() {
-            if rate > 0 {
-                let slot = Double(position * settings.senders + senderIndex) / Double(rate)
-                let due = start + .nanoseconds(Int64(slot * 1e9))
-                if due >= sendEnd { return }
-                try? await Task.sleep(until: due, clock: .continuous)
-            }
-            if ContinuousClock.now >= sendEnd || Task.isCancelled { return }
-            tracker.submitting(submission.id, at: ContinuousClock.now)
-            var backoffMs = NetworkBenchLimits.backoffMsMin
-            attempts: while true {
-                let outcome: SubmitOutcome
-                do {
-                    let response = try await client.request(.POST, "/v1/transactions", body: submission.requestBody)
-                    outcome = SubmitOutcome(response)
-                } catch {
-                    outcome = .transportError
-                }
-                switch outcome {
-                case .accepted:
-                    tracker.accepted(submission.id)
-                    break attempts
-                case .refused(let code):
-                    tracker.refused(submission.id, code: code)
-                    break attempts
-                case .busy, .windowFull, .transportError:
-                    tracker.retrying(outcome)
-                    if ContinuousClock.now + .milliseconds(backoffMs) >= sendEnd {
-                        tracker.abandoned(submission.id)
-                        return
-                    }
-                    try? await Task.sleep(for: .milliseconds(backoffMs))
-                    backoffMs = min(NetworkBenchLimits.backoffMsMax, backoffMs * 2)
-                }
-            }
-        }
-    }
-
     /// Signs `total` clearing.post records, spread evenly over the senders; signs on every core.
     private func sign(total: Int, chainID: String, bankID: String, payeeBankID: String,
                       senderKeys: [PrivateKey], startNonces: [UInt64]) -> [[SignedSubmission]] {
@@ -404,8 +360,7 @@ private struct Run: Sendable {
                     participantTimestampMs: nowMs, channel: "IBPS", status: .sent)
                 let transaction = Transaction.signed(chainID: chainID, key: senderKeys[sender], nonce: nonce, expiresAtMs: expiresAtMs,
                                                      call: ClearingContract.call(.post, record))
-                let body = Array("{\"transaction\":\"\(Hex.encode(transaction.canonicalBytes))\"}".utf8)
-                run.append(SignedSubmission(id: transaction.id, requestBody: body))
+                run.append(SignedSubmission(transaction))
             }
             results.set(sender, run)
         }
@@ -414,20 +369,13 @@ private struct Run: Sendable {
 
     // MARK: Setup
 
-    private func chainIdentifier() async throws -> String {
-        let genesis = try await primary.getJSON("/v1/genesis") as? [String: Any] ?? [:]
-        guard let chainID = genesis["chainId"] as? String else { throw NetworkBenchError.setupFailed("\(primary.baseURL) did not report its chain id") }
-        return chainID
-    }
-
     /// The key's bank, another active bank to be the payee, and how many keys the key's bank has.
     private func banks() async throws -> (String, String, Int) {
         let account = try await primary.getJSON("/v1/accounts/\(bankKey.publicKey.hex)/nonce") as? [String: Any] ?? [:]
         guard let organizationID = account["organization"] as? String else {
             throw NetworkBenchError.setupFailed("key \(bankKey.publicKey.hex) belongs to no organization of this consortium")
         }
-        let answer = try await primary.getJSON("/v1/query/governance/organizations") as? [String: Any] ?? [:]
-        let organizations = answer["result"] as? [[String: Any]] ?? []
+        let organizations = try await primary.organizations()
         guard let own = organizations.first(where: { $0["id"] as? String == organizationID }) else {
             throw NetworkBenchError.setupFailed("organization '\(organizationID)' is missing from the governance list")
         }
@@ -444,25 +392,11 @@ private struct Run: Sendable {
         return (organizationID, payeeID, (own["memberKeys"] as? [Any])?.count ?? 0)
     }
 
-    private func nonces(of key: PublicKey, on client: NodeClient) async throws -> (next: UInt64, pending: UInt64, organization: String?) {
-        let account = try await client.getJSON("/v1/accounts/\(key.hex)/nonce") as? [String: Any] ?? [:]
-        guard let next = account["nextNonce"] as? Int, let pending = account["pendingNonce"] as? Int, next >= 0, pending >= 0 else {
-            throw NetworkBenchError.setupFailed("\(client.baseURL) answered the nonce query without nonces")
-        }
-        return (UInt64(next), UInt64(pending), account["organization"] as? String)
-    }
-
-    private func headHeight(_ client: NodeClient) async throws -> UInt64 {
-        let status = try await client.getJSON("/v1/status") as? [String: Any] ?? [:]
-        guard let height = status["height"] as? Int, height >= 0 else { throw NetworkBenchError.setupFailed("\(client.baseURL) did not report its height") }
-        return UInt64(height)
-    }
-
     /// Adds or removes member keys of the bank, signed by the bank key, and waits
     /// until every change has committed on every node. With `require`, a rejected
     /// change or a timeout is an error.
     private func changeMemberKeys(_ keys: [PublicKey], operation: GovernanceContract.Operation, chainID: String, require: Bool) async throws {
-        let first = try await nonces(of: bankKey.publicKey, on: primary).pending
+        let first = try await primary.nonces(of: bankKey.publicKey).pending
         let expiresAtMs = wallClockMs() + UInt64(NetworkBenchLimits.setupSecondsMax + 600) * 1000
         let transactions = keys.enumerated().map { index, key in
             Transaction.signed(chainID: chainID, key: bankKey, nonce: first + UInt64(index), expiresAtMs: expiresAtMs,
@@ -508,41 +442,13 @@ private struct Run: Sendable {
         }
         let target = first + UInt64(transactions.count)
         for client in clients.dropFirst() {
-            while try await nonces(of: bankKey.publicKey, on: client).next < target {
+            while try await client.nonces(of: bankKey.publicKey).next < target {
                 guard ContinuousClock.now < deadline else {
                     if require { throw NetworkBenchError.setupFailed("\(client.baseURL) did not reach the sender keys' block within \(NetworkBenchLimits.setupSecondsMax) s") }
                     return
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
-        }
-    }
-}
-
-/// How one submission attempt ended.
-private enum SubmitOutcome {
-    case accepted
-    case busy
-    case windowFull
-    case transportError
-    case refused(String)
-
-    init(_ response: (status: Int, body: [UInt8])) {
-        if response.status == 202 || response.status == 200 {
-            self = .accepted
-            return
-        }
-        if response.status == 503 {
-            self = .busy
-            return
-        }
-        let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
-        let code = (object?["error"] as? [String: Any])?["code"] as? String ?? "http_\(response.status)"
-        switch code {
-        case "nonce_too_far_ahead": self = .windowFull
-        // A retry after a lost answer finds the transaction already committed.
-        case "already_committed": self = .accepted
-        default: self = .refused(code)
         }
     }
 }
@@ -557,156 +463,4 @@ private final class SignedResults: @unchecked Sendable {
     func set(_ sender: Int, _ run: [SignedSubmission]) { lock.withLock { runs[sender] = run } }
 
     var all: [[SignedSubmission]] { lock.withLock { runs } }
-}
-
-/// Submission and commit bookkeeping shared by the senders and the event stream.
-private final class BenchTracker: @unchecked Sendable {
-    struct Snapshot {
-        var submitted = 0
-        var accepted = 0
-        var busy = 0
-        var windowFull = 0
-        var transport = 0
-        var refused: [String: Int] = [:]
-        var committed = 0
-        var committedRejected: [String: Int] = [:]
-        var outstanding = 0
-        var blocks = 0
-        var largestBlock = 0
-        var lastCommit: ContinuousClock.Instant?
-        var latenciesMs: [Double] = []
-    }
-
-    private let lock = Lock()
-    private let ours: Set<Hash>
-    private var submittedAt: [Hash: ContinuousClock.Instant] = [:]
-    private var admitted = Set<Hash>()
-    private var figures = Snapshot()
-    private var latencySeen = 0
-    private var random = SplitMix64(seed: 0x5eed_be9c)
-    private var stopped = false
-    private var streaming = true
-
-    init(ids: [Hash]) { ours = Set(ids) }
-
-    var isStopped: Bool { lock.withLock { stopped } }
-    var outstanding: Int { lock.withLock { admitted.count } }
-
-    func stop() { lock.withLock { stopped = true } }
-
-    /// False once the event stream has ended, for whatever reason.
-    var isStreaming: Bool { lock.withLock { streaming } }
-
-    func streamEnded() { lock.withLock { streaming = false } }
-
-    func snapshot() -> Snapshot {
-        lock.withLock {
-            var copy = figures
-            copy.outstanding = admitted.count
-            return copy
-        }
-    }
-
-    func submitting(_ id: Hash, at time: ContinuousClock.Instant) {
-        lock.withLock {
-            if submittedAt[id] == nil {
-                submittedAt[id] = time
-                figures.submitted += 1
-            }
-        }
-    }
-
-    func accepted(_ id: Hash) {
-        lock.withLock {
-            figures.accepted += 1
-            // The commit may already have streamed past; only wait for it if not.
-            if submittedAt[id] != nil { admitted.insert(id) }
-        }
-    }
-
-    func refused(_ id: Hash, code: String) {
-        lock.withLock {
-            figures.refused[code, default: 0] += 1
-            submittedAt[id] = nil
-        }
-    }
-
-    func abandoned(_ id: Hash) {
-        lock.withLock { submittedAt[id] = nil }
-    }
-
-    func retrying(_ outcome: SubmitOutcome) {
-        lock.withLock {
-            switch outcome {
-            case .busy: figures.busy += 1
-            case .windowFull: figures.windowFull += 1
-            case .transportError: figures.transport += 1
-            case .accepted, .refused: break
-            }
-        }
-    }
-
-    /// Reads one block of the event stream and records the receipts of this run's transactions.
-    func block(json: Substring, at arrival: ContinuousClock.Instant) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return }
-        let receipts = object["receipts"] as? [[String: Any]] ?? []
-        var found: [(Hash, Bool, String?)] = []
-        for receipt in receipts {
-            guard let hex = receipt["transactionId"] as? String, let id = try? Hash(hex: hex), ours.contains(id) else { continue }
-            let success = receipt["status"] as? String == "success"
-            found.append((id, success, (receipt["error"] as? [String: Any])?["code"] as? String))
-        }
-        lock.withLock {
-            figures.blocks += 1
-            figures.largestBlock = max(figures.largestBlock, receipts.count)
-            for (id, success, code) in found {
-                admitted.remove(id)
-                guard let sent = submittedAt.removeValue(forKey: id) else { continue }
-                if success {
-                    figures.committed += 1
-                } else {
-                    figures.committedRejected[code ?? "unknown", default: 0] += 1
-                }
-                figures.lastCommit = arrival
-                recordLatency(seconds(arrival - sent) * 1000)
-            }
-        }
-    }
-
-    /// Keeps every sample up to the limit, then a uniform reservoir sample.
-    private func recordLatency(_ milliseconds: Double) {
-        latencySeen += 1
-        if figures.latenciesMs.count < NetworkBenchLimits.latencySamplesMax {
-            figures.latenciesMs.append(milliseconds)
-        } else {
-            let slot = Int(random.next() % UInt64(latencySeen))
-            if slot < NetworkBenchLimits.latencySamplesMax { figures.latenciesMs[slot] = milliseconds }
-        }
-    }
-}
-
-/// A small seeded generator for the latency reservoir.
-private struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-}
-
-private func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
-/// The value below which `fraction` of the sorted samples lie (nearest rank).
-private func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-    guard !sorted.isEmpty else { return 0 }
-    let rank = Int((fraction * Double(sorted.count)).rounded(.up)) - 1
-    return sorted[min(sorted.count - 1, max(0, rank))]
 }
