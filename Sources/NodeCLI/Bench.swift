@@ -139,7 +139,7 @@ extension BenchCommand {
             nodes.isEmpty ? [ProcessInfo.processInfo.environment["CONSORT_NODE"] ?? "http://127.0.0.1:8080"] : nodes
         }
 
-        func settings() throws(NetworkBenchError) -> NetworkBenchSettings {
+        func settings() throws(LoadRunError) -> NetworkBenchSettings {
             try NetworkBenchSettings(nodes: nodeURLs, senders: senders, ratePerSecond: rate, durationSeconds: duration)
         }
 
@@ -147,7 +147,7 @@ extension BenchCommand {
             do {
                 _ = try settings()
                 _ = try KeyFile.read(key)
-            } catch let error as NetworkBenchError {
+            } catch let error as LoadRunError {
                 throw ValidationError(error.description)
             } catch let error as ConfigError {
                 throw ValidationError("--key \(error.description)")
@@ -158,19 +158,15 @@ extension BenchCommand {
             try await runReporting {
                 warnIfDebugBuild()
                 let chosen: NetworkBenchSettings
-                do throws(NetworkBenchError) { chosen = try settings() } catch { throw CLIError(error.description, .badInput) }
+                do throws(LoadRunError) { chosen = try settings() } catch { throw CLIError(error.description, .badInput) }
                 let bankKey = try KeyFile.read(key)
                 let report: NetworkBenchReport
-                do throws(NetworkBenchError) {
+                do throws(LoadRunError) {
                     report = try await NetworkBenchmark.run(chosen, bankKey: bankKey) { line in
                         FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
                     }
                 } catch {
-                    switch error {
-                    case .badSetting(let message): throw CLIError(message, .badInput)
-                    case .node(let nodeError): throw CLIError.from(nodeError)
-                    case .setupFailed(let message): throw CLIError("benchmark failed: \(message)")
-                    }
+                    throw CLIError.from(error, failing: "benchmark failed")
                 }
                 if json {
                     printJSON(report.dictionary)

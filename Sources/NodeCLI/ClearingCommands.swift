@@ -235,33 +235,29 @@ extension ClearingCommand {
 
         private var batchID: String { batch ?? String(UInt64.random(in: 0...UInt64(UInt32.max)), radix: 16) }
 
-        func settings(batchID: String) throws(ClearingBurstError) -> ClearingBurstSettings {
+        func settings(batchID: String) throws(LoadRunError) -> ClearingBurstSettings {
             let urls = nodes.isEmpty ? [ProcessInfo.processInfo.environment["CONSORT_NODE"] ?? "http://127.0.0.1:8080"] : nodes
             return try ClearingBurstSettings(nodes: urls, payments: payments, breakPercent: breakPercent, paymentsPerSecond: rate,
                                              seed: seed, batchID: batchID, settleSeconds: settle, maxDelayMs: maxDelay)
         }
 
         func validate() throws {
-            do throws(ClearingBurstError) { _ = try settings(batchID: batch ?? "check") } catch { throw ValidationError(error.description) }
+            do throws(LoadRunError) { _ = try settings(batchID: batch ?? "check") } catch { throw ValidationError(error.description) }
         }
 
         func run() async throws {
             try await runReporting {
                 let chosen: ClearingBurstSettings
-                do throws(ClearingBurstError) { chosen = try settings(batchID: batchID) } catch { throw CLIError(error.description, .badInput) }
+                do throws(LoadRunError) { chosen = try settings(batchID: batchID) } catch { throw CLIError(error.description, .badInput) }
                 let keys = ClearingBurst.Keys(payerBank: try KeyFile.read(payerKey), payeeBank: try KeyFile.read(payeeKey),
                                               clearingHouse: try KeyFile.read(clearingKey))
                 let report: ClearingBurstReport
-                do throws(ClearingBurstError) {
+                do throws(LoadRunError) {
                     report = try await ClearingBurst.run(chosen, keys: keys) { line in
                         FileHandle.standardError.write(Data("burst: \(line)\n".utf8))
                     }
                 } catch {
-                    switch error {
-                    case .badSetting(let message): throw CLIError(message, .badInput)
-                    case .node(let nodeError): throw CLIError.from(nodeError)
-                    case .setupFailed(let message): throw CLIError("burst failed: \(message)")
-                    }
+                    throw CLIError.from(error, failing: "burst failed")
                 }
                 if json {
                     printJSON(report.dictionary)

@@ -50,6 +50,15 @@ struct CLIError: Error, CustomStringConvertible {
         default: CLIError(error.description, .failed)
         }
     }
+
+    /// A load run's error; `failing` prefixes a failure of the run itself.
+    static func from(_ error: LoadRunError, failing: String) -> CLIError {
+        switch error {
+        case .badSetting(let message): CLIError(message, .badInput)
+        case .node(let nodeError): from(nodeError)
+        case .setupFailed(let message): CLIError("\(failing): \(message)")
+        }
+    }
 }
 
 /// Runs a command body, printing errors to stderr and exiting with their code.

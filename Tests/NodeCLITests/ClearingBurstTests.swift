@@ -44,7 +44,7 @@ import Ledger
 
             let again = try ClearingBurstSettings(nodes: [client.baseURL], payments: 10, breakPercent: 10, paymentsPerSecond: 40,
                                                   seed: 5, batchID: "t1", settleSeconds: 5, maxDelayMs: 5000)
-            await #expect(throws: ClearingBurstError.setupFailed("batch 't1' already has findings on the ledger; choose another --batch")) {
+            await #expect(throws: LoadRunError.setupFailed("batch 't1' already has findings on the ledger; choose another --batch")) {
                 try await ClearingBurst.run(again, keys: keys) { _ in }
             }
         }
@@ -57,11 +57,11 @@ import Ledger
                                                      seed: 5, batchID: "t2", settleSeconds: 5, maxDelayMs: 5000)
             let bank = backend.chain.member("bankA").key
             let keys = ClearingBurst.Keys(payerBank: bank, payeeBank: bank, clearingHouse: backend.chain.member("ch").key)
-            await #expect(throws: ClearingBurstError.setupFailed("the payer and payee bank keys both belong to 'bankA'; give two banks")) {
+            await #expect(throws: LoadRunError.setupFailed("the payer and payee bank keys both belong to 'bankA'; give two banks")) {
                 try await ClearingBurst.run(settings, keys: keys) { _ in }
             }
             let wrongKind = ClearingBurst.Keys(payerBank: bank, payeeBank: backend.chain.member("bankB").key, clearingHouse: bank)
-            await #expect(throws: ClearingBurstError.setupFailed("the clearing house key belongs to 'bankA', a bank, not a clearing_house")) {
+            await #expect(throws: LoadRunError.setupFailed("the clearing house key belongs to 'bankA', a bank, not a clearing_house")) {
                 try await ClearingBurst.run(settings, keys: wrongKind) { _ in }
             }
         }

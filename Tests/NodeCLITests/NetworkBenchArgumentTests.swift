@@ -80,7 +80,7 @@ import Node
     }
 
     @Test func settings_refuseEmptyNodeList() {
-        #expect(throws: NetworkBenchError.badSetting("give at least one --node URL")) {
+        #expect(throws: LoadRunError.badSetting("give at least one --node URL")) {
             try NetworkBenchSettings(nodes: [], senders: 4, ratePerSecond: 0, durationSeconds: 5)
         }
     }

@@ -17,24 +17,6 @@ public enum ClearingBurstLimits {
     public static let listedFindingsMax = 20
 }
 
-/// Why a clearing burst could not run.
-public enum ClearingBurstError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// An option is out of range or malformed.
-    case badSetting(String)
-    /// A node could not be reached or refused a request.
-    case node(NodeClientError)
-    /// The consortium is not in a state the burst can use.
-    case setupFailed(String)
-
-    public var description: String {
-        switch self {
-        case .badSetting(let message): message
-        case .node(let error): error.description
-        case .setupFailed(let message): message
-        }
-    }
-}
-
 /// What one clearing burst does.
 public struct ClearingBurstSettings: Sendable {
     /// API URLs; the payer bank, clearing house and payee bank send to them in turn, the first feeds the event stream.
@@ -55,11 +37,8 @@ public struct ClearingBurstSettings: Sendable {
 
     /// Checks every setting; the errors say which option is wrong and why.
     public init(nodes: [String], payments: Int, breakPercent: Double, paymentsPerSecond: Int, seed: UInt64,
-                batchID: String, settleSeconds: Int, maxDelayMs: Int) throws(ClearingBurstError) {
-        guard !nodes.isEmpty else { throw .badSetting("give at least one --node URL") }
-        for url in nodes {
-            do { _ = try NodeClient(baseURL: url) } catch { throw .badSetting("--node: \(error.description)") }
-        }
+                batchID: String, settleSeconds: Int, maxDelayMs: Int) throws(LoadRunError) {
+        try checkNodeURLs(nodes)
         guard (1...ClearingBurstLimits.paymentsMax).contains(payments) else {
             throw .badSetting("--payments must be from 1 to \(ClearingBurstLimits.paymentsMax), got \(payments)")
         }
@@ -198,16 +177,8 @@ public enum ClearingBurst {
 
     /// Runs the burst; `progress` receives one line per phase.
     public static func run(_ settings: ClearingBurstSettings, keys: Keys,
-                           progress: @escaping @Sendable (String) -> Void) async throws(ClearingBurstError) -> ClearingBurstReport {
-        do {
-            return try await BurstRun(settings: settings, keys: keys, progress: progress).execute()
-        } catch let error as ClearingBurstError {
-            throw error
-        } catch let error as NodeClientError {
-            throw .node(error)
-        } catch {
-            throw .setupFailed("\(error)")
-        }
+                           progress: @escaping @Sendable (String) -> Void) async throws(LoadRunError) -> ClearingBurstReport {
+        try await asLoadRunError { try await BurstRun(settings: settings, keys: keys, progress: progress).execute() }
     }
 }
 
@@ -247,7 +218,7 @@ private struct BurstRun: Sendable {
         let expected = plan.expected
         report.expected = expected.count
         guard try await findings(prefix: plan.paymentPrefix).isEmpty else {
-            throw ClearingBurstError.setupFailed("batch '\(settings.batchID)' already has findings on the ledger; choose another --batch")
+            throw LoadRunError.setupFailed("batch '\(settings.batchID)' already has findings on the ledger; choose another --batch")
         }
 
         var nextNonces: [UInt64] = []
@@ -259,14 +230,7 @@ private struct BurstRun: Sendable {
 
         let tracker = BenchTracker(ids: runs.flatMap { $0.map(\.id) })
         let fromHeight = try await primary.headHeight() + 1
-        let stream = Task {
-            defer { tracker.streamEnded() }
-            try await primary.streamLines("/v1/events?from=\(fromHeight)") { line in
-                if line.hasPrefix("data: ") { tracker.block(json: line.dropFirst(6), at: ContinuousClock.now) }
-                return !tracker.isStopped
-            }
-        }
-        try await Task.sleep(for: .milliseconds(NetworkBenchLimits.streamConnectMs))
+        let stream = try await tracker.follow(primary, from: fromHeight)
 
         progress("posting at \(settings.paymentsPerSecond) payments/s to \(clients.count) node(s)")
         let start = ContinuousClock.now
@@ -404,18 +368,18 @@ private struct BurstRun: Sendable {
         let organizations = try await primary.organizations()
         func organization(of key: PrivateKey, _ role: String, kind: OrganizationKind) async throws -> String {
             guard let id = try await primary.nonces(of: key.publicKey).organization else {
-                throw ClearingBurstError.setupFailed("the \(role) key \(key.publicKey.hex) belongs to no organization of this consortium")
+                throw LoadRunError.setupFailed("the \(role) key \(key.publicKey.hex) belongs to no organization of this consortium")
             }
             let listed = organizations.first { $0["id"] as? String == id }
             guard listed?["kind"] as? String == kind.rawValue else {
-                throw ClearingBurstError.setupFailed("the \(role) key belongs to '\(id)', a \(listed?["kind"] as? String ?? "?"), not a \(kind.rawValue)")
+                throw LoadRunError.setupFailed("the \(role) key belongs to '\(id)', a \(listed?["kind"] as? String ?? "?"), not a \(kind.rawValue)")
             }
             return id
         }
         let payer = try await organization(of: keys.payerBank, "payer bank", kind: .bank)
         let payee = try await organization(of: keys.payeeBank, "payee bank", kind: .bank)
         let clearing = try await organization(of: keys.clearingHouse, "clearing house", kind: .clearingHouse)
-        guard payer != payee else { throw ClearingBurstError.setupFailed("the payer and payee bank keys both belong to '\(payer)'; give two banks") }
+        guard payer != payee else { throw LoadRunError.setupFailed("the payer and payee bank keys both belong to '\(payer)'; give two banks") }
         return (payer, payee, clearing)
     }
 
@@ -423,7 +387,7 @@ private struct BurstRun: Sendable {
         let answer = try await primary.getJSON("/v1/query/clearing/config") as? [String: Any] ?? [:]
         let reconciliation = (answer["result"] as? [String: Any])?["reconciliation"] as? [String: Any]
         guard let grace = reconciliation?["graceMs"] as? Int, grace >= 0 else {
-            throw ClearingBurstError.setupFailed("\(primary.baseURL) did not report the reconciliation grace period")
+            throw LoadRunError.setupFailed("\(primary.baseURL) did not report the reconciliation grace period")
         }
         return UInt64(grace)
     }
@@ -442,26 +406,10 @@ private struct BurstRun: Sendable {
         let transaction = Transaction.signed(chainID: chainID, key: keys.clearingHouse, nonce: nonce, expiresAtMs: wallClockMs() + 600_000,
                                              call: ClearingContract.call(.openCycle, OpenCycle(cycleID: cycleID)))
         let id = try await primary.submit(transaction)
-        let deadline = ContinuousClock.now + .seconds(NetworkBenchLimits.setupSecondsMax)
-        while ContinuousClock.now < deadline {
-            let answer: [String: Any]
-            do {
-                answer = try await primary.getJSON("/v1/transactions/\(id.hex)") as? [String: Any] ?? [:]
-            } catch {
-                guard case .api(404, _, _) = error else { throw error }
-                answer = [:]
-            }
-            if answer["status"] as? String == "committed" {
-                let receipt = answer["receipt"] as? [String: Any] ?? [:]
-                guard receipt["status"] as? String == "success" else {
-                    let reason = (receipt["error"] as? [String: Any])?["message"] as? String ?? "no reason given"
-                    throw ClearingBurstError.setupFailed("opening cycle \(cycleID) was rejected: \(reason)")
-                }
-                return
-            }
-            try await Task.sleep(for: .milliseconds(100))
+        guard let receipt = try await primary.receipt(of: id, until: ContinuousClock.now + .seconds(NetworkBenchLimits.setupSecondsMax)) else {
+            throw LoadRunError.setupFailed("opening cycle \(cycleID) did not commit within \(NetworkBenchLimits.setupSecondsMax) s")
         }
-        throw ClearingBurstError.setupFailed("opening cycle \(cycleID) did not commit within \(NetworkBenchLimits.setupSecondsMax) s")
+        if let reason = rejectionMessage(receipt) { throw LoadRunError.setupFailed("opening cycle \(cycleID) was rejected: \(reason)") }
     }
 
     /// The findings on the ledger for payments of the batch.
@@ -473,7 +421,7 @@ private struct BurstRun: Sendable {
                   let side = (object["side"] as? String).flatMap(ClearingSide.init(rawValue:)),
                   let detected = object["detectedAtHeight"] as? Int, let postedAt = object["postedAtHeight"] as? Int,
                   detected >= 0, postedAt >= 0 else {
-                throw ClearingBurstError.setupFailed("\(primary.baseURL) answered the breaks query with a finding it could not read")
+                throw LoadRunError.setupFailed("\(primary.baseURL) answered the breaks query with a finding it could not read")
             }
             return PostedFinding(finding: ExpectedFinding(paymentID: id, kind: kind, side: side), detectedAtHeight: UInt64(detected),
                                  postedAtHeight: UInt64(postedAt), open: object["open"] as? Bool ?? true)
@@ -484,7 +432,7 @@ private struct BurstRun: Sendable {
         if let known = cache[height] { return known }
         let block = try await primary.getJSON("/v1/blocks/\(height)") as? [String: Any] ?? [:]
         guard let time = (block["header"] as? [String: Any])?["timestampMs"] as? Int, time >= 0 else {
-            throw ClearingBurstError.setupFailed("\(primary.baseURL) did not report the time of block \(height)")
+            throw LoadRunError.setupFailed("\(primary.baseURL) did not report the time of block \(height)")
         }
         cache[height] = UInt64(time)
         return UInt64(time)

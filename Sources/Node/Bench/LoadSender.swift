@@ -2,6 +2,45 @@ import Contracts
 import Foundation
 import Ledger
 
+/// Why a run that loads a consortium (`bench network`, `clearing burst`) could not run.
+public enum LoadRunError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// An option is out of range or malformed.
+    case badSetting(String)
+    /// A node could not be reached or refused a request.
+    case node(NodeClientError)
+    /// The consortium is not in a state the run can use.
+    case setupFailed(String)
+
+    public var description: String {
+        switch self {
+        case .badSetting(let message): message
+        case .node(let error): error.description
+        case .setupFailed(let message): message
+        }
+    }
+}
+
+/// Runs `body`, giving any error it throws as a ``LoadRunError``.
+func asLoadRunError<T>(_ body: () async throws -> T) async throws(LoadRunError) -> T {
+    do {
+        return try await body()
+    } catch let error as LoadRunError {
+        throw error
+    } catch let error as NodeClientError {
+        throw .node(error)
+    } catch {
+        throw .setupFailed("\(error)")
+    }
+}
+
+/// Checks that there is at least one `--node` URL and that each is one a client can use.
+func checkNodeURLs(_ nodes: [String]) throws(LoadRunError) {
+    guard !nodes.isEmpty else { throw .badSetting("give at least one --node URL") }
+    for url in nodes {
+        do { _ = try NodeClient(baseURL: url) } catch { throw .badSetting("--node: \(error.description)") }
+    }
+}
+
 /// One signed transaction, ready to post as the body of `POST /v1/transactions`.
 struct SignedSubmission: Sendable {
     let id: Hash
@@ -227,6 +266,22 @@ func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
     return sorted[min(sorted.count - 1, max(0, rank))]
 }
 
+extension BenchTracker {
+    /// Follows `client`'s committed-block stream from `height` until ``stop()``,
+    /// recording this run's commits; returns once the stream had time to connect.
+    func follow(_ client: NodeClient, from height: UInt64) async throws -> Task<Void, any Error> {
+        let stream = Task {
+            defer { streamEnded() }
+            try await client.streamLines("/v1/events?from=\(height)") { line in
+                if line.hasPrefix("data: ") { self.block(json: line.dropFirst(6), at: ContinuousClock.now) }
+                return !self.isStopped
+            }
+        }
+        try await Task.sleep(for: .milliseconds(NetworkBenchLimits.streamConnectMs))
+        return stream
+    }
+}
+
 /// The few reads the load benchmarks make before they start.
 extension NodeClient {
     /// The chain id from `/v1/genesis`.
@@ -253,9 +308,30 @@ extension NodeClient {
         return UInt64(height)
     }
 
+    /// Waits until transaction `id` has committed and returns its receipt, or nil if `deadline` passes first.
+    func receipt(of id: Hash, until deadline: ContinuousClock.Instant) async throws(NodeClientError) -> [String: Any]? {
+        while ContinuousClock.now < deadline {
+            do {
+                let answer = try await getJSON("/v1/transactions/\(id.hex)") as? [String: Any] ?? [:]
+                if answer["status"] as? String == "committed" { return answer["receipt"] as? [String: Any] ?? [:] }
+            } catch {
+                // Not known yet on this node: keep asking.
+                guard case .api(404, _, _) = error else { throw error }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
     /// The consortium's organizations as governance lists them.
     func organizations() async throws(NodeClientError) -> [[String: Any]] {
         let answer = try await getJSON("/v1/query/governance/organizations") as? [String: Any] ?? [:]
         return answer["result"] as? [[String: Any]] ?? []
     }
+}
+
+/// Why a receipt (as the API renders it) was rejected, or nil when it succeeded.
+func rejectionMessage(_ receipt: [String: Any]) -> String? {
+    guard receipt["status"] as? String != "success" else { return nil }
+    return (receipt["error"] as? [String: Any])?["message"] as? String ?? "no reason given"
 }

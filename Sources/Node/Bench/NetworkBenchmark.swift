@@ -26,24 +26,6 @@ public enum NetworkBenchLimits {
     public static let streamConnectMs = 300
 }
 
-/// Why the network benchmark could not run.
-public enum NetworkBenchError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// An option is out of range or malformed.
-    case badSetting(String)
-    /// A node could not be reached or refused a request.
-    case node(NodeClientError)
-    /// The consortium is not in a state the benchmark can use.
-    case setupFailed(String)
-
-    public var description: String {
-        switch self {
-        case .badSetting(let message): message
-        case .node(let error): error.description
-        case .setupFailed(let message): message
-        }
-    }
-}
-
 /// What one run of the network benchmark does.
 public struct NetworkBenchSettings: Sendable {
     /// API URLs of the nodes; senders are spread over them, the first also feeds the event stream.
@@ -56,15 +38,8 @@ public struct NetworkBenchSettings: Sendable {
     public let durationSeconds: Int
 
     /// Checks every setting; the errors say which option is wrong and why.
-    public init(nodes: [String], senders: Int, ratePerSecond: Int, durationSeconds: Int) throws(NetworkBenchError) {
-        guard !nodes.isEmpty else { throw .badSetting("give at least one --node URL") }
-        for url in nodes {
-            do {
-                _ = try NodeClient(baseURL: url)
-            } catch {
-                throw .badSetting("--node: \(error.description)")
-            }
-        }
+    public init(nodes: [String], senders: Int, ratePerSecond: Int, durationSeconds: Int) throws(LoadRunError) {
+        try checkNodeURLs(nodes)
         guard (1...NetworkBenchLimits.durationSecondsMax).contains(durationSeconds) else {
             throw .badSetting("--duration must be from 1 to \(NetworkBenchLimits.durationSecondsMax) seconds, got \(durationSeconds)")
         }
@@ -195,16 +170,8 @@ public struct NetworkBenchReport: Sendable {
 public enum NetworkBenchmark {
     /// Runs the benchmark with `bankKey`, a member key of a bank; `progress` receives one line per phase.
     public static func run(_ settings: NetworkBenchSettings, bankKey: PrivateKey,
-                           progress: @escaping @Sendable (String) -> Void) async throws(NetworkBenchError) -> NetworkBenchReport {
-        do {
-            return try await Run(settings: settings, bankKey: bankKey, progress: progress).execute()
-        } catch let error as NetworkBenchError {
-            throw error
-        } catch let error as NodeClientError {
-            throw .node(error)
-        } catch {
-            throw .setupFailed("\(error)")
-        }
+                           progress: @escaping @Sendable (String) -> Void) async throws(LoadRunError) -> NetworkBenchReport {
+        try await asLoadRunError { try await Run(settings: settings, bankKey: bankKey, progress: progress).execute() }
     }
 }
 
@@ -227,7 +194,7 @@ private struct Run: Sendable {
         let chainID = try await primary.chainIdentifier()
         let (bankID, payeeBankID, bankKeyCount) = try await banks()
         guard bankKeyCount + settings.senders <= Limits.memberKeysMax else {
-            throw NetworkBenchError.setupFailed(
+            throw LoadRunError.setupFailed(
                 "bank '\(bankID)' already has \(bankKeyCount) member keys; adding \(settings.senders) would pass the limit of \(Limits.memberKeysMax); lower --senders")
         }
         let senderKeys = try (0..<settings.senders).map { _ in try PrivateKey.generate() }
@@ -257,7 +224,7 @@ private struct Run: Sendable {
 
         progress("measuring secp256k1 verification on this machine")
         let verification = try LedgerBenchmark.signatureVerification()
-        guard verification.count == 2 else { throw NetworkBenchError.setupFailed("the verification benchmark returned \(verification.count) figures, expected 2") }
+        guard verification.count == 2 else { throw LoadRunError.setupFailed("the verification benchmark returned \(verification.count) figures, expected 2") }
         report.cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         report.verificationsPerSecondOneCore = verification[0].value
         report.verificationsPerSecondAllCores = verification[1].value
@@ -277,14 +244,7 @@ private struct Run: Sendable {
 
         let tracker = BenchTracker(ids: signed.flatMap { $0.map(\.id) })
         let fromHeight = try await primary.headHeight() + 1
-        let stream = Task {
-            defer { tracker.streamEnded() }
-            try await primary.streamLines("/v1/events?from=\(fromHeight)") { line in
-                if line.hasPrefix("data: ") { tracker.block(json: line.dropFirst(6), at: ContinuousClock.now) }
-                return !tracker.isStopped
-            }
-        }
-        try await Task.sleep(for: .milliseconds(NetworkBenchLimits.streamConnectMs))
+        let stream = try await tracker.follow(primary, from: fromHeight)
 
         progress(settings.ratePerSecond > 0
                  ? "sending at \(settings.ratePerSecond) tx/s for \(settings.durationSeconds) s to \(clients.count) node(s)"
@@ -373,21 +333,21 @@ private struct Run: Sendable {
     private func banks() async throws -> (String, String, Int) {
         let account = try await primary.getJSON("/v1/accounts/\(bankKey.publicKey.hex)/nonce") as? [String: Any] ?? [:]
         guard let organizationID = account["organization"] as? String else {
-            throw NetworkBenchError.setupFailed("key \(bankKey.publicKey.hex) belongs to no organization of this consortium")
+            throw LoadRunError.setupFailed("key \(bankKey.publicKey.hex) belongs to no organization of this consortium")
         }
         let organizations = try await primary.organizations()
         guard let own = organizations.first(where: { $0["id"] as? String == organizationID }) else {
-            throw NetworkBenchError.setupFailed("organization '\(organizationID)' is missing from the governance list")
+            throw LoadRunError.setupFailed("organization '\(organizationID)' is missing from the governance list")
         }
         guard own["kind"] as? String == OrganizationKind.bank.rawValue else {
-            throw NetworkBenchError.setupFailed("the key belongs to '\(organizationID)', a \(own["kind"] as? String ?? "?"), not a bank; clearing.post needs a bank's key")
+            throw LoadRunError.setupFailed("the key belongs to '\(organizationID)', a \(own["kind"] as? String ?? "?"), not a bank; clearing.post needs a bank's key")
         }
         let payee = organizations.first {
             $0["kind"] as? String == OrganizationKind.bank.rawValue && $0["id"] as? String != organizationID
                 && $0["status"] as? String == OrganizationStatus.active.rawValue
         }
         guard let payeeID = payee?["id"] as? String else {
-            throw NetworkBenchError.setupFailed("the consortium has no second active bank to be the payee of the benchmark's payments")
+            throw LoadRunError.setupFailed("the consortium has no second active bank to be the payee of the benchmark's payments")
         }
         return (organizationID, payeeID, (own["memberKeys"] as? [Any])?.count ?? 0)
     }
@@ -416,35 +376,20 @@ private struct Run: Sendable {
                 }
             }
         }
-        var waiting = transactions.map(\.id)
-        while let id = waiting.first {
-            let answer: [String: Any]
-            do {
-                answer = try await primary.getJSON("/v1/transactions/\(id.hex)") as? [String: Any] ?? [:]
-            } catch {
-                guard case .api(404, _, _) = error else { throw error }
-                answer = [:]
-            }
-            if answer["status"] as? String == "committed" {
-                let receipt = answer["receipt"] as? [String: Any] ?? [:]
-                if require, receipt["status"] as? String != "success" {
-                    let reason = (receipt["error"] as? [String: Any])?["message"] as? String ?? "no reason given"
-                    throw NetworkBenchError.setupFailed("governance.\(operation.rawValue) was rejected: \(reason)")
-                }
-                waiting.removeFirst()
-                continue
-            }
-            guard ContinuousClock.now < deadline else {
-                if require { throw NetworkBenchError.setupFailed("governance.\(operation.rawValue) did not commit within \(NetworkBenchLimits.setupSecondsMax) s") }
+        for transaction in transactions {
+            guard let receipt = try await primary.receipt(of: transaction.id, until: deadline) else {
+                if require { throw LoadRunError.setupFailed("governance.\(operation.rawValue) did not commit within \(NetworkBenchLimits.setupSecondsMax) s") }
                 return
             }
-            try await Task.sleep(for: .milliseconds(100))
+            if require, let reason = rejectionMessage(receipt) {
+                throw LoadRunError.setupFailed("governance.\(operation.rawValue) was rejected: \(reason)")
+            }
         }
         let target = first + UInt64(transactions.count)
         for client in clients.dropFirst() {
             while try await client.nonces(of: bankKey.publicKey).next < target {
                 guard ContinuousClock.now < deadline else {
-                    if require { throw NetworkBenchError.setupFailed("\(client.baseURL) did not reach the sender keys' block within \(NetworkBenchLimits.setupSecondsMax) s") }
+                    if require { throw LoadRunError.setupFailed("\(client.baseURL) did not reach the sender keys' block within \(NetworkBenchLimits.setupSecondsMax) s") }
                     return
                 }
                 try await Task.sleep(for: .milliseconds(100))
