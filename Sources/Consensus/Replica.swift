@@ -77,7 +77,7 @@ public struct Replica {
     var poolVersion: UInt64 = 0
     /// Ids of the transactions in the uncommitted blocks below the next
     /// proposal, keyed by those blocks' hashes; rebuilt only when they change.
-    var inFlightCache: (ancestors: [Hash], ids: Set<Hash>)?
+    var inFlightCache: (ancestors: [Hash], flight: InFlight)?
     /// The last proposal attempt that found no batch to send; the same
     /// attempt is not repeated until the pool, the ancestors or the batch timer change.
     var fruitlessProposal: ProposalAttempt?

@@ -209,13 +209,20 @@ extension Replica {
         }
     }
 
-    /// The transactions of the uncommitted blocks below a proposal, from the cache when those blocks are unchanged.
-    mutating func inFlightTransactions(_ ancestors: [Block], hashes: [Hash]) -> Set<Hash> {
-        if let cached = inFlightCache, cached.ancestors == hashes { return cached.ids }
-        var ids = Set<Hash>()
-        for ancestor in ancestors { for transaction in ancestor.transactions { ids.insert(transaction.id) } }
-        inFlightCache = (hashes, ids)
-        return ids
+    /// The transactions of the uncommitted blocks below a proposal and each
+    /// sender's nonce after them, from the cache when those blocks are unchanged.
+    mutating func inFlightTransactions(_ ancestors: [Block], hashes: [Hash]) -> InFlight {
+        if let cached = inFlightCache, cached.ancestors == hashes { return cached.flight }
+        var flight = InFlight()
+        for ancestor in ancestors {
+            for transaction in ancestor.transactions {
+                flight.ids.insert(transaction.id)
+                let after = transaction.body.nonce &+ 1
+                flight.nextNonces[transaction.body.sender] = max(flight.nextNonces[transaction.body.sender] ?? 0, after)
+            }
+        }
+        inFlightCache = (hashes, flight)
+        return flight
     }
 
     /// The primary proposes the next height when a batch is full or has waited
@@ -240,11 +247,27 @@ extension Replica {
             let inFlight = inFlightTransactions(ancestors, hashes: attempt.ancestors)
             var batch: [Transaction] = []
             var taken = Set<Hash>()
-            for id in poolOrder {
-                if batch.count >= limit { break }
-                if let transaction = pool[id], !inFlight.contains(id), !taken.contains(id), validator.isAcceptable(transaction) {
+            // Each sender's next nonce after the in-flight blocks and this batch.
+            var expected: [PublicKey: UInt64] = [:]
+            // Several passes, so that a sender's transactions that reached the
+            // pool out of nonce order still go in one block.
+            var progressed = true
+            while progressed && batch.count < limit {
+                progressed = false
+                for id in poolOrder {
+                    if batch.count >= limit { break }
+                    guard let transaction = pool[id], !inFlight.ids.contains(id), !taken.contains(id) else { continue }
+                    let sender = transaction.body.sender
+                    if let committed = expected[sender] ?? validator.committedNextNonce(of: sender) {
+                        let next = max(committed, inFlight.nextNonces[sender] ?? 0)
+                        expected[sender] = next
+                        guard transaction.body.nonce == next else { continue }
+                    }
+                    guard validator.isAcceptable(transaction) else { continue }
                     batch.append(transaction)
                     taken.insert(id)
+                    if expected[sender] != nil { expected[sender] = transaction.body.nonce &+ 1 }
+                    progressed = true
                 }
             }
             guard !batch.isEmpty, batch.count >= limit || attempt.timerExpired else {
@@ -280,4 +303,11 @@ struct ProposalAttempt: Equatable {
     var poolVersion: UInt64
     var ancestors: [Hash]
     var timerExpired: Bool
+}
+
+/// The uncommitted blocks below a proposal: their transactions, and each
+/// sender's next nonce after them.
+struct InFlight {
+    var ids = Set<Hash>()
+    var nextNonces: [PublicKey: UInt64] = [:]
 }

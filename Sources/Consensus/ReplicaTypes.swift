@@ -13,6 +13,16 @@ public protocol ProposalValidator {
     /// committed block and `block`, oldest first). The replica has already
     /// checked the header links and that no transaction repeats among them.
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool
+    /// The next nonce of `sender` on the committed chain, or nil when the
+    /// application does not order a sender's transactions by nonce. A
+    /// primary proposes each sender's transactions in nonce order, since one
+    /// out of order is rejected and every later one of that sender with it.
+    func committedNextNonce(of sender: PublicKey) -> UInt64?
+}
+
+extension ProposalValidator {
+    /// No nonce order unless the application has one.
+    public func committedNextNonce(of sender: PublicKey) -> UInt64? { nil }
 }
 
 /// Timers of the replica, in logical ticks (the shell decides how long a tick

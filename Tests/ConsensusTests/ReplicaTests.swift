@@ -227,3 +227,31 @@ func preparedSetup(_ cluster: Cluster) -> (block: Block, changes: [ViewChange]) 
     #expect(other.stableCheckpoint?.signatures.count == 3)
     #expect(other.highWatermark == 12)
 }
+
+/// Orders a sender's transactions by nonce, with nothing committed yet.
+private struct NonceOrdered: ProposalValidator {
+    func isAcceptable(_ transaction: Transaction) -> Bool { true }
+    func isValid(block: Block, pendingAncestors: [Block]) -> Bool { true }
+    func committedNextNonce(of sender: PublicKey) -> UInt64? { 0 }
+}
+
+@Test func propose_transactionsOutOfNonceOrder_goInNonceOrder_andAGapWaits() {
+    let cluster = Cluster()
+    var primary = Replica(configuration: cluster.configuration(0), signer: cluster.signer(0), verifier: SimulatedVerifier(),
+                          validator: NonceOrdered(),
+                          head: ChainHead(committedHeader: cluster.genesis, executedHeight: 0, executedStateRoot: cluster.genesisRoot),
+                          restoring: nil)
+    // Nonces 2, 1, 0 arrive in that order; 5 has a gap before it.
+    let actions = primary.step(.submit([cluster.transaction(2), cluster.transaction(1), cluster.transaction(5), cluster.transaction(0)]))
+    let proposals = actions.sentMessages.compactMap { message -> PrePrepare? in
+        if case .prePrepare(let prePrepare) = message { prePrepare } else { nil }
+    }
+    #expect(proposals.count == 1)
+    #expect(proposals.first?.block.transactions.map(\.body.nonce) == [0, 1, 2])
+    // Once 3 and 4 arrive, the next proposal continues the run after the block in flight.
+    let next = primary.step(.submit([cluster.transaction(4), cluster.transaction(3)]))
+    let more = next.sentMessages.compactMap { message -> PrePrepare? in
+        if case .prePrepare(let prePrepare) = message { prePrepare } else { nil }
+    }
+    #expect(more.first?.block.transactions.map(\.body.nonce) == [3, 4, 5])
+}

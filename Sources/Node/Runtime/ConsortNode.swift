@@ -516,6 +516,10 @@ struct ShellProposalValidator: ProposalValidator {
             && node.isVerified(transaction)
     }
 
+    func committedNextNonce(of sender: PublicKey) -> UInt64? {
+        (try? node.ledger.nextNonce(for: sender)) ?? nil
+    }
+
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         for transaction in block.transactions {
             guard transaction.body.chainID == node.genesis.chainID, node.isVerified(transaction) else { return false }
