@@ -226,7 +226,7 @@ extension ClearingCommand {
         @Option(name: .long, help: "Key file of the clearing house.") var clearingKey: String
         @Option(name: .long, help: "Payments in the burst.") var payments: Int = 10_000
         @Option(name: .long, help: "Percentage of payments given a break.") var breakPercent: Double = 1
-        @Option(name: .long, help: "Payments started per second.") var rate: Int = 200
+        @Option(name: .long, help: "Payments started per second.") var rate: Int = 40
         @Option(name: .long, help: "Seed that chooses the broken payments.") var seed: UInt64 = 1
         @Option(name: .long, help: "Batch id in the payment ids (default: random).") var batch: String?
         @Option(name: .long, help: "Seconds to wait for the findings once the burst has committed.") var settle: Int = 120

@@ -237,7 +237,67 @@ func temporaryStatePath() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).state").path
 }
 
+/// A node that loses one sender's transactions for a while: it answers
+/// "added" and never commits them, as a node that restarts loses its mempool.
+final class LosingBackend: NodeBackend, @unchecked Sendable {
+    let inner: CommittingBackend
+    private let sender: PublicKey
+    private let lock = NSLock()
+    private var losingUntilMs: UInt64
+    private var lost = 0
+
+    init(_ inner: CommittingBackend, losingFrom sender: PublicKey, forMs duration: UInt64) {
+        self.inner = inner
+        self.sender = sender
+        losingUntilMs = wallClockMs() + duration
+    }
+
+    var ledger: Ledger { inner.ledger }
+    var mempool: Mempool { inner.mempool }
+    var metrics: NodeMetrics { inner.metrics }
+    var commits: CommitNotifier { inner.commits }
+    var lostCount: Int { lock.withLock { lost } }
+
+    func submit(_ transaction: Transaction) throws(AdmissionError) -> Mempool.Admission {
+        let lose = lock.withLock { () -> Bool in
+            guard transaction.body.sender == sender, wallClockMs() < losingUntilMs else { return false }
+            lost += 1
+            return true
+        }
+        if lose { return .added }
+        return try inner.submit(transaction)
+    }
+
+    func status() -> NodeStatus { inner.status() }
+}
+
 @Suite(.serialized) struct ReconciliationJobTests {
+    /// While watching, the job goes on to the next blocks without waiting for
+    /// its posts; when the node loses them, the job sees they did not commit
+    /// in time, goes back to the block before them and posts again.
+    @Test func watch_postsLostByTheNode_arePostedAgainAfterTheCommitTimeout() async throws {
+        let backend = try ClearingScript.makeBackend()
+        let member = backend.chain.member("ch")
+        let losing = LosingBackend(backend, losingFrom: member.keys[1].publicKey, forMs: 1500)
+        let statePath = temporaryStatePath()
+        defer { try? FileManager.default.removeItem(atPath: statePath) }
+        let retries = PortBox()
+        try await withAPIServer(losing) { client in
+            let options = ReconciliationJob.Options(statePath: statePath, commitTimeoutMs: 400, backoffMinMs: 20, backoffMaxMs: 100)
+            let job = ReconciliationJob(client: client, key: member.keys[1], options: options) { event in
+                if case .retrying(let reason, _) = event, reason.contains("did not commit within") { retries.set(1) }
+            }
+            let watcher = Task { try await job.watch() }
+            try await ClearingScript.play(on: backend, pauseMs: 60, tickBlocks: 40)
+            #expect(try await waitUntilCaughtUp(job, backend))
+            watcher.cancel()
+            _ = await watcher.result
+            #expect(losing.lostCount > 0, "the node lost nothing")
+            #expect(retries.get() == 1, "the job never noticed its posts were lost")
+            #expect(Set(try await ClearingScript.posted(client)) == ClearingScript.expected)
+        }
+    }
+
     @Test func watch_scriptedBreaks_postsExactlyTheInjectedBreaks() async throws {
         let backend = try ClearingScript.makeBackend()
         let member = backend.chain.member("ch")

@@ -14,6 +14,11 @@ public enum ReconciliationJobLimits {
     public static let delaySamplesMax = 100_000
     /// How often the job asks whether a posted transaction has committed.
     public static let commitPollIntervalMs: UInt64 = 50
+    /// Posts a watching job keeps submitted but not yet seen committed; more
+    /// wait for the oldest to commit (the node's nonce window bounds them too).
+    public static let postsInFlightMax = 256
+    /// How often a watching job checks that its oldest posts have not waited past the commit timeout.
+    public static let unconfirmedCheckMs: UInt64 = 500
 }
 
 /// Why the reconciliation job stopped or retried.
@@ -51,7 +56,8 @@ public enum ReconciliationJobEvent: Sendable {
     case finding(ReconciliationFinding, transactionID: Hash?, delayMs: UInt64?)
     /// A resolution committed (or, in a dry run, was found).
     case resolution(ReconciliationResolution, transactionID: Hash?)
-    /// A block was processed and its outputs posted; the state is saved up to `height`.
+    /// A block was processed and its outputs submitted (a one-shot run also
+    /// waits for them to commit); the state file covers it once they have.
     case processed(height: UInt64)
     /// The stream or a post failed; the job retries after `afterMs`.
     case retrying(reason: String, afterMs: UInt64)
@@ -151,6 +157,14 @@ public actor ReconciliationJob {
     /// Wall-clock time of the last save of the state file, and its cursor.
     private var lastSaveMs: UInt64 = 0
     private var savedCursor: UInt64?
+    /// While watching, blocks whose posts were submitted and not yet seen
+    /// committed, oldest first, each with the state from before it: the
+    /// state file never gets ahead of the oldest of them.
+    private var unconfirmed: [UnconfirmedBlock] = []
+    /// The posts of ``unconfirmed`` by transaction id.
+    private var pendingPosts: [Hash: PendingPost] = [:]
+    /// The job key's next nonce while posts are in flight; nil asks the node.
+    private var nextNonce: UInt64?
     /// Detection delays of the findings this job posted.
     public private(set) var delays = DelayStatistics()
 
@@ -236,6 +250,7 @@ public actor ReconciliationJob {
                 try await followStreamOnce()
                 if cursor > before { backoffMs = options.backoffMinMs }
             } catch {
+                nextNonce = nil
                 if Task.isCancelled { return }
                 guard error.isTransient else { throw error }
                 onEvent(.retrying(reason: error.message, afterMs: backoffMs))
@@ -271,13 +286,22 @@ public actor ReconciliationJob {
             }
             continuation.finish()
         }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(nanoseconds: ReconciliationJobLimits.unconfirmedCheckMs * 1_000_000)
+                continuation.yield(.tick)
+            }
+        }
         defer {
             buffer.stop()
             reader.cancel()
+            ticker.cancel()
         }
         for await item in stream {
             if Task.isCancelled { return }
             switch item {
+            case .tick:
+                try checkUnconfirmedAge()
             case .block(let data):
                 buffer.remove()
                 let json: JSONValue
@@ -286,7 +310,7 @@ public actor ReconciliationJob {
                 } catch {
                     throw ReconciliationJobError("a block event is not JSON: \(error.localizedDescription)", transient: true)
                 }
-                try await handle(blockJSON: json)
+                try await handle(blockJSON: json, pipelined: true)
             case .overflow:
                 return
             case .ended(let error):
@@ -297,6 +321,7 @@ public actor ReconciliationJob {
     }
 
     private enum StreamItem: Sendable {
+        case tick
         case block(String)
         case overflow
         case ended(ReconciliationJobError?)
@@ -325,17 +350,22 @@ public actor ReconciliationJob {
 
     // MARK: Processing a block
 
-    /// Feeds one block (the API's JSON form) to the engine, posts its calls,
-    /// waits for them to commit, then saves the state. A block at or below
-    /// the cursor is skipped; one above `cursor + 1` is a transient gap.
+    /// Feeds one block (the API's JSON form) to the engine and posts its
+    /// calls. `pipelined` (a watch) goes on without waiting: the block stream
+    /// shows the posts committed, and the state file is saved only up to the
+    /// oldest block whose posts it has not seen yet. Otherwise (a one-shot
+    /// run) it waits for the posts to commit. A block at or below the cursor
+    /// is skipped; one above `cursor + 1` is a transient gap.
     @discardableResult
-    func handle(blockJSON: JSONValue) async throws(ReconciliationJobError) -> ReconciliationOutput? {
+    func handle(blockJSON: JSONValue, pipelined: Bool = false) async throws(ReconciliationJobError) -> ReconciliationOutput? {
         guard var current = state else { throw ReconciliationJobError("the job was not prepared", transient: false) }
         let (block, receipts) = try Self.decodeBlock(blockJSON)
         guard block.height > current.engine.cursor else { return nil }
         guard block.height == current.engine.cursor + 1 else {
             throw ReconciliationJobError("expected block \(current.engine.cursor + 1), the node sent block \(block.height)", transient: true)
         }
+        try confirmPosts(in: block, receipts: receipts)
+        let before = current
         let output: ReconciliationOutput
         do {
             output = try current.engine.process(try ClearingBlock.extract(block: block, receipts: receipts))
@@ -343,7 +373,11 @@ public actor ReconciliationJob {
             throw ReconciliationJobError("block \(block.height) cannot be reconciled: \(error)", transient: false)
         }
         if options.post {
-            try await post(output)
+            if pipelined {
+                try await submit(output, stateBefore: before)
+            } else {
+                try await post(output)
+            }
         } else {
             for resolution in output.resolutions { onEvent(.resolution(resolution, transactionID: nil)) }
             for finding in output.findings { onEvent(.finding(finding, transactionID: nil, delayMs: nil)) }
@@ -357,9 +391,10 @@ public actor ReconciliationJob {
 
     /// Writes the state file (if the job has one) unless it already holds the current cursor.
     private func saveState() throws(ReconciliationJobError) {
-        guard let path = options.statePath, let current = state, savedCursor != current.engine.cursor else { return }
-        do { try current.save(path: path) } catch { throw ReconciliationJobError(error.description, transient: false) }
-        savedCursor = current.engine.cursor
+        guard let path = options.statePath, let confirmed = unconfirmed.first?.stateBefore ?? state,
+              savedCursor != confirmed.engine.cursor else { return }
+        do { try confirmed.save(path: path) } catch { throw ReconciliationJobError(error.description, transient: false) }
+        savedCursor = confirmed.engine.cursor
         lastSaveMs = wallClockMs()
     }
 
@@ -404,48 +439,155 @@ public actor ReconciliationJob {
         case finding(ReconciliationFinding)
     }
 
-    /// Posts resolutions, then findings, in batches, each batch committed before the next.
-    private func post(_ output: ReconciliationOutput) async throws(ReconciliationJobError) {
+    private struct UnconfirmedBlock {
+        let height: UInt64
+        let stateBefore: ReconciliationState
+        let submittedAtMs: UInt64
+        var waiting: Set<Hash>
+    }
+
+    private struct PendingPost {
+        let height: UInt64
+        let item: Posted
+    }
+
+    /// The calls of an output: resolutions first, then findings.
+    private static func items(of output: ReconciliationOutput) -> [(ContractCall, Posted)] {
+        output.resolutions.map { (ClearingContract.call(.resolveFinding, $0.resolveArguments), Posted.resolution($0)) }
+            + output.findings.map { (ClearingContract.call(.postFinding, $0.postArguments), Posted.finding($0)) }
+    }
+
+    /// Signs and submits `items` with consecutive nonces, from the node's
+    /// pending nonce when ``nextNonce`` is not known.
+    private func submit(_ items: ArraySlice<(ContractCall, Posted)>, height: UInt64) async throws(ReconciliationJobError) -> [Transaction] {
         guard let key else { throw ReconciliationJobError("posting findings needs a signing key", transient: false) }
         guard let chainID = state?.chainID else { throw ReconciliationJobError("the job was not prepared", transient: false) }
-        var items: [(ContractCall, Posted)] = []
-        for resolution in output.resolutions { items.append((ClearingContract.call(.resolveFinding, resolution.resolveArguments), .resolution(resolution))) }
-        for finding in output.findings { items.append((ClearingContract.call(.postFinding, finding.postArguments), .finding(finding))) }
-        var start = 0
-        while start < items.count {
-            let batch = items[start..<min(start + ReconciliationJobLimits.postBatchCallsMax, items.count)]
+        var nonce: UInt64
+        if let known = nextNonce {
+            nonce = known
+        } else {
             let account = try await getJSON("/v1/accounts/\(key.publicKey.hex)/nonce")
-            guard let nonce = (account["pendingNonce"] ?? account["nextNonce"])?.intValue, nonce >= 0 else {
+            guard let pending = (account["pendingNonce"] ?? account["nextNonce"])?.intValue, pending >= 0 else {
                 throw ReconciliationJobError("the node did not report the job key's nonce", transient: true)
             }
             guard account["organization"]?.stringValue != nil else {
                 throw ReconciliationJobError("key \(key.publicKey.hex) belongs to no organization of this consortium", transient: false)
             }
-            let status = try await getJSON("/v1/status")
-            let nodeTimeMs = UInt64(max(status["lastBlockTimeMs"]?.intValue ?? 0, 0))
-            let expiry = max(wallClockMs(), nodeTimeMs) + options.transactionLifetimeMs
-            var transactions: [Transaction] = []
-            for (offset, item) in batch.enumerated() {
-                // A stopped job posts nothing more; what it has not posted, its restart posts.
-                if Task.isCancelled { throw ReconciliationJobError("stopped before posting everything for block \(output.height)", transient: false) }
-                let transaction = Transaction.signed(chainID: chainID, key: key, nonce: UInt64(nonce) + UInt64(offset), expiresAtMs: expiry, call: item.0)
-                do throws(NodeClientError) { _ = try await client.submit(transaction) } catch { throw ReconciliationJobError.from(error) }
-                transactions.append(transaction)
-            }
+            nonce = UInt64(pending)
+        }
+        let status = try await getJSON("/v1/status")
+        let nodeTimeMs = UInt64(max(status["lastBlockTimeMs"]?.intValue ?? 0, 0))
+        let expiry = max(wallClockMs(), nodeTimeMs) + options.transactionLifetimeMs
+        var transactions: [Transaction] = []
+        for item in items {
+            // A stopped job posts nothing more; what it has not posted, its restart posts.
+            if Task.isCancelled { throw ReconciliationJobError("stopped before posting everything for block \(height)", transient: false) }
+            let transaction = Transaction.signed(chainID: chainID, key: key, nonce: nonce, expiresAtMs: expiry, call: item.0)
+            do throws(NodeClientError) { _ = try await client.submit(transaction) } catch { throw ReconciliationJobError.from(error) }
+            transactions.append(transaction)
+            nonce += 1
+        }
+        nextNonce = nonce
+        return transactions
+    }
+
+    /// Reports a post seen committed, with the detection delay of a finding.
+    private func report(_ item: Posted, transactionID: Hash) {
+        switch item {
+        case .resolution(let resolution):
+            onEvent(.resolution(resolution, transactionID: transactionID))
+        case .finding(let finding):
+            let now = wallClockMs()
+            let delay = now > finding.exposedAtMs ? now - finding.exposedAtMs : 0
+            delays.record(delay)
+            onEvent(.finding(finding, transactionID: transactionID, delayMs: delay))
+        }
+    }
+
+    /// Posts resolutions, then findings, in batches, each batch committed before the next.
+    private func post(_ output: ReconciliationOutput) async throws(ReconciliationJobError) {
+        let items = Self.items(of: output)
+        var start = 0
+        while start < items.count {
+            let batch = items[start..<min(start + ReconciliationJobLimits.postBatchCallsMax, items.count)]
+            nextNonce = nil
+            let transactions = try await submit(batch, height: output.height)
             for (transaction, item) in zip(transactions, batch) {
                 try await waitForCommit(transaction.id)
-                switch item.1 {
-                case .resolution(let resolution):
-                    onEvent(.resolution(resolution, transactionID: transaction.id))
-                case .finding(let finding):
-                    let now = wallClockMs()
-                    let delay = now > finding.exposedAtMs ? now - finding.exposedAtMs : 0
-                    delays.record(delay)
-                    onEvent(.finding(finding, transactionID: transaction.id, delayMs: delay))
-                }
+                report(item.1, transactionID: transaction.id)
             }
             start += batch.count
         }
+        nextNonce = nil
+    }
+
+    /// Submits an output's calls without waiting for them, keeping at most
+    /// ``ReconciliationJobLimits/postsInFlightMax`` unconfirmed.
+    private func submit(_ output: ReconciliationOutput, stateBefore: ReconciliationState) async throws(ReconciliationJobError) {
+        let items = Self.items(of: output)
+        var start = 0
+        while start < items.count {
+            let room = ReconciliationJobLimits.postsInFlightMax - pendingPosts.count
+            guard room > 0 else {
+                try await confirmOldestByPolling()
+                continue
+            }
+            let batch = items[start..<min(start + min(room, ReconciliationJobLimits.postBatchCallsMax), items.count)]
+            let transactions = try await submit(batch, height: output.height)
+            // Registered only with posts to wait for, so the entry is never empty;
+            // again if polling above saw all of this block's earlier posts commit.
+            if unconfirmed.last?.height != output.height {
+                unconfirmed.append(UnconfirmedBlock(height: output.height, stateBefore: stateBefore, submittedAtMs: wallClockMs(), waiting: []))
+            }
+            for (transaction, item) in zip(transactions, batch) {
+                pendingPosts[transaction.id] = PendingPost(height: output.height, item: item.1)
+                unconfirmed[unconfirmed.count - 1].waiting.insert(transaction.id)
+            }
+            start += batch.count
+        }
+    }
+
+    /// Settles the posts that `block` committed; a rejected one is an error a person must look at.
+    private func confirmPosts(in block: Block, receipts: [Receipt]) throws(ReconciliationJobError) {
+        guard !pendingPosts.isEmpty else { return }
+        for (transaction, receipt) in zip(block.transactions, receipts) {
+            guard let pending = pendingPosts[transaction.id] else { continue }
+            if let rejection = receipt.rejection {
+                throw ReconciliationJobError("the ledger rejected reconciliation transaction \(transaction.id.hex) (\(rejection.code)): \(rejection.message)",
+                                             transient: false)
+            }
+            settle(transaction.id, pending)
+        }
+    }
+
+    private func settle(_ id: Hash, _ pending: PendingPost) {
+        pendingPosts[id] = nil
+        if let index = unconfirmed.firstIndex(where: { $0.height == pending.height }) { unconfirmed[index].waiting.remove(id) }
+        while let first = unconfirmed.first, first.waiting.isEmpty { unconfirmed.removeFirst() }
+        report(pending.item, transactionID: id)
+    }
+
+    /// Waits for the oldest block's posts by asking the node, when too many are in flight.
+    private func confirmOldestByPolling() async throws(ReconciliationJobError) {
+        guard let oldest = unconfirmed.first else { return }
+        for id in oldest.waiting.sorted() {
+            try await waitForCommit(id)
+            if let pending = pendingPosts[id] { settle(id, pending) }
+        }
+    }
+
+    /// Fails (transiently) when the oldest posts have waited past the commit
+    /// timeout: the job then forgets them and goes back to the state before
+    /// their block, so that it processes and posts from there again; the
+    /// contract ignores whatever of it had committed after all.
+    private func checkUnconfirmedAge() throws(ReconciliationJobError) {
+        guard let oldest = unconfirmed.first, wallClockMs() > oldest.submittedAtMs + options.commitTimeoutMs else { return }
+        state = oldest.stateBefore
+        unconfirmed = []
+        pendingPosts = [:]
+        nextNonce = nil
+        throw ReconciliationJobError("the posts for block \(oldest.height) did not commit within \(options.commitTimeoutMs) ms; "
+                                     + "processing again from block \(oldest.height)", transient: true)
     }
 
     /// Waits until `id` commits; a rejected receipt is an error a person must look at.
