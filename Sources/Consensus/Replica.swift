@@ -81,6 +81,9 @@ public struct Replica {
     /// The last proposal attempt that found no batch to send; the same
     /// attempt is not repeated until the pool, the ancestors or the batch timer change.
     var fruitlessProposal: ProposalAttempt?
+    /// Each sender's nonce after the blocks committed here but not yet
+    /// reported executed, whose nonces the validator's ledger does not show yet.
+    var unexecutedNextNonces: [PublicKey: UInt64] = [:]
     var nextProposalHeight: UInt64
     var ticksSinceProposal = 0
     var progressTicks = 0
@@ -453,6 +456,10 @@ public struct Replica {
         committedHashes[block.height] = block.hash
         actions.append(.commit(block, certificate))
         removeFromPool(block.transactions.map(\.id))
+        for transaction in block.transactions {
+            let after = transaction.body.nonce &+ 1
+            unexecutedNextNonces[transaction.body.sender] = max(unexecutedNextNonces[transaction.body.sender] ?? 0, after)
+        }
         progressTicks = 0
         viewChangeAttempts = 0
         commitsInView += 1
@@ -478,6 +485,7 @@ public struct Replica {
         if let known = committedHashes[header.height], known != header.hash { return drop(.executionOutOfOrder) }
         executedHeight = header.height
         executedRoots[header.height] = stateRoot
+        if executedHeight >= committedHeight { unexecutedNextNonces = [:] }
         let kept = 2 * window + 2
         if executedHeight > kept && executedRoots.count > Int(kept) {
             let floor = executedHeight - kept

@@ -242,6 +242,7 @@ extension Replica {
             // Acceptability only ever goes from yes to no, so an attempt that
             // found nothing finds nothing again until one of these changes.
             let attempt = ProposalAttempt(height: height, poolVersion: poolVersion, ancestors: ancestors.map(\.hash),
+                                          executedHeight: executedHeight,
                                           timerExpired: ticksSinceProposal >= configuration.timing.batchTicks)
             guard attempt != fruitlessProposal else { return }
             let inFlight = inFlightTransactions(ancestors, hashes: attempt.ancestors)
@@ -259,7 +260,7 @@ extension Replica {
                     guard let transaction = pool[id], !inFlight.ids.contains(id), !taken.contains(id) else { continue }
                     let sender = transaction.body.sender
                     if let committed = expected[sender] ?? validator.committedNextNonce(of: sender) {
-                        let next = max(committed, inFlight.nextNonces[sender] ?? 0)
+                        let next = max(committed, inFlight.nextNonces[sender] ?? 0, unexecutedNextNonces[sender] ?? 0)
                         expected[sender] = next
                         guard transaction.body.nonce == next else { continue }
                     }
@@ -297,11 +298,13 @@ extension Replica {
 }
 
 /// What a proposal attempt depended on: the height, the pool, the blocks in
-/// flight below it, and whether the batch timer had run out.
+/// flight below it, how far execution had got, and whether the batch timer had run out.
 struct ProposalAttempt: Equatable {
     var height: UInt64
     var poolVersion: UInt64
     var ancestors: [Hash]
+    /// The validator's ledger (and so its nonces) moves with execution.
+    var executedHeight: UInt64
     var timerExpired: Bool
 }
 

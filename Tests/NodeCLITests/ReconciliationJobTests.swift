@@ -237,19 +237,18 @@ func temporaryStatePath() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("recon-\(UUID().uuidString).state").path
 }
 
-/// A node that loses one sender's transactions for a while: it answers
-/// "added" and never commits them, as a node that restarts loses its mempool.
+/// A node that loses one sender's transactions until told to stop: it
+/// answers "added" and never commits them, as a node that restarts loses its mempool.
 final class LosingBackend: NodeBackend, @unchecked Sendable {
     let inner: CommittingBackend
     private let sender: PublicKey
     private let lock = NSLock()
-    private var losingUntilMs: UInt64
+    private var losing = true
     private var lost = 0
 
-    init(_ inner: CommittingBackend, losingFrom sender: PublicKey, forMs duration: UInt64) {
+    init(_ inner: CommittingBackend, losingFrom sender: PublicKey) {
         self.inner = inner
         self.sender = sender
-        losingUntilMs = wallClockMs() + duration
     }
 
     var ledger: Ledger { inner.ledger }
@@ -258,9 +257,11 @@ final class LosingBackend: NodeBackend, @unchecked Sendable {
     var commits: CommitNotifier { inner.commits }
     var lostCount: Int { lock.withLock { lost } }
 
+    func stopLosing() { lock.withLock { losing = false } }
+
     func submit(_ transaction: Transaction) throws(AdmissionError) -> Mempool.Admission {
         let lose = lock.withLock { () -> Bool in
-            guard transaction.body.sender == sender, wallClockMs() < losingUntilMs else { return false }
+            guard transaction.body.sender == sender, losing else { return false }
             lost += 1
             return true
         }
@@ -278,17 +279,26 @@ final class LosingBackend: NodeBackend, @unchecked Sendable {
     @Test func watch_postsLostByTheNode_arePostedAgainAfterTheCommitTimeout() async throws {
         let backend = try ClearingScript.makeBackend()
         let member = backend.chain.member("ch")
-        let losing = LosingBackend(backend, losingFrom: member.keys[1].publicKey, forMs: 1500)
+        let losing = LosingBackend(backend, losingFrom: member.keys[1].publicKey)
         let statePath = temporaryStatePath()
         defer { try? FileManager.default.removeItem(atPath: statePath) }
         let retries = PortBox()
         try await withAPIServer(losing) { client in
             let options = ReconciliationJob.Options(statePath: statePath, commitTimeoutMs: 400, backoffMinMs: 20, backoffMaxMs: 100)
             let job = ReconciliationJob(client: client, key: member.keys[1], options: options) { event in
-                if case .retrying(let reason, _) = event, reason.contains("did not commit within") { retries.set(1) }
+                if case .retrying(let reason, _) = event, reason.contains("did not commit within") {
+                    retries.set(1)
+                    losing.stopLosing()
+                }
             }
             let watcher = Task { try await job.watch() }
-            try await ClearingScript.play(on: backend, pauseMs: 60, tickBlocks: 40)
+            try await ClearingScript.play(on: backend, pauseMs: 60)
+            for _ in 0..<600 where retries.get() == 0 { try await Task.sleep(nanoseconds: 50_000_000) }
+            // A few more blocks, so that breaks waiting out their grace become due after the job went back.
+            for _ in 0..<6 {
+                try backend.commit([])
+                try await Task.sleep(nanoseconds: 60_000_000)
+            }
             #expect(try await waitUntilCaughtUp(job, backend))
             watcher.cancel()
             _ = await watcher.result
