@@ -241,7 +241,9 @@ extension Replica {
             guard let parent = knownHeader(at: height - 1), let ancestors = pendingAncestors(below: height) else { return }
             // Acceptability only ever goes from yes to no, so an attempt that
             // found nothing finds nothing again until one of these changes.
-            let attempt = ProposalAttempt(height: height, poolVersion: poolVersion, ancestors: ancestors.map(\.hash),
+            // The pre-prepares hold each ancestor's hash; no need to hash the headers again on every input.
+            let ancestorHashes = ancestors.map { slots[$0.height]?.prePrepare?.blockHash ?? $0.hash }
+            let attempt = ProposalAttempt(height: height, poolVersion: poolVersion, ancestors: ancestorHashes,
                                           executedHeight: executedHeight,
                                           timerExpired: ticksSinceProposal >= configuration.timing.batchTicks)
             guard attempt != fruitlessProposal else { return }

@@ -75,19 +75,6 @@ final class CommittingBackend: NodeBackend, @unchecked Sendable {
     }
 }
 
-/// A seeded generator for the kill points (SplitMix64).
-struct KillPoints {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Cancels a job's task once it has reported a number of events: a kill at an exact point of its work.
 final class KillSwitch: @unchecked Sendable {
     private let lock = NSLock()
@@ -333,7 +320,7 @@ final class LosingBackend: NodeBackend, @unchecked Sendable {
         let member = backend.chain.member("ch")
         let statePath = temporaryStatePath()
         defer { try? FileManager.default.removeItem(atPath: statePath) }
-        var random = KillPoints(seed: seed)
+        var random = SplitMix64(seed: seed)
         var restarts = 0
         try await withAPIServer(backend) { client in
             let options = ReconciliationJob.Options(statePath: statePath, backoffMinMs: 20, backoffMaxMs: 200, saveIntervalMs: 50)
@@ -370,7 +357,7 @@ final class LosingBackend: NodeBackend, @unchecked Sendable {
         let statePath = temporaryStatePath()
         defer { try? FileManager.default.removeItem(atPath: statePath) }
         try await ClearingScript.play(on: backend, pauseMs: 0)
-        var random = KillPoints(seed: seed)
+        var random = SplitMix64(seed: seed)
         var kills = 0
         try await withAPIServer(backend) { client in
             let options = ReconciliationJob.Options(statePath: statePath, backoffMinMs: 20, backoffMaxMs: 200, saveIntervalMs: 0)

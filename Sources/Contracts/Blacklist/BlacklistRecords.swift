@@ -210,9 +210,7 @@ public enum BlacklistAction: String, Sendable, CaseIterable, CanonicalCodable {
     public func encode(to encoder: inout CanonicalEncoder) { encoder.write(tag) }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        let tag = try decoder.readTag("history action")
-        guard tag < UInt64(Self.allCases.count) else { throw .unknownTag(field: "history action", tag: tag) }
-        self = Self.allCases[Int(tag)]
+        self = try decoder.readCase(Self.self, "history action")
     }
 }
 

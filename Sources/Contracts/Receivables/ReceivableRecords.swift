@@ -194,9 +194,7 @@ public enum ReceivableVoucherStatus: String, CaseIterable, Sendable, CanonicalCo
     var tag: UInt64 { UInt64(Self.allCases.firstIndex(of: self) ?? 0) }
     public func encode(to encoder: inout CanonicalEncoder) { encoder.write(tag) }
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        let tag = try decoder.readTag("voucher status")
-        guard tag < UInt64(Self.allCases.count) else { throw .unknownTag(field: "voucher status", tag: tag) }
-        self = Self.allCases[Int(tag)]
+        self = try decoder.readCase(Self.self, "voucher status")
     }
 }
 
@@ -368,9 +366,7 @@ public enum ReceivablePieceStatus: String, CaseIterable, Sendable, CanonicalCoda
     var tag: UInt64 { UInt64(Self.allCases.firstIndex(of: self) ?? 0) }
     public func encode(to encoder: inout CanonicalEncoder) { encoder.write(tag) }
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        let tag = try decoder.readTag("piece status")
-        guard tag < UInt64(Self.allCases.count) else { throw .unknownTag(field: "piece status", tag: tag) }
-        self = Self.allCases[Int(tag)]
+        self = try decoder.readCase(Self.self, "piece status")
     }
 }
 
@@ -522,9 +518,7 @@ public enum ReceivableStepAction: String, CaseIterable, Sendable, CanonicalCodab
     var tag: UInt64 { UInt64(Self.allCases.firstIndex(of: self) ?? 0) }
     public func encode(to encoder: inout CanonicalEncoder) { encoder.write(tag) }
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        let tag = try decoder.readTag("step action")
-        guard tag < UInt64(Self.allCases.count) else { throw .unknownTag(field: "step action", tag: tag) }
-        self = Self.allCases[Int(tag)]
+        self = try decoder.readCase(Self.self, "step action")
     }
 }
 
@@ -705,9 +699,7 @@ public struct ReceivablePendingAction: Equatable, Sendable, CanonicalCodable {
 
         public func encode(to encoder: inout CanonicalEncoder) { encoder.write(UInt64(Self.allCases.firstIndex(of: self) ?? 0)) }
         public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-            let tag = try decoder.readTag("action status")
-            guard tag < UInt64(Self.allCases.count) else { throw .unknownTag(field: "action status", tag: tag) }
-            self = Self.allCases[Int(tag)]
+            self = try decoder.readCase(Self.self, "action status")
         }
     }
 

@@ -36,9 +36,7 @@ public enum MatchRule: String, Sendable, Equatable, CaseIterable, CanonicalCodab
     public func encode(to encoder: inout CanonicalEncoder) { encoder.write(tag) }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        let tag = try decoder.readTag("match rule")
-        guard tag < UInt64(Self.allCases.count) else { throw .unknownTag(field: "match rule", tag: tag) }
-        self = Self.allCases[Int(tag)]
+        self = try decoder.readCase(Self.self, "match rule")
     }
 }
 

@@ -236,6 +236,15 @@ public struct CanonicalDecoder {
         try readUInt64(field)
     }
 
+    /// Reads a case of an enum encoded as its position in `allCases`; a tag
+    /// past the last case is rejected naming `field`.
+    public mutating func readCase<T: CaseIterable>(_ type: T.Type, _ field: String) throws(CodecError) -> T {
+        let tag = try readTag(field)
+        let cases = T.allCases
+        guard tag < UInt64(cases.count) else { throw .unknownTag(field: field, tag: tag) }
+        return cases[cases.index(cases.startIndex, offsetBy: Int(tag))]
+    }
+
     private mutating func readPresence(_ field: String) throws(CodecError) -> Bool {
         guard position < bytes.count else { throw .truncated(field: field) }
         let byte = bytes[position]
