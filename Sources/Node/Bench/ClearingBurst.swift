@@ -302,22 +302,30 @@ private struct BurstRun: Sendable {
         let expiresAtMs = wallClockMs() + UInt64(Double(settings.payments) / Double(settings.paymentsPerSecond) * 1000)
             + UInt64(NetworkBenchLimits.drainSecondsMax + settings.settleSeconds + 600) * 1000
         let keys = senderKeys
-        let results = BurstSigned(senders: keys.count)
-        DispatchQueue.concurrentPerform(iterations: keys.count) { sender in
+        let signed = perSenderConcurrently(keys.count) { sender in
             var run: [SignedSubmission] = []
             var indexes: [Int] = []
             var nonce = startNonces[sender]
             for (index, payment) in plan.payments.enumerated() {
-                guard let record = [payment.payer, payment.clearing, payment.payee][sender] else { continue }
+                guard let record = Self.record(of: payment, sender: sender) else { continue }
                 let transaction = Transaction.signed(chainID: chainID, key: keys[sender], nonce: nonce, expiresAtMs: expiresAtMs,
                                                      call: ClearingContract.call(.post, record))
                 run.append(SignedSubmission(transaction))
                 indexes.append(index)
                 nonce += 1
             }
-            results.set(sender, run, indexes)
+            return (run, indexes)
         }
-        return results.all
+        return (signed.map(\.0), signed.map(\.1))
+    }
+
+    /// The record sender `sender` posts for `payment` (see ``senderKeys``).
+    private static func record(of payment: PlannedPayment, sender: Int) -> PostRecord? {
+        switch sender {
+        case 0: payment.payer
+        case 1: payment.clearing
+        default: payment.payee
+        }
     }
 
     /// Polls the batch's findings until every expected one is posted and one
@@ -332,10 +340,9 @@ private struct BurstRun: Sendable {
         var posted: [PostedFinding] = []
         while ContinuousClock.now < deadline {
             let payment = plan.clean(plan.payments.count + trailing)
-            let records = [payment.payer, payment.clearing, payment.payee]
             var sent = true
             for (sender, key) in senderKeys.enumerated() {
-                guard let record = records[sender] else { continue }
+                guard let record = Self.record(of: payment, sender: sender) else { continue }
                 let transaction = Transaction.signed(chainID: chainID, key: key, nonce: nextNonces[sender],
                                                      expiresAtMs: wallClockMs() + 600_000, call: ClearingContract.call(.post, record))
                 do {
@@ -445,25 +452,4 @@ private struct PostedFinding {
     var detectedAtHeight: UInt64
     var postedAtHeight: UInt64
     var open: Bool
-}
-
-/// Per-sender signing results, filled from several threads.
-private final class BurstSigned: @unchecked Sendable {
-    private let lock = Lock()
-    private var runs: [[SignedSubmission]]
-    private var indexes: [[Int]]
-
-    init(senders: Int) {
-        runs = Array(repeating: [], count: senders)
-        indexes = Array(repeating: [], count: senders)
-    }
-
-    func set(_ sender: Int, _ run: [SignedSubmission], _ paymentIndexes: [Int]) {
-        lock.withLock {
-            runs[sender] = run
-            indexes[sender] = paymentIndexes
-        }
-    }
-
-    var all: ([[SignedSubmission]], [[Int]]) { lock.withLock { (runs, indexes) } }
 }

@@ -41,6 +41,25 @@ func checkNodeURLs(_ nodes: [String]) throws(LoadRunError) {
     }
 }
 
+/// Runs `body` once per sender, on every core, and returns the results in sender order.
+func perSenderConcurrently<Value: Sendable>(_ senders: Int, _ body: @escaping @Sendable (Int) -> Value) -> [Value] {
+    let results = PerSenderResults<Value>(senders: senders)
+    DispatchQueue.concurrentPerform(iterations: senders) { sender in results.set(sender, body(sender)) }
+    return results.all
+}
+
+/// Per-sender results, filled from several threads.
+private final class PerSenderResults<Value: Sendable>: @unchecked Sendable {
+    private let lock = Lock()
+    private var values: [Value?]
+
+    init(senders: Int) { values = Array(repeating: nil, count: senders) }
+
+    func set(_ sender: Int, _ value: Value) { lock.withLock { values[sender] = value } }
+
+    var all: [Value] { lock.withLock { values.compactMap { $0 } } }
+}
+
 /// One signed transaction, ready to post as the body of `POST /v1/transactions`.
 struct SignedSubmission: Sendable {
     let id: Hash

@@ -305,8 +305,7 @@ private struct Run: Sendable {
         let runID = String(UUID().uuidString.prefix(8)).lowercased()
         let expiresAtMs = wallClockMs() + UInt64(settings.durationSeconds + 600) * 1000
         let nowMs = wallClockMs()
-        let results = SignedResults(senders: senders)
-        DispatchQueue.concurrentPerform(iterations: senders) { sender in
+        return perSenderConcurrently(senders) { sender in
             let count = total / senders + (sender < total % senders ? 1 : 0)
             var run: [SignedSubmission] = []
             run.reserveCapacity(count)
@@ -322,9 +321,8 @@ private struct Run: Sendable {
                                                      call: ClearingContract.call(.post, record))
                 run.append(SignedSubmission(transaction))
             }
-            results.set(sender, run)
+            return run
         }
-        return results.all
     }
 
     // MARK: Setup
@@ -396,16 +394,4 @@ private struct Run: Sendable {
             }
         }
     }
-}
-
-/// Per-sender signing results, filled from several threads.
-private final class SignedResults: @unchecked Sendable {
-    private let lock = Lock()
-    private var runs: [[SignedSubmission]]
-
-    init(senders: Int) { runs = Array(repeating: [], count: senders) }
-
-    func set(_ sender: Int, _ run: [SignedSubmission]) { lock.withLock { runs[sender] = run } }
-
-    var all: [[SignedSubmission]] { lock.withLock { runs } }
 }
