@@ -1,14 +1,22 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+]
+
 let package = Package(
     name: "Consort",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "consort", targets: ["NodeCLI"]),
+        .library(name: "LedgerCore", targets: ["LedgerCore"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "Consensus", targets: ["Consensus"]),
         .library(name: "Contracts", targets: ["Contracts"]),
+        .library(name: "NodeClient", targets: ["NodeClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,39 +29,66 @@ let package = Package(
         .systemLibrary(name: "CSecp256k1", path: "Sources/CSecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLevelDB", path: "Sources/CLevelDB", providers: [.apt(["libleveldb-dev"])]),
-        .target(name: "Ledger", dependencies: ["CSecp256k1", "COpenSSL", "CLevelDB"]),
-        .target(name: "Contracts", dependencies: ["Ledger"]),
-        .target(name: "Consensus", dependencies: ["Ledger"]),
-        .target(name: "ConsensusSimulator", dependencies: ["Consensus", "Ledger"]),
+
+        // Codec, hashing and signatures, the data model and the core limits; no storage.
+        .target(name: "LedgerCore", dependencies: ["CSecp256k1", "COpenSSL"]),
+        // Storage, the state tree, block execution and governance.
+        .target(name: "Ledger", dependencies: ["LedgerCore", "CLevelDB"]),
+        // PBFT as a deterministic state machine; knows blocks and signatures, not the ledger.
+        .target(name: "Consensus", dependencies: ["LedgerCore"]),
+        .target(name: "ConsensusSimulator", dependencies: ["Consensus", "LedgerCore"]),
+        // The built-in contracts and the statement importers.
+        .target(name: "Contracts", dependencies: ["Ledger", "LedgerCore"]),
+        // The JSON shapes of the HTTP API, shared by the server and its clients.
+        .target(name: "NodeAPI", dependencies: ["LedgerCore"]),
+        // An HTTP client of a node's API.
+        .target(name: "NodeClient", dependencies: ["NodeAPI", "LedgerCore"] + nio),
+        // The server: consensus shell, admission, sync, peer network, API.
         .target(
             name: "Node",
             dependencies: [
-                "Ledger", "Contracts", "Consensus",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "LedgerCore", "Ledger", "Contracts", "Consensus", "NodeAPI", "NodeClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ] + nio
         ),
+        // The T+0 clearing reconciliation job, a client of the API.
+        .target(name: "ReconciliationJob", dependencies: ["LedgerCore", "Contracts", "NodeAPI", "NodeClient"]),
+        // Fixtures: a consortium whose keys live in one process.
+        .target(name: "ConsortTesting", dependencies: ["LedgerCore", "Ledger", "Contracts", "Node", "NodeClient"]),
+        // Benchmarks, load generators and burst plans behind `consort bench`.
+        .target(name: "Bench", dependencies: ["LedgerCore", "Ledger", "Contracts", "NodeAPI", "NodeClient", "ConsortTesting"]),
         .executableTarget(
             name: "NodeCLI",
             dependencies: [
-                "Ledger", "Contracts", "Consensus", "Node",
+                "LedgerCore", "Ledger", "Contracts", "Consensus", "Node", "NodeAPI", "NodeClient", "ReconciliationJob", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Contracts"]),
-        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Ledger", "ConsensusSimulator"]),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Ledger"]),
+
+        .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "LedgerCore"]),
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "LedgerCore", "ConsensusSimulator"]),
+        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Ledger", "LedgerCore", "ConsortTesting"]),
+        .testTarget(
+            name: "NodeTests",
+            dependencies: [
+                "Node", "NodeAPI", "NodeClient", "Ledger", "LedgerCore", "Contracts", "Consensus", "ConsortTesting",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ] + nio
+        ),
+        .testTarget(
+            name: "ReconciliationJobTests",
+            dependencies: ["ReconciliationJob", "Node", "NodeAPI", "NodeClient", "Ledger", "LedgerCore", "Contracts", "Consensus", "ConsortTesting"]
+        ),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Contracts", "Ledger", "LedgerCore", "ConsortTesting"]),
         .testTarget(
             name: "NodeCLITests",
             dependencies: [
-                "NodeCLI", "Node", "Ledger", "Contracts",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
+                "NodeCLI", "Node", "NodeAPI", "NodeClient", "ReconciliationJob", "Bench", "Ledger", "LedgerCore", "Contracts", "Consensus",
+                "ConsortTesting",
             ]
         ),
     ],

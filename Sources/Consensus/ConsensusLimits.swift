@@ -1,11 +1,13 @@
-import Ledger
+import LedgerCore
 
 /// Every bound the consensus core enforces, in one place. Decoders check the
 /// counts before allocating; the replica checks the queue sizes before it
 /// stores anything a peer sent. Units are last in each name.
 public enum ConsensusLimits {
-    /// Largest encoded consensus message the shell should hand to the decoder.
-    public static let messageBytesMax = 64 * 1024 * 1024
+    /// Largest encoded consensus message the shell hands to the decoder; the
+    /// peer protocol's frames are sized to carry it. It holds at least one
+    /// block of the largest size with its certificate.
+    public static let messageBytesMax = 2 * Limits.blockBytesMax
     /// Validators in a set, as in the ledger.
     public static let validatorsMax = Limits.validatorsMax
     /// Prepared certificates one view-change message may carry; the watermark
@@ -21,8 +23,11 @@ public enum ConsensusLimits {
     /// only queue work at the backups: under load each extra full block delays
     /// the next commit past the view-change timer and costs a view change.
     public static let proposalsInFlightMax: UInt64 = 4
-    /// Transactions waiting in one replica's pool to be ordered.
+    /// Transactions waiting in one replica's pool to be ordered; the node's
+    /// mempool has the same bounds, since both hold the same transactions.
     public static let pendingTransactionsMax = 100_000
+    /// Bytes (by ``Transaction/encodedBytesBound``) waiting in one replica's pool.
+    public static let pendingTransactionBytesMax = 128 * 1024 * 1024
     /// Checkpoint messages kept per sender (the highest heights win).
     public static let checkpointsPerReplicaMax = 4
     /// Blocks accepted in one state-transfer batch.

@@ -1,4 +1,4 @@
-import Ledger
+import LedgerCore
 
 // The PBFT messages of Castro and Liskov (TOCS 2002, section 4), as signed
 // value types in the canonical encoding. No message carries a digest of its
@@ -411,7 +411,7 @@ public struct NewView: Equatable, Sendable, CanonicalCodable {
 }
 
 /// A backup relaying client transactions to the primary (paper 4.1 and the
-/// rule that backups forward requests and start their timer, PBFT-NOTES rule 9).
+/// rule that backups forward requests and start their timer, docs/consensus.md rule 9).
 public struct Forward: Equatable, Sendable, CanonicalCodable {
     /// Index of the sending validator in the validator set.
     public var replica: UInt32

@@ -1,4 +1,4 @@
-import Ledger
+import LedgerCore
 
 /// Per-height state of the log (paper 4.2): what this replica accepted and
 /// collected at one height in its current view, and the highest-view prepared
@@ -72,18 +72,21 @@ public struct Replica {
     var commitsInView = 0
     var statusHeights: [UInt32: UInt64] = [:]
     var pool: [Hash: Transaction] = [:]
+    /// The pool's size by ``Transaction/encodedBytesBound``.
+    var poolBytes = 0
     var poolOrder: [Hash] = []
     /// Changes whenever a transaction enters or leaves the pool.
     var poolVersion: UInt64 = 0
     /// Ids of the transactions in the uncommitted blocks below the next
     /// proposal, keyed by those blocks' hashes; rebuilt only when they change.
-    var inFlightCache: (ancestors: [Hash], flight: InFlight)?
+    var inFlightCache: (ancestors: [Hash], ids: Set<Hash>)?
     /// The last proposal attempt that found no batch to send; the same
     /// attempt is not repeated until the pool, the ancestors or the batch timer change.
     var fruitlessProposal: ProposalAttempt?
-    /// Each sender's nonce after the blocks committed here but not yet
-    /// reported executed, whose nonces the validator's ledger does not show yet.
-    var unexecutedNextNonces: [PublicKey: UInt64] = [:]
+    /// The blocks committed here but not yet reported executed, oldest first:
+    /// the validator's ledger does not show their effects yet, so a proposal
+    /// is ordered after them.
+    var unexecutedBlocks: [Block] = []
     var nextProposalHeight: UInt64
     var ticksSinceProposal = 0
     var progressTicks = 0
@@ -245,7 +248,8 @@ public struct Replica {
         precondition(changingTo.map { $0 > view } ?? true, "a view-change target is above the current view")
         precondition(slots.keys.allSatisfy { $0 > lowHeader.height && $0 <= highWatermark }, "log entries lie within the watermarks")
         precondition(ownVotes.keys.allSatisfy { $0 > lowHeader.height }, "own votes lie above the low watermark")
-        precondition(pool.count <= ConsensusLimits.pendingTransactionsMax, "the pool is bounded")
+        precondition(pool.count <= ConsensusLimits.pendingTransactionsMax
+                     && poolBytes <= ConsensusLimits.pendingTransactionBytesMax, "the pool is bounded")
         precondition(viewChanges.count <= validators.count, "one view-change message per validator")
         precondition(executedHeight <= committedHeight || executedHeight <= lowHeader.height, "only committed blocks execute")
         for (height, slot) in slots {
@@ -310,7 +314,9 @@ public struct Replica {
     @discardableResult
     mutating func addToPool(_ transaction: Transaction) -> Bool {
         guard pool[transaction.id] == nil else { return false }
-        guard pool.count < ConsensusLimits.pendingTransactionsMax else {
+        let size = transaction.encodedBytesBound
+        guard pool.count < ConsensusLimits.pendingTransactionsMax,
+              poolBytes + size <= ConsensusLimits.pendingTransactionBytesMax else {
             drop(.poolFull)
             return false
         }
@@ -319,6 +325,7 @@ public struct Replica {
             return false
         }
         pool[transaction.id] = transaction
+        poolBytes += size
         poolOrder.append(transaction.id)
         poolVersion &+= 1
         return true
@@ -333,7 +340,9 @@ public struct Replica {
     }
 
     mutating func removeFromPool(_ ids: [Hash]) {
-        for id in ids { pool[id] = nil }
+        for id in ids {
+            if let removed = pool.removeValue(forKey: id) { poolBytes -= removed.encodedBytesBound }
+        }
         poolVersion &+= 1
         if poolOrder.count > 2 * pool.count + 64 {
             poolOrder = poolOrder.filter { pool[$0] != nil }
@@ -341,7 +350,7 @@ public struct Replica {
     }
 
     /// Relays requests to the primary so that a primary which ignores them is
-    /// suspected when the backup's timer fires (PBFT-NOTES rule 9).
+    /// suspected when the backup's timer fires (docs/consensus.md rule 9).
     mutating func forward(_ transactions: [Transaction]) {
         var start = 0
         while start < transactions.count {
@@ -411,7 +420,7 @@ public struct Replica {
     }
 
     /// Starts state transfer when f+1 peers report commits above ours, so at
-    /// least one honest replica has them (PBFT-NOTES rule 10).
+    /// least one honest replica has them (docs/consensus.md rule 10).
     mutating func checkBehind() {
         let heights = statusHeights.values.sorted(by: >)
         var target = heights.count > maxFaulty ? heights[maxFaulty] : 0
@@ -434,8 +443,7 @@ public struct Replica {
                 break
             }
             do {
-                try CertificateCheck.verify(entry.certificate, blockHash: block.hash, validators: validators,
-                                            chainID: chainID, verifier: verifier)
+                try entry.certificate.verify(blockHash: block.hash, validators: validators, chainID: chainID, verifier: verifier)
             } catch {
                 drop(.invalidCertificate)
                 break
@@ -456,10 +464,7 @@ public struct Replica {
         committedHashes[block.height] = block.hash
         actions.append(.commit(block, certificate))
         removeFromPool(block.transactions.map(\.id))
-        for transaction in block.transactions {
-            let after = transaction.body.nonce &+ 1
-            unexecutedNextNonces[transaction.body.sender] = max(unexecutedNextNonces[transaction.body.sender] ?? 0, after)
-        }
+        unexecutedBlocks.append(block)
         progressTicks = 0
         viewChangeAttempts = 0
         commitsInView += 1
@@ -485,7 +490,7 @@ public struct Replica {
         if let known = committedHashes[header.height], known != header.hash { return drop(.executionOutOfOrder) }
         executedHeight = header.height
         executedRoots[header.height] = stateRoot
-        if executedHeight >= committedHeight { unexecutedNextNonces = [:] }
+        unexecutedBlocks.removeAll { $0.height <= executedHeight }
         let kept = 2 * window + 2
         if executedHeight > kept && executedRoots.count > Int(kept) {
             let floor = executedHeight - kept

@@ -1,6 +1,6 @@
-import Ledger
+import LedgerCore
 
-// Checkpoints and garbage collection (paper 4.3, PBFT-NOTES rules 5 and 6),
+// Checkpoints and garbage collection (paper 4.3, docs/consensus.md rules 5 and 6),
 // and agreement on execution results through the checkpoint's state root.
 extension Replica {
     mutating func onCheckpoint(_ message: Checkpoint) {

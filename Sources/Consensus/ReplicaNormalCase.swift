@@ -1,8 +1,8 @@
-import Ledger
+import LedgerCore
 
 // Normal-case operation (paper 4.2) and proposing (4.1, batching in 5.1.4).
 extension Replica {
-    /// Accepts ⟨PRE-PREPARE, v, n, d⟩ as in PBFT-NOTES rule 2: right view, not
+    /// Accepts ⟨PRE-PREPARE, v, n, d⟩ as in docs/consensus.md rule 2: right view, not
     /// changing views, signed by that view's primary, within the watermarks,
     /// and no other digest accepted (or signed by us) for (v, n).
     mutating func onPrePrepare(_ message: PrePrepare) {
@@ -126,7 +126,7 @@ extension Replica {
     }
 
     /// The header and content checks a backup makes before preparing
-    /// (DESIGN section 3: parent hash, transactions valid, not already committed).
+    /// (docs/consensus.md rule 2: parent hash, transactions valid, not already committed).
     func isValidProposal(_ block: Block, parent: BlockHeader, ancestors: [Block]) -> Bool {
         let header = block.header
         guard header.parentHash == parent.hash, header.timestampMs > parent.timestampMs,
@@ -209,20 +209,16 @@ extension Replica {
         }
     }
 
-    /// The transactions of the uncommitted blocks below a proposal and each
-    /// sender's nonce after them, from the cache when those blocks are unchanged.
-    mutating func inFlightTransactions(_ ancestors: [Block], hashes: [Hash]) -> InFlight {
-        if let cached = inFlightCache, cached.ancestors == hashes { return cached.flight }
-        var flight = InFlight()
+    /// The ids of the transactions in the uncommitted blocks below a
+    /// proposal, from the cache when those blocks are unchanged.
+    mutating func inFlightTransactions(_ ancestors: [Block], hashes: [Hash]) -> Set<Hash> {
+        if let cached = inFlightCache, cached.ancestors == hashes { return cached.ids }
+        var ids = Set<Hash>()
         for ancestor in ancestors {
-            for transaction in ancestor.transactions {
-                flight.ids.insert(transaction.id)
-                let after = transaction.body.nonce &+ 1
-                flight.nextNonces[transaction.body.sender] = max(flight.nextNonces[transaction.body.sender] ?? 0, after)
-            }
+            for transaction in ancestor.transactions { ids.insert(transaction.id) }
         }
-        inFlightCache = (hashes, flight)
-        return flight
+        inFlightCache = (hashes, ids)
+        return ids
     }
 
     /// The primary proposes the next height when a batch is full or has waited
@@ -248,31 +244,11 @@ extension Replica {
                                           timerExpired: ticksSinceProposal >= configuration.timing.batchTicks)
             guard attempt != fruitlessProposal else { return }
             let inFlight = inFlightTransactions(ancestors, hashes: attempt.ancestors)
-            var batch: [Transaction] = []
-            var taken = Set<Hash>()
-            // Each sender's next nonce after the in-flight blocks and this batch.
-            var expected: [PublicKey: UInt64] = [:]
-            // Several passes, so that a sender's transactions that reached the
-            // pool out of nonce order still go in one block.
-            var progressed = true
-            while progressed && batch.count < limit {
-                progressed = false
-                for id in poolOrder {
-                    if batch.count >= limit { break }
-                    guard let transaction = pool[id], !inFlight.ids.contains(id), !taken.contains(id) else { continue }
-                    let sender = transaction.body.sender
-                    if let committed = expected[sender] ?? validator.committedNextNonce(of: sender) {
-                        let next = max(committed, inFlight.nextNonces[sender] ?? 0, unexecutedNextNonces[sender] ?? 0)
-                        expected[sender] = next
-                        guard transaction.body.nonce == next else { continue }
-                    }
-                    guard validator.isAcceptable(transaction) else { continue }
-                    batch.append(transaction)
-                    taken.insert(id)
-                    if expected[sender] != nil { expected[sender] = transaction.body.nonce &+ 1 }
-                    progressed = true
-                }
+            var candidates: [Transaction] = []
+            for id in poolOrder where !inFlight.contains(id) {
+                if let transaction = pool[id] { candidates.append(transaction) }
             }
+            let batch = candidates.isEmpty ? [] : validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, limit: limit)
             guard !batch.isEmpty, batch.count >= limit || attempt.timerExpired else {
                 fruitlessProposal = attempt
                 return
@@ -305,14 +281,7 @@ struct ProposalAttempt: Equatable {
     var height: UInt64
     var poolVersion: UInt64
     var ancestors: [Hash]
-    /// The validator's ledger (and so its nonces) moves with execution.
+    /// The validator's ledger (and so what it accepts and how it orders) moves with execution.
     var executedHeight: UInt64
     var timerExpired: Bool
-}
-
-/// The uncommitted blocks below a proposal: their transactions, and each
-/// sender's next nonce after them.
-struct InFlight {
-    var ids = Set<Hash>()
-    var nextNonces: [PublicKey: UInt64] = [:]
 }

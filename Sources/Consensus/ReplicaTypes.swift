@@ -1,9 +1,10 @@
-import Ledger
+import LedgerCore
 
-/// Checks the content of proposals: what the ledger and mempool know and the
-/// consensus core does not (transaction signatures, nonces, expiry, whether a
-/// transaction already committed). The node plugs in its mempool and ledger;
-/// the simulator plugs in a table of submitted transactions.
+/// Checks and orders the content of proposals: what the application knows
+/// and the consensus core does not (transaction signatures, expiry, whether a
+/// transaction already committed, and in which order transactions may run).
+/// The node plugs in its mempool and ledger; the simulator plugs in a table of
+/// submitted transactions.
 public protocol ProposalValidator {
     /// Whether a transaction may wait in the pool to be ordered: well signed,
     /// for this chain, not committed, not expired.
@@ -13,16 +14,21 @@ public protocol ProposalValidator {
     /// committed block and `block`, oldest first). The replica has already
     /// checked the header links and that no transaction repeats among them.
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool
-    /// The next nonce of `sender` on the committed chain, or nil when the
-    /// application does not order a sender's transactions by nonce. A
-    /// primary proposes each sender's transactions in nonce order, since one
-    /// out of order is rejected and every later one of that sender with it.
-    func committedNextNonce(of sender: PublicKey) -> UInt64?
+    /// The primary's next batch: at most `limit` of `candidates` (pooled
+    /// transactions in none of `ancestors`, oldest first), each acceptable, in
+    /// the order they are to run after `ancestors` (the blocks committed here
+    /// but not yet reported executed, then the uncommitted blocks below the
+    /// proposal, oldest first). The application's ordering rules live here.
+    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction]
 }
 
 extension ProposalValidator {
-    /// No nonce order unless the application has one.
-    public func committedNextNonce(of sender: PublicKey) -> UInt64? { nil }
+    /// Without ordering rules: the acceptable candidates in pool order.
+    public func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction] {
+        var batch: [Transaction] = []
+        for transaction in candidates where batch.count < limit && isAcceptable(transaction) { batch.append(transaction) }
+        return batch
+    }
 }
 
 /// Timers of the replica, in logical ticks (the shell decides how long a tick
@@ -274,7 +280,7 @@ public struct OwnVote: Equatable, Sendable, CanonicalCodable {
     }
 }
 
-/// The replica's durable record (PBFT-NOTES rule 11): view, view-change
+/// The replica's durable record (docs/consensus.md rule 11): view, view-change
 /// target, own votes of the current view, prepared certificates and the
 /// stable checkpoint. Written whole, atomically, before any message that
 /// depends on it leaves the node.

@@ -1,6 +1,6 @@
-import Ledger
+import LedgerCore
 
-// View changes (paper 4.4 and 4.5.2, PBFT-NOTES rules 7 and 8).
+// View changes (paper 4.4 and 4.5.2, docs/consensus.md rules 7 and 8).
 extension Replica {
     /// Leaves the current view for `target`: stops taking part in the old
     /// view, persists the target, and multicasts a VIEW-CHANGE with the stable
@@ -170,7 +170,7 @@ extension Replica {
         }
     }
 
-    /// Computes O from V (PBFT-NOTES rule 8), as a pure function so that the
+    /// Computes O from V (docs/consensus.md rule 8), as a pure function so that the
     /// primary and every backup get the same answer: start from the highest
     /// stable checkpoint in V; for each height up to the highest prepared one,
     /// take the block of the highest-view prepared certificate if it extends

@@ -1,5 +1,5 @@
 import Consensus
-import Ledger
+import LedgerCore
 
 /// Fixed secp256k1 key pairs for simulated validators and clients, derived
 /// from their index, so that public keys are real points (the ledger types

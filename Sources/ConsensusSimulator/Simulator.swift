@@ -1,5 +1,5 @@
 import Consensus
-import Ledger
+import LedgerCore
 
 /// How a Byzantine validator misbehaves. Each one runs the honest replica and
 /// rewrites its output (or adds to it); honest code is never special-cased.
@@ -553,7 +553,7 @@ public struct Simulation {
             agreed[block.height] = block.hash
             let verifier = makeVerifier()
             do {
-                try CertificateCheck.verify(certificate, blockHash: block.hash, validators: validators, chainID: chainID, verifier: verifier)
+                try certificate.verify(blockHash: block.hash, validators: validators, chainID: chainID, verifier: verifier)
                 if options.realKeys {
                     try certificate.verify(header: block.header, validators: validators, chainID: chainID)
                 }

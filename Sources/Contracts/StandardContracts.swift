@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// The contracts every Consort node runs, in one registry.
 public enum StandardContracts {

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerCore
 
 /// A problem with a configuration, key or description file; says which file and what.
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {

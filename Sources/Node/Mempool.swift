@@ -1,4 +1,6 @@
+import Consensus
 import Ledger
+import LedgerCore
 
 /// Why the mempool refused a transaction. Each case says what to do about it.
 public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -44,12 +46,14 @@ public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 }
 
-/// Bounds of the mempool.
+/// Bounds of the mempool: by default those of the replica's pool, which holds
+/// the same transactions.
 public struct MempoolLimits: Sendable {
-    public var transactionsMax = 100_000
-    public var bytesMax = 128 * 1024 * 1024
+    public var transactionsMax: Int
+    /// Bytes by ``Transaction/encodedBytesBound``.
+    public var bytesMax: Int
 
-    public init(transactionsMax: Int = 100_000, bytesMax: Int = 128 * 1024 * 1024) {
+    public init(transactionsMax: Int = ConsensusLimits.pendingTransactionsMax, bytesMax: Int = ConsensusLimits.pendingTransactionBytesMax) {
         self.transactionsMax = transactionsMax
         self.bytesMax = bytesMax
     }
@@ -73,12 +77,15 @@ public final class Mempool: @unchecked Sendable {
     private let lock = Lock()
     private var byID: [Hash: Transaction] = [:]
     private var bySender: [PublicKey: [UInt64: Hash]] = [:]
-    private var verified = Set<Hash>()
+    private let verified: VerifiedSignatures
     private var totalBytes = 0
 
-    public init(ledger: Ledger, limits: MempoolLimits = MempoolLimits()) {
+    /// A pool over `ledger`'s committed state that records the signatures it
+    /// verifies in `verified`, the node's one cache.
+    public init(ledger: Ledger, limits: MempoolLimits = MempoolLimits(), verified: VerifiedSignatures = VerifiedSignatures()) {
         self.ledger = ledger
         self.limits = limits
+        self.verified = verified
     }
 
     public var count: Int { lock.withLock { byID.count } }
@@ -88,7 +95,7 @@ public final class Mempool: @unchecked Sendable {
     public func transaction(_ id: Hash) -> Transaction? { lock.withLock { byID[id] } }
 
     /// True when this node has verified the transaction's signature.
-    public func isVerified(_ id: Hash) -> Bool { lock.withLock { verified.contains(id) } }
+    public func isVerified(_ id: Hash) -> Bool { verified.contains(id) }
 
     /// Decodes and admits raw transaction bytes.
     @discardableResult
@@ -129,9 +136,10 @@ public final class Mempool: @unchecked Sendable {
         } catch {
             throw .storage("\(error)")
         }
-        guard body.nonce >= nextNonce else { throw .nonceTooLow(next: nextNonce, got: body.nonce) }
-        guard body.nonce - nextNonce < UInt64(parameters.nonceWindow) else {
-            throw .nonceTooFarAhead(next: nextNonce, got: body.nonce, window: parameters.nonceWindow)
+        switch Nonces.admission(of: body.nonce, next: nextNonce, window: parameters.nonceWindow) {
+        case .admissible: break
+        case .tooLow: throw .nonceTooLow(next: nextNonce, got: body.nonce)
+        case .tooFarAhead: throw .nonceTooFarAhead(next: nextNonce, got: body.nonce, window: parameters.nonceWindow)
         }
         guard let organization else { throw .rejected(LedgerRejection.unknownSender(body.sender)) }
         guard organization.status == .active else { throw .rejected(LedgerRejection.suspended(organization.id)) }
@@ -144,50 +152,27 @@ public final class Mempool: @unchecked Sendable {
         guard kinds.contains(organization.kind) else {
             throw .rejected(LedgerRejection.notPermitted(kind: organization.kind, contract: body.call.contract, operation: body.call.operation))
         }
-        guard transaction.hasValidSignature else { throw .rejected(LedgerRejection.badSignature()) }
+        guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
         return try lock.withLock { () throws(AdmissionError) -> Admission in
             if byID[transaction.id] != nil { return .alreadyPending }
-            guard byID.count < limits.transactionsMax, totalBytes + size <= limits.bytesMax else { throw .busy(pending: byID.count) }
+            guard byID.count < limits.transactionsMax, totalBytes + transaction.encodedBytesBound <= limits.bytesMax else { throw .busy(pending: byID.count) }
             if let existing = bySender[body.sender]?[body.nonce], existing != transaction.id {
                 throw .rejected(Rejection(code: "nonce_pending", message: "another transaction with nonce \(body.nonce) from this sender is already pending"))
             }
             byID[transaction.id] = transaction
             bySender[body.sender, default: [:]][body.nonce] = transaction.id
-            verified.insert(transaction.id)
-            totalBytes += size
+            totalBytes += transaction.encodedBytesBound
             return .added
         }
     }
 
-    /// Transactions for the next proposal: for each sender, the run of
-    /// consecutive nonces from its next committed nonce, skipping (but counting)
-    /// those in `inFlight`; senders are served in turn so none starves the rest.
-    public func proposal(limit: Int, inFlight: Set<Hash> = []) -> [Transaction] {
-        let snapshot = lock.withLock { bySender }
-        var runs: [[Transaction]] = []
-        for sender in snapshot.keys.sorted() {
-            guard let pending = snapshot[sender], let next = try? ledger.nextNonce(for: sender) else { continue }
-            var run: [Transaction] = []
-            var nonce = next
-            while let id = pending[nonce], run.count < limit {
-                if !inFlight.contains(id), let transaction = lock.withLock({ byID[id] }) { run.append(transaction) }
-                nonce += 1
+    /// The pending transactions, by sender and nonce.
+    public func pending() -> [Transaction] {
+        lock.withLock {
+            bySender.keys.sorted().flatMap { sender in
+                (bySender[sender] ?? [:]).sorted { $0.key < $1.key }.compactMap { byID[$0.value] }
             }
-            if !run.isEmpty { runs.append(run) }
         }
-        var result: [Transaction] = []
-        var position = 0
-        while result.count < limit {
-            var progressed = false
-            for run in runs where position < run.count {
-                result.append(run[position])
-                progressed = true
-                if result.count == limit { break }
-            }
-            if !progressed { break }
-            position += 1
-        }
-        return result
     }
 
     /// The nonce after the run of consecutive pending nonces starting at `committed`.
@@ -221,9 +206,8 @@ public final class Mempool: @unchecked Sendable {
     }
 
     private func removeLocked(_ id: Hash) {
-        verified.remove(id)
         guard let transaction = byID.removeValue(forKey: id) else { return }
-        totalBytes -= transaction.canonicalBytes.count
+        totalBytes -= transaction.encodedBytesBound
         let sender = transaction.body.sender
         if bySender[sender]?[transaction.body.nonce] == id {
             bySender[sender]?[transaction.body.nonce] = nil

@@ -1,3 +1,4 @@
+import LedgerCore
 import Prometheus
 
 /// The node's Prometheus metrics.

@@ -2,7 +2,11 @@ import ArgumentParser
 import Contracts
 import Foundation
 import Ledger
+import LedgerCore
+import Bench
 import Node
+import ReconciliationJob
+import NodeClient
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,11 @@ import ArgumentParser
 import Contracts
 import Foundation
 import Ledger
+import LedgerCore
+import Bench
 import Node
+import ReconciliationJob
+import NodeClient
 
 /// Options naming a blacklist subject. A person's identifier is hashed here,
 /// with the consortium key, before anything leaves the machine.

@@ -2,7 +2,11 @@ import ArgumentParser
 import Contracts
 import Foundation
 import Ledger
+import LedgerCore
+import Bench
 import Node
+import ReconciliationJob
+import NodeClient
 
 /// Parses a payment status as the contract names it.
 func parsePaymentStatus(_ text: String) throws -> PaymentStatus {
@@ -37,7 +41,7 @@ struct ClearingCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clearing",
         abstract: "Clearing records of payments, settlement cycles and reconciliation breaks.",
-        subcommands: [Post.self, Update.self, Payment.self, Breaks.self, Position.self, Cycle.self, Burst.self])
+        subcommands: [Post.self, Update.self, Payment.self, Breaks.self, Position.self, Cycle.self, ClearingJobCommand.self, Burst.self])
 
     struct Post: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Post your side of a payment (payer bank, payee bank or clearing house key).")

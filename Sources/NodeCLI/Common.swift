@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerCore
+import Bench
 import Node
+import ReconciliationJob
+import NodeClient
 
 /// The API path of a contract query with its parameters, percent-encoded.
 func queryPath(contract: String, _ name: String, _ parameters: [String: String]) -> String {

@@ -2,7 +2,11 @@ import ArgumentParser
 import Foundation
 import Consensus
 import Ledger
+import LedgerCore
+import Bench
 import Node
+import ReconciliationJob
+import NodeClient
 
 /// `consort`: run a Consort node and talk to one.
 @main

@@ -2,7 +2,10 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import Bench
 import Node
+import ReconciliationJob
+import NodeClient
 
 #if canImport(Glibc)
 import Glibc

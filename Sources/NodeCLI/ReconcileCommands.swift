@@ -3,13 +3,17 @@ import Contracts
 import Dispatch
 import Foundation
 import Ledger
+import LedgerCore
+import Bench
 import Node
+import ReconciliationJob
+import NodeClient
 
 struct ReconcileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
-        abstract: "Bank–enterprise reconciliation queries and the T+0 clearing reconciliation job.",
-        subcommands: [Status.self, Report.self, Watch.self, Run.self])
+        abstract: "Bank–enterprise balance reconciliation: outstanding items and the reconciliation statement.",
+        subcommands: [Status.self, Report.self, DeprecatedWatch.self, DeprecatedRun.self])
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "An account's matched items, outstanding items by class and last confirmation.")
@@ -54,80 +58,27 @@ struct ReconcileCommand: ParsableCommand {
         }
     }
 
-    struct Watch: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Run the T+0 clearing reconciliation job: follow committed blocks, post findings and resolutions.",
-            discussion: """
-                The job's state (engine and cursor) is saved to --state once a block's posts have committed, at most every \
-                --save-interval ms and when the job stops, by writing a temporary file, flushing it and renaming it; a killed job \
-                restarts from it and re-processes the blocks after it, re-posting only what the contract ignores, so it neither \
-                misses nor double-counts a block. \
-                A corrupt state file, one from another chain, or one made under a different reconciliation configuration is refused. \
-                On SIGINT or SIGTERM, and every --report-interval seconds, it prints the detection delay p50/p99.
-                """)
-        @OptionGroup var options: NodeOptions
-        @Option(name: .long, help: "The key that signs findings (a bank or clearing house member, or a genesis reconciler).") var key: String
-        @Option(name: .long, help: "The state file; created when missing.") var state: String
-        @Option(name: .long, help: "First height to process when the state file does not exist yet (default 1).") var fromHeight: UInt64?
-        @Option(name: .long, help: "Seconds between detection-delay reports (0: only at exit).") var reportInterval: UInt64 = 60
-        @Option(name: .long, help: "Least milliseconds between two saves of the state file (0: after every block).") var saveInterval: UInt64 = 1000
-
-        func validate() throws {
-            if fromHeight == 0 { throw ValidationError("--from-height must be at least 1") }
-        }
+    /// `reconcile watch`, kept for one release: now `clearing job watch`.
+    struct DeprecatedWatch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "watch", abstract: "Renamed: use `consort clearing job watch`.",
+                                                        shouldDisplay: false)
+        @OptionGroup var job: ClearingJobCommand.Watch
 
         func run() async throws {
-            try await runReporting {
-                let signingKey = try KeyFile.read(key)
-                let job = ReconciliationJob(client: try options.client(), key: signingKey,
-                                            options: .init(statePath: state, fromHeight: fromHeight, saveIntervalMs: saveInterval), onEvent: printJobEvent(json: options.json))
-                let watcher = Task { try await job.watch() }
-                let signals = stopOnSignals { watcher.cancel() }
-                let reporter = Task {
-                    guard reportInterval > 0 else { return }
-                    while !Task.isCancelled {
-                        do { try await Task.sleep(nanoseconds: reportInterval * 1_000_000_000) } catch { return }
-                        print(await job.delays.summary)
-                    }
-                }
-                let outcome = await watcher.result
-                reporter.cancel()
-                signals.forEach { $0.cancel() }
-                print(await job.delays.summary)
-                if case .failure(let error) = outcome { throw CLIError("\(error)") }
-            }
+            printDeprecation(old: "reconcile watch", new: "clearing job watch")
+            try await job.run()
         }
     }
 
-    struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Reconcile a range of committed blocks once, printing the breaks found and posting them unless --dry-run.",
-            discussion: "The engine starts empty at --from: records committed before it are unknown, so their later sides may show as breaks.")
-        @OptionGroup var options: NodeOptions
-        @Option(name: .long, help: "First height.") var from: UInt64
-        @Option(name: .long, help: "Last height.") var to: UInt64
-        @Option(name: .long, help: "The key that signs findings (not needed with --dry-run).") var key: String?
-        @Flag(name: .long, help: "Only print the breaks; post nothing.") var dryRun = false
-
-        func validate() throws {
-            guard from >= 1, from <= to else { throw ValidationError("the range needs 1 ≤ --from ≤ --to") }
-            if !dryRun && key == nil { throw ValidationError("posting findings needs --key; use --dry-run to only print them") }
-        }
+    /// `reconcile run`, kept for one release: now `clearing job run`.
+    struct DeprecatedRun: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run", abstract: "Renamed: use `consort clearing job run`.",
+                                                        shouldDisplay: false)
+        @OptionGroup var job: ClearingJobCommand.Run
 
         func run() async throws {
-            try await runReporting {
-                let signingKey = try key.map { try KeyFile.read($0) }
-                let job = ReconciliationJob(client: try options.client(), key: dryRun ? nil : signingKey,
-                                            options: .init(statePath: nil, fromHeight: from, post: !dryRun), onEvent: printJobEvent(json: options.json))
-                let outputs: [ReconciliationOutput]
-                do throws(ReconciliationJobError) { outputs = try await job.run(from: from, to: to) } catch { throw CLIError(error.message, error.isTransient ? .unreachable : .failed) }
-                let findings = outputs.reduce(0) { $0 + $1.findings.count }
-                let resolutions = outputs.reduce(0) { $0 + $1.resolutions.count }
-                if !options.json {
-                    print("heights \(from)…\(to): \(findings) finding(s), \(resolutions) resolution(s)\(dryRun ? " (dry run, nothing posted)" : "")")
-                    if !dryRun { print(await job.delays.summary) }
-                }
-            }
+            printDeprecation(old: "reconcile run", new: "clearing job run")
+            try await job.run()
         }
     }
 }
@@ -221,4 +172,94 @@ func renderReconciliationTable(_ report: [String: Any]) -> String {
         }
     }
     return out
+}
+
+/// Says on standard error that a command was renamed; the old spelling still works for one release.
+private func printDeprecation(old: String, new: String) {
+    FileHandle.standardError.write(Data("notice: `consort \(old)` is now `consort \(new)`; the old spelling will be removed in the next release\n".utf8))
+}
+
+/// The T+0 clearing reconciliation job: `watch` follows the chain, `run` covers a range once.
+struct ClearingJobCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "job",
+        abstract: "The T+0 clearing reconciliation job: follow committed blocks and post the breaks found.",
+        subcommands: [Watch.self, Run.self])
+
+    struct Watch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the T+0 clearing reconciliation job: follow committed blocks, post findings and resolutions.",
+            discussion: """
+                The job's state (engine and cursor) is saved to --state once a block's posts have committed, at most every \
+                --save-interval ms and when the job stops, by writing a temporary file, flushing it and renaming it; a killed job \
+                restarts from it and re-processes the blocks after it, re-posting only what the contract ignores, so it neither \
+                misses nor double-counts a block. \
+                A corrupt state file, one from another chain, or one made under a different reconciliation configuration is refused. \
+                On SIGINT or SIGTERM, and every --report-interval seconds, it prints the detection delay p50/p99.
+                """)
+        @OptionGroup var options: NodeOptions
+        @Option(name: .long, help: "The key that signs findings (a bank or clearing house member, or a genesis reconciler).") var key: String
+        @Option(name: .long, help: "The state file; created when missing.") var state: String
+        @Option(name: .long, help: "First height to process when the state file does not exist yet (default 1).") var fromHeight: UInt64?
+        @Option(name: .long, help: "Seconds between detection-delay reports (0: only at exit).") var reportInterval: UInt64 = 60
+        @Option(name: .long, help: "Least milliseconds between two saves of the state file (0: after every block).") var saveInterval: UInt64 = 1000
+
+        func validate() throws {
+            if fromHeight == 0 { throw ValidationError("--from-height must be at least 1") }
+        }
+
+        func run() async throws {
+            try await runReporting {
+                let signingKey = try KeyFile.read(key)
+                let job = ReconciliationJob(client: try options.client(), key: signingKey,
+                                            options: .init(statePath: state, fromHeight: fromHeight, saveIntervalMs: saveInterval), onEvent: printJobEvent(json: options.json))
+                let watcher = Task { try await job.watch() }
+                let signals = stopOnSignals { watcher.cancel() }
+                let reporter = Task {
+                    guard reportInterval > 0 else { return }
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(nanoseconds: reportInterval * 1_000_000_000) } catch { return }
+                        print(await job.delays.summary)
+                    }
+                }
+                let outcome = await watcher.result
+                reporter.cancel()
+                signals.forEach { $0.cancel() }
+                print(await job.delays.summary)
+                if case .failure(let error) = outcome { throw CLIError("\(error)") }
+            }
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reconcile a range of committed blocks once, printing the breaks found and posting them unless --dry-run.",
+            discussion: "The engine starts empty at --from: records committed before it are unknown, so their later sides may show as breaks.")
+        @OptionGroup var options: NodeOptions
+        @Option(name: .long, help: "First height.") var from: UInt64
+        @Option(name: .long, help: "Last height.") var to: UInt64
+        @Option(name: .long, help: "The key that signs findings (not needed with --dry-run).") var key: String?
+        @Flag(name: .long, help: "Only print the breaks; post nothing.") var dryRun = false
+
+        func validate() throws {
+            guard from >= 1, from <= to else { throw ValidationError("the range needs 1 ≤ --from ≤ --to") }
+            if !dryRun && key == nil { throw ValidationError("posting findings needs --key; use --dry-run to only print them") }
+        }
+
+        func run() async throws {
+            try await runReporting {
+                let signingKey = try key.map { try KeyFile.read($0) }
+                let job = ReconciliationJob(client: try options.client(), key: dryRun ? nil : signingKey,
+                                            options: .init(statePath: nil, fromHeight: from, post: !dryRun), onEvent: printJobEvent(json: options.json))
+                let outputs: [ReconciliationOutput]
+                do throws(ReconciliationJobError) { outputs = try await job.run(from: from, to: to) } catch { throw CLIError(error.message, error.isTransient ? .unreachable : .failed) }
+                let findings = outputs.reduce(0) { $0 + $1.findings.count }
+                let resolutions = outputs.reduce(0) { $0 + $1.resolutions.count }
+                if !options.json {
+                    print("heights \(from)…\(to): \(findings) finding(s), \(resolutions) resolution(s)\(dryRun ? " (dry run, nothing posted)" : "")")
+                    if !dryRun { print(await job.delays.summary) }
+                }
+            }
+        }
+    }
 }

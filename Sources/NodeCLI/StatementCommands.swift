@@ -2,7 +2,11 @@ import ArgumentParser
 import Contracts
 import Foundation
 import Ledger
+import LedgerCore
+import Bench
 import Node
+import ReconciliationJob
+import NodeClient
 
 /// The call of a statements contract operation.
 func statementsCall(_ operation: StatementsContract.Operation, _ arguments: some CanonicalEncodable) -> ContractCall {

@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import LedgerCore
+import Bench
 import Node
+import ReconciliationJob
+import NodeClient
 
 /// Options for commands that sign a transaction.
 struct SigningOptions: ParsableArguments {

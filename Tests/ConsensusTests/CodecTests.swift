@@ -1,6 +1,6 @@
 import ConsensusSimulator
 import Consensus
-import Ledger
+import LedgerCore
 import Testing
 
 /// One valid message of every kind.

@@ -1,6 +1,6 @@
 import ConsensusSimulator
 import Consensus
-import Ledger
+import LedgerCore
 
 /// Accepts every transaction and block; for replica-level unit tests.
 struct AcceptAll: ProposalValidator {

@@ -1,6 +1,6 @@
 import ConsensusSimulator
 import Consensus
-import Ledger
+import LedgerCore
 import Testing
 
 @Test func viewChange_hugeViewNumberFromOneReplica_isIgnored() {
@@ -228,30 +228,38 @@ func preparedSetup(_ cluster: Cluster) -> (block: Block, changes: [ViewChange]) 
     #expect(other.highWatermark == 12)
 }
 
-/// Orders a sender's transactions by nonce, with nothing committed yet.
-private struct NonceOrdered: ProposalValidator {
+/// Orders each batch by descending nonce and records what it was asked.
+private final class RecordingOrder: ProposalValidator, @unchecked Sendable {
+    var calls: [(candidates: [UInt64], ancestors: [UInt64])] = []
     func isAcceptable(_ transaction: Transaction) -> Bool { true }
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool { true }
-    func committedNextNonce(of sender: PublicKey) -> UInt64? { 0 }
+    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction] {
+        calls.append((candidates.map(\.body.nonce), ancestors.map(\.height)))
+        return Array(candidates.sorted { $0.body.nonce > $1.body.nonce }.prefix(limit))
+    }
 }
 
-@Test func propose_transactionsOutOfNonceOrder_goInNonceOrder_andAGapWaits() {
+@Test func propose_takesTheValidatorsOrder_afterTheBlocksInFlight() {
     let cluster = Cluster()
+    let order = RecordingOrder()
     var primary = Replica(configuration: cluster.configuration(0), signer: cluster.signer(0), verifier: SimulatedVerifier(),
-                          validator: NonceOrdered(),
+                          validator: order,
                           head: ChainHead(committedHeader: cluster.genesis, executedHeight: 0, executedStateRoot: cluster.genesisRoot),
                           restoring: nil)
-    // Nonces 2, 1, 0 arrive in that order; 5 has a gap before it.
-    let actions = primary.step(.submit([cluster.transaction(2), cluster.transaction(1), cluster.transaction(5), cluster.transaction(0)]))
+    let actions = primary.step(.submit([cluster.transaction(2), cluster.transaction(1), cluster.transaction(0)]))
     let proposals = actions.sentMessages.compactMap { message -> PrePrepare? in
         if case .prePrepare(let prePrepare) = message { prePrepare } else { nil }
     }
     #expect(proposals.count == 1)
-    #expect(proposals.first?.block.transactions.map(\.body.nonce) == [0, 1, 2])
-    // Once 3 and 4 arrive, the next proposal continues the run after the block in flight.
+    #expect(proposals.first?.block.transactions.map(\.body.nonce) == [2, 1, 0])
+    #expect(order.calls.first?.candidates == [2, 1, 0], "candidates come in pool order")
+    #expect(order.calls.first?.ancestors == [])
+    // The next batch is ordered after the block in flight, whose transactions are not offered again.
     let next = primary.step(.submit([cluster.transaction(4), cluster.transaction(3)]))
     let more = next.sentMessages.compactMap { message -> PrePrepare? in
         if case .prePrepare(let prePrepare) = message { prePrepare } else { nil }
     }
-    #expect(more.first?.block.transactions.map(\.body.nonce) == [3, 4, 5])
+    #expect(more.first?.block.transactions.map(\.body.nonce) == [4, 3])
+    #expect(order.calls.last?.candidates == [4, 3])
+    #expect(order.calls.last?.ancestors == [1])
 }

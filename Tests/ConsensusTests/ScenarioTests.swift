@@ -1,6 +1,6 @@
 import ConsensusSimulator
 import Consensus
-import Ledger
+import LedgerCore
 import Testing
 
 /// A quiet network (no loss, no random faults) for scripted scenarios.

@@ -1,6 +1,6 @@
 import ConsensusSimulator
 import Consensus
-import Ledger
+import LedgerCore
 import Testing
 
 /// Seeds per configuration in the normal run; CONSORT_SIM_SEEDS raises it

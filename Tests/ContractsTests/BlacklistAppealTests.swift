@@ -1,6 +1,7 @@
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 @Suite struct BlacklistAppealTests {
     typealias F = BlacklistFixture

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 /// Random sequences of blacklist operations, each checked against a small
 /// model of the rules: whether every operation succeeds, and exactly which
@@ -36,7 +37,7 @@ import Ledger
     static let banks = ["bankA", "bankB", "bankC"]
 
     func run(seed: UInt64, steps: Int) throws {
-        var random = BlacklistSplitMix64(seed: seed)
+        var random = SplitMix64(seed: seed)
         func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
         let fixture = try F(parameters: .object(["retentionDays": .integer(40), "appealAnswerDays": .integer(5), "baseAllowance": .integer(1_000_000)]))
         let subjects = try (0..<5).map { try F.company(UInt64(100 + $0)) }

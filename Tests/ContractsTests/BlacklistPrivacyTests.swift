@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 @Suite struct BlacklistPrivacyTests {
     typealias F = BlacklistFixture

@@ -1,6 +1,8 @@
 import Testing
 @testable import Contracts
 import Ledger
+import ConsortTesting
+import LedgerCore
 
 /// A local consortium running governance and the blacklist, with helpers
 /// that submit blacklist calls and read its queries.
@@ -25,7 +27,7 @@ final class BlacklistFixture {
     }
 
     static func company(_ serial: UInt64) throws -> BlacklistSubject {
-        try BlacklistBenchmark.company(serial: serial)
+        try BlacklistFixtures.company(serial: serial)
     }
 
     static func person(_ identifier: String) throws -> BlacklistSubject {

@@ -1,6 +1,8 @@
 import Testing
 @testable import Contracts
 import Ledger
+import ConsortTesting
+import LedgerCore
 
 @Suite struct ClearingRecordTests {
     private func sides(_ chain: LocalConsortium, _ id: String) throws -> [JSONValue] {

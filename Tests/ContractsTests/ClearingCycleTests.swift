@@ -1,6 +1,8 @@
 import Testing
 @testable import Contracts
 import Ledger
+import ConsortTesting
+import LedgerCore
 
 @Suite struct ClearingCycleTests {
     private func positions(_ chain: LocalConsortium, _ cycle: String) throws -> [String: Int64] {

@@ -1,57 +1,20 @@
 import Testing
 @testable import Contracts
 import Ledger
-
-/// A reconciliation job in miniature, as the CLI will run it: follows the
-/// committed blocks of a ledger from its cursor, feeds the engine and queues
-/// the findings and resolutions to post.
-struct TestJob {
-    var engine: ReconciliationEngine
-    var queued: [(call: ContractCall, exposedAtMs: UInt64)] = []
-    var findings: [ReconciliationFinding] = []
-    var resolutions: [ReconciliationResolution] = []
-
-    init(configuration: ReconciliationConfiguration) {
-        engine = ReconciliationEngine(configuration: configuration)
-    }
-
-    /// A job restarted from a saved engine, with nothing queued.
-    init(engine: ReconciliationEngine) {
-        self.engine = engine
-    }
-
-    /// Processes every committed block above the cursor.
-    mutating func catchUp(_ ledger: Ledger) throws {
-        while engine.cursor < ledger.head.height {
-            let height = engine.cursor + 1
-            let block = try #require(try ledger.block(at: height))
-            let receipts = try #require(try ledger.receipts(at: height))
-            let output = try engine.process(block: block, receipts: receipts)
-            queued += output.calls.map { ($0, output.blockTimeMs) }
-            findings += output.findings
-            resolutions += output.resolutions
-        }
-    }
-
-    /// Signed transactions for the queued calls, emptying the queue, with
-    /// the time of the block that exposed each.
-    mutating func drain(_ chain: LocalConsortium, as member: String, keyIndex: Int) -> (transactions: [Transaction], exposedAtMs: [UInt64]) {
-        defer { queued = [] }
-        return (queued.map { chain.transaction(member, keyIndex: keyIndex, $0.call) }, queued.map(\.exposedAtMs))
-    }
-}
+import ConsortTesting
+import LedgerCore
 
 private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.rawValue) \(key.side.rawValue)" }
 
 @Suite struct ClearingEndToEndTests {
-    /// The scenario of the issue: a bank records a payment the clearing house
+    /// A short break end to end: a bank records a payment the clearing house
     /// has not; once the grace period passes the job posts a short break;
     /// the clearing record arrives later and the job posts the resolution.
     @Test func shortBreak_isFoundPostedAndThenCleared() throws {
         let configuration = ReconciliationConfiguration(graceMs: 3000, inTransitThresholdMs: 60_000, duplicateWindowMs: 600_000)
         let chain = try ClearingFixture.chain(.object(["graceMs": .integer(3000), "inTransitThresholdMs": .integer(60_000)]))
         #expect(try ReconciliationConfiguration(configAnswer: chain.clearingQuery(.config)) == configuration)
-        var job = TestJob(configuration: configuration)
+        var job = InProcessReconciliationJob(configuration: configuration)
         expectSuccess(try chain.clearing("cch", .openCycle, OpenCycle(cycleID: "C1")))
         try chain.commit([
             chain.transaction("bankA", ClearingFixture.call(.post, ClearingFixture.record("P1"))),
@@ -169,7 +132,7 @@ enum LedgerReplay {
         ]))
         expectSuccess(try chain.clearing("cch", .openCycle, OpenCycle(cycleID: "C1")))
         let startMs = chain.ledger.head.timestampMs + 1000
-        var job = TestJob(configuration: try ReconciliationConfiguration(configAnswer: chain.clearingQuery(.config)))
+        var job = InProcessReconciliationJob(configuration: try ReconciliationConfiguration(configAnswer: chain.clearingQuery(.config)))
         var saved = job.engine.canonicalBytes
         var killer = killSeed.map { SplitMix64(seed: $0) }
         var posted: Set<String> = []
@@ -220,7 +183,7 @@ enum LedgerReplay {
             try job.catchUp(chain.ledger)
             if var random = killer {
                 if random.next() % 8 == 0 {
-                    job = TestJob(engine: try ReconciliationEngine(canonicalBytes: saved))
+                    job = InProcessReconciliationJob(engine: try ReconciliationEngine(canonicalBytes: saved))
                     result.kills += 1
                 }
                 killer = random

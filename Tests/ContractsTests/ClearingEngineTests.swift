@@ -1,6 +1,7 @@
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 /// Feeds an engine one block at a time with rising heights.
 struct EngineHarness {

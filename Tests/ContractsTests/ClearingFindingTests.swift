@@ -1,6 +1,8 @@
 import Testing
 @testable import Contracts
 import Ledger
+import ConsortTesting
+import LedgerCore
 
 @Suite struct ClearingFindingTests {
     private func key(_ id: String = "P1", _ kind: BreakKind = .short, _ side: ClearingSide = .payer, at height: UInt64 = 1) -> FindingKey {

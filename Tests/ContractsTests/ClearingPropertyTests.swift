@@ -1,6 +1,7 @@
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 /// A random stream of committed clearing records with injected breaks, and
 /// the breaks that the injections must (and alone may) produce.

@@ -1,6 +1,7 @@
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 @Suite struct ReceivablesDiscountTests {
     @Test func discount_exactFee_isPrincipalTimesRateTimesDaysOver3600000() throws {

@@ -1,6 +1,8 @@
 import Testing
 @testable import Contracts
 import Ledger
+import ConsortTesting
+import LedgerCore
 
 /// A local consortium with the receivables contract: two banks, two core
 /// enterprises, five suppliers and a regulator. Genesis is 2026-01-01 00:00 UTC.
@@ -22,7 +24,7 @@ final class ReceivablesFixture {
 
     /// Creates the consortium; `creditLimit` (if any) is granted by bankA to `core` in CNY.
     init(parameters: JSONValue? = nil, keysPerOrganization: Int = 2, creditLimit: UInt64? = 100_000_000,
-         store: any KeyValueStore = OrderedMemoryStore()) throws {
+         store: any KeyValueStore = MemoryStore()) throws {
         chain = try LocalConsortium(organizations: Self.organizations, keysPerOrganization: keysPerOrganization,
                                     contracts: parameters.map { ["receivables": $0] } ?? [:], registry: Self.registry(), store: store)
         if let creditLimit {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 /// Choices for the randomized operation sequences, drawn from the seeded generator so a failing run replays from its seed.
 extension SplitMix64 {

@@ -1,6 +1,7 @@
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 @Suite struct ReceivablesQueryTests {
     /// A voucher passed down three tiers with a financing step.
@@ -197,22 +198,5 @@ import Ledger
         #expect(id.voucherID == "PO-7.a" && id.first == 15 && id.last == 250_000 && id.amount == 249_986)
         #expect(id.description == "PO-7.a:15-250000")
         for bad in ["PO:0-5", "PO:5-4", "PO:1", "P/O:1-2", ":1-2", "PO:1-2-3"] { #expect(ReceivablePieceID(bad) == nil, "\(bad)") }
-    }
-}
-
-@Suite struct ReceivablesBenchmarkTests {
-    @Test func benchmark_smallRun_buildsTheRequestedTreeAndTracesIt() throws {
-        let figures = try ReceivablesBenchmark.run(pieces: 60, tiers: 5, transactionsPerBlock: 25, repetitions: 1)
-        #expect(figures.pieceRecords == 2 * 60 - 1)
-        #expect(figures.traceRootDescendants == 2 * 60 - 2)
-        // A leaf at tier 4 descends through one received piece per tier, plus the
-        // retained remainders it was cut from (at most fanOut − 1 = 2 per tier).
-        #expect(figures.traceLeafAncestors >= 4 && figures.traceLeafAncestors <= 4 * 3)
-        #expect(figures.dictionary["receivables.traceLeafMs"] != nil)
-    }
-
-    @Test func benchmark_reach_coversRequestedSplits() {
-        #expect(ReceivablesBenchmark.reach(fanOut: 3, tiers: 10) >= 9_999)
-        #expect(ReceivablesBenchmark.reach(fanOut: 2, tiers: 10) < 9_999)
     }
 }

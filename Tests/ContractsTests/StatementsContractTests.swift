@@ -1,6 +1,8 @@
 import Testing
 @testable import Contracts
 import Ledger
+import ConsortTesting
+import LedgerCore
 
 /// A consortium with one bank, one enterprise and a registered EUR account.
 struct StatementsFixture {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 /// The shared sample files live beside the project checkout: ../shared/samples.
 enum Samples {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Contracts
 import Ledger
+import LedgerCore
 
 /// Seeds for the property tests; `STATEMENTS_SEED=n` replays one seed.
 enum PropertySeeds {
@@ -198,12 +199,5 @@ enum PaymentGenerator {
                 }
             }
         }
-    }
-
-    @Test func benchmark_smallRun_matchesEveryLine() {
-        let result = StatementsBenchmark.run(linesPerSide: 2_000, seed: 3)
-        #expect(result.linesPerSide == 2_000)
-        #expect(result.matched == 2_000)
-        #expect(result.matchesByRule["reference", default: 0] >= 600)
     }
 }

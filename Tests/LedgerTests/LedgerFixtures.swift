@@ -1,6 +1,6 @@
 import Testing
 @testable import Ledger
-import Contracts
+import LedgerCore
 
 /// A contract for ledger tests: writes, deletes and fails on request.
 struct ScratchContract: Contract {

@@ -1,6 +1,6 @@
 import Testing
 @testable import Ledger
-import Contracts
+import LedgerCore
 
 /// A store that fails a chosen write, to simulate a crash or a full disk mid-commit.
 final class FaultInjectingStore: KeyValueStore, @unchecked Sendable {

@@ -1,6 +1,6 @@
 import Testing
 @testable import Ledger
-import Contracts
+import LedgerCore
 
 @Suite struct StateTreeTests {
     private struct MemoryNodes: StateNodeSource {
@@ -128,5 +128,14 @@ import Contracts
         #expect(first.count == transactionCount / perBlock)
         #expect(first == second)
         #expect(Set(first).count == first.count)
+    }
+
+    @Test func randomGarbage_neverTrapsTheProofDecoder() {
+        var generator = SplitMix64(seed: 42)
+        for _ in 0..<3000 {
+            let length = Int(generator.next() % 200)
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            _ = try? StateProof(canonicalBytes: bytes)
+        }
     }
 }

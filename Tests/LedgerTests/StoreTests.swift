@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-import Contracts
 @testable import Ledger
+import LedgerCore
 
 /// A temporary folder removed when the test ends.
 final class TemporaryDirectory {

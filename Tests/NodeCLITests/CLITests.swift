@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 import Ledger
+import LedgerCore
+import ConsortTesting
+@testable import Bench
 @testable import Node
+import NodeAPI
+@testable import NodeClient
 
 /// Runs the built `consort` with `arguments`; returns exit status, stdout and stderr.
 func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {

@@ -2,7 +2,13 @@ import Foundation
 import Testing
 import Contracts
 import Ledger
+import ConsortTesting
+@testable import Bench
+import LedgerCore
 @testable import Node
+@testable import ReconciliationJob
+import NodeAPI
+@testable import NodeClient
 @testable import NodeCLI
 
 @Suite(.serialized) struct ClearingBurstTests {

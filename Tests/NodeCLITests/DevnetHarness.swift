@@ -1,5 +1,9 @@
 import Foundation
 import Ledger
+import LedgerCore
+import NodeClient
+@testable import Bench
+import ConsortTesting
 import Node
 
 #if canImport(Glibc)

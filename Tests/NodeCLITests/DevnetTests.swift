@@ -1,7 +1,12 @@
+import NIOHTTP1
 import Consensus
 import Foundation
 import Testing
 import Ledger
+import LedgerCore
+import NodeClient
+@testable import Bench
+import ConsortTesting
 import Node
 
 /// Real `consort` processes on 127.0.0.1: consensus across processes, kill -9,

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 import Ledger
+import LedgerCore
+import NodeClient
+@testable import Bench
+import ConsortTesting
 import Node
 @testable import NodeCLI
 

@@ -2,7 +2,12 @@ import Foundation
 import Testing
 import Contracts
 import Ledger
+import ConsortTesting
+@testable import Bench
+import LedgerCore
 @testable import Node
+import NodeAPI
+@testable import NodeClient
 @testable import NodeCLI
 
 /// The repository root and the shared samples beside it.

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Size limits of the blacklist's arguments and records.
 public enum BlacklistLimits {

@@ -1,6 +1,7 @@
 import Ledger
+import LedgerCore
 
-/// The shared blacklist (DESIGN.md §2.4): institutions list companies (by
+/// The shared blacklist (docs/contracts.md, Blacklist): institutions list companies (by
 /// unified social credit code) and persons (by a keyed hash computed on the
 /// client), others corroborate or dispute, the subject's bank appeals, and
 /// every step — including every check — is kept on the ledger with its

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// The blacklist's rules fixed at genesis, read from `contracts.blacklist` of
 /// the genesis file. Every field is optional there; absent fields take the
@@ -68,7 +69,7 @@ public struct BlacklistParameters: Equatable, Sendable, CanonicalCodable {
 
     static let millisecondsPerDay: UInt64 = 86_400_000
     var appealAnswerMs: UInt64 { UInt64(appealAnswerDays) * Self.millisecondsPerDay }
-    var retentionMs: UInt64 { UInt64(retentionDays) * Self.millisecondsPerDay }
+    package var retentionMs: UInt64 { UInt64(retentionDays) * Self.millisecondsPerDay }
 
     /// What an institution with these contributions may check in total.
     func allowance(entriesAdded: UInt64, corroborations: UInt64) -> UInt64 {

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// The blacklist's read-only queries. They are not metered and not
 /// recorded: they serve auditors, regulators and uploaders. (A query carries

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Where an entry stands as stored. Time-driven changes (an appeal's deadline
 /// passing, an entry expiring) are evaluated lazily against block time by
@@ -74,7 +75,7 @@ struct BlacklistAppeal: Equatable, Sendable, CanonicalCodable {
 
 /// The current version of an entry. Every change is also appended to the
 /// entry's history, which is never rewritten.
-struct BlacklistEntry: Equatable, Sendable, CanonicalCodable {
+package struct BlacklistEntry: Equatable, Sendable, CanonicalCodable {
     var id: UInt64
     var subject: BlacklistSubject
     var uploader: String
@@ -98,7 +99,7 @@ struct BlacklistEntry: Equatable, Sendable, CanonicalCodable {
     var appellants: [String]
     /// The open appeal; after a lapse, the appeal that went unanswered.
     var appeal: BlacklistAppeal?
-    var historyCount: UInt32
+    package var historyCount: UInt32
 
     /// The moment the entry stops matching: its explicit expiry or the end of retention, whichever is sooner.
     var effectiveExpiryMs: UInt64 { min(expiresAtMs ?? UInt64.max, retentionEndsAtMs) }
@@ -121,7 +122,7 @@ struct BlacklistEntry: Equatable, Sendable, CanonicalCodable {
         return nil
     }
 
-    func encode(to encoder: inout CanonicalEncoder) {
+    package func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(id)
         encoder.write(subject)
         encoder.write(uploader)
@@ -143,7 +144,7 @@ struct BlacklistEntry: Equatable, Sendable, CanonicalCodable {
         encoder.write(historyCount)
     }
 
-    init(id: UInt64, subject: BlacklistSubject, uploader: String, uploaderKey: PublicKey, reasonCode: String, evidenceHash: Hash,
+    package init(id: UInt64, subject: BlacklistSubject, uploader: String, uploaderKey: PublicKey, reasonCode: String, evidenceHash: Hash,
          note: String?, expiresAtMs: UInt64?, listedAtMs: UInt64, listedAtHeight: UInt64, retentionEndsAtMs: UInt64) {
         self.id = id
         self.subject = subject
@@ -166,7 +167,7 @@ struct BlacklistEntry: Equatable, Sendable, CanonicalCodable {
         self.historyCount = 0
     }
 
-    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+    package init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         id = try decoder.readUInt64("entry id")
         subject = try decoder.read(BlacklistSubject.self, "subject")
         uploader = try decoder.readString("uploader", limit: Limits.identifierBytesMax)
@@ -283,15 +284,15 @@ struct BlacklistHistoryRecord: Equatable, Sendable, CanonicalCodable {
 
 /// Per-subject bookkeeping: the entries that still match, every entry ever
 /// listed, and how many lookups have been recorded.
-struct BlacklistSubjectRecord: Equatable, Sendable, CanonicalCodable {
+package struct BlacklistSubjectRecord: Equatable, Sendable, CanonicalCodable {
     /// Entries not yet recorded as ended; each is re-evaluated against block time on use.
-    var liveEntryIDs: [UInt64] = []
-    var allEntryIDs: [UInt64] = []
+    package var liveEntryIDs: [UInt64] = []
+    package var allEntryIDs: [UInt64] = []
     var lookupCount: UInt64 = 0
 
-    init() {}
+    package init() {}
 
-    func encode(to encoder: inout CanonicalEncoder) {
+    package func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(UInt64(liveEntryIDs.count))
         for id in liveEntryIDs { encoder.write(id) }
         encoder.write(UInt64(allEntryIDs.count))
@@ -299,7 +300,7 @@ struct BlacklistSubjectRecord: Equatable, Sendable, CanonicalCodable {
         encoder.write(lookupCount)
     }
 
-    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+    package init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         let liveCount = try decoder.readLength("live entries", limit: BlacklistLimits.entriesPerSubjectMax)
         for _ in 0..<liveCount { liveEntryIDs.append(try decoder.readUInt64("live entry id")) }
         let allCount = try decoder.readLength("entries", limit: BlacklistLimits.entriesPerSubjectMax)

@@ -1,14 +1,15 @@
 import Ledger
+import LedgerCore
 
 /// Read access to the blacklist's own keys. The contract reads through a
 /// ``TransactionContext``, queries through a ``QueryView`` and the benchmark
 /// through a plain store, all with the same lookup code.
-protocol BlacklistStateReader {
+package protocol BlacklistStateReader {
     func read(_ key: [UInt8]) throws(StorageError) -> [UInt8]?
 }
 
 /// Read and write access to the blacklist's own keys, its indexes and its events.
-protocol BlacklistStateAccess: BlacklistStateReader {
+package protocol BlacklistStateAccess: BlacklistStateReader {
     mutating func write(_ key: [UInt8], _ value: [UInt8])
     mutating func emitEvent(_ name: String, _ attributes: [(String, String)])
     mutating func writeIndex(_ index: String, _ key: [UInt8])
@@ -36,12 +37,12 @@ struct BlacklistQueryReader: BlacklistStateReader {
 }
 
 /// The blacklist's state layout. Keys are relative to the contract's namespace.
-enum BlacklistKeys {
-    static let parameters = stateKey("parameters")
-    static let nextEntryID = stateKey("next-entry-id")
-    static func entry(_ id: UInt64) -> [UInt8] { stateKey("entry", hex(id)) }
+package enum BlacklistKeys {
+    package static let parameters = stateKey("parameters")
+    package static let nextEntryID = stateKey("next-entry-id")
+    package static func entry(_ id: UInt64) -> [UInt8] { stateKey("entry", hex(id)) }
     static func history(_ id: UInt64, _ sequence: UInt32) -> [UInt8] { stateKey("history", hex(id), hex(UInt64(sequence), digits: 8)) }
-    static func subject(_ subject: BlacklistSubject) -> [UInt8] { stateKey("subject", subject.text) }
+    package static func subject(_ subject: BlacklistSubject) -> [UInt8] { stateKey("subject", subject.text) }
     static func lookup(_ subject: BlacklistSubject, _ sequence: UInt64) -> [UInt8] { stateKey("lookup", subject.text, hex(sequence)) }
     static func contribution(_ organization: String) -> [UInt8] { stateKey("contribution", organization) }
 
@@ -106,28 +107,49 @@ extension BlacklistStateReader {
 }
 
 /// Who is acting, and in which transaction and block.
-struct BlacklistCaller: Sendable {
+package struct BlacklistCaller: Sendable {
     var organizationID: String
     var kind: OrganizationKind
     var signer: PublicKey
     var transactionID: Hash
     var blockHeight: UInt64
     var blockTimeMs: UInt64
+
+    package init(organizationID: String, kind: OrganizationKind, signer: PublicKey, transactionID: Hash, blockHeight: UInt64, blockTimeMs: UInt64) {
+        self.organizationID = organizationID
+        self.kind = kind
+        self.signer = signer
+        self.transactionID = transactionID
+        self.blockHeight = blockHeight
+        self.blockTimeMs = blockTimeMs
+    }
 }
 
 /// What a check found, for callers that want figures rather than events.
-struct BlacklistCheckOutcome: Equatable, Sendable {
-    var subjectsChecked: Int
-    var matchedSubjects: Int
-    var matchedEntries: Int
+package struct BlacklistCheckOutcome: Equatable, Sendable {
+    package var subjectsChecked: Int
+    package var matchedSubjects: Int
+    package var matchedEntries: Int
+
+    package init(subjectsChecked: Int, matchedSubjects: Int, matchedEntries: Int) {
+        self.subjectsChecked = subjectsChecked
+        self.matchedSubjects = matchedSubjects
+        self.matchedEntries = matchedEntries
+    }
 }
 
 /// The blacklist's rules over some state: every operation of the contract,
 /// written once so that the contract and the benchmark run the same code.
-struct BlacklistBook<State: BlacklistStateAccess> {
-    var state: State
+package struct BlacklistBook<State: BlacklistStateAccess> {
+    package var state: State
     let parameters: BlacklistParameters
     let caller: BlacklistCaller
+
+    package init(state: State, parameters: BlacklistParameters, caller: BlacklistCaller) {
+        self.state = state
+        self.parameters = parameters
+        self.caller = caller
+    }
 
     var now: UInt64 { caller.blockTimeMs }
 
@@ -497,7 +519,7 @@ struct BlacklistBook<State: BlacklistStateAccess> {
     /// entries, and emits one `check_match` event per matched subject and a
     /// `check_summary` (purposeCode, subjects, matchedSubjects, subjectsChecked,
     /// allowance, endsRecorded).
-    mutating func check(_ subjects: [BlacklistSubject], purposeCode: String, batchSubjectsMax: Int) throws -> BlacklistCheckOutcome {
+    package mutating func check(_ subjects: [BlacklistSubject], purposeCode: String, batchSubjectsMax: Int) throws -> BlacklistCheckOutcome {
         guard parameters.purposeCodes.contains(purposeCode) else {
             throw Rejection(code: "unknown_purpose",
                             message: "purpose code '\(purposeCode.prefix(64))' is not one of the genesis list: \(parameters.purposeCodes.joined(separator: ", "))")
@@ -604,12 +626,12 @@ struct BlacklistBook<State: BlacklistStateAccess> {
 }
 
 /// A stored counter.
-struct BlacklistCounterRecord: CanonicalCodable {
+package struct BlacklistCounterRecord: CanonicalCodable {
     var value: UInt64
 
-    func encode(to encoder: inout CanonicalEncoder) { encoder.write(value) }
-    init(value: UInt64) { self.value = value }
-    init(from decoder: inout CanonicalDecoder) throws(CodecError) { value = try decoder.readUInt64("counter") }
+    package func encode(to encoder: inout CanonicalEncoder) { encoder.write(value) }
+    package init(value: UInt64) { self.value = value }
+    package init(from decoder: inout CanonicalDecoder) throws(CodecError) { value = try decoder.readUInt64("counter") }
 }
 
 /// Compact JSON text with object keys in sorted order, so the same value

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Who a blacklist entry is about.
 ///
@@ -184,7 +185,7 @@ public struct BlacklistSubjectError: Error, Equatable, Sendable, CustomStringCon
 /// The unified social credit code of GB 32100-2015: 18 characters from a
 /// 31-character alphabet (digits and capitals without I, O, S, V, Z); the
 /// last is a check character over the first 17 with weights 3ⁱ mod 31.
-enum BlacklistCreditCode {
+package enum BlacklistCreditCode {
     static let alphabet = Array("0123456789ABCDEFGHJKLMNPQRTUWXY".utf8)
     static let weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 
@@ -193,7 +194,7 @@ enum BlacklistCreditCode {
     }
 
     /// The check character for the first 17 characters, or nil if one of them is outside the alphabet.
-    static func checkCharacter(_ body: [UInt8]) -> UInt8? {
+    package static func checkCharacter(_ body: [UInt8]) -> UInt8? {
         guard body.count == 17 else { return nil }
         var sum = 0
         for (position, character) in body.enumerated() {

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// One side of a payment as it stands after a committed `post` or `update`:
 /// the full record, carried by the contract's `record` event so that a job

@@ -1,6 +1,7 @@
 import Ledger
+import LedgerCore
 
-/// Clearing records, settlement cycles and reconciliation results (DESIGN.md §2.3).
+/// Clearing records, settlement cycles and reconciliation results (docs/contracts.md, Clearing).
 ///
 /// **Records.** Each participant posts its own view of a payment (`post`) and
 /// later status updates of it (`update`). The side of a record follows from

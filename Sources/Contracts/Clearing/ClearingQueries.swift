@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 extension ClearingContract {
     /// Answers a query over committed state.

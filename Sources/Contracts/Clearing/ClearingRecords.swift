@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// The clearing contract's parameters, read from `genesis.contracts["clearing"]`
 /// and kept in state under `config`.

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Size limits of clearing records, in one place (units last).
 public enum ClearingLimits {

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// The parameters of reconciliation. They live in the clearing contract's
 /// genesis section (query `config`), so every job finds the same breaks at

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 // Arguments of the receivables contract's operations. Each is the canonical
 // encoding carried in `ContractCall.arguments`; build a call with

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// A calendar day (UTC), counted in days since 1970-01-01.
 ///

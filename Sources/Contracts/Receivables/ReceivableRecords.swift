@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Size limits of the receivables contract's records, in one place.
 public enum ReceivableLimits {

@@ -1,6 +1,7 @@
 import Ledger
+import LedgerCore
 
-/// Supply-chain receivables (DESIGN.md §2.5): a core enterprise's payable
+/// Supply-chain receivables (docs/contracts.md, Receivables): a core enterprise's payable
 /// becomes a voucher whose face amount is a range of unit numbers; suppliers
 /// split it and pass pieces down their own supply chain, finance pieces at a
 /// bank, and the issuer pays every outstanding piece at maturity.

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// The receivables contract's queries, with their parameters. All answers are
 /// JSON objects; amounts are integers in minor units, dates `YYYY-MM-DD`,

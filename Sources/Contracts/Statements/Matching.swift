@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Which side of the reconciliation an item comes from.
 public enum MatchSide: UInt8, Sendable, Equatable, Hashable, CanonicalCodable {

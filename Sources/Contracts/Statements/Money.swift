@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// ISO 4217 currency codes and their minor-unit exponents.
 ///

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// The four classes of outstanding items (未达账项).
 public enum OutstandingClass: String, Sendable, CaseIterable {

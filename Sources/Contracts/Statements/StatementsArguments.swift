@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Size limits of the statements contract's arguments and records.
 public enum StatementsLimits {

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Bank–enterprise statements (银企对账): banks post statements for the
 /// enterprise accounts they hold, enterprises post their book entries, and

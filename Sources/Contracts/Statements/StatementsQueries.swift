@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 extension StatementsContract {
     public func query(_ name: String, parameters: [String: String], in view: any QueryView) throws(QueryError) -> JSONValue {

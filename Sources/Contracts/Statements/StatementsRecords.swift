@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Who did something and when: kept with every record that queries show as history.
 public struct Provenance: Equatable, Sendable, CanonicalCodable {

@@ -1,3 +1,4 @@
+import LedgerCore
 /// A built-in contract: a deterministic function of (state, transaction) →
 /// (state changes, events, receipt). Contracts see only the block and the
 /// state — no clock, no randomness, no network.

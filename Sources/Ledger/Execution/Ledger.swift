@@ -1,3 +1,4 @@
+import LedgerCore
 /// Why the ledger refused a block or could not serve a request.
 public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     case storage(StorageError)
@@ -89,7 +90,7 @@ public final class Ledger: @unchecked Sendable {
     public let genesis: Genesis
     public let registry: ContractRegistry
     private let store: any KeyValueStore
-    private let lock = NSLockLike()
+    private let lock = Lock()
     private var currentHead: LedgerHead
     private var nodeCache: [Hash: StateTreeNode] = [:]
     private let nodeCacheEntriesMax = 200_000
@@ -521,30 +522,6 @@ struct StoreNodeSource: StateNodeSource {
     }
 }
 
-/// Per-sender nonces, kept in state under the ledger's own namespace.
-enum Nonces {
-    static func key(for sender: PublicKey) -> [UInt8] {
-        namespacedKey("ledger", Array("nonce/".utf8) + sender.bytes)
-    }
-
-    static func encode(_ nonce: UInt64) -> [UInt8] {
-        var encoder = CanonicalEncoder()
-        encoder.write(nonce)
-        return encoder.bytes
-    }
-
-    static func decode(_ raw: [UInt8]?) throws(StorageError) -> UInt64 {
-        guard let raw else { return 0 }
-        var decoder = CanonicalDecoder(raw)
-        do {
-            let value = try decoder.readUInt64("nonce")
-            try decoder.finish("nonce")
-            return value
-        } catch {
-            throw .corrupted(reason: "nonce record does not decode: \(error)")
-        }
-    }
-}
 
 struct LedgerQueryView: QueryView {
     let ledger: Ledger

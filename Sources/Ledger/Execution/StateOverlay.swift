@@ -1,3 +1,4 @@
+import LedgerCore
 /// Storage key layout of the ledger. One-letter prefixes keep the families apart.
 enum StoreKey {
     static let format = Array("m/format".utf8)

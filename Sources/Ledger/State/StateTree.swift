@@ -1,3 +1,4 @@
+import LedgerCore
 /// A node of the state tree, stored under its own hash.
 ///
 /// The tree is a compact binary sparse Merkle tree over the 256-bit paths

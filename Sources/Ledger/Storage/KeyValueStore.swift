@@ -1,3 +1,4 @@
+import LedgerCore
 /// What went wrong in the storage layer.
 public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The database could not be opened (missing, locked, unreadable).
@@ -55,12 +56,18 @@ public protocol KeyValueStore: AnyObject {
     func scan(prefix: [UInt8], start: [UInt8]?, limit: Int) throws(StorageError) -> [(key: [UInt8], value: [UInt8])]
 }
 
-/// A store held in memory, with the same ordering and atomicity as LevelDB.
+/// A store held in memory, with the same ordering and atomicity as LevelDB:
+/// for tests, simulation, dry runs and benchmarks. Keys written since the
+/// last scan are sorted on their own and merged into the sorted key list, so
+/// a scan after a few writes costs a merge, not a sort of every key.
 public final class MemoryStore: KeyValueStore, @unchecked Sendable {
     private var entries: [[UInt8]: [UInt8]] = [:]
+    /// Sorted; may still hold keys deleted since the last merge.
     private var sortedKeys: [[UInt8]] = []
-    private var sortedKeysValid = true
-    private let lock = NSLockLike()
+    /// Keys added since the last merge, unsorted.
+    private var addedKeys: [[UInt8]] = []
+    private var hasDeletions = false
+    private let lock = Lock()
 
     public init() {}
 
@@ -75,9 +82,9 @@ public final class MemoryStore: KeyValueStore, @unchecked Sendable {
             for operation in batch.operations {
                 switch operation {
                 case .put(let key, let value):
-                    if entries.updateValue(value, forKey: key) == nil { sortedKeysValid = false }
+                    if entries.updateValue(value, forKey: key) == nil { addedKeys.append(key) }
                 case .delete(let key):
-                    if entries.removeValue(forKey: key) != nil { sortedKeysValid = false }
+                    if entries.removeValue(forKey: key) != nil { hasDeletions = true }
                 }
             }
         }
@@ -85,23 +92,12 @@ public final class MemoryStore: KeyValueStore, @unchecked Sendable {
 
     public func scan(prefix: [UInt8], start: [UInt8]?, limit: Int) throws(StorageError) -> [(key: [UInt8], value: [UInt8])] {
         lock.withLock {
-            if !sortedKeysValid {
-                sortedKeys = entries.keys.sorted { $0.lexicographicallyPrecedes($1) }
-                sortedKeysValid = true
-            }
-            let from = (start.map { $0.lexicographicallyPrecedes(prefix) ? prefix : $0 }) ?? prefix
-            var low = 0
-            var high = sortedKeys.count
-            while low < high {
-                let middle = (low + high) / 2
-                if sortedKeys[middle].lexicographicallyPrecedes(from) { low = middle + 1 } else { high = middle }
-            }
+            mergeWrites()
+            let from = start.map { Self.precedes($0, prefix) ? prefix : $0 } ?? prefix
             var result: [(key: [UInt8], value: [UInt8])] = []
-            var index = low
-            while index < sortedKeys.count, result.count < limit {
-                let key = sortedKeys[index]
-                guard key.starts(with: prefix) else { break }
-                if let value = entries[key] { result.append((key, value)) }
+            var index = position(of: from)
+            while index < sortedKeys.count, result.count < limit, sortedKeys[index].starts(with: prefix) {
+                if let value = entries[sortedKeys[index]] { result.append((sortedKeys[index], value)) }
                 index += 1
             }
             return result
@@ -112,24 +108,60 @@ public final class MemoryStore: KeyValueStore, @unchecked Sendable {
     public func snapshot() -> MemoryStore {
         let copy = MemoryStore()
         lock.withLock {
+            mergeWrites()
             copy.entries = entries
-            copy.sortedKeysValid = false
+            copy.sortedKeys = sortedKeys
         }
         return copy
     }
-}
 
-/// A tiny mutex that does not need Foundation.
-final class NSLockLike: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
+    /// Brings `sortedKeys` up to date with the writes since the last scan.
+    private func mergeWrites() {
+        guard !addedKeys.isEmpty || hasDeletions else { return }
+        let added = addedKeys.sorted(by: Self.precedes)
+        var merged: [[UInt8]] = []
+        merged.reserveCapacity(sortedKeys.count + added.count)
+        var old = 0
+        var new = 0
+        func take(_ key: [UInt8]) {
+            guard entries[key] != nil, merged.last != key else { return }
+            merged.append(key)
+        }
+        while old < sortedKeys.count || new < added.count {
+            if new == added.count || (old < sortedKeys.count && Self.precedes(sortedKeys[old], added[new])) {
+                take(sortedKeys[old])
+                old += 1
+            } else {
+                take(added[new])
+                new += 1
+            }
+        }
+        sortedKeys = merged
+        addedKeys = []
+        hasDeletions = false
+    }
 
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
+    /// The first index in `sortedKeys` whose key is not below `key`.
+    private func position(of key: [UInt8]) -> Int {
+        var low = 0
+        var high = sortedKeys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Self.precedes(sortedKeys[middle], key) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
 
-    func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
+    /// Byte-wise order, as LevelDB's default comparator (memcmp, then length).
+    static func precedes(_ left: [UInt8], _ right: [UInt8]) -> Bool {
+        let common = min(left.count, right.count)
+        let order = left.withUnsafeBytes { l in
+            right.withUnsafeBytes { r in
+                guard let lBase = l.baseAddress, let rBase = r.baseAddress, common > 0 else { return Int32(0) }
+                return memcmp(lBase, rBase, common)
+            }
+        }
+        return order != 0 ? order < 0 : left.count < right.count
     }
 }
 

@@ -1,3 +1,4 @@
+import LedgerCore
 import CLevelDB
 
 /// Options bounding LevelDB's use of file descriptors and memory.

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import Ledger
+import LedgerCore
 import Logging
+import NodeAPI
 import NIOCore
 
 /// An API error: an HTTP status and a JSON body `{"error": {"code", "message"}}`.
@@ -13,16 +15,6 @@ struct APIError: Error {
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(status: .badRequest, code: code, message: message) }
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
     static func internalError(_ message: String) -> APIError { APIError(status: .internalServerError, code: "internal", message: message) }
-}
-
-/// Limits of the client API.
-public enum APILimits {
-    /// Largest request body: one encoded transaction as hex in JSON, with headroom.
-    public static let requestBodyBytesMax = 2 * Limits.transactionBytesMax + 4096
-    /// Blocks sent per wake-up on the event stream.
-    public static let streamBatchBlocksMax = 64
-    /// How long an idle event stream waits before sending a keep-alive comment.
-    public static let streamKeepAliveMs: UInt64 = 15_000
 }
 
 /// The HTTP/JSON API of a node.
@@ -265,10 +257,6 @@ struct JSONErrorMiddleware: RouterMiddleware {
 }
 
 /// Milliseconds since 1970 from the system clock (only at the node's edges).
-public func wallClockMs() -> UInt64 {
-    UInt64(max(0, Date().timeIntervalSince1970 * 1000))
-}
-
 private func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
     Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.jsonText + "\n")))
 }

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// What the client API needs from a node: the ledger, the mempool, a way to
 /// submit (admit and gossip), the node's status, commit notifications and metrics.

@@ -1,5 +1,6 @@
 import Consensus
 import Ledger
+import LedgerCore
 
 /// JSON shapes of ledger records, as the API and the CLI show them.
 public enum Render {

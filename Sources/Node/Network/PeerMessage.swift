@@ -1,16 +1,23 @@
 import Consensus
 import Ledger
+import LedgerCore
 
 /// Limits of the peer protocol, units last.
 public enum PeerLimits {
-    /// Largest frame a peer may send: a full block with its certificate and headroom.
-    public static let frameBytesMax = Limits.blockBytesMax + 1024 * 1024
-    /// Bytes queued for one peer before further messages to it are dropped.
-    public static let sendQueueBytesMax = 64 * 1024 * 1024
+    /// Bytes a frame adds around its message: the message tag and length prefixes.
+    public static let frameEnvelopeBytesMax = 64
+    /// Largest frame a peer may send: the largest consensus message in its envelope.
+    public static let frameBytesMax = ConsensusLimits.messageBytesMax + frameEnvelopeBytesMax
+    /// Bytes queued for one peer before further messages to it are dropped:
+    /// room for two frames of the largest size.
+    public static let sendQueueBytesMax = 2 * frameBytesMax
     /// Blocks in one sync response.
     public static let syncBlocksMax = 64
     /// Transactions in one gossip message.
     public static let gossipTransactionsMax = 2_000
+    /// Bytes (by ``Transaction/encodedBytesBound``) of the transactions in one
+    /// gossip message; one transaction of the largest size always fits.
+    public static let gossipBatchBytesMax = ConsensusLimits.messageBytesMax / 2
     /// Time a peer has to complete the handshake.
     public static let handshakeTimeoutMs = 5_000
     public static let reconnectDelayMsMin = 100
@@ -91,7 +98,7 @@ public enum PeerMessage: Equatable, Sendable, CanonicalCodable {
         switch try decoder.readTag("peer message kind") {
         case 0: self = .hello(try decoder.read(PeerHello.self, "hello"))
         case 1: self = .helloProof(try decoder.read(Signature.self, "hello proof"))
-        case 2: self = .consensus(try decoder.readBytes("consensus message", limit: PeerLimits.frameBytesMax))
+        case 2: self = .consensus(try decoder.readBytes("consensus message", limit: ConsensusLimits.messageBytesMax))
         case 3: self = .transactions(try decoder.readArray(Transaction.self, "gossip", limit: PeerLimits.gossipTransactionsMax))
         case 4:
             let from = try decoder.readUInt64("sync from height")

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 import Logging
 import NIOCore
 import NIOPosix

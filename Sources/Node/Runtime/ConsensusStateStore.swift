@@ -1,5 +1,6 @@
 import Consensus
 import Ledger
+import LedgerCore
 
 /// Where a validator keeps what its replica must remember across a crash.
 ///

@@ -2,9 +2,11 @@ import Consensus
 import Contracts
 import Foundation
 import Ledger
+import LedgerCore
 import Logging
 import NIOCore
 import NIOPosix
+import NodeClient
 
 /// Why a node could not start.
 public struct NodeStartError: Error, CustomStringConvertible {
@@ -62,7 +64,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     /// replica together, so that a backup forwards them to the primary in one
     /// signed message rather than one per transaction.
     private var submittedBuffer: [Transaction] = []
-    private var verified = BoundedSet(capacity: NodeTiming.verifiedCacheEntriesMax)
+    private let verified = VerifiedSignatures()
     private var admittedAt: [Hash: ContinuousClock.Instant] = [:]
     private var reportedDrops: [DropReason: Int] = [:]
     private var syncPeerRotation = 0
@@ -99,7 +101,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         } catch {
             throw NodeStartError("ledger at \(config.dataDirectory)/ledger: \(error)")
         }
-        mempool = Mempool(ledger: ledger)
+        mempool = Mempool(ledger: ledger, verified: verified)
         commits = CommitNotifier(height: ledger.head.height)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         (loopStream, loopInput) = AsyncStream.makeStream(of: LoopEvent.self, bufferingPolicy: .bufferingOldest(NodeTiming.loopQueueEventsMax))
@@ -272,10 +274,20 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private func commit(_ block: Block, _ certificate: CommitCertificate) -> Hash? {
         if block.height <= ledger.head.height {
             // Already applied (e.g. by a restart between write and report).
-            return (try? ledger.stateRoot(at: block.height)) ?? nil
+            do {
+                guard let root = try ledger.stateRoot(at: block.height) else {
+                    recordFault("block \(block.height) is applied but its state root is missing from storage")
+                    return nil
+                }
+                return root
+            } catch {
+                logger.critical("cannot read an applied block's state root", metadata: ["height": "\(block.height)", "error": "\(error)"])
+                recordFault("cannot read the state root of block \(block.height): \(error)")
+                return nil
+            }
         }
         do {
-            let executed = try ledger.execute(block) { [self] id in lock.withLock { verified.contains(id) } || mempool.isVerified(id) }
+            let executed = try ledger.execute(block) { [verified] id in verified.contains(id) }
             try ledger.commit(executed, certificate: certificate)
             afterCommit(block, receipts: executed.receipts)
             return executed.stateRoot
@@ -430,18 +442,46 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 
     private func flushGossip() {
         let batch = lock.withLock { () -> [Transaction] in
-            let taken = Array(gossipBuffer.prefix(NodeTiming.gossipBatchMax))
+            var taken: [Transaction] = []
+            var bytes = 0
+            for transaction in gossipBuffer.prefix(NodeTiming.gossipBatchMax) {
+                let size = transaction.encodedBytesBound
+                if !taken.isEmpty && bytes + size > PeerLimits.gossipBatchBytesMax { break }
+                taken.append(transaction)
+                bytes += size
+            }
             gossipBuffer.removeFirst(taken.count)
             return taken
         }
         if !batch.isEmpty { network?.broadcast(.transactions(batch)) }
     }
 
+    /// Whether `id` is committed. A storage error records a fault and counts
+    /// as committed, so that the transaction is neither proposed nor voted for.
+    fileprivate func isCommittedOrUnreadable(_ id: Hash) -> Bool {
+        do {
+            return try ledger.isCommitted(id)
+        } catch {
+            logger.critical("cannot read the transaction index", metadata: ["transaction": "\(id.hex)", "error": "\(error)"])
+            recordFault("cannot read the transaction index: \(error)")
+            return true
+        }
+    }
+
+    /// The sender's next nonce on the committed chain; a storage error records
+    /// a fault and gives nil, so that no nonce order is assumed.
+    fileprivate func committedNextNonce(of sender: PublicKey) -> UInt64? {
+        do {
+            return try ledger.nextNonce(for: sender)
+        } catch {
+            logger.critical("cannot read a sender's nonce", metadata: ["sender": "\(sender.hex)", "error": "\(error)"])
+            recordFault("cannot read the nonce of \(sender.hex): \(error)")
+            return nil
+        }
+    }
+
     fileprivate func isVerified(_ transaction: Transaction) -> Bool {
-        if lock.withLock({ verified.contains(transaction.id) }) || mempool.isVerified(transaction.id) { return true }
-        guard transaction.hasValidSignature else { return false }
-        lock.withLock { verified.insert(transaction.id) }
-        return true
+        verified.verify(transaction)
     }
 
     // MARK: Peer events
@@ -505,55 +545,28 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 }
 
 /// The shell's half of proposal checking: signatures (each verified once per
-/// node), chain id and whether a transaction already committed. Nonces and
-/// permissions are left to execution, which rejects with a receipt.
+/// node), chain id, whether a transaction already committed, and the nonce
+/// order of a batch. Permissions are left to execution, which rejects with a receipt.
 struct ShellProposalValidator: ProposalValidator {
     unowned let node: ConsortNode
 
     func isAcceptable(_ transaction: Transaction) -> Bool {
         transaction.body.chainID == node.genesis.chainID
-            && !((try? node.ledger.isCommitted(transaction.id)) ?? false)
+            && !node.isCommittedOrUnreadable(transaction.id)
             && node.isVerified(transaction)
     }
 
-    func committedNextNonce(of sender: PublicKey) -> UInt64? {
-        (try? node.ledger.nextNonce(for: sender)) ?? nil
+    /// Each sender's transactions in nonce order, after the blocks ahead of the batch.
+    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction] {
+        Nonces.orderBatch(candidates, after: ancestors, limit: limit,
+                          committedNextNonce: { node.committedNextNonce(of: $0) }, isAcceptable: isAcceptable)
     }
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         for transaction in block.transactions {
             guard transaction.body.chainID == node.genesis.chainID, node.isVerified(transaction) else { return false }
-            guard !((try? node.ledger.isCommitted(transaction.id)) ?? false) else { return false }
+            guard !node.isCommittedOrUnreadable(transaction.id) else { return false }
         }
         return true
-    }
-}
-
-/// A set that forgets its oldest members beyond a capacity.
-struct BoundedSet {
-    private var members = Set<Hash>()
-    private var order: [Hash] = []
-    private var head = 0
-    let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func contains(_ value: Hash) -> Bool { members.contains(value) }
-
-    mutating func insert(_ value: Hash) {
-        guard members.insert(value).inserted else { return }
-        order.append(value)
-        if members.count > capacity {
-            members.remove(order[head])
-            head += 1
-            if head > capacity {
-                order.removeFirst(head)
-                head = 0
-            }
-        }
-    }
-
-    mutating func remove(_ value: Hash) {
-        members.remove(value)
     }
 }

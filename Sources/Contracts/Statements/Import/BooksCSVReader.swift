@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Reads the enterprise's book entries from CSV.
 ///

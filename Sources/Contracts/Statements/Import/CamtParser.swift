@@ -3,6 +3,7 @@ import FoundationXML
 #endif
 import Foundation
 import Ledger
+import LedgerCore
 
 /// Reads ISO 20022 bank-to-customer cash management messages: camt.053
 /// statements (`BkToCstmrStmt/Stmt`), camt.052 account reports

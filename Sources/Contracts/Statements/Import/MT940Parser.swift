@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// Reads SWIFT MT940 customer statements.
 ///

@@ -1,4 +1,5 @@
 import Ledger
+import LedgerCore
 
 /// The file formats the importers read.
 public enum StatementFormat: String, Sendable, Equatable {

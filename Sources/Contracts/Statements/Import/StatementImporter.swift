@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerCore
 
 /// Entry points for the CLI's `statement import` and `books import`.
 public enum StatementImporter {

@@ -1,0 +1,358 @@
+import Contracts
+import Foundation
+import Ledger
+import LedgerCore
+import NodeClient
+
+/// Why a run that loads a consortium (`bench network`, `clearing burst`) could not run.
+public enum LoadRunError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// An option is out of range or malformed.
+    case badSetting(String)
+    /// A node could not be reached or refused a request.
+    case node(NodeClientError)
+    /// The consortium is not in a state the run can use.
+    case setupFailed(String)
+
+    public var description: String {
+        switch self {
+        case .badSetting(let message): message
+        case .node(let error): error.description
+        case .setupFailed(let message): message
+        }
+    }
+}
+
+/// Runs `body`, giving any error it throws as a ``LoadRunError``.
+func asLoadRunError<T>(_ body: () async throws -> T) async throws(LoadRunError) -> T {
+    do {
+        return try await body()
+    } catch let error as LoadRunError {
+        throw error
+    } catch let error as NodeClientError {
+        throw .node(error)
+    } catch {
+        throw .setupFailed("\(error)")
+    }
+}
+
+/// Checks that there is at least one `--node` URL and that each is one a client can use.
+func checkNodeURLs(_ nodes: [String]) throws(LoadRunError) {
+    guard !nodes.isEmpty else { throw .badSetting("give at least one --node URL") }
+    for url in nodes {
+        do { _ = try NodeClient(baseURL: url) } catch { throw .badSetting("--node: \(error.description)") }
+    }
+}
+
+/// Runs `body` once per sender, on every core, and returns the results in sender order.
+func perSenderConcurrently<Value: Sendable>(_ senders: Int, _ body: @escaping @Sendable (Int) -> Value) -> [Value] {
+    let results = PerSenderResults<Value>(senders: senders)
+    DispatchQueue.concurrentPerform(iterations: senders) { sender in results.set(sender, body(sender)) }
+    return results.all
+}
+
+/// Per-sender results, filled from several threads.
+private final class PerSenderResults<Value: Sendable>: @unchecked Sendable {
+    private let lock = Lock()
+    private var values: [Value?]
+
+    init(senders: Int) { values = Array(repeating: nil, count: senders) }
+
+    func set(_ sender: Int, _ value: Value) { lock.withLock { values[sender] = value } }
+
+    var all: [Value] { lock.withLock { values.compactMap { $0 } } }
+}
+
+/// One signed transaction, ready to post as the body of `POST /v1/transactions`.
+struct SignedSubmission: Sendable {
+    let id: Hash
+    let requestBody: [UInt8]
+
+    init(_ transaction: Transaction) {
+        id = transaction.id
+        requestBody = Array("{\"transaction\":\"\(Hex.encode(transaction.canonicalBytes))\"}".utf8)
+    }
+}
+
+/// Posts one sender's signed transactions to a node in nonce order, backing
+/// off and retrying on `busy`, a full nonce window or a transport error;
+/// used by the benchmarks that load a running consortium.
+struct LoadSender: Sendable {
+    let client: NodeClient
+    let tracker: BenchTracker
+
+    /// Sends `submissions` in order, each no earlier than `start` plus
+    /// `dueSeconds(position)` (nil: at once), and nothing at or after `sendEnd`.
+    func send(_ submissions: [SignedSubmission], start: ContinuousClock.Instant, sendEnd: ContinuousClock.Instant,
+              dueSeconds: @Sendable (Int) -> Double?) async {
+        for (position, submission) in submissions.enumerated() {
+            if let offset = dueSeconds(position) {
+                let due = start + .nanoseconds(Int64(offset * 1e9))
+                if due >= sendEnd { return }
+                try? await Task.sleep(until: due, clock: .continuous)
+            }
+            if ContinuousClock.now >= sendEnd || Task.isCancelled { return }
+            tracker.submitting(submission.id, at: ContinuousClock.now)
+            var backoffMs = NetworkBenchLimits.backoffMsMin
+            attempts: while true {
+                let outcome: SubmitOutcome
+                do {
+                    let response = try await client.request(.POST, "/v1/transactions", body: submission.requestBody)
+                    outcome = SubmitOutcome(response)
+                } catch {
+                    outcome = .transportError
+                }
+                switch outcome {
+                case .accepted:
+                    tracker.accepted(submission.id)
+                    break attempts
+                case .refused(let code):
+                    tracker.refused(submission.id, code: code)
+                    break attempts
+                case .busy, .windowFull, .transportError:
+                    tracker.retrying(outcome)
+                    if ContinuousClock.now + .milliseconds(backoffMs) >= sendEnd {
+                        tracker.abandoned(submission.id)
+                        return
+                    }
+                    try? await Task.sleep(for: .milliseconds(backoffMs))
+                    backoffMs = min(NetworkBenchLimits.backoffMsMax, backoffMs * 2)
+                }
+            }
+        }
+    }
+}
+
+/// How one submission attempt ended.
+enum SubmitOutcome {
+    case accepted
+    case busy
+    case windowFull
+    case transportError
+    case refused(String)
+
+    init(_ response: (status: Int, body: [UInt8])) {
+        if response.status == 202 || response.status == 200 {
+            self = .accepted
+            return
+        }
+        if response.status == 503 {
+            self = .busy
+            return
+        }
+        let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        let code = (object?["error"] as? [String: Any])?["code"] as? String ?? "http_\(response.status)"
+        switch code {
+        case "nonce_too_far_ahead": self = .windowFull
+        // A retry after a lost answer finds the transaction already committed.
+        case "already_committed": self = .accepted
+        default: self = .refused(code)
+        }
+    }
+}
+
+/// Submission and commit bookkeeping shared by the senders and the event stream.
+final class BenchTracker: @unchecked Sendable {
+    struct Snapshot {
+        var submitted = 0
+        var accepted = 0
+        var busy = 0
+        var windowFull = 0
+        var transport = 0
+        var refused: [String: Int] = [:]
+        var committed = 0
+        var committedRejected: [String: Int] = [:]
+        var outstanding = 0
+        var blocks = 0
+        var largestBlock = 0
+        var lastCommit: ContinuousClock.Instant?
+        var latenciesMs: [Double] = []
+    }
+
+    private let lock = Lock()
+    private let ours: Set<Hash>
+    private var submittedAt: [Hash: ContinuousClock.Instant] = [:]
+    private var admitted = Set<Hash>()
+    private var figures = Snapshot()
+    private var latencySeen = 0
+    private var random = SplitMix64(seed: 0x5eed_be9c)
+    private var stopped = false
+    private var streaming = true
+
+    init(ids: [Hash]) { ours = Set(ids) }
+
+    var isStopped: Bool { lock.withLock { stopped } }
+    var outstanding: Int { lock.withLock { admitted.count } }
+
+    func stop() { lock.withLock { stopped = true } }
+
+    /// False once the event stream has ended, for whatever reason.
+    var isStreaming: Bool { lock.withLock { streaming } }
+
+    func streamEnded() { lock.withLock { streaming = false } }
+
+    func snapshot() -> Snapshot {
+        lock.withLock {
+            var copy = figures
+            copy.outstanding = admitted.count
+            return copy
+        }
+    }
+
+    func submitting(_ id: Hash, at time: ContinuousClock.Instant) {
+        lock.withLock {
+            if submittedAt[id] == nil {
+                submittedAt[id] = time
+                figures.submitted += 1
+            }
+        }
+    }
+
+    func accepted(_ id: Hash) {
+        lock.withLock {
+            figures.accepted += 1
+            // The commit may already have streamed past; only wait for it if not.
+            if submittedAt[id] != nil { admitted.insert(id) }
+        }
+    }
+
+    func refused(_ id: Hash, code: String) {
+        lock.withLock {
+            figures.refused[code, default: 0] += 1
+            submittedAt[id] = nil
+        }
+    }
+
+    func abandoned(_ id: Hash) {
+        lock.withLock { submittedAt[id] = nil }
+    }
+
+    func retrying(_ outcome: SubmitOutcome) {
+        lock.withLock {
+            switch outcome {
+            case .busy: figures.busy += 1
+            case .windowFull: figures.windowFull += 1
+            case .transportError: figures.transport += 1
+            case .accepted, .refused: break
+            }
+        }
+    }
+
+    /// Reads one block of the event stream and records the receipts of this run's transactions.
+    func block(json: Substring, at arrival: ContinuousClock.Instant) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return }
+        let receipts = object["receipts"] as? [[String: Any]] ?? []
+        var found: [(Hash, Bool, String?)] = []
+        for receipt in receipts {
+            guard let hex = receipt["transactionId"] as? String, let id = try? Hash(hex: hex), ours.contains(id) else { continue }
+            let success = receipt["status"] as? String == "success"
+            found.append((id, success, (receipt["error"] as? [String: Any])?["code"] as? String))
+        }
+        lock.withLock {
+            figures.blocks += 1
+            figures.largestBlock = max(figures.largestBlock, receipts.count)
+            for (id, success, code) in found {
+                admitted.remove(id)
+                guard let sent = submittedAt.removeValue(forKey: id) else { continue }
+                if success {
+                    figures.committed += 1
+                } else {
+                    figures.committedRejected[code ?? "unknown", default: 0] += 1
+                }
+                figures.lastCommit = arrival
+                recordLatency(seconds(arrival - sent) * 1000)
+            }
+        }
+    }
+
+    /// Keeps every sample up to the limit, then a uniform reservoir sample.
+    private func recordLatency(_ milliseconds: Double) {
+        latencySeen += 1
+        if figures.latenciesMs.count < NetworkBenchLimits.latencySamplesMax {
+            figures.latenciesMs.append(milliseconds)
+        } else {
+            let slot = Int(random.next() % UInt64(latencySeen))
+            if slot < NetworkBenchLimits.latencySamplesMax { figures.latenciesMs[slot] = milliseconds }
+        }
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// The value below which `fraction` of the sorted samples lie (nearest rank).
+func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    let rank = Int((fraction * Double(sorted.count)).rounded(.up)) - 1
+    return sorted[min(sorted.count - 1, max(0, rank))]
+}
+
+extension BenchTracker {
+    /// Follows `client`'s committed-block stream from `height` until ``stop()``,
+    /// recording this run's commits; returns once the stream had time to connect.
+    func follow(_ client: NodeClient, from height: UInt64) async throws -> Task<Void, any Error> {
+        let stream = Task {
+            defer { streamEnded() }
+            try await client.streamLines("/v1/events?from=\(height)") { line in
+                if line.hasPrefix("data: ") { self.block(json: line.dropFirst(6), at: ContinuousClock.now) }
+                return !self.isStopped
+            }
+        }
+        try await Task.sleep(for: .milliseconds(NetworkBenchLimits.streamConnectMs))
+        return stream
+    }
+}
+
+/// The few reads the load benchmarks make before they start.
+extension NodeClient {
+    /// The chain id from `/v1/genesis`.
+    func chainIdentifier() async throws(NodeClientError) -> String {
+        let genesis = try await getJSON("/v1/genesis") as? [String: Any] ?? [:]
+        guard let chainID = genesis["chainId"] as? String else { throw .badResponse("\(baseURL) did not report its chain id") }
+        return chainID
+    }
+
+    /// A sender key's next committed nonce, the next nonce counting its pending
+    /// transactions, and the organization the key belongs to.
+    func nonces(of key: PublicKey) async throws(NodeClientError) -> (next: UInt64, pending: UInt64, organization: String?) {
+        let account = try await getJSON("/v1/accounts/\(key.hex)/nonce") as? [String: Any] ?? [:]
+        guard let next = account["nextNonce"] as? Int, let pending = account["pendingNonce"] as? Int, next >= 0, pending >= 0 else {
+            throw .badResponse("\(baseURL) answered the nonce query without nonces")
+        }
+        return (UInt64(next), UInt64(pending), account["organization"] as? String)
+    }
+
+    /// The height of the node's last committed block.
+    func headHeight() async throws(NodeClientError) -> UInt64 {
+        let status = try await getJSON("/v1/status") as? [String: Any] ?? [:]
+        guard let height = status["height"] as? Int, height >= 0 else { throw .badResponse("\(baseURL) did not report its height") }
+        return UInt64(height)
+    }
+
+    /// Waits until transaction `id` has committed and returns its receipt, or nil if `deadline` passes first.
+    func receipt(of id: Hash, until deadline: ContinuousClock.Instant) async throws(NodeClientError) -> [String: Any]? {
+        while ContinuousClock.now < deadline {
+            do {
+                let answer = try await getJSON("/v1/transactions/\(id.hex)") as? [String: Any] ?? [:]
+                if answer["status"] as? String == "committed" { return answer["receipt"] as? [String: Any] ?? [:] }
+            } catch {
+                // Not known yet on this node: keep asking.
+                guard case .api(404, _, _) = error else { throw error }
+            }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
+
+    /// The consortium's organizations as governance lists them.
+    func organizations() async throws(NodeClientError) -> [[String: Any]] {
+        let answer = try await getJSON("/v1/query/governance/organizations") as? [String: Any] ?? [:]
+        return answer["result"] as? [[String: Any]] ?? []
+    }
+}
+
+/// Why a receipt (as the API renders it) was rejected, or nil when it succeeded.
+func rejectionMessage(_ receipt: [String: Any]) -> String? {
+    guard receipt["status"] as? String != "success" else { return nil }
+    return (receipt["error"] as? [String: Any])?["message"] as? String ?? "no reason given"
+}

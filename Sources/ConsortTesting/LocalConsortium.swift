@@ -1,0 +1,121 @@
+import Contracts
+import Ledger
+import LedgerCore
+
+/// A consortium whose keys are all held in one process: it builds a genesis,
+/// runs a ledger and certifies blocks by signing commit votes with every
+/// validator key. Used by the benchmark and by tests that need committed
+/// blocks without running consensus.
+public final class LocalConsortium: @unchecked Sendable {
+    /// A member organization with its signing keys.
+    public struct Member: Sendable {
+        public let organization: Organization
+        public let keys: [PrivateKey]
+        public var key: PrivateKey { keys[0] }
+        public var id: String { organization.id }
+    }
+
+    public let genesis: Genesis
+    public let ledger: Ledger
+    public private(set) var members: [String: Member]
+    private let validatorKeys: [PrivateKey]
+    private var nonces: [PublicKey: UInt64] = [:]
+    private var clockMs: UInt64
+
+    /// Creates a consortium of `organizations` (id and kind; each gets
+    /// `keysPerOrganization` fresh keys) whose validators are the first
+    /// `validatorCount` banks' nodes.
+    public init(
+        chainID: String = "local-test",
+        organizations: [(id: String, kind: OrganizationKind)],
+        keysPerOrganization: Int = 2,
+        validatorCount: Int = 4,
+        contracts: [String: JSONValue] = [:],
+        registry: ContractRegistry = StandardContracts.registry(),
+        store: any KeyValueStore = MemoryStore(),
+        genesisTimestampMs: UInt64 = 1_767_225_600_000
+    ) throws {
+        var members: [String: Member] = [:]
+        var organizationList: [Organization] = []
+        for entry in organizations {
+            var keys: [PrivateKey] = []
+            for _ in 0..<keysPerOrganization { keys.append(try PrivateKey.generate()) }
+            let organization = Organization(id: entry.id, name: entry.id, kind: entry.kind, memberKeys: keys.map(\.publicKey))
+            organizationList.append(organization)
+            members[entry.id] = Member(organization: organization, keys: keys)
+        }
+        let banks = organizationList.filter { $0.kind == .bank }
+        guard !banks.isEmpty else { throw GenesisError("a local consortium needs at least one bank to run validators") }
+        var validatorKeys: [PrivateKey] = []
+        var validators: [Validator] = []
+        for index in 0..<validatorCount {
+            let key = try PrivateKey.generate()
+            validatorKeys.append(key)
+            let bank = banks[index % banks.count]
+            validators.append(Validator(name: "node\(index)", organizationID: bank.id, nodeKey: key.publicKey, address: "127.0.0.1:\(7000 + index)"))
+        }
+        self.genesis = try Genesis(chainID: chainID, timestampMs: genesisTimestampMs, organizations: organizationList,
+                                   validators: try ValidatorSet(validators), contracts: contracts)
+        self.ledger = try Ledger(store: store, genesis: genesis, registry: registry)
+        self.members = members
+        self.validatorKeys = validatorKeys
+        self.clockMs = ledger.head.timestampMs
+    }
+
+    public func member(_ id: String) -> Member {
+        guard let member = members[id] else { preconditionFailure("no member '\(id)' in this local consortium") }
+        return member
+    }
+
+    /// The block time the next block will carry.
+    public var nextBlockTimeMs: UInt64 { max(clockMs, ledger.head.timestampMs) + 1000 }
+
+    /// Moves the consortium's clock forward, e.g. past a due date.
+    public func advanceClock(byMs milliseconds: UInt64) {
+        clockMs = max(clockMs, ledger.head.timestampMs) + milliseconds
+    }
+
+    /// Signs a call as `member` (with key `keyIndex`) using the sender's next nonce.
+    public func transaction(_ member: String, keyIndex: Int = 0, _ call: ContractCall) -> Transaction {
+        let key = self.member(member).keys[keyIndex]
+        let nonce = nonces[key.publicKey] ?? ((try? ledger.nextNonce(for: key.publicKey)) ?? 0)
+        nonces[key.publicKey] = nonce + 1
+        return Transaction.signed(chainID: genesis.chainID, key: key, nonce: nonce, expiresAtMs: UInt64.max / 2, call: call)
+    }
+
+    /// Builds, certifies and commits a block holding `transactions`; returns the receipts.
+    @discardableResult
+    public func commit(_ transactions: [Transaction]) throws -> [Receipt] {
+        let head = ledger.head
+        let timestamp = nextBlockTimeMs
+        clockMs = timestamp
+        let header = BlockHeader(
+            height: head.height + 1, parentHash: head.blockHash, timestampMs: timestamp, proposer: validatorKeys[0].publicKey,
+            transactionsRoot: MerkleTree.root(of: transactions.map(\.id)), stateHeight: head.height, stateRoot: head.stateRoot,
+            validatorSetHash: genesis.validators.hash)
+        let block = Block(header: header, transactions: transactions)
+        let executed = try ledger.execute(block)
+        try ledger.commit(executed, certificate: certificate(for: header))
+        // Rejected transactions leave their nonce unused.
+        for (transaction, receipt) in zip(transactions, executed.receipts) where !receipt.isSuccess {
+            nonces[transaction.body.sender] = nil
+        }
+        return executed.receipts
+    }
+
+    /// Submits one call and returns its receipt.
+    @discardableResult
+    public func submit(_ member: String, keyIndex: Int = 0, _ call: ContractCall) throws -> Receipt {
+        let receipts = try commit([transaction(member, keyIndex: keyIndex, call)])
+        return receipts[0]
+    }
+
+    /// A certificate for `header` signed by a quorum of the validator keys.
+    public func certificate(for header: BlockHeader, view: UInt64 = 0) -> CommitCertificate {
+        let digest = CommitVote.digest(chainID: genesis.chainID, height: header.height, view: view, blockHash: header.hash)
+        let signatures = validatorKeys.prefix(genesis.validators.quorum).enumerated().map { index, key in
+            ValidatorSignature(validatorIndex: UInt32(index), signature: key.sign(digest))
+        }
+        return CommitCertificate(height: header.height, view: view, blockHash: header.hash, signatures: signatures)
+    }
+}

@@ -1,0 +1,209 @@
+import LedgerCore
+
+/// Organizations, their kinds and their member keys: the records every
+/// permission check reads. Genesis names the first members; afterwards a
+/// regulator admits or suspends organizations and each organization manages
+/// its own keys.
+public struct GovernanceContract: Contract, MembershipDirectory {
+    public static let name = "governance"
+    public var name: String { Self.name }
+
+    public init() {}
+
+    /// Operations and who may call them.
+    public enum Operation: String, CaseIterable, Sendable {
+        case addOrganization
+        case setOrganizationStatus
+        case addMemberKey
+        case removeMemberKey
+    }
+
+    public func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
+        switch Operation(rawValue: operation) {
+        case .addOrganization, .setOrganizationStatus: [.regulator]
+        case .addMemberKey, .removeMemberKey: Set(OrganizationKind.allCases)
+        case nil: nil
+        }
+    }
+
+    static func organizationKey(_ id: String) -> [UInt8] { stateKey("org", id) }
+    static func memberKey(_ key: PublicKey) -> [UInt8] { stateKey("member", key.hex) }
+
+    public func genesisState(_ genesis: Genesis) throws(GenesisError) -> [(key: [UInt8], value: [UInt8])] {
+        var entries: [(key: [UInt8], value: [UInt8])] = []
+        for organization in genesis.organizations {
+            entries.append((Self.organizationKey(organization.id), organization.canonicalBytes))
+            for key in organization.memberKeys {
+                entries.append((Self.memberKey(key), Array(organization.id.utf8)))
+            }
+        }
+        return entries
+    }
+
+    // MARK: Directory
+
+    public func organization(forMember key: PublicKey, in state: any StateReader) throws(StorageError) -> Organization? {
+        guard let rawID = try state.value(forFullKey: namespacedKey(Self.name, Self.memberKey(key))) else { return nil }
+        return try organization(id: String(decoding: rawID, as: UTF8.self), in: state)
+    }
+
+    public func organization(id: String, in state: any StateReader) throws(StorageError) -> Organization? {
+        guard let raw = try state.value(forFullKey: namespacedKey(Self.name, Self.organizationKey(id))) else { return nil }
+        do {
+            return try Organization(canonicalBytes: raw)
+        } catch {
+            throw .corrupted(reason: "organization record '\(id)' does not decode: \(error)")
+        }
+    }
+
+    // MARK: Execution
+
+    public func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
+        switch Operation(rawValue: call.operation) {
+        case .addOrganization:
+            let organization = try Organization(canonicalBytes: call.arguments)
+            try addOrganization(organization, in: &context)
+        case .setOrganizationStatus:
+            let arguments = try SetOrganizationStatus(canonicalBytes: call.arguments)
+            guard var organization = try context.organization(id: arguments.organizationID) else {
+                throw Rejection(code: "unknown_organization", message: "no organization '\(arguments.organizationID)'")
+            }
+            guard organization.id != context.organization.id else {
+                throw Rejection(code: "self_suspension", message: "a regulator cannot change its own status")
+            }
+            organization.status = arguments.status
+            context.put(Self.organizationKey(organization.id), organization)
+            context.emit("organization_status", [("organization", organization.id), ("status", organization.status.rawValue)])
+        case .addMemberKey:
+            let arguments = try MemberKeyChange(canonicalBytes: call.arguments)
+            var organization = context.organization
+            guard try context.get(Self.memberKey(arguments.key)) == nil else {
+                throw Rejection(code: "key_in_use", message: "key \(arguments.key.short)… already signs for an organization")
+            }
+            guard organization.memberKeys.count < Limits.memberKeysMax else {
+                throw Rejection(code: "too_many_keys", message: "an organization may have at most \(Limits.memberKeysMax) member keys")
+            }
+            organization.memberKeys.append(arguments.key)
+            context.put(Self.organizationKey(organization.id), organization)
+            context.put(Self.memberKey(arguments.key), Array(organization.id.utf8))
+            context.emit("member_key_added", [("organization", organization.id), ("key", arguments.key.hex)])
+        case .removeMemberKey:
+            let arguments = try MemberKeyChange(canonicalBytes: call.arguments)
+            var organization = context.organization
+            guard let position = organization.memberKeys.firstIndex(of: arguments.key) else {
+                throw Rejection(code: "not_a_member_key", message: "key \(arguments.key.short)… is not a key of '\(organization.id)'")
+            }
+            guard organization.memberKeys.count > 1 else {
+                throw Rejection(code: "last_key", message: "the last member key of an organization cannot be removed")
+            }
+            organization.memberKeys.remove(at: position)
+            context.put(Self.organizationKey(organization.id), organization)
+            context.delete(Self.memberKey(arguments.key))
+            context.emit("member_key_removed", [("organization", organization.id), ("key", arguments.key.hex)])
+        case nil:
+            throw LedgerRejection.unknownOperation(contract: name, operation: call.operation)
+        }
+    }
+
+    private func addOrganization(_ organization: Organization, in context: inout TransactionContext) throws {
+        guard !organization.id.isEmpty, !organization.id.contains("/") else {
+            throw Rejection(code: "bad_organization_id", message: "organization id must be non-empty and contain no '/'")
+        }
+        guard try context.organization(id: organization.id) == nil else {
+            throw Rejection(code: "organization_exists", message: "organization '\(organization.id)' already exists")
+        }
+        guard !organization.memberKeys.isEmpty else {
+            throw Rejection(code: "no_member_keys", message: "an organization needs at least one member key")
+        }
+        guard Set(organization.memberKeys).count == organization.memberKeys.count else {
+            throw Rejection(code: "duplicate_key", message: "a member key is listed twice")
+        }
+        for key in organization.memberKeys where try context.get(Self.memberKey(key)) != nil {
+            throw Rejection(code: "key_in_use", message: "key \(key.short)… already signs for an organization")
+        }
+        context.put(Self.organizationKey(organization.id), organization)
+        for key in organization.memberKeys { context.put(Self.memberKey(key), Array(organization.id.utf8)) }
+        context.emit("organization_added", [("organization", organization.id), ("kind", organization.kind.rawValue)])
+    }
+
+    // MARK: Queries
+
+    public func query(_ name: String, parameters: [String: String], in view: any QueryView) throws(QueryError) -> JSONValue {
+        switch name {
+        case "organization":
+            guard let id = parameters["id"] else { throw .missing("id") }
+            let found: Organization?
+            do { found = try view.organization(id: id) } catch { throw .storage(error) }
+            guard let found else { throw QueryError(.notFound, "no organization '\(id)'") }
+            return Self.json(found)
+        case "organizations":
+            let entries: [(key: [UInt8], value: [UInt8])]
+            do { entries = try view.scan(contract: Self.name, prefix: stateKey("org", ""), start: nil, limit: Limits.organizationsMax) } catch { throw .storage(error) }
+            var list: [JSONValue] = []
+            for entry in entries {
+                guard let organization = try? Organization(canonicalBytes: entry.value) else {
+                    throw QueryError(.storage, "an organization record does not decode")
+                }
+                list.append(Self.json(organization))
+            }
+            return .array(list)
+        case "member":
+            guard let hex = parameters["key"] else { throw .missing("key") }
+            guard let key = try? PublicKey(hex: hex) else { throw QueryError(.badParameter, "key is not a compressed secp256k1 public key in hex") }
+            let found: Organization?
+            do { found = try view.organization(forMember: key) } catch { throw .storage(error) }
+            guard let found else { throw QueryError(.notFound, "key \(key.short)… belongs to no organization") }
+            return Self.json(found)
+        default:
+            throw QueryError(.unknownQuery, "governance has no query '\(name)' (organization, organizations, member)")
+        }
+    }
+
+    static func json(_ organization: Organization) -> JSONValue {
+        .object([
+            "id": .string(organization.id),
+            "name": .string(organization.name),
+            "kind": .string(organization.kind.rawValue),
+            "status": .string(organization.status.rawValue),
+            "memberKeys": .array(organization.memberKeys.map { .string($0.hex) }),
+        ])
+    }
+}
+
+/// Arguments of `governance.setOrganizationStatus`.
+public struct SetOrganizationStatus: Equatable, Sendable, CanonicalCodable {
+    public var organizationID: String
+    public var status: OrganizationStatus
+
+    public init(organizationID: String, status: OrganizationStatus) {
+        self.organizationID = organizationID
+        self.status = status
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(organizationID)
+        encoder.write(status)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        organizationID = try decoder.readString("organization id", limit: Limits.identifierBytesMax)
+        status = try decoder.read(OrganizationStatus.self, "status")
+    }
+}
+
+/// Arguments of `governance.addMemberKey` and `governance.removeMemberKey`.
+public struct MemberKeyChange: Equatable, Sendable, CanonicalCodable {
+    public var key: PublicKey
+
+    public init(key: PublicKey) {
+        self.key = key
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(key)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        key = try decoder.read(PublicKey.self, "member key")
+    }
+}

@@ -1,0 +1,13 @@
+import LedgerCore
+
+/// Limits of the client API.
+public enum APILimits {
+    /// Largest request body: one encoded transaction as hex in JSON, with headroom.
+    public static let requestBodyBytesMax = 2 * Limits.transactionBytesMax + 4096
+    /// Blocks sent per wake-up on the event stream.
+    public static let streamBatchBlocksMax = 64
+    /// How long an idle event stream waits before sending a keep-alive comment.
+    public static let streamKeepAliveMs: UInt64 = 15_000
+    /// Largest response body a client buffers: a block of the largest size, hex-encoded twice (its transactions and its canonical bytes), with headroom.
+    public static let responseBodyBytesMax = 4 * Limits.blockBytesMax + 1_048_576
+}

@@ -1,0 +1,224 @@
+import NIOHTTP1
+import Foundation
+import Testing
+import Consensus
+import Ledger
+import ConsortTesting
+import LedgerCore
+import Contracts
+@testable import Node
+import NodeAPI
+@testable import NodeClient
+
+private func object(_ response: (status: Int, body: [UInt8])) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+}
+
+private func errorCode(_ response: (status: Int, body: [UInt8])) -> String? {
+    (object(response)["error"] as? [String: Any])?["code"] as? String
+}
+
+private func submissionBody(_ transaction: Transaction) -> [UInt8] {
+    Array("{\"transaction\":\"\(Hex.encode(transaction.canonicalBytes))\"}".utf8)
+}
+
+@Suite(.serialized) struct APITests {
+    let chain: LocalConsortium
+    let backend: LedgerOnlyBackend
+    let committed: Transaction
+
+    init() throws {
+        chain = try LocalConsortium(organizations: [("bankA", .bank), ("acme", .enterprise), ("reg", .regulator)])
+        let newKey = try PrivateKey.generate()
+        committed = chain.transaction("acme", ContractCall(contract: "governance", operation: "addMemberKey",
+                                                            arguments: MemberKeyChange(key: newKey.publicKey).canonicalBytes))
+        try chain.commit([committed])
+        backend = LedgerOnlyBackend(ledger: chain.ledger, limits: MempoolLimits(transactionsMax: 2))
+    }
+
+    private func addKeyCall() throws -> ContractCall {
+        ContractCall(contract: "governance", operation: "addMemberKey", arguments: MemberKeyChange(key: try PrivateKey.generate().publicKey).canonicalBytes)
+    }
+
+    @Test func submit_badBodies_get4xxWithJSONErrors() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: [])) == "empty_body")
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: Array("not json".utf8))) == "bad_json")
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: Array("{\"tx\":1}".utf8))) == "bad_request")
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: Array("{\"transaction\":\"zz\"}".utf8))) == "bad_hex")
+            let malformed = try await client.request(.POST, "/v1/transactions", body: Array("{\"transaction\":\"0102\"}".utf8))
+            #expect(malformed.status == 400)
+            #expect(errorCode(malformed) == "malformed")
+            let huge = try await client.request(.POST, "/v1/transactions", body: [UInt8](repeating: 0x20, count: APILimits.requestBodyBytesMax + 10))
+            #expect(huge.status == 413)
+        }
+    }
+
+    @Test func submit_transactionsTheLedgerWouldRefuse_get422WithTheReason() async throws {
+        try await withAPIServer(backend) { client in
+            let wrongNonce = Transaction.signed(chainID: chain.genesis.chainID, key: chain.member("acme").key, nonce: 0,
+                                                expiresAtMs: chain.ledger.head.timestampMs + 60_000, call: try addKeyCall())
+            let response = try await client.request(.POST, "/v1/transactions", body: submissionBody(wrongNonce))
+            #expect(response.status == 422)
+            #expect(errorCode(response) == "nonce_too_low")
+            let stranger = Transaction.signed(chainID: chain.genesis.chainID, key: try PrivateKey.generate(), nonce: 0,
+                                              expiresAtMs: chain.ledger.head.timestampMs + 60_000, call: try addKeyCall())
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(stranger))) == "unknown_sender")
+            let forbidden = Transaction.signed(chainID: chain.genesis.chainID, key: chain.member("acme").key, nonce: 1,
+                                               expiresAtMs: chain.ledger.head.timestampMs + 60_000,
+                                               call: ContractCall(contract: "governance", operation: "addOrganization", arguments: []))
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(forbidden))) == "not_permitted")
+            let expired = Transaction.signed(chainID: chain.genesis.chainID, key: chain.member("acme").key, nonce: 1,
+                                             expiresAtMs: 5, call: try addKeyCall())
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(expired))) == "expired")
+            let wrongChain = Transaction.signed(chainID: "elsewhere", key: chain.member("acme").key, nonce: 1,
+                                                expiresAtMs: chain.ledger.head.timestampMs + 60_000, call: try addKeyCall())
+            #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(wrongChain))) == "wrong_chain")
+        }
+    }
+
+    @Test func submit_valid_isPending_thenDuplicateIsNotNew_thenFullPoolIsBusy() async throws {
+        try await withAPIServer(backend) { client in
+            let expiry = chain.ledger.head.timestampMs + 60_000
+            let key = chain.member("bankA").key
+            let first = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 0, expiresAtMs: expiry, call: try addKeyCall())
+            let accepted = try await client.request(.POST, "/v1/transactions", body: submissionBody(first))
+            #expect(accepted.status == 202)
+            #expect(object(accepted)["new"] as? Bool == true)
+            let again = try await client.request(.POST, "/v1/transactions", body: submissionBody(first))
+            #expect(again.status == 202)
+            #expect(object(again)["new"] as? Bool == false)
+            let status = object(try await client.request(.GET, "/v1/transactions/\(first.id.hex)"))
+            #expect(status["status"] as? String == "pending")
+            let nonce = object(try await client.request(.GET, "/v1/accounts/\(key.publicKey.hex)/nonce"))
+            #expect(nonce["nextNonce"] as? Int == 0)
+            #expect(nonce["pendingNonce"] as? Int == 1)
+            let second = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 1, expiresAtMs: expiry, call: try addKeyCall())
+            #expect(try await client.request(.POST, "/v1/transactions", body: submissionBody(second)).status == 202)
+            let third = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 2, expiresAtMs: expiry, call: try addKeyCall())
+            let busy = try await client.request(.POST, "/v1/transactions", body: submissionBody(third))
+            #expect(busy.status == 503)
+            #expect(errorCode(busy) == "busy")
+        }
+    }
+
+    @Test func transactionStatus_badAndUnknownIds_and_committedReceipt() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.GET, "/v1/transactions/xyz")) == "bad_parameter")
+            let unknown = try await client.request(.GET, "/v1/transactions/\(Hash.sha256([1]).hex)")
+            #expect(unknown.status == 404)
+            let found = object(try await client.request(.GET, "/v1/transactions/\(committed.id.hex)"))
+            #expect(found["status"] as? String == "committed")
+            #expect(found["height"] as? Int == 1)
+            #expect((found["receipt"] as? [String: Any])?["status"] as? String == "success")
+            let inclusion = try #require(found["inclusion"] as? [String: String])
+            let header = try BlockHeader(canonicalBytes: Hex.decode(inclusion["header"] ?? "") ?? [])
+            let certificate = try CommitCertificate(canonicalBytes: Hex.decode(inclusion["certificate"] ?? "") ?? [])
+            try certificate.verify(header: header, validators: chain.genesis.validators, chainID: chain.genesis.chainID)
+            var decoder = CanonicalDecoder(Hex.decode(inclusion["merkleProof"] ?? "") ?? [])
+            let steps = try decoder.readArray(MerkleStep.self, "proof", limit: 64)
+            #expect(MerkleTree.verify(leaf: committed.id, proof: steps, root: header.transactionsRoot))
+        }
+    }
+
+    @Test func blocks_badAndMissingHeights_and_certifiedBlockVerifies() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.GET, "/v1/blocks/abc")) == "bad_parameter")
+            #expect(try await client.request(.GET, "/v1/blocks/99999").status == 404)
+            let block = object(try await client.request(.GET, "/v1/blocks/1"))
+            let encoded = try #require(block["encoded"] as? String)
+            let certified = try CertifiedBlock(canonicalBytes: try #require(Hex.decode(encoded)))
+            try certified.certificate.verify(header: certified.block.header, validators: chain.genesis.validators, chainID: chain.genesis.chainID)
+            let latest = object(try await client.request(.GET, "/v1/blocks/latest"))
+            #expect((latest["header"] as? [String: Any])?["height"] as? Int == 1)
+        }
+    }
+
+    @Test func queriesAndProofs_badInputs_and_answers() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.GET, "/v1/query/nope/x")) == "unknown_query")
+            #expect(errorCode(try await client.request(.GET, "/v1/query/governance/organization")) == "bad_parameter")
+            #expect(try await client.request(.GET, "/v1/query/governance/organization?id=ghost").status == 404)
+            let found = object(try await client.request(.GET, "/v1/query/governance/organization?id=acme"))
+            #expect((found["result"] as? [String: Any])?["kind"] as? String == "enterprise")
+            #expect(errorCode(try await client.request(.GET, "/v1/accounts/abc/nonce")) == "bad_parameter")
+            #expect(try await client.request(.GET, "/v1/proof/nope?key=00").status == 404)
+            #expect(errorCode(try await client.request(.GET, "/v1/proof/governance?key=zz")) == "bad_parameter")
+            let proofAnswer = object(try await client.request(.GET, "/v1/proof/governance?key=\(Hex.encode(Array("org/acme".utf8)))"))
+            let proofHex = try #require(proofAnswer["proof"] as? String)
+            let proof = try StateProof(canonicalBytes: Hex.decode(proofHex) ?? [])
+            let rootHex = try #require(proofAnswer["stateRoot"] as? String)
+            #expect(proof.verify(root: try Hash(hex: rootHex)))
+            #expect(proof.value != nil)
+        }
+    }
+
+    @Test func unknownRoutesAndMethods_getJSONErrors_andHealthAndMetricsAnswer() async throws {
+        try await withAPIServer(backend) { client in
+            let missing = try await client.request(.GET, "/v2/nothing")
+            #expect(missing.status == 404)
+            #expect(errorCode(missing) == "not_found")
+            #expect(object(try await client.request(.GET, "/health"))["status"] as? String == "ok")
+            let metrics = String(decoding: try await client.request(.GET, "/metrics").body, as: UTF8.self)
+            #expect(metrics.contains("consort_api_errors_total"))
+            #expect(object(try await client.request(.GET, "/v1/genesis"))["chainId"] as? String == chain.genesis.chainID)
+        }
+    }
+
+    @Test func eventStream_badStart_isRefused_andStreamsCommittedBlocks() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.GET, "/v1/events?from=0")) == "bad_parameter")
+            #expect(errorCode(try await client.request(.GET, "/v1/events?from=x")) == "bad_parameter")
+            let lines = LineBox()
+            try await client.streamLines("/v1/events?from=1") { line in
+                lines.append(line)
+                return !line.hasPrefix("data:")
+            }
+            #expect(lines.all.contains("id: 1"))
+            #expect(lines.all.contains { $0.hasPrefix("data: {") })
+        }
+    }
+}
+
+final class LineBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}
+
+@Suite struct APIPrivacyTests {
+    /// A person's identifier is hashed on the client; no answer of the API,
+    /// for blocks, transactions, events or queries, ever contains it.
+    @Test func personIdentifier_neverAppearsInAPIResponses() async throws {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank), ("bankB", .bank), ("reg", .regulator)])
+        let identifier = "110101199003070011"
+        let consortiumKey = Array("consortium-shared-secret-key-0001".utf8)
+        let subject = try BlacklistSubject.person(identifier: identifier, consortiumKey: consortiumKey)
+        let evidence = Hash.sha256(Array("evidence".utf8))
+        try chain.commit([chain.transaction("bankA", BlacklistOperation.add.call(AddBlacklistEntry(subject: subject, reasonCode: "fraud", evidenceHash: evidence)))])
+        let check = chain.transaction("bankB", BlacklistOperation.check.call(CheckBlacklistSubject(subject: subject, purposeCode: "loan_review")))
+        try chain.commit([check])
+        let backend = LedgerOnlyBackend(ledger: chain.ledger)
+        try await withAPIServer(backend) { client in
+            var bodies: [String] = []
+            for path in ["/v1/blocks/1", "/v1/blocks/2", "/v1/transactions/\(check.id.hex)", "/v1/query/blacklist/entry?id=1",
+                         "/v1/query/blacklist/provenance?id=1", "/v1/query/blacklist/subject?subject=\(subject.text)",
+                         "/v1/query/blacklist/report?organization=bankB", "/metrics", "/v1/status"] {
+                let response = try await client.request(.GET, path)
+                #expect(response.status == 200, "\(path) answered \(response.status)")
+                bodies.append(String(decoding: response.body, as: UTF8.self))
+            }
+            let lines = LineBox()
+            try await client.streamLines("/v1/events?from=1") { line in
+                lines.append(line)
+                return !line.hasPrefix("id: 2")
+            }
+            bodies.append(contentsOf: lines.all)
+            let everything = bodies.joined(separator: "\n")
+            #expect(everything.contains(subject.text), "the subject hash itself is what the API shows")
+            #expect(!everything.contains(identifier))
+            #expect(!everything.contains(Hex.encode(Array(identifier.utf8))))
+        }
+    }
+}
