@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         .systemLibrary(name: "CSecp256k1", path: "Sources/CSecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
@@ -51,6 +53,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ] + nio
         ),
         // The T+0 clearing reconciliation job, a client of the API.
@@ -89,7 +93,7 @@ let package = Package(
             dependencies: [
                 "NodeCLI", "Node", "NodeAPI", "NodeClient", "ReconciliationJob", "Bench", "Ledger", "LedgerCore", "Contracts", "Consensus",
                 "ConsortTesting",
-            ]
+            ] + nio
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -10,4 +10,14 @@ public enum APILimits {
     public static let streamKeepAliveMs: UInt64 = 15_000
     /// Largest response body a client buffers: a block of the largest size, hex-encoded twice (its transactions and its canonical bytes), with headroom.
     public static let responseBodyBytesMax = 4 * Limits.blockBytesMax + 1_048_576
+    /// API connections at most, whatever the descriptor limit allows; the
+    /// node takes fewer when its descriptors are scarcer (see `APIConnectionBudget`).
+    public static let connectionsMax = 1024
+    /// API connections at least, however scarce descriptors are.
+    public static let connectionsMin = 8
+    /// How long a connection may sit without a request in progress, including
+    /// one whose request head trickles in, before it is closed.
+    public static let idleTimeoutMs = 10_000
+    /// How long a request may take to arrive whole once its head has.
+    public static let requestReadTimeoutMs = 10_000
 }

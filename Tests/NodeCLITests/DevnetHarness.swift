@@ -16,27 +16,6 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A free TCP port on 127.0.0.1, found by binding port 0 and letting the kernel choose.
-func freeLoopbackPort() throws -> Int {
-    let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socketDescriptor >= 0 else { throw HarnessError("socket() failed") }
-    defer { close(socketDescriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketDescriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw HarnessError("bind() failed") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketDescriptor, $0, &length) }
-    }
-    guard named == 0 else { throw HarnessError("getsockname() failed") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 /// The `consort` executable built with the tests.
 func consortExecutable() throws -> String {
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -100,7 +79,7 @@ final class TestDevnet: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var config: [String: Any] = [
             "name": "node\(index)", "role": role, "genesis": "../genesis.json", "dataDir": "data",
-            "api": "127.0.0.1:\(apiPort)", "logLevel": "warning",
+            "api": "127.0.0.1:\(apiPort)", "logLevel": ProcessInfo.processInfo.environment["CONSORT_DEVNET_LOG_LEVEL"] ?? "warning",
         ]
         config.merge(extra) { _, new in new }
         try NodeConfig.write(config, to: folder + "/config.json")
@@ -120,10 +99,17 @@ final class TestDevnet: @unchecked Sendable {
 
     func client(_ index: Int) throws -> NodeClient { try NodeClient(baseURL: url(index), timeoutMs: 5_000) }
 
-    func start(_ index: Int) throws {
+    /// Starts node `index`; with `descriptorLimit`, under that soft limit on open descriptors.
+    func start(_ index: Int, descriptorLimit: Int? = nil) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["node", "start", "--config", "\(directory)/node\(index)/config.json"]
+        let arguments = ["node", "start", "--config", "\(directory)/node\(index)/config.json"]
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["CONSORT_STOP_WITH_PARENT"] = String(getpid())
         process.environment = environment
@@ -155,6 +141,9 @@ final class TestDevnet: @unchecked Sendable {
     }
 
     /// kill -9: no chance to flush or say goodbye.
+    /// Whether node `index`'s process is still running.
+    func isRunning(_ index: Int) -> Bool { processes[index]?.isRunning ?? false }
+
     func kill9(_ index: Int) {
         guard let process = processes[index], process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
@@ -187,6 +176,11 @@ final class TestDevnet: @unchecked Sendable {
             process.waitUntilExit()
         }
         processes.removeAll()
+        // CONSORT_KEEP_DEVNET=1 keeps the folder (configs, data, logs) for a look after a failure.
+        if ProcessInfo.processInfo.environment["CONSORT_KEEP_DEVNET"] == "1" {
+            FileHandle.standardError.write(Data("devnet kept at \(directory)\n".utf8))
+            return
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 

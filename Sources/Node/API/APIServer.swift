@@ -41,14 +41,22 @@ public struct APIServer: Sendable {
     }
 
     /// Runs the API on `host:port` until the task is cancelled; `onRunning`
-    /// receives the bound port (useful with port 0).
-    public func run(host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// receives the bound port (useful with port 0). At most `connectionsMax`
+    /// connections are open at once; one without a request in progress for
+    /// `idleTimeoutMs`, or whose request takes longer than `requestReadTimeoutMs`
+    /// to arrive once its head has, is closed.
+    public func run(host: String, port: Int, connectionsMax: Int = APILimits.connectionsMax,
+                    idleTimeoutMs: Int = APILimits.idleTimeoutMs, requestReadTimeoutMs: Int = APILimits.requestReadTimeoutMs,
+                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "consort.api")
         // The server logs cancellation at shutdown as an error; request errors are reported in responses and metrics.
         logger.logLevel = .critical
         let application = Application(
             router: makeRouter(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "consort"),
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestReadDeadline(timeoutMs: requestReadTimeoutMs)],
+                                                idleTimeout: .milliseconds(Int64(idleTimeoutMs)))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "consort",
+                                 availableConnectionsDelegate: .maximum(connectionsMax, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
         try await application.run()

@@ -150,8 +150,13 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     /// Runs the node until the surrounding task is cancelled, then stops cleanly.
     public func run(onAPIRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let api = APIServer(backend: self)
+        let descriptors = APIConnectionBudget.processDescriptorLimit() ?? 1024
+        let connectionsMax = APIConnectionBudget.connections(descriptorLimit: descriptors, validators: genesis.validators.count)
+        logger.info("API connections capped", metadata: ["connections": "\(connectionsMax)", "descriptorLimit": "\(descriptors)"])
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await api.run(host: self.config.apiHost, port: self.config.apiPort, onRunning: onAPIRunning) }
+            group.addTask {
+                try await api.run(host: self.config.apiHost, port: self.config.apiPort, connectionsMax: connectionsMax, onRunning: onAPIRunning)
+            }
             switch config.role {
             case .validator:
                 try await startNetwork()
@@ -515,8 +520,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             serveBlocks(from: from, count: count, to: key)
         case .syncResponse(let blocks):
             enqueue(.certified(blocks))
-        case .hello, .helloProof:
-            metrics.dropped("handshake_after_authentication")
+        case .keepAlive:
+            break
         }
     }
 

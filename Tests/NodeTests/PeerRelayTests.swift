@@ -1,0 +1,155 @@
+import ConsortTesting
+import Foundation
+import Ledger
+import LedgerCore
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+@testable import Node
+
+/// What a peer network told its node.
+private final class RecordingPeerDelegate: PeerNetworkDelegate, @unchecked Sendable {
+    private let lock = Lock()
+    private var connectedKeys: [PublicKey] = []
+    private var disconnects = 0
+    private var messages: [PeerMessage] = []
+
+    func peerConnected(_ key: PublicKey) { lock.withLock { connectedKeys.append(key) } }
+    func peerDisconnected(_ key: PublicKey) { lock.withLock { disconnects += 1 } }
+    func received(_ message: PeerMessage, from key: PublicKey) { lock.withLock { messages.append(message) } }
+    func peerMisbehaved(address: String, reason: String) {}
+    func sendDropped(to key: PublicKey) {}
+
+    var connections: Int { lock.withLock { connectedKeys.count } }
+    var disconnections: Int { lock.withLock { disconnects } }
+    var received: [PeerMessage] { lock.withLock { messages } }
+}
+
+/// Forwards every byte it reads to its partner channel: one half of a relay.
+private final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private var partner: (any Channel)?
+    private var pending: [ByteBuffer] = []
+
+    /// Sets the partner (on this channel's event loop) and sends what arrived before it.
+    func connect(to partner: any Channel) {
+        self.partner = partner
+        for buffer in pending { partner.writeAndFlush(buffer, promise: nil) }
+        pending = []
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        if let partner { partner.writeAndFlush(buffer, promise: nil) } else { pending.append(buffer) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        partner?.close(promise: nil)
+    }
+}
+
+/// Two real validators' peer networks on 127.0.0.1, with an outsider between them.
+@Suite(.serialized) struct PeerRelayTests {
+    let group = MultiThreadedEventLoopGroup.singleton
+    let keys: [PrivateKey]
+    let genesis: Genesis
+    let ports: [Int]
+
+    init() throws {
+        let keys = try (0..<4).map { _ in try PrivateKey.generate() }
+        let ports = try (0..<4).map { _ in try freeLoopbackPort() }
+        self.keys = keys
+        self.ports = ports
+        let bank = Organization(id: "bank", name: "Bank", kind: .bank, memberKeys: [try PrivateKey.generate().publicKey])
+        let validators = try ValidatorSet(keys.indices.map {
+            Validator(name: "v\($0)", organizationID: "bank", nodeKey: keys[$0].publicKey, address: "127.0.0.1:\(ports[$0])")
+        })
+        genesis = try Genesis(chainID: "relay-test", timestampMs: 1_000, organizations: [bank], validators: validators)
+    }
+
+    private func network(_ index: Int, _ delegate: RecordingPeerDelegate) -> PeerNetwork {
+        var logger = Logger(label: "test.peer")
+        logger.logLevel = .critical
+        return PeerNetwork(group: group, ownKey: keys[index], genesis: genesis, listenHost: "127.0.0.1", listenPort: ports[index],
+                           delegate: delegate, logger: logger)
+    }
+
+    private func waitUntil(seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return condition()
+    }
+
+    private func connect(to port: Int, handler: any ChannelHandler & Sendable) async throws -> any Channel {
+        try await ClientBootstrap(group: group)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) } }
+            .connect(host: "127.0.0.1", port: port).get()
+    }
+
+    /// Opens a connection to each validator and pipes them into each other, as
+    /// the splice did; returns both ends.
+    private func splice() async throws -> [any Channel] {
+        let towardsA = Forwarder()
+        let towardsB = Forwarder()
+        let channelA = try await connect(to: ports[0], handler: towardsA)
+        let channelB = try await connect(to: ports[1], handler: towardsB)
+        try await channelA.eventLoop.submit { towardsA.connect(to: channelB) }.get()
+        try await channelB.eventLoop.submit { towardsB.connect(to: channelA) }.get()
+        return [channelA, channelB]
+    }
+
+    @Test func relaySplicingTwoValidators_neitherReplacesNorReadsTheirLink() async throws {
+        let delegateA = RecordingPeerDelegate()
+        let delegateB = RecordingPeerDelegate()
+        let a = network(0, delegateA)
+        let b = network(1, delegateB)
+        try await a.start()
+        try await b.start()
+        defer { Task { await a.shutdown(); await b.shutdown() } }
+        #expect(try await waitUntil(seconds: 10) { a.connectedPeers.contains(keys[1].publicKey) && b.connectedPeers.contains(keys[0].publicKey) })
+
+        var relayed: [any Channel] = []
+        for _ in 0..<8 { relayed += try await splice() }
+        // An outsider's plaintext peer message, as the injection did: refused, never delivered.
+        let injector = try await connect(to: ports[1], handler: Forwarder())
+        var injected = ByteBufferAllocator().buffer(capacity: 64)
+        let request = PeerMessage.syncRequest(fromHeight: 1, count: 64).canonicalBytes
+        injected.writeInteger(UInt32(request.count))
+        injected.writeBytes(request)
+        try await injector.writeAndFlush(injected)
+        relayed.append(injector)
+
+        #expect(try await waitUntil(seconds: Double(PeerLimits.handshakeTimeoutMs) / 1000 + 3) { relayed.allSatisfy { !$0.isActive } },
+                "every spliced connection is refused")
+        #expect(delegateA.disconnections == 0 && delegateB.disconnections == 0, "the real link was never dropped")
+        #expect(delegateA.connections == 1 && delegateB.connections == 1, "no second link was taken")
+        #expect(delegateB.received.isEmpty, "nothing the relay sent reached the node")
+        a.send(.syncRequest(fromHeight: 77, count: 1), to: keys[1].publicKey)
+        #expect(try await waitUntil(seconds: 5) { delegateB.received == [.syncRequest(fromHeight: 77, count: 1)] }, "the real link still carries messages")
+    }
+
+    @Test func strangers_getAFewSlots_andLargeFramesAreRefusedBeforeAuthentication() async throws {
+        let delegate = RecordingPeerDelegate()
+        let b = network(1, delegate)
+        try await b.start()
+        defer { Task { await b.shutdown() } }
+        var idle: [any Channel] = []
+        for _ in 0..<(PeerLimits.unauthenticatedPerAddressMax + 2) {
+            idle.append(try await connect(to: ports[1], handler: Forwarder()))
+        }
+        #expect(try await waitUntil(seconds: 3) { idle.filter { !$0.isActive }.count == 2 }, "connections beyond the per-address cap are closed at once")
+        for channel in idle where channel.isActive { try await channel.close() }
+        // The closed connections give their slots back; a new one may then announce a frame.
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let fresh = try await connect(to: ports[1], handler: Forwarder())
+        var announcement = ByteBufferAllocator().buffer(capacity: 4)
+        announcement.writeInteger(UInt32(33 * 1024 * 1024))
+        try await fresh.writeAndFlush(announcement)
+        #expect(try await waitUntil(seconds: 3) { !fresh.isActive }, "a large frame before authentication closes the connection")
+        #expect(delegate.connections == 0)
+    }
+}
