@@ -78,8 +78,8 @@ public enum LedgerBenchmark {
             let nonce = nonces[sender]
             nonces[sender] += 1
             let extra = extraKeys[sender]
-            let operation = nonce % 2 == 0 ? "addMemberKey" : "removeMemberKey"
-            let call = ContractCall(contract: "governance", operation: operation, arguments: MemberKeyChange(key: extra).canonicalBytes)
+            let operation: GovernanceContract.Operation = nonce % 2 == 0 ? .addMemberKey : .removeMemberKey
+            let call = GovernanceContract.call(operation, MemberKeyChange(key: extra))
             encoded.append(Transaction.signed(chainID: chainID, key: keys[sender], nonce: nonce, expiresAtMs: .max, call: call).canonicalBytes)
         }
         return (genesis, encoded)

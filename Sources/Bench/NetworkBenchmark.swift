@@ -360,7 +360,7 @@ private struct Run: Sendable {
         let expiresAtMs = wallClockMs() + UInt64(NetworkBenchLimits.setupSecondsMax + 600) * 1000
         let transactions = keys.enumerated().map { index, key in
             Transaction.signed(chainID: chainID, key: bankKey, nonce: first + UInt64(index), expiresAtMs: expiresAtMs,
-                               call: ContractCall(contract: GovernanceContract.name, operation: operation.rawValue, arguments: MemberKeyChange(key: key).canonicalBytes))
+                               call: GovernanceContract.call(operation, MemberKeyChange(key: key)))
         }
         let deadline = ContinuousClock.now + .seconds(NetworkBenchLimits.setupSecondsMax)
         for transaction in transactions {

@@ -71,7 +71,7 @@ public enum ReceivablesBenchmark {
         var face: UInt64 = 100
         for _ in 0..<(tiers - 1) {
             let (product, overflow) = face.multipliedReportingOverflow(by: UInt64(fanOut + 1))
-            guard !overflow, product <= ReceivableLimits.amountMax else { break }
+            guard !overflow, product <= ReceivablesLimits.amountMax else { break }
             face = product
         }
         let tierNames = (0..<tiers).map { "tier\($0)" }

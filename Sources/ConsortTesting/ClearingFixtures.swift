@@ -18,10 +18,6 @@ public enum ClearingFixture {
             registry: ContractRegistry(contracts: [governance, ClearingContract()], directory: governance))
     }
 
-    public static func call(_ operation: ClearingContract.Operation, _ arguments: some CanonicalEncodable) -> ContractCall {
-        ClearingContract.call(operation, arguments)
-    }
-
     public static func record(_ id: String, payer: String = "bankA", payee: String = "bankB", amount: UInt64 = 10_000,
                        currency: String = "CNY", status: PaymentStatus = .sent, timestampMs: UInt64 = 1_767_225_600_000) -> PostRecord {
         PostRecord(paymentID: id, payer: AccountRef(institution: payer, account: "\(payer)-001"),
@@ -38,7 +34,7 @@ extension LocalConsortium {
     /// Submits a clearing operation and returns its receipt.
     @discardableResult
     public func clearing(_ member: String, _ operation: ClearingContract.Operation, _ arguments: some CanonicalEncodable) throws -> Receipt {
-        try submit(member, ClearingFixture.call(operation, arguments))
+        try submit(member, ClearingContract.call(operation, arguments))
     }
 
     public func clearingQuery(_ name: ClearingContract.Query, _ parameters: [String: String] = [:]) throws -> JSONValue {

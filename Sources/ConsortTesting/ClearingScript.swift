@@ -98,7 +98,7 @@ public enum ClearingScript {
         for height in 1...ledger.head.height {
             guard let block = try ledger.block(at: height) else { continue }
             let receipts = try ledger.receipts(at: height) ?? []
-            for (transaction, receipt) in zip(block.transactions, receipts) where receipt.isSuccess && transaction.body.call.operation == "postFinding" {
+            for (transaction, receipt) in zip(block.transactions, receipts) where receipt.isSuccess && transaction.body.call.operation == ClearingContract.Operation.postFinding.rawValue {
                 guard !receipt.events.contains(where: { $0.name == "finding_ignored" }) else { continue }
                 keys.insert(try PostFinding(canonicalBytes: transaction.body.call.arguments).key)
             }

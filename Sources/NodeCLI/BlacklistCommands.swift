@@ -71,7 +71,7 @@ struct BlacklistCommand: ParsableCommand {
                 }
                 let arguments = AddBlacklistEntry(subject: try subject.subject(), reasonCode: reason, evidenceHash: evidence,
                                                   expiresAtMs: try expires.map { try parseTimeOption($0, "--expires") }, note: note)
-                try await submitAndReport(BlacklistOperation.add.call(arguments), options: options, signing: signing)
+                try await submitAndReport(BlacklistContract.call(.add, arguments), options: options, signing: signing)
             }
         }
     }
@@ -91,7 +91,7 @@ struct BlacklistCommand: ParsableCommand {
                 let arguments = AmendBlacklistEntry(
                     entryID: entry, reasonCode: reason, expiresAtMs: try expires.map { try parseTimeOption($0, "--expires") },
                     evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") }, note: note)
-                try await submitAndReport(BlacklistOperation.amend.call(arguments), options: options, signing: signing)
+                try await submitAndReport(BlacklistContract.call(.amend, arguments), options: options, signing: signing)
             }
         }
     }
@@ -102,9 +102,9 @@ struct BlacklistCommand: ParsableCommand {
         @Option(name: .long) var reason: String
         @Option(name: .long) var evidenceHash: String?
 
-        func submit(_ operation: BlacklistOperation, options: NodeOptions, signing: SigningOptions) async throws {
+        func submit(_ operation: BlacklistContract.Operation, options: NodeOptions, signing: SigningOptions) async throws {
             let arguments = BlacklistOpinion(entryID: entry, reason: reason, evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") })
-            try await submitAndReport(operation.call(arguments), options: options, signing: signing)
+            try await submitAndReport(BlacklistContract.call(operation, arguments), options: options, signing: signing)
         }
     }
 
@@ -143,7 +143,7 @@ struct BlacklistCommand: ParsableCommand {
             try await runReporting {
                 let arguments = FileBlacklistAppeal(entryID: entry, reason: reason, declaresSubjectIsCustomer: subjectIsCustomer,
                                                     relationshipEvidenceHash: try parseHashOption(relationshipHash, "--relationship-hash"))
-                try await submitAndReport(BlacklistOperation.appeal.call(arguments), options: options, signing: signing)
+                try await submitAndReport(BlacklistContract.call(.appeal, arguments), options: options, signing: signing)
             }
         }
     }
@@ -160,7 +160,7 @@ struct BlacklistCommand: ParsableCommand {
             try await runReporting {
                 guard let parsed = BlacklistAppealDecision(rawValue: decision) else { throw CLIError("--decision must be maintain or withdraw", .badInput) }
                 let arguments = AnswerBlacklistAppeal(entryID: entry, decision: parsed, reason: reason)
-                try await submitAndReport(BlacklistOperation.answer.call(arguments), options: options, signing: signing)
+                try await submitAndReport(BlacklistContract.call(.answer, arguments), options: options, signing: signing)
             }
         }
     }
@@ -174,7 +174,7 @@ struct BlacklistCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                try await submitAndReport(BlacklistOperation.revoke.call(RevokeBlacklistEntry(entryID: entry, reason: reason)), options: options, signing: signing)
+                try await submitAndReport(BlacklistContract.call(.revoke, RevokeBlacklistEntry(entryID: entry, reason: reason)), options: options, signing: signing)
             }
         }
     }
@@ -190,7 +190,7 @@ struct BlacklistCommand: ParsableCommand {
         func run() async throws {
             try await runReporting {
                 let arguments = CheckBlacklistSubject(subject: try subject.subject(), purposeCode: purpose)
-                try await submitAndReport(BlacklistOperation.check.call(arguments), options: options, signing: signing)
+                try await submitAndReport(BlacklistContract.call(.check, arguments), options: options, signing: signing)
             }
         }
     }
@@ -202,7 +202,7 @@ struct BlacklistCommand: ParsableCommand {
         @Argument(help: "Entry id.") var entry: UInt64
 
         func run() async throws {
-            try await runReporting { try await queryAndPrint(options, contract: "blacklist", "provenance", ["id": String(entry)]) }
+            try await runReporting { try await queryAndPrint(options, contract: BlacklistContract.name, "provenance", ["id": String(entry)]) }
         }
     }
 
@@ -215,9 +215,9 @@ struct BlacklistCommand: ParsableCommand {
         func run() async throws {
             try await runReporting {
                 if let entry {
-                    try await queryAndPrint(options, contract: "blacklist", "entry", ["id": String(entry)])
+                    try await queryAndPrint(options, contract: BlacklistContract.name, "entry", ["id": String(entry)])
                 } else {
-                    try await queryAndPrint(options, contract: "blacklist", "subject", ["subject": try subject.subject().text])
+                    try await queryAndPrint(options, contract: BlacklistContract.name, "subject", ["subject": try subject.subject().text])
                 }
             }
         }
@@ -229,7 +229,7 @@ struct BlacklistCommand: ParsableCommand {
         @Argument(help: "Organization id.") var organization: String
 
         func run() async throws {
-            try await runReporting { try await queryAndPrint(options, contract: "blacklist", "report", ["organization": organization]) }
+            try await runReporting { try await queryAndPrint(options, contract: BlacklistContract.name, "report", ["organization": organization]) }
         }
     }
 }

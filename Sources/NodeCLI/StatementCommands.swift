@@ -8,11 +8,6 @@ import Node
 import ReconciliationJob
 import NodeClient
 
-/// The call of a statements contract operation.
-func statementsCall(_ operation: StatementsContract.Operation, _ arguments: some CanonicalEncodable) -> ContractCall {
-    ContractCall(contract: StatementsContract.name, operation: operation.rawValue, arguments: arguments.canonicalBytes)
-}
-
 /// Reads a file the user named, as bytes, with a message naming it when it cannot be read.
 func readInputFile(_ path: String, bytesMax: Int) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)", .badInput) }
@@ -105,7 +100,7 @@ struct StatementCommand: ParsableCommand {
                     return
                 }
                 guard let key else { throw CLIError("posting needs --key", .badInput) }
-                try await postInSequence(arguments.map { ("statement \($0.statementID) of \($0.account)", statementsCall(.postStatement, $0)) },
+                try await postInSequence(arguments.map { ("statement \($0.statementID) of \($0.account)", StatementsContract.call(.postStatement, $0)) },
                                          options: options, keyFile: key, firstNonce: nonce, ttlSeconds: ttl)
             }
         }
@@ -133,7 +128,7 @@ struct StatementCommand: ParsableCommand {
                     rules = chosen
                 }
                 let arguments = RegisterAccount(account: account, enterpriseID: enterprise, currency: currency, rules: rules)
-                try await submitAndReport(statementsCall(.registerAccount, arguments), options: options, signing: signing)
+                try await submitAndReport(StatementsContract.call(.registerAccount, arguments), options: options, signing: signing)
             }
         }
     }
@@ -149,7 +144,7 @@ struct StatementCommand: ParsableCommand {
         func run() async throws {
             try await runReporting {
                 let arguments = ConfirmBalance(account: account, statementID: statement, closingBalanceMinor: balanceMinor)
-                try await submitAndReport(statementsCall(.confirmBalance, arguments), options: options, signing: signing)
+                try await submitAndReport(StatementsContract.call(.confirmBalance, arguments), options: options, signing: signing)
             }
         }
     }
@@ -166,7 +161,7 @@ struct StatementCommand: ParsableCommand {
         func run() async throws {
             try await runReporting {
                 let arguments = DisputeBalance(account: account, statementID: statement, reason: reason, claimedBalanceMinor: claimedMinor)
-                try await submitAndReport(statementsCall(.disputeBalance, arguments), options: options, signing: signing)
+                try await submitAndReport(StatementsContract.call(.disputeBalance, arguments), options: options, signing: signing)
             }
         }
     }
@@ -182,7 +177,7 @@ struct StatementCommand: ParsableCommand {
         func run() async throws {
             try await runReporting {
                 let arguments = ResolveDispute(account: account, statementID: statement, resolution: resolution)
-                try await submitAndReport(statementsCall(.resolveDispute, arguments), options: options, signing: signing)
+                try await submitAndReport(StatementsContract.call(.resolveDispute, arguments), options: options, signing: signing)
             }
         }
     }
@@ -233,7 +228,7 @@ struct BooksCommand: ParsableCommand {
                 guard !entries.isEmpty else { throw CLIError("\(file) holds no entries", .badInput) }
                 let prefix = batchId ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
                 let batches = BooksCSVReader.batches(entries, account: account, batchID: prefix, openingBalanceMinor: openingBalanceMinor, entriesPerBatch: batchSize)
-                try await postInSequence(batches.map { ("batch \($0.batchID) (\($0.entries.count) entries)", statementsCall(.postBookEntries, $0)) },
+                try await postInSequence(batches.map { ("batch \($0.batchID) (\($0.entries.count) entries)", StatementsContract.call(.postBookEntries, $0)) },
                                          options: options, keyFile: signing.key, firstNonce: signing.nonce, ttlSeconds: signing.ttl)
             }
         }

@@ -52,9 +52,9 @@ private func expectSuccess(_ receipt: Receipt, sourceLocation: SourceLocation = 
         for first in stride(from: 0, to: burst.payments.count, by: paymentsPerBlock) {
             var transactions: [Transaction] = []
             for payment in burst.payments[first..<min(first + paymentsPerBlock, burst.payments.count)] {
-                if let record = payment.payer { transactions.append(chain.transaction("bankA", ClearingFixture.call(.post, record))) }
-                if let record = payment.clearing { transactions.append(chain.transaction("cch", ClearingFixture.call(.post, record))) }
-                if let record = payment.payee { transactions.append(chain.transaction("bankB", ClearingFixture.call(.post, record))) }
+                if let record = payment.payer { transactions.append(chain.transaction("bankA", ClearingContract.call(.post, record))) }
+                if let record = payment.clearing { transactions.append(chain.transaction("cch", ClearingContract.call(.post, record))) }
+                if let record = payment.payee { transactions.append(chain.transaction("bankB", ClearingContract.call(.post, record))) }
             }
             try chain.commit(transactions).forEach { expectSuccess($0) }
             try job.catchUp(chain.ledger)

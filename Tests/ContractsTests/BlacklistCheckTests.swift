@@ -191,7 +191,7 @@ import LedgerCore
         let fixture = try F(parameters: .object(["retentionDays": .integer(1), "baseAllowance": .integer(5000)]))
         let subjects = try (0..<1000).map { try F.company(UInt64(20_000 + $0)) }
         let adds = subjects.map { subject in
-            fixture.chain.transaction("bankA", BlacklistOperation.add.call(AddBlacklistEntry(subject: subject, reasonCode: "fraud", evidenceHash: F.evidence("bulk"))))
+            fixture.chain.transaction("bankA", BlacklistContract.call(.add, AddBlacklistEntry(subject: subject, reasonCode: "fraud", evidenceHash: F.evidence("bulk"))))
         }
         let receipts = try fixture.chain.commit(adds)
         #expect(receipts.filter { !$0.isSuccess }.isEmpty)

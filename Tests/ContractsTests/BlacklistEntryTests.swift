@@ -243,13 +243,13 @@ import LedgerCore
 
     @Test func badArguments_areRefusedAsBadArguments() throws {
         let fixture = try F()
-        let receipt = try fixture.chain.submit("bankA", ContractCall(contract: "blacklist", operation: "add", arguments: [0xFF, 0x01]))
+        let receipt = try fixture.chain.submit("bankA", BlacklistContract.call(.add, encodedArguments: [0xFF, 0x01]))
         F.expectRejected(receipt, "bad_arguments")
     }
 
     @Test func unknownOperation_isRefused() throws {
         let fixture = try F()
-        let receipt = try fixture.chain.submit("bankA", ContractCall(contract: "blacklist", operation: "purge", arguments: []))
+        let receipt = try fixture.chain.submit("bankA", ContractCall(contract: BlacklistContract.name, operation: "purge", arguments: []))
         F.expectRejected(receipt, "unknown_operation")
     }
 }

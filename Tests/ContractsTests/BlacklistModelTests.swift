@@ -93,7 +93,7 @@ import LedgerCore
                 let organization = pick(Self.institutions)
                 let entry = entries[index]
                 let expected = entry.live(at: now) && organization != entry.uploader && !entry.opinions.contains(organization)
-                let operation: BlacklistOperation = random.next() % 2 == 0 ? .corroborate : .dispute
+                let operation: BlacklistContract.Operation = random.next() % 2 == 0 ? .corroborate : .dispute
                 let receipt = try fixture.submit(organization, operation, BlacklistOpinion(entryID: entry.id, reason: "model"))
                 #expect(receipt.isSuccess == expected, "\(where_): \(operation) \(entry.id) by \(organization): \(String(describing: receipt.rejection))")
                 if receipt.isSuccess { entries[index].opinions.insert(organization) }

@@ -37,8 +37,8 @@ final class BlacklistFixture {
     static func evidence(_ text: String) -> Hash { Hash.sha256(Array(text.utf8)) }
 
     @discardableResult
-    func submit<Arguments: CanonicalEncodable>(_ organization: String, _ operation: BlacklistOperation, _ arguments: Arguments) throws -> Receipt {
-        try chain.submit(organization, operation.call(arguments))
+    func submit<Arguments: CanonicalEncodable>(_ organization: String, _ operation: BlacklistContract.Operation, _ arguments: Arguments) throws -> Receipt {
+        try chain.submit(organization, BlacklistContract.call(operation, arguments))
     }
 
     /// Lists `subject` as `organization` and returns the new entry's id.
@@ -55,7 +55,7 @@ final class BlacklistFixture {
         try submit(organization, .check, CheckBlacklistSubject(subject: subject, purposeCode: purpose))
     }
 
-    func query(_ name: BlacklistQuery, _ parameters: [String: String] = [:]) throws -> JSONValue {
+    func query(_ name: BlacklistContract.Query, _ parameters: [String: String] = [:]) throws -> JSONValue {
         try chain.ledger.query(contract: BlacklistContract.name, name.rawValue, parameters: parameters)
     }
 

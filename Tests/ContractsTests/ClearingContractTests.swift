@@ -35,9 +35,9 @@ import LedgerCore
         let chain = try ClearingFixture.chain()
         try chain.clearing("cch", .openCycle, OpenCycle(cycleID: "C1"))
         let receipts = try chain.commit([
-            chain.transaction("bankA", ClearingFixture.call(.post, ClearingFixture.record("P1"))),
-            chain.transaction("bankB", ClearingFixture.call(.post, ClearingFixture.record("P1", status: .received))),
-            chain.transaction("cch", ClearingFixture.call(.post, ClearingFixture.record("P1", status: .settled))),
+            chain.transaction("bankA", ClearingContract.call(.post, ClearingFixture.record("P1"))),
+            chain.transaction("bankB", ClearingContract.call(.post, ClearingFixture.record("P1", status: .received))),
+            chain.transaction("cch", ClearingContract.call(.post, ClearingFixture.record("P1", status: .settled))),
         ])
         receipts.forEach { expectSuccess($0) }
         #expect(try sides(chain, "P1").compactMap { $0["side"]?.stringValue } == ["payer", "payee", "clearing"])
@@ -109,7 +109,7 @@ import LedgerCore
     @Test func post_truncatedArguments_isBadArguments() throws {
         let chain = try ClearingFixture.chain()
         let bytes = Array(ClearingFixture.record("P1").canonicalBytes.dropLast())
-        let receipt = try chain.submit("bankA", ContractCall(contract: "clearing", operation: "post", arguments: bytes))
+        let receipt = try chain.submit("bankA", ClearingContract.call(.post, encodedArguments: bytes))
         expectRejected(receipt, "bad_arguments")
     }
 
@@ -123,7 +123,7 @@ import LedgerCore
 
     @Test func unknownOperation_isRejected() throws {
         let chain = try ClearingFixture.chain()
-        let receipt = try chain.submit("bankA", ContractCall(contract: "clearing", operation: "erase", arguments: []))
+        let receipt = try chain.submit("bankA", ContractCall(contract: ClearingContract.name, operation: "erase", arguments: []))
         expectRejected(receipt, "unknown_operation")
     }
 
@@ -191,7 +191,7 @@ import LedgerCore
         expectSuccess(try chain.clearing("bankA", .post, ClearingFixture.record("P1", status: .sent)))
         var transactions: [Transaction] = []
         for index in 1..<ClearingLimits.versionsPerSideMax {
-            transactions.append(chain.transaction("bankA", ClearingFixture.call(.update, ClearingFixture.update("P1", index % 2 == 1 ? .timedOut : .sent))))
+            transactions.append(chain.transaction("bankA", ClearingContract.call(.update, ClearingFixture.update("P1", index % 2 == 1 ? .timedOut : .sent))))
         }
         try chain.commit(transactions).forEach { expectSuccess($0) }
         expectRejected(try chain.clearing("bankA", .update, ClearingFixture.update("P1", .settled)), "too_many_versions")

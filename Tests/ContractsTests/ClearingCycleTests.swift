@@ -227,7 +227,7 @@ import LedgerCore
                     let payee = banks[(payerIndex + 1 + Int(random.next() % 2)) % 3]
                     let amount = Int64(1 + random.next() % 1_000_000)
                     let currency = random.next() % 3 == 0 ? "USD" : "CNY"
-                    transactions.append(chain.transaction("cch", ClearingFixture.call(.post, ClearingFixture.record(
+                    transactions.append(chain.transaction("cch", ClearingContract.call(.post, ClearingFixture.record(
                         id, payer: payer, payee: payee, amount: UInt64(amount), currency: currency, status: .settled))))
                     tally[cycle, default: [:]]["\(payer)/\(currency)", default: 0] -= amount
                     tally[cycle, default: [:]]["\(payee)/\(currency)", default: 0] += amount
@@ -235,7 +235,7 @@ import LedgerCore
                 }
                 for id in settledIn.keys.sorted() where random.next() % 6 == 0 {
                     guard let payment = settledIn.removeValue(forKey: id) else { continue }
-                    transactions.append(chain.transaction("cch", ClearingFixture.call(.update, ClearingFixture.update(id, .returned))))
+                    transactions.append(chain.transaction("cch", ClearingContract.call(.update, ClearingFixture.update(id, .returned))))
                     tally[cycle, default: [:]]["\(payment.payer)/\(payment.currency)", default: 0] += payment.amount
                     tally[cycle, default: [:]]["\(payment.payee)/\(payment.currency)", default: 0] -= payment.amount
                 }

@@ -17,10 +17,10 @@ private func label(_ key: FindingKey) -> String { "\(key.paymentID) \(key.kind.r
         var job = InProcessReconciliationJob(configuration: configuration)
         expectSuccess(try chain.clearing("cch", .openCycle, OpenCycle(cycleID: "C1")))
         try chain.commit([
-            chain.transaction("bankA", ClearingFixture.call(.post, ClearingFixture.record("P1"))),
-            chain.transaction("bankB", ClearingFixture.call(.post, ClearingFixture.record("P1", status: .received))),
-            chain.transaction("cch", ClearingFixture.call(.post, ClearingFixture.record("P1", status: .settled))),
-            chain.transaction("bankA", ClearingFixture.call(.post, ClearingFixture.record("P2", amount: 4200))),
+            chain.transaction("bankA", ClearingContract.call(.post, ClearingFixture.record("P1"))),
+            chain.transaction("bankB", ClearingContract.call(.post, ClearingFixture.record("P1", status: .received))),
+            chain.transaction("cch", ClearingContract.call(.post, ClearingFixture.record("P1", status: .settled))),
+            chain.transaction("bankA", ClearingContract.call(.post, ClearingFixture.record("P2", amount: 4200))),
         ]).forEach { expectSuccess($0) }
         try job.catchUp(chain.ledger)
         #expect(job.findings.isEmpty)
@@ -147,13 +147,13 @@ enum LedgerReplay {
                 let member = change.side == .clearing ? "cch" : change.postedBy
                 if change.version == 1 && posted.contains(key) {
                     resubmits.insert(transactions.count)
-                    transactions.append(chain.transaction(member, keyIndex: 1, ClearingFixture.call(.post, post(change))))
+                    transactions.append(chain.transaction(member, keyIndex: 1, ClearingContract.call(.post, post(change))))
                     continue
                 }
                 posted.insert(key)
                 let call = change.version == 1
-                    ? ClearingFixture.call(.post, post(change))
-                    : ClearingFixture.call(.update, UpdateRecord(paymentID: change.paymentID, status: change.status, participantTimestampMs: change.participantTimestampMs,
+                    ? ClearingContract.call(.post, post(change))
+                    : ClearingContract.call(.update, UpdateRecord(paymentID: change.paymentID, status: change.status, participantTimestampMs: change.participantTimestampMs,
                                                                  correctedAmountMinor: change.amountMinor, correctedCurrency: change.currency))
                 transactions.append(chain.transaction(member, call))
                 let amount = Int64(change.amountMinor)
@@ -218,9 +218,9 @@ enum LedgerReplay {
     @Test func extract_readsRecordEventsOfSuccessfulTransactionsInOrder() throws {
         let chain = try ClearingFixture.chain()
         try chain.commit([
-            chain.transaction("bankA", ClearingFixture.call(.post, ClearingFixture.record("P1"))),
-            chain.transaction("bankC", ClearingFixture.call(.post, ClearingFixture.record("P2"))),
-            chain.transaction("bankB", ClearingFixture.call(.post, ClearingFixture.record("P1", status: .received))),
+            chain.transaction("bankA", ClearingContract.call(.post, ClearingFixture.record("P1"))),
+            chain.transaction("bankC", ClearingContract.call(.post, ClearingFixture.record("P2"))),
+            chain.transaction("bankB", ClearingContract.call(.post, ClearingFixture.record("P1", status: .received))),
         ])
         let height = chain.ledger.head.height
         let block = try #require(try chain.ledger.block(at: height))

@@ -261,7 +261,7 @@ private func resolved(_ output: ReconciliationOutput) -> [String] {
         try harness.block(at: 1000, [change("P2", .clearing, .settled), change("P2", .payee, .received), change("P2", .payer, .sent, amount: 1)])
         let output = try harness.block(at: 2000, [change("P1", .clearing, .settled), change("P1", .payee, .received), change("P1", .payer, .sent, amount: 1),
                                                   change("P2", .payer, .settled, version: 2)])
-        #expect(output.calls.map(\.operation) == ["resolveFinding", "postFinding"])
+        #expect(output.calls.map(\.operation) == [ClearingContract.Operation.resolveFinding, .postFinding].map(\.rawValue))
         #expect(output.calls.allSatisfy { $0.contract == "clearing" })
         #expect(try ResolveFinding(canonicalBytes: output.calls[0].arguments).key.paymentID == "P2")
         #expect(try PostFinding(canonicalBytes: output.calls[1].arguments).key.paymentID == "P1")

@@ -66,8 +66,8 @@ import LedgerCore
         let chain = try chainWithPayment()
         expectSuccess(try chain.clearing("bankC", .postFinding, PostFinding(key: key(), details: "x")))
         let receipts = try chain.commit([
-            chain.transaction("bankC", ClearingFixture.call(.postFinding, PostFinding(key: key(), details: "x"))),
-            chain.transaction("bankC", ClearingFixture.call(.postFinding, PostFinding(key: key("P1", .short, .payee), details: "y"))),
+            chain.transaction("bankC", ClearingContract.call(.postFinding, PostFinding(key: key(), details: "x"))),
+            chain.transaction("bankC", ClearingContract.call(.postFinding, PostFinding(key: key("P1", .short, .payee), details: "y"))),
         ])
         receipts.forEach { expectSuccess($0) }
         #expect(try chain.clearingQuery(.breaks).items.count == 2)

@@ -15,8 +15,8 @@ import LedgerCore
     }
 
     @Test func discount_largePrincipal_doesNotOverflow() throws {
-        let result = try #require(ReceivableFinancing.discount(principal: ReceivableLimits.amountMax, rateBps: 10_000, days: 180))
-        #expect(result.fee == ReceivableLimits.amountMax / 2)
+        let result = try #require(ReceivableFinancing.discount(principal: ReceivablesLimits.amountMax, rateBps: 10_000, days: 180))
+        #expect(result.fee == ReceivablesLimits.amountMax / 2)
     }
 
     @Test func discount_feeReachingPrincipal_isRefused() {

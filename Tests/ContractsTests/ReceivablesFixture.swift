@@ -94,14 +94,14 @@ final class ReceivablesFixture {
         return try ReceivableCreditLineRecord(canonicalBytes: raw)
     }
 
-    func query(_ query: ReceivablesQuery, _ parameters: [String: String]) throws -> JSONValue {
+    func query(_ query: ReceivablesContract.Query, _ parameters: [String: String]) throws -> JSONValue {
         try chain.ledger.query(contract: ReceivablesContract.name, query.rawValue, parameters: parameters)
     }
 
     /// Every piece record of a voucher, from state.
     func pieces(of voucher: String) throws -> [ReceivablePiece] {
         let view = chain.ledger.queryView()
-        return try ReceivablesContract.pieces(of: voucher, within: nil, view, limit: ReceivableLimits.queryPiecesMax).0
+        return try ReceivablesContract.pieces(of: voucher, within: nil, view, limit: ReceivablesLimits.queryPiecesMax).0
     }
 }
 

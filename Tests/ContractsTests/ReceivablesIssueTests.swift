@@ -76,7 +76,7 @@ enum IssueFault: String, CaseIterable, Sendable {
         switch self {
         case .badVoucherID: issue.voucherID = "bad/id"
         case .badAmountZero: issue.amount = 0
-        case .badAmountTooLarge: issue.amount = ReceivableLimits.amountMax + 1
+        case .badAmountTooLarge: issue.amount = ReceivablesLimits.amountMax + 1
         case .badCurrency: issue.currency = "cny"
         case .unknownSupplier: issue.supplier = "ghost"
         case .supplierIsBank: issue.supplier = "bankB"
@@ -161,13 +161,13 @@ enum IssueFault: String, CaseIterable, Sendable {
 
     @Test func issue_withMalformedArguments_isBadArguments() throws {
         let fixture = try ReceivablesFixture()
-        let receipt = try fixture.chain.submit("core", ContractCall(contract: "receivables", operation: "issue", arguments: [1, 2, 3]))
+        let receipt = try fixture.chain.submit("core", ReceivablesContract.call(.issue, encodedArguments: [1, 2, 3]))
         expectRejected(receipt, "bad_arguments")
     }
 
     @Test func unknownOperation_isRejected() throws {
         let fixture = try ReceivablesFixture()
-        let receipt = try fixture.chain.submit("core", ContractCall(contract: "receivables", operation: "mint", arguments: []))
+        let receipt = try fixture.chain.submit("core", ContractCall(contract: ReceivablesContract.name, operation: "mint", arguments: []))
         expectRejected(receipt, "unknown_operation")
     }
 }

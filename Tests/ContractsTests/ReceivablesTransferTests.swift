@@ -207,7 +207,7 @@ import LedgerCore
         let fixture = try ReceivablesFixture()
         let root = try fixture.issueAccepted("V1", amount: 1_000)
         var transactions: [Transaction] = []
-        for _ in 0..<((ReceivableLimits.pieceHistoryMax - 2) / 2) {
+        for _ in 0..<((ReceivablesLimits.pieceHistoryMax - 2) / 2) {
             transactions.append(fixture.transaction("s1", .offerTransfer, ReceivableTransfer(piece: root, amount: 1_000, recipient: "s2")))
             transactions.append(fixture.transaction("s1", .withdrawOffer, ReceivablePieceRef(piece: root)))
         }
@@ -215,7 +215,7 @@ import LedgerCore
         expectRejected(try fixture.submit("s1", .offerTransfer, ReceivableTransfer(piece: root, amount: 1_000, recipient: "s2")), "piece_history_full")
         fixture.advance(to: try fixture.voucher("V1").dueDate)
         try succeed(try fixture.submit("core", .settle, ReceivableSettle(voucherID: "V1")))
-        #expect(try fixture.piece(root).history.count == ReceivableLimits.pieceHistoryMax)
+        #expect(try fixture.piece(root).history.count == ReceivablesLimits.pieceHistoryMax)
     }
 }
 
@@ -235,7 +235,7 @@ extension ReceivablePieceRef {
         encoder.write(UInt64(1))
         encoder.write(UInt64(1_000))
         encoder.write(UInt64(0))
-        let receipt = try fixture.chain.submit("s2", ContractCall(contract: "receivables", operation: "acceptTransfer", arguments: encoder.bytes))
+        let receipt = try fixture.chain.submit("s2", ReceivablesContract.call(.acceptTransfer, encodedArguments: encoder.bytes))
         expectRejected(receipt, "bad_arguments")
     }
 
@@ -246,7 +246,7 @@ extension ReceivablePieceRef {
         encoder.write(UInt64(10))
         encoder.write(UInt64(5))
         encoder.write(UInt64(0))
-        let receipt = try fixture.chain.submit("s2", ContractCall(contract: "receivables", operation: "acceptTransfer", arguments: encoder.bytes))
+        let receipt = try fixture.chain.submit("s2", ReceivablesContract.call(.acceptTransfer, encodedArguments: encoder.bytes))
         expectRejected(receipt, "bad_arguments")
     }
 }

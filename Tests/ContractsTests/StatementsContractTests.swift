@@ -22,7 +22,7 @@ struct StatementsFixture {
 
     @discardableResult
     func submit(_ member: String, _ operation: StatementsContract.Operation, _ arguments: some CanonicalEncodable) throws -> Receipt {
-        try chain.submit(member, ContractCall(contract: "statements", operation: operation.rawValue, arguments: arguments.canonicalBytes))
+        try chain.submit(member, StatementsContract.call(operation, arguments))
     }
 
     func query(_ name: StatementsContract.Query, _ parameters: [String: String]) throws -> JSONValue {

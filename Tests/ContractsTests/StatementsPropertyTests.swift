@@ -111,7 +111,7 @@ enum PaymentGenerator {
                     bytes = batch.canonicalBytes
                     first = false
                 }
-                let receipt = try fixture.chain.submit(member, ContractCall(contract: "statements", operation: operation.rawValue, arguments: bytes))
+                let receipt = try fixture.chain.submit(member, StatementsContract.call(operation, encodedArguments: bytes))
                 #expect(receipt.isSuccess, "seed \(seed): \(String(describing: receipt.rejection))")
             }
 

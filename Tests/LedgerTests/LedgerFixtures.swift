@@ -3,33 +3,43 @@ import Testing
 import LedgerCore
 
 /// A contract for ledger tests: writes, deletes and fails on request.
-struct ScratchContract: Contract {
-    var name: String { "scratch" }
+struct ScratchContract: BuiltInContract {
+    static let name = "scratch"
 
-    func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
-        ["put", "delete", "fail", "putThenFail", "index"].contains(operation) ? Set(OrganizationKind.allCases) : nil
+    enum Operation: String, ContractOperation {
+        case put
+        case delete
+        case fail
+        case putThenFail
+        case index
+
+        var permittedKinds: Set<OrganizationKind> {
+            switch self {
+            case .put, .delete, .fail, .putThenFail, .index: Set(OrganizationKind.allCases)
+            }
+        }
     }
 
     func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
         var decoder = CanonicalDecoder(call.arguments)
-        switch call.operation {
-        case "put":
+        switch try operation(of: call) {
+        case .put:
             let key = try decoder.readBytes("key", limit: 256)
             let value = try decoder.readBytes("value", limit: 4096)
             try decoder.finish("put")
             context.put(key, value)
             context.emit("put", [("key", Hex.encode(key))])
-        case "delete":
+        case .delete:
             let key = try decoder.readBytes("key", limit: 256)
             context.delete(key)
-        case "putThenFail":
+        case .putThenFail:
             let key = try decoder.readBytes("key", limit: 256)
             context.put(key, [1])
             throw Rejection(code: "asked_to_fail", message: "the caller asked for a failure after writing")
-        case "index":
+        case .index:
             let key = try decoder.readBytes("key", limit: 256)
             context.setIndex("by-key", key, [7])
-        default:
+        case .fail:
             throw Rejection(code: "asked_to_fail", message: "the caller asked for a failure")
         }
     }
@@ -47,13 +57,13 @@ struct ScratchContract: Contract {
         var encoder = CanonicalEncoder()
         encoder.write(bytes: key)
         encoder.write(bytes: value)
-        return ContractCall(contract: "scratch", operation: "put", arguments: encoder.bytes)
+        return call(.put, encodedArguments: encoder.bytes)
     }
 
-    static func call(_ operation: String, key: [UInt8]) -> ContractCall {
+    static func call(_ operation: Operation, key: [UInt8]) -> ContractCall {
         var encoder = CanonicalEncoder()
         encoder.write(bytes: key)
-        return ContractCall(contract: "scratch", operation: operation, arguments: encoder.bytes)
+        return call(operation, encodedArguments: encoder.bytes)
     }
 }
 

@@ -168,7 +168,7 @@ final class FaultInjectingStore: KeyValueStore, @unchecked Sendable {
         let ledger = try chain.openLedger(MemoryStore())
         try chain.commit(ledger, [chain.transaction(sender: 0, nonce: 0, ScratchContract.put([1], [1]))])
         let before = ledger.head.stateRoot
-        let failing = chain.transaction(sender: 0, nonce: 1, ScratchContract.call("putThenFail", key: [5]))
+        let failing = chain.transaction(sender: 0, nonce: 1, ScratchContract.call(.putThenFail, key: [5]))
         let result = try receipt(chain, ledger, failing)
         #expect(result.rejection?.code == "asked_to_fail")
         #expect(ledger.head.stateRoot == before)
@@ -201,13 +201,13 @@ final class FaultInjectingStore: KeyValueStore, @unchecked Sendable {
         let noContract = chain.transaction(sender: 0, nonce: 0, ContractCall(contract: "nope", operation: "x", arguments: []))
         #expect(try receipt(chain, ledger, noContract).rejection?.code == "unknown_contract")
 
-        let noOperation = chain.transaction(sender: 0, nonce: 0, ContractCall(contract: "scratch", operation: "nope", arguments: []))
+        let noOperation = chain.transaction(sender: 0, nonce: 0, ContractCall(contract: ScratchContract.name, operation: "nope", arguments: []))
         #expect(try receipt(chain, ledger, noOperation).rejection?.code == "unknown_operation")
 
-        let badArguments = chain.transaction(sender: 0, nonce: 0, ContractCall(contract: "scratch", operation: "put", arguments: [0xFF]))
+        let badArguments = chain.transaction(sender: 0, nonce: 0, ScratchContract.call(.put, encodedArguments: [0xFF]))
         #expect(try receipt(chain, ledger, badArguments).rejection?.code == "bad_arguments")
 
-        let forbidden = chain.transaction(sender: 0, nonce: 0, ContractCall(contract: "governance", operation: "addOrganization", arguments: []))
+        let forbidden = chain.transaction(sender: 0, nonce: 0, GovernanceContract.call(.addOrganization, encodedArguments: []))
         #expect(try receipt(chain, ledger, forbidden).rejection?.code == "not_permitted")
 
         let good = chain.transaction(sender: 0, nonce: 0, put)
@@ -256,9 +256,8 @@ final class FaultInjectingStore: KeyValueStore, @unchecked Sendable {
             })
             return try ledger.apply(Block(header: header, transactions: [transaction]), certificate: certificate).receipts[0]
         }
-        let suspend = Transaction.signed(chainID: genesis.chainID, key: regulatorKey, nonce: 0, expiresAtMs: .max, call: ContractCall(
-            contract: "governance", operation: "setOrganizationStatus",
-            arguments: SetOrganizationStatus(organizationID: "acme", status: .suspended).canonicalBytes))
+        let suspend = Transaction.signed(chainID: genesis.chainID, key: regulatorKey, nonce: 0, expiresAtMs: .max, call: GovernanceContract.call(
+            .setOrganizationStatus, SetOrganizationStatus(organizationID: "acme", status: .suspended)))
         #expect(try commit(suspend).isSuccess)
         let put = Transaction.signed(chainID: genesis.chainID, key: chain.senders[0], nonce: 0, expiresAtMs: .max, call: ScratchContract.put([1], [1]))
         #expect(try commit(put).rejection?.code == "organization_suspended")
@@ -267,7 +266,7 @@ final class FaultInjectingStore: KeyValueStore, @unchecked Sendable {
     @Test func contractIndexes_areWrittenWithTheBlock() throws {
         let chain = try DeterministicChain()
         let ledger = try chain.openLedger(MemoryStore())
-        try chain.commit(ledger, [chain.transaction(sender: 0, nonce: 0, ScratchContract.call("index", key: [3, 4]))])
+        try chain.commit(ledger, [chain.transaction(sender: 0, nonce: 0, ScratchContract.call(.index, key: [3, 4]))])
         let entries = try ledger.queryView().scanIndex(contract: "scratch", index: "by-key", prefix: [3], start: nil, limit: 10)
         #expect(entries.count == 1)
         #expect(entries.first?.key == [3, 4])

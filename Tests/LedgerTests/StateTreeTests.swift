@@ -107,7 +107,7 @@ import LedgerCore
         for index in 0..<transactionCount {
             let sender = index % 10
             let call = index % 11 == 10
-                ? ScratchContract.call("delete", key: Array("key-\(index / 2)".utf8))
+                ? ScratchContract.call(.delete, key: Array("key-\(index / 2)".utf8))
                 : ScratchContract.put(Array("key-\(index)".utf8), Array("value-\(index &* 2654435761)".utf8))
             transactions.append(chain.transaction(sender: sender, nonce: UInt64(index / 10), call))
         }

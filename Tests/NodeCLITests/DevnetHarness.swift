@@ -197,8 +197,8 @@ final class TestDevnet: @unchecked Sendable {
     /// A signed governance transaction from `organization` adding a fresh key to itself.
     func addKeyTransaction(_ organization: String, nonce: UInt64) throws -> Transaction {
         guard let key = organizationKeys[organization] else { throw HarnessError("no organization \(organization)") }
-        let call = ContractCall(contract: "governance", operation: "addMemberKey",
-                                arguments: MemberKeyChangeBytes.encode(try PrivateKey.generate().publicKey))
+        let newKey = try PrivateKey.generate().publicKey
+        let call = GovernanceContract.call(.addMemberKey, MemberKeyChange(key: newKey))
         return Transaction.signed(chainID: genesis.chainID, key: key, nonce: nonce, expiresAtMs: wallClockMs() + 600_000, call: call)
     }
 
@@ -244,9 +244,4 @@ final class TestDevnet: @unchecked Sendable {
 struct CertifiedBlockRecord: Equatable {
     let bytes: [UInt8]
     let stateRoot: String
-}
-
-/// Encodes governance.addMemberKey arguments without depending on the Contracts module here.
-enum MemberKeyChangeBytes {
-    static func encode(_ key: PublicKey) -> [UInt8] { key.canonicalBytes }
 }

@@ -179,7 +179,7 @@ func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out:
     /// A chain where bankA holds the sample camt.053 account for acme, served by an in-process API.
     static func withChain(_ body: (CommittingBackend, String, String) async throws -> Void) async throws {
         let chain = try LocalConsortium(organizations: [("bankA", .bank), ("acme", .enterprise)], genesisTimestampMs: wallClockMs())
-        try #require(try chain.submit("bankA", statementsCall(.registerAccount, RegisterAccount(account: account, enterpriseID: "acme", currency: "EUR"))).isSuccess)
+        try #require(try chain.submit("bankA", StatementsContract.call(.registerAccount, RegisterAccount(account: account, enterpriseID: "acme", currency: "EUR"))).isSuccess)
         let keyPath = FileManager.default.temporaryDirectory.appendingPathComponent("bank-\(UUID().uuidString).key").path
         defer { try? FileManager.default.removeItem(atPath: keyPath) }
         try KeyFile.write(chain.member("bankA").key, to: keyPath)

@@ -30,14 +30,13 @@ private func submissionBody(_ transaction: Transaction) -> [UInt8] {
     init() throws {
         chain = try LocalConsortium(organizations: [("bankA", .bank), ("acme", .enterprise), ("reg", .regulator)])
         let newKey = try PrivateKey.generate()
-        committed = chain.transaction("acme", ContractCall(contract: "governance", operation: "addMemberKey",
-                                                            arguments: MemberKeyChange(key: newKey.publicKey).canonicalBytes))
+        committed = chain.transaction("acme", GovernanceContract.call(.addMemberKey, MemberKeyChange(key: newKey.publicKey)))
         try chain.commit([committed])
         backend = LedgerOnlyBackend(ledger: chain.ledger, limits: MempoolLimits(transactionsMax: 2))
     }
 
     private func addKeyCall() throws -> ContractCall {
-        ContractCall(contract: "governance", operation: "addMemberKey", arguments: MemberKeyChange(key: try PrivateKey.generate().publicKey).canonicalBytes)
+        GovernanceContract.call(.addMemberKey, MemberKeyChange(key: try PrivateKey.generate().publicKey))
     }
 
     @Test func submit_badBodies_get4xxWithJSONErrors() async throws {
@@ -66,7 +65,7 @@ private func submissionBody(_ transaction: Transaction) -> [UInt8] {
             #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(stranger))) == "unknown_sender")
             let forbidden = Transaction.signed(chainID: chain.genesis.chainID, key: chain.member("acme").key, nonce: 1,
                                                expiresAtMs: chain.ledger.head.timestampMs + 60_000,
-                                               call: ContractCall(contract: "governance", operation: "addOrganization", arguments: []))
+                                               call: GovernanceContract.call(.addOrganization, encodedArguments: []))
             #expect(errorCode(try await client.request(.POST, "/v1/transactions", body: submissionBody(forbidden))) == "not_permitted")
             let expired = Transaction.signed(chainID: chain.genesis.chainID, key: chain.member("acme").key, nonce: 1,
                                              expiresAtMs: 5, call: try addKeyCall())
@@ -196,8 +195,8 @@ final class LineBox: @unchecked Sendable {
         let consortiumKey = Array("consortium-shared-secret-key-0001".utf8)
         let subject = try BlacklistSubject.person(identifier: identifier, consortiumKey: consortiumKey)
         let evidence = Hash.sha256(Array("evidence".utf8))
-        try chain.commit([chain.transaction("bankA", BlacklistOperation.add.call(AddBlacklistEntry(subject: subject, reasonCode: "fraud", evidenceHash: evidence)))])
-        let check = chain.transaction("bankB", BlacklistOperation.check.call(CheckBlacklistSubject(subject: subject, purposeCode: "loan_review")))
+        try chain.commit([chain.transaction("bankA", BlacklistContract.call(.add, AddBlacklistEntry(subject: subject, reasonCode: "fraud", evidenceHash: evidence)))])
+        let check = chain.transaction("bankB", BlacklistContract.call(.check, CheckBlacklistSubject(subject: subject, purposeCode: "loan_review")))
         try chain.commit([check])
         let backend = LedgerOnlyBackend(ledger: chain.ledger)
         try await withAPIServer(backend) { client in

@@ -1,65 +1,6 @@
 import Ledger
 import LedgerCore
 
-/// Size limits of the blacklist's arguments and records.
-public enum BlacklistLimits {
-    /// Longest free text: a note, or the reason given for a corroboration,
-    /// dispute, appeal, answer or revocation.
-    public static let textBytesMax = 1024
-    /// Most subjects an encoded batch may carry; the genesis parameter
-    /// ``BlacklistParameters/batchSubjectsMax`` sets the usable number.
-    public static let batchSubjectsDecodeMax = 10_000
-    /// Most entries one settle call may name.
-    public static let settleEntriesMax = 1000
-    /// Most entries ever listed for one subject.
-    public static let entriesPerSubjectMax = 10_000
-    /// Most institutions recorded on one entry as corroborators, disputers or appellants.
-    public static let institutionsPerEntryMax = Limits.organizationsMax
-    /// Most history records returned by one query.
-    public static let queryRecordsMax = 10_000
-    /// Digits in a row that make free text look like a personal identifier
-    /// (15-digit and 18-digit resident identity numbers, bank card numbers).
-    public static let identifierDigitsMin = 15
-}
-
-/// The operations of the blacklist contract, by the name used in a ``ContractCall``.
-public enum BlacklistOperation: String, CaseIterable, Sendable {
-    /// List a subject. Bank, clearing house or regulator. Arguments: ``AddBlacklistEntry``.
-    case add
-    /// Change an entry's reason, expiry, evidence or note as a new version. Its uploader only. Arguments: ``AmendBlacklistEntry``.
-    case amend
-    /// Support another institution's entry. Bank, clearing house or regulator. Arguments: ``BlacklistOpinion``.
-    case corroborate
-    /// Contest another institution's entry. Bank, clearing house or regulator. Arguments: ``BlacklistOpinion``.
-    case dispute
-    /// The subject's bank contests an entry on the subject's behalf (异议). Bank only. Arguments: ``FileBlacklistAppeal``.
-    case appeal
-    /// The uploader answers an open appeal. Its uploader only. Arguments: ``AnswerBlacklistAppeal``.
-    case answer
-    /// Take an entry off the list. Its uploader, or any regulator. Arguments: ``RevokeBlacklistEntry``.
-    case revoke
-    /// Check one subject; recorded and metered. Bank, clearing house or regulator. Arguments: ``CheckBlacklistSubject``.
-    case check
-    /// Check many subjects in one transaction; recorded and metered. Bank, clearing house or regulator. Arguments: ``BatchCheckBlacklist``.
-    case batchCheck
-    /// Record lapsed appeals and expiries that are due. Bank, clearing house or regulator. Arguments: ``SettleBlacklistEntries``.
-    case settle
-
-    /// The organization kinds the ledger lets call this operation; the
-    /// contract then applies the finer rules (uploader only, bank only…).
-    public var permittedKinds: Set<OrganizationKind> {
-        switch self {
-        case .appeal: [.bank]
-        default: [.bank, .clearingHouse, .regulator]
-        }
-    }
-
-    /// A call of this operation with `arguments`.
-    public func call<Arguments: CanonicalEncodable>(_ arguments: Arguments) -> ContractCall {
-        ContractCall(contract: BlacklistContract.name, operation: rawValue, arguments: arguments.canonicalBytes)
-    }
-}
-
 /// Arguments of `blacklist.add`.
 public struct AddBlacklistEntry: Equatable, Sendable, CanonicalCodable {
     /// The company or person (keyed hash) concerned.

@@ -21,18 +21,14 @@ import LedgerCore
 ///   `baseAllowance + allowancePerEntry × entries listed +
 ///   allowancePerCorroboration × corroborations` subjects in all.
 ///
-/// Read-only queries are listed in ``BlacklistQuery``.
-public struct BlacklistContract: Contract {
+/// Operations and their permissions are listed in ``Operation``, read-only
+/// queries in ``Query``.
+public struct BlacklistContract: BuiltInContract {
     /// The contract's name in calls and its state namespace.
     public static let name = "blacklist"
-    public var name: String { Self.name }
 
     /// The contract, stateless: everything it needs is in the ledger state.
     public init() {}
-
-    public func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
-        BlacklistOperation(rawValue: operation)?.permittedKinds
-    }
 
     public func genesisState(_ genesis: Genesis) throws(GenesisError) -> [(key: [UInt8], value: [UInt8])] {
         let parameters = try BlacklistParameters.fromGenesis(genesis.contracts[Self.name])
@@ -40,9 +36,7 @@ public struct BlacklistContract: Contract {
     }
 
     public func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
-        guard let operation = BlacklistOperation(rawValue: call.operation) else {
-            throw LedgerRejection.unknownOperation(contract: name, operation: call.operation)
-        }
+        let operation = try operation(of: call)
         let caller = BlacklistCaller(
             organizationID: context.organization.id, kind: context.organization.kind, signer: context.sender,
             transactionID: context.transactionID, blockHeight: context.blockHeight, blockTimeMs: context.blockTimestampMs)
@@ -69,8 +63,8 @@ public struct BlacklistContract: Contract {
     }
 
     public func query(_ name: String, parameters: [String: String], in view: any QueryView) throws(QueryError) -> JSONValue {
-        guard let query = BlacklistQuery(rawValue: name) else {
-            throw QueryError(.unknownQuery, "blacklist has no query '\(name)' (\(BlacklistQuery.allCases.map(\.rawValue).joined(separator: ", ")))")
+        guard let query = Query(rawValue: name) else {
+            throw QueryError(.unknownQuery, "blacklist has no query '\(name)' (\(Query.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return try BlacklistQueries(view: view).answer(query, parameters)
     }

@@ -1,38 +1,40 @@
 import Ledger
 import LedgerCore
 
-/// The blacklist's read-only queries. They are not metered and not
-/// recorded: they serve auditors, regulators and uploaders. (A query carries
-/// no caller identity in the ledger's query interface, so restricting who may
-/// run them is the job of the node's API.) Times are block times in ms; an
-/// entry's `status` is evaluated against the latest committed block's time.
-public enum BlacklistQuery: String, CaseIterable, Sendable {
-    /// The genesis parameters. No parameters. Answer: the object of ``BlacklistParameters/json``.
-    case parameters
-    /// One entry. Parameters: `id`. Answer: an entry object (see ``BlacklistQueries``).
-    case entry
-    /// An entry with its whole history and the blocks that hold each step.
-    /// Parameters: `id`, optional `offset` and `limit` over the history.
-    /// Answer: `{entry, history: [step], historyTotal, blocks: [block], verification}`.
-    case provenance
-    /// Every entry ever listed for a subject and every recorded look at it.
-    /// Parameters: `subject` (`company:<code>` or `person:<64 hex>`), optional
-    /// `offset` and `limit` over the lookups. Answer: `{subject, entries, lookups, lookupsTotal}`.
-    case subject
-    /// What an institution has contributed and consumed. Parameters: `organization`.
-    /// A dispute is won when the disputed entry left the list by revocation,
-    /// withdrawal or a lapsed appeal, lost when it ran to its expiry, and
-    /// pending while it is live; outcomes are evaluated at the latest block time.
-    /// Answer: `{organization, entriesAdded, entriesLive, entriesEnded, corroborations, disputesRaised,
-    /// disputesWon, disputesLost, disputesPending, appealsFiled, appealsAnswered, revocations,
-    /// subjectsChecked, checkTransactions, allowance, allowanceRemaining}`.
-    case report
-    /// Entries listed by an institution, oldest first. Parameters: `organization`, optional `offset`, `limit`.
-    /// Answer: `{organization, entries, total}`.
-    case uploads
+extension BlacklistContract {
+    /// The blacklist's read-only queries. They are not metered and not
+    /// recorded: they serve auditors, regulators and uploaders. (A query carries
+    /// no caller identity in the ledger's query interface, so restricting who may
+    /// run them is the job of the node's API.) Times are block times in ms; an
+    /// entry's `status` is evaluated against the latest committed block's time.
+    public enum Query: String, CaseIterable, Sendable {
+        /// The genesis parameters. No parameters. Answer: the object of ``BlacklistParameters/json``.
+        case parameters
+        /// One entry. Parameters: `id`. Answer: an entry object (see ``BlacklistQueries``).
+        case entry
+        /// An entry with its whole history and the blocks that hold each step.
+        /// Parameters: `id`, optional `offset` and `limit` over the history.
+        /// Answer: `{entry, history: [step], historyTotal, blocks: [block], verification}`.
+        case provenance
+        /// Every entry ever listed for a subject and every recorded look at it.
+        /// Parameters: `subject` (`company:<code>` or `person:<64 hex>`), optional
+        /// `offset` and `limit` over the lookups. Answer: `{subject, entries, lookups, lookupsTotal}`.
+        case subject
+        /// What an institution has contributed and consumed. Parameters: `organization`.
+        /// A dispute is won when the disputed entry left the list by revocation,
+        /// withdrawal or a lapsed appeal, lost when it ran to its expiry, and
+        /// pending while it is live; outcomes are evaluated at the latest block time.
+        /// Answer: `{organization, entriesAdded, entriesLive, entriesEnded, corroborations, disputesRaised,
+        /// disputesWon, disputesLost, disputesPending, appealsFiled, appealsAnswered, revocations,
+        /// subjectsChecked, checkTransactions, allowance, allowanceRemaining}`.
+        case report
+        /// Entries listed by an institution, oldest first. Parameters: `organization`, optional `offset`, `limit`.
+        /// Answer: `{organization, entries, total}`.
+        case uploads
+    }
 }
 
-/// Answers ``BlacklistQuery`` queries over a ``QueryView``.
+/// Answers ``BlacklistContract/Query`` queries over a ``QueryView``.
 ///
 /// An entry object: `{id, subject, uploader, uploaderKey, version, reasonCode,
 /// evidenceHash, note?, expiresAtMs?, effectiveExpiryMs, retentionEndsAtMs,
@@ -66,7 +68,7 @@ public struct BlacklistQueries {
     }
 
     /// Answers one query.
-    public func answer(_ query: BlacklistQuery, _ parameters: [String: String]) throws(QueryError) -> JSONValue {
+    public func answer(_ query: BlacklistContract.Query, _ parameters: [String: String]) throws(QueryError) -> JSONValue {
         switch query {
         case .parameters: return try storage { () throws(StorageError) in try reader.parameters().json }
         case .entry: return entryJSON(try existingEntry(parameters))

@@ -36,32 +36,12 @@ import LedgerCore
 /// every later transaction of the batch would fail on its nonce. Malformed
 /// findings (unknown payment, impossible heights, unknown finding to resolve)
 /// are still refused.
-public struct ClearingContract: Contract {
+public struct ClearingContract: BuiltInContract {
     /// The contract's name and state namespace.
     public static let name = "clearing"
-    /// The contract's name and state namespace.
-    public var name: String { Self.name }
 
     /// The clearing contract; it has no configuration beyond its genesis section.
     public init() {}
-
-    /// Operations and who may call them.
-    public enum Operation: String, CaseIterable, Sendable {
-        /// ``PostRecord``; banks and clearing houses, for their own side.
-        case post
-        /// ``UpdateRecord``; the organization that posted the side.
-        case update
-        /// ``OpenCycle``; clearing houses.
-        case openCycle
-        /// ``CloseCycle``; the clearing house that opened the cycle.
-        case closeCycle
-        /// ``SignCycle``; banks that take part in the cycle.
-        case signCycle
-        /// ``PostFinding``; banks and clearing houses (or the genesis `reconcilers`).
-        case postFinding
-        /// ``ResolveFinding``; banks and clearing houses (or the genesis `reconcilers`).
-        case resolveFinding
-    }
 
     /// Query names; parameters are listed in ``query(_:parameters:in:)``.
     public enum Query: String, CaseIterable, Sendable {
@@ -73,24 +53,8 @@ public struct ClearingContract: Contract {
         case config
     }
 
-    /// The call of `operation` with `arguments` (the argument type listed on each ``Operation``).
-    public static func call(_ operation: Operation, _ arguments: some CanonicalEncodable) -> ContractCall {
-        ContractCall(contract: name, operation: operation.rawValue, arguments: arguments.canonicalBytes)
-    }
-
     /// The event a committed record change carries; ``ClearingBlock/extract(block:receipts:)`` reads it.
     public static let recordEvent = "record"
-
-    /// `post`, `update`, `postFinding`, `resolveFinding`: banks and clearing houses;
-    /// `openCycle`, `closeCycle`: clearing houses; `signCycle`: banks.
-    public func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
-        switch Operation(rawValue: operation) {
-        case .post, .update, .postFinding, .resolveFinding: [.bank, .clearingHouse]
-        case .openCycle, .closeCycle: [.clearingHouse]
-        case .signCycle: [.bank]
-        case nil: nil
-        }
-    }
 
     /// Writes the configuration read from `genesis.contracts["clearing"]` (see ``ClearingConfiguration/parse(_:organizations:)``).
     public func genesisState(_ genesis: Genesis) throws(GenesisError) -> [(key: [UInt8], value: [UInt8])] {
@@ -100,7 +64,7 @@ public struct ClearingContract: Contract {
 
     /// Runs one operation; refusals are ``Rejection``s with stable codes.
     public func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
-        switch Operation(rawValue: call.operation) {
+        switch try operation(of: call) {
         case .post: try post(PostRecord(canonicalBytes: call.arguments), in: &context)
         case .update: try update(UpdateRecord(canonicalBytes: call.arguments), in: &context)
         case .openCycle: try openCycle(OpenCycle(canonicalBytes: call.arguments), in: &context)
@@ -108,7 +72,6 @@ public struct ClearingContract: Contract {
         case .signCycle: try signCycle(SignCycle(canonicalBytes: call.arguments), in: &context)
         case .postFinding: try postFinding(PostFinding(canonicalBytes: call.arguments), in: &context)
         case .resolveFinding: try resolveFinding(ResolveFinding(canonicalBytes: call.arguments), in: &context)
-        case nil: throw LedgerRejection.unknownOperation(contract: name, operation: call.operation)
         }
     }
 

@@ -29,7 +29,7 @@ public struct ReceivableCreditLine: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         issuer = try decoder.readString("issuer", limit: Limits.identifierBytesMax)
-        currency = try decoder.readString("currency", limit: ReceivableLimits.currencyBytes)
+        currency = try decoder.readString("currency", limit: ReceivablesLimits.currencyBytes)
         limit = try decoder.readUInt64("limit")
     }
 }
@@ -85,17 +85,17 @@ public struct ReceivableIssue: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        voucherID = try decoder.readString("voucher id", limit: ReceivableLimits.voucherIDBytesMax)
+        voucherID = try decoder.readString("voucher id", limit: ReceivablesLimits.voucherIDBytesMax)
         supplier = try decoder.readString("supplier", limit: Limits.identifierBytesMax)
         creditBank = try decoder.readString("credit bank", limit: Limits.identifierBytesMax)
         amount = try decoder.readUInt64("amount")
-        currency = try decoder.readString("currency", limit: ReceivableLimits.currencyBytes)
+        currency = try decoder.readString("currency", limit: ReceivablesLimits.currencyBytes)
         issueDate = try decoder.read(ReceivableDay.self, "issue date")
         dueDate = try decoder.read(ReceivableDay.self, "due date")
         contractHash = try decoder.read(Hash.self, "contract hash")
-        invoices = try decoder.readArray(ReceivableInvoice.self, "invoices", limit: ReceivableLimits.invoicesMax)
+        invoices = try decoder.readArray(ReceivableInvoice.self, "invoices", limit: ReceivablesLimits.invoicesMax)
         transferable = try decoder.readBool("transferable")
-        note = try decoder.readOptionalString("note", limit: ReceivableLimits.noteBytesMax)
+        note = try decoder.readOptionalString("note", limit: ReceivablesLimits.noteBytesMax)
     }
 }
 
@@ -116,8 +116,8 @@ public struct ReceivableVoucherRef: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        voucherID = try decoder.readString("voucher id", limit: ReceivableLimits.voucherIDBytesMax)
-        reason = try decoder.readOptionalString("reason", limit: ReceivableLimits.reasonBytesMax)
+        voucherID = try decoder.readString("voucher id", limit: ReceivablesLimits.voucherIDBytesMax)
+        reason = try decoder.readOptionalString("reason", limit: ReceivablesLimits.reasonBytesMax)
     }
 }
 
@@ -168,7 +168,7 @@ public struct ReceivablePieceRef: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         piece = try decoder.read(ReceivablePieceID.self, "piece")
-        reason = try decoder.readOptionalString("reason", limit: ReceivableLimits.reasonBytesMax)
+        reason = try decoder.readOptionalString("reason", limit: ReceivablesLimits.reasonBytesMax)
     }
 }
 
@@ -226,7 +226,7 @@ public struct ReceivableFinanceAccept: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         piece = try decoder.read(ReceivablePieceID.self, "piece")
-        registrationNumber = try decoder.readOptionalString("registration number", limit: ReceivableLimits.registrationNumberBytesMax)
+        registrationNumber = try decoder.readOptionalString("registration number", limit: ReceivablesLimits.registrationNumberBytesMax)
     }
 }
 
@@ -247,7 +247,7 @@ public struct ReceivableSettle: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        voucherID = try decoder.readString("voucher id", limit: ReceivableLimits.voucherIDBytesMax)
+        voucherID = try decoder.readString("voucher id", limit: ReceivablesLimits.voucherIDBytesMax)
         early = try decoder.readBool("early")
     }
 }
@@ -295,7 +295,7 @@ public struct ReceivableActionRef: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         actionID = try decoder.read(Hash.self, "action id")
-        reason = try decoder.readOptionalString("reason", limit: ReceivableLimits.reasonBytesMax)
+        reason = try decoder.readOptionalString("reason", limit: ReceivablesLimits.reasonBytesMax)
     }
 }
 
@@ -345,7 +345,7 @@ public struct ReceivableParameters: Equatable, Sendable, CanonicalCodable {
             return number
         }
         if let value = try integer("dueMonthsMax", 1...12) { parameters.dueMonthsMax = UInt32(value) }
-        if let value = try integer("minimumSplitAmount", 1...Int64(ReceivableLimits.amountMax)) { parameters.minimumSplitAmount = UInt64(value) }
+        if let value = try integer("minimumSplitAmount", 1...Int64(ReceivablesLimits.amountMax)) { parameters.minimumSplitAmount = UInt64(value) }
         if let value = try integer("overdueVouchersMax", 0...10_000) { parameters.overdueVouchersMax = UInt32(value) }
         if let value = try integer("pieceRecordsPerVoucherMax", 1...150_000) { parameters.pieceRecordsPerVoucherMax = UInt64(value) }
         self = parameters

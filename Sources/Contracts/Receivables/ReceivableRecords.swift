@@ -1,29 +1,6 @@
 import Ledger
 import LedgerCore
 
-/// Size limits of the receivables contract's records, in one place.
-public enum ReceivableLimits {
-    public static let voucherIDBytesMax = 64
-    public static let currencyBytes = 3
-    public static let invoicesMax = 100
-    public static let invoiceNumberBytesMax = 64
-    public static let noteBytesMax = 1024
-    public static let reasonBytesMax = 512
-    public static let registrationNumberBytesMax = 64
-    /// Largest face amount of one voucher, in minor units (10 trillion yuan).
-    public static let amountMax: UInt64 = 1_000_000_000_000_000
-    /// Highest annual discount rate, in basis points (100 %).
-    public static let discountRateBpsMax: UInt32 = 10_000
-    /// Most steps one piece's history may hold; a move that would exceed it is refused.
-    public static let pieceHistoryMax = 64
-    /// Most clearing lines (one per holder) a settlement records.
-    public static let clearingLinesMax = 200_000
-    /// Most pieces a query returns.
-    public static let queryPiecesMax = 200_000
-    /// Entries read per storage scan while walking a range.
-    static let scanBatchEntries = 512
-}
-
 /// Who signed a step and where it was committed: the provenance every trace shows.
 public struct ReceivableSigning: Equatable, Sendable, CanonicalCodable {
     /// The transaction that completed the step.
@@ -138,9 +115,9 @@ public struct ReceivablePieceID: Hashable, Comparable, Sendable, CanonicalCodabl
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        voucherID = try decoder.readString("voucher id", limit: ReceivableLimits.voucherIDBytesMax)
+        voucherID = try decoder.readString("voucher id", limit: ReceivablesLimits.voucherIDBytesMax)
         guard ReceivablesContract.isValidVoucherID(voucherID) else {
-            throw .invalidValue(field: "voucher id", reason: "must be 1 to \(ReceivableLimits.voucherIDBytesMax) characters of A-Z a-z 0-9 . _ -")
+            throw .invalidValue(field: "voucher id", reason: "must be 1 to \(ReceivablesLimits.voucherIDBytesMax) characters of A-Z a-z 0-9 . _ -")
         }
         first = try decoder.readUInt64("first unit")
         last = try decoder.readUInt64("last unit")
@@ -172,7 +149,7 @@ public struct ReceivableInvoice: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        number = try decoder.readString("invoice number", limit: ReceivableLimits.invoiceNumberBytesMax)
+        number = try decoder.readString("invoice number", limit: ReceivablesLimits.invoiceNumberBytesMax)
         amount = try decoder.readUInt64("invoice amount")
         date = try decoder.read(ReceivableDay.self, "invoice date")
         documentHash = try decoder.read(Hash.self, "invoice hash")
@@ -246,7 +223,7 @@ public struct ReceivableSettlement: Equatable, Sendable, CanonicalCodable {
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         early = try decoder.readBool("early settlement")
         signing = try decoder.read(ReceivableSigning.self, "settlement signing")
-        lines = try decoder.readArray(ReceivableClearingLine.self, "clearing lines", limit: ReceivableLimits.clearingLinesMax)
+        lines = try decoder.readArray(ReceivableClearingLine.self, "clearing lines", limit: ReceivablesLimits.clearingLinesMax)
     }
 }
 
@@ -322,22 +299,22 @@ public struct ReceivableVoucher: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        id = try decoder.readString("voucher id", limit: ReceivableLimits.voucherIDBytesMax)
+        id = try decoder.readString("voucher id", limit: ReceivablesLimits.voucherIDBytesMax)
         issuer = try decoder.readString("issuer", limit: Limits.identifierBytesMax)
         supplier = try decoder.readString("supplier", limit: Limits.identifierBytesMax)
         creditBank = try decoder.readString("credit bank", limit: Limits.identifierBytesMax)
         amount = try decoder.readUInt64("amount")
-        currency = try decoder.readString("currency", limit: ReceivableLimits.currencyBytes)
+        currency = try decoder.readString("currency", limit: ReceivablesLimits.currencyBytes)
         issueDate = try decoder.read(ReceivableDay.self, "issue date")
         dueDate = try decoder.read(ReceivableDay.self, "due date")
         contractHash = try decoder.read(Hash.self, "contract hash")
-        invoices = try decoder.readArray(ReceivableInvoice.self, "invoices", limit: ReceivableLimits.invoicesMax)
+        invoices = try decoder.readArray(ReceivableInvoice.self, "invoices", limit: ReceivablesLimits.invoicesMax)
         transferable = try decoder.readBool("transferable")
-        note = try decoder.readOptionalString("note", limit: ReceivableLimits.noteBytesMax)
+        note = try decoder.readOptionalString("note", limit: ReceivablesLimits.noteBytesMax)
         status = try decoder.read(ReceivableVoucherStatus.self, "voucher status")
         issued = try decoder.read(ReceivableSigning.self, "issued")
         decided = try decoder.readOptional(ReceivableSigning.self, "decided")
-        decisionReason = try decoder.readOptionalString("decision reason", limit: ReceivableLimits.reasonBytesMax)
+        decisionReason = try decoder.readOptionalString("decision reason", limit: ReceivablesLimits.reasonBytesMax)
         settlement = try decoder.readOptional(ReceivableSettlement.self, "settlement")
         pieceRecords = try decoder.readUInt64("piece records")
     }
@@ -474,7 +451,7 @@ public struct ReceivableFinancing: Equatable, Sendable, CanonicalCodable {
         fee = try decoder.readUInt64("fee")
         paidOut = try decoder.readUInt64("paid out")
         recourse = try decoder.read(ReceivableRecourse.self, "recourse")
-        registrationNumber = try decoder.readOptionalString("registration number", limit: ReceivableLimits.registrationNumberBytesMax)
+        registrationNumber = try decoder.readOptionalString("registration number", limit: ReceivablesLimits.registrationNumberBytesMax)
         signing = try decoder.read(ReceivableSigning.self, "financing signing")
     }
 
@@ -553,7 +530,7 @@ public struct ReceivableStep: Equatable, Sendable, CanonicalCodable {
         action = try decoder.read(ReceivableStepAction.self, "step action")
         counterparty = try decoder.readOptionalString("step counterparty", limit: Limits.identifierBytesMax)
         amount = try decoder.readUInt64("step amount")
-        detail = try decoder.readOptionalString("step detail", limit: ReceivableLimits.noteBytesMax)
+        detail = try decoder.readOptionalString("step detail", limit: ReceivablesLimits.noteBytesMax)
         signing = try decoder.read(ReceivableSigning.self, "step signing")
     }
 }
@@ -574,7 +551,7 @@ public struct ReceivableFreeze: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        reason = try decoder.readString("freeze reason", limit: ReceivableLimits.reasonBytesMax)
+        reason = try decoder.readString("freeze reason", limit: ReceivablesLimits.reasonBytesMax)
         signing = try decoder.read(ReceivableSigning.self, "freeze signing")
     }
 }
@@ -624,7 +601,7 @@ public struct ReceivablePiece: Equatable, Sendable, CanonicalCodable {
         offer = try decoder.readOptional(ReceivableOffer.self, "offer")
         financing = try decoder.readOptional(ReceivableFinancing.self, "financing")
         freeze = try decoder.readOptional(ReceivableFreeze.self, "freeze")
-        history = try decoder.readArray(ReceivableStep.self, "history", limit: ReceivableLimits.pieceHistoryMax)
+        history = try decoder.readArray(ReceivableStep.self, "history", limit: ReceivablesLimits.pieceHistoryMax)
     }
 }
 
@@ -659,7 +636,7 @@ public struct ReceivableCreditLineRecord: Equatable, Sendable, CanonicalCodable 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         bank = try decoder.readString("credit bank", limit: Limits.identifierBytesMax)
         issuer = try decoder.readString("credit issuer", limit: Limits.identifierBytesMax)
-        currency = try decoder.readString("credit currency", limit: ReceivableLimits.currencyBytes)
+        currency = try decoder.readString("credit currency", limit: ReceivablesLimits.currencyBytes)
         limit = try decoder.readUInt64("credit limit")
         used = try decoder.readUInt64("credit used")
         signing = try decoder.read(ReceivableSigning.self, "credit signing")
@@ -744,6 +721,6 @@ public struct ReceivablePendingAction: Equatable, Sendable, CanonicalCodable {
         status = try decoder.read(Status.self, "action status")
         prepared = try decoder.read(ReceivableSigning.self, "action prepared")
         decided = try decoder.readOptional(ReceivableSigning.self, "action decided")
-        reason = try decoder.readOptionalString("action reason", limit: ReceivableLimits.reasonBytesMax)
+        reason = try decoder.readOptionalString("action reason", limit: ReceivablesLimits.reasonBytesMax)
     }
 }

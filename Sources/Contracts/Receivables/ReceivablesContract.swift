@@ -22,74 +22,17 @@ import LedgerCore
 /// Indexes (beside the state): `holder` and `incoming` (`<org>/<voucher>/<first>/<last>`)
 /// for holdings and offers waiting for an organization; `vouchers`
 /// (`<org>/issuer|supplier/<voucher>`).
-public struct ReceivablesContract: Contract {
+public struct ReceivablesContract: BuiltInContract {
+    /// The contract's name in calls and its state namespace.
     public static let name = "receivables"
-    public var name: String { Self.name }
 
+    /// The receivables contract; its parameters come from genesis and live in its state.
     public init() {}
-
-    /// Operations, with who may call them and their argument type.
-    public enum Operation: String, CaseIterable, Sendable {
-        /// bank — ``ReceivableCreditLine``
-        case setCreditLine
-        /// core enterprise — ``ReceivableIssue``
-        case issue
-        /// core enterprise (the issuer, before acceptance) — ``ReceivableVoucherRef``
-        case cancel
-        /// enterprise or core enterprise (the named supplier) — ``ReceivableVoucherRef``
-        case acceptVoucher
-        /// enterprise or core enterprise (the named supplier) — ``ReceivableVoucherRef``
-        case rejectVoucher
-        /// enterprise or core enterprise (the holder) — ``ReceivableTransfer``
-        case offerTransfer
-        /// enterprise or core enterprise (the named recipient) — ``ReceivablePieceRef``
-        case acceptTransfer
-        /// enterprise or core enterprise (the named recipient) — ``ReceivablePieceRef``
-        case declineTransfer
-        /// enterprise or core enterprise (the holder) — ``ReceivablePieceRef``
-        case withdrawOffer
-        /// enterprise or core enterprise (the holder) — ``ReceivableFinanceOffer``
-        case offerFinancing
-        /// bank (the named bank) — ``ReceivableFinanceAccept``
-        case acceptFinancing
-        /// bank (the named bank) — ``ReceivablePieceRef``
-        case declineFinancing
-        /// core enterprise (the issuer) — ``ReceivableSettle``
-        case settle
-        /// regulator — ``ReceivablePieceRef`` with a reason
-        case freeze
-        /// regulator — ``ReceivablePieceRef`` with a reason
-        case unfreeze
-        /// any organization, for itself — ``ReceivableSettings``
-        case configure
-        /// any organization, a second member key — ``ReceivableActionRef``
-        case approve
-        /// any organization, any member key — ``ReceivableActionRef``
-        case discard
-    }
-
-    static let traders: Set<OrganizationKind> = [.enterprise, .coreEnterprise]
-
-    public func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
-        switch Operation(rawValue: operation) {
-        case .setCreditLine, .acceptFinancing, .declineFinancing: [.bank]
-        case .issue, .cancel, .settle: [.coreEnterprise]
-        case .acceptVoucher, .rejectVoucher, .offerTransfer, .acceptTransfer, .declineTransfer, .withdrawOffer, .offerFinancing: Self.traders
-        case .freeze, .unfreeze: [.regulator]
-        case .configure, .approve, .discard: Set(OrganizationKind.allCases)
-        case nil: nil
-        }
-    }
-
-    /// A call of this contract, ready to sign.
-    public static func call(_ operation: Operation, _ arguments: some CanonicalEncodable) -> ContractCall {
-        ContractCall(contract: name, operation: operation.rawValue, arguments: arguments.canonicalBytes)
-    }
 
     /// Voucher ids: 1–64 characters of `A–Z a–z 0–9 . _ -`.
     public static func isValidVoucherID(_ id: String) -> Bool {
         let bytes = Array(id.utf8)
-        guard (1...ReceivableLimits.voucherIDBytesMax).contains(bytes.count) else { return false }
+        guard (1...ReceivablesLimits.voucherIDBytesMax).contains(bytes.count) else { return false }
         return bytes.allSatisfy { byte in
             (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
@@ -163,9 +106,7 @@ public struct ReceivablesContract: Contract {
     // MARK: Execution
 
     public func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
-        guard let operation = Operation(rawValue: call.operation) else {
-            throw LedgerRejection.unknownOperation(contract: name, operation: call.operation)
-        }
+        let operation = try operation(of: call)
         let signing = Self.signing(of: context, preparedBy: nil)
         switch operation {
         case .approve:
@@ -254,7 +195,7 @@ public struct ReceivablesContract: Contract {
 
     static func append(_ step: ReceivableStep, to piece: inout ReceivablePiece) throws {
         // The last slot is kept for the settlement step, so settlement never fails on a full history.
-        guard step.action == .settled || piece.history.count < ReceivableLimits.pieceHistoryMax - 1 else {
+        guard step.action == .settled || piece.history.count < ReceivablesLimits.pieceHistoryMax - 1 else {
             throw Rejection(code: "piece_history_full", message: "piece \(piece.id) has \(piece.history.count) steps, the most a piece may record before settlement")
         }
         piece.history.append(step)
@@ -296,13 +237,13 @@ public struct ReceivablesContract: Contract {
                        _ context: inout TransactionContext) throws {
         let issuer = signing.organization
         guard Self.isValidVoucherID(arguments.voucherID) else {
-            throw Rejection(code: "bad_voucher_id", message: "voucher id must be 1 to \(ReceivableLimits.voucherIDBytesMax) characters of A-Z a-z 0-9 . _ -")
+            throw Rejection(code: "bad_voucher_id", message: "voucher id must be 1 to \(ReceivablesLimits.voucherIDBytesMax) characters of A-Z a-z 0-9 . _ -")
         }
         guard try context.get(Keys.voucher(arguments.voucherID)) == nil else {
             throw Rejection(code: "voucher_exists", message: "voucher '\(arguments.voucherID)' already exists")
         }
-        guard arguments.amount >= 1, arguments.amount <= ReceivableLimits.amountMax else {
-            throw Rejection(code: "bad_amount", message: "face amount must be 1 to \(ReceivableLimits.amountMax) minor units")
+        guard arguments.amount >= 1, arguments.amount <= ReceivablesLimits.amountMax else {
+            throw Rejection(code: "bad_amount", message: "face amount must be 1 to \(ReceivablesLimits.amountMax) minor units")
         }
         guard Self.isValidCurrency(arguments.currency) else {
             throw Rejection(code: "bad_currency", message: "currency '\(arguments.currency)' is not an ISO 4217 code of three upper-case letters")
@@ -615,8 +556,8 @@ public struct ReceivablesContract: Contract {
         guard bank.kind == .bank, bank.status == .active else {
             throw Rejection(code: "bad_bank", message: "'\(bank.id)' is not an active bank")
         }
-        guard arguments.discountRateBps >= 1, arguments.discountRateBps <= ReceivableLimits.discountRateBpsMax else {
-            throw Rejection(code: "bad_rate", message: "discount rate must be 1 to \(ReceivableLimits.discountRateBpsMax) basis points a year")
+        guard arguments.discountRateBps >= 1, arguments.discountRateBps <= ReceivablesLimits.discountRateBpsMax else {
+            throw Rejection(code: "bad_rate", message: "discount rate must be 1 to \(ReceivablesLimits.discountRateBpsMax) basis points a year")
         }
         piece = try cut(piece, amount: arguments.amount, voucher: &voucher, parameters, signing, &context)
         try Self.append(ReceivableStep(action: .financingOffered, counterparty: bank.id, amount: piece.amount,

@@ -1,42 +1,42 @@
 import Ledger
 import LedgerCore
 
-/// The receivables contract's queries, with their parameters. All answers are
-/// JSON objects; amounts are integers in minor units, dates `YYYY-MM-DD`,
-/// times milliseconds since 1970, and "overdue" is judged against the latest
-/// committed block's time.
-public enum ReceivablesQuery: String, CaseIterable, Sendable {
-    /// `voucher` (id) → the voucher, its trade documents, decisions and settlement clearing.
-    case voucher
-    /// `piece` (`<voucher>:<first>-<last>`) → the piece, its state and full history.
-    case piece
-    /// `voucher` (id), `limit` (optional) → every piece record of the voucher, live and retired, in unit order.
-    case tree
-    /// `piece`, `certificates` (optional `true`), `limit` (optional) → `issuance` (voucher with
-    /// invoices and contract hash), `ancestors` (root first), `piece`, `descendants` (in unit
-    /// order), `truncated`; every step carries its transaction hash, organization, signer key,
-    /// height and time. With `certificates=true` also `transactions` (hash → height and index
-    /// in its block) and `certificates` (header fields and validator signatures of every block
-    /// holding one of those transactions).
-    case trace
-    /// `organization`, `limit` (optional) → `pieces` the organization holds (including settled
-    /// ones, until paid out of the ledger), `totals` by currency and status (plus `frozen`),
-    /// `incoming` offers waiting for it, and `vouchersAwaitingAcceptance` naming it as supplier.
-    case holdings
-    /// `issuer` → cumulative issued, outstanding, settled, overdue count and amount (per currency), credit lines.
-    case disclosure
-    /// `issuer` (optional), `limit` (optional) → accepted vouchers past their due date and unsettled.
-    case overdue
-    /// `issuer`, `bank` → the credit line and its use.
-    case creditLine
-    /// `organization` → its settings and its maker–checker actions (pending and decided), newest last.
-    case actions
-}
-
 extension ReceivablesContract {
+    /// The receivables contract's queries, with their parameters. All answers are
+    /// JSON objects; amounts are integers in minor units, dates `YYYY-MM-DD`,
+    /// times milliseconds since 1970, and "overdue" is judged against the latest
+    /// committed block's time.
+    public enum Query: String, CaseIterable, Sendable {
+        /// `voucher` (id) → the voucher, its trade documents, decisions and settlement clearing.
+        case voucher
+        /// `piece` (`<voucher>:<first>-<last>`) → the piece, its state and full history.
+        case piece
+        /// `voucher` (id), `limit` (optional) → every piece record of the voucher, live and retired, in unit order.
+        case tree
+        /// `piece`, `certificates` (optional `true`), `limit` (optional) → `issuance` (voucher with
+        /// invoices and contract hash), `ancestors` (root first), `piece`, `descendants` (in unit
+        /// order), `truncated`; every step carries its transaction hash, organization, signer key,
+        /// height and time. With `certificates=true` also `transactions` (hash → height and index
+        /// in its block) and `certificates` (header fields and validator signatures of every block
+        /// holding one of those transactions).
+        case trace
+        /// `organization`, `limit` (optional) → `pieces` the organization holds (including settled
+        /// ones, until paid out of the ledger), `totals` by currency and status (plus `frozen`),
+        /// `incoming` offers waiting for it, and `vouchersAwaitingAcceptance` naming it as supplier.
+        case holdings
+        /// `issuer` → cumulative issued, outstanding, settled, overdue count and amount (per currency), credit lines.
+        case disclosure
+        /// `issuer` (optional), `limit` (optional) → accepted vouchers past their due date and unsettled.
+        case overdue
+        /// `issuer`, `bank` → the credit line and its use.
+        case creditLine
+        /// `organization` → its settings and its maker–checker actions (pending and decided), newest last.
+        case actions
+    }
+
     public func query(_ name: String, parameters: [String: String], in view: any QueryView) throws(QueryError) -> JSONValue {
-        guard let query = ReceivablesQuery(rawValue: name) else {
-            throw QueryError(.unknownQuery, "receivables has no query '\(name)' (\(ReceivablesQuery.allCases.map(\.rawValue).joined(separator: ", ")))")
+        guard let query = Query(rawValue: name) else {
+            throw QueryError(.unknownQuery, "receivables has no query '\(name)' (\(Query.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let limit = try Self.limit(parameters)
         switch query {
@@ -163,7 +163,7 @@ extension ReceivablesContract {
         var start: [UInt8]? = within.map { Keys.pieces(of: voucher, from: $0.first) }
         var found: [ReceivablePiece] = []
         while true {
-            let batch = try scan(view, prefix, start: start, limit: ReceivableLimits.scanBatchEntries)
+            let batch = try scan(view, prefix, start: start, limit: ReceivablesLimits.scanBatchEntries)
             for entry in batch {
                 let piece = try decode(ReceivablePiece.self, entry.value)
                 if let within {
@@ -173,7 +173,7 @@ extension ReceivablesContract {
                 guard found.count < limit else { return (found, true) }
                 found.append(piece)
             }
-            guard batch.count == ReceivableLimits.scanBatchEntries, let last = batch.last else { return (found, false) }
+            guard batch.count == ReceivablesLimits.scanBatchEntries, let last = batch.last else { return (found, false) }
             start = last.key + [0]
         }
     }
@@ -249,7 +249,7 @@ extension ReceivablesContract {
     private func disclosure(_ issuer: String, _ view: any QueryView) throws(QueryError) -> JSONValue {
         var currencies: [String: JSONValue] = [:]
         var overdue: [String: (count: UInt64, amount: UInt64)] = [:]
-        for item in try overdueVouchers(issuer, view, limit: ReceivableLimits.queryPiecesMax).vouchers {
+        for item in try overdueVouchers(issuer, view, limit: ReceivablesLimits.queryPiecesMax).vouchers {
             let current = overdue[item.currency] ?? (0, 0)
             overdue[item.currency] = (current.count + 1, current.amount &+ item.amount)
         }
@@ -303,13 +303,13 @@ extension ReceivablesContract {
         var start: [UInt8]?
         var found: [ReceivableVoucher] = []
         while true {
-            let batch = try Self.scan(view, prefix, start: start, limit: ReceivableLimits.scanBatchEntries)
+            let batch = try Self.scan(view, prefix, start: start, limit: ReceivablesLimits.scanBatchEntries)
             for entry in batch {
                 guard let day = Keys.dueDay(inKey: entry.key), day < today else { return (found, false) }
                 guard found.count < limit else { return (found, true) }
                 found.append(try Self.voucher(Keys.lastPart(ofKey: entry.key), view))
             }
-            guard batch.count == ReceivableLimits.scanBatchEntries, let last = batch.last else { return (found, false) }
+            guard batch.count == ReceivablesLimits.scanBatchEntries, let last = batch.last else { return (found, false) }
             start = last.key + [0]
         }
     }
@@ -322,9 +322,9 @@ extension ReceivablesContract {
     }
 
     static func limit(_ parameters: [String: String]) throws(QueryError) -> Int {
-        guard let text = parameters["limit"] else { return ReceivableLimits.queryPiecesMax }
-        guard let value = Int(text), value >= 1, value <= ReceivableLimits.queryPiecesMax else {
-            throw QueryError(.badParameter, "limit must be an integer from 1 to \(ReceivableLimits.queryPiecesMax)")
+        guard let text = parameters["limit"] else { return ReceivablesLimits.queryPiecesMax }
+        guard let value = Int(text), value >= 1, value <= ReceivablesLimits.queryPiecesMax else {
+            throw QueryError(.badParameter, "limit must be an integer from 1 to \(ReceivablesLimits.queryPiecesMax)")
         }
         return value
     }

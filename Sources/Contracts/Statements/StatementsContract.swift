@@ -14,27 +14,12 @@ import LedgerCore
 /// - `feeToleranceMinor` (default 0 = off): largest bank fee a receipt may lack;
 /// - `riskAgeDays` (default 90, 1…3650): outstanding items older than this are flagged.
 /// The first four are the defaults of accounts registered without rules.
-public struct StatementsContract: Contract {
+public struct StatementsContract: BuiltInContract {
+    /// The contract's name in calls and its state namespace.
     public static let name = "statements"
-    public var name: String { Self.name }
 
+    /// The statements contract; its parameters come from genesis and live in its state.
     public init() {}
-
-    /// Operations and who may call them.
-    public enum Operation: String, CaseIterable, Sendable {
-        /// Bank: declare that it holds an account for an enterprise organization (``RegisterAccount``).
-        case registerAccount
-        /// Bank holding the account: post a statement (``PostStatement``).
-        case postStatement
-        /// Enterprise owning the account: post a batch of book entries (``PostBookEntries``).
-        case postBookEntries
-        /// Enterprise owning the account: confirm a statement's closing balance (``ConfirmBalance``).
-        case confirmBalance
-        /// Enterprise owning the account: dispute a statement's closing balance (``DisputeBalance``).
-        case disputeBalance
-        /// Bank or enterprise of the account: close an open dispute (``ResolveDispute``).
-        case resolveDispute
-    }
 
     /// Query names; every query takes `account`.
     public enum Query: String, CaseIterable, Sendable {
@@ -52,15 +37,6 @@ public struct StatementsContract: Contract {
         case bookEntries
         /// `account`, optional `after` (match id) and `limit` (default 1000): matches with their rules.
         case matches
-    }
-
-    public func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
-        switch Operation(rawValue: operation) {
-        case .registerAccount, .postStatement: [.bank]
-        case .postBookEntries, .confirmBalance, .disputeBalance: [.enterprise, .coreEnterprise]
-        case .resolveDispute: [.bank, .enterprise, .coreEnterprise]
-        case nil: nil
-        }
     }
 
     // MARK: Parameters
@@ -165,7 +141,7 @@ public struct StatementsContract: Contract {
     // MARK: Execution
 
     public func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
-        switch Operation(rawValue: call.operation) {
+        switch try operation(of: call) {
         case .registerAccount:
             try registerAccount(try RegisterAccount(canonicalBytes: call.arguments), in: &context)
         case .postStatement:
@@ -178,8 +154,6 @@ public struct StatementsContract: Contract {
             try disputeBalance(try DisputeBalance(canonicalBytes: call.arguments), in: &context)
         case .resolveDispute:
             try resolveDispute(try ResolveDispute(canonicalBytes: call.arguments), in: &context)
-        case nil:
-            throw LedgerRejection.unknownOperation(contract: name, operation: call.operation)
         }
     }
 

@@ -4,26 +4,21 @@ import LedgerCore
 /// permission check reads. Genesis names the first members; afterwards a
 /// regulator admits or suspends organizations and each organization manages
 /// its own keys.
-public struct GovernanceContract: Contract, MembershipDirectory {
+public struct GovernanceContract: BuiltInContract, MembershipDirectory {
+    /// The contract's name in calls and its state namespace.
     public static let name = "governance"
-    public var name: String { Self.name }
 
+    /// The governance contract; everything it needs is in the ledger state.
     public init() {}
 
-    /// Operations and who may call them.
-    public enum Operation: String, CaseIterable, Sendable {
-        case addOrganization
-        case setOrganizationStatus
-        case addMemberKey
-        case removeMemberKey
-    }
-
-    public func permittedKinds(for operation: String) -> Set<OrganizationKind>? {
-        switch Operation(rawValue: operation) {
-        case .addOrganization, .setOrganizationStatus: [.regulator]
-        case .addMemberKey, .removeMemberKey: Set(OrganizationKind.allCases)
-        case nil: nil
-        }
+    /// Query names; parameters are listed in ``query(_:parameters:in:)``.
+    public enum Query: String, CaseIterable, Sendable {
+        /// `id` → the organization.
+        case organization
+        /// No parameters → every organization, in id order.
+        case organizations
+        /// `key` (compressed public key, hex) → the organization the key signs for.
+        case member
     }
 
     static func organizationKey(_ id: String) -> [UInt8] { stateKey("org", id) }
@@ -59,7 +54,7 @@ public struct GovernanceContract: Contract, MembershipDirectory {
     // MARK: Execution
 
     public func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
-        switch Operation(rawValue: call.operation) {
+        switch try operation(of: call) {
         case .addOrganization:
             let organization = try Organization(canonicalBytes: call.arguments)
             try addOrganization(organization, in: &context)
@@ -100,8 +95,6 @@ public struct GovernanceContract: Contract, MembershipDirectory {
             context.put(Self.organizationKey(organization.id), organization)
             context.delete(Self.memberKey(arguments.key))
             context.emit("member_key_removed", [("organization", organization.id), ("key", arguments.key.hex)])
-        case nil:
-            throw LedgerRejection.unknownOperation(contract: name, operation: call.operation)
         }
     }
 
@@ -129,14 +122,17 @@ public struct GovernanceContract: Contract, MembershipDirectory {
     // MARK: Queries
 
     public func query(_ name: String, parameters: [String: String], in view: any QueryView) throws(QueryError) -> JSONValue {
-        switch name {
-        case "organization":
+        guard let query = Query(rawValue: name) else {
+            throw QueryError(.unknownQuery, "governance has no query '\(name)' (\(Query.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        switch query {
+        case .organization:
             guard let id = parameters["id"] else { throw .missing("id") }
             let found: Organization?
             do { found = try view.organization(id: id) } catch { throw .storage(error) }
             guard let found else { throw QueryError(.notFound, "no organization '\(id)'") }
             return Self.json(found)
-        case "organizations":
+        case .organizations:
             let entries: [(key: [UInt8], value: [UInt8])]
             do { entries = try view.scan(contract: Self.name, prefix: stateKey("org", ""), start: nil, limit: Limits.organizationsMax) } catch { throw .storage(error) }
             var list: [JSONValue] = []
@@ -147,15 +143,13 @@ public struct GovernanceContract: Contract, MembershipDirectory {
                 list.append(Self.json(organization))
             }
             return .array(list)
-        case "member":
+        case .member:
             guard let hex = parameters["key"] else { throw .missing("key") }
             guard let key = try? PublicKey(hex: hex) else { throw QueryError(.badParameter, "key is not a compressed secp256k1 public key in hex") }
             let found: Organization?
             do { found = try view.organization(forMember: key) } catch { throw .storage(error) }
             guard let found else { throw QueryError(.notFound, "key \(key.short)… belongs to no organization") }
             return Self.json(found)
-        default:
-            throw QueryError(.unknownQuery, "governance has no query '\(name)' (organization, organizations, member)")
         }
     }
 

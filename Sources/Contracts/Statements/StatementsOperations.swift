@@ -1,0 +1,31 @@
+import Ledger
+import LedgerCore
+
+extension StatementsContract {
+    /// Statements operations, by the name used in a ``ContractCall``, with who may call them.
+    public enum Operation: String, ContractOperation {
+        /// Bank: declare that it holds an account for an enterprise organization (``RegisterAccount``).
+        case registerAccount
+        /// Bank holding the account: post a statement (``PostStatement``).
+        case postStatement
+        /// Enterprise owning the account: post a batch of book entries (``PostBookEntries``).
+        case postBookEntries
+        /// Enterprise owning the account: confirm a statement's closing balance (``ConfirmBalance``).
+        case confirmBalance
+        /// Enterprise owning the account: dispute a statement's closing balance (``DisputeBalance``).
+        case disputeBalance
+        /// Bank or enterprise of the account: close an open dispute (``ResolveDispute``).
+        case resolveDispute
+
+        /// Banks register accounts and post statements; enterprises (core or
+        /// not) post book entries and confirm or dispute balances; either side
+        /// of the account resolves a dispute.
+        public var permittedKinds: Set<OrganizationKind> {
+            switch self {
+            case .registerAccount, .postStatement: [.bank]
+            case .postBookEntries, .confirmBalance, .disputeBalance: [.enterprise, .coreEnterprise]
+            case .resolveDispute: [.bank, .enterprise, .coreEnterprise]
+            }
+        }
+    }
+}
