@@ -73,6 +73,7 @@ let package = Package(
         ),
 
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore"]),
+        .testTarget(name: "NodeAPITests", dependencies: ["NodeAPI", "LedgerCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "LedgerCore"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "LedgerCore", "ConsensusSimulator"]),
         .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Ledger", "LedgerCore", "ConsortTesting"]),
@@ -87,7 +88,7 @@ let package = Package(
             name: "ReconciliationJobTests",
             dependencies: ["ReconciliationJob", "Node", "NodeAPI", "NodeClient", "Ledger", "LedgerCore", "Contracts", "Consensus", "ConsortTesting"]
         ),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Contracts", "Ledger", "LedgerCore", "ConsortTesting"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Contracts", "Ledger", "LedgerCore", "NodeAPI", "ConsortTesting"]),
         .testTarget(
             name: "NodeCLITests",
             dependencies: [

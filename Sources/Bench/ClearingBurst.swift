@@ -203,7 +203,7 @@ private struct BurstRun: Sendable {
     var senderKeys: [PrivateKey] { [keys.payerBank, keys.clearingHouse, keys.payeeBank] }
 
     func execute() async throws -> ClearingBurstReport {
-        let chainID = try await primary.chainIdentifier()
+        let chainID = try await primary.genesis().chainID
         let (payerBank, payeeBank, clearingHouse) = try await participants()
         let graceMs = try await reconciliationGraceMs()
         try await ensureOpenCycle(clearingHouse: clearingHouse, chainID: chainID)
@@ -224,14 +224,14 @@ private struct BurstRun: Sendable {
         }
 
         var nextNonces: [UInt64] = []
-        for key in senderKeys { nextNonces.append(try await primary.nonces(of: key.publicKey).pending) }
+        for key in senderKeys { nextNonces.append(try await primary.nonces(of: key.publicKey).pendingNonce) }
         progress("signing the records of \(settings.payments) payments (\(settings.breakCount) with an injected break)")
         let (runs, paymentIndexes) = sign(plan, chainID: chainID, startNonces: nextNonces)
         for (sender, run) in runs.enumerated() { nextNonces[sender] += UInt64(run.count) }
         report.recordsSigned = runs.reduce(0) { $0 + $1.count }
 
         let tracker = BenchTracker(ids: runs.flatMap { $0.map(\.id) })
-        let fromHeight = try await primary.headHeight() + 1
+        let fromHeight = try await primary.status().height + 1
         let stream = try await tracker.follow(primary, from: fromHeight)
 
         progress("posting at \(settings.paymentsPerSecond) payments/s to \(clients.count) node(s)")
@@ -352,7 +352,7 @@ private struct BurstRun: Sendable {
                     nextNonces[sender] += 1
                 } catch {
                     // Busy or out of step: take fresh nonces and try again next round.
-                    nextNonces[sender] = try await primary.nonces(of: key.publicKey).pending
+                    nextNonces[sender] = try await primary.nonces(of: key.publicKey).pendingNonce
                     sent = false
                 }
             }
@@ -379,9 +379,9 @@ private struct BurstRun: Sendable {
             guard let id = try await primary.nonces(of: key.publicKey).organization else {
                 throw LoadRunError.setupFailed("the \(role) key \(key.publicKey.hex) belongs to no organization of this consortium")
             }
-            let listed = organizations.first { $0["id"] as? String == id }
-            guard listed?["kind"] as? String == kind.rawValue else {
-                throw LoadRunError.setupFailed("the \(role) key belongs to '\(id)', a \(listed?["kind"] as? String ?? "?"), not a \(kind.rawValue)")
+            let listed = organizations.first { $0["id"]?.stringValue == id }
+            guard listed?["kind"]?.stringValue == kind.rawValue else {
+                throw LoadRunError.setupFailed("the \(role) key belongs to '\(id)', a \(listed?["kind"]?.stringValue ?? "?"), not a \(kind.rawValue)")
             }
             return id
         }
@@ -393,9 +393,8 @@ private struct BurstRun: Sendable {
     }
 
     private func reconciliationGraceMs() async throws -> UInt64 {
-        let answer = try await primary.getJSON("/v1/query/clearing/config") as? [String: Any] ?? [:]
-        let reconciliation = (answer["result"] as? [String: Any])?["reconciliation"] as? [String: Any]
-        guard let grace = reconciliation?["graceMs"] as? Int, grace >= 0 else {
+        let answer = try await primary.query(contract: ClearingContract.name, "config")
+        guard let grace = answer.result["reconciliation"]?["graceMs"]?.intValue, grace >= 0 else {
             throw LoadRunError.setupFailed("\(primary.baseURL) did not report the reconciliation grace period")
         }
         return UInt64(grace)
@@ -404,17 +403,17 @@ private struct BurstRun: Sendable {
     /// Opens a settlement cycle for the clearing house unless it has one: settled records need one.
     private func ensureOpenCycle(clearingHouse: String, chainID: String) async throws {
         do {
-            _ = try await primary.getJSON("/v1/query/clearing/openCycle?clearingHouse=\(clearingHouse)")
+            _ = try await primary.query(contract: ClearingContract.name, "openCycle", parameters: ["clearingHouse": clearingHouse])
             return
         } catch {
             guard case .api(404, _, _) = error else { throw error }
         }
         let cycleID = "burst-\(settings.batchID)"
         progress("opening settlement cycle \(cycleID) for '\(clearingHouse)'")
-        let nonce = try await primary.nonces(of: keys.clearingHouse.publicKey).pending
+        let nonce = try await primary.nonces(of: keys.clearingHouse.publicKey).pendingNonce
         let transaction = Transaction.signed(chainID: chainID, key: keys.clearingHouse, nonce: nonce, expiresAtMs: wallClockMs() + 600_000,
                                              call: ClearingContract.call(.openCycle, OpenCycle(cycleID: cycleID)))
-        let id = try await primary.submit(transaction)
+        let id = try await primary.submit(transaction).id
         guard let receipt = try await primary.receipt(of: id, until: ContinuousClock.now + .seconds(NetworkBenchLimits.setupSecondsMax)) else {
             throw LoadRunError.setupFailed("opening cycle \(cycleID) did not commit within \(NetworkBenchLimits.setupSecondsMax) s")
         }
@@ -423,28 +422,25 @@ private struct BurstRun: Sendable {
 
     /// The findings on the ledger for payments of the batch.
     private func findings(prefix: String) async throws -> [PostedFinding] {
-        let path = "/v1/query/clearing/breaks?paymentPrefix=\(prefix)&limit=\(ClearingLimits.queryResultsMax)"
-        let answer = try await primary.getJSON(path) as? [String: Any] ?? [:]
-        return try (answer["result"] as? [[String: Any]] ?? []).map { object in
-            guard let id = object["paymentId"] as? String, let kind = (object["kind"] as? String).flatMap(BreakKind.init(rawValue:)),
-                  let side = (object["side"] as? String).flatMap(ClearingSide.init(rawValue:)),
-                  let detected = object["detectedAtHeight"] as? Int, let postedAt = object["postedAtHeight"] as? Int,
+        let answer = try await primary.query(contract: ClearingContract.name, "breaks",
+                                             parameters: ["paymentPrefix": prefix, "limit": String(ClearingLimits.queryResultsMax)])
+        return try (answer.result.arrayValue ?? []).map { object in
+            guard let id = object["paymentId"]?.stringValue, let kind = object["kind"]?.stringValue.flatMap(BreakKind.init(rawValue:)),
+                  let side = object["side"]?.stringValue.flatMap(ClearingSide.init(rawValue:)),
+                  let detected = object["detectedAtHeight"]?.intValue, let postedAt = object["postedAtHeight"]?.intValue,
                   detected >= 0, postedAt >= 0 else {
                 throw LoadRunError.setupFailed("\(primary.baseURL) answered the breaks query with a finding it could not read")
             }
             return PostedFinding(finding: ExpectedFinding(paymentID: id, kind: kind, side: side), detectedAtHeight: UInt64(detected),
-                                 postedAtHeight: UInt64(postedAt), open: object["open"] as? Bool ?? true)
+                                 postedAtHeight: UInt64(postedAt), open: object["open"]?.boolValue ?? true)
         }
     }
 
     private func blockTime(_ height: UInt64, cache: inout [UInt64: UInt64]) async throws -> UInt64 {
         if let known = cache[height] { return known }
-        let block = try await primary.getJSON("/v1/blocks/\(height)") as? [String: Any] ?? [:]
-        guard let time = (block["header"] as? [String: Any])?["timestampMs"] as? Int, time >= 0 else {
-            throw LoadRunError.setupFailed("\(primary.baseURL) did not report the time of block \(height)")
-        }
-        cache[height] = UInt64(time)
-        return UInt64(time)
+        let time = try await primary.block(at: height).header.timestampMs
+        cache[height] = time
+        return time
     }
 }
 

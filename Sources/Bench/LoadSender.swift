@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Ledger
 import LedgerCore
+import NodeAPI
 import NodeClient
 
 /// Why a run that loads a consortium (`bench network`, `clearing burst`) could not run.
@@ -67,6 +68,8 @@ struct SignedSubmission: Sendable {
     let id: Hash
     let requestBody: [UInt8]
 
+    /// Writes the ``SubmissionRequest`` JSON directly, so that signing on
+    /// every core cannot fail; a BenchTests test reads it back as one.
     init(_ transaction: Transaction) {
         id = transaction.id
         requestBody = Array("{\"transaction\":\"\(Hex.encode(transaction.canonicalBytes))\"}".utf8)
@@ -139,8 +142,12 @@ enum SubmitOutcome {
             self = .busy
             return
         }
-        let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
-        let code = (object?["error"] as? [String: Any])?["code"] as? String ?? "http_\(response.status)"
+        var code = "http_\(response.status)"
+        do throws(NodeClientError) {
+            try NodeClient.checkStatus(response, route: "POST /v1/transactions")
+        } catch {
+            if case .api(_, let named, _) = error { code = named }
+        }
         switch code {
         case "nonce_too_far_ahead": self = .windowFull
         // A retry after a lost answer finds the transaction already committed.
@@ -237,15 +244,12 @@ final class BenchTracker: @unchecked Sendable {
         }
     }
 
-    /// Reads one block of the event stream and records the receipts of this run's transactions.
-    func block(json: Substring, at arrival: ContinuousClock.Instant) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return }
-        let receipts = object["receipts"] as? [[String: Any]] ?? []
+    /// Records the receipts of this run's transactions in one block of the event stream.
+    func block(_ block: BlockAnswer, at arrival: ContinuousClock.Instant) {
+        let receipts = block.receipts ?? []
         var found: [(Hash, Bool, String?)] = []
-        for receipt in receipts {
-            guard let hex = receipt["transactionId"] as? String, let id = try? Hash(hex: hex), ours.contains(id) else { continue }
-            let success = receipt["status"] as? String == "success"
-            found.append((id, success, (receipt["error"] as? [String: Any])?["code"] as? String))
+        for receipt in receipts where ours.contains(receipt.transactionID) {
+            found.append((receipt.transactionID, receipt.isSuccess, receipt.error?.code))
         }
         lock.withLock {
             figures.blocks += 1
@@ -293,8 +297,8 @@ extension BenchTracker {
     func follow(_ client: NodeClient, from height: UInt64) async throws -> Task<Void, any Error> {
         let stream = Task {
             defer { streamEnded() }
-            try await client.streamLines("/v1/events?from=\(height)") { line in
-                if line.hasPrefix("data: ") { self.block(json: line.dropFirst(6), at: ContinuousClock.now) }
+            try await client.events(from: height) { event in
+                self.block(event.block, at: ContinuousClock.now)
                 return !self.isStopped
             }
         }
@@ -305,36 +309,11 @@ extension BenchTracker {
 
 /// The few reads the load benchmarks make before they start.
 extension NodeClient {
-    /// The chain id from `/v1/genesis`.
-    func chainIdentifier() async throws(NodeClientError) -> String {
-        let genesis = try await getJSON("/v1/genesis") as? [String: Any] ?? [:]
-        guard let chainID = genesis["chainId"] as? String else { throw .badResponse("\(baseURL) did not report its chain id") }
-        return chainID
-    }
-
-    /// A sender key's next committed nonce, the next nonce counting its pending
-    /// transactions, and the organization the key belongs to.
-    func nonces(of key: PublicKey) async throws(NodeClientError) -> (next: UInt64, pending: UInt64, organization: String?) {
-        let account = try await getJSON("/v1/accounts/\(key.hex)/nonce") as? [String: Any] ?? [:]
-        guard let next = account["nextNonce"] as? Int, let pending = account["pendingNonce"] as? Int, next >= 0, pending >= 0 else {
-            throw .badResponse("\(baseURL) answered the nonce query without nonces")
-        }
-        return (UInt64(next), UInt64(pending), account["organization"] as? String)
-    }
-
-    /// The height of the node's last committed block.
-    func headHeight() async throws(NodeClientError) -> UInt64 {
-        let status = try await getJSON("/v1/status") as? [String: Any] ?? [:]
-        guard let height = status["height"] as? Int, height >= 0 else { throw .badResponse("\(baseURL) did not report its height") }
-        return UInt64(height)
-    }
-
     /// Waits until transaction `id` has committed and returns its receipt, or nil if `deadline` passes first.
-    func receipt(of id: Hash, until deadline: ContinuousClock.Instant) async throws(NodeClientError) -> [String: Any]? {
+    func receipt(of id: Hash, until deadline: ContinuousClock.Instant) async throws(NodeClientError) -> APIReceipt? {
         while ContinuousClock.now < deadline {
             do {
-                let answer = try await getJSON("/v1/transactions/\(id.hex)") as? [String: Any] ?? [:]
-                if answer["status"] as? String == "committed" { return answer["receipt"] as? [String: Any] ?? [:] }
+                if let committed = try await transaction(id).committed { return committed.receipt }
             } catch {
                 // Not known yet on this node: keep asking.
                 guard case .api(404, _, _) = error else { throw error }
@@ -345,14 +324,13 @@ extension NodeClient {
     }
 
     /// The consortium's organizations as governance lists them.
-    func organizations() async throws(NodeClientError) -> [[String: Any]] {
-        let answer = try await getJSON("/v1/query/governance/organizations") as? [String: Any] ?? [:]
-        return answer["result"] as? [[String: Any]] ?? []
+    func organizations() async throws(NodeClientError) -> [JSONValue] {
+        try await query(contract: GovernanceContract.name, "organizations").result.arrayValue ?? []
     }
 }
 
-/// Why a receipt (as the API renders it) was rejected, or nil when it succeeded.
-func rejectionMessage(_ receipt: [String: Any]) -> String? {
-    guard receipt["status"] as? String != "success" else { return nil }
-    return (receipt["error"] as? [String: Any])?["message"] as? String ?? "no reason given"
+/// Why a receipt was rejected, or nil when it succeeded.
+func rejectionMessage(_ receipt: APIReceipt) -> String? {
+    guard !receipt.isSuccess else { return nil }
+    return receipt.error?.message ?? "no reason given"
 }

@@ -193,7 +193,7 @@ private struct Run: Sendable {
     var primary: NodeClient { clients[0] }
 
     func execute() async throws -> NetworkBenchReport {
-        let chainID = try await primary.chainIdentifier()
+        let chainID = try await primary.genesis().chainID
         let (bankID, payeeBankID, bankKeyCount) = try await banks()
         guard bankKeyCount + settings.senders <= Limits.memberKeysMax else {
             throw LoadRunError.setupFailed(
@@ -239,13 +239,13 @@ private struct Run: Sendable {
             total = min(NetworkBenchLimits.transactionsMax, max(settings.senders, Int(expected.rounded(.up))))
         }
         var startNonces: [UInt64] = []
-        for key in senderKeys { startNonces.append(try await primary.nonces(of: key.publicKey).next) }
+        for key in senderKeys { startNonces.append(try await primary.nonces(of: key.publicKey).nextNonce) }
         progress("signing \(total) clearing.post transactions")
         let signed = sign(total: total, chainID: chainID, bankID: bankID, payeeBankID: payeeBankID, senderKeys: senderKeys, startNonces: startNonces)
         report.presigned = total
 
         let tracker = BenchTracker(ids: signed.flatMap { $0.map(\.id) })
-        let fromHeight = try await primary.headHeight() + 1
+        let fromHeight = try await primary.status().height + 1
         let stream = try await tracker.follow(primary, from: fromHeight)
 
         progress(settings.ratePerSecond > 0
@@ -331,32 +331,31 @@ private struct Run: Sendable {
 
     /// The key's bank, another active bank to be the payee, and how many keys the key's bank has.
     private func banks() async throws -> (String, String, Int) {
-        let account = try await primary.getJSON("/v1/accounts/\(bankKey.publicKey.hex)/nonce") as? [String: Any] ?? [:]
-        guard let organizationID = account["organization"] as? String else {
+        guard let organizationID = try await primary.nonces(of: bankKey.publicKey).organization else {
             throw LoadRunError.setupFailed("key \(bankKey.publicKey.hex) belongs to no organization of this consortium")
         }
         let organizations = try await primary.organizations()
-        guard let own = organizations.first(where: { $0["id"] as? String == organizationID }) else {
+        guard let own = organizations.first(where: { $0["id"]?.stringValue == organizationID }) else {
             throw LoadRunError.setupFailed("organization '\(organizationID)' is missing from the governance list")
         }
-        guard own["kind"] as? String == OrganizationKind.bank.rawValue else {
-            throw LoadRunError.setupFailed("the key belongs to '\(organizationID)', a \(own["kind"] as? String ?? "?"), not a bank; clearing.post needs a bank's key")
+        guard own["kind"]?.stringValue == OrganizationKind.bank.rawValue else {
+            throw LoadRunError.setupFailed("the key belongs to '\(organizationID)', a \(own["kind"]?.stringValue ?? "?"), not a bank; clearing.post needs a bank's key")
         }
         let payee = organizations.first {
-            $0["kind"] as? String == OrganizationKind.bank.rawValue && $0["id"] as? String != organizationID
-                && $0["status"] as? String == OrganizationStatus.active.rawValue
+            $0["kind"]?.stringValue == OrganizationKind.bank.rawValue && $0["id"]?.stringValue != organizationID
+                && $0["status"]?.stringValue == OrganizationStatus.active.rawValue
         }
-        guard let payeeID = payee?["id"] as? String else {
+        guard let payeeID = payee?["id"]?.stringValue else {
             throw LoadRunError.setupFailed("the consortium has no second active bank to be the payee of the benchmark's payments")
         }
-        return (organizationID, payeeID, (own["memberKeys"] as? [Any])?.count ?? 0)
+        return (organizationID, payeeID, own["memberKeys"]?.arrayValue?.count ?? 0)
     }
 
     /// Adds or removes member keys of the bank, signed by the bank key, and waits
     /// until every change has committed on every node. With `require`, a rejected
     /// change or a timeout is an error.
     private func changeMemberKeys(_ keys: [PublicKey], operation: GovernanceContract.Operation, chainID: String, require: Bool) async throws {
-        let first = try await primary.nonces(of: bankKey.publicKey).pending
+        let first = try await primary.nonces(of: bankKey.publicKey).pendingNonce
         let expiresAtMs = wallClockMs() + UInt64(NetworkBenchLimits.setupSecondsMax + 600) * 1000
         let transactions = keys.enumerated().map { index, key in
             Transaction.signed(chainID: chainID, key: bankKey, nonce: first + UInt64(index), expiresAtMs: expiresAtMs,
@@ -387,7 +386,7 @@ private struct Run: Sendable {
         }
         let target = first + UInt64(transactions.count)
         for client in clients.dropFirst() {
-            while try await client.nonces(of: bankKey.publicKey).next < target {
+            while try await client.nonces(of: bankKey.publicKey).nextNonce < target {
                 guard ContinuousClock.now < deadline else {
                     if require { throw LoadRunError.setupFailed("\(client.baseURL) did not reach the sender keys' block within \(NetworkBenchLimits.setupSecondsMax) s") }
                     return

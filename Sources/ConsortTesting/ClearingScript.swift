@@ -85,10 +85,11 @@ public enum ClearingScript {
 
     /// The breaks on the ledger, from the `breaks` query.
     public static func posted(_ client: NodeClient) async throws -> [PostedBreak] {
-        let answer = try await client.getJSON("/v1/query/clearing/breaks?limit=1000") as? [String: Any]
-        let findings = answer?["result"] as? [[String: Any]] ?? []
+        let answer = try await client.query(contract: "clearing", "breaks", parameters: ["limit": "1000"])
+        let findings = answer.result.arrayValue ?? []
         return findings.map {
-            PostedBreak(payment: $0["paymentId"] as? String ?? "", kind: $0["kind"] as? String ?? "", side: $0["side"] as? String ?? "", open: $0["open"] as? Bool ?? false)
+            PostedBreak(payment: $0["paymentId"]?.stringValue ?? "", kind: $0["kind"]?.stringValue ?? "", side: $0["side"]?.stringValue ?? "",
+                        open: $0["open"]?.boolValue ?? false)
         }.sorted()
     }
 

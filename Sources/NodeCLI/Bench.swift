@@ -173,7 +173,7 @@ extension BenchCommand {
                     throw CLIError.from(error, failing: "benchmark failed")
                 }
                 if json {
-                    printJSON(report.dictionary)
+                    try printJSONObject(report.dictionary)
                 } else {
                     for figure in report.figures { print(figure.line) }
                 }

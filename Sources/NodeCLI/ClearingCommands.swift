@@ -122,13 +122,12 @@ struct ClearingCommand: ParsableCommand {
                     try await queryAndPrint(options, contract: ClearingContract.name, "breaks", parameters)
                     return
                 }
-                let answer = try await queryResult(options, contract: ClearingContract.name, "breaks", parameters)
-                let findings = answer as? [[String: Any]] ?? []
+                let findings = try await queryResult(options, contract: ClearingContract.name, "breaks", parameters).arrayValue ?? []
                 print("\(findings.count) finding(s)")
                 for finding in findings {
-                    let state = (finding["open"] as? Bool ?? false) ? "OPEN" : "resolved"
-                    print("  \(finding["paymentId"] ?? "?") \(finding["kind"] ?? "?") on \(finding["side"] ?? "?") side, "
-                          + "found at height \(finding["detectedAtHeight"] ?? "?"), \(state): \(finding["details"] ?? "")")
+                    let state = (finding["open"]?.boolValue ?? false) ? "OPEN" : "resolved"
+                    print("  \(plainText(finding["paymentId"], "?")) \(plainText(finding["kind"], "?")) on \(plainText(finding["side"], "?")) side, "
+                          + "found at height \(plainText(finding["detectedAtHeight"], "?")), \(state): \(plainText(finding["details"], ""))")
                 }
             }
         }
@@ -187,8 +186,8 @@ struct ClearingCommand: ParsableCommand {
                     if let positionsHash {
                         hash = try parseHashOption(positionsHash, "--positions-hash")
                     } else {
-                        let answer = try await queryResult(options, contract: ClearingContract.name, "position", ["cycle": cycle]) as? [String: Any]
-                        guard let text = answer?["positionsHash"] as? String else { throw CLIError("the position query gave no positionsHash for cycle \(cycle)") }
+                        let answer = try await queryResult(options, contract: ClearingContract.name, "position", ["cycle": cycle])
+                        guard let text = answer["positionsHash"]?.stringValue else { throw CLIError("the position query gave no positionsHash for cycle \(cycle)") }
                         hash = try parseHashOption(text, "positionsHash")
                     }
                     try await submitAndReport(ClearingContract.call(.signCycle, SignCycle(cycleID: cycle, positionsHash: hash)), options: options, signing: signing)
@@ -264,7 +263,7 @@ extension ClearingCommand {
                     throw CLIError.from(error, failing: "burst failed")
                 }
                 if json {
-                    printJSON(report.dictionary)
+                    try printJSONObject(report.dictionary)
                 } else {
                     report.lines.forEach { print($0) }
                 }

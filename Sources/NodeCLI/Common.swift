@@ -5,29 +5,22 @@ import LedgerCore
 import Bench
 import Node
 import ReconciliationJob
+import NodeAPI
 import NodeClient
 
-/// The API path of a contract query with its parameters, percent-encoded.
-func queryPath(contract: String, _ name: String, _ parameters: [String: String]) -> String {
-    var components = URLComponents()
-    components.path = "/v1/query/\(contract)/\(name)"
-    components.queryItems = parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
-    return components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? "")
-}
-
 /// Runs a contract query and returns its `result` member.
-func queryResult(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws -> Any {
-    let answer = try await options.client().getJSON(queryPath(contract: contract, name, parameters))
-    return (answer as? [String: Any])?["result"] ?? answer
+func queryResult(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws -> JSONValue {
+    try await options.client().query(contract: contract, name, parameters: parameters).result
 }
 
-/// Runs a contract query and prints the result (JSON always; it is the readable form of nested records).
+/// Runs a contract query and prints the result (JSON always; it is the readable form of nested records);
+/// `--json` prints the whole answer, with the head's height.
 func queryAndPrint(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws {
-    let answer = try await options.client().getJSON(queryPath(contract: contract, name, parameters))
+    let answer = try await options.client().query(contract: contract, name, parameters: parameters)
     if options.json {
-        printJSON(answer)
+        try printJSON(answer)
     } else {
-        printJSON((answer as? [String: Any])?["result"] ?? answer)
+        try printJSON(answer.result)
     }
 }
 

@@ -6,6 +6,7 @@ import LedgerCore
 import Bench
 import Node
 import ReconciliationJob
+import NodeAPI
 import NodeClient
 
 /// `consort`: run a Consort node and talk to one.
@@ -100,11 +101,22 @@ struct NodeOptions: ParsableArguments {
     }
 }
 
-/// Prints a JSON value returned by the API, pretty.
-func printJSON(_ object: Any) {
-    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed]),
-       let text = String(data: data, encoding: .utf8) {
-        print(text)
+/// Prints an API answer, or another value of this tool, as indented JSON with sorted keys.
+func printJSON(_ value: some Encodable) throws {
+    do {
+        print(try APICoding.prettyText(value))
+    } catch {
+        throw CLIError("the answer cannot be printed as JSON: \(error)")
+    }
+}
+
+/// Prints a report built as a dictionary (the benchmarks' reports), indented with sorted keys.
+func printJSONObject(_ object: [String: Any]) throws {
+    do {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    } catch {
+        throw CLIError("the report cannot be printed as JSON: \(error)")
     }
 }
 
@@ -131,7 +143,7 @@ struct KeysCommand: ParsableCommand {
                 let key: PrivateKey
                 do { key = try PrivateKey.generate() } catch { throw CLIError("\(error)") }
                 try KeyFile.write(key, to: out)
-                if json { printJSON(["publicKey": key.publicKey.hex, "file": out]) } else { print(key.publicKey.hex) }
+                if json { try printJSON(["publicKey": key.publicKey.hex, "file": out]) } else { print(key.publicKey.hex) }
             }
         }
     }
@@ -247,34 +259,30 @@ struct TxCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                guard (try? Hash(hex: id)) != nil else { throw CLIError("'\(id)' is not a transaction id (64 hex digits)", .badInput) }
-                let answer = try await options.client().getJSON("/v1/transactions/\(id)")
-                if options.json { printJSON(answer); return }
-                guard let object = answer as? [String: Any] else { printJSON(answer); return }
-                printTransactionStatus(object)
+                guard let hash = try? Hash(hex: id) else { throw CLIError("'\(id)' is not a transaction id (64 hex digits)", .badInput) }
+                let answer = try await options.client().transaction(hash)
+                if options.json { try printJSON(answer); return }
+                printTransactionStatus(answer)
             }
         }
     }
 }
 
-func printTransactionStatus(_ object: [String: Any]) {
-    let status = object["status"] as? String ?? "unknown"
-    let id = object["id"] as? String ?? ""
-    if status == "committed" {
-        let receipt = object["receipt"] as? [String: Any] ?? [:]
-        let height = object["height"] as? Int ?? 0
-        if receipt["status"] as? String == "success" {
-            print("\(id) committed at height \(height): success")
-        } else {
-            let error = receipt["error"] as? [String: Any] ?? [:]
-            print("\(id) committed at height \(height): rejected (\(error["code"] as? String ?? "?")): \(error["message"] as? String ?? "")")
-        }
-        for event in receipt["events"] as? [[String: Any]] ?? [] {
-            let attributes = (event["attributes"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            print("  event \(event["contract"] as? String ?? "").\(event["name"] as? String ?? ""): \(attributes.joined(separator: " "))")
-        }
+/// A transaction's status for a person: pending, or committed with its receipt's outcome and events.
+func printTransactionStatus(_ answer: TransactionStatusAnswer) {
+    guard let committed = answer.committed else {
+        print("\(answer.id.hex) \(TransactionState.pending.rawValue)")
+        return
+    }
+    let receipt = committed.receipt
+    if receipt.isSuccess {
+        print("\(committed.id.hex) committed at height \(committed.height): success")
     } else {
-        print("\(id) \(status)")
+        print("\(committed.id.hex) committed at height \(committed.height): rejected (\(receipt.error?.code ?? "?")): \(receipt.error?.message ?? "")")
+    }
+    for event in receipt.events {
+        let attributes = event.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        print("  event \(event.contract).\(event.name): \(attributes.joined(separator: " "))")
     }
 }
 
@@ -294,19 +302,25 @@ struct BlockCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                guard height == "latest" || UInt64(height) != nil else { throw CLIError("height must be a number or 'latest'", .badInput) }
-                let answer = try await options.client().getJSON("/v1/blocks/\(height)")
-                guard let object = answer as? [String: Any] else { printJSON(answer); return }
+                let client = try options.client()
+                let block: BlockAnswer
+                if height == "latest" {
+                    block = try await client.latestBlock()
+                } else if let number = UInt64(height) {
+                    block = try await client.block(at: number)
+                } else {
+                    throw CLIError("height must be a number or 'latest'", .badInput)
+                }
                 var verdict: String?
                 if let genesisPath = genesis {
                     guard let data = FileManager.default.contents(atPath: genesisPath) else { throw CLIError("cannot read \(genesisPath)", .badInput) }
                     let chain: Genesis
                     do { chain = try Genesis.load(json: data) } catch { throw CLIError("\(genesisPath): \(error)", .badInput) }
-                    guard let encoded = object["encoded"] as? String, let bytes = Hex.decode(encoded) else {
+                    guard let encoded = block.encoded else {
                         throw CLIError("the block has no certificate to verify (genesis block?)", .failed)
                     }
                     do {
-                        let certified = try CertifiedBlock(canonicalBytes: bytes)
+                        let certified = try CertifiedBlock(canonicalBytes: encoded.bytes)
                         try certified.certificate.verify(header: certified.block.header, validators: chain.validators, chainID: chain.chainID)
                         verdict = "certificate verified: \(certified.certificate.signatures.count) of \(chain.validators.count) validators signed"
                     } catch {
@@ -314,24 +328,38 @@ struct BlockCommand: ParsableCommand {
                     }
                 }
                 if options.json {
-                    var copy = object
-                    if let verdict { copy["verification"] = verdict }
-                    printJSON(copy)
+                    try printJSON(VerifiedBlock(block: block, verification: verdict))
                     return
                 }
-                let header = object["header"] as? [String: Any] ?? [:]
-                print("block \(header["height"] ?? "?") \(header["hash"] ?? "")")
-                print("  parent      \(header["parentHash"] ?? "")")
-                print("  time        \(header["timestampMs"] ?? "") ms")
-                print("  proposer    \(header["proposer"] ?? "")")
-                print("  state root  \(object["resultingStateRoot"] ?? "") (after this block)")
-                print("  transactions \((object["transactions"] as? [Any])?.count ?? 0)")
-                if let certificate = object["certificate"] as? [String: Any] {
-                    print("  certificate view \(certificate["view"] ?? "?"), \((certificate["signatures"] as? [Any])?.count ?? 0) signatures")
+                let header = block.header
+                print("block \(header.height) \(header.hash.hex)")
+                print("  parent      \(header.parentHash.hex)")
+                print("  time        \(header.timestampMs) ms")
+                print("  proposer    \(header.proposer.hex)")
+                print("  state root  \(block.resultingStateRoot?.hex ?? "") (after this block)")
+                print("  transactions \(block.transactions.count)")
+                if let certificate = block.certificate {
+                    print("  certificate view \(certificate.view), \(certificate.signatures.count) signatures")
                 }
                 if let verdict { print("  \(verdict)") }
             }
         }
+    }
+}
+
+/// `block show --json`: the block as the API gives it, with the verdict of the offline check when there was one.
+struct VerifiedBlock: Encodable {
+    let block: BlockAnswer
+    let verification: String?
+
+    enum CodingKeys: String, CodingKey {
+        case verification
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try block.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(verification, forKey: .verification)
     }
 }
 
@@ -342,18 +370,17 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            let answer = try await options.client().getJSON("/v1/status")
-            if options.json { printJSON(answer); return }
-            guard let object = answer as? [String: Any] else { printJSON(answer); return }
-            print("node \(object["node"] ?? "?") (\(object["role"] ?? "?")) height \(object["height"] ?? "?") view \(object["view"] ?? "?") primary \(object["primary"] ?? "-")")
-            print("  last block \(object["lastBlockHash"] ?? "")")
-            print("  state root \(object["stateRoot"] ?? "")")
-            print("  mempool \(object["mempoolSize"] ?? 0) pending")
-            for validator in object["validators"] as? [[String: Any]] ?? [] {
-                let mark = (validator["self"] as? Bool ?? false) ? "self" : ((validator["connected"] as? Bool ?? false) ? "connected" : "disconnected")
-                print("  validator \(validator["name"] ?? "?") \(validator["address"] ?? "") \(mark)")
+            let status = try await options.client().status()
+            if options.json { try printJSON(status); return }
+            print("node \(status.node) (\(status.role)) height \(status.height) view \(status.view) primary \(status.primary ?? "-")")
+            print("  last block \(status.lastBlockHash.hex)")
+            print("  state root \(status.stateRoot.hex)")
+            print("  mempool \(status.mempoolSize) pending")
+            for validator in status.validators {
+                let mark = validator.isSelf ? "self" : (validator.connected ? "connected" : "disconnected")
+                print("  validator \(validator.name) \(validator.address) \(mark)")
             }
-            if let fault = object["fault"] as? String { print("  FAULT: \(fault)") }
+            if let fault = status.fault { print("  FAULT: \(fault)") }
         }
     }
 }

@@ -6,6 +6,7 @@ import LedgerCore
 import Bench
 import Node
 import ReconciliationJob
+import NodeAPI
 import NodeClient
 
 /// Reads a file the user named, as bytes, with a message naming it when it cannot be read.
@@ -20,25 +21,30 @@ func readInputFile(_ path: String, bytesMax: Int) throws -> [UInt8] {
 func postInSequence(_ calls: [(label: String, call: ContractCall)], options: NodeOptions, keyFile: String, firstNonce: UInt64?, ttlSeconds: UInt64) async throws {
     let client = try options.client()
     let key = try KeyFile.read(keyFile)
-    var reports: [Any] = []
+    var reports: [PostedItem] = []
     for (index, item) in calls.enumerated() {
         let nonce = firstNonce.map { $0 + UInt64(index) }
         let transaction = try await signedTransaction(item.call, key: key, client: client, nonce: nonce, ttlSeconds: ttlSeconds)
         try await client.submit(transaction)
-        let object = try await waitForCommit(transaction.id, client: client, timeoutSeconds: 60)
+        let answer = try await waitForCommit(transaction.id, client: client, timeoutSeconds: 60)
         if options.json {
-            reports.append(["item": item.label, "result": object])
+            reports.append(PostedItem(item: item.label, result: answer))
         } else {
             print("\(item.label):")
-            printTransactionStatus(object)
+            printTransactionStatus(answer)
         }
-        let receipt = object["receipt"] as? [String: Any]
-        if receipt?["status"] as? String != "success" {
-            if options.json { printJSON(reports) }
+        if answer.committed?.receipt.isSuccess != true {
+            if options.json { try printJSON(reports) }
             throw CLIError("\(item.label) was rejected; \(index) of \(calls.count) posted before it, none after it")
         }
     }
-    if options.json { printJSON(reports) }
+    if options.json { try printJSON(reports) }
+}
+
+/// One posted call in the `--json` output of ``postInSequence(_:options:keyFile:firstNonce:ttlSeconds:)``.
+struct PostedItem: Encodable {
+    let item: String
+    let result: TransactionStatusAnswer
 }
 
 struct StatementCommand: ParsableCommand {

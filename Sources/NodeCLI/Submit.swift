@@ -5,6 +5,7 @@ import LedgerCore
 import Bench
 import Node
 import ReconciliationJob
+import NodeAPI
 import NodeClient
 
 /// Options for commands that sign a transaction.
@@ -30,49 +31,38 @@ func submitAndReport(_ call: ContractCall, options: NodeOptions, signing: Signin
     let transaction = try await signedTransaction(call, key: key, client: client, nonce: signing.nonce, ttlSeconds: signing.ttl)
     try await client.submit(transaction)
     guard signing.wait else {
-        if options.json { printJSON(["id": transaction.id.hex, "status": "pending"]) } else { print("\(transaction.id.hex) pending") }
+        if options.json { try printJSON(TransactionStatusAnswer.pending(id: transaction.id)) } else { print("\(transaction.id.hex) pending") }
         return
     }
-    let object = try await waitForCommit(transaction.id, client: client, timeoutSeconds: 60)
-    if options.json { printJSON(object) } else { printTransactionStatus(object) }
-    let receipt = object["receipt"] as? [String: Any]
-    if receipt?["status"] as? String != "success" { throw ExitCode(ExitStatus.failed.rawValue) }
+    let answer = try await waitForCommit(transaction.id, client: client, timeoutSeconds: 60)
+    if options.json { try printJSON(answer) } else { printTransactionStatus(answer) }
+    if answer.committed?.receipt.isSuccess != true { throw ExitCode(ExitStatus.failed.rawValue) }
 }
 
 /// Builds and signs a transaction for the node's chain with the right nonce.
 func signedTransaction(_ call: ContractCall, key: PrivateKey, client: NodeClient, nonce: UInt64?, ttlSeconds: UInt64) async throws -> Transaction {
-    let status = try await client.getJSON("/v1/status") as? [String: Any] ?? [:]
-    let chainID = try await chainIdentifier(client)
-    let account = try await client.getJSON("/v1/accounts/\(key.publicKey.hex)/nonce") as? [String: Any] ?? [:]
-    guard account["organization"] is String else {
+    let status = try await client.status()
+    let chainID = try await client.genesis().chainID
+    let account = try await client.nonces(of: key.publicKey)
+    guard account.organization != nil else {
         throw CLIError("key \(key.publicKey.hex) belongs to no organization of this consortium", .badInput)
     }
-    let chosenNonce = nonce ?? UInt64(account["pendingNonce"] as? Int ?? account["nextNonce"] as? Int ?? 0)
-    let nodeTimeMs = UInt64(max(status["lastBlockTimeMs"] as? Int ?? 0, 0))
-    let expiry = max(wallClockMs(), nodeTimeMs) + ttlSeconds * 1000
+    let chosenNonce = nonce ?? account.pendingNonce
+    let expiry = max(wallClockMs(), status.lastBlockTimeMs) + ttlSeconds * 1000
     return Transaction.signed(chainID: chainID, key: key, nonce: chosenNonce, expiresAtMs: expiry, call: call)
 }
 
-/// The chain id the node serves.
-func chainIdentifier(_ client: NodeClient) async throws -> String {
-    let genesis = try await client.getJSON("/v1/genesis") as? [String: Any] ?? [:]
-    guard let chainID = genesis["chainId"] as? String else { throw CLIError("the node did not report its chain id") }
-    return chainID
-}
-
-/// Polls the node until the transaction commits.
-func waitForCommit(_ id: Hash, client: NodeClient, timeoutSeconds: Int) async throws -> [String: Any] {
+/// Polls the node until the transaction commits; the answer is always `.committed`.
+func waitForCommit(_ id: Hash, client: NodeClient, timeoutSeconds: Int) async throws -> TransactionStatusAnswer {
     let deadline = Date().addingTimeInterval(TimeInterval(timeoutSeconds))
     while Date() < deadline {
-        let answer: Any
         do {
-            answer = try await client.getJSON("/v1/transactions/\(id.hex)")
+            let answer = try await client.transaction(id)
+            if answer.committed != nil { return answer }
         } catch {
             // A 404 means the node has not seen it yet (another node took it); keep polling.
             guard case .api(404, _, _) = error else { throw error }
-            answer = [:]
         }
-        if let object = answer as? [String: Any], object["status"] as? String == "committed" { return object }
         try await Task.sleep(nanoseconds: 100_000_000)
     }
     throw CLIError("transaction \(id.hex) did not commit within \(timeoutSeconds) s; check it later with `consort tx status \(id.hex)`")

@@ -12,7 +12,10 @@ public enum NodeClientError: Error, Equatable, Sendable, CustomStringConvertible
     case timedOut(String)
     /// The node answered with an error body.
     case api(status: Int, code: String, message: String)
+    /// The node's answer is not what the API defines; says which field is wrong.
     case badResponse(String)
+    /// The request could not be put into JSON.
+    case badRequest(String)
 
     public var description: String {
         switch self {
@@ -21,12 +24,15 @@ public enum NodeClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .timedOut(let url): "the node at \(url) did not answer in time"
         case .api(let status, let code, let message): "the node refused the request (HTTP \(status), \(code)): \(message)"
         case .badResponse(let reason): "the node's answer is not understood: \(reason)"
+        case .badRequest(let reason): "the request was not sent: \(reason)"
         }
     }
 }
 
 /// A minimal HTTP/1.1 client for talking to a node's API: one request per
-/// connection, JSON in and out, and line streaming for the event stream.
+/// connection, a typed method per route (the shapes are NodeAPI's), and line
+/// streaming for the event stream. ``request(_:_:body:)`` and
+/// ``streamLines(_:onLine:)`` give the raw bytes and lines.
 public final class NodeClient: Sendable {
     public let baseURL: String
     private let host: String
@@ -48,7 +54,8 @@ public final class NodeClient: Sendable {
         self.timeoutMs = timeoutMs
     }
 
-    /// Sends a request and returns the status and body.
+    /// Sends a raw request and returns the status and body, unread: for
+    /// bodies encoded ahead of time (load runs) and for malformed input.
     public func request(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws(NodeClientError) -> (status: Int, body: [UInt8]) {
         let collector = ResponseCollector()
         let channel = try await connect(collector)
@@ -76,44 +83,129 @@ public final class NodeClient: Sendable {
         }
     }
 
-    /// GETs JSON, turning API error bodies into ``NodeClientError/api(status:code:message:)``.
-    public func getJSON(_ path: String) async throws(NodeClientError) -> Any {
-        try Self.decode(try await request(.GET, path))
+    // MARK: Typed routes
+
+    /// GETs `path` and reads the answer as `Response`; an error body becomes
+    /// ``NodeClientError/api(status:code:message:)``, an answer of another
+    /// shape ``NodeClientError/badResponse(_:)`` naming the field.
+    public func get<Response: Decodable>(_ path: String, as type: Response.Type = Response.self) async throws(NodeClientError) -> Response {
+        try Self.decode(type, from: try await request(.GET, path), route: "GET \(path)")
     }
 
-    /// POSTs JSON, turning API error bodies into ``NodeClientError/api(status:code:message:)``.
-    public func postJSON(_ path: String, _ object: [String: Any]) async throws(NodeClientError) -> Any {
-        let data: Data
+    /// POSTs `body` as JSON to `path` and reads the answer as `Response`, as ``get(_:as:)`` does.
+    public func post<Body: Encodable, Response: Decodable>(_ path: String, _ body: Body,
+                                                          as type: Response.Type = Response.self) async throws(NodeClientError) -> Response {
+        let bytes: [UInt8]
         do {
-            data = try JSONSerialization.data(withJSONObject: object)
+            bytes = try APICoding.encode(body)
         } catch {
-            throw .badResponse("could not encode the request: \(error)")
+            throw .badRequest("the body for POST \(path) cannot be encoded: \(error)")
         }
-        return try Self.decode(try await request(.POST, path, body: Array(data)))
+        return try Self.decode(type, from: try await request(.POST, path, body: bytes), route: "POST \(path)")
     }
 
-    /// Submits a signed transaction; returns its id.
+    /// `GET /v1/status`: height, head, view, primary, validators, mempool.
+    public func status() async throws(NodeClientError) -> StatusAnswer {
+        try await get("/v1/status")
+    }
+
+    /// `GET /v1/genesis`: chain id, genesis hash and validators.
+    public func genesis() async throws(NodeClientError) -> GenesisAnswer {
+        try await get("/v1/genesis")
+    }
+
+    /// `GET /health`: the node is up.
+    public func health() async throws(NodeClientError) -> HealthAnswer {
+        try await get("/health")
+    }
+
+    /// `POST /v1/transactions`: submits a signed transaction; the answer has its id and whether it was new to the node.
     @discardableResult
-    public func submit(_ transaction: Transaction) async throws(NodeClientError) -> Hash {
-        _ = try await postJSON("/v1/transactions", ["transaction": Hex.encode(transaction.canonicalBytes)])
-        return transaction.id
+    public func submit(_ transaction: Transaction) async throws(NodeClientError) -> SubmissionAnswer {
+        try await post("/v1/transactions", SubmissionRequest(transaction))
     }
 
-    public static func decode(_ response: (status: Int, body: [UInt8])) throws(NodeClientError) -> Any {
-        let object: Any
+    /// `GET /v1/transactions/{id}`: pending or committed; a transaction the node does not know is `.api(status: 404, …)`.
+    public func transaction(_ id: Hash) async throws(NodeClientError) -> TransactionStatusAnswer {
+        try await get("/v1/transactions/\(id.hex)")
+    }
+
+    /// `GET /v1/blocks/{height}`; a height above the head is `.api(status: 404, …)`.
+    public func block(at height: UInt64) async throws(NodeClientError) -> BlockAnswer {
+        try await get("/v1/blocks/\(height)")
+    }
+
+    /// `GET /v1/blocks/latest`: the head block.
+    public func latestBlock() async throws(NodeClientError) -> BlockAnswer {
+        try await get("/v1/blocks/latest")
+    }
+
+    /// `GET /v1/accounts/{key}/nonce`: a sender key's next committed and next pending nonce, and its organization.
+    public func nonces(of key: PublicKey) async throws(NodeClientError) -> NonceAnswer {
+        try await get("/v1/accounts/\(key.hex)/nonce")
+    }
+
+    /// `GET /v1/query/{contract}/{name}?…`: a contract query; its result stays a ``JSONValue`` whose shape the contract documents.
+    public func query(contract: String, _ name: String, parameters: [String: String] = [:]) async throws(NodeClientError) -> QueryAnswer {
+        try await get(Self.queryPath(contract: contract, name, parameters))
+    }
+
+    /// `GET /v1/proof/{contract}?key=HEX`: a Merkle proof of a state key against the head's state root.
+    public func proof(contract: String, key: [UInt8]) async throws(NodeClientError) -> ProofAnswer {
+        var components = URLComponents()
+        components.path = "/v1/proof/\(contract)"
+        return try await get(components.percentEncodedPath + "?key=" + Hex.encode(key))
+    }
+
+    /// `GET /v1/events?from=H`: calls `onEvent` with each committed block from
+    /// height `from` (nil: from the next block to commit) until `onEvent`
+    /// returns false, the stream ends, or the calling task is cancelled. A
+    /// block event the client cannot read ends the stream with
+    /// ``NodeClientError/badResponse(_:)`` naming the field.
+    public func events(from height: UInt64?, onEvent: @escaping @Sendable (BlockStreamEvent) -> Bool) async throws(NodeClientError) {
+        let path = height.map { "/v1/events?from=\($0)" } ?? "/v1/events"
+        let reader = BlockEventReader(route: "GET \(path)", onEvent: onEvent)
+        try await streamLines(path) { line in reader.feed(line) }
+        if let failure = reader.failure { throw failure }
+    }
+
+    /// The API path of a contract query with its parameters, percent-encoded (a `+` too, which servers may read as a space).
+    public static func queryPath(contract: String, _ name: String, _ parameters: [String: String]) -> String {
+        var components = URLComponents()
+        components.path = "/v1/query/\(contract)/\(name)"
+        components.queryItems = parameters.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        return components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? "")
+    }
+
+    /// Reads an answer as `Response`: a 4xx/5xx answer becomes
+    /// ``NodeClientError/api(status:code:message:)`` from its error body, and
+    /// an answer that is not a `Response` becomes ``NodeClientError/badResponse(_:)``
+    /// naming the route and the field.
+    public static func decode<Response: Decodable>(_ type: Response.Type, from response: (status: Int, body: [UInt8]),
+                                                   route: String) throws(NodeClientError) -> Response {
+        try checkStatus(response, route: route)
         do {
-            object = try JSONSerialization.jsonObject(with: Data(response.body), options: [.fragmentsAllowed])
+            return try APICoding.decode(type, from: response.body)
         } catch {
-            throw .badResponse("HTTP \(response.status) with a body that is not JSON")
+            throw .badResponse("\(route) (HTTP \(response.status)): \(APICoding.describe(error))")
         }
-        if response.status >= 400 {
-            let error = (object as? [String: Any])?["error"] as? [String: Any]
-            throw .api(status: response.status, code: error?["code"] as? String ?? "unknown", message: error?["message"] as? String ?? "no message")
-        }
-        return object
     }
 
-    /// Opens a streaming GET and calls `onLine` with each line of the body
+    /// Turns a 4xx/5xx answer into the ``NodeClientError/api(status:code:message:)``
+    /// its error body names (``NodeClientError/badResponse(_:)`` without one); other answers pass.
+    public static func checkStatus(_ response: (status: Int, body: [UInt8]), route: String) throws(NodeClientError) {
+        guard response.status >= 400 else { return }
+        let answer: ErrorAnswer
+        do {
+            answer = try APICoding.decode(ErrorAnswer.self, from: response.body)
+        } catch {
+            throw .badResponse("\(route) answered HTTP \(response.status) without the error body {\"error\": {\"code\", \"message\"}}: "
+                               + APICoding.describe(error))
+        }
+        throw .api(status: response.status, code: answer.error.code, message: answer.error.message)
+    }
+
+    /// Opens a streaming GET and calls `onLine` with each raw line of the body
     /// until the stream ends, `onLine` returns false, or the calling task is
     /// cancelled (which closes the connection and returns normally).
     public func streamLines(_ path: String, onLine: @escaping @Sendable (String) -> Bool) async throws(NodeClientError) {
@@ -131,7 +223,7 @@ public final class NodeClient: Sendable {
                 collector.endByCaller()
                 channel.close(promise: nil)
             }
-            if response.status >= 400 { _ = try Self.decode(response) }
+            try Self.checkStatus(response, route: "GET \(path)")
         } catch let error as NodeClientError {
             throw error
         } catch {
@@ -155,6 +247,45 @@ public final class NodeClient: Sendable {
             collector.fail(error)
             throw .unreachable(baseURL, "\(error)")
         }
+    }
+}
+
+/// Reads the lines of `GET /v1/events` into block events for a caller.
+private final class BlockEventReader: @unchecked Sendable {
+    private let lock = Lock()
+    private let route: String
+    private let onEvent: @Sendable (BlockStreamEvent) -> Bool
+    private var parser = ServerSentEventParser()
+    private var failed: NodeClientError?
+
+    init(route: String, onEvent: @escaping @Sendable (BlockStreamEvent) -> Bool) {
+        self.route = route
+        self.onEvent = onEvent
+    }
+
+    /// Why the stream was given up, if the reader gave it up.
+    var failure: NodeClientError? { lock.withLock { failed } }
+
+    /// Feeds one line; false ends the stream (the caller is done, or the stream cannot be read).
+    func feed(_ line: String) -> Bool {
+        let event: BlockStreamEvent
+        do {
+            let frame = try lock.withLock { () throws(ServerSentEventError) -> ServerSentEvent? in try parser.feed(line) }
+            guard let frame, frame.event.isEmpty || frame.event == BlockStreamEvent.name else { return true }
+            do {
+                event = try BlockStreamEvent(frame)
+            } catch {
+                return fail(.badResponse("\(route): block event \(frame.id): \(APICoding.describe(error))"))
+            }
+        } catch {
+            return fail(.badResponse("\(route): \(error.description)"))
+        }
+        return onEvent(event)
+    }
+
+    private func fail(_ error: NodeClientError) -> Bool {
+        lock.withLock { failed = error }
+        return false
     }
 }
 
@@ -201,8 +332,12 @@ private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendabl
                             context.close(promise: nil)
                             return
                         }
-                    } else {
+                    } else if pendingLine.count < bodyBytesMax {
                         pendingLine.append(byte)
+                    } else {
+                        promiseBox.fail(NodeClientError.badResponse("a line of the stream is above \(bodyBytesMax) bytes"))
+                        context.close(promise: nil)
+                        return
                     }
                 }
             } else if body.count + bytes.count <= bodyBytesMax {

@@ -3,6 +3,7 @@ import Contracts
 import Foundation
 import Ledger
 import LedgerCore
+import NodeAPI
 import NodeClient
 
 /// Limits and pacing of the reconciliation job, units last.
@@ -43,7 +44,7 @@ public struct ReconciliationJobError: Error, Equatable, Sendable, CustomStringCo
         switch error {
         case .unreachable, .timedOut, .badResponse: ReconciliationJobError(error.description, transient: true)
         case .api(let status, _, _) where status >= 500 || status == 429: ReconciliationJobError(error.description, transient: true)
-        case .api, .badURL: ReconciliationJobError(error.description, transient: false)
+        case .api, .badURL, .badRequest: ReconciliationJobError(error.description, transient: false)
         }
     }
 }
@@ -192,14 +193,13 @@ public actor ReconciliationJob {
     private func prepare(firstHeight: UInt64?) async throws(ReconciliationJobError) {
         guard state == nil else { return }
         if options.post && key == nil { throw ReconciliationJobError("posting findings needs a signing key", transient: false) }
-        let genesis = try await getJSON("/v1/genesis")
-        guard let chainID = genesis["chainId"]?.stringValue, let hashText = genesis["hash"]?.stringValue, let genesisHash = try? Hash(hex: hashText) else {
-            throw ReconciliationJobError("the node's /v1/genesis answer has no chainId and hash", transient: false)
-        }
-        let answer = try await getJSON("/v1/query/clearing/config")
+        let genesis = try await ask { client in try await client.genesis() }
+        let chainID = genesis.chainID
+        let genesisHash = genesis.hash
+        let answer = try await ask { client in try await client.query(contract: ClearingContract.name, "config") }
         let configuration: ReconciliationConfiguration
         do {
-            configuration = try ReconciliationConfiguration(configAnswer: answer["result"] ?? answer)
+            configuration = try ReconciliationConfiguration(configAnswer: answer.result)
         } catch {
             throw ReconciliationJobError("the clearing contract's config answer is not understood: \(error)", transient: false)
         }
@@ -271,15 +271,14 @@ public actor ReconciliationJob {
         let client = self.client
         let reader = Task {
             do throws(NodeClientError) {
-                try await client.streamLines("/v1/events?from=\(from)") { line in
+                try await client.events(from: from) { event in
                     if buffer.isStopped { return false }
-                    guard let data = buffer.feed(line) else { return true }
                     if buffer.add() > ReconciliationJobLimits.streamBufferBlocksMax {
                         buffer.stop()
                         continuation.yield(.overflow)
                         return false
                     }
-                    continuation.yield(.block(data))
+                    continuation.yield(.block(event.block))
                     return true
                 }
                 continuation.yield(.ended(nil))
@@ -304,15 +303,9 @@ public actor ReconciliationJob {
             switch item {
             case .tick:
                 try checkUnconfirmedAge()
-            case .block(let data):
+            case .block(let block):
                 buffer.remove()
-                let json: JSONValue
-                do {
-                    json = try JSONDecoder().decode(JSONValue.self, from: Data(data.utf8))
-                } catch {
-                    throw ReconciliationJobError("a block event is not JSON: \(error.localizedDescription)", transient: true)
-                }
-                try await handle(blockJSON: json, pipelined: true)
+                try await handle(block: block, pipelined: true)
             case .overflow:
                 return
             case .ended(let error):
@@ -324,7 +317,7 @@ public actor ReconciliationJob {
 
     private enum StreamItem: Sendable {
         case tick
-        case block(String)
+        case block(BlockAnswer)
         case overflow
         case ended(ReconciliationJobError?)
     }
@@ -343,8 +336,8 @@ public actor ReconciliationJob {
         }
         var outputs: [ReconciliationOutput] = []
         for height in from...to {
-            let json = try await getJSON("/v1/blocks/\(height)")
-            if let output = try await handle(blockJSON: json), !output.isEmpty { outputs.append(output) }
+            let block = try await ask { client in try await client.block(at: height) }
+            if let output = try await handle(block: block), !output.isEmpty { outputs.append(output) }
         }
         try saveState()
         return outputs
@@ -352,16 +345,16 @@ public actor ReconciliationJob {
 
     // MARK: Processing a block
 
-    /// Feeds one block (the API's JSON form) to the engine and posts its
+    /// Feeds one block (as the API gives it) to the engine and posts its
     /// calls. `pipelined` (a watch) goes on without waiting: the block stream
     /// shows the posts committed, and the state file is saved only up to the
     /// oldest block whose posts it has not seen yet. Otherwise (a one-shot
     /// run) it waits for the posts to commit. A block at or below the cursor
     /// is skipped; one above `cursor + 1` is a transient gap.
     @discardableResult
-    func handle(blockJSON: JSONValue, pipelined: Bool = false) async throws(ReconciliationJobError) -> ReconciliationOutput? {
+    func handle(block answer: BlockAnswer, pipelined: Bool = false) async throws(ReconciliationJobError) -> ReconciliationOutput? {
         guard var current = state else { throw ReconciliationJobError("the job was not prepared", transient: false) }
-        let (block, receipts) = try Self.decodeBlock(blockJSON)
+        let (block, receipts) = try Self.decodeBlock(answer)
         guard block.height > current.engine.cursor else { return nil }
         guard block.height == current.engine.cursor + 1 else {
             throw ReconciliationJobError("expected block \(current.engine.cursor + 1), the node sent block \(block.height)", transient: true)
@@ -400,36 +393,28 @@ public actor ReconciliationJob {
         lastSaveMs = wallClockMs()
     }
 
-    /// The block and receipts of a block JSON from `/v1/blocks/{h}` or `/v1/events`.
-    static func decodeBlock(_ json: JSONValue) throws(ReconciliationJobError) -> (Block, [Receipt]) {
-        guard let encoded = json["encoded"]?.stringValue, let bytes = Hex.decode(encoded) else {
+    /// The block and receipts of a block from `/v1/blocks/{h}` or `/v1/events`;
+    /// event attributes come back sorted by key, as the API keeps one value per key.
+    static func decodeBlock(_ answer: BlockAnswer) throws(ReconciliationJobError) -> (Block, [Receipt]) {
+        guard let encoded = answer.encoded else {
             throw ReconciliationJobError("a block from the node has no 'encoded' field (the genesis block cannot be reconciled)", transient: false)
         }
         let block: Block
-        do { block = try CertifiedBlock(canonicalBytes: bytes).block } catch {
+        do { block = try CertifiedBlock(canonicalBytes: encoded.bytes).block } catch {
             throw ReconciliationJobError("a block from the node does not decode: \(error)", transient: false)
         }
-        guard let receiptList = json["receipts"]?.arrayValue else {
+        guard let receiptList = answer.receipts else {
             throw ReconciliationJobError("block \(block.height) from the node has no receipts", transient: false)
         }
-        var receipts: [Receipt] = []
-        for item in receiptList {
-            guard let idText = item["transactionId"]?.stringValue, let id = try? Hash(hex: idText), let status = item["status"]?.stringValue else {
-                throw ReconciliationJobError("block \(block.height) has a receipt without transactionId or status", transient: false)
+        let receipts = receiptList.map { item in
+            let events = item.events.map { event in
+                Event(contract: event.contract, name: event.name,
+                      attributes: event.attributes.keys.sorted().map { EventAttribute($0, event.attributes[$0] ?? "") })
             }
-            var events: [Event] = []
-            for event in item["events"]?.arrayValue ?? [] {
-                guard let contract = event["contract"]?.stringValue, let name = event["name"]?.stringValue, case .object(let attributes)? = event["attributes"] else {
-                    throw ReconciliationJobError("block \(block.height) has a malformed event", transient: false)
-                }
-                events.append(Event(contract: contract, name: name, attributes: attributes.keys.sorted().compactMap { key in
-                    attributes[key]?.stringValue.map { EventAttribute(key, $0) }
-                }))
-            }
-            let receiptStatus: Receipt.Status = status == "success"
+            let status: Receipt.Status = item.isSuccess
                 ? .success
-                : .rejected(Rejection(code: item["error"]?["code"]?.stringValue ?? "unknown", message: item["error"]?["message"]?.stringValue ?? ""))
-            receipts.append(Receipt(transactionID: id, status: receiptStatus, events: events))
+                : .rejected(Rejection(code: item.error?.code ?? "unknown", message: item.error?.message ?? ""))
+            return Receipt(transactionID: item.transactionID, status: status, events: events)
         }
         return (block, receipts)
     }
@@ -468,18 +453,14 @@ public actor ReconciliationJob {
         if let known = nextNonce {
             nonce = known
         } else {
-            let account = try await getJSON("/v1/accounts/\(key.publicKey.hex)/nonce")
-            guard let pending = (account["pendingNonce"] ?? account["nextNonce"])?.intValue, pending >= 0 else {
-                throw ReconciliationJobError("the node did not report the job key's nonce", transient: true)
-            }
-            guard account["organization"]?.stringValue != nil else {
+            let account = try await ask { client in try await client.nonces(of: key.publicKey) }
+            guard account.organization != nil else {
                 throw ReconciliationJobError("key \(key.publicKey.hex) belongs to no organization of this consortium", transient: false)
             }
-            nonce = UInt64(pending)
+            nonce = account.pendingNonce
         }
-        let status = try await getJSON("/v1/status")
-        let nodeTimeMs = UInt64(max(status["lastBlockTimeMs"]?.intValue ?? 0, 0))
-        let expiry = max(wallClockMs(), nodeTimeMs) + options.transactionLifetimeMs
+        let status = try await ask { client in try await client.status() }
+        let expiry = max(wallClockMs(), status.lastBlockTimeMs) + options.transactionLifetimeMs
         var transactions: [Transaction] = []
         for item in items {
             // A stopped job posts nothing more; what it has not posted, its restart posts.
@@ -596,19 +577,18 @@ public actor ReconciliationJob {
     private func waitForCommit(_ id: Hash) async throws(ReconciliationJobError) {
         let deadline = wallClockMs() + options.commitTimeoutMs
         while wallClockMs() < deadline {
-            let answer: JSONValue
-            do throws(ReconciliationJobError) {
-                answer = try await getJSON("/v1/transactions/\(id.hex)")
+            var answer: TransactionStatusAnswer?
+            do throws(NodeClientError) {
+                answer = try await client.transaction(id)
             } catch {
                 // A 404 means the node has not seen it yet; keep asking.
-                guard error.message.contains("HTTP 404") else { throw error }
-                answer = .null
+                guard case .api(404, _, _) = error else { throw ReconciliationJobError.from(error) }
             }
-            if answer["status"]?.stringValue == "committed" {
-                guard answer["receipt"]?["status"]?.stringValue == "success" else {
-                    let error = answer["receipt"]?["error"]
-                    throw ReconciliationJobError("the ledger rejected reconciliation transaction \(id.hex) (\(error?["code"]?.stringValue ?? "?")): "
-                                                 + (error?["message"]?.stringValue ?? ""), transient: false)
+            if let committed = answer?.committed {
+                guard committed.receipt.isSuccess else {
+                    let error = committed.receipt.error
+                    throw ReconciliationJobError("the ledger rejected reconciliation transaction \(id.hex) (\(error?.code ?? "?")): "
+                                                 + (error?.message ?? ""), transient: false)
                 }
                 return
             }
@@ -619,18 +599,14 @@ public actor ReconciliationJob {
         throw ReconciliationJobError("transaction \(id.hex) did not commit within \(options.commitTimeoutMs) ms", transient: true)
     }
 
-    private func getJSON(_ path: String) async throws(ReconciliationJobError) -> JSONValue {
-        let response: (status: Int, body: [UInt8])
-        do throws(NodeClientError) {
-            response = try await client.request(.GET, path)
-            _ = try NodeClient.decode(response)
-        } catch {
-            throw ReconciliationJobError.from(error)
-        }
+    /// One typed request to the node, its failure as a job error.
+    private func ask<Answer: Sendable>(_ request: (NodeClient) async throws -> Answer) async throws(ReconciliationJobError) -> Answer {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(response.body))
+            return try await request(client)
+        } catch let error as NodeClientError {
+            throw ReconciliationJobError.from(error)
         } catch {
-            throw ReconciliationJobError("the node's answer to \(path) is not JSON", transient: true)
+            throw ReconciliationJobError("a request to the node failed: \(error)", transient: true)
         }
     }
 }
@@ -640,42 +616,9 @@ private final class StreamBuffer: @unchecked Sendable {
     private let lock = NSLock()
     private var buffered = 0
     private var stopped = false
-    private var parser = ServerSentEventParser()
 
-    func feed(_ line: String) -> String? { lock.withLock { parser.feed(line) } }
     var isStopped: Bool { lock.withLock { stopped } }
     func stop() { lock.withLock { stopped = true } }
     func add() -> Int { lock.withLock { buffered += 1; return buffered } }
     func remove() { lock.withLock { buffered -= 1 } }
-}
-
-/// Assembles Server-Sent Events from lines: returns the `data` of a `block`
-/// event when its closing blank line arrives; comments and other events are skipped.
-struct ServerSentEventParser: Sendable {
-    private var event = ""
-    private var data: [String] = []
-
-    /// Feeds one line; returns the data of a completed `block` event.
-    mutating func feed(_ line: String) -> String? {
-        if line.isEmpty {
-            defer { event = ""; data = [] }
-            guard !data.isEmpty, event.isEmpty || event == "block" else { return nil }
-            return data.joined(separator: "\n")
-        }
-        if line.hasPrefix(":") { return nil }
-        let (field, value) = Self.split(line)
-        switch field {
-        case "event": event = value
-        case "data": data.append(value)
-        default: break
-        }
-        return nil
-    }
-
-    private static func split(_ line: String) -> (String, String) {
-        guard let colon = line.firstIndex(of: ":") else { return (line, "") }
-        var value = line[line.index(after: colon)...]
-        if value.first == " " { value = value.dropFirst() }
-        return (String(line[..<colon]), String(value))
-    }
 }

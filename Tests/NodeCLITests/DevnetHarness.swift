@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import LedgerCore
+import NodeAPI
 import NodeClient
 @testable import Bench
 import ConsortTesting
@@ -134,7 +135,7 @@ final class TestDevnet: @unchecked Sendable {
             if let process = processes[index], !process.isRunning {
                 throw HarnessError("node\(index) exited with status \(process.terminationStatus): \(logTail(index))")
             }
-            if (try? await client(index).getJSON("/health")) != nil { return }
+            if (try? await client(index).health()) != nil { return }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         throw HarnessError("node\(index) did not become healthy in \(timeoutSeconds) s: \(logTail(index))")
@@ -186,12 +187,14 @@ final class TestDevnet: @unchecked Sendable {
 
     // MARK: Talking to the nodes
 
-    func status(_ index: Int) async throws -> [String: Any] {
-        try await client(index).getJSON("/v1/status") as? [String: Any] ?? [:]
+    func status(_ index: Int) async throws -> StatusAnswer {
+        try await client(index).status()
     }
 
+    /// The node's height, or -1 while it does not answer.
     func height(_ index: Int) async -> Int {
-        ((try? await status(index))?["height"] as? Int) ?? -1
+        guard let status = try? await status(index) else { return -1 }
+        return Int(status.height)
     }
 
     /// A signed governance transaction from `organization` adding a fresh key to itself.
@@ -206,9 +209,8 @@ final class TestDevnet: @unchecked Sendable {
     func waitCommitted(_ id: Hash, on index: Int, timeoutSeconds: Double = 30) async throws -> Int {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
-            if let answer = try? await client(index).getJSON("/v1/transactions/\(id.hex)") as? [String: Any],
-               answer["status"] as? String == "committed" {
-                return answer["height"] as? Int ?? -1
+            if let committed = (try? await client(index).transaction(id))?.committed {
+                return Int(committed.height)
             }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
@@ -231,17 +233,16 @@ final class TestDevnet: @unchecked Sendable {
 
     /// The block at `height` as node `index` serves it, with its certificate.
     func certifiedBlock(_ height: Int, from index: Int) async throws -> CertifiedBlockRecord {
-        let answer = try await client(index).getJSON("/v1/blocks/\(height)") as? [String: Any] ?? [:]
-        guard let encoded = answer["encoded"] as? String, let bytes = Hex.decode(encoded),
-              let root = answer["resultingStateRoot"] as? String else {
+        let answer = try await client(index).block(at: UInt64(height))
+        guard let encoded = answer.encoded, let root = answer.resultingStateRoot else {
             throw HarnessError("block \(height) from node\(index) has no certificate")
         }
-        return CertifiedBlockRecord(bytes: bytes, stateRoot: root)
+        return CertifiedBlockRecord(bytes: encoded.bytes, stateRoot: root)
     }
 }
 
 /// A block's canonical bytes with certificate, and the state root after it.
 struct CertifiedBlockRecord: Equatable {
     let bytes: [UInt8]
-    let stateRoot: String
+    let stateRoot: Hash
 }

@@ -39,7 +39,7 @@ import Node
         let first = try devnet.addKeyTransaction("acme", nonce: 0)
         try await devnet.client(1).submit(first)
         _ = try await devnet.waitCommitted(first.id, on: 1)
-        #expect(try await devnet.status(1)["primary"] as? String == "node0")
+        #expect(try await devnet.status(1).primary == "node0")
 
         devnet.kill9(0)
         for nonce in 1...3 as ClosedRange<UInt64> {
@@ -48,8 +48,8 @@ import Node
             _ = try await devnet.waitCommitted(transaction.id, on: Int(nonce), timeoutSeconds: 40)
         }
         let status = try await devnet.status(2)
-        #expect((status["view"] as? Int ?? 0) >= 1)
-        #expect(status["primary"] as? String != "node0")
+        #expect(status.view >= 1)
+        #expect(status.primary != "node0")
     }
 
     @Test func restartedOldPrimary_rejoinsTheCurrentView_soTheNextPrimaryMayFail() async throws {
@@ -63,7 +63,7 @@ import Node
         try devnet.start(0)
         try await devnet.waitHealthy(0)
         try await devnet.waitAllReach(height, nodes: [0], timeoutSeconds: 40)
-        let primary = try await devnet.status(2)["primary"] as? String
+        let primary = try await devnet.status(2).primary
         let primaryIndex = try #require(primary.flatMap { Int($0.dropFirst("node".count)) })
         devnet.kill9(primaryIndex)
         let survivor = (0..<4).first { $0 != primaryIndex && $0 != 0 } ?? 2
@@ -114,7 +114,7 @@ import Node
         try await devnet.waitHealthy(observer)
         // Node 1 is compared below; it may commit a moment after node 0 did.
         try await devnet.waitAllReach(target, nodes: [1, observer], timeoutSeconds: 40)
-        #expect(try await devnet.status(observer)["role"] as? String == "observer")
+        #expect(try await devnet.status(observer).role == "observer")
         for height in 1...target {
             let record = try await devnet.certifiedBlock(height, from: observer)
             let certified = try CertifiedBlock(canonicalBytes: record.bytes)
@@ -124,9 +124,12 @@ import Node
             #expect(try CertifiedBlock(canonicalBytes: validatorCopy.bytes).block == certified.block)
             #expect(validatorCopy.stateRoot == record.stateRoot)
         }
-        let refused = try await devnet.client(observer).request(.POST, "/v1/transactions",
-            body: Array("{\"transaction\":\"\(Hex.encode(try devnet.addKeyTransaction("bankA", nonce: 5).canonicalBytes))\"}".utf8))
-        #expect(refused.status == 422)
+        let late = try devnet.addKeyTransaction("bankA", nonce: 5)
+        let refused = await #expect(throws: NodeClientError.self) { try await devnet.client(observer).submit(late) }
+        guard case .api(422, "observer", _)? = refused else {
+            Issue.record("an observer answered a submission with \(String(describing: refused))")
+            return
+        }
     }
 
     @Test func sigterm_stopsANodeCleanly_andItRestartsFromItsData() async throws {

@@ -96,20 +96,24 @@ func parseError(_ arguments: [String]) -> String? {
     }
 
     @Test func reconciliationTable_showsBothSidesAndTheVerdict() {
-        let money: (String) -> [String: Any] = { ["amount": $0] }
-        let table = renderReconciliationTable([
-            "account": "A", "date": "2026-01-31", "currency": "CNY", "agrees": false, "differenceMinor": 500,
-            "bank": ["balance": money("100.00"), "plusBookedReceiptsNotAtBank": money("5.00"), "lessBookedPaymentsNotAtBank": money("0.00"),
-                     "adjustedBalance": money("105.00")],
-            "book": ["balance": money("95.00"), "plusBankCreditsNotBooked": money("5.00"), "lessBankDebitsNotBooked": money("0.00"),
-                     "adjustedBalance": money("100.00")],
-            "outstanding": ["booked_receipt_not_at_bank": ["count": 1, "total": money("5.00"),
-                                                            "items": [["id": "E1", "date": "2026-01-30", "amount": "5.00", "ageDays": 1, "risk": false, "text": "memo"]]]],
-        ])
+        let money: (String) -> JSONValue = { .object(["amount": .string($0)]) }
+        let item: JSONValue = .object(["id": .string("E1"), "date": .string("2026-01-30"), "amount": .string("5.00"), "ageDays": .integer(1),
+                                       "risk": .bool(false), "text": .string("memo")])
+        let table = renderReconciliationTable(.object([
+            "account": .string("A"), "date": .string("2026-01-31"), "currency": .string("CNY"), "agrees": .bool(false), "differenceMinor": .integer(500),
+            "bank": .object(["balance": money("100.00"), "plusBookedReceiptsNotAtBank": money("5.00"), "lessBookedPaymentsNotAtBank": money("0.00"),
+                             "adjustedBalance": money("105.00")]),
+            "book": .object(["balance": money("95.00"), "plusBankCreditsNotBooked": money("5.00"), "lessBankDebitsNotBooked": money("0.00"),
+                             "adjustedBalance": money("100.00")]),
+            "outstanding": .object(["booked_receipt_not_at_bank": .object(["count": .integer(1), "total": money("5.00"), "items": .array([item])])]),
+        ]))
         #expect(table.contains("Adjusted bank balance"))
         #expect(table.contains("105.00"))
-        #expect(table.contains("DO NOT agree"))
+        #expect(table.contains("DO NOT agree: difference 500 minor units"))
+        #expect(table.contains("account A, 2026-01-31, CNY"))
         #expect(table.contains("E1"))
+        #expect(table.contains("2026-01-30"))
+        #expect(table.contains("age 1 d"))
     }
 }
 
@@ -194,8 +198,8 @@ func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out:
             #expect(result.status == 0, "\(result.err)")
             #expect(result.out.contains("statement 253EURNL26VAYB8060476890"))
             #expect(result.out.contains("statement 254EURNL26VAYB8060476890"))
-            let answer = try await NodeClient(baseURL: url).getJSON("/v1/query/statements/statements?account=\(Self.account)") as? [String: Any]
-            #expect((answer?["result"] as? [Any])?.count == 2)
+            let answer = try await NodeClient(baseURL: url).query(contract: "statements", "statements", parameters: ["account": Self.account])
+            #expect(answer.result.arrayValue?.count == 2)
         }
     }
 

@@ -10,16 +10,23 @@ import Contracts
 import NodeAPI
 @testable import NodeClient
 
-private func object(_ response: (status: Int, body: [UInt8])) -> [String: Any] {
-    (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
-}
-
+/// The code of an error answer, or nil when the answer is not one.
 private func errorCode(_ response: (status: Int, body: [UInt8])) -> String? {
-    (object(response)["error"] as? [String: Any])?["code"] as? String
+    guard response.status >= 400 else { return nil }
+    do {
+        return try APICoding.decode(ErrorAnswer.self, from: response.body).error.code
+    } catch {
+        return nil
+    }
 }
 
-private func submissionBody(_ transaction: Transaction) -> [UInt8] {
-    Array("{\"transaction\":\"\(Hex.encode(transaction.canonicalBytes))\"}".utf8)
+/// A successful answer read as `Answer`.
+private func answer<Answer: Decodable>(_ type: Answer.Type, _ response: (status: Int, body: [UInt8])) throws -> Answer {
+    try NodeClient.decode(type, from: response, route: "test")
+}
+
+private func submissionBody(_ transaction: Transaction) throws -> [UInt8] {
+    try APICoding.encode(SubmissionRequest(transaction))
 }
 
 @Suite(.serialized) struct APITests {
@@ -83,15 +90,13 @@ private func submissionBody(_ transaction: Transaction) -> [UInt8] {
             let first = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 0, expiresAtMs: expiry, call: try addKeyCall())
             let accepted = try await client.request(.POST, "/v1/transactions", body: submissionBody(first))
             #expect(accepted.status == 202)
-            #expect(object(accepted)["new"] as? Bool == true)
-            let again = try await client.request(.POST, "/v1/transactions", body: submissionBody(first))
-            #expect(again.status == 202)
-            #expect(object(again)["new"] as? Bool == false)
-            let status = object(try await client.request(.GET, "/v1/transactions/\(first.id.hex)"))
-            #expect(status["status"] as? String == "pending")
-            let nonce = object(try await client.request(.GET, "/v1/accounts/\(key.publicKey.hex)/nonce"))
-            #expect(nonce["nextNonce"] as? Int == 0)
-            #expect(nonce["pendingNonce"] as? Int == 1)
+            #expect(try answer(SubmissionAnswer.self, accepted) == SubmissionAnswer(id: first.id, isNew: true))
+            let again = try await client.submit(first)
+            #expect(again == SubmissionAnswer(id: first.id, isNew: false))
+            #expect(try await client.transaction(first.id) == .pending(id: first.id))
+            let nonce = try await client.nonces(of: key.publicKey)
+            #expect(nonce.nextNonce == 0)
+            #expect(nonce.pendingNonce == 1)
             let second = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 1, expiresAtMs: expiry, call: try addKeyCall())
             #expect(try await client.request(.POST, "/v1/transactions", body: submissionBody(second)).status == 202)
             let third = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 2, expiresAtMs: expiry, call: try addKeyCall())
@@ -106,15 +111,14 @@ private func submissionBody(_ transaction: Transaction) -> [UInt8] {
             #expect(errorCode(try await client.request(.GET, "/v1/transactions/xyz")) == "bad_parameter")
             let unknown = try await client.request(.GET, "/v1/transactions/\(Hash.sha256([1]).hex)")
             #expect(unknown.status == 404)
-            let found = object(try await client.request(.GET, "/v1/transactions/\(committed.id.hex)"))
-            #expect(found["status"] as? String == "committed")
-            #expect(found["height"] as? Int == 1)
-            #expect((found["receipt"] as? [String: Any])?["status"] as? String == "success")
-            let inclusion = try #require(found["inclusion"] as? [String: String])
-            let header = try BlockHeader(canonicalBytes: Hex.decode(inclusion["header"] ?? "") ?? [])
-            let certificate = try CommitCertificate(canonicalBytes: Hex.decode(inclusion["certificate"] ?? "") ?? [])
+            let found = try #require(try await client.transaction(committed.id).committed)
+            #expect(found.height == 1)
+            #expect(found.receipt.status == .success)
+            let inclusion = try #require(found.inclusion)
+            let header = try BlockHeader(canonicalBytes: inclusion.header.bytes)
+            let certificate = try CommitCertificate(canonicalBytes: inclusion.certificate.bytes)
             try certificate.verify(header: header, validators: chain.genesis.validators, chainID: chain.genesis.chainID)
-            var decoder = CanonicalDecoder(Hex.decode(inclusion["merkleProof"] ?? "") ?? [])
+            var decoder = CanonicalDecoder(inclusion.merkleProof.bytes)
             let steps = try decoder.readArray(MerkleStep.self, "proof", limit: 64)
             #expect(MerkleTree.verify(leaf: committed.id, proof: steps, root: header.transactionsRoot))
         }
@@ -124,12 +128,11 @@ private func submissionBody(_ transaction: Transaction) -> [UInt8] {
         try await withAPIServer(backend) { client in
             #expect(errorCode(try await client.request(.GET, "/v1/blocks/abc")) == "bad_parameter")
             #expect(try await client.request(.GET, "/v1/blocks/99999").status == 404)
-            let block = object(try await client.request(.GET, "/v1/blocks/1"))
-            let encoded = try #require(block["encoded"] as? String)
-            let certified = try CertifiedBlock(canonicalBytes: try #require(Hex.decode(encoded)))
+            let block = try await client.block(at: 1)
+            let encoded = try #require(block.encoded)
+            let certified = try CertifiedBlock(canonicalBytes: encoded.bytes)
             try certified.certificate.verify(header: certified.block.header, validators: chain.genesis.validators, chainID: chain.genesis.chainID)
-            let latest = object(try await client.request(.GET, "/v1/blocks/latest"))
-            #expect((latest["header"] as? [String: Any])?["height"] as? Int == 1)
+            #expect(try await client.latestBlock().header.height == 1)
         }
     }
 
@@ -138,17 +141,16 @@ private func submissionBody(_ transaction: Transaction) -> [UInt8] {
             #expect(errorCode(try await client.request(.GET, "/v1/query/nope/x")) == "unknown_query")
             #expect(errorCode(try await client.request(.GET, "/v1/query/governance/organization")) == "bad_parameter")
             #expect(try await client.request(.GET, "/v1/query/governance/organization?id=ghost").status == 404)
-            let found = object(try await client.request(.GET, "/v1/query/governance/organization?id=acme"))
-            #expect((found["result"] as? [String: Any])?["kind"] as? String == "enterprise")
+            let found = try await client.query(contract: "governance", "organization", parameters: ["id": "acme"])
+            #expect(found.result["kind"]?.stringValue == "enterprise")
             #expect(errorCode(try await client.request(.GET, "/v1/accounts/abc/nonce")) == "bad_parameter")
             #expect(try await client.request(.GET, "/v1/proof/nope?key=00").status == 404)
             #expect(errorCode(try await client.request(.GET, "/v1/proof/governance?key=zz")) == "bad_parameter")
-            let proofAnswer = object(try await client.request(.GET, "/v1/proof/governance?key=\(Hex.encode(Array("org/acme".utf8)))"))
-            let proofHex = try #require(proofAnswer["proof"] as? String)
-            let proof = try StateProof(canonicalBytes: Hex.decode(proofHex) ?? [])
-            let rootHex = try #require(proofAnswer["stateRoot"] as? String)
-            #expect(proof.verify(root: try Hash(hex: rootHex)))
+            let proofAnswer = try await client.proof(contract: "governance", key: Array("org/acme".utf8))
+            let proof = try StateProof(canonicalBytes: proofAnswer.proof.bytes)
+            #expect(proof.verify(root: proofAnswer.stateRoot))
             #expect(proof.value != nil)
+            #expect(proofAnswer.value?.bytes == proof.value)
         }
     }
 
@@ -157,10 +159,10 @@ private func submissionBody(_ transaction: Transaction) -> [UInt8] {
             let missing = try await client.request(.GET, "/v2/nothing")
             #expect(missing.status == 404)
             #expect(errorCode(missing) == "not_found")
-            #expect(object(try await client.request(.GET, "/health"))["status"] as? String == "ok")
+            #expect(try await client.health() == HealthAnswer(status: "ok", height: 1))
             let metrics = String(decoding: try await client.request(.GET, "/metrics").body, as: UTF8.self)
             #expect(metrics.contains("consort_api_errors_total"))
-            #expect(object(try await client.request(.GET, "/v1/genesis"))["chainId"] as? String == chain.genesis.chainID)
+            #expect(try await client.genesis().chainID == chain.genesis.chainID)
         }
     }
 

@@ -309,19 +309,6 @@ final class LosingBackend: NodeBackend, @unchecked Sendable {
         }
     }
 
-    @Test func serverSentEventParser_joinsDataLinesAndSkipsComments() {
-        var parser = ServerSentEventParser()
-        #expect(parser.feed(": keep-alive") == nil)
-        #expect(parser.feed("") == nil)
-        #expect(parser.feed("id: 7") == nil)
-        #expect(parser.feed("event: block") == nil)
-        #expect(parser.feed("data: {\"a\":1}") == nil)
-        #expect(parser.feed("") == "{\"a\":1}")
-        #expect(parser.feed("event: other") == nil)
-        #expect(parser.feed("data: x") == nil)
-        #expect(parser.feed("") == nil)
-    }
-
     @Test func delayStatistics_percentilesUseNearestRank() {
         var statistics = DelayStatistics()
         #expect(statistics.percentile(50) == nil)

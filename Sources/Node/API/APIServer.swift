@@ -67,25 +67,13 @@ public struct APIServer: Sendable {
         let router = Router()
         let backend = self.backend
         router.add(middleware: JSONErrorMiddleware(metrics: backend.metrics))
-        router.get("/health") { _, _ in
-            json(.object(["status": .string("ok"), "height": .integer(Int64(clamping: backend.ledger.head.height))]))
-        }
+        router.get("/health") { _, _ in json(HealthAnswer(height: backend.ledger.head.height)) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: backend.metrics.exposition())))
         }
-        router.get("/v1/status") { _, _ in json(backend.status().json) }
-        router.get("/v1/genesis") { _, _ in
-            let genesis = backend.ledger.genesis
-            return json(.object([
-                "chainId": .string(genesis.chainID),
-                "hash": .string(genesis.hash.hex),
-                "validators": .array(genesis.validators.validators.map {
-                    .object(["name": .string($0.name), "organization": .string($0.organizationID), "nodeKey": .string($0.nodeKey.hex),
-                             "address": .string($0.address)])
-                }),
-            ]))
-        }
+        router.get("/v1/status") { _, _ in json(Render.status(backend.status())) }
+        router.get("/v1/genesis") { _, _ in json(Render.genesis(backend.ledger.genesis)) }
         router.post("/v1/transactions") { request, context in
             try await handle(backend) {
                 var request = request
@@ -104,11 +92,7 @@ public struct APIServer: Sendable {
                 }
                 do {
                     let admission = try backend.submit(transaction)
-                    return json(.object([
-                        "id": .string(transaction.id.hex),
-                        "status": .string("pending"),
-                        "new": .bool(admission == .added),
-                    ]), status: .accepted)
+                    return json(SubmissionAnswer(id: transaction.id, isNew: admission == .added), status: .accepted)
                 } catch let error as AdmissionError {
                     switch error {
                     case .busy: throw APIError(status: .serviceUnavailable, code: error.code, message: error.description)
@@ -122,32 +106,20 @@ public struct APIServer: Sendable {
             try await handle(backend) {
                 let id = try parseHash(context.parameters.get("id"), name: "transaction id")
                 if backend.mempool.contains(id) {
-                    return json(.object(["id": .string(id.hex), "status": .string("pending")]))
+                    return json(TransactionStatusAnswer.pending(id: id))
                 }
                 guard let record = try ledgerCall({ try backend.ledger.transaction(id) }) else {
                     throw APIError.notFound("transaction \(id.hex) is neither pending nor committed on this node")
                 }
-                var answer: [String: JSONValue] = [
-                    "id": .string(id.hex),
-                    "status": .string("committed"),
-                    "height": .integer(Int64(clamping: record.location.height)),
-                    "index": .integer(Int64(record.location.index)),
-                    "receipt": Render.receipt(record.receipt),
-                    "transaction": Render.transaction(record.transaction),
-                ]
                 // Offline evidence: the Merkle path to the block's transactions root, and the block's header and certificate.
+                var inclusion: InclusionEvidence?
                 if let block = try ledgerCall({ try backend.ledger.block(at: record.location.height) }),
-                   let certificate = try ledgerCall({ try backend.ledger.certificate(at: record.location.height) }),
-                   let steps = MerkleTree.proof(of: block.transactions.map(\.id), index: Int(record.location.index)) {
-                    var encoder = CanonicalEncoder()
-                    encoder.write(steps)
-                    answer["inclusion"] = .object([
-                        "header": .string(Hex.encode(block.header.canonicalBytes)),
-                        "merkleProof": .string(Hex.encode(encoder.bytes)),
-                        "certificate": .string(Hex.encode(certificate.canonicalBytes)),
-                    ])
+                   let certificate = try ledgerCall({ try backend.ledger.certificate(at: record.location.height) }) {
+                    inclusion = Render.inclusion(ofTransactionAt: Int(record.location.index), in: block, certificate: certificate)
                 }
-                return json(.object(answer))
+                return json(TransactionStatusAnswer.committed(CommittedTransaction(
+                    id: id, height: record.location.height, index: record.location.index, receipt: Render.receipt(record.receipt),
+                    transaction: Render.transaction(record.transaction), inclusion: inclusion)))
             }
         }
         router.get("/v1/blocks/:height") { _, context in
@@ -176,12 +148,8 @@ public struct APIServer: Sendable {
                 }
                 let nonce = try ledgerCall { try backend.ledger.nextNonce(for: key) }
                 let organization = try ledgerCall { try backend.ledger.organization(forMember: key) }
-                return json(.object([
-                    "key": .string(key.hex),
-                    "nextNonce": .integer(Int64(clamping: nonce)),
-                    "pendingNonce": .integer(Int64(clamping: backend.mempool.nextNonce(for: key, committed: nonce))),
-                    "organization": organization.map { .string($0.id) } ?? .null,
-                ]))
+                return json(NonceAnswer(key: key, nextNonce: nonce, pendingNonce: backend.mempool.nextNonce(for: key, committed: nonce),
+                                        organization: organization?.id))
             }
         }
         router.get("/v1/query/:contract/:name") { request, context in
@@ -195,7 +163,7 @@ public struct APIServer: Sendable {
                 }
                 do {
                     let result = try backend.ledger.query(contract: contract, name, parameters: parameters)
-                    return json(.object(["height": .integer(Int64(clamping: backend.ledger.head.height)), "result": result]))
+                    return json(QueryAnswer(height: backend.ledger.head.height, result: result))
                 } catch let error as QueryError {
                     switch error.code {
                     case .notFound: throw APIError(status: .notFound, code: error.code.rawValue, message: error.message)
@@ -217,12 +185,7 @@ public struct APIServer: Sendable {
                     throw APIError.badRequest("bad_parameter", "key must be the state key in hex, 1 to \(Limits.stateKeyBytesMax) bytes")
                 }
                 let (root, height, proof) = try ledgerCall { try backend.ledger.proof(contract: contract, key: key) }
-                return json(.object([
-                    "height": .integer(Int64(clamping: height)),
-                    "stateRoot": .string(root.hex),
-                    "value": proof.value.map { .string(Hex.encode($0)) } ?? .null,
-                    "proof": .string(Hex.encode(proof.canonicalBytes)),
-                ]))
+                return json(ProofAnswer(height: height, stateRoot: root, value: proof.value.map(HexBytes.init), proof: HexBytes(proof.canonicalBytes)))
             }
         }
         router.get("/v1/events") { request, _ in
@@ -259,22 +222,34 @@ struct JSONErrorMiddleware: RouterMiddleware {
             metrics.apiErrors.increment()
             let code = error.status == .notFound ? "not_found" : (error.status == .methodNotAllowed ? "method_not_allowed" : "bad_request")
             let message = error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : (error.body ?? "\(error.status)")
-            return json(.object(["error": .object(["code": .string(code), "message": .string(message)])]), status: error.status)
+            return json(ErrorAnswer(code: code, message: message), status: error.status)
         }
     }
 }
 
-/// Milliseconds since 1970 from the system clock (only at the node's edges).
-private func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.jsonText + "\n")))
+/// A JSON answer, encoded the one way the API encodes (``APICoding``) and ended by a newline.
+private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+    var body: [UInt8]
+    var status = status
+    do {
+        body = try APICoding.encode(value)
+    } catch {
+        status = .internalServerError
+        body = unencodableAnswer
+    }
+    body.append(UInt8(ascii: "\n"))
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
 }
+
+/// The error body sent when an answer cannot be encoded (no value the routes build can fail to encode).
+private let unencodableAnswer = Array(#"{"error":{"code":"internal","message":"the answer could not be encoded as JSON"}}"#.utf8)
 
 private func handle(_ backend: any NodeBackend, _ body: () async throws -> Response) async throws -> Response {
     do {
         return try await body()
     } catch let error as APIError {
         backend.metrics.apiErrors.increment()
-        return json(.object(["error": .object(["code": .string(error.code), "message": .string(error.message)])]), status: error.status)
+        return json(ErrorAnswer(code: error.code, message: error.message), status: error.status)
     }
 }
 
@@ -295,25 +270,26 @@ private func parseHash(_ raw: String?, name: String) throws(APIError) -> Hash {
     return hash
 }
 
-/// Accepts `{"transaction": "<hex>"}`.
+/// Accepts a ``SubmissionRequest``, `{"transaction": "<hex>"}`.
 private func decodeSubmission(_ body: [UInt8]) throws(APIError) -> [UInt8] {
     guard !body.isEmpty else { throw APIError.badRequest("empty_body", "send {\"transaction\": \"<hex of the signed transaction>\"}") }
-    let object: Any
     do {
-        object = try JSONSerialization.jsonObject(with: Data(body))
+        return try APICoding.decode(SubmissionRequest.self, from: body).transaction.bytes
     } catch {
-        throw APIError.badRequest("bad_json", "request body is not JSON: \(error.localizedDescription)")
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            throw APIError.badRequest("bad_json", "request body is not JSON: \(APICoding.describe(error))")
+        case .dataCorrupted:
+            throw APIError.badRequest("bad_hex", "field 'transaction' is not hex")
+        default:
+            throw APIError.badRequest("bad_request", "request body must be an object with a string field 'transaction'")
+        }
     }
-    guard let fields = object as? [String: Any], let hex = fields["transaction"] as? String else {
-        throw APIError.badRequest("bad_request", "request body must be an object with a string field 'transaction'")
-    }
-    guard let bytes = Hex.decode(hex) else { throw APIError.badRequest("bad_hex", "field 'transaction' is not hex") }
-    return bytes
 }
 
-/// Writes committed blocks from `from` onwards as Server-Sent Events, each
-/// `id: <height>` and `data: <block JSON>`, waiting for new commits; a comment
-/// line keeps idle streams alive.
+/// Writes committed blocks from `from` onwards as Server-Sent Events
+/// (``BlockStreamEvent``), waiting for new commits; a comment line keeps idle
+/// streams alive.
 private func streamBlocks(_ backend: any NodeBackend, from: UInt64, into writer: inout any ResponseBodyWriter) async throws {
     var next = from
     while !Task.isCancelled {
@@ -321,7 +297,7 @@ private func streamBlocks(_ backend: any NodeBackend, from: UInt64, into writer:
         if next > head {
             await backend.commits.wait(above: head, timeoutMs: APILimits.streamKeepAliveMs)
             if backend.ledger.head.height == head {
-                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                try await writer.write(ByteBuffer(string: ServerSentEvent.keepAlive))
             }
             continue
         }
@@ -331,8 +307,8 @@ private func streamBlocks(_ backend: any NodeBackend, from: UInt64, into writer:
             let certificate = try? backend.ledger.certificate(at: next)
             let receipts = try? backend.ledger.receipts(at: next)
             let root = try? backend.ledger.stateRoot(at: next)
-            let payload = Render.block(block, certificate: certificate ?? nil, receipts: receipts ?? nil, stateRoot: root ?? nil).jsonText
-            try await writer.write(ByteBuffer(string: "id: \(next)\nevent: block\ndata: \(payload)\n\n"))
+            let event = BlockStreamEvent(block: Render.block(block, certificate: certificate ?? nil, receipts: receipts ?? nil, stateRoot: root ?? nil))
+            try await writer.write(ByteBuffer(string: try event.serverSentEvent().text))
             next += 1
             sent += 1
         }

@@ -13,7 +13,7 @@ public protocol NodeBackend: AnyObject, Sendable {
     func status() -> NodeStatus
 }
 
-/// A snapshot of the node for `GET /v1/status`.
+/// A snapshot of the node for `GET /v1/status` (``Render/status(_:)`` gives its API shape).
 public struct NodeStatus: Sendable {
     public struct ValidatorState: Sendable {
         public var name: String
@@ -44,29 +44,6 @@ public struct NodeStatus: Sendable {
         self.mempoolSize = mempoolSize
         self.syncing = syncing
         self.fault = fault
-    }
-
-    public var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "node": .string(nodeName),
-            "role": .string(role),
-            "height": .integer(Int64(clamping: head.height)),
-            "lastBlockHash": .string(head.blockHash.hex),
-            "stateRoot": .string(head.stateRoot.hex),
-            "lastBlockTimeMs": .integer(Int64(clamping: head.timestampMs)),
-            "view": .integer(Int64(clamping: view)),
-            "primary": primary.map { .string($0) } ?? .null,
-            "mempoolSize": .integer(Int64(mempoolSize)),
-            "syncing": .bool(syncing),
-            "validators": .array(validators.map {
-                .object([
-                    "name": .string($0.name), "nodeKey": .string($0.nodeKey.hex), "address": .string($0.address),
-                    "connected": .bool($0.connected), "self": .bool($0.isSelf),
-                ])
-            }),
-        ]
-        object["fault"] = fault.map { .string($0) } ?? .null
-        return .object(object)
     }
 }
 

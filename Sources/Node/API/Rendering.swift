@@ -1,112 +1,79 @@
 import Consensus
 import Ledger
 import LedgerCore
+import NodeAPI
 
-/// JSON shapes of ledger records, as the API and the CLI show them.
+/// The mapping from ledger records to the API's shapes (NodeAPI), which the
+/// server encodes and its clients decode.
 public enum Render {
-    public static func transaction(_ transaction: Transaction) -> JSONValue {
+    public static func transaction(_ transaction: Transaction) -> APITransaction {
         let body = transaction.body
-        return .object([
-            "id": .string(transaction.id.hex),
-            "chainId": .string(body.chainID),
-            "sender": .string(body.sender.hex),
-            "nonce": .integer(Int64(clamping: body.nonce)),
-            "expiresAtMs": .integer(Int64(clamping: body.expiresAtMs)),
-            "contract": .string(body.call.contract),
-            "operation": .string(body.call.operation),
-            "arguments": .string(Hex.encode(body.call.arguments)),
-            "signature": .string(transaction.signature.hex),
-        ])
+        return APITransaction(
+            id: transaction.id, chainID: body.chainID, sender: body.sender, nonce: body.nonce, expiresAtMs: body.expiresAtMs,
+            contract: body.call.contract, operation: body.call.operation, arguments: HexBytes(body.call.arguments),
+            signature: transaction.signature)
     }
 
-    public static func event(_ event: Event) -> JSONValue {
-        var attributes: [String: JSONValue] = [:]
-        for attribute in event.attributes where attributes[attribute.key] == nil { attributes[attribute.key] = .string(attribute.value) }
-        return .object(["contract": .string(event.contract), "name": .string(event.name), "attributes": .object(attributes)])
+    /// An event; an attribute key that repeats keeps its first value.
+    public static func event(_ event: Event) -> APIEvent {
+        var attributes: [String: String] = [:]
+        for attribute in event.attributes where attributes[attribute.key] == nil { attributes[attribute.key] = attribute.value }
+        return APIEvent(contract: event.contract, name: event.name, attributes: attributes)
     }
 
-    public static func receipt(_ receipt: Receipt) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "transactionId": .string(receipt.transactionID.hex),
-            "status": .string(receipt.isSuccess ? "success" : "rejected"),
-            "events": .array(receipt.events.map(event)),
-        ]
-        if let rejection = receipt.rejection {
-            object["error"] = .object(["code": .string(rejection.code), "message": .string(rejection.message)])
-        }
-        return .object(object)
+    public static func receipt(_ receipt: Receipt) -> APIReceipt {
+        APIReceipt(
+            transactionID: receipt.transactionID, status: receipt.isSuccess ? .success : .rejected, events: receipt.events.map(event),
+            error: receipt.rejection.map { APIErrorDetail(code: $0.code, message: $0.message) })
     }
 
-    public static func header(_ header: BlockHeader) -> JSONValue {
-        .object([
-            "height": .integer(Int64(clamping: header.height)),
-            "hash": .string(header.hash.hex),
-            "parentHash": .string(header.parentHash.hex),
-            "timestampMs": .integer(Int64(clamping: header.timestampMs)),
-            "proposer": .string(header.proposer.hex),
-            "transactionsRoot": .string(header.transactionsRoot.hex),
-            "stateHeight": .integer(Int64(clamping: header.stateHeight)),
-            "stateRoot": .string(header.stateRoot.hex),
-            "validatorSetHash": .string(header.validatorSetHash.hex),
-        ])
+    public static func header(_ header: BlockHeader) -> APIBlockHeader {
+        APIBlockHeader(
+            height: header.height, hash: header.hash, parentHash: header.parentHash, timestampMs: header.timestampMs,
+            proposer: header.proposer, transactionsRoot: header.transactionsRoot, stateHeight: header.stateHeight,
+            stateRoot: header.stateRoot, validatorSetHash: header.validatorSetHash)
     }
 
-    public static func certificate(_ certificate: CommitCertificate) -> JSONValue {
-        .object([
-            "height": .integer(Int64(clamping: certificate.height)),
-            "view": .integer(Int64(clamping: certificate.view)),
-            "blockHash": .string(certificate.blockHash.hex),
-            "signatures": .array(certificate.signatures.map {
-                .object(["validator": .integer(Int64($0.validatorIndex)), "signature": .string($0.signature.hex)])
-            }),
-        ])
+    public static func certificate(_ certificate: CommitCertificate) -> APICertificate {
+        APICertificate(
+            height: certificate.height, view: certificate.view, blockHash: certificate.blockHash,
+            signatures: certificate.signatures.map { APICertificate.ValidatorSignature(validator: $0.validatorIndex, signature: $0.signature) })
     }
 
     /// A block with its receipts and certificate; `encoded` carries the
     /// canonical bytes of block and certificate so a client can verify both offline.
-    public static func block(_ block: Block, certificate: CommitCertificate?, receipts: [Receipt]?, stateRoot: Hash?) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "header": header(block.header),
-            "transactions": .array(block.transactions.map(transaction)),
-        ]
-        if let receipts { object["receipts"] = .array(receipts.map(receipt)) }
-        if let stateRoot { object["resultingStateRoot"] = .string(stateRoot.hex) }
-        if let certificate {
-            object["certificate"] = Render.certificate(certificate)
-            object["encoded"] = .string(Hex.encode(CertifiedBlock(block: block, certificate: certificate).canonicalBytes))
-        }
-        return .object(object)
-    }
-}
-
-extension JSONValue {
-    /// Compact JSON text.
-    public var jsonText: String {
-        switch self {
-        case .null: return "null"
-        case .bool(let value): return value ? "true" : "false"
-        case .integer(let value): return String(value)
-        case .string(let value): return JSONValue.quote(value)
-        case .array(let values): return "[" + values.map(\.jsonText).joined(separator: ",") + "]"
-        case .object(let members):
-            return "{" + members.keys.sorted().map { JSONValue.quote($0) + ":" + (members[$0] ?? .null).jsonText }.joined(separator: ",") + "}"
-        }
+    public static func block(_ block: Block, certificate: CommitCertificate?, receipts: [Receipt]?, stateRoot: Hash?) -> BlockAnswer {
+        BlockAnswer(
+            header: header(block.header), transactions: block.transactions.map(transaction), receipts: receipts.map { $0.map(receipt) },
+            certificate: certificate.map(Render.certificate), resultingStateRoot: stateRoot,
+            encoded: certificate.map { HexBytes(CertifiedBlock(block: block, certificate: $0).canonicalBytes) })
     }
 
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let control where control.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(control.value, radix: 16).count) + String(control.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+    /// Offline evidence that the transaction at `index` is in `block`: nil when the index is not in the block.
+    public static func inclusion(ofTransactionAt index: Int, in block: Block, certificate: CommitCertificate) -> InclusionEvidence? {
+        guard let steps = MerkleTree.proof(of: block.transactions.map(\.id), index: index) else { return nil }
+        var encoder = CanonicalEncoder()
+        encoder.write(steps)
+        return InclusionEvidence(header: HexBytes(block.header.canonicalBytes), merkleProof: HexBytes(encoder.bytes),
+                                 certificate: HexBytes(certificate.canonicalBytes))
+    }
+
+    public static func status(_ status: NodeStatus) -> StatusAnswer {
+        StatusAnswer(
+            node: status.nodeName, role: status.role, height: status.head.height, lastBlockHash: status.head.blockHash,
+            stateRoot: status.head.stateRoot, lastBlockTimeMs: status.head.timestampMs, view: status.view, primary: status.primary,
+            mempoolSize: status.mempoolSize, syncing: status.syncing,
+            validators: status.validators.map {
+                ValidatorStatus(name: $0.name, nodeKey: $0.nodeKey, address: $0.address, connected: $0.connected, isSelf: $0.isSelf)
+            },
+            fault: status.fault)
+    }
+
+    public static func genesis(_ genesis: Genesis) -> GenesisAnswer {
+        GenesisAnswer(
+            chainID: genesis.chainID, hash: genesis.hash,
+            validators: genesis.validators.validators.map {
+                GenesisValidator(name: $0.name, organization: $0.organizationID, nodeKey: $0.nodeKey, address: $0.address)
+            })
     }
 }

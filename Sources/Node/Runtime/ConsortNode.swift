@@ -6,6 +6,7 @@ import LedgerCore
 import Logging
 import NIOCore
 import NIOPosix
+import NodeAPI
 import NodeClient
 
 /// Why a node could not start.
@@ -392,11 +393,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             let next = ledger.head.height + 1
             let client = clients[source % clients.count]
             do {
-                let answer = try await client.getJSON("/v1/blocks/\(next)") as? [String: Any] ?? [:]
-                guard let encoded = answer["encoded"] as? String, let bytes = Hex.decode(encoded) else {
+                let answer = try await client.block(at: next)
+                guard let encoded = answer.encoded else {
                     throw NodeClientError.badResponse("block \(next) came without its certificate")
                 }
-                let certified = try CertifiedBlock(canonicalBytes: bytes)
+                let certified = try CertifiedBlock(canonicalBytes: encoded.bytes)
                 guard certified.block.height == next else { throw NodeClientError.badResponse("asked for block \(next), got \(certified.block.height)") }
                 let executed = try ledger.apply(certified.block, certificate: certified.certificate)
                 afterCommit(certified.block, receipts: executed.receipts)
