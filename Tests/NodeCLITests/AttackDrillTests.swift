@@ -122,8 +122,7 @@ private struct Splicer {
         var last = 0
         for (id, node) in submitted { last = max(last, try await devnet.waitCommitted(id, on: node, timeoutSeconds: 90)) }
         for index in 1..<4 {
-            let validators = try await devnet.status(index)["validators"] as? [[String: Any]] ?? []
-            let connected = validators.filter { $0["connected"] as? Bool == true }.count
+            let connected = try await devnet.status(index).validators.filter(\.connected).count
             #expect(connected == 3, "node\(index) keeps its links to the other three validators while spliced")
         }
         relay.cancel()
