@@ -60,7 +60,7 @@ let package = Package(
         // The T+0 clearing reconciliation job, a client of the API.
         .target(name: "ReconciliationJob", dependencies: ["LedgerCore", "Contracts", "NodeAPI", "NodeClient"]),
         // Fixtures: a consortium whose keys live in one process.
-        .target(name: "ConsortTesting", dependencies: ["LedgerCore", "Ledger", "Contracts", "Node", "NodeClient"]),
+        .target(name: "ConsortTesting", dependencies: ["LedgerCore", "Ledger", "Contracts", "Node", "NodeClient"] + nio),
         // Benchmarks, load generators and burst plans behind `consort bench`.
         .target(name: "Bench", dependencies: ["LedgerCore", "Ledger", "Contracts", "NodeAPI", "NodeClient", "ConsortTesting"]),
         .executableTarget(

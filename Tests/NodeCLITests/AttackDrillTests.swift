@@ -35,52 +35,20 @@ private final class IdleSockets {
     }
 }
 
-/// Forwards every byte it reads to its partner channel: one half of a relay.
-private final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    private var partner: (any Channel)?
-    private var pending: [ByteBuffer] = []
-
-    func connect(to partner: any Channel) {
-        self.partner = partner
-        for buffer in pending { partner.writeAndFlush(buffer, promise: nil) }
-        pending = []
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        if let partner { partner.writeAndFlush(buffer, promise: nil) } else { pending.append(buffer) }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) { partner?.close(promise: nil) }
-}
-
-/// Splices pairs of peer ports into each other, over and over, as an outsider relaying handshakes would.
-private struct Splicer {
-    let ports: [Int]
-
-    func spliceEveryPair() async -> Int {
-        var opened = 0
-        for first in ports.indices {
-            for second in ports.indices where second > first {
-                let towardsFirst = Forwarder()
-                let towardsSecond = Forwarder()
-                guard let a = try? await connect(ports[first], towardsFirst), let b = try? await connect(ports[second], towardsSecond) else {
-                    continue
-                }
-                a.eventLoop.execute { towardsFirst.connect(to: b) }
-                b.eventLoop.execute { towardsSecond.connect(to: a) }
-                opened += 1
+/// Splices every pair of peer ports into each other, as an outsider relaying handshakes would.
+private func spliceEveryPair(_ ports: [Int]) async -> Int {
+    var spliced = 0
+    for first in ports.indices {
+        for second in ports.indices where second > first {
+            do {
+                _ = try await spliceLoopback(ports[first], ports[second])
+                spliced += 1
+            } catch {
+                continue
             }
         }
-        return opened
     }
-
-    private func connect(_ port: Int, _ handler: Forwarder) async throws -> any Channel {
-        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) } }
-            .connect(host: "127.0.0.1", port: port).get()
-    }
+    return spliced
 }
 
 /// The attack drill on real processes: a relay splices every pair of
@@ -98,11 +66,11 @@ private struct Splicer {
         let flood = IdleSockets(count: 1500, port: devnet.apiPorts[0])
         defer { flood.closeAll() }
         #expect(flood.descriptors.count == 1500)
-        let splicer = Splicer(ports: devnet.genesis.validators.validators.compactMap { parseHostPort($0.address)?.1 })
+        let peerPorts = devnet.genesis.validators.validators.compactMap { parseHostPort($0.address)?.port }
         let relay = Task {
             var spliced = 0
             while !Task.isCancelled {
-                spliced += await splicer.spliceEveryPair()
+                spliced += await spliceEveryPair(peerPorts)
                 try? await Task.sleep(nanoseconds: 500_000_000)
             }
             return spliced

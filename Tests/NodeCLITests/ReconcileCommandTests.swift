@@ -62,17 +62,29 @@ func parseError(_ arguments: [String]) -> String? {
         #expect(parseError(["reconcile", "status", "--account", "A", "--json"]) == nil)
     }
 
-    @Test func reconcileWatch_needsKeyAndState() {
-        #expect(parseError(["reconcile", "watch", "--state", "s"])?.contains("--key") == true)
-        #expect(parseError(["reconcile", "watch", "--key", "k"])?.contains("--state") == true)
-        #expect(parseError(["reconcile", "watch", "--key", "k", "--state", "s", "--from-height", "0"])?.contains("--from-height") == true)
-        #expect(parseError(["reconcile", "watch", "--key", "k", "--state", "s", "--from-height", "5"]) == nil)
+    /// The clearing job has its own group; the old `reconcile watch|run` spellings still parse the same options.
+    @Test(arguments: [["clearing", "job"], ["reconcile"]])
+    func clearingJobWatch_needsKeyAndState(group: [String]) {
+        #expect(parseError(group + ["watch", "--state", "s"])?.contains("--key") == true)
+        #expect(parseError(group + ["watch", "--key", "k"])?.contains("--state") == true)
+        #expect(parseError(group + ["watch", "--key", "k", "--state", "s", "--from-height", "0"])?.contains("--from-height") == true)
+        #expect(parseError(group + ["watch", "--key", "k", "--state", "s", "--from-height", "5"]) == nil)
     }
 
-    @Test func reconcileRun_rangeAndKeyAreChecked() {
-        #expect(parseError(["reconcile", "run", "--from", "5", "--to", "3", "--dry-run"])?.contains("--from") == true)
-        #expect(parseError(["reconcile", "run", "--from", "1", "--to", "3"])?.contains("--key") == true)
-        #expect(parseError(["reconcile", "run", "--from", "1", "--to", "3", "--dry-run"]) == nil)
+    @Test(arguments: [["clearing", "job"], ["reconcile"]])
+    func clearingJobRun_rangeAndKeyAreChecked(group: [String]) {
+        #expect(parseError(group + ["run", "--from", "5", "--to", "3", "--dry-run"])?.contains("--from") == true)
+        #expect(parseError(group + ["run", "--from", "1", "--to", "3"])?.contains("--key") == true)
+        #expect(parseError(group + ["run", "--from", "1", "--to", "3", "--dry-run"]) == nil)
+    }
+
+    @Test func oldJobSpelling_printsWhereTheCommandMoved_andHelpShowsOnlyTheNewOne() throws {
+        let old = try runConsort(["reconcile", "run", "--from", "1", "--to", "1", "--dry-run"])
+        #expect(old.err.contains("`consort reconcile run` is now `consort clearing job run`"), "\(old.err)")
+        let help = try runConsort(["reconcile", "--help"])
+        #expect(!help.out.contains("watch") && !help.out.contains("run "), "\(help.out)")
+        let jobHelp = try runConsort(["clearing", "job", "--help"])
+        #expect(jobHelp.out.contains("watch") && jobHelp.out.contains("run"))
     }
 
     @Test func clearingCommands_parseTheirOptions() {

@@ -25,14 +25,14 @@ private final class Silent: ChannelInboundHandler, Sendable {
         #expect(APIConnectionBudget.processDescriptorLimit() != nil)
     }
 
-    /// Runs the API with short timeouts and a small connection cap.
-    private func withServer(connectionsMax: Int, _ body: (Int) async throws -> Void) async throws {
+    /// Runs the API with the given idle and request timeouts and connection cap.
+    private func withServer(connectionsMax: Int, timeoutMs: Int, _ body: (Int) async throws -> Void) async throws {
         let chain = try LocalConsortium(organizations: [("bankA", .bank)])
         let backend = LedgerOnlyBackend(ledger: chain.ledger)
         let portBox = PortBox()
         let server = Task {
             try await APIServer(backend: backend).run(host: "127.0.0.1", port: 0, connectionsMax: connectionsMax,
-                                                      idleTimeoutMs: 300, requestReadTimeoutMs: 300) { portBox.set($0) }
+                                                      idleTimeoutMs: timeoutMs, requestReadTimeoutMs: timeoutMs) { portBox.set($0) }
         }
         defer { server.cancel() }
         for _ in 0..<200 where portBox.get() == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
@@ -43,7 +43,12 @@ private final class Silent: ChannelInboundHandler, Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Silent()) } }
             .connect(host: "127.0.0.1", port: port).get()
-        if !text.isEmpty { try await channel.writeAndFlush(ByteBuffer(string: text)) }
+        guard !text.isEmpty else { return channel }
+        do {
+            try await channel.writeAndFlush(ByteBuffer(string: text))
+        } catch ChannelError.ioOnClosedChannel {
+            // On a slow machine the server may already have closed it: what the tests wait for anyway.
+        }
         return channel
     }
 
@@ -67,18 +72,18 @@ private final class Silent: ChannelInboundHandler, Sendable {
     }
 
     @Test func slowRequests_andIdleConnections_areClosed() async throws {
-        try await withServer(connectionsMax: 64) { port in
+        try await withServer(connectionsMax: 64, timeoutMs: 1_000) { port in
             let idle = try await open(port, sending: "")
             let trickledHead = try await open(port, sending: "GET /v1/status HTTP/1.1\r\nHo")
             let trickledBody = try await open(port, sending: "POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"tr")
-            #expect(try await closedWithin(seconds: 5, idle), "an idle connection is closed")
-            #expect(try await closedWithin(seconds: 5, trickledHead), "a head that trickles in is closed")
-            #expect(try await closedWithin(seconds: 5, trickledBody), "a body that trickles in is closed")
+            #expect(try await closedWithin(seconds: 10, idle), "an idle connection is closed")
+            #expect(try await closedWithin(seconds: 10, trickledHead), "a head that trickles in is closed")
+            #expect(try await closedWithin(seconds: 10, trickledBody), "a body that trickles in is closed")
         }
     }
 
     @Test func connectionsBeyondTheCap_waitWithoutStoppingTheServer() async throws {
-        try await withServer(connectionsMax: 2) { port in
+        try await withServer(connectionsMax: 2, timeoutMs: 60_000) { port in
             var held: [any Channel] = []
             for _ in 0..<2 { held.append(try await open(port, sending: "GET /v1/status HTTP/1.1\r\nHo")) }
             let whileFull = await answers(port, timeoutMs: 150)

@@ -26,29 +26,6 @@ private final class RecordingPeerDelegate: PeerNetworkDelegate, @unchecked Senda
     var received: [PeerMessage] { lock.withLock { messages } }
 }
 
-/// Forwards every byte it reads to its partner channel: one half of a relay.
-private final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    private var partner: (any Channel)?
-    private var pending: [ByteBuffer] = []
-
-    /// Sets the partner (on this channel's event loop) and sends what arrived before it.
-    func connect(to partner: any Channel) {
-        self.partner = partner
-        for buffer in pending { partner.writeAndFlush(buffer, promise: nil) }
-        pending = []
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        if let partner { partner.writeAndFlush(buffer, promise: nil) } else { pending.append(buffer) }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        partner?.close(promise: nil)
-    }
-}
-
 /// Two real validators' peer networks on 127.0.0.1, with an outsider between them.
 @Suite(.serialized) struct PeerRelayTests {
     let group = MultiThreadedEventLoopGroup.singleton
@@ -84,24 +61,6 @@ private final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
         return condition()
     }
 
-    private func connect(to port: Int, handler: any ChannelHandler & Sendable) async throws -> any Channel {
-        try await ClientBootstrap(group: group)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) } }
-            .connect(host: "127.0.0.1", port: port).get()
-    }
-
-    /// Opens a connection to each validator and pipes them into each other, as
-    /// the splice did; returns both ends.
-    private func splice() async throws -> [any Channel] {
-        let towardsA = Forwarder()
-        let towardsB = Forwarder()
-        let channelA = try await connect(to: ports[0], handler: towardsA)
-        let channelB = try await connect(to: ports[1], handler: towardsB)
-        try await channelA.eventLoop.submit { towardsA.connect(to: channelB) }.get()
-        try await channelB.eventLoop.submit { towardsB.connect(to: channelA) }.get()
-        return [channelA, channelB]
-    }
-
     @Test func relaySplicingTwoValidators_neitherReplacesNorReadsTheirLink() async throws {
         let delegateA = RecordingPeerDelegate()
         let delegateB = RecordingPeerDelegate()
@@ -113,9 +72,9 @@ private final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
         #expect(try await waitUntil(seconds: 10) { a.connectedPeers.contains(keys[1].publicKey) && b.connectedPeers.contains(keys[0].publicKey) })
 
         var relayed: [any Channel] = []
-        for _ in 0..<8 { relayed += try await splice() }
+        for _ in 0..<8 { relayed += try await spliceLoopback(ports[0], ports[1]) }
         // An outsider's plaintext peer message, as the injection did: refused, never delivered.
-        let injector = try await connect(to: ports[1], handler: Forwarder())
+        let injector = try await connectLoopback(ports[1], handler: Forwarder())
         var injected = ByteBufferAllocator().buffer(capacity: 64)
         let request = PeerMessage.syncRequest(fromHeight: 1, count: 64).canonicalBytes
         injected.writeInteger(UInt32(request.count))
@@ -139,13 +98,13 @@ private final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
         defer { Task { await b.shutdown() } }
         var idle: [any Channel] = []
         for _ in 0..<(PeerLimits.unauthenticatedPerAddressMax + 2) {
-            idle.append(try await connect(to: ports[1], handler: Forwarder()))
+            idle.append(try await connectLoopback(ports[1], handler: Forwarder()))
         }
         #expect(try await waitUntil(seconds: 3) { idle.filter { !$0.isActive }.count == 2 }, "connections beyond the per-address cap are closed at once")
         for channel in idle where channel.isActive { try await channel.close() }
         // The closed connections give their slots back; a new one may then announce a frame.
         try await Task.sleep(nanoseconds: 300_000_000)
-        let fresh = try await connect(to: ports[1], handler: Forwarder())
+        let fresh = try await connectLoopback(ports[1], handler: Forwarder())
         var announcement = ByteBufferAllocator().buffer(capacity: 4)
         announcement.writeInteger(UInt32(33 * 1024 * 1024))
         try await fresh.writeAndFlush(announcement)

@@ -4,53 +4,46 @@ import LedgerCore
 /// One side of a payment as it stands after a committed `post` or `update`:
 /// the full record, carried by the contract's `record` event so that a job
 /// can follow the clearing records from blocks alone.
-public struct ClearingRecordChange: Equatable, Sendable, CanonicalCodable {
+public struct ClearingRecordChange: Equatable, Sendable, CanonicalCodable, CarriesPaymentFields {
     public var paymentID: String
     /// Which participant's view this is.
     public var side: ClearingSide
     /// The organization that posted (and alone may update) this side.
     public var postedBy: String
-    public var payer: AccountRef
-    public var payee: AccountRef
-    /// The side's current amount in minor units (after any correction).
-    public var amountMinor: UInt64
-    /// The side's current ISO 4217 currency (after any correction).
-    public var currency: String
-    public var participantTimestampMs: UInt64
-    public var channel: String
-    /// The side's current status.
-    public var status: PaymentStatus
+    /// The side's current fields (after any correction or update).
+    public var fields: PaymentFields
     /// 1 for the first record, then one more for each update.
     public var version: UInt32
 
     /// Creates a record change; the contract builds these, tests and tools may too.
     public init(paymentID: String, side: ClearingSide, postedBy: String, payer: AccountRef, payee: AccountRef, amountMinor: UInt64,
                 currency: String, participantTimestampMs: UInt64, channel: String, status: PaymentStatus, version: UInt32) {
+        self.init(paymentID: paymentID, side: side, postedBy: postedBy,
+                  fields: PaymentFields(payer: payer, payee: payee, amountMinor: amountMinor, currency: currency,
+                                        participantTimestampMs: participantTimestampMs, channel: channel, status: status),
+                  version: version)
+    }
+
+    /// Creates a record change from a side's fields.
+    public init(paymentID: String, side: ClearingSide, postedBy: String, fields: PaymentFields, version: UInt32) {
         self.paymentID = paymentID
         self.side = side
         self.postedBy = postedBy
-        self.payer = payer
-        self.payee = payee
-        self.amountMinor = amountMinor
-        self.currency = currency
-        self.participantTimestampMs = participantTimestampMs
-        self.channel = channel
-        self.status = status
+        self.fields = fields
         self.version = version
     }
 
     init(paymentID: String, head: SideRecord) {
-        self.init(paymentID: paymentID, side: head.side, postedBy: head.postedBy, payer: head.payer, payee: head.payee,
-                  amountMinor: head.amountMinor, currency: head.currency, participantTimestampMs: head.participantTimestampMs,
-                  channel: head.channel, status: head.status, version: head.version)
+        self.init(paymentID: paymentID, side: head.side, postedBy: head.postedBy, fields: head.fields, version: head.version)
     }
 
     func eventAttributes(change: String) -> [(String, String)] {
         [("change", change), ("payment", paymentID), ("side", side.rawValue), ("postedBy", postedBy),
-         ("payerInstitution", payer.institution), ("payerAccount", payer.account),
-         ("payeeInstitution", payee.institution), ("payeeAccount", payee.account),
-         ("amountMinor", String(amountMinor)), ("currency", currency), ("participantTimestampMs", String(participantTimestampMs)),
-         ("channel", channel), ("status", status.rawValue), ("version", String(version))]
+         ("payerInstitution", fields.payer.institution), ("payerAccount", fields.payer.account),
+         ("payeeInstitution", fields.payee.institution), ("payeeAccount", fields.payee.account),
+         ("amountMinor", String(fields.amountMinor)), ("currency", fields.currency),
+         ("participantTimestampMs", String(fields.participantTimestampMs)),
+         ("channel", fields.channel), ("status", fields.status.rawValue), ("version", String(version))]
     }
 
     /// Reads a `clearing.record` event, saying what is wrong when it is malformed.
@@ -83,13 +76,7 @@ public struct ClearingRecordChange: Equatable, Sendable, CanonicalCodable {
         encoder.write(paymentID)
         encoder.write(side)
         encoder.write(postedBy)
-        encoder.write(payer)
-        encoder.write(payee)
-        encoder.write(amountMinor)
-        encoder.write(currency)
-        encoder.write(participantTimestampMs)
-        encoder.write(channel)
-        encoder.write(status)
+        encoder.write(fields)
         encoder.write(version)
     }
 
@@ -97,21 +84,11 @@ public struct ClearingRecordChange: Equatable, Sendable, CanonicalCodable {
         paymentID = try decoder.readString("payment id", limit: ClearingLimits.paymentIDBytesMax)
         side = try decoder.read(ClearingSide.self, "side")
         postedBy = try decoder.readString("posted by", limit: Limits.identifierBytesMax)
-        payer = try decoder.read(AccountRef.self, "payer")
-        payee = try decoder.read(AccountRef.self, "payee")
-        amountMinor = try decoder.readUInt64("amount")
-        currency = try decoder.readString("currency", limit: 3)
-        participantTimestampMs = try decoder.readUInt64("participant timestamp")
-        channel = try decoder.readString("channel", limit: ClearingLimits.channelBytesMax)
-        status = try decoder.read(PaymentStatus.self, "status")
+        fields = try decoder.read(PaymentFields.self, "payment")
         version = try decoder.readUInt32("version")
     }
 }
 
-/// What the reconciliation engine needs from one committed block: its height,
-/// its consensus time and the clearing record changes it committed, in
-/// transaction order. Every committed block must be fed, even one without
-/// clearing changes, because time-based breaks fall due on block time.
 public struct ClearingBlock: Equatable, Sendable {
     /// The committed block's height.
     public var height: UInt64

@@ -85,17 +85,12 @@ public struct ClearingConfiguration: Equatable, Sendable, CanonicalCodable {
 
 /// The current view of one side of a payment; each change also leaves an
 /// immutable ``RecordVersion``.
-struct SideRecord: Equatable, Sendable, CanonicalCodable {
+struct SideRecord: Equatable, Sendable, CanonicalCodable, CarriesPaymentFields {
     var side: ClearingSide
     /// The organization that posted this side; only it may update it.
     var postedBy: String
-    var payer: AccountRef
-    var payee: AccountRef
-    var amountMinor: UInt64
-    var currency: String
-    var participantTimestampMs: UInt64
-    var channel: String
-    var status: PaymentStatus
+    /// The side's current fields (after any correction or update).
+    var fields: PaymentFields
     /// Number of versions, counting the first record as version 1.
     var version: UInt32
     var postedAtHeight: UInt64
@@ -108,13 +103,7 @@ struct SideRecord: Equatable, Sendable, CanonicalCodable {
     func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(side)
         encoder.write(postedBy)
-        encoder.write(payer)
-        encoder.write(payee)
-        encoder.write(amountMinor)
-        encoder.write(currency)
-        encoder.write(participantTimestampMs)
-        encoder.write(channel)
-        encoder.write(status)
+        encoder.write(fields)
         encoder.write(version)
         encoder.write(postedAtHeight)
         encoder.write(postedAtMs)
@@ -125,13 +114,7 @@ struct SideRecord: Equatable, Sendable, CanonicalCodable {
     init(side: ClearingSide, postedBy: String, record: PostRecord, height: UInt64, timeMs: UInt64) {
         self.side = side
         self.postedBy = postedBy
-        payer = record.payer
-        payee = record.payee
-        amountMinor = record.amountMinor
-        currency = record.currency
-        participantTimestampMs = record.participantTimestampMs
-        channel = record.channel
-        status = record.status
+        fields = record.fields
         version = 1
         postedAtHeight = height
         postedAtMs = timeMs
@@ -140,13 +123,7 @@ struct SideRecord: Equatable, Sendable, CanonicalCodable {
     init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         side = try decoder.read(ClearingSide.self, "side")
         postedBy = try decoder.readString("posted by", limit: Limits.identifierBytesMax)
-        payer = try decoder.read(AccountRef.self, "payer")
-        payee = try decoder.read(AccountRef.self, "payee")
-        amountMinor = try decoder.readUInt64("amount")
-        currency = try decoder.readString("currency", limit: 3)
-        participantTimestampMs = try decoder.readUInt64("participant timestamp")
-        channel = try decoder.readString("channel", limit: ClearingLimits.channelBytesMax)
-        status = try decoder.read(PaymentStatus.self, "status")
+        fields = try decoder.read(PaymentFields.self, "payment")
         version = try decoder.readUInt32("version")
         postedAtHeight = try decoder.readUInt64("posted at height")
         postedAtMs = try decoder.readUInt64("posted at time")

@@ -142,15 +142,15 @@ public struct AccountRef: Equatable, Hashable, Sendable, CanonicalCodable {
     }
 }
 
-/// Arguments of `clearing.post`: one participant's record of a payment.
-public struct PostRecord: Equatable, Sendable, CanonicalCodable {
-    /// End-to-end id or message id; unique across the consortium.
-    public var paymentID: String
+/// What every record of one side of a payment says about the payment: the
+/// arguments of `clearing.post`, the stored side and the `record` event all
+/// carry these, in this order, in their encodings.
+public struct PaymentFields: Equatable, Sendable, CanonicalCodable {
     /// The paying bank and account.
     public var payer: AccountRef
     /// The receiving bank and account.
     public var payee: AccountRef
-    /// Positive, in minor units of `currency`.
+    /// Positive, in minor units of `currency` (after any correction, on a stored side).
     public var amountMinor: UInt64
     /// ISO 4217 alphabetic code: three upper-case ASCII letters.
     public var currency: String
@@ -161,10 +161,9 @@ public struct PostRecord: Equatable, Sendable, CanonicalCodable {
     /// The status in the participant's own books.
     public var status: PaymentStatus
 
-    /// Creates the arguments of `clearing.post`.
-    public init(paymentID: String, payer: AccountRef, payee: AccountRef, amountMinor: UInt64, currency: String,
-                participantTimestampMs: UInt64, channel: String, status: PaymentStatus) {
-        self.paymentID = paymentID
+    /// Creates the fields of a payment record.
+    public init(payer: AccountRef, payee: AccountRef, amountMinor: UInt64, currency: String, participantTimestampMs: UInt64,
+                channel: String, status: PaymentStatus) {
         self.payer = payer
         self.payee = payee
         self.amountMinor = amountMinor
@@ -175,7 +174,6 @@ public struct PostRecord: Equatable, Sendable, CanonicalCodable {
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
-        encoder.write(paymentID)
         encoder.write(payer)
         encoder.write(payee)
         encoder.write(amountMinor)
@@ -186,7 +184,6 @@ public struct PostRecord: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        paymentID = try decoder.readString("payment id", limit: ClearingLimits.paymentIDBytesMax)
         payer = try decoder.read(AccountRef.self, "payer")
         payee = try decoder.read(AccountRef.self, "payee")
         amountMinor = try decoder.readUInt64("amount")
@@ -194,6 +191,44 @@ public struct PostRecord: Equatable, Sendable, CanonicalCodable {
         participantTimestampMs = try decoder.readUInt64("participant timestamp")
         channel = try decoder.readString("channel", limit: ClearingLimits.channelBytesMax)
         status = try decoder.read(PaymentStatus.self, "status")
+    }
+}
+
+/// A record that carries a payment's fields; `record.payer` reads `record.fields.payer`.
+@dynamicMemberLookup
+public protocol CarriesPaymentFields {
+    var fields: PaymentFields { get set }
+}
+
+extension CarriesPaymentFields {
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<PaymentFields, Value>) -> Value {
+        get { fields[keyPath: keyPath] }
+        set { fields[keyPath: keyPath] = newValue }
+    }
+}
+
+/// Arguments of `clearing.post`: one participant's record of a payment.
+public struct PostRecord: Equatable, Sendable, CanonicalCodable, CarriesPaymentFields {
+    /// End-to-end id or message id; unique across the consortium.
+    public var paymentID: String
+    public var fields: PaymentFields
+
+    /// Creates the arguments of `clearing.post`.
+    public init(paymentID: String, payer: AccountRef, payee: AccountRef, amountMinor: UInt64, currency: String,
+                participantTimestampMs: UInt64, channel: String, status: PaymentStatus) {
+        self.paymentID = paymentID
+        fields = PaymentFields(payer: payer, payee: payee, amountMinor: amountMinor, currency: currency,
+                               participantTimestampMs: participantTimestampMs, channel: channel, status: status)
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(paymentID)
+        encoder.write(fields)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        paymentID = try decoder.readString("payment id", limit: ClearingLimits.paymentIDBytesMax)
+        fields = try decoder.read(PaymentFields.self, "payment")
     }
 }
 

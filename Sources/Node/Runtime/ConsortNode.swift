@@ -280,17 +280,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private func commit(_ block: Block, _ certificate: CommitCertificate) -> Hash? {
         if block.height <= ledger.head.height {
             // Already applied (e.g. by a restart between write and report).
-            do {
-                guard let root = try ledger.stateRoot(at: block.height) else {
-                    recordFault("block \(block.height) is applied but its state root is missing from storage")
-                    return nil
-                }
-                return root
-            } catch {
-                logger.critical("cannot read an applied block's state root", metadata: ["height": "\(block.height)", "error": "\(error)"])
-                recordFault("cannot read the state root of block \(block.height): \(error)")
-                return nil
-            }
+            return reads.appliedStateRoot(at: block.height)
         }
         do {
             let executed = try ledger.execute(block) { [verified] id in verified.contains(id) }
@@ -462,27 +452,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         if !batch.isEmpty { network?.broadcast(.transactions(batch)) }
     }
 
-    /// Whether `id` is committed. A storage error records a fault and counts
-    /// as committed, so that the transaction is neither proposed nor voted for.
-    fileprivate func isCommittedOrUnreadable(_ id: Hash) -> Bool {
-        do {
-            return try ledger.isCommitted(id)
-        } catch {
-            logger.critical("cannot read the transaction index", metadata: ["transaction": "\(id.hex)", "error": "\(error)"])
-            recordFault("cannot read the transaction index: \(error)")
-            return true
-        }
-    }
-
-    /// The sender's next nonce on the committed chain; a storage error records
-    /// a fault and gives nil, so that no nonce order is assumed.
-    fileprivate func committedNextNonce(of sender: PublicKey) -> UInt64? {
-        do {
-            return try ledger.nextNonce(for: sender)
-        } catch {
-            logger.critical("cannot read a sender's nonce", metadata: ["sender": "\(sender.hex)", "error": "\(error)"])
-            recordFault("cannot read the nonce of \(sender.hex): \(error)")
-            return nil
+    /// Ledger reads whose storage errors record a fault.
+    fileprivate var reads: FaultRecordingReads {
+        FaultRecordingReads(ledger: ledger) { [weak self] description in
+            self?.logger.critical("storage read failed", metadata: ["error": "\(description)"])
+            self?.recordFault(description)
         }
     }
 
@@ -558,20 +532,20 @@ struct ShellProposalValidator: ProposalValidator {
 
     func isAcceptable(_ transaction: Transaction) -> Bool {
         transaction.body.chainID == node.genesis.chainID
-            && !node.isCommittedOrUnreadable(transaction.id)
+            && !node.reads.isCommittedOrUnreadable(transaction.id)
             && node.isVerified(transaction)
     }
 
     /// Each sender's transactions in nonce order, after the blocks ahead of the batch.
     func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction] {
         Nonces.orderBatch(candidates, after: ancestors, limit: limit,
-                          committedNextNonce: { node.committedNextNonce(of: $0) }, isAcceptable: isAcceptable)
+                          committedNextNonce: { node.reads.committedNextNonce(of: $0) }, isAcceptable: isAcceptable)
     }
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         for transaction in block.transactions {
             guard transaction.body.chainID == node.genesis.chainID, node.isVerified(transaction) else { return false }
-            guard !node.isCommittedOrUnreadable(transaction.id) else { return false }
+            guard !node.reads.isCommittedOrUnreadable(transaction.id) else { return false }
         }
         return true
     }

@@ -1,0 +1,46 @@
+import Ledger
+import LedgerCore
+
+/// The consensus shell's reads of the ledger, where a storage error must not
+/// pass for an answer: each one records a fault (through `recordFault`) and
+/// gives the answer that makes the node do nothing it could regret.
+struct FaultRecordingReads {
+    let ledger: Ledger
+    let recordFault: (String) -> Void
+
+    /// Whether `id` is committed; unreadable counts as committed, so the
+    /// transaction is neither proposed nor voted for.
+    func isCommittedOrUnreadable(_ id: Hash) -> Bool {
+        do {
+            return try ledger.isCommitted(id)
+        } catch {
+            recordFault("cannot read the transaction index for \(id.hex): \(error)")
+            return true
+        }
+    }
+
+    /// The sender's next nonce on the committed chain; unreadable gives nil,
+    /// so no nonce order is assumed (execution still rejects a wrong nonce).
+    func committedNextNonce(of sender: PublicKey) -> UInt64? {
+        do {
+            return try ledger.nextNonce(for: sender)
+        } catch {
+            recordFault("cannot read the nonce of \(sender.hex): \(error)")
+            return nil
+        }
+    }
+
+    /// The state root after an applied block; nil, with a fault, when it cannot be read or is missing.
+    func appliedStateRoot(at height: UInt64) -> Hash? {
+        do {
+            guard let root = try ledger.stateRoot(at: height) else {
+                recordFault("block \(height) is applied but its state root is missing from storage")
+                return nil
+            }
+            return root
+        } catch {
+            recordFault("cannot read the state root of block \(height): \(error)")
+            return nil
+        }
+    }
+}
