@@ -19,8 +19,10 @@ public struct NodeStartError: Error, CustomStringConvertible {
 public enum NodeTiming {
     /// One logical consensus tick.
     public static let tickMs = 10
-    /// Inputs waiting for the consensus loop before further ones are dropped.
-    public static let loopQueueEventsMax = 100_000
+    /// Bytes of input waiting for the consensus loop from one source (a peer,
+    /// or this node's API and sync) before that source's further input is
+    /// dropped: room for two consensus messages of the largest size.
+    public static let inboxBytesPerSourceMax = 2 * ConsensusLimits.messageBytesMax
     /// Transactions gossiped in one message.
     public static let gossipBatchMax = 500
     /// Signature ids remembered as verified, so each is checked once.
@@ -49,15 +51,13 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private var network: PeerNetwork?
     private var replica: Replica?
 
-    private enum LoopEvent {
-        case tick
+    private enum LoopEvent: Sendable {
         case consensus([UInt8])
         case submitted([Transaction])
         case certified([CertifiedBlock])
     }
 
-    private let loopStream: AsyncStream<LoopEvent>
-    private let loopInput: AsyncStream<LoopEvent>.Continuation
+    private let inbox = ConsensusInbox<LoopEvent>()
     private let lock = Lock()
     private var snapshot = ReplicaSnapshot()
     private var gossipBuffer: [Transaction] = []
@@ -69,7 +69,6 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private var admittedAt: [Hash: ContinuousClock.Instant] = [:]
     private var reportedDrops: [DropReason: Int] = [:]
     private var syncPeerRotation = 0
-    private var tickQueued = false
 
     struct ReplicaSnapshot {
         var view: UInt64 = 0
@@ -105,7 +104,6 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         mempool = Mempool(ledger: ledger, verified: verified)
         commits = CommitNotifier(height: ledger.head.height)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        (loopStream, loopInput) = AsyncStream.makeStream(of: LoopEvent.self, bufferingPolicy: .bufferingOldest(NodeTiming.loopQueueEventsMax))
         metrics.height.set(Double(ledger.head.height))
 
         switch config.role {
@@ -169,7 +167,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             defer { group.cancelAll() }
             try await group.next()
         }
-        loopInput.finish()
+        inbox.finish()
         await network?.shutdown()
         try? await self.group.shutdownGracefully()
         logger.info("node stopped", metadata: ["height": "\(ledger.head.height)"])
@@ -192,34 +190,38 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private func ticker() async {
         while !Task.isCancelled {
             try? await Task.sleep(nanoseconds: UInt64(NodeTiming.tickMs) * 1_000_000)
-            let queue = lock.withLock { () -> Bool in
-                if tickQueued { return false }
-                tickQueued = true
-                return true
-            }
             flushSubmitted()
-            if queue { enqueue(.tick) }
+            inbox.requestTick()
             flushGossip()
         }
     }
 
-    private func enqueue(_ event: LoopEvent) {
-        if case .dropped = loopInput.yield(event) { metrics.dropped("loop_queue_full") }
+    /// Queues input for the consensus loop in `source`'s share of the inbox.
+    private func enqueue(_ event: LoopEvent, from source: InboxSource) {
+        let bytes: Int
+        switch event {
+        case .consensus(let message): bytes = message.count
+        case .submitted(let transactions): bytes = transactions.reduce(0) { $0 + $1.encodedBytesBound }
+        case .certified(let blocks):
+            bytes = blocks.reduce(0) { total, certified in
+                total + certified.block.transactions.reduce(1024) { $0 + $1.encodedBytesBound } + 96 * certified.certificate.signatures.count
+            }
+        }
+        if !inbox.put(event, bytes: bytes, from: source) { metrics.dropped("inbox_full") }
     }
 
     private func consensusLoop() async {
-        for await event in loopStream {
+        while let item = await inbox.next() {
             if Task.isCancelled { break }
             let input: ReplicaInput
-            switch event {
+            switch item {
             case .tick:
-                lock.withLock { tickQueued = false }
                 input = .tick(clockMs: wallClockMs())
-            case .consensus(let bytes):
+            case .event(.consensus(let bytes)):
                 input = .messageBytes(bytes)
-            case .submitted(let transactions):
+            case .event(.submitted(let transactions)):
                 input = .submit(transactions)
-            case .certified(let blocks):
+            case .event(.certified(let blocks)):
                 input = .stateTransfer(blocks)
             }
             step(input)
@@ -433,7 +435,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             submittedBuffer.removeAll(keepingCapacity: true)
             return taken
         }
-        if !batch.isEmpty { enqueue(.submitted(batch)) }
+        if !batch.isEmpty { enqueue(.submitted(batch), from: .local) }
     }
 
     private func flushGossip() {
@@ -477,7 +479,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     public func received(_ message: PeerMessage, from key: PublicKey) {
         switch message {
         case .consensus(let bytes):
-            enqueue(.consensus(bytes))
+            enqueue(.consensus(bytes), from: .peer(key))
         case .transactions(let transactions):
             var admitted: [Transaction] = []
             for transaction in transactions {
@@ -489,12 +491,12 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             }
             if !admitted.isEmpty {
                 metrics.mempoolSize.set(Double(mempool.count))
-                enqueue(.submitted(admitted))
+                enqueue(.submitted(admitted), from: .peer(key))
             }
         case .syncRequest(let from, let count):
             serveBlocks(from: from, count: count, to: key)
         case .syncResponse(let blocks):
-            enqueue(.certified(blocks))
+            enqueue(.certified(blocks), from: .peer(key))
         case .keepAlive:
             break
         }
