@@ -61,7 +61,9 @@ public struct MempoolLimits: Sendable {
 
 /// Transactions waiting to be ordered. Admission checks everything that can be
 /// checked before execution — size, chain, signature, expiry, nonce window,
-/// the sender's organization and its permission — and verifies each signature
+/// the sender's organization and its permission, and the contract's stateless
+/// checks of the arguments (``Contract/checkArguments(_:)``, which keep
+/// personal data out of blocks) — and verifies each signature
 /// exactly once; execution later skips the signatures verified here.
 ///
 /// Thread-safe.
@@ -151,6 +153,11 @@ public final class Mempool: @unchecked Sendable {
         }
         guard kinds.contains(organization.kind) else {
             throw .rejected(LedgerRejection.notPermitted(kind: organization.kind, contract: body.call.contract, operation: body.call.operation))
+        }
+        do {
+            try contract.checkArguments(body.call)
+        } catch {
+            throw .rejected(error)
         }
         guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
         return try lock.withLock { () throws(AdmissionError) -> Admission in

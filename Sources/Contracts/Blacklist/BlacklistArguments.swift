@@ -17,9 +17,6 @@ public enum BlacklistLimits {
     public static let institutionsPerEntryMax = Limits.organizationsMax
     /// Most history records returned by one query.
     public static let queryRecordsMax = 10_000
-    /// Digits in a row that make free text look like a personal identifier
-    /// (15-digit and 18-digit resident identity numbers, bank card numbers).
-    public static let identifierDigitsMin = 15
 }
 
 /// The operations of the blacklist contract, by the name used in a ``ContractCall``.

@@ -484,6 +484,19 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         verified.verify(transaction)
     }
 
+    /// Whether a transaction passes its contract's stateless checks
+    /// (``ContractRegistry/checkArguments(_:)``); those in this node's
+    /// mempool passed them at admission.
+    fileprivate func passesArgumentChecks(_ transaction: Transaction) -> Bool {
+        if mempool.contains(transaction.id) { return true }
+        do {
+            try ledger.registry.checkArguments(transaction.body.call)
+            return true
+        } catch {
+            return false
+        }
+    }
+
     // MARK: Peer events
 
     public func peerConnected(_ key: PublicKey) {
@@ -545,8 +558,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 }
 
 /// The shell's half of proposal checking: signatures (each verified once per
-/// node), chain id, whether a transaction already committed, and the nonce
-/// order of a batch. Permissions are left to execution, which rejects with a receipt.
+/// node), chain id, the contracts' stateless argument checks (so that a
+/// transaction refused at admission, such as one carrying personal data,
+/// enters no block even through another validator), whether a transaction
+/// already committed, and the nonce order of a batch. Permissions are left
+/// to execution, which rejects with a receipt.
 struct ShellProposalValidator: ProposalValidator {
     unowned let node: ConsortNode
 
@@ -554,6 +570,7 @@ struct ShellProposalValidator: ProposalValidator {
         transaction.body.chainID == node.genesis.chainID
             && !node.isCommittedOrUnreadable(transaction.id)
             && node.isVerified(transaction)
+            && node.passesArgumentChecks(transaction)
     }
 
     /// Each sender's transactions in nonce order, after the blocks ahead of the batch.
@@ -564,7 +581,9 @@ struct ShellProposalValidator: ProposalValidator {
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         for transaction in block.transactions {
-            guard transaction.body.chainID == node.genesis.chainID, node.isVerified(transaction) else { return false }
+            guard transaction.body.chainID == node.genesis.chainID, node.isVerified(transaction), node.passesArgumentChecks(transaction) else {
+                return false
+            }
             guard !node.isCommittedOrUnreadable(transaction.id) else { return false }
         }
         return true
