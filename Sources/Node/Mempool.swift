@@ -123,7 +123,7 @@ public final class Mempool: @unchecked Sendable {
         guard size <= Limits.transactionBytesMax else { throw .tooLarge(bytes: size, limit: Limits.transactionBytesMax) }
         guard body.chainID == ledger.chainID else { throw .rejected(LedgerRejection.wrongChain(expected: ledger.chainID, got: body.chainID)) }
         let parameters = ledger.genesis.parameters
-        guard body.expiresAtMs >= nowMs else { throw .rejected(LedgerRejection.expired(expiresAtMs: body.expiresAtMs, blockTimeMs: nowMs)) }
+        guard !body.isExpired(atMs: nowMs) else { throw .rejected(LedgerRejection.expired(expiresAtMs: body.expiresAtMs, blockTimeMs: nowMs)) }
         guard body.expiresAtMs - nowMs <= UInt64(parameters.transactionLifetimeMsMax) else {
             throw .lifetimeTooLong(maxMs: parameters.transactionLifetimeMsMax)
         }
@@ -205,10 +205,15 @@ public final class Mempool: @unchecked Sendable {
         }
     }
 
-    /// Drops transactions whose expiry has passed.
-    public func removeExpired(nowMs: UInt64) {
+    /// Drops transactions whose expiry has passed at `nowMs` (the later of the
+    /// clock and the last block's time): no block may carry them any more, and
+    /// a sender's later nonces wait behind the gap they leave. Returns how many went.
+    @discardableResult
+    public func removeExpired(nowMs: UInt64) -> Int {
         lock.withLock {
-            for (id, transaction) in byID where transaction.body.expiresAtMs < nowMs { removeLocked(id) }
+            let expired = byID.filter { $0.value.body.isExpired(atMs: nowMs) }.map(\.key)
+            for id in expired { removeLocked(id) }
+            return expired.count
         }
     }
 

@@ -33,4 +33,28 @@ import LedgerCore
         #expect(mempool.count == 0)
         #expect(try mempool.add(signed("bankA", nonce: 0, expiresAtMs: now + 60_000, try blacklistNote("mule account")), nowMs: now) == .added)
     }
+
+    /// A sender's transaction behind a nonce gap expires: the sweep drops it,
+    /// so that when the gap closes it is not proposed and rejected, which
+    /// would leave its follow-up with a nonce that no longer fits.
+    @Test func expiredTransactions_leaveThePool_andAreNotOrderedWhenTheGapCloses() throws {
+        let mempool = Mempool(ledger: chain.ledger)
+        let now = chain.ledger.head.timestampMs
+        let key = chain.member("bankA").key.publicKey
+        let behindGap = signed("bankA", nonce: 1, expiresAtMs: now + 1_000, try blacklistNote("first", serial: 1))
+        let followUp = signed("bankA", nonce: 2, expiresAtMs: now + 60_000, try blacklistNote("second", serial: 2))
+        let other = signed("bankB", nonce: 0, expiresAtMs: now + 60_000, try blacklistNote("other", serial: 3))
+        for transaction in [behindGap, followUp, other] { try mempool.add(transaction, nowMs: now) }
+        #expect(mempool.removeExpired(nowMs: now + 1_000) == 0, "a transaction is live up to its expiry")
+        #expect(mempool.removeExpired(nowMs: now + 1_001) == 1)
+        #expect(!mempool.contains(behindGap.id))
+        #expect(mempool.count == 2)
+        #expect(mempool.nextNonce(for: key, committed: 0) == 0)
+
+        let gapCloser = signed("bankA", nonce: 0, expiresAtMs: now + 60_000, try blacklistNote("gap", serial: 4))
+        try mempool.add(gapCloser, nowMs: now + 1_001)
+        let batch = Nonces.orderBatch(mempool.pending(), after: [], blockTimestampMs: now + 1_001, limit: 100,
+                                      committedNextNonce: { try? chain.ledger.nextNonce(for: $0) }, isAcceptable: { _ in true })
+        #expect(Set(batch.map(\.id)) == [gapCloser.id, other.id], "the follow-up waits for a new transaction at nonce 1")
+    }
 }

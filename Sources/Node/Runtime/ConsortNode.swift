@@ -28,6 +28,8 @@ public enum NodeTiming {
     public static let observerPollMs: UInt64 = 200
     /// Admission times kept for the commit-latency histogram.
     public static let latencySamplesMax = 200_000
+    /// How often expired transactions are dropped from the mempool.
+    public static let expirySweepMs = 1_000
 }
 
 /// One Consort node: ledger, mempool, consensus replica (for validators),
@@ -184,8 +186,14 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     }
 
     private func ticker() async {
+        var ticksToExpirySweep = 0
         while !Task.isCancelled {
             try? await Task.sleep(nanoseconds: UInt64(NodeTiming.tickMs) * 1_000_000)
+            ticksToExpirySweep -= 1
+            if ticksToExpirySweep <= 0 {
+                ticksToExpirySweep = NodeTiming.expirySweepMs / NodeTiming.tickMs
+                removeExpiredTransactions()
+            }
             let queue = lock.withLock { () -> Bool in
                 if tickQueued { return false }
                 tickQueued = true
@@ -195,6 +203,21 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             if queue { enqueue(.tick) }
             flushGossip()
         }
+    }
+
+    /// The time against which expiry is judged: the next block's timestamp is
+    /// at least the clock's reading and above the last block's.
+    fileprivate func expiryClockMs() -> UInt64 {
+        max(wallClockMs(), ledger.head.timestampMs)
+    }
+
+    /// Drops expired transactions from the mempool; the replica's pool drops
+    /// them too, since the proposal validator no longer accepts them.
+    private func removeExpiredTransactions() {
+        let removed = mempool.removeExpired(nowMs: expiryClockMs())
+        guard removed > 0 else { return }
+        for _ in 0..<removed { metrics.dropped("mempool_expired") }
+        metrics.mempoolSize.set(Double(mempool.count))
     }
 
     private func enqueue(_ event: LoopEvent) {
@@ -419,7 +442,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         guard config.role == .validator else {
             throw .rejected(Rejection(code: "observer", message: "this node is an observer; submit transactions to a validator"))
         }
-        let admission = try mempool.add(transaction, nowMs: wallClockMs())
+        let admission = try mempool.add(transaction, nowMs: expiryClockMs())
         if admission == .added {
             lock.withLock {
                 if admittedAt.count < NodeTiming.latencySamplesMax { admittedAt[transaction.id] = ContinuousClock.now }
@@ -515,7 +538,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             var admitted: [Transaction] = []
             for transaction in transactions {
                 do {
-                    if try mempool.add(transaction, nowMs: wallClockMs()) == .added { admitted.append(transaction) }
+                    if try mempool.add(transaction, nowMs: expiryClockMs()) == .added { admitted.append(transaction) }
                 } catch {
                     metrics.dropped("gossip_\(error.code)")
                 }
@@ -558,7 +581,9 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 }
 
 /// The shell's half of proposal checking: signatures (each verified once per
-/// node), chain id, the contracts' stateless argument checks (so that a
+/// node), chain id, expiry (an expired transaction is neither pooled nor
+/// proposed, and a block carrying one is refused, so that none is executed
+/// only to be rejected), the contracts' stateless argument checks (so that a
 /// transaction refused at admission, such as one carrying personal data,
 /// enters no block even through another validator), whether a transaction
 /// already committed, and the nonce order of a batch. Permissions are left
@@ -568,20 +593,22 @@ struct ShellProposalValidator: ProposalValidator {
 
     func isAcceptable(_ transaction: Transaction) -> Bool {
         transaction.body.chainID == node.genesis.chainID
+            && !transaction.body.isExpired(atMs: node.expiryClockMs())
             && !node.isCommittedOrUnreadable(transaction.id)
             && node.isVerified(transaction)
             && node.passesArgumentChecks(transaction)
     }
 
-    /// Each sender's transactions in nonce order, after the blocks ahead of the batch.
-    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction] {
-        Nonces.orderBatch(candidates, after: ancestors, limit: limit,
+    /// Each sender's transactions in nonce order, after the blocks ahead of the batch, none expired at the block's time.
+    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction] {
+        Nonces.orderBatch(candidates, after: ancestors, blockTimestampMs: blockTimestampMs, limit: limit,
                           committedNextNonce: { node.committedNextNonce(of: $0) }, isAcceptable: isAcceptable)
     }
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         for transaction in block.transactions {
-            guard transaction.body.chainID == node.genesis.chainID, node.isVerified(transaction), node.passesArgumentChecks(transaction) else {
+            guard transaction.body.chainID == node.genesis.chainID, !transaction.body.isExpired(atMs: block.header.timestampMs),
+                  node.isVerified(transaction), node.passesArgumentChecks(transaction) else {
                 return false
             }
             guard !node.isCommittedOrUnreadable(transaction.id) else { return false }
