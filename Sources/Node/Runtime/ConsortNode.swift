@@ -77,6 +77,12 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         var primary: Int?
         var fault: String?
         var syncing = false
+        /// The height others are known to have reached: for a validator the
+        /// replica's ``Replica/peersCommittedHeight``, for an observer the
+        /// highest block it has fetched.
+        var peersHeight: UInt64 = 0
+        /// When this node's height last moved (or when it started).
+        var lastAdvance = ContinuousClock.now
     }
 
     /// Opens the node's stores and checks its configuration; nothing runs until ``run()``.
@@ -339,6 +345,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         metrics.committedBlocks.increment()
         metrics.height.set(Double(block.height))
         metrics.mempoolSize.set(Double(mempool.count))
+        lock.withLock { snapshot.lastAdvance = now }
         commits.committed(height: block.height)
     }
 
@@ -357,6 +364,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             snapshot.view = current.view
             snapshot.primary = Int(current.primary(of: current.view))
             snapshot.syncing = current.committedHeight < current.lowWatermark
+            snapshot.peersHeight = current.peersCommittedHeight
         }
     }
 
@@ -416,6 +424,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                 }
                 let certified = try CertifiedBlock(canonicalBytes: bytes)
                 guard certified.block.height == next else { throw NodeClientError.badResponse("asked for block \(next), got \(certified.block.height)") }
+                lock.withLock { snapshot.peersHeight = max(snapshot.peersHeight, next) }
                 let executed = try ledger.apply(certified.block, certificate: certified.certificate)
                 afterCommit(certified.block, receipts: executed.receipts)
                 lock.withLock { snapshot.syncing = true }
@@ -427,6 +436,13 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                     logger.warning("observer sync failed; trying the next validator", metadata: ["url": "\(client.baseURL)", "error": "\(error)"])
                     source += 1
                 }
+            } catch LedgerError.storage(let error) {
+                // The block may be fine; this node's own storage failed. Stop, as a validator does.
+                logger.critical("cannot apply a fetched block to the ledger; halting", metadata: ["height": "\(next)", "error": "\(error)"])
+                recordFault("block \(next) could not be applied: \(error)")
+                // Keep serving what is committed (and the fault, through /health) until stopped.
+                while !Task.isCancelled { try? await Task.sleep(nanoseconds: NodeTiming.observerPollMs * 1_000_000) }
+                return
             } catch {
                 logger.error("a fetched block was refused", metadata: ["height": "\(next)", "error": "\(error)"])
                 metrics.dropped("invalid_synced_block")
@@ -573,10 +589,13 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             NodeStatus.ValidatorState(name: $0.name, nodeKey: $0.nodeKey, address: $0.address,
                                       connected: connected.contains($0.nodeKey), isSelf: $0.nodeKey == ownKey)
         }
+        let stalled = ContinuousClock.now - current.lastAdvance
         return NodeStatus(
             nodeName: config.name, role: config.role.rawValue, head: ledger.head, view: current.view,
             primary: current.primary.map { genesis.validators[$0].name }, validators: validators, mempoolSize: mempool.count,
-            syncing: current.syncing, fault: current.fault)
+            syncing: current.syncing, fault: current.fault, quorum: genesis.validators.quorum,
+            peersHeight: current.peersHeight,
+            sinceAdvanceMs: UInt64(max(stalled.components.seconds, 0)) * 1000 + UInt64(stalled.components.attoseconds / 1_000_000_000_000_000))
     }
 }
 
