@@ -102,19 +102,17 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         } catch {
             throw NodeStartError("cannot create the data folder \(config.dataDirectory): \(error.localizedDescription)")
         }
+        let ledgerPath = config.dataDirectory + "/ledger"
         let ledgerStore: LevelDBStore
         do {
-            ledgerStore = try LevelDBStore(path: config.dataDirectory + "/ledger")
+            ledgerStore = try LevelDBStore(path: ledgerPath)
             ledger = try Ledger(store: ledgerStore, genesis: genesis, registry: StandardContracts.registry())
         } catch {
-            throw NodeStartError("ledger at \(config.dataDirectory)/ledger: \(error)")
+            throw NodeStartError("ledger at \(ledgerPath): \(error)")
         }
-        mempool = Mempool(ledger: ledger, verified: verified)
-        commits = CommitNotifier(height: ledger.head.height)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        (loopStream, loopInput) = AsyncStream.makeStream(of: LoopEvent.self, bufferingPolicy: .bufferingOldest(NodeTiming.loopQueueEventsMax))
-        metrics.height.set(Double(ledger.head.height))
+        for warning in ledgerStore.openWarnings { logger.warning("the ledger's storage lost writes", metadata: ["problem": "\(warning)"]) }
 
+        var replicaIndex: Int?
         switch config.role {
         case .observer:
             nodeKey = nil
@@ -126,12 +124,26 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                 throw NodeStartError("node key \(key.publicKey.short)… is not a validator in the genesis; run this node with role \"observer\"")
             }
             nodeKey = key
+            replicaIndex = index
+            let consensusPath = config.dataDirectory + "/consensus"
+            let store: ConsensusStateStore
             do {
-                consensusStore = ConsensusStateStore(store: try LevelDBStore(path: config.dataDirectory + "/consensus"))
+                let consensusStore = try LevelDBStore(path: consensusPath)
+                for warning in consensusStore.openWarnings { logger.warning("the consensus state's storage lost writes", metadata: ["problem": "\(warning)"]) }
+                store = ConsensusStateStore(store: consensusStore)
             } catch {
-                throw NodeStartError("consensus state at \(config.dataDirectory)/consensus: \(error)")
+                throw NodeStartError("consensus state at \(consensusPath): \(error)")
             }
-            replica = try makeReplica(index: index, key: key)
+            try store.checkLedger(height: ledger.head.height, ledgerPath: ledgerPath, warnings: ledgerStore.openWarnings)
+            consensusStore = store
+        }
+        mempool = Mempool(ledger: ledger, verified: verified)
+        commits = CommitNotifier(height: ledger.head.height)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        (loopStream, loopInput) = AsyncStream.makeStream(of: LoopEvent.self, bufferingPolicy: .bufferingOldest(NodeTiming.loopQueueEventsMax))
+        metrics.height.set(Double(ledger.head.height))
+        if let replicaIndex, let nodeKey {
+            replica = try makeReplica(index: replicaIndex, key: nodeKey)
         }
     }
 
@@ -319,11 +331,22 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             let executed = try ledger.execute(block) { [verified] id in verified.contains(id) }
             try ledger.commit(executed, certificate: certificate)
             afterCommit(block, receipts: executed.receipts)
+            noteLedgerHeight(block.height)
             return executed.stateRoot
         } catch {
             logger.critical("committed block could not be applied", metadata: ["height": "\(block.height)", "error": "\(error)"])
             recordFault("block \(block.height) could not be applied: \(error)")
             return nil
+        }
+    }
+
+    /// Notes in the consensus state how far the ledger has durably got, for the check at start.
+    private func noteLedgerHeight(_ height: UInt64) {
+        do {
+            try consensusStore?.recordLedgerHeight(height)
+        } catch {
+            logger.critical("cannot write the consensus state; halting", metadata: ["error": "\(error)"])
+            recordFault("cannot note the ledger height in the consensus state: \(error)")
         }
     }
 
