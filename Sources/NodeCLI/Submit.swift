@@ -20,6 +20,10 @@ struct SigningOptions: ParsableArguments {
 
     @Flag(name: .long, inversion: .prefixedNo, help: "Wait until the transaction commits and print its receipt.")
     var wait = true
+
+    func validate() throws {
+        try ArgumentRanges.check(ttl, 1...ArgumentRanges.ttlSecondsMax, "--ttl (seconds)")
+    }
 }
 
 /// Signs `call` with the signing options' key, submits it and (by default) waits for its receipt.
@@ -47,9 +51,15 @@ func signedTransaction(_ call: ContractCall, key: PrivateKey, client: NodeClient
     guard account["organization"] is String else {
         throw CLIError("key \(key.publicKey.hex) belongs to no organization of this consortium", .badInput)
     }
-    let chosenNonce = nonce ?? UInt64(account["pendingNonce"] as? Int ?? account["nextNonce"] as? Int ?? 0)
-    let nodeTimeMs = UInt64(max(status["lastBlockTimeMs"] as? Int ?? 0, 0))
-    let expiry = max(wallClockMs(), nodeTimeMs) + ttlSeconds * 1000
+    let reportedNonce = account["pendingNonce"] as? Int ?? account["nextNonce"] as? Int ?? 0
+    guard let chosenNonce = nonce ?? UInt64(exactly: reportedNonce) else {
+        throw CLIError("the node reported nonce \(reportedNonce) for key \(key.publicKey.hex), which no nonce can be; give --nonce")
+    }
+    let nodeTimeMs = UInt64(clamping: max(status["lastBlockTimeMs"] as? Int ?? 0, 0))
+    let (expiry, overflow) = max(wallClockMs(), nodeTimeMs).addingReportingOverflow(ttlSeconds * 1000)
+    guard !overflow, expiry <= ArgumentRanges.timeMsMax else {
+        throw CLIError("the node's last block time \(nodeTimeMs) ms plus --ttl \(ttlSeconds) s is past 9999-12-31; is the node's clock right?")
+    }
     return Transaction.signed(chainID: chainID, key: key, nonce: chosenNonce, expiresAtMs: expiry, call: call)
 }
 

@@ -41,4 +41,13 @@ import LedgerCore
         #expect(message.contains(log), "the message names the log that was cut short")
         #expect(message.contains("Restore \(ledgerPath)"))
     }
+
+    @Test func nodeKeyOthersMayRead_refusesToStart_withTheChmodThatFixesIt() throws {
+        let (directory, config) = try validatorFolder(blocks: 1)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keyPath = try #require(config.nodeKeyPath)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyPath)
+        let error = #expect(throws: ConfigError.self) { try ConsortNode(config: config, logger: Logger(label: "test")) }
+        #expect(error?.description.contains("chmod 600 \(keyPath)") == true)
+    }
 }
