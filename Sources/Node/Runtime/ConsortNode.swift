@@ -128,9 +128,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             let consensusPath = config.dataDirectory + "/consensus"
             let store: ConsensusStateStore
             do {
-                let consensusStore = try LevelDBStore(path: consensusPath)
-                for warning in consensusStore.openWarnings { logger.warning("the consensus state's storage lost writes", metadata: ["problem": "\(warning)"]) }
-                store = ConsensusStateStore(store: consensusStore)
+                let consensusLevelDB = try LevelDBStore(path: consensusPath)
+                for warning in consensusLevelDB.openWarnings {
+                    logger.warning("the consensus state's storage lost writes", metadata: ["problem": "\(warning)"])
+                }
+                store = ConsensusStateStore(store: consensusLevelDB)
             } catch {
                 throw NodeStartError("consensus state at \(consensusPath): \(error)")
             }
