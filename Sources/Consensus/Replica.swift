@@ -162,6 +162,13 @@ public struct Replica {
     public var stableCheckpoint: CheckpointProof? { stableProof }
     /// Transactions waiting to be ordered.
     public var pendingTransactionCount: Int { pool.count }
+    /// The highest committed height that at least f+1 other validators
+    /// report in their signed status messages, so at least one honest one
+    /// has reached it; 0 until they have reported.
+    public var peersCommittedHeight: UInt64 {
+        let heights = statusHeights.values.sorted(by: >)
+        return heights.count > maxFaulty ? heights[maxFaulty] : 0
+    }
 
     func timeoutTicks() -> Int {
         let doublings = min(viewChangeAttempts, configuration.timing.viewChangeBackoffDoublingsMax)
@@ -422,8 +429,7 @@ public struct Replica {
     /// Starts state transfer when f+1 peers report commits above ours, so at
     /// least one honest replica has them (docs/consensus.md rule 10).
     mutating func checkBehind() {
-        let heights = statusHeights.values.sorted(by: >)
-        var target = heights.count > maxFaulty ? heights[maxFaulty] : 0
+        var target = peersCommittedHeight
         if committedHeight < lowHeader.height { target = max(target, lowHeader.height) }
         guard target > committedHeight else {
             stateTransferTarget = nil

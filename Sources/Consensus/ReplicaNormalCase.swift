@@ -248,7 +248,9 @@ extension Replica {
             for id in poolOrder where !inFlight.contains(id) {
                 if let transaction = pool[id] { candidates.append(transaction) }
             }
-            let batch = candidates.isEmpty ? [] : validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, limit: limit)
+            let timestampMs = max(parent.timestampMs &+ 1, clockMs)
+            let batch = candidates.isEmpty
+                ? [] : validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, blockTimestampMs: timestampMs, limit: limit)
             guard !batch.isEmpty, batch.count >= limit || attempt.timerExpired else {
                 fruitlessProposal = attempt
                 return
@@ -260,7 +262,7 @@ extension Replica {
                 stateRoot = parent.stateRoot
             }
             let header = BlockHeader(
-                height: height, parentHash: parent.hash, timestampMs: max(parent.timestampMs &+ 1, clockMs),
+                height: height, parentHash: parent.hash, timestampMs: timestampMs,
                 proposer: signer.publicKey, transactionsRoot: MerkleTree.root(of: batch.map(\.id)),
                 stateHeight: stateHeight, stateRoot: stateRoot, validatorSetHash: validators.hash)
             let block = Block(header: header, transactions: batch)

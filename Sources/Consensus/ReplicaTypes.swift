@@ -14,19 +14,23 @@ public protocol ProposalValidator {
     /// committed block and `block`, oldest first). The replica has already
     /// checked the header links and that no transaction repeats among them.
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool
-    /// The primary's next batch: at most `limit` of `candidates` (pooled
-    /// transactions in none of `ancestors`, oldest first), each acceptable, in
-    /// the order they are to run after `ancestors` (the blocks committed here
-    /// but not yet reported executed, then the uncommitted blocks below the
-    /// proposal, oldest first). The application's ordering rules live here.
-    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction]
+    /// The primary's next batch, for a block with timestamp `blockTimestampMs`:
+    /// at most `limit` of `candidates` (pooled transactions in none of
+    /// `ancestors`, oldest first), each acceptable and none expired at the
+    /// block's time, in the order they are to run after `ancestors` (the
+    /// blocks committed here but not yet reported executed, then the
+    /// uncommitted blocks below the proposal, oldest first). The
+    /// application's ordering rules live here.
+    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction]
 }
 
 extension ProposalValidator {
-    /// Without ordering rules: the acceptable candidates in pool order.
-    public func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction] {
+    /// Without ordering rules: the acceptable candidates not expired at the block's time, in pool order.
+    public func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction] {
         var batch: [Transaction] = []
-        for transaction in candidates where batch.count < limit && isAcceptable(transaction) { batch.append(transaction) }
+        for transaction in candidates where batch.count < limit && !transaction.body.isExpired(atMs: blockTimestampMs) && isAcceptable(transaction) {
+            batch.append(transaction)
+        }
         return batch
     }
 }

@@ -81,7 +81,7 @@ public final class CommittingBackend: NodeBackend, @unchecked Sendable {
             for transaction in pending where committedNonces[transaction.body.sender] == nil {
                 committedNonces[transaction.body.sender] = try chain.ledger.nextNonce(for: transaction.body.sender)
             }
-            try commitLocked(Nonces.orderBatch(pending, after: [], limit: 10_000,
+            try commitLocked(Nonces.orderBatch(pending, after: [], blockTimestampMs: chain.nextBlockTimeMs, limit: 10_000,
                                                committedNextNonce: { committedNonces[$0] }, isAcceptable: { _ in true }))
         } catch {
             throw .storage("\(error)")

@@ -67,6 +67,9 @@ public final class LocalConsortium: @unchecked Sendable {
         return member
     }
 
+    /// The node key of validator `index`, for tests that run a node of this consortium.
+    public func validatorKey(_ index: Int) -> PrivateKey { validatorKeys[index] }
+
     /// The block time the next block will carry.
     public var nextBlockTimeMs: UInt64 { max(clockMs, ledger.head.timestampMs) + 1000 }
 

@@ -16,7 +16,8 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// A key file: the private key in hex and, for convenience, its public key.
-/// Written with permissions 0600.
+/// Written with permissions 0600; one that its group or others may read or
+/// change is refused on reading, since the key may already have been copied.
 public enum KeyFile {
     struct Contents: Codable {
         var privateKey: String
@@ -39,10 +40,36 @@ public enum KeyFile {
         }
     }
 
+    /// Refuses a secret file (a signing or node key, the consortium key) that
+    /// its group or others may read or change; the error gives the
+    /// `chmod 600` that fixes it. A symbolic link is judged by its target.
+    public static func checkOwnerOnly(_ path: String) throws(ConfigError) {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let mode: Int
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: target)
+            guard let permissions = (attributes[.posixPermissions] as? NSNumber)?.intValue else {
+                throw ConfigError(file: path, "cannot read the file's permissions")
+            }
+            mode = permissions
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(file: path, "cannot read the file's permissions: \(error.localizedDescription)")
+        }
+        guard mode & 0o077 == 0 else {
+            throw ConfigError(file: path, """
+                holds a secret key but its group or others may read or change it (mode \(String(mode & 0o777, radix: 8))); \
+                make it the owner's alone with: chmod 600 \(path)
+                """)
+        }
+    }
+
     public static func read(_ path: String) throws(ConfigError) -> PrivateKey {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, "cannot read the key file (missing or not readable)")
         }
+        try checkOwnerOnly(path)
         let contents: Contents
         do {
             contents = try JSONDecoder().decode(Contents.self, from: data)

@@ -61,7 +61,9 @@ public struct MempoolLimits: Sendable {
 
 /// Transactions waiting to be ordered. Admission checks everything that can be
 /// checked before execution — size, chain, signature, expiry, nonce window,
-/// the sender's organization and its permission — and verifies each signature
+/// the sender's organization and its permission, and the contract's stateless
+/// checks of the arguments (``Contract/checkArguments(_:)``, which keep
+/// personal data out of blocks) — and verifies each signature
 /// exactly once; execution later skips the signatures verified here.
 ///
 /// Thread-safe.
@@ -121,7 +123,7 @@ public final class Mempool: @unchecked Sendable {
         guard size <= Limits.transactionBytesMax else { throw .tooLarge(bytes: size, limit: Limits.transactionBytesMax) }
         guard body.chainID == ledger.chainID else { throw .rejected(LedgerRejection.wrongChain(expected: ledger.chainID, got: body.chainID)) }
         let parameters = ledger.genesis.parameters
-        guard body.expiresAtMs >= nowMs else { throw .rejected(LedgerRejection.expired(expiresAtMs: body.expiresAtMs, blockTimeMs: nowMs)) }
+        guard !body.isExpired(atMs: nowMs) else { throw .rejected(LedgerRejection.expired(expiresAtMs: body.expiresAtMs, blockTimeMs: nowMs)) }
         guard body.expiresAtMs - nowMs <= UInt64(parameters.transactionLifetimeMsMax) else {
             throw .lifetimeTooLong(maxMs: parameters.transactionLifetimeMsMax)
         }
@@ -151,6 +153,11 @@ public final class Mempool: @unchecked Sendable {
         }
         guard kinds.contains(organization.kind) else {
             throw .rejected(LedgerRejection.notPermitted(kind: organization.kind, contract: body.call.contract, operation: body.call.operation))
+        }
+        do {
+            try contract.checkArguments(body.call)
+        } catch {
+            throw .rejected(error)
         }
         guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
         return try lock.withLock { () throws(AdmissionError) -> Admission in
@@ -198,10 +205,15 @@ public final class Mempool: @unchecked Sendable {
         }
     }
 
-    /// Drops transactions whose expiry has passed.
-    public func removeExpired(nowMs: UInt64) {
+    /// Drops transactions whose expiry has passed at `nowMs` (the later of the
+    /// clock and the last block's time): no block may carry them any more, and
+    /// a sender's later nonces wait behind the gap they leave. Returns how many went.
+    @discardableResult
+    public func removeExpired(nowMs: UInt64) -> Int {
         lock.withLock {
-            for (id, transaction) in byID where transaction.body.expiresAtMs < nowMs { removeLocked(id) }
+            let expired = byID.filter { $0.value.body.isExpired(atMs: nowMs) }.map(\.key)
+            for id in expired { removeLocked(id) }
+            return expired.count
         }
     }
 

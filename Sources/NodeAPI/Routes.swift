@@ -363,13 +363,22 @@ public struct ProofAnswer: Codable, Sendable, Equatable {
 
 /// The answer to `GET /health`: the node is up, at `height`.
 public struct HealthAnswer: Codable, Sendable, Equatable {
-    /// Always `ok`.
+    /// `ok` or `unhealthy` (readiness), `live` (liveness).
     public var status: String
     public var height: UInt64
+    /// Each reason the node is not ready; only on an unhealthy answer.
+    public var problems: [String]?
+    /// The fault that stopped the node, if one did; only on an unhealthy answer.
+    public var fault: String?
+    /// The error object every 4xx/5xx carries; only on an unhealthy answer.
+    public var error: APIErrorDetail?
 
-    public init(status: String = "ok", height: UInt64) {
+    public init(status: String = "ok", height: UInt64, problems: [String]? = nil, fault: String? = nil, error: APIErrorDetail? = nil) {
         self.status = status
         self.height = height
+        self.problems = problems
+        self.fault = fault
+        self.error = error
     }
 }
 

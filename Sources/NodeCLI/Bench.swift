@@ -29,6 +29,7 @@ struct BenchCommand: ParsableCommand {
             guard transactions >= blockSize, blockSize >= 1, blockSize <= Limits.blockTransactionsMax else {
                 throw ValidationError("need 1 <= --block-size <= \(Limits.blockTransactionsMax) and --transactions >= --block-size")
             }
+            try ArgumentRanges.check(transactions, 1...ArgumentRanges.benchItemsMax, "--transactions")
         }
 
         func run() async throws {
@@ -71,9 +72,8 @@ struct BenchCommand: ParsableCommand {
             for name in only where !known.contains(name) {
                 throw ValidationError("--only \(name): choose receivables, blacklist or statements")
             }
-            guard blacklistEntries >= 10_000, statementLines >= 1_000 else {
-                throw ValidationError("need --blacklist-entries >= 10000 and --statement-lines >= 1000")
-            }
+            try ArgumentRanges.check(blacklistEntries, 10_000...ArgumentRanges.benchItemsMax, "--blacklist-entries")
+            try ArgumentRanges.check(statementLines, 1_000...ArgumentRanges.benchItemsMax, "--statement-lines")
         }
 
         func run() async throws {

@@ -37,6 +37,7 @@ struct SubjectOptions: ParsableArguments {
             guard let keyPath, let data = FileManager.default.contents(atPath: keyPath) else {
                 throw CLIError("hashing a person's identifier needs the consortium key: --consortium-key-file or $CONSORT_CONSORTIUM_KEY_FILE", .badInput)
             }
+            try KeyFile.checkOwnerOnly(keyPath)
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard let key = Hex.decode(text) else { throw CLIError("\(keyPath) does not hold a hex key", .badInput) }
             return try BlacklistSubject.person(identifier: person, consortiumKey: key)
@@ -44,6 +45,11 @@ struct SubjectOptions: ParsableArguments {
             throw CLIError(error.description, .badInput)
         }
     }
+}
+
+/// Entry ids are numbered from 1.
+func checkEntryID(_ entry: UInt64) throws {
+    try ArgumentRanges.check(entry, 1...UInt64.max, "the entry id")
 }
 
 struct BlacklistCommand: ParsableCommand {
@@ -63,6 +69,10 @@ struct BlacklistCommand: ParsableCommand {
         @Option(name: .long, help: "A file whose SHA-256 is the evidence hash.") var evidenceFile: String?
         @Option(name: .long, help: "Expiry (YYYY-MM-DD or ms since 1970).") var expires: String?
         @Option(name: .long, help: "A note (no personal identifiers).") var note: String?
+
+        func validate() throws {
+            _ = try validating { try expires.map { try parseTimeOption($0, "--expires") } }
+        }
 
         func run() async throws {
             try await runReporting {
@@ -86,6 +96,11 @@ struct BlacklistCommand: ParsableCommand {
         @Option(name: .long) var evidenceHash: String?
         @Option(name: .long) var note: String?
 
+        func validate() throws {
+            try checkEntryID(entry)
+            _ = try validating { try expires.map { try parseTimeOption($0, "--expires") } }
+        }
+
         func run() async throws {
             try await runReporting {
                 let arguments = AmendBlacklistEntry(
@@ -101,6 +116,8 @@ struct BlacklistCommand: ParsableCommand {
         @Argument(help: "Entry id.") var entry: UInt64
         @Option(name: .long) var reason: String
         @Option(name: .long) var evidenceHash: String?
+
+        func validate() throws { try checkEntryID(entry) }
 
         func submit(_ operation: BlacklistContract.Operation, options: NodeOptions, signing: SigningOptions) async throws {
             let arguments = BlacklistOpinion(entryID: entry, reason: reason, evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") })
@@ -139,6 +156,8 @@ struct BlacklistCommand: ParsableCommand {
         @Option(name: .long, help: "SHA-256 of the customer-relationship record, hex.") var relationshipHash: String
         @Flag(name: .long, help: "Declare that the subject is this bank's customer (required).") var subjectIsCustomer = false
 
+        func validate() throws { try checkEntryID(entry) }
+
         func run() async throws {
             try await runReporting {
                 let arguments = FileBlacklistAppeal(entryID: entry, reason: reason, declaresSubjectIsCustomer: subjectIsCustomer,
@@ -156,6 +175,8 @@ struct BlacklistCommand: ParsableCommand {
         @Option(name: .long, help: "maintain or withdraw.") var decision: String
         @Option(name: .long) var reason: String
 
+        func validate() throws { try checkEntryID(entry) }
+
         func run() async throws {
             try await runReporting {
                 guard let parsed = BlacklistAppealDecision(rawValue: decision) else { throw CLIError("--decision must be maintain or withdraw", .badInput) }
@@ -171,6 +192,8 @@ struct BlacklistCommand: ParsableCommand {
         @OptionGroup var signing: SigningOptions
         @Argument(help: "Entry id.") var entry: UInt64
         @Option(name: .long) var reason: String
+
+        func validate() throws { try checkEntryID(entry) }
 
         func run() async throws {
             try await runReporting {
@@ -201,6 +224,8 @@ struct BlacklistCommand: ParsableCommand {
         @OptionGroup var options: NodeOptions
         @Argument(help: "Entry id.") var entry: UInt64
 
+        func validate() throws { try checkEntryID(entry) }
+
         func run() async throws {
             try await runReporting { try await queryAndPrint(options, contract: BlacklistContract.name, "provenance", ["id": String(entry)]) }
         }
@@ -211,6 +236,8 @@ struct BlacklistCommand: ParsableCommand {
         @OptionGroup var options: NodeOptions
         @Option(name: .long, help: "Entry id.") var entry: UInt64?
         @OptionGroup var subject: SubjectOptions
+
+        func validate() throws { try entry.map(checkEntryID) }
 
         func run() async throws {
             try await runReporting {

@@ -56,6 +56,11 @@ struct ClearingCommand: ParsableCommand {
         @Option(name: .long, help: "sent, received, settled, returned, rejected or timed_out.") var status: String
         @Option(name: .long, help: "Your system's timestamp (YYYY-MM-DD or ms since 1970; default: now).") var timestamp: String?
 
+        func validate() throws {
+            _ = try validating { try parseAmount(amount, currency: currency) }
+            _ = try validating { try timestamp.map { try parseTimeOption($0, "--timestamp") } }
+        }
+
         func run() async throws {
             try await runReporting {
                 let arguments = PostRecord(
@@ -80,6 +85,8 @@ struct ClearingCommand: ParsableCommand {
 
         func validate() throws {
             if amount != nil && currency == nil { throw ValidationError("--amount needs --currency to know its minor units") }
+            _ = try validating { try amount.map { try parseAmount($0, currency: currency ?? "") } }
+            _ = try validating { try timestamp.map { try parseTimeOption($0, "--timestamp") } }
         }
 
         func run() async throws {
@@ -109,7 +116,11 @@ struct ClearingCommand: ParsableCommand {
         @Option(name: .long, help: "Only findings that concern this institution.") var participant: String?
         @Flag(name: .long, help: "Only findings not yet resolved.") var open = false
         @Option(name: .long, help: "Only payments whose id starts with this, such as one batch's.") var paymentPrefix: String?
-        @Option(name: .long, help: "Most findings to list.") var limit: Int?
+        @Option(name: .long, help: "Most findings to list (1 to \(ClearingLimits.queryResultsMax)).") var limit: Int?
+
+        func validate() throws {
+            try ArgumentRanges.check(limit, 1...ClearingLimits.queryResultsMax, "--limit")
+        }
 
         func run() async throws {
             try await runReporting {

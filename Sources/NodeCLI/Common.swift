@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contracts
 import Foundation
 import Ledger
 import LedgerCore
@@ -43,15 +44,52 @@ func hashOption(hex: String?, file: String?, _ name: String) throws -> Hash? {
     return nil
 }
 
-/// Parses a date (YYYY-MM-DD, UTC) or milliseconds since 1970.
-func parseTimeOption(_ text: String, _ name: String) throws -> UInt64 {
-    if let milliseconds = UInt64(text) { return milliseconds }
-    let formatter = DateFormatter()
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    formatter.dateFormat = "yyyy-MM-dd"
-    guard let date = formatter.date(from: text) else {
-        throw CLIError("\(name) must be a date YYYY-MM-DD or milliseconds since 1970, got '\(text)'", .badInput)
+/// The ranges of the CLI's numeric and date arguments. Commands check them
+/// in `validate()`, so a value out of range is refused as bad input (exit 2)
+/// before anything is signed or sent, and no conversion can overflow.
+enum ArgumentRanges {
+    /// The latest time an argument may name: 9999-12-31T23:59:59.999Z.
+    static let timeMsMax: UInt64 = 253_402_300_799_999
+    /// The longest transaction lifetime any chain allows: its genesis
+    /// `transactionLifetimeMsMax` is at most 2³¹ − 1 ms; the node refuses
+    /// lifetimes beyond its own chain's.
+    static let ttlSecondsMax: UInt64 = UInt64(Int32.max) / 1000
+    /// Longest interval, in seconds, between two reports of a long-running command.
+    static let reportIntervalSecondsMax: UInt64 = 86_400
+    /// Longest interval, in milliseconds, between two saves of a state file.
+    static let saveIntervalMsMax: UInt64 = 86_400_000
+    /// Most items a local benchmark builds (transactions, entries, lines), so that it fits in memory.
+    static let benchItemsMax = 10_000_000
+
+    /// Refuses `value` outside `range`, naming the option and the range.
+    static func check<Value: Comparable>(_ value: Value?, _ range: ClosedRange<Value>, _ name: String) throws {
+        guard let value, !range.contains(value) else { return }
+        throw ValidationError("\(name) must be from \(range.lowerBound) to \(range.upperBound), got \(value)")
     }
-    return UInt64(date.timeIntervalSince1970 * 1000)
+}
+
+/// Runs a parse step inside `validate()`, so that its error is reported as
+/// bad input before the command runs.
+func validating<T>(_ parse: () throws -> T) throws -> T {
+    do {
+        return try parse()
+    } catch let error as CLIError {
+        throw ValidationError(error.message)
+    }
+}
+
+/// Parses a date (YYYY-MM-DD, UTC) or milliseconds since 1970, from
+/// 1970-01-01 up to 9999-12-31.
+func parseTimeOption(_ text: String, _ name: String) throws -> UInt64 {
+    let range = "a date YYYY-MM-DD from 1970-01-01 to 9999-12-31, or milliseconds since 1970 up to \(ArgumentRanges.timeMsMax)"
+    if !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) {
+        guard let milliseconds = UInt64(text), milliseconds <= ArgumentRanges.timeMsMax else {
+            throw CLIError("\(name) \(text) is after 9999-12-31; give \(range)", .badInput)
+        }
+        return milliseconds
+    }
+    guard let day = ReceivableDay(iso: text) else {
+        throw CLIError("\(name) must be \(range), got '\(text)'", .badInput)
+    }
+    return UInt64(day.daysSinceEpoch) * ReceivableDay.millisecondsPerDay
 }

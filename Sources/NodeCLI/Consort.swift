@@ -24,6 +24,24 @@ struct Consort: AsyncParsableCommand {
             BlacklistCommand.self, ReceivableCommand.self, StatementCommand.self, BooksCommand.self, ReconcileCommand.self, ClearingCommand.self,
         ]
     )
+
+    /// Runs the command line. Arguments that do not parse or fail a
+    /// command's `validate()` exit with 2 (bad input), as `--help` documents,
+    /// rather than the argument parser's own 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            exit(withError: ExitCode(ExitStatus.badInput.rawValue))
+        }
+    }
 }
 
 /// Exit codes, documented in `consort --help`.

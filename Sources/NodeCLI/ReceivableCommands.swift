@@ -38,6 +38,10 @@ struct ReceivableCommand: ParsableCommand {
         @Option(name: .long, help: "ISO 4217 code.") var currency: String = "CNY"
         @Option(name: .long, help: "Limit in minor units.") var limit: UInt64
 
+        func validate() throws {
+            try ArgumentRanges.check(limit, 0...ReceivablesLimits.amountMax, "--limit")
+        }
+
         func run() async throws {
             try await runReporting {
                 let call = ReceivablesContract.call(.setCreditLine, ReceivableCreditLine(issuer: issuer, currency: currency, limit: limit))
@@ -63,20 +67,33 @@ struct ReceivableCommand: ParsableCommand {
         @Flag(name: .long, help: "Forbid transfers of this voucher.") var notTransferable = false
         @Option(name: .long) var note: String?
 
+        func validate() throws {
+            try ArgumentRanges.check(amount, 1...ReceivablesLimits.amountMax, "--amount")
+            _ = try validating { try invoices() }
+            _ = try validating { (try parseDay(issueDate, "--issue-date"), try parseDay(dueDate, "--due-date")) }
+        }
+
+        private func invoices() throws -> [ReceivableInvoice] {
+            try invoice.map { text -> ReceivableInvoice in
+                let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 4, let amount = UInt64(parts[1]) else {
+                    throw CLIError("--invoice '\(text)' must be NUMBER:AMOUNT:YYYY-MM-DD:SHA256HEX", .badInput)
+                }
+                guard (1...ReceivablesLimits.amountMax).contains(amount) else {
+                    throw CLIError("--invoice '\(text)': the amount must be from 1 to \(ReceivablesLimits.amountMax) minor units", .badInput)
+                }
+                return ReceivableInvoice(number: parts[0], amount: amount, date: try parseDay(parts[2], "invoice date"),
+                                         documentHash: try parseHashOption(parts[3], "invoice hash"))
+            }
+        }
+
         func run() async throws {
             try await runReporting {
                 guard let contract = try hashOption(hex: contractHash, file: contractFile, "contract-hash") else {
                     throw CLIError("give --contract-hash or --contract-file", .badInput)
                 }
                 guard !invoice.isEmpty else { throw CLIError("give at least one --invoice NUMBER:AMOUNT:DATE:HASH", .badInput) }
-                let invoices = try invoice.map { text -> ReceivableInvoice in
-                    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                    guard parts.count == 4, let amount = UInt64(parts[1]) else {
-                        throw CLIError("--invoice '\(text)' must be NUMBER:AMOUNT:YYYY-MM-DD:SHA256HEX", .badInput)
-                    }
-                    return ReceivableInvoice(number: parts[0], amount: amount, date: try parseDay(parts[2], "invoice date"),
-                                             documentHash: try parseHashOption(parts[3], "invoice hash"))
-                }
+                let invoices = try invoices()
                 let arguments = ReceivableIssue(
                     voucherID: voucher, supplier: supplier, creditBank: bank, amount: amount, currency: currency,
                     issueDate: try parseDay(issueDate, "--issue-date"), dueDate: try parseDay(dueDate, "--due-date"), contractHash: contract,
@@ -157,6 +174,10 @@ struct ReceivableCommand: ParsableCommand {
         @Option(name: .long, help: "Amount in minor units (default: the whole piece).") var amount: UInt64?
         @Option(name: .long, help: "The receiving organization.") var to: String
 
+        func validate() throws {
+            try ArgumentRanges.check(amount, 1...ReceivablesLimits.amountMax, "--amount")
+        }
+
         func run() async throws {
             try await runReporting {
                 let parsed = try parsePiece(piece)
@@ -189,6 +210,11 @@ struct ReceivableCommand: ParsableCommand {
         @Option(name: .long) var bank: String
         @Option(name: .long, help: "Annual discount rate in basis points (ACT/360).") var rateBps: UInt32
         @Option(name: .long, help: "with or without recourse.") var recourse: String = "with"
+
+        func validate() throws {
+            try ArgumentRanges.check(amount, 1...ReceivablesLimits.amountMax, "--amount")
+            try ArgumentRanges.check(rateBps, 1...ReceivablesLimits.discountRateBpsMax, "--rate-bps")
+        }
 
         func run() async throws {
             try await runReporting {

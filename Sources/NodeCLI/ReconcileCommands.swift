@@ -222,6 +222,8 @@ struct ClearingJobCommand: ParsableCommand {
 
         func validate() throws {
             if fromHeight == 0 { throw ValidationError("--from-height must be at least 1") }
+            try ArgumentRanges.check(reportInterval, 0...ArgumentRanges.reportIntervalSecondsMax, "--report-interval (seconds)")
+            try ArgumentRanges.check(saveInterval, 0...ArgumentRanges.saveIntervalMsMax, "--save-interval (ms)")
         }
 
         func run() async throws {

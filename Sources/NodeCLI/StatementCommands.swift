@@ -19,6 +19,9 @@ func readInputFile(_ path: String, bytesMax: Int) throws -> [UInt8] {
 /// Posts `calls` one after another from one key, waiting for each to commit
 /// and printing its receipt. Stops at the first rejection, saying how many were posted.
 func postInSequence(_ calls: [(label: String, call: ContractCall)], options: NodeOptions, keyFile: String, firstNonce: UInt64?, ttlSeconds: UInt64) async throws {
+    if let firstNonce, firstNonce.addingReportingOverflow(UInt64(calls.count)).overflow {
+        throw CLIError("--nonce \(firstNonce) leaves no room for the \(calls.count) transactions to post", .badInput)
+    }
     let client = try options.client()
     let key = try KeyFile.read(keyFile)
     var reports: [PostedItem] = []
@@ -73,6 +76,7 @@ struct StatementCommand: ParsableCommand {
 
         func validate() throws {
             if !dryRun && key == nil { throw ValidationError("posting needs --key (the bank's key file); use --dry-run to only check the file") }
+            try ArgumentRanges.check(ttl, 1...ArgumentRanges.ttlSecondsMax, "--ttl (seconds)")
         }
 
         func run() async throws {
@@ -124,6 +128,12 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long, help: "Most items on the many side of a split (2…64).") var splitGroupMax: UInt32 = 8
         @Option(name: .long, help: "Largest bank fee (minor units) a receipt may lack.") var feeToleranceMinor: Int64 = 0
 
+        func validate() throws {
+            let chosen = MatchingRules(dateToleranceDays: dateToleranceDays ?? 3, allowSplit: allowSplit, splitGroupMax: splitGroupMax,
+                                       feeToleranceMinor: feeToleranceMinor)
+            if let problem = chosen.problem { throw ValidationError(problem) }
+        }
+
         func run() async throws {
             try await runReporting {
                 var rules: MatchingRules?
@@ -147,6 +157,10 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long, help: "The statement id.") var statement: String
         @Option(name: .long, help: "The closing booked balance in minor units, as the statement states it.") var balanceMinor: Int64
 
+        func validate() throws {
+            try ArgumentRanges.check(balanceMinor, StatementsLimits.amountMinorRange, "--balance-minor")
+        }
+
         func run() async throws {
             try await runReporting {
                 let arguments = ConfirmBalance(account: account, statementID: statement, closingBalanceMinor: balanceMinor)
@@ -163,6 +177,10 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long, help: "The statement id.") var statement: String
         @Option(name: .long, help: "Why the balance is disputed.") var reason: String
         @Option(name: .long, help: "The balance the enterprise's books show, in minor units.") var claimedMinor: Int64?
+
+        func validate() throws {
+            try ArgumentRanges.check(claimedMinor, StatementsLimits.amountMinorRange, "--claimed-minor")
+        }
 
         func run() async throws {
             try await runReporting {
@@ -224,6 +242,7 @@ struct BooksCommand: ParsableCommand {
             guard (1...StatementsLimits.entriesPerBatchMax).contains(batchSize) else {
                 throw ValidationError("--batch-size must be 1 to \(StatementsLimits.entriesPerBatchMax)")
             }
+            try ArgumentRanges.check(openingBalanceMinor, StatementsLimits.amountMinorRange, "--opening-balance-minor")
         }
 
         func run() async throws {

@@ -21,6 +21,10 @@ struct SigningOptions: ParsableArguments {
 
     @Flag(name: .long, inversion: .prefixedNo, help: "Wait until the transaction commits and print its receipt.")
     var wait = true
+
+    func validate() throws {
+        try ArgumentRanges.check(ttl, 1...ArgumentRanges.ttlSecondsMax, "--ttl (seconds)")
+    }
 }
 
 /// Signs `call` with the signing options' key, submits it and (by default) waits for its receipt.
@@ -48,7 +52,11 @@ func signedTransaction(_ call: ContractCall, key: PrivateKey, client: NodeClient
         throw CLIError("key \(key.publicKey.hex) belongs to no organization of this consortium", .badInput)
     }
     let chosenNonce = nonce ?? account.pendingNonce
-    let expiry = max(wallClockMs(), status.lastBlockTimeMs) + ttlSeconds * 1000
+    let nodeTimeMs = status.lastBlockTimeMs
+    let (expiry, overflow) = max(wallClockMs(), nodeTimeMs).addingReportingOverflow(ttlSeconds * 1000)
+    guard !overflow, expiry <= ArgumentRanges.timeMsMax else {
+        throw CLIError("the node's last block time \(nodeTimeMs) ms plus --ttl \(ttlSeconds) s is past 9999-12-31; is the node's clock right?")
+    }
     return Transaction.signed(chainID: chainID, key: key, nonce: chosenNonce, expiresAtMs: expiry, call: call)
 }
 

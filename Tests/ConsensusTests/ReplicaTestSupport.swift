@@ -46,9 +46,9 @@ struct Cluster {
                 head: ChainHead(committedHeader: genesis, executedHeight: 0, executedStateRoot: genesisRoot), restoring: saved)
     }
 
-    func transaction(_ number: Int) -> Transaction {
+    func transaction(_ number: Int, expiresAtMs: UInt64 = .max) -> Transaction {
         let client = SimulatedKeys.privateKey("client", 0).publicKey
-        let body = TransactionBody(chainID: chainID, sender: client, nonce: UInt64(number), expiresAtMs: UInt64.max,
+        let body = TransactionBody(chainID: chainID, sender: client, nonce: UInt64(number), expiresAtMs: expiresAtMs,
                                    call: ContractCall(contract: "t", operation: "op", arguments: [UInt8(number & 0xFF)]))
         return Transaction(body: body, signature: SimulatedSigner(publicKey: client).sign(Transaction.id(of: body)))
     }

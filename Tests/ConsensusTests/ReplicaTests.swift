@@ -230,11 +230,11 @@ func preparedSetup(_ cluster: Cluster) -> (block: Block, changes: [ViewChange]) 
 
 /// Orders each batch by descending nonce and records what it was asked.
 private final class RecordingOrder: ProposalValidator, @unchecked Sendable {
-    var calls: [(candidates: [UInt64], ancestors: [UInt64])] = []
+    var calls: [(candidates: [UInt64], ancestors: [UInt64], blockTimestampMs: UInt64)] = []
     func isAcceptable(_ transaction: Transaction) -> Bool { true }
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool { true }
-    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction] {
-        calls.append((candidates.map(\.body.nonce), ancestors.map(\.height)))
+    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction] {
+        calls.append((candidates.map(\.body.nonce), ancestors.map(\.height), blockTimestampMs))
         return Array(candidates.sorted { $0.body.nonce > $1.body.nonce }.prefix(limit))
     }
 }
@@ -254,6 +254,7 @@ private final class RecordingOrder: ProposalValidator, @unchecked Sendable {
     #expect(proposals.first?.block.transactions.map(\.body.nonce) == [2, 1, 0])
     #expect(order.calls.first?.candidates == [2, 1, 0], "candidates come in pool order")
     #expect(order.calls.first?.ancestors == [])
+    #expect(order.calls.first?.blockTimestampMs == proposals.first?.block.header.timestampMs, "the batch is cut for the block's time")
     // The next batch is ordered after the block in flight, whose transactions are not offered again.
     let next = primary.step(.submit([cluster.transaction(4), cluster.transaction(3)]))
     let more = next.sentMessages.compactMap { message -> PrePrepare? in
@@ -262,4 +263,17 @@ private final class RecordingOrder: ProposalValidator, @unchecked Sendable {
     #expect(more.first?.block.transactions.map(\.body.nonce) == [4, 3])
     #expect(order.calls.last?.candidates == [4, 3])
     #expect(order.calls.last?.ancestors == [1])
+}
+
+@Test func propose_leavesOutTransactionsExpiredAtTheBlocksTime() {
+    let cluster = Cluster()
+    var primary = cluster.replica(0)
+    _ = primary.step(.tick(clockMs: 50_000))
+    let actions = primary.step(.submit([cluster.transaction(0, expiresAtMs: 49_999), cluster.transaction(1, expiresAtMs: 50_000)]))
+    let proposals = actions.sentMessages.compactMap { message -> PrePrepare? in
+        if case .prePrepare(let prePrepare) = message { prePrepare } else { nil }
+    }
+    #expect(proposals.count == 1)
+    #expect(proposals.first?.block.header.timestampMs == 50_000)
+    #expect(proposals.first?.block.transactions.map(\.body.nonce) == [1])
 }

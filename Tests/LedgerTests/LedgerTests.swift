@@ -177,6 +177,18 @@ final class FaultInjectingStore: KeyValueStore, @unchecked Sendable {
         #expect(try ledger.transaction(failing.id)?.receipt.rejection?.code == "asked_to_fail")
     }
 
+    @Test func expiredTransaction_consumesNoNonce_soTheNextOneAtThatNonceRuns() throws {
+        let chain = try DeterministicChain()
+        let ledger = try chain.openLedger(MemoryStore())
+        let block = chain.block(on: ledger, [], timestampMs: ledger.head.timestampMs + 1000)
+        let expired = chain.transaction(sender: 0, nonce: 0, ScratchContract.put([1], [1]), expiresAtMs: block.header.timestampMs - 1)
+        let followUp = chain.transaction(sender: 0, nonce: 1, ScratchContract.put([2], [2]))
+        let replacement = chain.transaction(sender: 0, nonce: 0, ScratchContract.put([3], [3]))
+        let executed = try chain.commit(ledger, [expired, followUp, replacement])
+        #expect(executed.receipts.map { $0.rejection?.code } == ["expired", "bad_nonce", nil])
+        #expect(try ledger.nextNonce(for: chain.senders[0].publicKey) == 1)
+    }
+
     @Test func everyLedgerRejection_saysWhy() throws {
         let chain = try DeterministicChain()
         let ledger = try chain.openLedger(MemoryStore())

@@ -61,7 +61,7 @@ private func spliceEveryPair(_ ports: [Int]) async -> Int {
         defer { devnet.shutdown() }
         try devnet.start(0, descriptorLimit: 1024)
         for index in 1..<4 { try devnet.start(index) }
-        for index in 0..<4 { try await devnet.waitHealthy(index) }
+        for index in 0..<4 { try await devnet.waitLive(index) }
 
         let flood = IdleSockets(count: 1500, port: devnet.apiPorts[0])
         defer { flood.closeAll() }

@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import LedgerCore
+import NIOHTTP1
 import NodeAPI
 import NodeClient
 @testable import Bench
@@ -126,19 +127,20 @@ final class TestDevnet: @unchecked Sendable {
 
     func startAll() async throws {
         for index in 0..<apiPorts.count { try start(index) }
-        for index in 0..<apiPorts.count { try await waitHealthy(index) }
+        for index in 0..<apiPorts.count { try await waitLive(index) }
     }
 
-    func waitHealthy(_ index: Int, timeoutSeconds: Double = 30) async throws {
+    /// Waits until node `index` answers on `/health/live` (it need not be ready yet).
+    func waitLive(_ index: Int, timeoutSeconds: Double = 30) async throws {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
             if let process = processes[index], !process.isRunning {
                 throw HarnessError("node\(index) exited with status \(process.terminationStatus): \(logTail(index))")
             }
-            if (try? await client(index).health()) != nil { return }
+            if (try? await client(index).request(.GET, "/health/live"))?.status == 200 { return }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
-        throw HarnessError("node\(index) did not become healthy in \(timeoutSeconds) s: \(logTail(index))")
+        throw HarnessError("node\(index) did not answer in \(timeoutSeconds) s: \(logTail(index))")
     }
 
     /// kill -9: no chance to flush or say goodbye.

@@ -61,7 +61,7 @@ import Node
         try await devnet.client(1).submit(during)
         let height = try await devnet.waitCommitted(during.id, on: 1, timeoutSeconds: 40)
         try devnet.start(0)
-        try await devnet.waitHealthy(0)
+        try await devnet.waitLive(0)
         try await devnet.waitAllReach(height, nodes: [0], timeoutSeconds: 40)
         let primary = try await devnet.status(2).primary
         let primaryIndex = try #require(primary.flatMap { Int($0.dropFirst("node".count)) })
@@ -86,7 +86,7 @@ import Node
         }
         let target = try await devnet.waitCommitted(try #require(last), on: 0)
         try devnet.start(3)
-        try await devnet.waitHealthy(3)
+        try await devnet.waitLive(3)
         try await devnet.waitAllReach(target, nodes: [3], timeoutSeconds: 40)
         let restarted = try await devnet.certifiedBlock(target, from: 3)
         let reference = try await devnet.certifiedBlock(target, from: 0)
@@ -111,7 +111,7 @@ import Node
         let target = try await devnet.waitCommitted(try #require(last), on: 0)
         let observer = try devnet.addObserver()
         try devnet.start(observer)
-        try await devnet.waitHealthy(observer)
+        try await devnet.waitLive(observer)
         // Node 1 is compared below; it may commit a moment after node 0 did.
         try await devnet.waitAllReach(target, nodes: [1, observer], timeoutSeconds: 40)
         #expect(try await devnet.status(observer).role == "observer")
@@ -141,7 +141,7 @@ import Node
         let height = try await devnet.waitCommitted(transaction.id, on: 2)
         #expect(devnet.terminate(2) == 0)
         try devnet.start(2)
-        try await devnet.waitHealthy(2)
+        try await devnet.waitLive(2)
         #expect(await devnet.height(2) >= height)
     }
 }

@@ -35,6 +35,21 @@ public struct BlacklistContract: BuiltInContract {
         return [(BlacklistKeys.parameters, parameters.canonicalBytes)]
     }
 
+    /// Refuses, before it is pooled, a call whose arguments do not decode or
+    /// carry what looks like personal data (``BlacklistAdmission``).
+    public func checkArguments(_ call: ContractCall) throws(Rejection) {
+        guard let operation = Operation(rawValue: call.operation) else {
+            throw LedgerRejection.unknownOperation(contract: name, operation: call.operation)
+        }
+        let rejection: Rejection?
+        do {
+            rejection = try BlacklistAdmission.rejection(operation, call.arguments)
+        } catch {
+            throw LedgerRejection.badArguments(error)
+        }
+        if let rejection { throw rejection }
+    }
+
     public func execute(_ call: ContractCall, in context: inout TransactionContext) throws {
         let operation = try operation(of: call)
         let caller = BlacklistCaller(

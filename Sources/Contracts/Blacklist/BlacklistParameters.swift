@@ -124,6 +124,9 @@ public struct BlacklistParameters: Equatable, Sendable, CanonicalCodable {
             guard let code = item.stringValue, isCode(code) else {
                 throw GenesisError("contracts.blacklist.\(field)[\(index)] must be 1 to \(codeBytesMax) characters of a-z, 0-9 and _")
             }
+            guard !PersonalIdentifiers.appear(in: code) else {
+                throw GenesisError("contracts.blacklist.\(field)[\(index)] holds \(PersonalIdentifiers.digitsMin) or more digits, which transactions may not carry (they look like a personal identifier)")
+            }
             guard !result.contains(code) else { throw GenesisError("contracts.blacklist.\(field)[\(index)] '\(code)' appears twice") }
             result.append(code)
         }

@@ -244,23 +244,15 @@ package struct BlacklistBook<State: BlacklistStateAccess> {
     }
 
     /// Free text must be non-empty when required and must not carry what looks
-    /// like a personal identifier (a long run of digits): identifiers belong
-    /// in the subject, hashed, never in text. This is a backstop only: a
-    /// refused transaction still sits in its block, so clients must keep
-    /// identifiers out of what they sign.
+    /// like a personal identifier: identifiers belong in the subject, hashed,
+    /// never in text. Admission refuses such text before it is pooled
+    /// (``BlacklistAdmission``), so it never reaches a block; this check is
+    /// the same rule applied again at execution.
     static func checkText(_ text: String, field: String, required: Bool) throws {
         if required, text.blacklistTrimmed().isEmpty {
             throw Rejection(code: "empty_text", message: "\(field) must not be empty")
         }
-        var run = 0
-        for scalar in text.unicodeScalars {
-            // ASCII and full-width digits both count.
-            run = (0x30...0x39).contains(scalar.value) || (0xFF10...0xFF19).contains(scalar.value) ? run + 1 : 0
-            if run >= BlacklistLimits.identifierDigitsMin {
-                throw Rejection(code: "identifier_in_text",
-                                message: "\(field) contains \(BlacklistLimits.identifierDigitsMin) or more digits in a row, which looks like a personal identifier; put identifiers only in the hashed subject")
-            }
-        }
+        if let rejection = BlacklistAdmission.identifierRejection(in: text, field: field) { throw rejection }
     }
 
     static func validate(_ subject: BlacklistSubject) throws {

@@ -10,6 +10,8 @@ public enum StatementsLimits {
     /// The largest magnitude of any amount or balance, in minor units (10^15),
     /// so that sums of many items stay far from `Int64` overflow.
     public static let amountMinorMax: Int64 = 1_000_000_000_000_000
+    /// The amounts and balances the contract takes: ±``amountMinorMax``.
+    public static let amountMinorRange: ClosedRange<Int64> = -amountMinorMax...amountMinorMax
     /// The longest identifier once escaped for use in a state key.
     public static let escapedIdentifierBytesMax = 160
     public static let referencesPerItemMax = 4

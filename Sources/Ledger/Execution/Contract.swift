@@ -18,6 +18,15 @@ public protocol Contract: Sendable {
     /// Keys are relative to the contract's namespace.
     func genesisState(_ genesis: Genesis) throws(GenesisError) -> [(key: [UInt8], value: [UInt8])]
 
+    /// Checks a call's arguments without reading state, when its transaction
+    /// is admitted to the mempool and when a proposal carries it. A refused
+    /// transaction never enters a block, whereas one rejected by ``execute(_:in:)``
+    /// is kept in its block with its receipt: whatever must never be stored
+    /// (personal data in free text, for example) is refused here, and
+    /// `execute` applies the same rule again. The operation is one the
+    /// contract has (``permittedKinds(for:)`` is not nil).
+    func checkArguments(_ call: ContractCall) throws(Rejection)
+
     /// Runs one operation. Throw a ``Rejection`` to refuse the transaction:
     /// none of its writes are kept and its receipt carries the rejection.
     /// Any other error is a node fault (for example a storage failure) and
@@ -30,6 +39,9 @@ public protocol Contract: Sendable {
 
 extension Contract {
     public func genesisState(_ genesis: Genesis) throws(GenesisError) -> [(key: [UInt8], value: [UInt8])] { [] }
+
+    /// Without stateless rules every call is admitted; execution decides.
+    public func checkArguments(_ call: ContractCall) throws(Rejection) {}
 }
 
 /// Why a query could not be answered; `code` is stable, `message` is for people.
@@ -260,5 +272,16 @@ public struct ContractRegistry: Sendable {
     }
 
     public func contract(named name: String) -> (any Contract)? { contracts[name] }
+
+    /// The stateless checks of a call, as admission applies them: the
+    /// contract and operation must exist and the contract's
+    /// ``Contract/checkArguments(_:)`` must pass.
+    public func checkArguments(_ call: ContractCall) throws(Rejection) {
+        guard let contract = contracts[call.contract] else { throw LedgerRejection.unknownContract(call.contract) }
+        guard contract.permittedKinds(for: call.operation) != nil else {
+            throw LedgerRejection.unknownOperation(contract: call.contract, operation: call.operation)
+        }
+        try contract.checkArguments(call)
+    }
     public var names: [String] { contracts.keys.sorted() }
 }

@@ -289,7 +289,7 @@ public final class Ledger: @unchecked Sendable {
     private func run(_ transaction: Transaction, header: BlockHeader, overlay: StateOverlay) throws -> Outcome {
         let body = transaction.body
         guard body.chainID == genesis.chainID else { return .rejected(LedgerRejection.wrongChain(expected: genesis.chainID, got: body.chainID)) }
-        guard header.timestampMs <= body.expiresAtMs else {
+        guard !body.isExpired(atMs: header.timestampMs) else {
             return .rejected(LedgerRejection.expired(expiresAtMs: body.expiresAtMs, blockTimeMs: header.timestampMs))
         }
         guard let organization = try registry.directory.organization(forMember: body.sender, in: overlay) else {

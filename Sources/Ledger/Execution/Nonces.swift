@@ -39,18 +39,23 @@ public enum Nonces {
         return .admissible
     }
 
-    /// The next batch: at most `limit` of `candidates` (oldest first), each
-    /// sender's in consecutive nonce order continuing after `ancestors` (the
-    /// blocks that run before the batch, oldest first) or, for a sender not in
-    /// them, from `committedNextNonce`; `isAcceptable` must admit each.
-    /// Several passes, so that a sender's transactions that arrived out of
-    /// nonce order still go in one batch.
-    public static func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int,
+    /// The next batch, for a block with timestamp `blockTimestampMs`: at most
+    /// `limit` of `candidates` (oldest first), each sender's in consecutive
+    /// nonce order continuing after `ancestors` (the blocks that run before
+    /// the batch, oldest first) or, for a sender not in them, from
+    /// `committedNextNonce`; `isAcceptable` must admit each. A transaction
+    /// expired at the block's time is never taken: execution would reject it
+    /// and its nonce would stay unused, so the sender's later transactions
+    /// wait for a new one at that nonce. For the same reason a transaction of
+    /// an ancestor that expired at its block's time does not move the
+    /// sender's nonce. Several passes, so that a sender's transactions that
+    /// arrived out of nonce order still go in one batch.
+    public static func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int,
                                   committedNextNonce: (PublicKey) -> UInt64?,
                                   isAcceptable: (Transaction) -> Bool) -> [Transaction] {
         var afterAncestors: [PublicKey: UInt64] = [:]
         for ancestor in ancestors {
-            for transaction in ancestor.transactions {
+            for transaction in ancestor.transactions where !transaction.body.isExpired(atMs: ancestor.header.timestampMs) {
                 let sender = transaction.body.sender
                 afterAncestors[sender] = max(afterAncestors[sender] ?? 0, transaction.body.nonce &+ 1)
             }
@@ -62,7 +67,7 @@ public enum Nonces {
         var progressed = true
         while progressed && batch.count < limit {
             progressed = false
-            for (index, transaction) in candidates.enumerated() where !taken[index] {
+            for (index, transaction) in candidates.enumerated() where !taken[index] && !transaction.body.isExpired(atMs: blockTimestampMs) {
                 if batch.count >= limit { break }
                 let sender = transaction.body.sender
                 if expected[sender] == nil && !unordered.contains(sender) {

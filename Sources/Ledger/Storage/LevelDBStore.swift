@@ -1,3 +1,4 @@
+import Foundation
 import LedgerCore
 import CLevelDB
 
@@ -11,14 +12,18 @@ public struct LevelDBOptions: Sendable {
     public var writeBufferBytes: Int = 8 * 1024 * 1024
     /// Size at which LevelDB starts a new table file.
     public var tableFileBytesMax: Int = 2 * 1024 * 1024
-    /// Create the database when it does not exist.
+    /// Create the database when its folder is new: absent, or holding no
+    /// LevelDB files. A folder that holds a store is always opened as it is,
+    /// never created afresh or repaired, so that a damaged store is refused
+    /// with its files untouched.
     public var createIfMissing = true
 
     public init() {}
 }
 
 /// A ``KeyValueStore`` on LevelDB through its C API. The only file that touches
-/// LevelDB; its pointers and error strings stay here.
+/// LevelDB; its pointers and error strings stay here. When LevelDB reports
+/// corruption, the error names the damaged files (``LevelDBFiles``).
 public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
     private let database: OpaquePointer
     private let options: OpaquePointer
@@ -27,14 +32,31 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
     public let path: String
+    /// What opening noticed that LevelDB passes over in silence: write-ahead
+    /// logs cut short, whose lost writes it does not report. The caller
+    /// decides whether that is acceptable (a node compares its height with
+    /// what it knows it had committed).
+    public let openWarnings: [String]
 
-    /// Opens (or creates) the database at `path` with paranoid checks on, so
-    /// that damaged files are reported instead of silently read.
+    /// Opens the database at `path` with paranoid checks on, so that damaged
+    /// files are reported instead of silently read; creates it only when the
+    /// folder is new (see ``LevelDBOptions/createIfMissing``).
     public init(path: String, options settings: LevelDBOptions = LevelDBOptions()) throws(StorageError) {
+        let existing = LevelDBFiles.holdData(in: path)
+        if !existing && !settings.createIfMissing {
+            throw .openFailed(path: path, reason: "there is no database here, and creating one was not asked for")
+        }
+        if existing && !FileManager.default.fileExists(atPath: path + "/CURRENT") {
+            throw .corrupted(reason: """
+                \(path)/CURRENT is missing, so LevelDB cannot tell which MANIFEST lists the store's tables; the files were left as they are. \
+                Restore the folder from a backup (if it never held data, as after an interrupted first start, delete it)
+                """)
+        }
+        let warnings = existing ? LevelDBFiles.logsCutShort(in: path) : []
         guard let options = leveldb_options_create(), let cache = leveldb_cache_create_lru(settings.blockCacheBytes) else {
             throw .openFailed(path: path, reason: "out of memory")
         }
-        leveldb_options_set_create_if_missing(options, settings.createIfMissing ? 1 : 0)
+        leveldb_options_set_create_if_missing(options, existing ? 0 : 1)
         leveldb_options_set_paranoid_checks(options, 1)
         leveldb_options_set_max_open_files(options, settings.openFilesMax)
         leveldb_options_set_cache(options, cache)
@@ -45,7 +67,7 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
         if let message = LevelDBStore.take(&error) {
             leveldb_options_destroy(options)
             leveldb_cache_destroy(cache)
-            if message.contains("Corruption") { throw .corrupted(reason: message) }
+            if message.contains("Corruption") { throw .corrupted(reason: Self.naming(message, damageIn: path)) }
             throw .openFailed(path: path, reason: message)
         }
         guard let database else {
@@ -57,6 +79,7 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
         self.options = options
         self.cache = cache
         self.path = path
+        self.openWarnings = warnings
         self.readOptions = leveldb_readoptions_create()
         leveldb_readoptions_set_verify_checksums(readOptions, 1)
         self.syncWrite = leveldb_writeoptions_create()
@@ -81,9 +104,16 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
         return message
     }
 
-    private static func classify(_ message: String, read: Bool) -> StorageError {
-        if message.contains("Corruption") { return .corrupted(reason: message) }
+    private func classify(_ message: String, read: Bool) -> StorageError {
+        if message.contains("Corruption") { return .corrupted(reason: Self.naming(message, damageIn: path)) }
         return read ? .readFailed(reason: message) : .writeFailed(reason: message)
+    }
+
+    /// LevelDB's corruption message with the files of `directory` that fail their checks.
+    private static func naming(_ message: String, damageIn directory: String) -> String {
+        let damaged = LevelDBFiles.damage(in: directory)
+        guard !damaged.isEmpty else { return "\(message) (in \(directory); each of its files passes its own checksums)" }
+        return "\(message); damaged: \(damaged.joined(separator: "; "))"
     }
 
     public func get(_ key: [UInt8]) throws(StorageError) -> [UInt8]? {
@@ -94,7 +124,7 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
                 leveldb_get(database, readOptions, chars.baseAddress, chars.count, &length, &error)
             }
         }
-        if let message = LevelDBStore.take(&error) { throw LevelDBStore.classify(message, read: true) }
+        if let message = LevelDBStore.take(&error) { throw classify(message, read: true) }
         guard let value else { return nil }
         defer { leveldb_free(value) }
         return value.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
@@ -125,7 +155,7 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
         }
         var error: UnsafeMutablePointer<CChar>?
         leveldb_write(database, sync ? syncWrite : asyncWrite, native, &error)
-        if let message = LevelDBStore.take(&error) { throw LevelDBStore.classify(message, read: false) }
+        if let message = LevelDBStore.take(&error) { throw classify(message, read: false) }
     }
 
     public func scan(prefix: [UInt8], start: [UInt8]?, limit: Int) throws(StorageError) -> [(key: [UInt8], value: [UInt8])] {
@@ -151,7 +181,7 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
         }
         var error: UnsafeMutablePointer<CChar>?
         leveldb_iter_get_error(iterator, &error)
-        if let message = LevelDBStore.take(&error) { throw LevelDBStore.classify(message, read: true) }
+        if let message = LevelDBStore.take(&error) { throw classify(message, read: true) }
         return result
     }
 }

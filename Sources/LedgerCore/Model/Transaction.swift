@@ -43,6 +43,10 @@ public struct TransactionBody: Equatable, Sendable, CanonicalCodable {
         self.call = call
     }
 
+    /// Whether a block with timestamp `timeMs` (or a clock reading) is past
+    /// the expiry: the one rule that admission, proposals and execution share.
+    public func isExpired(atMs timeMs: UInt64) -> Bool { expiresAtMs < timeMs }
+
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(chainID)
         encoder.write(sender)

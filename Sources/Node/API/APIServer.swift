@@ -30,7 +30,9 @@ struct APIError: Error {
 /// | `GET /v1/query/{contract}/{name}?…` | a contract query |
 /// | `GET /v1/proof/{contract}?key=hex` | a state proof against the head's state root |
 /// | `GET /v1/events?from=H` | Server-Sent Events: committed blocks with receipts from height H |
-/// | `GET /metrics`, `GET /health` | Prometheus metrics, liveness |
+/// | `GET /metrics` | Prometheus metrics |
+/// | `GET /health/live` | liveness: the process answers (always 200) |
+/// | `GET /health/ready`, `GET /health` | readiness (``NodeHealth``): 200, or 503 with the problems when faulted, cut off from a quorum or stalled |
 public struct APIServer: Sendable {
     let backend: any NodeBackend
     let clock: @Sendable () -> UInt64
@@ -67,7 +69,13 @@ public struct APIServer: Sendable {
         let router = Router()
         let backend = self.backend
         router.add(middleware: JSONErrorMiddleware(metrics: backend.metrics))
-        router.get("/health") { _, _ in json(HealthAnswer(height: backend.ledger.head.height)) }
+        router.get("/health/live") { _, _ in json(HealthAnswer(status: "live", height: backend.ledger.head.height)) }
+        for path in ["/health/ready", "/health"] {
+            router.get(RouterPath(path)) { _, _ in
+                let health = NodeHealth(backend.status())
+                return json(health.answer, status: health.isReady ? .ok : .serviceUnavailable)
+            }
+        }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: backend.metrics.exposition())))

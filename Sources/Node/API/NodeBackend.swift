@@ -32,9 +32,16 @@ public struct NodeStatus: Sendable {
     public var mempoolSize: Int
     public var syncing: Bool
     public var fault: String?
+    /// Validators (this one included) a block needs to commit.
+    public var quorum: Int
+    /// The height other nodes are known to have reached (for a validator,
+    /// one that f+1 others report); nil when unknown.
+    public var peersHeight: UInt64?
+    /// Milliseconds since this node's height last moved (or since it started).
+    public var sinceAdvanceMs: UInt64?
 
     public init(nodeName: String, role: String, head: LedgerHead, view: UInt64, primary: String?, validators: [ValidatorState],
-                mempoolSize: Int, syncing: Bool, fault: String?) {
+                mempoolSize: Int, syncing: Bool, fault: String?, quorum: Int = 0, peersHeight: UInt64? = nil, sinceAdvanceMs: UInt64? = nil) {
         self.nodeName = nodeName
         self.role = role
         self.head = head
@@ -44,6 +51,9 @@ public struct NodeStatus: Sendable {
         self.mempoolSize = mempoolSize
         self.syncing = syncing
         self.fault = fault
+        self.quorum = quorum
+        self.peersHeight = peersHeight
+        self.sinceAdvanceMs = sinceAdvanceMs
     }
 }
 

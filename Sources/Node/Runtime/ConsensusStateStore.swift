@@ -11,12 +11,19 @@ import LedgerCore
 /// written only when it changes; the rest of the state, which is small, is
 /// written every time. Everything of one persist goes in one synced batch,
 /// so a crash leaves either the old state or the new one.
+///
+/// It also notes the height the ledger has reached, after each block the
+/// ledger has written durably: the ledger's LevelDB reads a write-ahead log
+/// cut short without a word, so at start a ledger below that note has lost
+/// blocks, and the node refuses to run on it.
 final class ConsensusStateStore {
     /// The small part of the state and the heights of the certificates stored beside it.
     private static let stateKey = Array("replica/state-v2".utf8)
     /// The whole state as one value, as earlier versions wrote it; read once, then replaced.
     private static let legacyStateKey = Array("replica/state".utf8)
     private static let preparedPrefix = "replica/prepared/"
+    /// The highest height the ledger was known to hold.
+    private static let ledgerHeightKey = Array("replica/ledger-height".utf8)
 
     private let store: LevelDBStore
     /// What each stored certificate key holds now.
@@ -78,6 +85,44 @@ final class ConsensusStateStore {
         try store.write(batch, sync: true)
         stored = next
         legacyPresent = false
+    }
+
+    /// Notes that the ledger holds every block up to `height`. Called once the
+    /// ledger's own synced commit has returned, and not synced itself: the
+    /// note never runs ahead of the ledger, and one lost in a power cut only
+    /// weakens the check at the next start.
+    func recordLedgerHeight(_ height: UInt64) throws(StorageError) {
+        var encoder = CanonicalEncoder()
+        encoder.write(height)
+        var batch = WriteBatch()
+        batch.put(Self.ledgerHeightKey, encoder.bytes)
+        try store.write(batch, sync: false)
+    }
+
+    /// The height last noted by ``recordLedgerHeight(_:)``, or nil if none was.
+    func recordedLedgerHeight() throws(NodeStartError) -> UInt64? {
+        do {
+            guard let raw = try store.get(Self.ledgerHeightKey) else { return nil }
+            var decoder = CanonicalDecoder(raw)
+            let height = try decoder.readUInt64("ledger height")
+            try decoder.finish("ledger height")
+            return height
+        } catch {
+            throw NodeStartError("the ledger height noted in the consensus state does not decode (\(error)); refusing to start")
+        }
+    }
+
+    /// Refuses a ledger that ends below the height this store noted: its
+    /// files lost blocks that this validator had committed (and voted on).
+    func checkLedger(height: UInt64, ledgerPath: String, warnings: [String]) throws(NodeStartError) {
+        guard let noted = try recordedLedgerHeight(), noted > height else { return }
+        let cause = warnings.isEmpty ? "" : " (\(warnings.joined(separator: "; ")))"
+        throw NodeStartError("""
+            the ledger in \(ledgerPath) ends at block \(height), but the consensus state in \(store.path) records that it held block \(noted): \
+            \(noted - height) committed blocks were lost from the ledger's files\(cause). Refusing to start on it. \
+            Restore \(ledgerPath) from a backup, or replace it with a copy of the ledger folder of another validator of this chain \
+            (stopped while copying), then start again
+            """)
     }
 
     private static func preparedKey(_ height: UInt64) -> [UInt8] {

@@ -31,6 +31,8 @@ public enum NodeTiming {
     public static let observerPollMs: UInt64 = 200
     /// Admission times kept for the commit-latency histogram.
     public static let latencySamplesMax = 200_000
+    /// How often expired transactions are dropped from the mempool.
+    public static let expirySweepMs = 1_000
 }
 
 /// One Consort node: ledger, mempool, consensus replica (for validators),
@@ -75,6 +77,12 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         var primary: Int?
         var fault: String?
         var syncing = false
+        /// The height others are known to have reached: for a validator the
+        /// replica's ``Replica/peersCommittedHeight``, for an observer the
+        /// highest block it has fetched.
+        var peersHeight: UInt64 = 0
+        /// When this node's height last moved (or when it started).
+        var lastAdvance = ContinuousClock.now
     }
 
     /// Opens the node's stores and checks its configuration; nothing runs until ``run()``.
@@ -94,18 +102,18 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         } catch {
             throw NodeStartError("cannot create the data folder \(config.dataDirectory): \(error.localizedDescription)")
         }
+        let ledgerPath = config.dataDirectory + "/ledger"
         let ledgerStore: LevelDBStore
         do {
-            ledgerStore = try LevelDBStore(path: config.dataDirectory + "/ledger")
+            ledgerStore = try LevelDBStore(path: ledgerPath)
             ledger = try Ledger(store: ledgerStore, genesis: genesis, registry: StandardContracts.registry())
         } catch {
-            throw NodeStartError("ledger at \(config.dataDirectory)/ledger: \(error)")
+            throw NodeStartError("ledger at \(ledgerPath): \(error)")
         }
-        mempool = Mempool(ledger: ledger, verified: verified)
-        commits = CommitNotifier(height: ledger.head.height)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        metrics.height.set(Double(ledger.head.height))
+        for warning in ledgerStore.openWarnings { logger.warning("the ledger's storage lost writes", metadata: ["problem": "\(warning)"]) }
 
+
+        var replicaIndex: Int?
         switch config.role {
         case .observer:
             nodeKey = nil
@@ -117,12 +125,27 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                 throw NodeStartError("node key \(key.publicKey.short)… is not a validator in the genesis; run this node with role \"observer\"")
             }
             nodeKey = key
+            replicaIndex = index
+            let consensusPath = config.dataDirectory + "/consensus"
+            let store: ConsensusStateStore
             do {
-                consensusStore = ConsensusStateStore(store: try LevelDBStore(path: config.dataDirectory + "/consensus"))
+                let consensusLevelDB = try LevelDBStore(path: consensusPath)
+                for warning in consensusLevelDB.openWarnings {
+                    logger.warning("the consensus state's storage lost writes", metadata: ["problem": "\(warning)"])
+                }
+                store = ConsensusStateStore(store: consensusLevelDB)
             } catch {
-                throw NodeStartError("consensus state at \(config.dataDirectory)/consensus: \(error)")
+                throw NodeStartError("consensus state at \(consensusPath): \(error)")
             }
-            replica = try makeReplica(index: index, key: key)
+            try store.checkLedger(height: ledger.head.height, ledgerPath: ledgerPath, warnings: ledgerStore.openWarnings)
+            consensusStore = store
+        }
+        mempool = Mempool(ledger: ledger, verified: verified)
+        commits = CommitNotifier(height: ledger.head.height)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        metrics.height.set(Double(ledger.head.height))
+        if let replicaIndex, let nodeKey {
+            replica = try makeReplica(index: replicaIndex, key: nodeKey)
         }
     }
 
@@ -188,12 +211,33 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     }
 
     private func ticker() async {
+        var ticksToExpirySweep = 0
         while !Task.isCancelled {
             try? await Task.sleep(nanoseconds: UInt64(NodeTiming.tickMs) * 1_000_000)
+            ticksToExpirySweep -= 1
+            if ticksToExpirySweep <= 0 {
+                ticksToExpirySweep = NodeTiming.expirySweepMs / NodeTiming.tickMs
+                removeExpiredTransactions()
+            }
             flushSubmitted()
             inbox.requestTick()
             flushGossip()
         }
+    }
+
+    /// The time against which expiry is judged: the next block's timestamp is
+    /// at least the clock's reading and above the last block's.
+    fileprivate func expiryClockMs() -> UInt64 {
+        max(wallClockMs(), ledger.head.timestampMs)
+    }
+
+    /// Drops expired transactions from the mempool; the replica's pool drops
+    /// them too, since the proposal validator no longer accepts them.
+    private func removeExpiredTransactions() {
+        let removed = mempool.removeExpired(nowMs: expiryClockMs())
+        guard removed > 0 else { return }
+        for _ in 0..<removed { metrics.dropped("mempool_expired") }
+        metrics.mempoolSize.set(Double(mempool.count))
     }
 
     /// Queues input for the consensus loop in `source`'s share of the inbox.
@@ -288,11 +332,22 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             let executed = try ledger.execute(block) { [verified] id in verified.contains(id) }
             try ledger.commit(executed, certificate: certificate)
             afterCommit(block, receipts: executed.receipts)
+            noteLedgerHeight(block.height)
             return executed.stateRoot
         } catch {
             logger.critical("committed block could not be applied", metadata: ["height": "\(block.height)", "error": "\(error)"])
             recordFault("block \(block.height) could not be applied: \(error)")
             return nil
+        }
+    }
+
+    /// Notes in the consensus state how far the ledger has durably got, for the check at start.
+    private func noteLedgerHeight(_ height: UInt64) {
+        do {
+            try consensusStore?.recordLedgerHeight(height)
+        } catch {
+            logger.critical("cannot write the consensus state; halting", metadata: ["error": "\(error)"])
+            recordFault("cannot note the ledger height in the consensus state: \(error)")
         }
     }
 
@@ -314,6 +369,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         metrics.committedBlocks.increment()
         metrics.height.set(Double(block.height))
         metrics.mempoolSize.set(Double(mempool.count))
+        lock.withLock { snapshot.lastAdvance = now }
         commits.committed(height: block.height)
     }
 
@@ -332,6 +388,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             snapshot.view = current.view
             snapshot.primary = Int(current.primary(of: current.view))
             snapshot.syncing = current.committedHeight < current.lowWatermark
+            snapshot.peersHeight = current.peersCommittedHeight
         }
     }
 
@@ -391,6 +448,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                 }
                 let certified = try CertifiedBlock(canonicalBytes: encoded.bytes)
                 guard certified.block.height == next else { throw NodeClientError.badResponse("asked for block \(next), got \(certified.block.height)") }
+                lock.withLock { snapshot.peersHeight = max(snapshot.peersHeight, next) }
                 let executed = try ledger.apply(certified.block, certificate: certified.certificate)
                 afterCommit(certified.block, receipts: executed.receipts)
                 lock.withLock { snapshot.syncing = true }
@@ -402,6 +460,13 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                     logger.warning("observer sync failed; trying the next validator", metadata: ["url": "\(client.baseURL)", "error": "\(error)"])
                     source += 1
                 }
+            } catch LedgerError.storage(let error) {
+                // The block may be fine; this node's own storage failed. Stop, as a validator does.
+                logger.critical("cannot apply a fetched block to the ledger; halting", metadata: ["height": "\(next)", "error": "\(error)"])
+                recordFault("block \(next) could not be applied: \(error)")
+                // Keep serving what is committed (and the fault, through /health) until stopped.
+                while !Task.isCancelled { try? await Task.sleep(nanoseconds: NodeTiming.observerPollMs * 1_000_000) }
+                return
             } catch {
                 logger.error("a fetched block was refused", metadata: ["height": "\(next)", "error": "\(error)"])
                 metrics.dropped("invalid_synced_block")
@@ -417,7 +482,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         guard config.role == .validator else {
             throw .rejected(Rejection(code: "observer", message: "this node is an observer; submit transactions to a validator"))
         }
-        let admission = try mempool.add(transaction, nowMs: wallClockMs())
+        let admission = try mempool.add(transaction, nowMs: expiryClockMs())
         if admission == .added {
             lock.withLock {
                 if admittedAt.count < NodeTiming.latencySamplesMax { admittedAt[transaction.id] = ContinuousClock.now }
@@ -466,6 +531,19 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         verified.verify(transaction)
     }
 
+    /// Whether a transaction passes its contract's stateless checks
+    /// (``ContractRegistry/checkArguments(_:)``); those in this node's
+    /// mempool passed them at admission.
+    fileprivate func passesArgumentChecks(_ transaction: Transaction) -> Bool {
+        if mempool.contains(transaction.id) { return true }
+        do {
+            try ledger.registry.checkArguments(transaction.body.call)
+            return true
+        } catch {
+            return false
+        }
+    }
+
     // MARK: Peer events
 
     public func peerConnected(_ key: PublicKey) {
@@ -484,7 +562,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             var admitted: [Transaction] = []
             for transaction in transactions {
                 do {
-                    if try mempool.add(transaction, nowMs: wallClockMs()) == .added { admitted.append(transaction) }
+                    if try mempool.add(transaction, nowMs: expiryClockMs()) == .added { admitted.append(transaction) }
                 } catch {
                     metrics.dropped("gossip_\(error.code)")
                 }
@@ -519,34 +597,47 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             NodeStatus.ValidatorState(name: $0.name, nodeKey: $0.nodeKey, address: $0.address,
                                       connected: connected.contains($0.nodeKey), isSelf: $0.nodeKey == ownKey)
         }
+        let stalled = ContinuousClock.now - current.lastAdvance
         return NodeStatus(
             nodeName: config.name, role: config.role.rawValue, head: ledger.head, view: current.view,
             primary: current.primary.map { genesis.validators[$0].name }, validators: validators, mempoolSize: mempool.count,
-            syncing: current.syncing, fault: current.fault)
+            syncing: current.syncing, fault: current.fault, quorum: genesis.validators.quorum,
+            peersHeight: current.peersHeight,
+            sinceAdvanceMs: UInt64(max(stalled.components.seconds, 0)) * 1000 + UInt64(stalled.components.attoseconds / 1_000_000_000_000_000))
     }
 }
 
 /// The shell's half of proposal checking: signatures (each verified once per
-/// node), chain id, whether a transaction already committed, and the nonce
-/// order of a batch. Permissions are left to execution, which rejects with a receipt.
+/// node), chain id, expiry (an expired transaction is neither pooled nor
+/// proposed, and a block carrying one is refused, so that none is executed
+/// only to be rejected), the contracts' stateless argument checks (so that a
+/// transaction refused at admission, such as one carrying personal data,
+/// enters no block even through another validator), whether a transaction
+/// already committed, and the nonce order of a batch. Permissions are left
+/// to execution, which rejects with a receipt.
 struct ShellProposalValidator: ProposalValidator {
     unowned let node: ConsortNode
 
     func isAcceptable(_ transaction: Transaction) -> Bool {
         transaction.body.chainID == node.genesis.chainID
+            && !transaction.body.isExpired(atMs: node.expiryClockMs())
             && !node.reads.isCommittedOrUnreadable(transaction.id)
             && node.isVerified(transaction)
+            && node.passesArgumentChecks(transaction)
     }
 
-    /// Each sender's transactions in nonce order, after the blocks ahead of the batch.
-    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction] {
-        Nonces.orderBatch(candidates, after: ancestors, limit: limit,
+    /// Each sender's transactions in nonce order, after the blocks ahead of the batch, none expired at the block's time.
+    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction] {
+        Nonces.orderBatch(candidates, after: ancestors, blockTimestampMs: blockTimestampMs, limit: limit,
                           committedNextNonce: { node.reads.committedNextNonce(of: $0) }, isAcceptable: isAcceptable)
     }
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         for transaction in block.transactions {
-            guard transaction.body.chainID == node.genesis.chainID, node.isVerified(transaction) else { return false }
+            guard transaction.body.chainID == node.genesis.chainID, !transaction.body.isExpired(atMs: block.header.timestampMs),
+                  node.isVerified(transaction), node.passesArgumentChecks(transaction) else {
+                return false
+            }
             guard !node.reads.isCommittedOrUnreadable(transaction.id) else { return false }
         }
         return true
