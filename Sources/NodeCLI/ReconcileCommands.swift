@@ -161,6 +161,14 @@ func renderReconciliationTable(_ report: [String: Any]) -> String {
     }
     let agrees = report["agrees"] as? Bool ?? false
     out += agrees ? "The adjusted balances agree.\n" : "The adjusted balances DO NOT agree: difference \(report["differenceMinor"] ?? "?") minor units.\n"
+    let discrepancies = report["statementDiscrepancies"] as? [String: Any] ?? [:]
+    if let items = discrepancies["items"] as? [[String: Any]], !items.isEmpty {
+        out += "Statement discrepancies (closing balances their lines do not explain): \(discrepancies["count"] ?? items.count), total \(amount(discrepancies["total"])); "
+            + "difference beyond them \(report["differenceBeyondDiscrepanciesMinor"] ?? "?") minor units\n"
+        for item in items {
+            out += "  statement \(item["statementId"] ?? "?") closing \(item["closingDate"] ?? "?") discrepancy \(amount(item["difference"]))\n"
+        }
+    }
     let outstanding = report["outstanding"] as? [String: Any] ?? [:]
     for name in outstanding.keys.sorted() {
         guard let group = outstanding[name] as? [String: Any], let items = group["items"] as? [[String: Any]], !items.isEmpty else { continue }
