@@ -123,6 +123,18 @@ func parseError(_ arguments: [String]) -> String? {
         #expect(table.contains("105.00"))
         #expect(table.contains("DO NOT agree"))
         #expect(table.contains("E1"))
+        #expect(!table.contains("Statement discrepancies"))
+    }
+
+    @Test func reconciliationTable_listsStatementDiscrepancies() {
+        let money: (String) -> [String: Any] = { ["amount": $0] }
+        let table = renderReconciliationTable([
+            "account": "A", "date": "2026-03-31", "currency": "EUR", "agrees": false, "differenceMinor": -1, "differenceBeyondDiscrepanciesMinor": 0,
+            "statementDiscrepancies": ["count": 1, "total": money("-0.01"),
+                                       "items": [["statementId": "UNBALANCED-1", "closingDate": "2026-03-06", "difference": money("-0.01")]]],
+        ])
+        #expect(table.contains("Statement discrepancies (closing balances their lines do not explain): 1, total -0.01; difference beyond them 0 minor units"))
+        #expect(table.contains("statement UNBALANCED-1 closing 2026-03-06 discrepancy -0.01"))
     }
 }
 
