@@ -76,7 +76,11 @@ let package = Package(
         .testTarget(name: "NodeAPITests", dependencies: ["NodeAPI", "LedgerCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "LedgerCore"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "LedgerCore", "ConsensusSimulator"]),
-        .testTarget(name: "ContractsTests", dependencies: ["Contracts", "Ledger", "LedgerCore", "ConsortTesting"]),
+        .testTarget(
+            name: "ContractsTests", dependencies: ["Contracts", "Ledger", "LedgerCore", "ConsortTesting"],
+            // The project's own statement files, one per convention and case the importers handle.
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "NodeTests",
             dependencies: [

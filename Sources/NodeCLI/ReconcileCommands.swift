@@ -162,6 +162,14 @@ func renderReconciliationTable(_ report: JSONValue) -> String {
     }
     let agrees = report["agrees"]?.boolValue ?? false
     out += agrees ? "The adjusted balances agree.\n" : "The adjusted balances DO NOT agree: difference \(plainText(report["differenceMinor"], "?")) minor units.\n"
+    let discrepancies = report["statementDiscrepancies"]
+    if let items = discrepancies?["items"]?.arrayValue, !items.isEmpty {
+        out += "Statement discrepancies (closing balances their lines do not explain): \(plainText(discrepancies?["count"], String(items.count))), "
+            + "total \(amount(discrepancies?["total"])); difference beyond them \(plainText(report["differenceBeyondDiscrepanciesMinor"], "?")) minor units\n"
+        for item in items {
+            out += "  statement \(plainText(item["statementId"], "?")) closing \(plainText(item["closingDate"], "?")) discrepancy \(amount(item["difference"]))\n"
+        }
+    }
     let outstanding = report["outstanding"]?.objectValue ?? [:]
     for name in outstanding.keys.sorted() {
         guard let group = outstanding[name], let items = group["items"]?.arrayValue, !items.isEmpty else { continue }

@@ -58,17 +58,23 @@ struct StatementCommand: ParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import a SWIFT MT940 or ISO 20022 camt.053 file (bank key), one transaction per statement.",
+            abstract: "Import a SWIFT MT940/MT942 or ISO 20022 camt.053/camt.052 file (bank key), one transaction per statement or report.",
             discussion: """
-                The whole file is parsed and checked first (opening balance plus lines must equal the closing balance); \
-                a file with any error is rejected with the file, line or element and the reason, and nothing from it is posted. \
-                With --dry-run nothing is submitted and no node or key is needed.
+                The whole file is parsed and checked first; a file with any error is rejected with the file, line or element and \
+                the reason, and nothing from it is posted. What the importer normalised (bank header lines, amounts without a \
+                decimal comma, impossible dates, balances in another currency, …) is printed as a warning with its place in the file. \
+                A statement whose opening balance plus lines does not give its closing balance is posted with the difference \
+                recorded as its discrepancy, and a camt.053 statement without a closing balance with opening plus lines as its \
+                closing balance; --strict refuses both. MT942 and camt.052 intraday reports are posted as intraday reports, whose \
+                lines are not matched. With --dry-run nothing is submitted and no node or key is needed.
                 """)
 
         @Argument(help: "The statement file.") var file: String
         @Option(name: .long, help: "The registered account to post to (default: the account named in each statement).") var account: String?
         @Option(name: .long, help: "The id of an earlier statement the (single) statement of this file corrects.") var corrects: String?
         @Flag(name: .long, help: "Only parse and validate; print the statements, submit nothing.") var dryRun = false
+        @Flag(name: .long, help: "Refuse a file with a statement whose balances do not add up, lack a closing balance or are in another currency.")
+        var strict = false
         @OptionGroup var options: NodeOptions
         @Option(name: .long, help: "The bank's key file (not needed with --dry-run).") var key: String?
         @Option(name: .long, help: "Nonce of the first transaction (default: from the node).") var nonce: UInt64?
@@ -83,35 +89,43 @@ struct StatementCommand: ParsableCommand {
             try await runReporting {
                 let bytes = try readInputFile(file, bytesMax: 64 * 1024 * 1024)
                 let statements: [ParsedStatement]
+                let postings: [StatementImporter.Posting?]
                 do {
                     statements = try StatementImporter.parse(fileContents: bytes, fileName: file)
+                    postings = try StatementImporter.postings(statements, fileName: file, account: account, corrects: corrects, strict: strict)
                 } catch {
                     throw CLIError("\(error)", .badInput)
-                }
-                if corrects != nil && statements.count != 1 {
-                    throw CLIError("\(file): --corrects applies to one statement, but the file holds \(statements.count)", .badInput)
-                }
-                let arguments: [PostStatement]
-                do {
-                    arguments = try statements.map { statement throws(StatementImportError) in
-                        try StatementImporter.postStatementArguments(statement, fileName: file, account: account, corrects: corrects)
-                    }
-                } catch {
-                    if !dryRun { throw CLIError("\(error)", .badInput) }
-                    arguments = []
                 }
                 if dryRun {
                     if options.json {
                         print(StatementImporter.renderJSON(statements))
                     } else {
                         for statement in statements { printStatementSummary(statement) }
-                        print("\(file): \(statements.count) statement(s) valid; nothing submitted (dry run)")
+                        print("\(file): \(importCountsSummary(statements)); nothing submitted (dry run)")
                     }
                     return
                 }
+                if let unpostable = postings.firstIndex(where: { $0 == nil }) {
+                    throw CLIError("\(StatementImporter.notPostable(statements[unpostable], fileName: file))", .badInput)
+                }
+                for warning in statements.flatMap(\.warnings) {
+                    FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+                }
                 guard let key else { throw CLIError("posting needs --key", .badInput) }
-                try await postInSequence(arguments.map { ("statement \($0.statementID) of \($0.account)", StatementsContract.call(.postStatement, $0)) },
-                                         options: options, keyFile: key, firstNonce: nonce, ttlSeconds: ttl)
+                var calls: [(label: String, call: ContractCall)] = []
+                for (statement, posting) in zip(statements, postings) {
+                    switch posting {
+                    case .statement(let arguments):
+                        calls.append(("statement \(arguments.statementID) of \(arguments.account)\(balanceNote(statement))",
+                                      StatementsContract.call(.postStatement, arguments)))
+                    case .intradayReport(let arguments):
+                        calls.append(("intraday report \(arguments.reportID) of \(arguments.account)",
+                                      StatementsContract.call(.postIntradayReport, arguments)))
+                    case nil:
+                        break
+                    }
+                }
+                try await postInSequence(calls, options: options, keyFile: key, firstNonce: nonce, ttlSeconds: ttl)
             }
         }
     }
@@ -207,16 +221,46 @@ struct StatementCommand: ParsableCommand {
     }
 }
 
-/// One paragraph per statement for `statement import --dry-run` without --json.
+/// One paragraph per statement or report for `statement import --dry-run` without --json, its warnings included.
 func printStatementSummary(_ statement: ParsedStatement) {
     let exponent = ISO4217.exponent(of: statement.currency) ?? 2
     func money(_ balance: ParsedBalance?) -> String {
         guard let balance else { return "-" }
         return "\(ISO4217.decimalString(balance.amountMinor, exponent: exponent)) on \(balance.date)"
     }
-    print("\(statement.format.rawValue) statement \(statement.statementID)\(statement.sequence.map { " seq \($0)" } ?? "") account \(statement.account) \(statement.currency)")
+    let kind = statement.kind == .statement ? "statement" : statement.kind == .intradayReport ? "intraday report" : "notification"
+    print("\(statement.format.rawValue) \(kind) \(statement.statementID)\(statement.sequence.map { " seq \($0)" } ?? "") account \(statement.account) \(statement.currency)")
     print("  opening \(money(statement.openingBooked)), closing \(money(statement.closingBooked)), "
-          + "\(statement.lines.count) lines totalling \(ISO4217.decimalString(statement.linesTotalMinor, exponent: exponent))")
+          + "\(statement.lines.count) lines totalling \(ISO4217.decimalString(statement.linesTotalMinor, exponent: exponent))\(balanceNote(statement))")
+    for balance in statement.foreignCurrencyBalances {
+        let foreignExponent = ISO4217.exponent(of: balance.balance.currency) ?? 2
+        print("  foreign-currency \(balance.name) \(ISO4217.decimalString(balance.balance.amountMinor, exponent: foreignExponent)) \(balance.balance.currency) on \(balance.balance.date)")
+    }
+    for warning in statement.warnings { print("  warning: \(warning.location): \(warning.reason)") }
+}
+
+/// ` (discrepancy 0.01 EUR recorded)` or ` (closing balance derived …)` for a statement whose balances do not simply agree, else "".
+func balanceNote(_ statement: ParsedStatement) -> String {
+    let exponent = ISO4217.exponent(of: statement.currency) ?? 2
+    switch statement.balanceCheck {
+    case .agrees: return ""
+    case .discrepancy(let difference):
+        return " (closing balance minus opening plus lines: discrepancy of \(ISO4217.decimalString(difference, exponent: exponent)) \(statement.currency) recorded)"
+    case .closingDerived: return " (no closing balance in the file: opening plus lines taken as closing)"
+    }
+}
+
+/// `2 statement(s) valid`, `1 statement(s) and 1 intraday report(s) valid, with 3 warning(s)`.
+func importCountsSummary(_ statements: [ParsedStatement]) -> String {
+    var parts: [String] = []
+    let statementCount = statements.filter { $0.kind == .statement }.count
+    if statementCount > 0 || statements.allSatisfy({ $0.kind == .statement }) { parts.append("\(statementCount) statement(s)") }
+    let reports = statements.filter { $0.kind == .intradayReport }.count
+    if reports > 0 { parts.append("\(reports) intraday report(s)") }
+    let notifications = statements.filter { $0.kind == .notification }.count
+    if notifications > 0 { parts.append("\(notifications) notification(s) (shown, not postable)") }
+    let warnings = statements.reduce(0) { $0 + $1.warnings.count }
+    return parts.joined(separator: " and ") + " valid" + (warnings > 0 ? ", with \(warnings) warning(s)" : "")
 }
 
 struct BooksCommand: ParsableCommand {

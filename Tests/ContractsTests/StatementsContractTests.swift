@@ -193,9 +193,9 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
         #expect(entries.first?["posted"]?["organization"]?.stringValue == "acme")
     }
 
-    @Test func importedSample_mapsToPostableStatement() throws {
+    @Test func importedFixture_mapsToPostableStatement() throws {
         let fixture = try StatementsFixture()
-        let parsed = try Samples.parse("camt/genkgo/camt053.v2.multi.statement.xml")
+        let parsed = try StatementFixtures.parse("camt/camt053-two-statements.xml")
         for statement in parsed {
             let arguments = try StatementImporter.postStatementArguments(statement, fileName: "multi", account: StatementsFixture.account)
             #expect(try fixture.submit("bankA", .postStatement, arguments).isSuccess)
@@ -413,38 +413,166 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
 }
 
 @Suite struct StatementsImportScenarioTests {
-    /// The devnet story in one process: a real MT940 statement and the enterprise's CSV books
+    /// The devnet story in one process: an MT940 statement and the enterprise's CSV books
     /// go in, the outstanding items show, and the enterprise confirms the balance.
-    @Test func realSampleAndCSVBooks_matchShowOutstandingAndConfirm() throws {
+    @Test func statementFileAndCSVBooks_matchShowOutstandingAndConfirm() throws {
         let fixture = try StatementsFixture(register: false)
-        let parsed = try Samples.parse("mt940/cmxl/mt940.sta")
-        let statement = try #require(parsed.first { $0.statementID == "1234567" })
+        let statement = try #require(try StatementFixtures.parse("mt940/plain.sta").first)
         #expect(try fixture.submit("bankA", .registerAccount, RegisterAccount(account: statement.account, enterpriseID: "acme", currency: statement.currency)).isSuccess)
-        let arguments = try StatementImporter.postStatementArguments(statement, fileName: "mt940.sta")
+        let arguments = try StatementImporter.postStatementArguments(statement, fileName: "plain.sta")
         #expect(try fixture.submit("bankA", .postStatement, arguments).isSuccess)
 
         let csv = """
             entry_id,date,amount,currency,reference,counterparty,memo
-            K-1,2002-11-03,-800.00,EUR,,MUELLER,rent November
-            K-2,2002-11-29,-120.00,EUR,CHQ-77,Printer Ltd,cheque not yet presented
+            K-1,2026-01-04,-250.00,EUR,INV-2026-17,Acme Properties,office rent January
+            K-2,2026-01-29,-120.00,EUR,CHQ-77,Printer Ltd,cheque not yet presented
             """
         let entries = try BooksCSVReader.parse(fileContents: Array(csv.utf8), fileName: "books.csv")
-        let books = PostBookEntries(account: statement.account, batchID: "2002-11", openingBalanceMinor: 218_795, entries: entries)
+        let books = PostBookEntries(account: statement.account, batchID: "2026-01", openingBalanceMinor: 100_000, entries: entries)
         #expect(try fixture.submit("acme", .postBookEntries, books).isSuccess)
 
-        let parameters = ["account": statement.account, "date": "2002-11-30"]
+        let parameters = ["account": statement.account, "date": "2026-01-31"]
         let status = try fixture.chain.ledger.query(contract: "statements", "status", parameters: parameters)
         #expect(status["matched"]?.intValue == 1)
-        #expect(status["outstanding"]?["bank_credited_not_booked"]?["totalMinor"]?.intValue == 300_000)
+        #expect(status["outstanding"]?["bank_credited_not_booked"]?["totalMinor"]?.intValue == 120_050)
         #expect(status["outstanding"]?["booked_payment_not_at_bank"]?["totalMinor"]?.intValue == -12_000)
         let report = try fixture.chain.ledger.query(contract: "statements", "report", parameters: parameters)
-        #expect(report["bank"]?["balance"]?["minor"]?.intValue == 438_795)
-        #expect(report["book"]?["balance"]?["minor"]?.intValue == 126_795)
+        #expect(report["bank"]?["balance"]?["minor"]?.intValue == 195_050)
+        #expect(report["book"]?["balance"]?["minor"]?.intValue == 63_000)
         #expect(report["agrees"]?.boolValue == true)
+        #expect(report["statementDiscrepancies"]?["count"]?.intValue == 0)
 
-        let confirm = ConfirmBalance(account: statement.account, statementID: "1234567", closingBalanceMinor: 438_795)
+        let confirm = ConfirmBalance(account: statement.account, statementID: "STMT-2026-001", closingBalanceMinor: 195_050)
         #expect(try fixture.submit("acme", .confirmBalance, confirm).isSuccess)
         let after = try fixture.chain.ledger.query(contract: "statements", "status", parameters: parameters)
-        #expect(after["lastConfirmation"]?["statementId"]?.stringValue == "1234567")
+        #expect(after["lastConfirmation"]?["statementId"]?.stringValue == "STMT-2026-001")
+    }
+
+    /// A bank file whose closing balance its lines do not give is posted with its
+    /// discrepancy, which the records and the reconciliation statement show.
+    @Test func unbalancedStatementFile_postsWithItsDiscrepancy_andTheReportShowsIt() throws {
+        let fixture = try StatementsFixture()
+        let statement = try #require(try StatementFixtures.parse("mt940/unbalanced.sta").first)
+        let arguments = try StatementImporter.postStatementArguments(statement, fileName: "unbalanced.sta")
+        let receipt = try fixture.submit("bankA", .postStatement, arguments)
+        #expect(receipt.isSuccess, "\(String(describing: receipt.rejection))")
+        #expect(receipt.events.first?.attributes.contains { $0.key == "discrepancyMinor" && $0.value == "-1" } == true)
+        let stored = try fixture.query(.statement, ["statementId": "UNBALANCED-1"])
+        #expect(stored["balanceCheck"]?["result"]?.stringValue == "discrepancy")
+        #expect(stored["balanceCheck"]?["differenceMinor"]?.intValue == -1)
+
+        let entries = [StatementsFixture.entry("E1", -10_000, "2026-03-06", reference: "RENT-MARCH"), StatementsFixture.entry("E2", 5_000, "2026-03-06")]
+        #expect(try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B1", entries, opening: 100_000)).isSuccess)
+        let report = try fixture.query(.report, ["date": "2026-03-31"])
+        #expect(report["bank"]?["balance"]?["minor"]?.intValue == 94_999)
+        #expect(report["book"]?["balance"]?["minor"]?.intValue == 95_000)
+        #expect(report["agrees"]?.boolValue == false)
+        #expect(report["differenceMinor"]?.intValue == -1)
+        #expect(report["statementDiscrepancies"]?["count"]?.intValue == 1)
+        #expect(report["statementDiscrepancies"]?["total"]?["minor"]?.intValue == -1)
+        #expect(report["statementDiscrepancies"]?["items"]?.arrayValue?.first?["statementId"]?.stringValue == "UNBALANCED-1")
+        #expect(report["differenceBeyondDiscrepanciesMinor"]?.intValue == 0)
+        let before = try fixture.query(.report, ["date": "2026-03-05"])
+        #expect(before["statementDiscrepancies"]?["count"]?.intValue == 0)
+    }
+}
+
+@Suite struct StatementsBalanceCheckTests {
+    static func unbalanced(_ check: StatementBalanceCheck) -> PostStatement {
+        var statement = StatementsFixture.statement("S1", opening: 10_000, lines: [StatementsFixture.line("1", 2_500, "2026-01-05")])
+        statement.closingBooked.amountMinor += 7
+        statement.balanceCheck = check
+        return statement
+    }
+
+    @Test func declaredDiscrepancy_mustBeTheActualDifference() throws {
+        let fixture = try StatementsFixture()
+        #expect(rejectionCode(try fixture.submit("bankA", .postStatement, Self.unbalanced(.agrees))) == "balance_mismatch")
+        #expect(rejectionCode(try fixture.submit("bankA", .postStatement, Self.unbalanced(.closingDerived))) == "balance_mismatch")
+        #expect(rejectionCode(try fixture.submit("bankA", .postStatement, Self.unbalanced(.discrepancy(differenceMinor: 6)))) == "discrepancy_mismatch")
+        #expect(rejectionCode(try fixture.submit("bankA", .postStatement, Self.unbalanced(.discrepancy(differenceMinor: StatementsLimits.amountMinorMax + 1)))) == "amount_out_of_range")
+        var balanced = StatementsFixture.statement("S2", opening: 0, lines: [])
+        balanced.balanceCheck = .discrepancy(differenceMinor: 0)
+        #expect(rejectionCode(try fixture.submit("bankA", .postStatement, balanced)) == "bad_discrepancy")
+        #expect(try fixture.submit("bankA", .postStatement, Self.unbalanced(.discrepancy(differenceMinor: 7))).isSuccess)
+        #expect(try fixture.query(.statements, [:]).arrayValue?.first?["balanceCheck"]?["differenceMinor"]?.intValue == 7)
+    }
+
+    @Test func derivedClosing_isRecorded() throws {
+        let fixture = try StatementsFixture()
+        var statement = StatementsFixture.statement("S1", opening: 1_000, lines: [StatementsFixture.line("1", 500, "2026-01-05")])
+        statement.balanceCheck = .closingDerived
+        let receipt = try fixture.submit("bankA", .postStatement, statement)
+        #expect(receipt.isSuccess)
+        #expect(receipt.events.first?.attributes.contains { $0.key == "closingDerived" } == true)
+        #expect(try fixture.query(.statement, ["statementId": "S1"])["balanceCheck"]?["result"]?.stringValue == "closing_derived")
+    }
+
+    @Test func balanceCheck_roundTripsThroughTheCodec() throws {
+        for check in [StatementBalanceCheck.agrees, .discrepancy(differenceMinor: -42), .closingDerived] {
+            var statement = StatementsFixture.statement("S1", opening: 0, lines: [])
+            statement.balanceCheck = check
+            #expect(try PostStatement(canonicalBytes: statement.canonicalBytes) == statement)
+        }
+        #expect(throws: CodecError.self) { try StatementBalanceCheck(canonicalBytes: [3]) }
+    }
+}
+
+@Suite struct StatementsIntradayReportTests {
+    static func report(_ id: String, lines: [StatementLineInput]) -> PostIntradayReport {
+        PostIntradayReport(account: StatementsFixture.account, reportID: id, sequence: "7", currency: "EUR", reportDate: StatementsFixture.date("2026-02-10"),
+                           balances: [ReportBalance(code: "ITBD", amountMinor: 118_000, date: StatementsFixture.date("2026-02-10"))], lines: lines)
+    }
+
+    @Test func report_isStoredAndQueried_butItsLinesAreNotMatched() throws {
+        let fixture = try StatementsFixture()
+        #expect(try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B1", [StatementsFixture.entry("E1", 20_000, "2026-02-10", reference: "INV-21")])).isSuccess)
+        let receipt = try fixture.submit("bankA", .postIntradayReport, Self.report("R1", lines: [StatementsFixture.line("1", 20_000, "2026-02-10", reference: "INV-21")]))
+        #expect(receipt.isSuccess, "\(String(describing: receipt.rejection))")
+        #expect(receipt.events.first?.name == "intraday_report_posted")
+        let stored = try fixture.query(.intradayReport, ["reportId": "R1"])
+        #expect(stored["balances"]?.arrayValue?.first?["code"]?.stringValue == "ITBD")
+        #expect(stored["lines"]?.arrayValue?.first?["customerReference"]?.stringValue == "INV-21")
+        #expect(stored["reportDate"]?.stringValue == "2026-02-10")
+        #expect(try fixture.query(.intradayReports, [:]).arrayValue?.map { $0["reportId"]?.stringValue } == ["R1"])
+        #expect(try fixture.query(.intradayReports, [:]).arrayValue?.first?["lines"] == nil)
+        #expect(try fixture.matches().isEmpty)
+        #expect(try fixture.query(.statements, [:]).arrayValue?.isEmpty == true)
+        let report = try fixture.query(.report, ["date": "2026-02-10"])
+        #expect(report["bank"]?["balance"]?["minor"]?.intValue == 0)
+    }
+
+    @Test func report_rules() throws {
+        let fixture = try StatementsFixture()
+        #expect(try fixture.submit("bankA", .postIntradayReport, Self.report("R1", lines: [])).isSuccess)
+        #expect(rejectionCode(try fixture.submit("bankA", .postIntradayReport, Self.report("R1", lines: []))) == "duplicate_report")
+        #expect(rejectionCode(try fixture.submit("bankB", .postIntradayReport, Self.report("R2", lines: []))) == "not_account_bank")
+        #expect(rejectionCode(try fixture.submit("acme", .postIntradayReport, Self.report("R3", lines: []))) == "not_permitted")
+        var wrongCurrency = Self.report("R4", lines: [])
+        wrongCurrency.currency = "USD"
+        #expect(rejectionCode(try fixture.submit("bankA", .postIntradayReport, wrongCurrency)) == "currency_mismatch")
+        let twice = Self.report("R5", lines: [StatementsFixture.line("1", 1, "2026-02-10"), StatementsFixture.line("1", 2, "2026-02-10")])
+        #expect(rejectionCode(try fixture.submit("bankA", .postIntradayReport, twice)) == "duplicate_line")
+        var badCode = Self.report("R6", lines: [])
+        badCode.balances = [ReportBalance(code: "IT/BD", amountMinor: 1, date: StatementsFixture.date("2026-02-10"))]
+        #expect(rejectionCode(try fixture.submit("bankA", .postIntradayReport, badCode)) == "bad_balance_code")
+        #expect(throws: QueryError.self) { try fixture.query(.intradayReport, ["reportId": "R9"]) }
+    }
+
+    @Test func importedCamt052AndMT942_postAsIntradayReports() throws {
+        let fixture = try StatementsFixture()
+        let files = ["camt/camt052-intraday.xml", "mt942/interim-report.sta"]
+        for file in files {
+            let parsed = try StatementFixtures.parse(file)
+            for posting in try StatementImporter.postings(parsed, fileName: file, account: StatementsFixture.account) {
+                guard case .intradayReport(let arguments) = posting else {
+                    Issue.record("\(file): expected an intraday report")
+                    continue
+                }
+                let receipt = try fixture.submit("bankA", .postIntradayReport, arguments)
+                #expect(receipt.isSuccess, "\(file): \(String(describing: receipt.rejection))")
+            }
+        }
+        #expect(try fixture.query(.intradayReports, [:]).arrayValue?.count == 3)
     }
 }

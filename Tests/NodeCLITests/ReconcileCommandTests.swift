@@ -1,3 +1,4 @@
+import NIOHTTP1
 import Foundation
 import Testing
 import Contracts
@@ -10,11 +11,24 @@ import NodeAPI
 @testable import NodeClient
 @testable import NodeCLI
 
-/// The repository root and the shared samples beside it.
+/// The repository root, the project's statement fixtures and the built binary.
 enum RepositoryPaths {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let samples = root.deletingLastPathComponent().appendingPathComponent("shared/samples")
     static let binary = root.appendingPathComponent(".build/debug/consort")
+    /// The statement files the project ships (the contracts tests' fixtures).
+    static let statementFixtures = root.appendingPathComponent("Tests/ContractsTests/Fixtures/Statements")
+
+    static func fixture(_ relative: String) -> String { statementFixtures.appendingPathComponent(relative).path }
+
+    /// A folder of sample statement files, used when it exists: `CONSORT_STATEMENT_SAMPLES`, else `shared/samples` beside the checkout.
+    static let samples: URL = {
+        if let configured = ProcessInfo.processInfo.environment["CONSORT_STATEMENT_SAMPLES"], !configured.isEmpty {
+            return URL(fileURLWithPath: configured)
+        }
+        return root.deletingLastPathComponent().appendingPathComponent("shared/samples")
+    }()
+
+    static var samplesAvailable: Bool { FileManager.default.fileExists(atPath: samples.path) }
 }
 
 /// Runs the built `consort` binary and returns its exit code, stdout and stderr.
@@ -126,20 +140,40 @@ func parseError(_ arguments: [String]) -> String? {
         #expect(table.contains("E1"))
         #expect(table.contains("2026-01-30"))
         #expect(table.contains("age 1 d"))
+        #expect(!table.contains("Statement discrepancies"))
+    }
+
+    @Test func reconciliationTable_listsStatementDiscrepancies() {
+        let money: (String) -> JSONValue = { .object(["amount": .string($0)]) }
+        let table = renderReconciliationTable(.object([
+            "account": .string("A"), "date": .string("2026-03-31"), "currency": .string("EUR"), "agrees": .bool(false),
+            "differenceMinor": .integer(-1), "differenceBeyondDiscrepanciesMinor": .integer(0),
+            "statementDiscrepancies": .object([
+                "count": .integer(1), "total": money("-0.01"),
+                "items": .array([.object(["statementId": .string("UNBALANCED-1"), "closingDate": .string("2026-03-06"), "difference": money("-0.01")])]),
+            ]),
+        ]))
+        #expect(table.contains("Statement discrepancies (closing balances their lines do not explain): 1, total -0.01; difference beyond them 0 minor units"))
+        #expect(table.contains("statement UNBALANCED-1 closing 2026-03-06 discrepancy -0.01"))
     }
 }
 
 @Suite struct StatementImportDryRunTests {
-    @Test(arguments: ["mt940/cmxl/mt940.sta", "camt/genkgo/camt053.v2.multi.statement.xml"])
+    static func statements(_ output: String) throws -> [[String: Any]] {
+        try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+    }
+
+    @Test(arguments: ["mt940/plain.sta", "mt940/swift-envelope.sta", "camt/camt053-two-statements.xml"])
     func dryRunJSON_goodFile_printsEveryStatement(file: String) throws {
-        let path = RepositoryPaths.samples.appendingPathComponent(file).path
-        let result = try runConsort(["statement", "import", path, "--dry-run", "--json"])
+        let result = try runConsort(["statement", "import", RepositoryPaths.fixture(file), "--dry-run", "--json"])
         #expect(result.status == 0, "\(result.err)")
-        let statements = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]])
+        let statements = try Self.statements(result.out)
         #expect(!statements.isEmpty)
         for statement in statements {
             #expect(statement["statementId"] is String)
             #expect(statement["openingBooked"] is [String: Any])
+            #expect(statement["postAs"] as? String == "statement")
+            #expect((statement["warnings"] as? [Any])?.isEmpty == true)
             let lines = statement["lines"] as? [[String: Any]] ?? []
             #expect(lines.count == statement["lineCount"] as? Int)
             let total = lines.reduce(0) { $0 + ($1["amountMinor"] as? Int ?? 0) }
@@ -149,21 +183,58 @@ func parseError(_ arguments: [String]) -> String? {
         }
     }
 
-    @Test func dryRun_brokenFile_failsWithExitCode2NamingFileAndLine() throws {
-        let path = RepositoryPaths.samples.appendingPathComponent("mt940/betterplace/sepa_snippet_broken.sta").path
-        let result = try runConsort(["statement", "import", path, "--dry-run", "--json"])
+    @Test func dryRunJSON_showsWarningsAndTheDiscrepancy() throws {
+        let result = try runConsort(["statement", "import", RepositoryPaths.fixture("mt940/unbalanced.sta"), "--dry-run", "--json"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.isEmpty)
+        let statement = try #require(try Self.statements(result.out).first)
+        let check = statement["balanceCheck"] as? [String: Any]
+        #expect(check?["result"] as? String == "discrepancy" && check?["differenceMinor"] as? Int == -1)
+        let warnings = statement["warnings"] as? [[String: Any]] ?? []
+        #expect(warnings.map { $0["kind"] as? String } == ["discrepancy"])
+        #expect(warnings.first?["location"] as? String == "line 7")
+    }
+
+    @Test func dryRun_text_listsWarningsUnderTheirStatement() throws {
+        let result = try runConsort(["statement", "import", RepositoryPaths.fixture("mt940/bank-header-lines.sta"), "--dry-run"])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("  warning: line 3: '940' is not a field; skipped as the bank's header line declaring message type 940"))
+        #expect(result.out.contains("2 statement(s) valid, with 5 warning(s); nothing submitted (dry run)"))
+        let report = try runConsort(["statement", "import", RepositoryPaths.fixture("mt942/interim-report.sta"), "--dry-run"])
+        #expect(report.out.contains("mt942 intraday report INTRADAY-0305-1"))
+        #expect(report.out.contains("2 intraday report(s) valid, with 1 warning(s)"))
+    }
+
+    @Test func dryRun_strict_refusesAnUnbalancedStatementAsBefore() throws {
+        let result = try runConsort(["statement", "import", RepositoryPaths.fixture("mt940/unbalanced.sta"), "--dry-run", "--strict"])
         #expect(result.status == 2)
-        #expect(result.err.contains("sepa_snippet_broken.sta"))
+        #expect(result.err.contains("unbalanced.sta: line 7: statement 'UNBALANCED-1': opening balance 1000.00 plus 2 line(s) totalling -50.00 gives 950.00, but the closing balance is 949.99 EUR"))
+        #expect(result.out.isEmpty)
+        #expect(try runConsort(["statement", "import", RepositoryPaths.fixture("mt940/plain.sta"), "--dry-run", "--strict"]).status == 0)
+    }
+
+    @Test func dryRun_brokenFile_failsWithExitCode2NamingFileAndLine() throws {
+        let result = try runConsort(["statement", "import", RepositoryPaths.fixture("mt940/field-out-of-place.sta"), "--dry-run", "--json"])
+        #expect(result.status == 2)
+        #expect(result.err.contains("field-out-of-place.sta"))
         #expect(result.err.contains("line 6"))
         #expect(result.out.isEmpty)
     }
 
     @Test func dryRun_brokenCamt_namesTheElement() throws {
-        let path = RepositoryPaths.samples.appendingPathComponent("camt/genkgo/camt053.v2.wrong.xml").path
-        let result = try runConsort(["statement", "import", path, "--dry-run"])
+        let result = try runConsort(["statement", "import", RepositoryPaths.fixture("camt/camt053-no-statement.xml"), "--dry-run"])
         #expect(result.status == 2)
-        #expect(result.err.contains("camt053.v2.wrong.xml"))
+        #expect(result.err.contains("camt053-no-statement.xml"))
         #expect(result.err.contains("Document/BkToCstmrStmt"))
+    }
+
+    @Test(.enabled(if: RepositoryPaths.samplesAvailable, "the statement samples folder is not there"))
+    func dryRunJSON_sampleFiles_whenPresent() throws {
+        for file in ["mt940/cmxl/mt940.sta", "camt/genkgo/camt053.v2.multi.statement.xml", "camt/genkgo/camt052.v2.xml"] {
+            let result = try runConsort(["statement", "import", RepositoryPaths.samples.appendingPathComponent(file).path, "--dry-run", "--json"])
+            #expect(result.status == 0, "\(file): \(result.err)")
+            #expect(try !Self.statements(result.out).isEmpty, "\(file)")
+        }
     }
 
     @Test func import_missingFile_isBadInput() throws {
@@ -190,9 +261,9 @@ func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out:
 }
 
 @Suite(.serialized) struct StatementImportPostingTests {
-    static let account = "NL26VAYB8060476890"
+    static let account = "NL72CNST0123456789"
 
-    /// A chain where bankA holds the sample camt.053 account for acme, served by an in-process API.
+    /// A chain where bankA holds the fixtures' camt account for acme, served by an in-process API.
     static func withChain(_ body: (CommittingBackend, String, String) async throws -> Void) async throws {
         let chain = try LocalConsortium(organizations: [("bankA", .bank), ("acme", .enterprise)], genesisTimestampMs: wallClockMs())
         try #require(try chain.submit("bankA", StatementsContract.call(.registerAccount, RegisterAccount(account: account, enterpriseID: "acme", currency: "EUR"))).isSuccess)
@@ -203,26 +274,69 @@ func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out:
         try await withAPIServer(backend) { client in try await body(backend, client.baseURL, keyPath) }
     }
 
+    /// A query's `result`, parsed loosely, for checks on a few fields.
+    static func query(_ url: String, _ path: String) async throws -> Any? {
+        let response = try await NodeClient(baseURL: url).request(.GET, path)
+        return (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["result"]
+    }
+
     @Test func import_camtFile_postsEveryStatementAndReportsEachReceipt() async throws {
         try await Self.withChain { backend, url, keyPath in
-            let file = RepositoryPaths.samples.appendingPathComponent("camt/genkgo/camt053.v2.multi.statement.xml").path
-            let result = try await runConsortAsync(["statement", "import", file, "--key", keyPath, "--node", url])
+            let result = try await runConsortAsync(["statement", "import", RepositoryPaths.fixture("camt/camt053-two-statements.xml"), "--key", keyPath, "--node", url])
             #expect(result.status == 0, "\(result.err)")
-            #expect(result.out.contains("statement 253EURNL26VAYB8060476890"))
-            #expect(result.out.contains("statement 254EURNL26VAYB8060476890"))
-            let answer = try await NodeClient(baseURL: url).query(contract: "statements", "statements", parameters: ["account": Self.account])
-            #expect(answer.result.arrayValue?.count == 2)
+            #expect(result.out.contains("statement CNST-20260114-EUR"))
+            #expect(result.out.contains("statement CNST-20260115-EUR"))
+            #expect((try await Self.query(url, "/v1/query/statements/statements?account=\(Self.account)") as? [Any])?.count == 2)
+        }
+    }
+
+    @Test func import_unbalancedFile_postsItWithItsDiscrepancyAndSaysSo() async throws {
+        try await Self.withChain { backend, url, keyPath in
+            let file = RepositoryPaths.fixture("mt940/unbalanced.sta")
+            let result = try await runConsortAsync(["statement", "import", file, "--key", keyPath, "--node", url, "--account", Self.account])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out.contains("statement UNBALANCED-1 of \(Self.account) (closing balance minus opening plus lines: discrepancy of -0.01 EUR recorded)"))
+            #expect(result.err.contains("warning: \(file): line 7: statement 'UNBALANCED-1'"))
+            let stored = try await Self.query(url, "/v1/query/statements/statement?account=\(Self.account)&statementId=UNBALANCED-1") as? [String: Any]
+            #expect((stored?["balanceCheck"] as? [String: Any])?["differenceMinor"] as? Int == -1)
+        }
+    }
+
+    @Test func import_strict_postsNothingFromAnUnbalancedFile() async throws {
+        try await Self.withChain { backend, url, keyPath in
+            let before = backend.ledger.head.height
+            let file = RepositoryPaths.fixture("mt940/unbalanced.sta")
+            let result = try await runConsortAsync(["statement", "import", file, "--key", keyPath, "--node", url, "--account", Self.account, "--strict"])
+            #expect(result.status == 2)
+            #expect(result.err.contains("unbalanced.sta: line 7:"))
+            #expect(backend.ledger.head.height == before)
         }
     }
 
     @Test func import_brokenFile_postsNothingAndExitsWithBadInput() async throws {
         try await Self.withChain { backend, url, keyPath in
             let before = backend.ledger.head.height
-            let file = RepositoryPaths.samples.appendingPathComponent("mt940/betterplace/sepa_snippet.sta").path
-            let result = try await runConsortAsync(["statement", "import", file, "--key", keyPath, "--node", url, "--account", Self.account])
+            let result = try await runConsortAsync(["statement", "import", RepositoryPaths.fixture("mt940/field-out-of-place.sta"), "--key", keyPath,
+                                                    "--node", url, "--account", Self.account])
             #expect(result.status == 2)
-            #expect(result.err.contains("sepa_snippet.sta"))
-            #expect(result.err.contains("line 55"))
+            #expect(result.err.contains("field-out-of-place.sta: line 6"))
+            #expect(backend.ledger.head.height == before)
+        }
+    }
+
+    @Test func import_camt052_postsAnIntradayReport_andCamt054IsRefused() async throws {
+        try await Self.withChain { backend, url, keyPath in
+            let report = try await runConsortAsync(["statement", "import", RepositoryPaths.fixture("camt/camt052-intraday.xml"), "--key", keyPath, "--node", url])
+            #expect(report.status == 0, "\(report.err)")
+            #expect(report.out.contains("intraday report RPT-20260210-1200 of \(Self.account)"))
+            #expect(report.err.contains("warning: ") && report.err.contains("Rpt[1]/Ntry[3]"))
+            let stored = try await Self.query(url, "/v1/query/statements/intradayReport?account=\(Self.account)&reportId=RPT-20260210-1200") as? [String: Any]
+            #expect((stored?["lines"] as? [Any])?.count == 2)
+            #expect((stored?["balances"] as? [[String: Any]])?.map { $0["code"] as? String } == ["OPBD", "ITBD", "ITAV"])
+            let before = backend.ledger.head.height
+            let notification = try await runConsortAsync(["statement", "import", RepositoryPaths.fixture("camt/camt054-notification.xml"), "--key", keyPath, "--node", url])
+            #expect(notification.status == 2)
+            #expect(notification.err.contains("can be shown but not posted"))
             #expect(backend.ledger.head.height == before)
         }
     }

@@ -59,6 +59,14 @@ struct OutstandingItem {
     }
 }
 
+/// A counted statement whose closing balance its lines do not explain.
+struct StatementDiscrepancy {
+    var statementID: String
+    var closingDate: CalendarDate
+    /// Closing minus (opening plus lines).
+    var differenceMinor: Int64
+}
+
 /// The balance reconciliation statement (余额调节表) of an account on a date.
 struct ReconciliationReport {
     var date: CalendarDate
@@ -68,6 +76,10 @@ struct ReconciliationReport {
     var bookBalanceMinor: Int64
     var outstanding: [OutstandingItem]
     var matchedGroups: Int
+    /// Counted statements posted with a discrepancy: part of the bank balance no line explains.
+    var discrepancies: [StatementDiscrepancy]
+
+    var discrepanciesTotalMinor: Int64 { discrepancies.reduce(0) { $0 &+ $1.differenceMinor } }
 
     func total(_ itemClass: OutstandingClass) -> Int64 {
         outstanding.filter { $0.itemClass == itemClass }.reduce(0) { $0 &+ $1.amountMinor }
@@ -113,6 +125,14 @@ struct ReconciliationReport {
                 "adjustedBalance": money(adjustedBookMinor),
             ]),
             "agrees": .bool(balances), "differenceMinor": .integer(adjustedBankMinor &- adjustedBookMinor),
+            "statementDiscrepancies": .object([
+                "count": .integer(Int64(discrepancies.count)), "total": money(discrepanciesTotalMinor),
+                "items": .array(discrepancies.prefix(500).map { item in
+                    .object(["statementId": .string(item.statementID), "closingDate": .string(item.closingDate.description),
+                             "difference": money(item.differenceMinor)])
+                }),
+            ]),
+            "differenceBeyondDiscrepanciesMinor": .integer((adjustedBankMinor &- adjustedBookMinor) &- discrepanciesTotalMinor),
             "outstanding": .object(classes), "matchedGroups": .integer(Int64(matchedGroups)),
             "riskItems": .integer(Int64(outstanding.filter { $0.ageDays > riskAgeDays }.count)),
         ]
@@ -131,6 +151,8 @@ enum Reconciliation {
     /// match counts as matched on `date` only if all its members are counted
     /// on their sides; otherwise its counted members are outstanding. The
     /// difference of a fee match is outstanding as a bank debit not booked.
+    /// Counted statements posted with a discrepancy are listed: their
+    /// differences are in the bank balance without a line behind them.
     static func report(_ snapshot: AccountSnapshot, date: CalendarDate) -> ReconciliationReport {
         let live = snapshot.statements.filter { $0.supersededBy == nil }
         let closedByDate = live.filter { $0.header.closingBooked.date <= date }
@@ -181,6 +203,11 @@ enum Reconciliation {
         }
         return ReconciliationReport(date: date, currency: snapshot.account.currency, bankBalanceMinor: bankBalance,
                                     bankBalanceStatement: latest?.header.statementID, bookBalanceMinor: bookBalance,
-                                    outstanding: outstanding, matchedGroups: matchedOnDate.count)
+                                    outstanding: outstanding, matchedGroups: matchedOnDate.count,
+                                    discrepancies: closedByDate.compactMap { statement in
+                                        guard case .discrepancy(let difference) = statement.header.balanceCheck else { return nil }
+                                        return StatementDiscrepancy(statementID: statement.header.statementID,
+                                                                    closingDate: statement.header.closingBooked.date, differenceMinor: difference)
+                                    }.sorted { ($0.closingDate, $0.statementID) < ($1.closingDate, $1.statementID) })
     }
 }

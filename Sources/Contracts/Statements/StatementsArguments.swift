@@ -97,6 +97,51 @@ public struct StatementBalance: Equatable, Sendable, CanonicalCodable {
     }
 }
 
+/// How a statement's opening balance plus its lines compares with its closing balance.
+public enum StatementBalanceCheck: Equatable, Sendable, CanonicalCodable {
+    /// Opening plus lines equals the closing balance the bank stated.
+    case agrees
+    /// The bank's file states a closing balance that opening plus lines does
+    /// not give; `differenceMinor` is closing minus (opening plus lines), never 0.
+    case discrepancy(differenceMinor: Int64)
+    /// The bank's file states no closing booked balance; the closing balance is opening plus lines.
+    case closingDerived
+
+    /// Closing minus (opening plus lines): the discrepancy, or 0.
+    public var differenceMinor: Int64 {
+        if case .discrepancy(let difference) = self { return difference }
+        return 0
+    }
+
+    /// `agrees`, `discrepancy` or `closing_derived`.
+    public var label: String {
+        switch self {
+        case .agrees: "agrees"
+        case .discrepancy: "discrepancy"
+        case .closingDerived: "closing_derived"
+        }
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        switch self {
+        case .agrees: encoder.write(UInt64(0))
+        case .discrepancy(let difference):
+            encoder.write(UInt64(1))
+            encoder.write(difference)
+        case .closingDerived: encoder.write(UInt64(2))
+        }
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        switch try decoder.readTag("balance check") {
+        case 0: self = .agrees
+        case 1: self = .discrepancy(differenceMinor: try decoder.readInt64("discrepancy"))
+        case 2: self = .closingDerived
+        case let tag: throw .unknownTag(field: "balance check", tag: tag)
+        }
+    }
+}
+
 /// One line of a statement as the bank posts it.
 public struct StatementLineInput: Equatable, Sendable, CanonicalCodable {
     /// Unique within the statement.
@@ -169,13 +214,15 @@ public struct PostStatement: Equatable, Sendable, CanonicalCodable {
     public var closingBooked: StatementBalance
     public var openingAvailable: StatementBalance?
     public var closingAvailable: StatementBalance?
+    /// How opening plus lines compares with the closing balance; the contract checks it.
+    public var balanceCheck: StatementBalanceCheck
     /// The id of an earlier statement of the account this one corrects.
     public var corrects: String?
     public var lines: [StatementLineInput]
 
     public init(account: String, statementID: String, sequence: String? = nil, currency: String, openingBooked: StatementBalance,
                 closingBooked: StatementBalance, openingAvailable: StatementBalance? = nil, closingAvailable: StatementBalance? = nil,
-                corrects: String? = nil, lines: [StatementLineInput]) {
+                balanceCheck: StatementBalanceCheck = .agrees, corrects: String? = nil, lines: [StatementLineInput]) {
         self.account = account
         self.statementID = statementID
         self.sequence = sequence
@@ -184,6 +231,7 @@ public struct PostStatement: Equatable, Sendable, CanonicalCodable {
         self.closingBooked = closingBooked
         self.openingAvailable = openingAvailable
         self.closingAvailable = closingAvailable
+        self.balanceCheck = balanceCheck
         self.corrects = corrects
         self.lines = lines
     }
@@ -197,6 +245,7 @@ public struct PostStatement: Equatable, Sendable, CanonicalCodable {
         encoder.write(closingBooked)
         encoder.write(openingAvailable)
         encoder.write(closingAvailable)
+        encoder.write(balanceCheck)
         encoder.write(optional: corrects)
         encoder.write(lines)
     }
@@ -210,6 +259,7 @@ public struct PostStatement: Equatable, Sendable, CanonicalCodable {
         closingBooked = try decoder.read(StatementBalance.self, "closing booked")
         openingAvailable = try decoder.readOptional(StatementBalance.self, "opening available")
         closingAvailable = try decoder.readOptional(StatementBalance.self, "closing available")
+        balanceCheck = try decoder.read(StatementBalanceCheck.self, "balance check")
         corrects = try decoder.readOptionalString("corrects", limit: StatementsLimits.identifierBytesMax)
         lines = try decoder.readArray(StatementLineInput.self, "lines", limit: StatementsLimits.linesPerStatementMax)
     }

@@ -37,6 +37,10 @@ public struct StatementsContract: BuiltInContract {
         case bookEntries
         /// `account`, optional `after` (match id) and `limit` (default 1000): matches with their rules.
         case matches
+        /// `account`: the account's intraday reports without lines.
+        case intradayReports
+        /// `account`, `reportId`: an intraday report with its balances and lines.
+        case intradayReport
     }
 
     // MARK: Parameters
@@ -154,6 +158,8 @@ public struct StatementsContract: BuiltInContract {
             try disputeBalance(try DisputeBalance(canonicalBytes: call.arguments), in: &context)
         case .resolveDispute:
             try resolveDispute(try ResolveDispute(canonicalBytes: call.arguments), in: &context)
+        case .postIntradayReport:
+            try postIntradayReport(try PostIntradayReport(canonicalBytes: call.arguments), in: &context)
         }
     }
 
@@ -176,7 +182,7 @@ public struct StatementsContract: BuiltInContract {
         }
     }
 
-    private func loadAccount(_ account: String, _ context: TransactionContext) throws -> AccountRecord {
+    func loadAccount(_ account: String, _ context: TransactionContext) throws -> AccountRecord {
         guard let record = try context.get(AccountRecord.self, Self.accountKey(account)) else {
             throw Rejection(code: "unknown_account", message: "account '\(account)' is not registered; its bank registers it with registerAccount")
         }
@@ -240,9 +246,7 @@ public struct StatementsContract: BuiltInContract {
             guard !overflow else { throw Rejection(code: "amount_overflow", message: "the statement's total overflows") }
             total = sum
         }
-        guard total == arguments.closingBooked.amountMinor else {
-            throw Rejection(code: "balance_mismatch", message: "opening balance \(arguments.openingBooked.amountMinor) plus lines gives \(total), but the closing balance is \(arguments.closingBooked.amountMinor) (minor units)")
-        }
+        try Self.checkBalance(arguments, linesTotalWithOpening: total)
         let matcher = Matcher(rules: account.rules)
         var store = ContextIndex(context: context, account: arguments.account)
         var reopened: [MatchItem] = []
@@ -273,7 +277,32 @@ public struct StatementsContract: BuiltInContract {
         var attributes = [("account", arguments.account), ("statement", arguments.statementID), ("lines", String(arguments.lines.count)),
                           ("matches", String(matched)), ("closingBalanceMinor", String(arguments.closingBooked.amountMinor))]
         if let corrected = arguments.corrects { attributes.append(("corrects", corrected)) }
+        switch arguments.balanceCheck {
+        case .agrees: break
+        case .discrepancy(let difference): attributes.append(("discrepancyMinor", String(difference)))
+        case .closingDerived: attributes.append(("closingDerived", "true"))
+        }
         context.emit("statement_posted", attributes)
+    }
+
+    /// Checks the closing balance against opening plus lines (`total`) as the statement's ``StatementBalanceCheck`` declares it.
+    static func checkBalance(_ arguments: PostStatement, linesTotalWithOpening total: Int64) throws {
+        let closing = arguments.closingBooked.amountMinor
+        switch arguments.balanceCheck {
+        case .agrees, .closingDerived:
+            guard total == closing else {
+                throw Rejection(code: "balance_mismatch", message: "opening balance \(arguments.openingBooked.amountMinor) plus lines gives \(total), but the closing balance is \(closing) (minor units); a statement whose file states this closing balance is posted with balanceCheck discrepancy")
+            }
+        case .discrepancy(let difference):
+            guard difference != 0 else {
+                throw Rejection(code: "bad_discrepancy", message: "a discrepancy of 0 is none; post the statement with balanceCheck agrees")
+            }
+            try checkAmount(difference, "discrepancy")
+            let (expected, overflow) = total.addingReportingOverflow(difference)
+            guard !overflow, expected == closing else {
+                throw Rejection(code: "discrepancy_mismatch", message: "opening balance \(arguments.openingBooked.amountMinor) plus lines gives \(total) and the declared discrepancy is \(difference), but the closing balance is \(closing), not \(overflow ? "beyond Int64" : String(expected)) (minor units)")
+            }
+        }
     }
 
     /// Marks `statementID` as replaced by `correction`, withdraws its lines

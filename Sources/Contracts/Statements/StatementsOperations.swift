@@ -16,13 +16,15 @@ extension StatementsContract {
         case disputeBalance
         /// Bank or enterprise of the account: close an open dispute (``ResolveDispute``).
         case resolveDispute
+        /// Bank holding the account: post an intraday account report (``PostIntradayReport``).
+        case postIntradayReport
 
-        /// Banks register accounts and post statements; enterprises (core or
+        /// Banks register accounts and post statements and intraday reports; enterprises (core or
         /// not) post book entries and confirm or dispute balances; either side
         /// of the account resolves a dispute.
         public var permittedKinds: Set<OrganizationKind> {
             switch self {
-            case .registerAccount, .postStatement: [.bank]
+            case .registerAccount, .postStatement, .postIntradayReport: [.bank]
             case .postBookEntries, .confirmBalance, .disputeBalance: [.enterprise, .coreEnterprise]
             case .resolveDispute: [.bank, .enterprise, .coreEnterprise]
             }

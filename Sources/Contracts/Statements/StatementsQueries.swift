@@ -111,6 +111,18 @@ extension StatementsContract {
                 list.append(Self.json(try Self.decode(MatchRecord.self, entry.value)))
             }
             return .array(list)
+        case .intradayReports:
+            var list: [JSONValue] = []
+            for entry in try Self.scan(view, prefix: Self.intradayReportPrefix(accountName), limit: 100_000) {
+                list.append(Self.json(try Self.decode(IntradayReportRecord.self, entry.value), withLines: false))
+            }
+            return .array(list)
+        case .intradayReport:
+            guard let reportID = parameters["reportId"] else { throw .missing("reportId") }
+            guard let report = try view.get(IntradayReportRecord.self, contract: Self.name, Self.intradayReportKey(accountName, reportID)) else {
+                throw QueryError(.notFound, "no intraday report '\(reportID)' for account '\(accountName)'")
+            }
+            return Self.json(report, withLines: true)
         }
     }
 
@@ -201,10 +213,18 @@ extension StatementsContract {
             "sequence": header.sequence.map { .string($0) } ?? .null, "currency": .string(header.currency),
             "openingBooked": json(header.openingBooked), "closingBooked": json(header.closingBooked),
             "openingAvailable": json(header.openingAvailable), "closingAvailable": json(header.closingAvailable),
+            "balanceCheck": json(header.balanceCheck),
             "corrects": header.corrects.map { .string($0) } ?? .null,
             "supersededBy": statement.supersededBy.map { .string($0) } ?? .null,
             "lineCount": .integer(Int64(statement.lineCount)), "posted": statement.posted.json,
         ])
+    }
+
+    static func json(_ check: StatementBalanceCheck) -> JSONValue {
+        if case .discrepancy(let difference) = check {
+            return .object(["result": .string(check.label), "differenceMinor": .integer(difference)])
+        }
+        return .object(["result": .string(check.label)])
     }
 
     static func stateJSON(_ state: ItemState) -> JSONValue {

@@ -13,9 +13,15 @@ import LedgerCore
 /// dates as `Dt` or `DtTm`, accounts by `IBAN` or `Othr/Id`).
 ///
 /// Only booked entries (`Sts` BOOK) become lines; pending and informational
-/// entries are not part of a statement's balance and are skipped. Balances
-/// used: `OPBD` (or `PRCD`) opening booked, `CLBD` closing booked, `OPAV`,
-/// `CLAV` available, `FWAV` forward available.
+/// entries are not part of a statement's balance and are left out with a
+/// warning. Balances used: `OPBD` opening booked (`PRCD`, previously closed
+/// booked, when there is no `OPBD`), `CLBD` closing booked, `OPAV`, `CLAV`
+/// available, `FWAV` forward available; others in the account's currency
+/// (`ITBD`, `ITAV`, …) are kept as additional balances. A balance in another
+/// currency than the account's is kept as a foreign-currency balance. A
+/// camt.053 statement with an opening but no closing booked balance gets
+/// opening plus lines as its closing balance, with a warning. camt.052
+/// reports are intraday reports and need no booked balances.
 public enum CamtParser {
     /// The largest file the reader accepts.
     public static let fileBytesMax = 32 * 1024 * 1024
@@ -83,12 +89,20 @@ public enum CamtParser {
             periodEnd = date
         }
 
-        var balancePaths: [String: String] = [:]
-        var openingBooked: ParsedBalance?
-        var closingBooked: ParsedBalance?
-        var openingAvailable: ParsedBalance?
-        var closingAvailable: ParsedBalance?
-        var forwardAvailable: [ParsedBalance] = []
+        var warnings = WarningLog()
+        var lines: [ParsedStatementLine] = []
+        for (index, entry) in item.children(named: "Ntry").enumerated() {
+            let entryPath = "\(path)/Ntry[\(index + 1)]"
+            let status = entry.child("Sts").map { $0.child("Cd")?.text ?? $0.text ?? "" } ?? "BOOK"
+            guard status == "BOOK" else {
+                warnings.add(StatementImportWarning(kind: .unbookedEntry, fileName: fileName, location: entryPath,
+                                                    reason: "the entry's status is \(status.isEmpty ? "empty" : status), not BOOK; it is not part of the balance and was left out"))
+                continue
+            }
+            lines.append(try parseEntry(entry, path: entryPath, fileName: fileName))
+        }
+
+        var balances: [TypedBalance] = []
         for (index, balanceElement) in item.children(named: "Bal").enumerated() {
             let balancePath = "\(path)/Bal[\(index + 1)]"
             guard let code = balanceElement.descendant("Tp", "CdOrPrtry", "Cd")?.text ?? balanceElement.descendant("Tp", "CdOrPrtry", "Prtry")?.text else {
@@ -100,41 +114,79 @@ public enum CamtParser {
                   let date = CalendarDate(iso: Substring(dateText)) else {
                 throw fail(balancePath + "/Dt", "the balance has no valid date")
             }
-            let balance = ParsedBalance(amountMinor: sign * amount, currency: currency, date: date)
-            func assign(_ slot: inout ParsedBalance?, _ name: String) throws(StatementImportError) {
-                guard slot == nil else { throw fail(balancePath, "a second \(name) (\(code))") }
-                slot = balance
-                balancePaths[name] = balancePath + "/Amt"
+            balances.append(TypedBalance(code: code, balance: ParsedBalance(amountMinor: sign * amount, currency: currency, date: date),
+                                         location: balancePath + "/Amt"))
+        }
+        let statedCurrency = accountCurrency ?? lines.first?.currency
+            ?? balances.first(where: { ["OPBD", "PRCD", "CLBD"].contains($0.code) })?.balance.currency ?? balances.first?.balance.currency
+        guard let currency = statedCurrency else {
+            throw fail(path, "the statement has no currency: no <Acct><Ccy>, no balance and no booked entry")
+        }
+
+        var balancePaths: [String: String] = [:]
+        var openingBooked: ParsedBalance?
+        var previouslyClosed: TypedBalance?
+        var closingBooked: ParsedBalance?
+        var openingAvailable: ParsedBalance?
+        var closingAvailable: ParsedBalance?
+        var forwardAvailable: [ParsedBalance] = []
+        var additional: [TypedBalance] = []
+        var foreign: [TypedBalance] = []
+        for typed in balances {
+            let balancePath = String(typed.location.dropLast("/Amt".count))
+            guard typed.balance.currency == currency else {
+                foreign.append(typed)
+                warnings.add(StatementImportWarning(
+                    kind: .foreignCurrencyBalance, fileName: fileName, location: typed.location,
+                    reason: "the \(typed.code) balance (\(typed.name)) is in \(typed.balance.currency), not the account's \(currency); it is kept as a foreign-currency balance and not used as the account's balance"))
+                continue
             }
-            switch code {
-            case "OPBD", "PRCD": try assign(&openingBooked, "opening booked balance")
+            func assign(_ slot: inout ParsedBalance?, _ name: String) throws(StatementImportError) {
+                guard slot == nil else { throw fail(balancePath, "a second \(name) (\(typed.code))") }
+                slot = typed.balance
+                balancePaths[name] = typed.location
+            }
+            switch typed.code {
+            case "OPBD": try assign(&openingBooked, "opening booked balance")
+            case "PRCD":
+                guard previouslyClosed == nil else { throw fail(balancePath, "a second previously closed booked balance (PRCD)") }
+                previouslyClosed = typed
             case "CLBD": try assign(&closingBooked, "closing booked balance")
             case "OPAV": try assign(&openingAvailable, "opening available balance")
             case "CLAV": try assign(&closingAvailable, "closing available balance")
             case "FWAV":
-                forwardAvailable.append(balance)
-                balancePaths["forward available balance \(forwardAvailable.count)"] = balancePath + "/Amt"
-            default: break
+                forwardAvailable.append(typed.balance)
+                balancePaths["forward available balance \(forwardAvailable.count)"] = typed.location
+            default: additional.append(typed)
             }
         }
-
-        var lines: [ParsedStatementLine] = []
-        for (index, entry) in item.children(named: "Ntry").enumerated() {
-            let entryPath = "\(path)/Ntry[\(index + 1)]"
-            let status = entry.child("Sts").map { $0.child("Cd")?.text ?? $0.text } ?? "BOOK"
-            guard status == "BOOK" else { continue }
-            lines.append(try parseEntry(entry, path: entryPath, fileName: fileName))
+        if let previouslyClosed {
+            if let opening = openingBooked {
+                additional.append(previouslyClosed)
+                if opening.amountMinor != previouslyClosed.balance.amountMinor {
+                    let exponent = ISO4217.exponent(of: currency) ?? 2
+                    warnings.add(StatementImportWarning(
+                        kind: .previousClosingBalance, fileName: fileName, location: previouslyClosed.location,
+                        reason: "the PRCD balance \(ISO4217.decimalString(previouslyClosed.balance.amountMinor, exponent: exponent)) differs from the OPBD balance \(ISO4217.decimalString(opening.amountMinor, exponent: exponent)) \(currency); OPBD is the opening balance"))
+                }
+            } else {
+                openingBooked = previouslyClosed.balance
+                balancePaths["opening booked balance"] = previouslyClosed.location
+                warnings.add(StatementImportWarning(
+                    kind: .previousClosingBalance, fileName: fileName, location: previouslyClosed.location,
+                    reason: "the statement has no OPBD balance; the PRCD (previously closed booked) balance is its opening balance"))
+            }
         }
-        guard let currency = accountCurrency ?? openingBooked?.currency ?? closingBooked?.currency ?? lines.first?.currency else {
-            throw fail(path, "the statement has no currency: no <Acct><Ccy>, no balance and no booked entry")
-        }
-        let statement = ParsedStatement(
+        var statement = ParsedStatement(
             format: format, account: account, accountIsIBAN: iban != nil || IBAN.isValid(account), statementID: statementID,
             sequence: sequence, currency: currency, periodStart: periodStart ?? openingBooked?.date, periodEnd: periodEnd ?? closingBooked?.date,
             openingBooked: openingBooked, closingBooked: closingBooked, openingAvailable: openingAvailable,
-            closingAvailable: closingAvailable, forwardAvailable: forwardAvailable, lines: lines,
+            closingAvailable: closingAvailable, forwardAvailable: forwardAvailable, additionalBalances: additional,
+            foreignCurrencyBalances: foreign, lines: lines,
             information: item.child("AddtlStmtInf")?.text ?? item.child("AddtlRptInf")?.text ?? item.child("AddtlNtfctnInf")?.text)
-        try statement.validate(fileName: fileName) { name in balancePaths[name] ?? path }
+        try statement.checkBalances(fileName: fileName, incomplete: format.kind == .statement ? .derive : .accept,
+                                    warnings: &warnings) { name in balancePaths[name] ?? path }
+        statement.warnings = warnings.finished(fileName: fileName)
         return statement
     }
 
