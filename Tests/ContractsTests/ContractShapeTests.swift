@@ -37,6 +37,7 @@ import LedgerCore
     static let statements: [String: Set<OrganizationKind>] = [
         "registerAccount": [.bank], "postStatement": [.bank], "postBookEntries": enterprises,
         "confirmBalance": enterprises, "disputeBalance": enterprises, "resolveDispute": [.bank, .enterprise, .coreEnterprise],
+        "postIntradayReport": [.bank],
     ]
 
     /// Names that are operations of some contract, for checking that no contract answers for another's.
