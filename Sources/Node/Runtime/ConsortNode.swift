@@ -486,6 +486,18 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         }
     }
 
+    /// The state root recorded after `height`; a storage error records a fault
+    /// and gives nil, so that no state claim is taken unchecked.
+    fileprivate func executedStateRoot(at height: UInt64) -> Hash? {
+        do {
+            return try ledger.stateRoot(at: height)
+        } catch {
+            logger.critical("cannot read a state root", metadata: ["height": "\(height)", "error": "\(error)"])
+            recordFault("cannot read the state root of height \(height): \(error)")
+            return nil
+        }
+    }
+
     fileprivate func isVerified(_ transaction: Transaction) -> Bool {
         verified.verify(transaction)
     }
@@ -566,6 +578,10 @@ struct ShellProposalValidator: ProposalValidator {
     func orderBatch(_ candidates: [Transaction], after ancestors: [Block], limit: Int) -> [Transaction] {
         Nonces.orderBatch(candidates, after: ancestors, limit: limit,
                           committedNextNonce: { node.committedNextNonce(of: $0) }, isAcceptable: isAcceptable)
+    }
+
+    func executedStateRoot(at height: UInt64) -> Hash? {
+        node.executedStateRoot(at: height)
     }
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
