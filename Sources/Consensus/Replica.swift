@@ -14,6 +14,10 @@ struct Slot {
     var sentCommit: Commit?
     /// The block failed validation in this view; never prepare it.
     var rejected = false
+    /// The pre-prepare came from a new view's O (or a restored certificate),
+    /// not fresh from this view's primary: its proposer is the primary of the
+    /// view it was first prepared in.
+    var reproposed = false
     /// The prepared certificate of the highest view seen (kept across views).
     var prepared: PreparedCertificate?
 
@@ -24,6 +28,7 @@ struct Slot {
         sentPrepare = nil
         sentCommit = nil
         rejected = false
+        reproposed = false
     }
 }
 
@@ -131,6 +136,7 @@ public struct Replica {
             slot.prepared = certificate
             if certificate.view == view && changingTo == nil {
                 slot.prePrepare = certificate.prePrepare
+                slot.reproposed = true
                 for prepare in certificate.prepares { slot.prepares[prepare.replica] = prepare }
             }
             slots[certificate.height] = slot

@@ -112,7 +112,10 @@ extension Replica {
             guard committedHashes[height] == digest else { return }
         } else {
             guard let parent = knownHeader(at: height - 1), let ancestors = pendingAncestors(below: height) else { return }
-            guard isValidProposal(block, parent: parent, ancestors: ancestors) else {
+            switch checkProposal(block, parent: parent, ancestors: ancestors, reproposed: slot.reproposed) {
+            case .valid: break
+            case .waitForExecution: return
+            case .invalid:
                 slots[height]?.rejected = true
                 return drop(.invalidProposal)
             }
@@ -126,21 +129,31 @@ extension Replica {
     }
 
     /// The header and content checks a backup makes before preparing
-    /// (docs/consensus.md rule 2: parent hash, transactions valid, not already committed).
-    func isValidProposal(_ block: Block, parent: BlockHeader, ancestors: [Block]) -> Bool {
+    /// (docs/consensus.md rule 2). The header rules are the ledger's own
+    /// (`BlockHeader.checkFollows`), so a block this replica prepares is one
+    /// its ledger will execute; a fresh proposal must name this view's primary
+    /// as proposer (a re-proposal from a new view's O keeps the proposer of the
+    /// view it was first prepared in), and a state claim this replica has not
+    /// executed yet is judged once it has.
+    func checkProposal(_ block: Block, parent: BlockHeader, ancestors: [Block], reproposed: Bool) -> ProposalCheck {
         let header = block.header
-        guard header.parentHash == parent.hash, header.timestampMs > parent.timestampMs,
-              header.timestampMs <= clockMs &+ configuration.timing.timestampDriftMsMax,
-              header.stateHeight >= parent.stateHeight, header.stateHeight < header.height,
-              header.validatorSetHash == validators.hash,
-              block.transactions.count <= configuration.parameters.blockTransactionsMax else { return false }
-        if let root = executedRoots[header.stateHeight], root != header.stateRoot { return false }
+        let proposer: PublicKey? = reproposed ? nil : validators[Int(primary(of: view))].nodeKey
+        let stateHeight = header.stateHeight
+        let localRoot = executedRoots[stateHeight] ?? (stateHeight <= executedHeight ? validator.executedStateRoot(at: stateHeight) : nil)
+        do {
+            try header.checkFollows(parent, validators: validators, proposer: proposer, localStateRoot: localRoot)
+        } catch {
+            if case .stateNotExecuted = error, header.stateHeight > executedHeight { return .waitForExecution }
+            return .invalid
+        }
+        guard header.timestampMs <= clockMs &+ configuration.timing.timestampDriftMsMax,
+              block.transactions.count <= configuration.parameters.blockTransactionsMax else { return .invalid }
         var seen = Set<Hash>()
         for ancestor in ancestors { for transaction in ancestor.transactions { seen.insert(transaction.id) } }
         for transaction in block.transactions {
-            guard seen.insert(transaction.id).inserted else { return false }
+            guard seen.insert(transaction.id).inserted else { return .invalid }
         }
-        return validator.isValid(block: block, pendingAncestors: ancestors)
+        return validator.isValid(block: block, pendingAncestors: ancestors) ? .valid : .invalid
     }
 
     /// Prepared(m, v, n, i) (paper 4.2, rule 3): the pre-prepare and 2f
@@ -275,6 +288,15 @@ extension Replica {
             ticksSinceProposal = 0
         }
     }
+}
+
+/// A backup's verdict on a proposal.
+enum ProposalCheck: Equatable {
+    case valid
+    /// Never prepare it in this view.
+    case invalid
+    /// Its state claim names a height this replica has not executed yet; check again after execution.
+    case waitForExecution
 }
 
 /// What a proposal attempt depended on: the height, the pool, the blocks in

@@ -22,9 +22,16 @@ public protocol ProposalValidator {
     /// uncommitted blocks below the proposal, oldest first). The
     /// application's ordering rules live here.
     func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction]
+    /// The state root the ledger recorded after executing `height`, nil if it
+    /// has not executed it or cannot read it. Lets a restarted replica check
+    /// state claims below the heights it has seen executed since it started.
+    func executedStateRoot(at height: UInt64) -> Hash?
 }
 
 extension ProposalValidator {
+    /// Without a ledger to ask: only the roots the replica saw executed are known.
+    public func executedStateRoot(at height: UInt64) -> Hash? { nil }
+
     /// Without ordering rules: the acceptable candidates not expired at the block's time, in pool order.
     public func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction] {
         var batch: [Transaction] = []

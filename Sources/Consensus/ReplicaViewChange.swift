@@ -161,6 +161,7 @@ extension Replica {
                 return reportFault(.newViewContradictsCommittedBlock(height: height))
             }
             slots[height, default: Slot()].prePrepare = prePrepare
+            slots[height]?.reproposed = true
             if isPrimary { recordVote(height: height, blockHash: prePrepare.blockHash, commit: false) }
             last = max(last, height)
         }

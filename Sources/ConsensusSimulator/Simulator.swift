@@ -18,6 +18,9 @@ public enum ByzantineBehavior: String, CaseIterable, Sendable {
     case garbage
     /// As primary, withholds its proposals and new-view messages.
     case withholdProposals
+    /// As primary, sends headers the ledger would refuse: a proposer key other
+    /// than its own, or a state claim at a height nobody has executed yet with a made-up root.
+    case forgeHeaders
     /// Asks for view numbers far beyond the current one (up to the overflow edge).
     case hugeView
     /// Runs two honest copies with the same key (twins), fed different requests.
@@ -132,6 +135,10 @@ final class SimValidator: ProposalValidator {
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         block.transactions.allSatisfy(isAcceptable)
+    }
+
+    func executedStateRoot(at height: UInt64) -> Hash? {
+        height < UInt64(ledger.roots.count) ? ledger.roots[Int(height)] : nil
     }
 }
 
@@ -551,6 +558,18 @@ public struct Simulation {
                 result.failures.append("agreement: height \(block.height) has two committed blocks (replica \(node.index))")
             }
             agreed[block.height] = block.hash
+            // A certified block must be one the ledger executes: the header
+            // rules the backups prepare by are the ledger's.
+            let parent = ledger.chain.last?.block.header ?? genesisHeader
+            let stateHeight = Int(clamping: block.header.stateHeight)
+            let localRoot = stateHeight < ledger.roots.count ? ledger.roots[stateHeight] : nil
+            if !options.corruptExecution.contains(node.index) {
+                do {
+                    try block.header.checkFollows(parent, validators: validators, proposer: nil, localStateRoot: localRoot)
+                } catch {
+                    result.failures.append("certified block at height \(block.height) cannot execute at replica \(node.index): \(error)")
+                }
+            }
             let verifier = makeVerifier()
             do {
                 try certificate.verify(blockHash: block.hash, validators: validators, chainID: chainID, verifier: verifier)
@@ -672,6 +691,18 @@ public struct Simulation {
             case .prePrepare, .newView: return nil
             default: return bytes
             }
+        case .forgeHeaders:
+            guard case .prePrepare(let prePrepare) = message, prePrepare.height > 1 else { return bytes }
+            var header = prePrepare.block.header
+            if prePrepare.height % 2 == 0 {
+                header.proposer = validators[(node.index + 1) % options.validatorCount].nodeKey
+            } else {
+                header.stateHeight = header.height - 1
+                header.stateRoot = Hash.tagged("consort/sim/made-up-root", [UInt8(truncatingIfNeeded: header.height)])
+            }
+            let block = Block(header: header, transactions: prePrepare.block.transactions)
+            let digest = PrePrepare.signingDigest(chainID: chainID, view: prePrepare.view, height: block.height, blockHash: block.hash)
+            return ConsensusMessage.prePrepare(PrePrepare(view: prePrepare.view, block: block, signature: signer.sign(digest))).canonicalBytes
         case .equivocate:
             guard case .prePrepare(let prePrepare) = message, recipient % 2 == 0 else { return bytes }
             var transactions = prePrepare.block.transactions

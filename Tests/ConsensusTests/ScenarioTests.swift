@@ -181,3 +181,19 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
     }
     #expect(conflicts > 0, "the twins did equivocate in some seed")
 }
+
+@Test func forgingPrimary_certifiesNothingTheLedgerCannotExecute() {
+    var refused = 0
+    for seed in UInt64(0)..<10 {
+        var options = quietOptions(seed: seed, byzantine: [.forgeHeaders])
+        options.byzantineFirst = true
+        var simulation = Simulation(options: options)
+        for number in 0..<6 { simulation.submit(number: number, to: [0, 1, 2, 3]) }
+        let done = simulation.run(until: 3000) { $0.committed(Array(0..<6), at: [1, 2, 3]) }
+        let result = simulation.report()
+        refused += result.dropCounts[.invalidProposal] ?? 0
+        #expect(result.passed, "seed \(seed): \(result)")
+        #expect(done, "seed \(seed): \(result)")
+    }
+    #expect(refused > 0, "the primary did send forged headers")
+}

@@ -12,10 +12,11 @@ struct ScratchContract: BuiltInContract {
         case fail
         case putThenFail
         case index
+        case crash
 
         var permittedKinds: Set<OrganizationKind> {
             switch self {
-            case .put, .delete, .fail, .putThenFail, .index: Set(OrganizationKind.allCases)
+            case .put, .delete, .fail, .putThenFail, .index, .crash: Set(OrganizationKind.allCases)
             }
         }
     }
@@ -41,6 +42,9 @@ struct ScratchContract: BuiltInContract {
             context.setIndex("by-key", key, [7])
         case .fail:
             throw Rejection(code: "asked_to_fail", message: "the caller asked for a failure")
+        case .crash:
+            context.put([9], [9])
+            throw ScratchCrash()
         }
     }
 
@@ -66,6 +70,9 @@ struct ScratchContract: BuiltInContract {
         return call(operation, encodedArguments: encoder.bytes)
     }
 }
+
+/// An error a contract throws that is neither a rejection nor a storage failure.
+struct ScratchCrash: Error {}
 
 /// A consortium built from fixed keys, so that two runs produce identical chains.
 struct DeterministicChain {

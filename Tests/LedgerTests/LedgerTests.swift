@@ -156,6 +156,51 @@ final class FaultInjectingStore: KeyValueStore, @unchecked Sendable {
     }
 }
 
+extension LedgerCommitTests {
+    @Test func execute_blockWithBadTransactionContent_givesRejectedReceiptsWithoutThrowing() throws {
+        let chain = try DeterministicChain()
+        let ledger = try chain.openLedger(MemoryStore())
+        let put = ScratchContract.put([1], [1])
+        let forged = Transaction(body: chain.transaction(sender: 1, nonce: 0, put).body, signature: chain.senders[2].sign(Hash.sha256([1])))
+        let transactions = [
+            chain.transaction(sender: 0, nonce: 0, ScratchContract.call(.crash, key: [9])),
+            forged,
+            chain.transaction(sender: 2, nonce: 7, put),
+            chain.transaction(sender: 3, nonce: 0, ContractCall(contract: "nope", operation: "x", arguments: [])),
+            chain.transaction(sender: 0, nonce: 0, put),
+        ]
+        let before = ledger.head.stateRoot
+        let block = chain.block(on: ledger, transactions)
+        let executed = try ledger.execute(block)
+        #expect(executed.receipts.map { $0.rejection?.code } == ["contract_failed", "bad_signature", "bad_nonce", "unknown_contract", nil])
+        try ledger.commit(executed, certificate: chain.certificate(block.header))
+        #expect(ledger.head.stateRoot != before)
+        #expect(try ledger.stateValue(contract: ScratchContract.name, key: [9]) == nil)
+        #expect(try ledger.nextNonce(for: chain.senders[0].publicKey) == 1)
+    }
+
+    @Test func checkHeader_usesTheRulesBackupsPrepareBy() throws {
+        let chain = try DeterministicChain()
+        let ledger = try chain.openLedger(MemoryStore())
+        try chain.commit(ledger, [])
+        try chain.commit(ledger, [])
+        var foreign = chain.block(on: ledger, [])
+        foreign.header.proposer = chain.senders[0].publicKey
+        var backwards = chain.block(on: ledger, [])
+        backwards.header.stateHeight = 0
+        backwards.header.stateRoot = try #require(try ledger.stateRoot(at: 0))
+        for (block, expected) in [(foreign, HeaderError.proposerNotValidator(chain.senders[0].publicKey)),
+                                  (backwards, .stateHeightOutOfRange(stateHeight: 0, parentStateHeight: 1, height: 3))] {
+            do {
+                _ = try ledger.execute(block)
+                Issue.record("header \(block.header) must be refused")
+            } catch {
+                #expect(error == .invalidHeader(height: 3, expected))
+            }
+        }
+    }
+}
+
 @Suite struct LedgerRejectionTests {
     private func receipt(_ chain: DeterministicChain, _ ledger: Ledger, _ transaction: Transaction, timestampMs: UInt64? = nil) throws -> Receipt {
         let block = chain.block(on: ledger, [transaction], timestampMs: timestampMs)

@@ -6,6 +6,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The block does not extend the current head.
     case notNextBlock(expectedHeight: UInt64, expectedParent: Hash, gotHeight: UInt64, gotParent: Hash)
     case invalidBlock(height: UInt64, reason: String)
+    /// The header breaks a rule of ``BlockHeader/checkFollows(_:validators:proposer:localStateRoot:)``.
+    case invalidHeader(height: UInt64, HeaderError)
     /// The block's header names a state root this node did not compute: either
     /// the proposer lied or this node's state has diverged. Signing on would be
     /// wrong either way; the node must stop and report.
@@ -20,6 +22,7 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notNextBlock(let expectedHeight, let expectedParent, let gotHeight, let gotParent):
             "block \(gotHeight) (parent \(gotParent.short)…) does not extend the head: expected height \(expectedHeight) with parent \(expectedParent.short)…"
         case .invalidBlock(let height, let reason): "block \(height) is invalid: \(reason)"
+        case .invalidHeader(let height, let error): "block \(height) has an invalid header: \(error)"
         case .stateRootMismatch(let height, let stateHeight, let claimed, let local):
             "block \(height) claims state root \(claimed.short)… at height \(stateHeight), this node computed \(local.short)…"
         case .certificate(let error): "commit certificate rejected: \(error)"
@@ -92,6 +95,8 @@ public final class Ledger: @unchecked Sendable {
     private let store: any KeyValueStore
     private let lock = Lock()
     private var currentHead: LedgerHead
+    /// The header of the head block, which the next header must follow.
+    private var currentHeadHeader: BlockHeader
     private var nodeCache: [Hash: StateTreeNode] = [:]
     private let nodeCacheEntriesMax = 200_000
 
@@ -121,14 +126,21 @@ public final class Ledger: @unchecked Sendable {
                 } catch {
                     throw LedgerError.storage(.corrupted(reason: "the chain head record does not decode: \(error)"))
                 }
-                guard try store.get(StoreKey.block(currentHead.height)) != nil else {
+                guard let rawBlock = try store.get(StoreKey.block(currentHead.height)) else {
                     throw LedgerError.storage(.corrupted(reason: "the head block \(currentHead.height) is missing"))
+                }
+                do {
+                    currentHeadHeader = try Block(canonicalBytes: rawBlock).header
+                } catch {
+                    throw LedgerError.storage(.corrupted(reason: "the head block \(currentHead.height) does not decode: \(error)"))
                 }
             } else {
                 guard try store.scan(prefix: [], start: nil, limit: 1).isEmpty else {
                     throw LedgerError.storage(.foreign(reason: "the store holds data but no Consort format marker"))
                 }
                 currentHead = LedgerHead(height: 0, blockHash: .zero, timestampMs: 0, stateRoot: .zero)
+                currentHeadHeader = BlockHeader(height: 0, parentHash: .zero, timestampMs: 0, proposer: genesis.validators[0].nodeKey,
+                                                transactionsRoot: .zero, stateHeight: 0, stateRoot: .zero, validatorSetHash: .zero)
                 try writeGenesis()
             }
         } catch let error as LedgerError {
@@ -181,6 +193,7 @@ public final class Ledger: @unchecked Sendable {
             throw .storage(error)
         }
         currentHead = head
+        currentHeadHeader = header
     }
 
     /// The latest committed block and state root.
@@ -190,27 +203,22 @@ public final class Ledger: @unchecked Sendable {
 
     // MARK: Execution
 
-    /// Checks a block's header against the current head, without executing it.
+    /// Checks a block's header against the current head, without executing it,
+    /// by the rules every backup applies before it prepares
+    /// (``BlockHeader/checkFollows(_:validators:proposer:localStateRoot:)``).
     public func checkHeader(_ header: BlockHeader) throws(LedgerError) {
-        let head = self.head
+        let (head, parent) = lock.withLock { (currentHead, currentHeadHeader) }
         guard header.height == head.height + 1, header.parentHash == head.blockHash else {
             throw .notNextBlock(expectedHeight: head.height + 1, expectedParent: head.blockHash, gotHeight: header.height, gotParent: header.parentHash)
         }
-        guard header.timestampMs > head.timestampMs else {
-            throw .invalidBlock(height: header.height, reason: "timestamp \(header.timestampMs) is not after the parent's \(head.timestampMs)")
-        }
-        guard header.validatorSetHash == genesis.validators.hash else {
-            throw .invalidBlock(height: header.height, reason: "names a validator set other than the current one")
-        }
-        guard genesis.validators.index(of: header.proposer) != nil else {
-            throw .invalidBlock(height: header.height, reason: "proposer \(header.proposer.short)… is not a validator")
-        }
-        guard header.stateHeight <= head.height else {
-            throw .invalidBlock(height: header.height, reason: "state height \(header.stateHeight) is above the head \(head.height)")
-        }
-        let localRoot = try stateRoot(at: header.stateHeight)
-        guard localRoot == header.stateRoot else {
-            throw .stateRootMismatch(height: header.height, stateHeight: header.stateHeight, claimed: header.stateRoot, local: localRoot ?? .zero)
+        let localRoot = header.stateHeight <= head.height ? try stateRoot(at: header.stateHeight) : nil
+        do {
+            try header.checkFollows(parent, validators: genesis.validators, proposer: nil, localStateRoot: localRoot)
+        } catch {
+            if case .stateRootMismatch(let stateHeight, let claimed, let local) = error {
+                throw .stateRootMismatch(height: header.height, stateHeight: stateHeight, claimed: claimed, local: local)
+            }
+            throw .invalidHeader(height: header.height, error)
         }
     }
 
@@ -317,6 +325,12 @@ public final class Ledger: @unchecked Sendable {
             return .rejected(rejection)
         } catch let error as CodecError {
             return .rejected(LedgerRejection.badArguments(error))
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            // Execution of a committed block is total: whatever a transaction
+            // makes its contract do ends in a receipt; only storage can fail it.
+            return .rejected(LedgerRejection.contractFailed(contract: contract.name, error: error))
         }
         guard context.indexWrites.count <= Limits.indexEntriesPerTransactionMax, context.events.count <= Limits.eventsPerReceiptMax,
               context.state.transactionWrites.count <= Limits.stateWritesPerTransactionMax else {
@@ -363,6 +377,7 @@ public final class Ledger: @unchecked Sendable {
                 throw LedgerError.storage(error)
             }
             currentHead = newHead
+            currentHeadHeader = block.header
             if nodeCache.count + executed.createdNodes.count > nodeCacheEntriesMax { nodeCache.removeAll(keepingCapacity: true) }
             nodeCache.merge(executed.createdNodes) { _, new in new }
         }

@@ -108,6 +108,10 @@ public enum LedgerRejection {
     public static func badArguments(_ error: CodecError) -> Rejection {
         Rejection(code: "bad_arguments", message: "arguments could not be decoded: \(error)")
     }
+    /// The contract stopped with an error that is neither a rejection nor a storage failure.
+    public static func contractFailed(contract: String, error: any Error) -> Rejection {
+        Rejection(code: "contract_failed", message: "contract '\(contract)' failed: \(error)")
+    }
 }
 
 /// The outcome of one transaction in a committed block.

@@ -632,6 +632,10 @@ struct ShellProposalValidator: ProposalValidator {
                           committedNextNonce: { node.reads.committedNextNonce(of: $0) }, isAcceptable: isAcceptable)
     }
 
+    func executedStateRoot(at height: UInt64) -> Hash? {
+        node.reads.executedStateRoot(at: height)
+    }
+
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
         for transaction in block.transactions {
             guard transaction.body.chainID == node.genesis.chainID, !transaction.body.isExpired(atMs: block.header.timestampMs),

@@ -43,4 +43,15 @@ struct FaultRecordingReads {
             return nil
         }
     }
+
+    /// The state root recorded after executing `height`; nil when it has not
+    /// executed it, and nil with a fault when it cannot be read.
+    func executedStateRoot(at height: UInt64) -> Hash? {
+        do {
+            return try ledger.stateRoot(at: height)
+        } catch {
+            recordFault("cannot read the state root of height \(height): \(error)")
+            return nil
+        }
+    }
 }
