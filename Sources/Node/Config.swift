@@ -110,6 +110,9 @@ public struct NodeConfig: Equatable, Sendable {
     /// APIs an observer fetches blocks from.
     public var syncFrom: [String]
     public var logLevel: String
+    /// Lets a validator whose ledger holds blocks start without a consensus
+    /// state: set only by the operator, for one start (`node start --fresh-consensus-state`).
+    public var freshConsensusState = false
 
     struct File: Codable {
         var name: String

@@ -21,9 +21,17 @@ struct NodeCommand: ParsableCommand {
         @Option(name: .long, help: "The node's config file (JSON: name, role, genesis, nodeKey, dataDir, api, p2p, syncFrom, logLevel).")
         var config: String
 
+        @Flag(name: .long, help: """
+            Start a validator whose ledger holds blocks without its consensus state (its votes). Only for a validator \
+            that has certainly never voted above its ledger's height; otherwise it could sign two blocks at one height.
+            """)
+        var freshConsensusState = false
+
         func run() async throws {
             try await runReporting {
-                let nodeConfig = try NodeConfig.load(config)
+                var loaded = try NodeConfig.load(config)
+                loaded.freshConsensusState = freshConsensusState
+                let nodeConfig = loaded
                 var configuredLogger = Logger(label: "consort.\(nodeConfig.name)")
                 configuredLogger.logLevel = Logger.Level(rawValue: nodeConfig.logLevel) ?? .info
                 let logger = configuredLogger

@@ -50,4 +50,16 @@ import LedgerCore
         let error = #expect(throws: ConfigError.self) { try ConsortNode(config: config, logger: Logger(label: "test")) }
         #expect(error?.description.contains("chmod 600 \(keyPath)") == true)
     }
+
+    @Test func missingConsensusStateBesideALedger_refusesToStart_unlessTheOperatorSaysSo() throws {
+        var (directory, config) = try validatorFolder(blocks: 3)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.removeItem(atPath: config.dataDirectory + "/consensus")
+        let error = #expect(throws: NodeStartError.self) { try ConsortNode(config: config, logger: Logger(label: "test")) }
+        let message = error?.description ?? ""
+        #expect(message.contains("holds 3 blocks, but there is no consensus state"))
+        #expect(message.contains("--fresh-consensus-state"))
+        config.freshConsensusState = true
+        _ = try ConsortNode(config: config, logger: Logger(label: "test"))
+    }
 }

@@ -127,6 +127,14 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             nodeKey = key
             replicaIndex = index
             let consensusPath = config.dataDirectory + "/consensus"
+            if !FileManager.default.fileExists(atPath: consensusPath) && ledger.head.height > 0 && !config.freshConsensusState {
+                throw NodeStartError("""
+                    the ledger in \(ledgerPath) holds \(ledger.head.height) blocks, but there is no consensus state at \(consensusPath): \
+                    starting without it would forget this validator's votes, and it could then sign two different blocks at one height. \
+                    Restore \(consensusPath) from a backup of this validator; only if it has certainly never voted above height \
+                    \(ledger.head.height) (its ledger was copied from another validator, say), start it once with --fresh-consensus-state
+                    """)
+            }
             let store: ConsensusStateStore
             do {
                 let consensusLevelDB = try LevelDBStore(path: consensusPath)
