@@ -86,6 +86,8 @@ private final class Silent: ChannelInboundHandler, Sendable {
         try await withServer(connectionsMax: 2, timeoutMs: 60_000) { port in
             var held: [any Channel] = []
             for _ in 0..<2 { held.append(try await open(port, sending: "GET /v1/status HTTP/1.1\r\nHo")) }
+            // A connect returns once the kernel has queued it; let the server accept both before the third comes.
+            try await Task.sleep(nanoseconds: 500_000_000)
             let whileFull = await answers(port, timeoutMs: 150)
             #expect(!whileFull, "a third connection is not served while two are held")
             for channel in held { try await channel.close() }
