@@ -20,7 +20,7 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -
     let error = Pipe()
     process.standardOutput = output
     process.standardError = error
-    try process.run()
+    try launch(process)
     let outputData = output.fileHandleForReading.readDataToEndOfFile()
     let errorData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

@@ -12,6 +12,17 @@ import Node
 import Glibc
 #endif
 
+/// Serializes starting child processes: Foundation's `Process.run()` can crash
+/// when several test threads start processes at the same moment.
+private let processLaunchLock = NSLock()
+
+/// Starts `process`, one launch at a time across the test process.
+func launch(_ process: Process) throws {
+    processLaunchLock.lock()
+    defer { processLaunchLock.unlock() }
+    try process.run()
+}
+
 /// Why a devnet test could not proceed.
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
@@ -121,7 +132,7 @@ final class TestDevnet: @unchecked Sendable {
         handle.seekToEndOfFile()
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try launch(process)
         processes[index] = process
     }
 

@@ -41,7 +41,7 @@ func runConsort(_ arguments: [String]) throws -> (status: Int32, out: String, er
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    try process.run()
+    try launch(process)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
