@@ -10,21 +10,10 @@ import NodeAPI
 
 /// Runs the built `consort` with `arguments`; returns exit status, stdout and stderr.
 func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try consortExecutable())
-    process.arguments = arguments
     var merged = ProcessInfo.processInfo.environment
     merged.merge(environment) { _, new in new }
-    process.environment = merged
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try launch(process)
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    let result = try runToEnd(URL(fileURLWithPath: try consortExecutable()), arguments, environment: merged)
+    return (result.status, result.out, result.err)
 }
 
 @Suite struct CLITests {

@@ -23,6 +23,35 @@ func launch(_ process: Process) throws {
     try process.run()
 }
 
+/// Runs `executable` to its end; returns its exit status, standard output and
+/// standard error. The output goes to temporary files rather than pipes, so
+/// that no read can be cut short by another child's exit signal.
+func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("consort-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let outURL = folder.appendingPathComponent("out")
+    let errURL = folder.appendingPathComponent("err")
+    guard FileManager.default.createFile(atPath: outURL.path, contents: nil),
+          FileManager.default.createFile(atPath: errURL.path, contents: nil) else {
+        throw HarnessError("cannot create output files in \(folder.path)")
+    }
+    let out = try FileHandle(forWritingTo: outURL)
+    let err = try FileHandle(forWritingTo: errURL)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.environment = environment
+    process.standardOutput = out
+    process.standardError = err
+    try launch(process)
+    process.waitUntilExit()
+    try out.close()
+    try err.close()
+    return (process.terminationStatus, String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+            String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+}
+
 /// Why a devnet test could not proceed.
 struct HarnessError: Error, CustomStringConvertible {
     let description: String

@@ -33,19 +33,7 @@ enum RepositoryPaths {
 
 /// Runs the built `consort` binary and returns its exit code, stdout and stderr.
 func runConsort(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = RepositoryPaths.binary
-    process.arguments = arguments
-    process.environment = ["CONSORT_NODE": "http://127.0.0.1:1"]
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try launch(process)
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    try runToEnd(RepositoryPaths.binary, arguments, environment: ["CONSORT_NODE": "http://127.0.0.1:1"])
 }
 
 /// The message argument parsing gives for `arguments`, or nil when they parse.
