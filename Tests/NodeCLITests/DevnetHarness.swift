@@ -171,7 +171,7 @@ final class TestDevnet: @unchecked Sendable {
     }
 
     /// Waits until node `index` answers on `/health/live` (it need not be ready yet).
-    func waitLive(_ index: Int, timeoutSeconds: Double = 30) async throws {
+    func waitLive(_ index: Int, timeoutSeconds: Double = 90) async throws {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
             if let process = processes[index], !process.isRunning {
