@@ -12,8 +12,9 @@ import Node
 import Glibc
 #endif
 
-/// Serializes starting child processes: Foundation's `Process.run()` can crash
-/// when several test threads start processes at the same moment.
+/// Serializes starting child processes, and running the short-lived ones to
+/// their end: Foundation's `Process.run()` can crash when another test thread
+/// starts a process or waits for one at the same moment.
 private let processLaunchLock = NSLock()
 
 /// Starts `process`, one launch at a time across the test process.
@@ -44,7 +45,11 @@ func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: St
     process.environment = environment
     process.standardOutput = out
     process.standardError = err
-    try launch(process)
+    // Started and waited for under the launch lock: Foundation's `Process.run()`
+    // has crashed while another thread waited for a child to exit.
+    processLaunchLock.lock()
+    defer { processLaunchLock.unlock() }
+    try process.run()
     process.waitUntilExit()
     try out.close()
     try err.close()
