@@ -12,9 +12,8 @@ import Node
 import Glibc
 #endif
 
-/// Serializes starting child processes, and running the short-lived ones to
-/// their end: Foundation's `Process.run()` can crash when another test thread
-/// starts a process or waits for one at the same moment.
+/// Serializes starting child processes with Foundation's `Process`, whose
+/// `run()` can crash when another test thread starts a process at the same moment.
 private let processLaunchLock = NSLock()
 
 /// Starts `process`, one launch at a time across the test process.
@@ -25,36 +24,39 @@ func launch(_ process: Process) throws {
 }
 
 /// Runs `executable` to its end; returns its exit status, standard output and
-/// standard error. The output goes to temporary files rather than pipes, so
-/// that no read can be cut short by another child's exit signal.
+/// standard error. It is started with `posix_spawn` and waited for with
+/// `waitpid`, not with Foundation's `Process` (whose `run()` has crashed here
+/// while other test threads started or waited for processes), and its output
+/// goes to temporary files, so no read can be cut short by a signal.
 func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("consort-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let outURL = folder.appendingPathComponent("out")
-    let errURL = folder.appendingPathComponent("err")
-    guard FileManager.default.createFile(atPath: outURL.path, contents: nil),
-          FileManager.default.createFile(atPath: errURL.path, contents: nil) else {
-        throw HarnessError("cannot create output files in \(folder.path)")
+    let outPath = folder.appendingPathComponent("out").path
+    let errPath = folder.appendingPathComponent("err").path
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable.path] + arguments).map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        for pointer in argv { free(pointer) }
+        for pointer in envp { free(pointer) }
     }
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    process.environment = environment
-    process.standardOutput = out
-    process.standardError = err
-    // Started and waited for under the launch lock: Foundation's `Process.run()`
-    // has crashed while another thread waited for a child to exit.
-    processLaunchLock.lock()
-    defer { processLaunchLock.unlock() }
-    try process.run()
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    return (process.terminationStatus, String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-            String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
+    guard spawned == 0 else { throw HarnessError("cannot start \(executable.path): error \(spawned)") }
+    var waitStatus: Int32 = 0
+    while waitpid(pid, &waitStatus, 0) == -1 {
+        guard errno == EINTR else { throw HarnessError("waitpid for \(executable.path) failed: errno \(errno)") }
+    }
+    let signal = waitStatus & 0x7f
+    let status = signal == 0 ? (waitStatus >> 8) & 0xff : 128 + signal
+    return (status, String(decoding: try Data(contentsOf: URL(fileURLWithPath: outPath)), as: UTF8.self),
+            String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self))
 }
 
 /// Why a devnet test could not proceed.
