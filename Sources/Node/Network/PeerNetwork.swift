@@ -406,8 +406,12 @@ public final class PeerNetwork: @unchecked Sendable {
 
     /// Sends to one peer if connected; drops the message if that peer's queue is full.
     public func send(_ message: PeerMessage, to key: PublicKey) {
+        send(encoded: message.canonicalBytes, to: key)
+    }
+
+    /// Sends an already encoded message, so that a broadcast encodes it once for every peer.
+    private func send(encoded payload: [UInt8], to key: PublicKey) {
         guard let channel = lock.withLock({ connections[key]?.channel }) else { return }
-        let payload = message.canonicalBytes
         let size = payload.count + 4 + PeerSession.sealBytes
         let admitted = lock.withLock { () -> Bool in
             guard var connection = connections[key], connection.queuedBytes + size <= PeerLimits.sendQueueBytesMax else { return false }
@@ -431,7 +435,8 @@ public final class PeerNetwork: @unchecked Sendable {
 
     /// Sends to every connected validator.
     public func broadcast(_ message: PeerMessage) {
-        for key in connectedPeers { send(message, to: key) }
+        let payload = message.canonicalBytes
+        for key in connectedPeers { send(encoded: payload, to: key) }
     }
 
     /// Closes the listener and every connection.
