@@ -12,49 +12,95 @@ import Node
 import Glibc
 #endif
 
-/// Serializes starting child processes with Foundation's `Process`, whose
-/// `run()` can crash when another test thread starts a process at the same moment.
-private let processLaunchLock = NSLock()
+/// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34 and later), looked up
+/// at run time because the C headers only declare it under `_GNU_SOURCE`.
+private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+private let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: AddCloseFrom.self) }
 
-/// Starts `process`, one launch at a time across the test process.
-func launch(_ process: Process) throws {
-    processLaunchLock.lock()
-    defer { processLaunchLock.unlock() }
-    try process.run()
+/// A child process started with `posix_spawn` and reaped with `waitpid`.
+///
+/// The harness does not use Foundation's `Process`: its `run()` has crashed
+/// here while another test held more than a thousand open sockets, and while
+/// other test threads started processes. The child gets standard input from
+/// `/dev/null`, standard output and error appended to `outputPath` (or to
+/// `errorPath` for standard error), and no other descriptor of the test process.
+final class ChildProcess: @unchecked Sendable {
+    let pid: pid_t
+    let executable: String
+    private let lock = NSLock()
+    private var exitStatus: Int32?
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String, errorPath: String? = nil, append: Bool = true) throws {
+        self.executable = executable
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, mode, 0o600)
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, mode, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+        if let addCloseFrom { _ = addCloseFrom(&actions, 3) }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv { free(pointer) }
+            for pointer in envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw HarnessError("cannot start \(executable): error \(spawned)") }
+        self.pid = pid
+    }
+
+    /// Reaps the child if it has ended, without blocking.
+    private func poll(blocking: Bool) -> Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let exitStatus { return exitStatus }
+        var waitStatus: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &waitStatus, blocking ? 0 : WNOHANG)
+            if reaped == pid { break }
+            if reaped == 0 { return nil }
+            if errno == EINTR { continue }
+            exitStatus = -1
+            return exitStatus
+        }
+        let signal = waitStatus & 0x7f
+        exitStatus = signal == 0 ? (waitStatus >> 8) & 0xff : 128 + signal
+        return exitStatus
+    }
+
+    var isRunning: Bool { poll(blocking: false) == nil }
+
+    /// The exit status (128 + signal for a child killed by a signal), once it has ended.
+    var terminationStatus: Int32? { poll(blocking: false) }
+
+    /// Sends `signal` unless the child has already been reaped.
+    func send(_ signal: Int32) {
+        guard isRunning else { return }
+        kill(pid, signal)
+    }
+
+    /// Blocks until the child ends; returns its exit status.
+    @discardableResult
+    func waitUntilExit() -> Int32 { poll(blocking: true) ?? -1 }
 }
 
 /// Runs `executable` to its end; returns its exit status, standard output and
-/// standard error. It is started with `posix_spawn` and waited for with
-/// `waitpid`, not with Foundation's `Process` (whose `run()` has crashed here
-/// while other test threads started or waited for processes), and its output
-/// goes to temporary files, so no read can be cut short by a signal.
+/// standard error, which go to temporary files, so no read can be cut short by a signal.
 func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String]) throws -> (status: Int32, out: String, err: String) {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("consort-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let outPath = folder.appendingPathComponent("out").path
     let errPath = folder.appendingPathComponent("err").path
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    let argv: [UnsafeMutablePointer<CChar>?] = ([executable.path] + arguments).map { strdup($0) } + [nil]
-    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        for pointer in argv { free(pointer) }
-        for pointer in envp { free(pointer) }
-    }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, executable.path, &actions, nil, argv, envp)
-    guard spawned == 0 else { throw HarnessError("cannot start \(executable.path): error \(spawned)") }
-    var waitStatus: Int32 = 0
-    while waitpid(pid, &waitStatus, 0) == -1 {
-        guard errno == EINTR else { throw HarnessError("waitpid for \(executable.path) failed: errno \(errno)") }
-    }
-    let signal = waitStatus & 0x7f
-    let status = signal == 0 ? (waitStatus >> 8) & 0xff : 128 + signal
+    let child = try ChildProcess(executable.path, arguments, environment: environment, outputPath: outPath, errorPath: errPath, append: false)
+    let status = child.waitUntilExit()
     return (status, String(decoding: try Data(contentsOf: URL(fileURLWithPath: outPath)), as: UTF8.self),
             String(decoding: try Data(contentsOf: URL(fileURLWithPath: errPath)), as: UTF8.self))
 }
@@ -83,7 +129,7 @@ final class TestDevnet: @unchecked Sendable {
     let genesis: Genesis
     let organizationKeys: [String: PrivateKey]
     private(set) var apiPorts: [Int] = []
-    private var processes: [Int: Process] = [:]
+    private var processes: [Int: ChildProcess] = [:]
     private let executable: String
     let validatorCount: Int
 
@@ -150,26 +196,16 @@ final class TestDevnet: @unchecked Sendable {
 
     /// Starts node `index`; with `descriptorLimit`, under that soft limit on open descriptors.
     func start(_ index: Int, descriptorLimit: Int? = nil) throws {
-        let process = Process()
         let arguments = ["node", "start", "--config", "\(directory)/node\(index)/config.json"]
-        if let descriptorLimit {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        }
         var environment = ProcessInfo.processInfo.environment
         environment["CONSORT_STOP_WITH_PARENT"] = String(getpid())
-        process.environment = environment
         let log = "\(directory)/node\(index)/node.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try launch(process)
-        processes[index] = process
+        if let descriptorLimit {
+            processes[index] = try ChildProcess("/bin/sh", ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", executable] + arguments,
+                                                environment: environment, outputPath: log)
+        } else {
+            processes[index] = try ChildProcess(executable, arguments, environment: environment, outputPath: log)
+        }
     }
 
     func startAll() async throws {
@@ -182,7 +218,7 @@ final class TestDevnet: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
             if let process = processes[index], !process.isRunning {
-                throw HarnessError("node\(index) exited with status \(process.terminationStatus): \(logTail(index))")
+                throw HarnessError("node\(index) exited with status \(process.terminationStatus ?? -1): \(logTail(index))")
             }
             if (try? await client(index).request(.GET, "/health/live"))?.status == 200 { return }
             try await Task.sleep(nanoseconds: 100_000_000)
@@ -190,24 +226,24 @@ final class TestDevnet: @unchecked Sendable {
         throw HarnessError("node\(index) did not answer in \(timeoutSeconds) s: \(logTail(index))")
     }
 
-    /// kill -9: no chance to flush or say goodbye.
     /// Whether node `index`'s process is still running.
     func isRunning(_ index: Int) -> Bool { processes[index]?.isRunning ?? false }
 
+    /// kill -9: no chance to flush or say goodbye.
     func kill9(_ index: Int) {
         guard let process = processes[index], process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         process.waitUntilExit()
     }
 
-    /// SIGTERM and wait; returns the exit status.
+    /// SIGTERM and wait; returns the exit status, or nil if it had to be killed.
     func terminate(_ index: Int, timeoutSeconds: Double = 15) -> Int32? {
         guard let process = processes[index], process.isRunning else { return nil }
-        process.terminate()
+        process.send(SIGTERM)
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { usleep(50_000) }
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            process.send(SIGKILL)
             process.waitUntilExit()
             return nil
         }
@@ -222,7 +258,7 @@ final class TestDevnet: @unchecked Sendable {
     /// Stops every process and deletes the folder.
     func shutdown() {
         for (_, process) in processes where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            process.send(SIGKILL)
             process.waitUntilExit()
         }
         processes.removeAll()
