@@ -37,4 +37,10 @@ public enum ConsensusLimits {
     public static let viewNumberMax: UInt64 = UInt64.max / 4
     /// Back-off doublings before the view-change timeout stops growing.
     public static let viewChangeBackoffDoublingsMax = 16
+    /// Longest the view-change timeout grows to by back-off, whatever the
+    /// doublings: a cluster that lost its primary waits at most this long.
+    public static let viewChangeTimeoutMsMax = 120_000
+    /// Pooled requests a backup examines, oldest first, when it asks whether
+    /// a block the primary left short omitted a request it had long enough.
+    public static let censorshipCheckRequestsMax = 1024
 }

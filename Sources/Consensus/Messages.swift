@@ -454,44 +454,51 @@ public struct Forward: Equatable, Sendable, CanonicalCodable {
     }
 }
 
-/// A replica's periodic report of how far it has committed, so a replica that
-/// is behind learns it (from f+1 of them) and starts state transfer.
+/// A replica's periodic report of its view and how far it has committed, so
+/// a replica that is behind learns it (from f+1 of them) and starts state
+/// transfer, and one that reports an older view is sent the current new view.
 public struct Status: Equatable, Sendable, CanonicalCodable {
     /// Index of the sending validator in the validator set.
     public var replica: UInt32
+    /// The view the sender is in (or is leaving, while it changes view).
+    public var view: UInt64
     /// Highest height the sender has committed.
     public var committedHeight: UInt64
     /// The sender's signature over the signing digest.
     public var signature: Signature
 
     /// Creates a value from its parts.
-    public init(replica: UInt32, committedHeight: UInt64, signature: Signature) {
+    public init(replica: UInt32, view: UInt64, committedHeight: UInt64, signature: Signature) {
         self.replica = replica
+        self.view = view
         self.committedHeight = committedHeight
         self.signature = signature
     }
 
     /// The digest the sender signs, computed from the fields.
-    public static func signingDigest(chainID: String, replica: UInt32, committedHeight: UInt64) -> Hash {
+    public static func signingDigest(chainID: String, replica: UInt32, view: UInt64, committedHeight: UInt64) -> Hash {
         SigningDigest.make("consort/pbft/status", chainID: chainID) { encoder in
             encoder.write(replica)
+            encoder.write(view)
             encoder.write(committedHeight)
         }
     }
 
     /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
-        Self.signingDigest(chainID: chainID, replica: replica, committedHeight: committedHeight)
+        Self.signingDigest(chainID: chainID, replica: replica, view: view, committedHeight: committedHeight)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(replica)
+        encoder.write(view)
         encoder.write(committedHeight)
         encoder.write(signature)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         replica = try decoder.readUInt32("status replica")
+        view = try decoder.readUInt64("status view")
         committedHeight = try decoder.readUInt64("status committed height")
         signature = try decoder.read(Signature.self, "status signature")
     }

@@ -94,7 +94,19 @@ public struct Replica {
     var unexecutedBlocks: [Block] = []
     var nextProposalHeight: UInt64
     var ticksSinceProposal = 0
+    /// Ticks since this replica last saw the view make progress (a commit, a
+    /// fresh proposal it prepared, or its own proposal) while it had work
+    /// outstanding: the progress timer of rule 9.
     var progressTicks = 0
+    /// Ticks since the back-off last decayed, counted in normal operation.
+    var calmTicks = 0
+    /// Ticks since this replica started; the clock of per-request ages.
+    var tickCount: UInt64 = 0
+    /// When (in ``tickCount``) this backup first forwarded each pooled request
+    /// to the current view's primary.
+    var forwardedAt: [Hash: UInt64] = [:]
+    /// When (in ``tickCount``) this replica last resent its new-view message to each peer.
+    var newViewResentAt: [UInt32: UInt64] = [:]
     var viewChangeTicksLeft = 0
     var ticksToRetransmit = 1
     var clockMs: UInt64 = 0
@@ -177,8 +189,7 @@ public struct Replica {
     }
 
     func timeoutTicks() -> Int {
-        let doublings = min(viewChangeAttempts, configuration.timing.viewChangeBackoffDoublingsMax)
-        return configuration.timing.viewChangeTimeoutTicks << doublings
+        configuration.timing.viewChangeTimeoutTicks(afterAttempts: viewChangeAttempts)
     }
 
     /// The record to persist now.
@@ -277,6 +288,7 @@ public struct Replica {
     mutating func onTick(clockMs clock: UInt64) {
         clockMs = max(clockMs, clock)
         ticksSinceProposal += 1
+        tickCount += 1
         if let target = changingTo {
             // Paper 4.5.2: the timer for the new view runs only once 2f+1
             // replicas want it (or a later one), so a replica cannot race
@@ -289,13 +301,9 @@ public struct Replica {
                     startViewChange(to: target + 1)
                 }
             }
-        } else if hasOutstandingWork {
-            progressTicks += 1
-            if progressTicks >= timeoutTicks() {
-                startViewChange(to: view + 1)
-            }
         } else {
-            progressTicks = 0
+            runProgressTimer()
+            decayBackoff()
         }
         ticksToRetransmit -= 1
         if ticksToRetransmit <= 0 {
@@ -306,11 +314,62 @@ public struct Replica {
         tryPropose()
     }
 
-    /// Work this replica expects to see ordered: requests in its pool (rule 9)
-    /// or accepted proposals not yet committed.
-    var hasOutstandingWork: Bool {
-        if !pool.isEmpty { return true }
-        return slots.contains { $0.key > committedHeight && $0.value.prePrepare != nil }
+    /// The progress timer (docs/consensus.md rule 9): it runs while this
+    /// replica has work outstanding and restarts whenever the view makes
+    /// progress. When it runs out, the primary is suspected only for what it
+    /// controls: an accepted proposal that never committed, or a request that
+    /// could be proposed now. A pool holding only requests that cannot be
+    /// proposed (a nonce gap, an expired transaction) is not the primary's
+    /// fault, so an idle cluster never changes view because of it.
+    mutating func runProgressTimer() {
+        guard !pool.isEmpty || hasUncommittedProposal else {
+            progressTicks = 0
+            return
+        }
+        progressTicks += 1
+        guard progressTicks >= timeoutTicks() else { return }
+        if hasUncommittedProposal || hasProposableRequest() {
+            startViewChange(to: view + 1)
+        } else {
+            progressTicks = 0
+        }
+    }
+
+    /// A proposal accepted in this view above the committed head.
+    var hasUncommittedProposal: Bool {
+        slots.contains { $0.key > committedHeight && $0.value.prePrepare != nil }
+    }
+
+    /// Whether some pooled request, in none of the proposals in flight, could go in the next block.
+    func hasProposableRequest() -> Bool {
+        let height = max(nextProposalHeight, committedHeight + 1)
+        let ancestors = pendingAncestors(below: height) ?? []
+        var inFlight = Set<Hash>()
+        for block in ancestors { for transaction in block.transactions { inFlight.insert(transaction.id) } }
+        let candidates = poolOrder.compactMap { id in inFlight.contains(id) ? nil : pool[id] }
+        guard !candidates.isEmpty else { return false }
+        return !validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, blockTimestampMs: clockMs, limit: 1).isEmpty
+    }
+
+    /// The view made progress: restart the progress timer.
+    mutating func noteProgress() {
+        progressTicks = 0
+    }
+
+    /// Lets the back-off decay by one doubling for every two timeouts' worth
+    /// of ticks spent in a view that has committed, instead of dropping it at
+    /// the first commit: a cluster that needed a longer timeout keeps it for a
+    /// while, and one primary's failure costs the next views nothing for ever.
+    mutating func decayBackoff() {
+        guard viewChangeAttempts > 0, commitsInView > 0 else {
+            calmTicks = 0
+            return
+        }
+        calmTicks += 1
+        guard calmTicks >= 2 * timeoutTicks() else { return }
+        calmTicks = 0
+        viewChangeAttempts -= 1
+        dirty = true
     }
 
     mutating func onSubmit(_ transactions: [Transaction]) {
@@ -324,8 +383,11 @@ public struct Replica {
         progress()
     }
 
+    /// Pools a request from the node's mempool (`relayed` false) or relayed
+    /// by another validator (`relayed` true, which passes the application's
+    /// admission first: one admission path for every source).
     @discardableResult
-    mutating func addToPool(_ transaction: Transaction) -> Bool {
+    mutating func addToPool(_ transaction: Transaction, relayed: Bool = false) -> Bool {
         guard pool[transaction.id] == nil else { return false }
         let size = transaction.encodedBytesBound
         guard pool.count < ConsensusLimits.pendingTransactionsMax,
@@ -333,7 +395,7 @@ public struct Replica {
             drop(.poolFull)
             return false
         }
-        guard validator.isAcceptable(transaction) else {
+        guard relayed ? validator.admitRelayed(transaction) : validator.isAcceptable(transaction) else {
             drop(.unacceptableTransaction)
             return false
         }
@@ -355,6 +417,7 @@ public struct Replica {
     mutating func removeFromPool(_ ids: [Hash]) {
         for id in ids {
             if let removed = pool.removeValue(forKey: id) { poolBytes -= removed.encodedBytesBound }
+            forwardedAt.removeValue(forKey: id)
         }
         poolVersion &+= 1
         if poolOrder.count > 2 * pool.count + 64 {
@@ -365,6 +428,9 @@ public struct Replica {
     /// Relays requests to the primary so that a primary which ignores them is
     /// suspected when the backup's timer fires (docs/consensus.md rule 9).
     mutating func forward(_ transactions: [Transaction]) {
+        for transaction in transactions where forwardedAt[transaction.id] == nil && pool[transaction.id] != nil {
+            forwardedAt[transaction.id] = tickCount
+        }
         var start = 0
         while start < transactions.count {
             let chunk = Array(transactions[start..<min(transactions.count, start + ConsensusLimits.forwardTransactionsMax)])
@@ -381,7 +447,7 @@ public struct Replica {
             return drop(.badSignature)
         }
         guard isPrimary && changingTo == nil else { return drop(.notPrimary) }
-        for transaction in message.transactions { addToPool(transaction) }
+        for transaction in message.transactions { addToPool(transaction, relayed: true) }
     }
 
     mutating func onStatus(_ message: Status) {
@@ -391,13 +457,26 @@ public struct Replica {
             return drop(.badSignature)
         }
         statusHeights[message.replica] = max(statusHeights[message.replica] ?? 0, message.committedHeight)
+        if message.view < view { resendNewView(to: message.replica) }
+    }
+
+    /// Sends the new-view message of the current view to a replica that
+    /// reports an older view or still asks for one we entered, so a replica
+    /// that missed view changes rejoins at once (docs/consensus.md rule 8);
+    /// at most once per retransmit interval per peer, so a peer cannot make
+    /// this replica repeat a large message without bound.
+    mutating func resendNewView(to replica: UInt32) {
+        guard changingTo == nil, let newView = lastNewView, newView.view == view else { return }
+        if let last = newViewResentAt[replica], tickCount < last + UInt64(configuration.timing.retransmitTicks) { return }
+        newViewResentAt[replica] = tickCount
+        send(.newView(newView), to: .replica(Int(replica)))
     }
 
     /// Periodic resend of what peers may have lost (the paper assumes
     /// retransmission, section 4.5.1), a status report, and the catch-up check.
     mutating func retransmit() {
-        let statusSignature = signer.sign(Status.signingDigest(chainID: chainID, replica: me, committedHeight: committedHeight))
-        send(.status(Status(replica: me, committedHeight: committedHeight, signature: statusSignature)))
+        let statusSignature = signer.sign(Status.signingDigest(chainID: chainID, replica: me, view: view, committedHeight: committedHeight))
+        send(.status(Status(replica: me, view: view, committedHeight: committedHeight, signature: statusSignature)))
         if changingTo != nil {
             if let change = ownViewChange { send(.viewChange(change)) }
         } else {
@@ -477,8 +556,7 @@ public struct Replica {
         actions.append(.commit(block, certificate))
         removeFromPool(block.transactions.map(\.id))
         unexecutedBlocks.append(block)
-        progressTicks = 0
-        viewChangeAttempts = 0
+        noteProgress()
         commitsInView += 1
         if block.height >= nextProposalHeight { nextProposalHeight = block.height + 1 }
         checkCertifiedRoot(height: block.header.stateHeight, root: block.header.stateRoot)

@@ -89,6 +89,8 @@ extension Replica {
         guard !halted else { return }
         if changingTo == nil {
             for height in slots.keys.sorted() {
+                // A check below may start a view change; no vote of the old view follows it.
+                guard changingTo == nil else { break }
                 tryPrepare(height)
                 checkPrepared(height)
                 tryCommit(height)
@@ -126,6 +128,36 @@ extension Replica {
         slots[height]?.sentPrepare = prepare
         slots[height]?.prepares[prepare.replica] = prepare
         send(.prepare(prepare))
+        if height > committedHeight && !slot.reproposed {
+            noteProgress()
+            checkCensorship(block)
+        }
+    }
+
+    /// The per-request half of rule 9: an honest primary cuts a block short
+    /// of the limit only when it has nothing more it can propose, so a short
+    /// block that omits a request this backup forwarded at least a timeout
+    /// ago, and that could have gone in it, shows the primary ignoring that
+    /// request. The backup then asks for a view change at once.
+    mutating func checkCensorship(_ block: Block) {
+        guard !isPrimary, changingTo == nil, !forwardedAt.isEmpty,
+              block.transactions.count < configuration.parameters.blockTransactionsMax,
+              let ancestors = pendingAncestors(below: block.height + 1) else { return }
+        let threshold = UInt64(timeoutTicks())
+        var inFlight = Set<Hash>()
+        for ancestor in ancestors { for transaction in ancestor.transactions { inFlight.insert(transaction.id) } }
+        var overdue: [Transaction] = []
+        var examined = 0
+        for id in poolOrder where examined < ConsensusLimits.censorshipCheckRequestsMax {
+            guard let transaction = pool[id] else { continue }
+            examined += 1
+            guard let forwarded = forwardedAt[id], tickCount >= forwarded &+ threshold, !inFlight.contains(id) else { continue }
+            overdue.append(transaction)
+        }
+        guard !overdue.isEmpty,
+              !validator.orderBatch(overdue, after: unexecutedBlocks + ancestors, blockTimestampMs: block.header.timestampMs, limit: 1).isEmpty
+        else { return }
+        startViewChange(to: view + 1)
     }
 
     /// The header and content checks a backup makes before preparing
@@ -286,6 +318,7 @@ extension Replica {
             send(.prePrepare(prePrepare))
             nextProposalHeight = height + 1
             ticksSinceProposal = 0
+            noteProgress()
         }
     }
 }

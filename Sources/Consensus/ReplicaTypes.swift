@@ -9,6 +9,10 @@ public protocol ProposalValidator {
     /// Whether a transaction may wait in the pool to be ordered: well signed,
     /// for this chain, not committed, not expired.
     func isAcceptable(_ transaction: Transaction) -> Bool
+    /// Admits a transaction another validator relayed to this primary through
+    /// the application's own admission (membership, nonce window, the pool's
+    /// byte bound), the path every other source takes; true if it may be pooled.
+    func admitRelayed(_ transaction: Transaction) -> Bool
     /// Whether `block`'s transactions are valid on top of the committed chain
     /// followed by `pendingAncestors` (the uncommitted blocks between the last
     /// committed block and `block`, oldest first). The replica has already
@@ -29,6 +33,9 @@ public protocol ProposalValidator {
 }
 
 extension ProposalValidator {
+    /// Without an admission path of its own: relayed requests are judged like any other.
+    public func admitRelayed(_ transaction: Transaction) -> Bool { isAcceptable(transaction) }
+
     /// Without a ledger to ask: only the roots the replica saw executed are known.
     public func executedStateRoot(at height: UInt64) -> Hash? { nil }
 
@@ -47,8 +54,8 @@ extension ProposalValidator {
 public struct ReplicaTiming: Equatable, Sendable {
     /// Longest a primary holds a non-full batch before proposing it.
     public var batchTicks: Int
-    /// First view-change timeout; doubles with each view change that brings
-    /// no commit (paper 4.5.2).
+    /// First view-change timeout; doubles with each view change, and the
+    /// doublings decay while views deliver (paper 4.5.2, docs/consensus.md rule 7).
     public var viewChangeTimeoutTicks: Int
     /// Interval of retransmissions and status reports.
     public var retransmitTicks: Int
@@ -57,10 +64,14 @@ public struct ReplicaTiming: Equatable, Sendable {
     public var timestampDriftMsMax: UInt64
     /// Doublings of the view-change timeout before it stops growing.
     public var viewChangeBackoffDoublingsMax: Int
+    /// Longest the view-change timeout grows to, in ticks.
+    public var viewChangeTimeoutTicksMax: Int
 
-    /// Creates a value from its parts.
+    /// Creates a value from its parts; without `viewChangeTimeoutTicksMax`,
+    /// the timeout is capped by the doublings alone.
     public init(batchTicks: Int, viewChangeTimeoutTicks: Int, retransmitTicks: Int, timestampDriftMsMax: UInt64,
-                viewChangeBackoffDoublingsMax: Int = ConsensusLimits.viewChangeBackoffDoublingsMax) {
+                viewChangeBackoffDoublingsMax: Int = ConsensusLimits.viewChangeBackoffDoublingsMax,
+                viewChangeTimeoutTicksMax: Int? = nil) {
         precondition(batchTicks >= 0 && viewChangeTimeoutTicks >= 1 && retransmitTicks >= 1, "timers must be positive")
         precondition((0...ConsensusLimits.viewChangeBackoffDoublingsMax).contains(viewChangeBackoffDoublingsMax),
                      "back-off doublings are bounded")
@@ -69,16 +80,26 @@ public struct ReplicaTiming: Equatable, Sendable {
         self.retransmitTicks = retransmitTicks
         self.timestampDriftMsMax = timestampDriftMsMax
         self.viewChangeBackoffDoublingsMax = viewChangeBackoffDoublingsMax
+        self.viewChangeTimeoutTicksMax = max(viewChangeTimeoutTicks, viewChangeTimeoutTicksMax ?? (viewChangeTimeoutTicks << viewChangeBackoffDoublingsMax))
     }
 
-    /// Derives the timers from the chain parameters for a shell that ticks every `tickMs`.
+    /// The view-change timeout after `attempts` view changes not yet decayed.
+    public func viewChangeTimeoutTicks(afterAttempts attempts: Int) -> Int {
+        let doublings = min(max(attempts, 0), viewChangeBackoffDoublingsMax)
+        return min(viewChangeTimeoutTicks << doublings, viewChangeTimeoutTicksMax)
+    }
+
+    /// Derives the timers from the chain parameters for a shell that ticks every
+    /// `tickMs`; the back-off stops at ``ConsensusLimits/viewChangeTimeoutMsMax``.
     public static func from(_ parameters: ChainParameters, tickMs: Int) -> ReplicaTiming {
         let tick = max(1, tickMs)
+        let base = max(2, parameters.viewChangeTimeoutMs / tick)
         return ReplicaTiming(
             batchTicks: max(1, parameters.blockIntervalMs / tick),
-            viewChangeTimeoutTicks: max(2, parameters.viewChangeTimeoutMs / tick),
+            viewChangeTimeoutTicks: base,
             retransmitTicks: max(1, parameters.viewChangeTimeoutMs / (4 * tick)),
-            timestampDriftMsMax: 60_000)
+            timestampDriftMsMax: 60_000,
+            viewChangeTimeoutTicksMax: max(base, ConsensusLimits.viewChangeTimeoutMsMax / tick))
     }
 }
 

@@ -37,11 +37,11 @@ extension Replica {
         guard message.replica != me else { return drop(.fromSelf) }
         guard message.newView < ConsensusLimits.viewNumberMax else { return drop(.viewNumberTooLarge) }
         guard message.newView > view else {
-            // A replica still asking for a view we already entered missed the
-            // new-view message: send it again (only on a valid signature).
-            if let newView = lastNewView, newView.view == view, message.newView == view, changingTo == nil,
+            // A replica still asking for a view at or below the one we are in
+            // missed its new-view message: send ours (only on a valid signature).
+            if lastNewView?.view == view, changingTo == nil,
                isValidSignature(message.signature, by: message.replica, for: message.signingDigest(chainID: chainID)) {
-                send(.newView(newView), to: .replica(Int(message.replica)))
+                resendNewView(to: message.replica)
             }
             return drop(.staleViewChange)
         }
@@ -148,6 +148,9 @@ extension Replica {
         lastNewView = message
         commitsInView = 0
         progressTicks = 0
+        calmTicks = 0
+        forwardedAt = [:]
+        newViewResentAt = [:]
         viewChangeTicksLeft = 0
         viewChanges = viewChanges.filter { $0.value.newView > view }
         for height in Array(slots.keys) { slots[height]?.clearView() }

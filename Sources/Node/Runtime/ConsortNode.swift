@@ -634,6 +634,19 @@ struct ShellProposalValidator: ProposalValidator {
             && node.passesArgumentChecks(transaction)
     }
 
+    /// A request another validator relayed goes through the mempool's
+    /// admission, as the node's own API and gossip do: membership, the
+    /// organization's permission, the nonce window and the pool's bounds.
+    func admitRelayed(_ transaction: Transaction) -> Bool {
+        do {
+            _ = try node.mempool.add(transaction, nowMs: node.expiryClockMs())
+            return true
+        } catch {
+            node.metrics.dropped("forward_\(error.code)")
+            return false
+        }
+    }
+
     /// Each sender's transactions in nonce order, after the blocks ahead of the batch, none expired at the block's time.
     func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction] {
         Nonces.orderBatch(candidates, after: ancestors, blockTimestampMs: blockTimestampMs, limit: limit,
