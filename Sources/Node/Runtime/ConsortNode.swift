@@ -360,7 +360,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     }
 
     private func afterCommit(_ block: Block, receipts: [Receipt]) {
-        mempool.removeCommitted(block)
+        do {
+            try mempool.removeCommitted(block)
+        } catch {
+            recordFault("cannot read the senders' nonces after committing block \(block.height): \(error)")
+        }
         let now = ContinuousClock.now
         let started = lock.withLock { () -> [ContinuousClock.Instant] in
             var found: [ContinuousClock.Instant] = []
@@ -426,7 +430,16 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         var height = from
         let last = min(ledger.head.height, from &+ UInt64(min(count, UInt32(PeerLimits.syncBlocksMax))) &- 1)
         while height <= last, height >= 1 {
-            guard let block = try? ledger.block(at: height), let certificate = try? ledger.certificate(at: height) else { break }
+            let block: Block?
+            let certificate: CommitCertificate?
+            do {
+                block = try ledger.block(at: height)
+                certificate = try ledger.certificate(at: height)
+            } catch {
+                logger.error("cannot read a block a peer asked for", metadata: ["height": "\(height)", "error": "\(error)"])
+                break
+            }
+            guard let block, let certificate else { break }
             let size = block.canonicalBytes.count + 4096
             if !blocks.isEmpty && bytes + size > PeerLimits.frameBytesMax / 2 { break }
             blocks.append(CertifiedBlock(block: block, certificate: certificate))
