@@ -111,6 +111,8 @@ public struct Replica {
     var ticksToRetransmit = 1
     var clockMs: UInt64 = 0
     var stateTransferTarget: UInt64?
+    /// Why the replica last started a view change; nil until it has.
+    public internal(set) var lastViewChangeReason: ViewChangeReason?
     /// True once a fault was reported; the replica then ignores every input.
     public internal(set) var halted = false
     /// How many inputs were ignored, by reason; exported as metrics.
@@ -298,7 +300,7 @@ public struct Replica {
                 viewChangeTicksLeft -= 1
                 if viewChangeTicksLeft <= 0 {
                     // The new primary did not deliver in time: try the next view.
-                    startViewChange(to: target + 1)
+                    startViewChange(to: target + 1, because: .newViewTimedOut)
                 }
             }
         } else {
@@ -328,8 +330,10 @@ public struct Replica {
         }
         progressTicks += 1
         guard progressTicks >= timeoutTicks() else { return }
-        if hasUncommittedProposal || hasProposableRequest() {
-            startViewChange(to: view + 1)
+        if hasUncommittedProposal {
+            startViewChange(to: view + 1, because: .proposalNotCommitted)
+        } else if hasProposableRequest() {
+            startViewChange(to: view + 1, because: .requestNotProposed)
         } else {
             progressTicks = 0
         }

@@ -155,9 +155,9 @@ extension Replica {
             overdue.append(transaction)
         }
         guard !overdue.isEmpty,
-              !validator.orderBatch(overdue, after: unexecutedBlocks + ancestors, blockTimestampMs: block.header.timestampMs, limit: 1).isEmpty
+              let censored = validator.orderBatch(overdue, after: unexecutedBlocks + ancestors, blockTimestampMs: block.header.timestampMs, limit: 1).first
         else { return }
-        startViewChange(to: view + 1)
+        startViewChange(to: view + 1, because: .requestCensored(censored.id))
     }
 
     /// The header and content checks a backup makes before preparing

@@ -249,6 +249,30 @@ public enum ReplicaAction: Sendable {
     case fault(ReplicaFault)
 }
 
+/// Why a replica left its view; the node logs it with the view change.
+public enum ViewChangeReason: Equatable, Sendable, CustomStringConvertible {
+    /// The progress timer ran out with an accepted proposal still uncommitted.
+    case proposalNotCommitted
+    /// The progress timer ran out while a pooled request could have been proposed.
+    case requestNotProposed
+    /// A short block left out a request this backup forwarded a timeout ago.
+    case requestCensored(Hash)
+    /// f+1 other replicas asked for a higher view.
+    case joinedOtherReplicas
+    /// The new view's primary did not deliver its new-view message in time.
+    case newViewTimedOut
+
+    public var description: String {
+        switch self {
+        case .proposalNotCommitted: "an accepted proposal did not commit within the timeout"
+        case .requestNotProposed: "a request that could be proposed was not, within the timeout"
+        case .requestCensored(let id): "a short block left out request \(id.short)…, forwarded a timeout earlier"
+        case .joinedOtherReplicas: "f+1 other validators asked for a higher view"
+        case .newViewTimedOut: "the new primary sent no new-view message in time"
+        }
+    }
+}
+
 /// Why an input was ignored. The node exports ``Replica/dropCounts`` as metrics.
 public enum DropReason: String, CaseIterable, Sendable {
     case halted

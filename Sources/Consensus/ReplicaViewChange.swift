@@ -6,10 +6,11 @@ extension Replica {
     /// view, persists the target, and multicasts a VIEW-CHANGE with the stable
     /// checkpoint proof and the prepared certificates above it. The timeout
     /// doubles with each view change that has not been followed by a commit.
-    mutating func startViewChange(to target: UInt64) {
+    mutating func startViewChange(to target: UInt64, because reason: ViewChangeReason) {
         guard target > view, target < ConsensusLimits.viewNumberMax else { return }
         if let current = changingTo, current >= target { return }
         changingTo = target
+        lastViewChangeReason = reason
         viewChangeAttempts += 1
         viewChangeTicksLeft = timeoutTicks()
         progressTicks = 0
@@ -62,7 +63,7 @@ extension Replica {
         let current = changingTo ?? view
         let higher = viewChanges.values.filter { $0.replica != me && $0.newView > current }.map(\.newView).sorted(by: >)
         guard higher.count > maxFaulty else { return }
-        startViewChange(to: higher[maxFaulty])
+        startViewChange(to: higher[maxFaulty], because: .joinedOtherReplicas)
     }
 
     /// Checks a VIEW-CHANGE: signature, checkpoint proof, and every prepared

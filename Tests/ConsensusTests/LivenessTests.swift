@@ -61,6 +61,7 @@ func tick(_ replica: inout Replica, _ count: Int, clockMs: inout UInt64) -> Int 
     _ = waiting.step(.submit([cluster.transaction(5)]))
     let taken = tick(&waiting, 200, clockMs: &clock)
     #expect(waiting.changingTo == 1 && taken == 10, "a request that could be proposed and is not: suspect the primary after one timeout")
+    #expect(waiting.lastViewChangeReason == .requestNotProposed)
 }
 
 @Test func progressTimer_primaryKeepsProposing_backupKeepsTheViewThoughNothingCommits() {
@@ -77,6 +78,7 @@ func tick(_ replica: inout Replica, _ count: Int, clockMs: inout UInt64) -> Int 
     // The proposals stop while one is uncommitted: one timeout later the backup suspects the primary.
     let taken = tick(&backup, 20, clockMs: &clock)
     #expect(backup.changingTo == 1 && taken == 4)
+    #expect(backup.lastViewChangeReason == .proposalNotCommitted)
 }
 
 /// Commits `block` at `replica` in view 0: pre-prepare from 0, prepares from 2 and 3, commits from 0, 2 and 3.
@@ -143,6 +145,7 @@ func commitInViewZero(_ replica: inout Replica, _ block: Block, _ cluster: Clust
     // Past the timeout, a block with room that still leaves it out: the primary ignores it.
     _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: blocks[2], by: 0))))
     #expect(backup.changingTo == 1)
+    #expect(backup.lastViewChangeReason == .requestCensored(ignored.id))
 }
 
 @Test func censorship_fullBlocksWithoutTheRequest_areNoEvidence() {

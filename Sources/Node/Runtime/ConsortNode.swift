@@ -74,6 +74,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 
     struct ReplicaSnapshot {
         var view: UInt64 = 0
+        var changingTo: UInt64?
         var primary: Int?
         var fault: String?
         var syncing = false
@@ -386,8 +387,21 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     }
 
     private func publish(_ current: Replica) {
-        let previousView = lock.withLock { snapshot.view }
-        if current.view > previousView { metrics.viewChanges.increment(by: Int64(current.view - previousView)) }
+        let (previousView, previousTarget) = lock.withLock { (snapshot.view, snapshot.changingTo) }
+        if let target = current.changingTo, target != previousTarget {
+            logger.warning("leaving view for a new primary", metadata: [
+                "view": "\(current.view)", "target": "\(target)",
+                "newPrimary": "\(genesis.validators[Int(current.primary(of: target))].name)",
+                "reason": "\(current.lastViewChangeReason.map(\.description) ?? "restored from the consensus state")",
+            ])
+        }
+        if current.view > previousView {
+            metrics.viewChanges.increment(by: Int64(current.view - previousView))
+            logger.warning("entered a new view", metadata: [
+                "view": "\(current.view)", "primary": "\(genesis.validators[Int(current.primary(of: current.view))].name)",
+                "height": "\(current.committedHeight)",
+            ])
+        }
         metrics.view.set(Double(current.view))
         for (reason, count) in current.dropCounts {
             let reported = reportedDrops[reason] ?? 0
@@ -398,6 +412,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         }
         lock.withLock {
             snapshot.view = current.view
+            snapshot.changingTo = current.changingTo
             snapshot.primary = Int(current.primary(of: current.view))
             snapshot.syncing = current.committedHeight < current.lowWatermark
             snapshot.peersHeight = current.peersCommittedHeight
