@@ -15,6 +15,47 @@ public struct NodeStartError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// What a node config names, checked without opening any store: the genesis
+/// it reads, and for a validator its key and place in the validator set.
+/// `ConsortNode` starts from it and `consort node check-config` prints it.
+public struct CheckedNodeConfig: Sendable {
+    public let config: NodeConfig
+    public let genesis: Genesis
+    /// The validator's key; nil for an observer.
+    public let nodeKey: PrivateKey?
+    /// The validator's position in the genesis validator set; nil for an observer.
+    public let validatorIndex: Int?
+
+    /// Reads the genesis and the node key the config names and checks that
+    /// they belong together; throws ``NodeStartError``, or ``ConfigError`` for the key file.
+    public init(_ config: NodeConfig) throws {
+        self.config = config
+        guard let genesisData = FileManager.default.contents(atPath: config.genesisPath) else {
+            throw NodeStartError("cannot read the genesis file \(config.genesisPath)")
+        }
+        do {
+            genesis = try Genesis.load(json: genesisData)
+        } catch {
+            throw NodeStartError("\(config.genesisPath): \(error)")
+        }
+        switch config.role {
+        case .observer:
+            nodeKey = nil
+            validatorIndex = nil
+        case .validator:
+            guard let keyPath = config.nodeKeyPath else { throw NodeStartError("a validator needs a node key file") }
+            let key = try KeyFile.read(keyPath)
+            guard let index = genesis.validators.index(of: key.publicKey) else {
+                throw NodeStartError("node key \(key.publicKey.short)… is not a validator in the genesis; run this node with role \"observer\"")
+            }
+            let address = config.peerAddress ?? genesis.validators[index].address
+            guard parseHostPort(address) != nil else { throw NodeStartError("peer address '\(address)' is not host:port") }
+            nodeKey = key
+            validatorIndex = index
+        }
+    }
+}
+
 /// Limits and timings of the node shell, units last.
 public enum NodeTiming {
     /// One logical consensus tick.
@@ -90,14 +131,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     public init(config: NodeConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
-        guard let genesisData = FileManager.default.contents(atPath: config.genesisPath) else {
-            throw NodeStartError("cannot read the genesis file \(config.genesisPath)")
-        }
-        do {
-            genesis = try Genesis.load(json: genesisData)
-        } catch {
-            throw NodeStartError("\(config.genesisPath): \(error)")
-        }
+        let checked = try CheckedNodeConfig(config)
+        genesis = checked.genesis
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         } catch {
@@ -114,19 +149,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         for warning in ledgerStore.openWarnings { logger.warning("the ledger's storage lost writes", metadata: ["problem": "\(warning)"]) }
 
 
-        var replicaIndex: Int?
-        switch config.role {
-        case .observer:
-            nodeKey = nil
+        let replicaIndex = checked.validatorIndex
+        nodeKey = checked.nodeKey
+        if checked.nodeKey == nil {
             consensusStore = nil
-        case .validator:
-            guard let keyPath = config.nodeKeyPath else { throw NodeStartError("a validator needs a node key file") }
-            let key = try KeyFile.read(keyPath)
-            guard let index = genesis.validators.index(of: key.publicKey) else {
-                throw NodeStartError("node key \(key.publicKey.short)… is not a validator in the genesis; run this node with role \"observer\"")
-            }
-            nodeKey = key
-            replicaIndex = index
+        } else {
             let consensusPath = config.dataDirectory + "/consensus"
             if !FileManager.default.fileExists(atPath: consensusPath) && ledger.head.height > 0 && !config.freshConsensusState {
                 throw NodeStartError("""
