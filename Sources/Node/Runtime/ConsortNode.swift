@@ -103,6 +103,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private let inbox = ConsensusInbox<LoopEvent>()
     private let lock = Lock()
     private var snapshot = ReplicaSnapshot()
+    /// Whether this validator and the peers connected to it make a quorum; nil before the first peer event.
+    private var quorumConnected: Bool?
     private var gossipBuffer: [Transaction] = []
     /// Transactions admitted through the API since the last tick; handed to the
     /// replica together, so that a backup forwards them to the primary in one
@@ -408,6 +410,10 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         metrics.rejectedTransactions.increment(by: Int64(receipts.count - successes))
         metrics.committedBlocks.increment()
         metrics.height.set(Double(block.height))
+        logger.info("committed block", metadata: [
+            "height": "\(block.height)", "transactions": "\(block.transactions.count)", "rejected": "\(receipts.count - successes)",
+            "time": "\(Date(timeIntervalSince1970: Double(block.header.timestampMs) / 1000).formatted(.iso8601))",
+        ])
         metrics.mempoolSize.set(Double(mempool.count))
         lock.withLock { snapshot.lastAdvance = now }
         commits.committed(height: block.height)
@@ -610,11 +616,31 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     // MARK: Peer events
 
     public func peerConnected(_ key: PublicKey) {
-        metrics.connectedPeers.set(Double(network?.connectedPeers.count ?? 0))
+        noteConnectedPeers()
     }
 
     public func peerDisconnected(_ key: PublicKey) {
-        metrics.connectedPeers.set(Double(network?.connectedPeers.count ?? 0))
+        noteConnectedPeers()
+    }
+
+    /// Exports the connected peers and logs when this validator loses or regains a quorum of connected validators.
+    private func noteConnectedPeers() {
+        let connected = network?.connectedPeers.count ?? 0
+        metrics.connectedPeers.set(Double(connected))
+        let reachable = connected + 1
+        let quorum = genesis.validators.quorum
+        let hasQuorum = reachable >= quorum
+        let changed = lock.withLock { () -> Bool in
+            defer { quorumConnected = hasQuorum }
+            return quorumConnected != hasQuorum
+        }
+        guard changed else { return }
+        let counts = "\(reachable) of \(genesis.validators.count) validators connected, \(quorum) needed"
+        if hasQuorum {
+            logger.notice("quorum regained", metadata: ["validators": "\(counts)"])
+        } else {
+            logger.warning("quorum lost: no block can commit until more validators connect", metadata: ["validators": "\(counts)"])
+        }
     }
 
     public func received(_ message: PeerMessage, from key: PublicKey) {
