@@ -4,8 +4,13 @@ import LedgerCore
 /// collected at one height in its current view, and the highest-view prepared
 /// certificate it holds there.
 struct Slot {
-    /// The pre-prepare accepted in the current view.
+    /// The pre-prepare accepted in the current view, with its block.
     var prePrepare: PrePrepare?
+    /// A re-proposal accepted in the current view (from a new view's O or a
+    /// restored certificate) whose transactions this replica does not hold
+    /// yet; they are being fetched (docs/consensus.md rule 8). Never set
+    /// together with ``prePrepare``.
+    var awaitedBody: ProposedHeader?
     /// Prepares of the current view, one per sender.
     var prepares: [UInt32: Prepare] = [:]
     /// Commits of the current view, one per sender.
@@ -29,6 +34,36 @@ struct Slot {
         sentCommit = nil
         rejected = false
         reproposed = false
+        awaitedBody = nil
+    }
+
+    /// What was accepted at this height in the current view, with or without its transactions.
+    var proposal: ProposedHeader? {
+        prePrepare.map(ProposedHeader.init(prePrepare:)) ?? awaitedBody
+    }
+}
+
+/// A pre-prepare known by its header: enough to vote on the digest and to
+/// build a prepared certificate, not to check or commit the block.
+struct ProposedHeader: Equatable {
+    var view: UInt64
+    var header: BlockHeader
+    var blockHash: Hash
+    /// The signature of the primary of `view` over the pre-prepare digest.
+    var signature: Signature
+
+    init(view: UInt64, header: BlockHeader, signature: Signature) {
+        self.view = view
+        self.header = header
+        self.blockHash = header.hash
+        self.signature = signature
+    }
+
+    init(prePrepare: PrePrepare) {
+        view = prePrepare.view
+        header = prePrepare.block.header
+        blockHash = prePrepare.blockHash
+        signature = prePrepare.signature
     }
 }
 
@@ -104,6 +139,18 @@ public struct Replica {
     /// How many inputs were ignored, by reason; exported as metrics.
     public internal(set) var dropCounts: [DropReason: Int] = [:]
 
+    /// Bodies of blocks seen proposed above the low watermark, by hash, so
+    /// that blocks a new view re-proposes can be prepared and committed (and
+    /// served to peers that lack them). At most a window's worth, bounded by
+    /// ``ConsensusLimits/retainedBlockBytesMax``.
+    var retainedBodies: [Hash: Block] = [:]
+    /// The retained bodies' size by ``Replica/bodyBytesBound(_:)``.
+    var retainedBodyBytes = 0
+    /// Which peer the next block request goes to (rotates).
+    var blockRequestRotation = 0
+    /// Block requests answered per peer in this retransmit interval.
+    var blockRequestsAnswered: [UInt32: Int] = [:]
+
     var actions: [ReplicaAction] = []
     var dirty = false
 
@@ -135,7 +182,13 @@ public struct Replica {
             var slot = Slot()
             slot.prepared = certificate
             if certificate.view == view && changingTo == nil {
-                slot.prePrepare = certificate.prePrepare
+                // The body was not persisted: it is fetched from peers (docs/consensus.md rule 8).
+                let proposal = ProposedHeader(view: certificate.view, header: certificate.header, signature: certificate.signature)
+                if let empty = Replica.emptyBody(of: certificate.header) {
+                    slot.prePrepare = PrePrepare(view: proposal.view, block: empty, signature: proposal.signature)
+                } else {
+                    slot.awaitedBody = proposal
+                }
                 slot.reproposed = true
                 for prepare in certificate.prepares { slot.prepares[prepare.replica] = prepare }
             }
@@ -230,6 +283,10 @@ public struct Replica {
         case .viewChange(let m): onViewChange(m)
         case .newView(let m): onNewView(m)
         case .forward(let m): onForward(m)
+        case .blockResponse(let m): onBlockResponse(m)
+        case .blockRequest(let m):
+            // Answering changes nothing in the log.
+            return onBlockRequest(m)
         case .status(let m):
             // A status report changes nothing in the log.
             return onStatus(m)
@@ -264,6 +321,9 @@ public struct Replica {
         precondition(pool.count <= ConsensusLimits.pendingTransactionsMax
                      && poolBytes <= ConsensusLimits.pendingTransactionBytesMax, "the pool is bounded")
         precondition(viewChanges.count <= validators.count, "one view-change message per validator")
+        precondition(retainedBodies.count <= Int(window) && retainedBodyBytes <= ConsensusLimits.retainedBlockBytesMax,
+                     "retained block bodies are bounded")
+        precondition(slots.values.allSatisfy { $0.prePrepare == nil || $0.awaitedBody == nil }, "a slot holds a body or awaits one")
         precondition(executedHeight <= committedHeight || executedHeight <= lowHeader.height, "only committed blocks execute")
         for (height, slot) in slots {
             if let prePrepare = slot.prePrepare, let vote = ownVotes[height], changingTo == nil {
@@ -424,6 +484,7 @@ public struct Replica {
         for height in ownCheckpoints.keys.sorted() where height >= lowHeader.height {
             if let checkpoint = ownCheckpoints[height] { send(.checkpoint(checkpoint)) }
         }
+        retransmitBlockRequests()
         checkBehind()
     }
 

@@ -259,6 +259,10 @@ public enum DropReason: String, CaseIterable, Sendable {
     case executionOutOfOrder
     case poolFull
     case unacceptableTransaction
+    /// A block in a block response that this replica did not ask for (or whose transactions do not match its header).
+    case unrequestedBlock
+    /// A block request beyond the per-peer allowance of one retransmit interval.
+    case blockRequestRateLimited
 }
 
 /// A vote this replica signed in its current view: the one digest it will

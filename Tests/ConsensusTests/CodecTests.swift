@@ -13,15 +13,17 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
                                 signature: cluster.signer(1).sign(Checkpoint.signingDigest(chainID: cluster.chainID, height: 1,
                                                                                          blockHash: block.hash, stateRoot: cluster.genesisRoot)))
     let plan = Replica.newViewPlan(viewChanges: changes, newView: 1, configuration: cluster.configuration(1))
-    let prePrepares = plan.blocks.map { cluster.prePrepare(view: 1, block: $0, by: 1) }
-    let newView = NewView(view: 1, viewChanges: changes, prePrepares: prePrepares, signature: cluster.signer(1).sign(
-        NewView.signingDigest(chainID: cluster.chainID, view: 1, viewChanges: changes, prePrepares: prePrepares)))
+    let newView = cluster.newView(1, viewChanges: changes, headers: plan.headers, by: 1)
+    let hashes = [block.hash, Hash.tagged("test/other", [1])].sorted()
+    let request = BlockRequest(replica: 2, hashes: hashes, signature: cluster.signer(2).sign(
+        BlockRequest.signingDigest(chainID: cluster.chainID, replica: 2, hashes: hashes)))
     let forward = Forward(replica: 2, transactions: [cluster.transaction(3)], signature: cluster.signer(2).sign(
         Forward.signingDigest(chainID: cluster.chainID, replica: 2, transactions: [cluster.transaction(3)])))
     let status = Status(replica: 3, committedHeight: 42, signature: cluster.signer(3).sign(
         Status.signingDigest(chainID: cluster.chainID, replica: 3, committedHeight: 42)))
     return [.prePrepare(prePrepare), .prepare(cluster.prepare(view: 0, block: block, by: 1)), .commit(commit),
-            .checkpoint(checkpoint), .viewChange(changes[0]), .newView(newView), .forward(forward), .status(status)]
+            .checkpoint(checkpoint), .viewChange(changes[0]), .newView(newView), .forward(forward), .status(status),
+            .blockRequest(request), .blockResponse(BlockResponse(blocks: [block]))]
 }
 
 @Test func codec_everyMessageKind_roundTrips() throws {
@@ -45,8 +47,8 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
 }
 
 @Test func codec_unknownTag_isRejected() {
-    #expect(throws: CodecError.unknownTag(field: "consensus message tag", tag: 8)) {
-        try ConsensusMessage.decode(wire: [8, 0, 0])
+    #expect(throws: CodecError.unknownTag(field: "consensus message tag", tag: 10)) {
+        try ConsensusMessage.decode(wire: [10, 0, 0])
     }
 }
 
@@ -82,7 +84,9 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
         return
     }
     var encoder = CanonicalEncoder()
-    encoder.write(certificate.prePrepare)
+    encoder.write(certificate.view)
+    encoder.write(certificate.header)
+    encoder.write(certificate.signature)
     certificate.prepares.reverse()
     encoder.write(UInt64(certificate.prepares.count))
     for prepare in certificate.prepares { encoder.write(prepare) }
