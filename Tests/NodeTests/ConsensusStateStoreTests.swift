@@ -100,6 +100,29 @@ import NodeAPI
         }
     }
 
+    @Test func certificateInTheEarlierWholeBlockFormat_refusesToStart() throws {
+        try withStore { path in
+            let current = certificate(height: 5, view: 1)
+            do {
+                let store = ConsensusStateStore(store: try LevelDBStore(path: path))
+                try store.persist(state(view: 1, prepared: [current]))
+            }
+            do {
+                // Earlier versions stored (pre-prepare with the whole block, prepares) per height.
+                let block = Block(header: current.header, transactions: [])
+                var encoder = CanonicalEncoder()
+                encoder.write(PrePrepare(view: current.view, block: block, signature: current.signature))
+                encoder.write(current.prepares)
+                let raw = try LevelDBStore(path: path)
+                var batch = WriteBatch()
+                batch.put(Array("replica/prepared/00000000000000000005".utf8), encoder.bytes)
+                try raw.write(batch, sync: true)
+            }
+            let error = #expect(throws: NodeStartError.self) { try ConsensusStateStore(store: try LevelDBStore(path: path)).load() }
+            #expect(error?.description.contains("refusing to start") == true)
+        }
+    }
+
     @Test func corruptState_refusesToStart() throws {
         try withStore { path in
             do {

@@ -5,11 +5,13 @@ import LedgerCore
 /// Where a validator keeps what its replica must remember across a crash.
 ///
 /// The replica asks for its state to be persisted before nearly every vote.
-/// Its prepared certificates carry whole blocks, so writing the state as one
-/// value would rewrite every uncommitted block (megabytes under load) with a
-/// sync on each vote. Here each prepared certificate has its own key and is
+/// Its prepared certificates carry block headers and signatures (not the
+/// transactions, see docs/consensus.md), up to a watermark window of them, so
+/// writing the state as one value would still rewrite all of them with a sync
+/// on each vote. Here each prepared certificate has its own key and is
 /// written only when it changes; the rest of the state, which is small, is
-/// written every time. Everything of one persist goes in one synced batch,
+/// written every time. A record in the earlier format (certificates with
+/// whole blocks) does not decode, and the node refuses to start on it. Everything of one persist goes in one synced batch,
 /// so a crash leaves either the old state or the new one.
 ///
 /// It also notes the height the ledger has reached, after each block the
