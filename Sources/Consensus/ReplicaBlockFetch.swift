@@ -66,10 +66,11 @@ extension Replica {
         }
     }
 
-    /// Hashes of the blocks accepted in this view whose bodies are missing, ascending by height.
+    /// Hashes of the blocks accepted in this view whose bodies are missing,
+    /// ascending by height; committed heights need none (their bodies are in the ledger).
     var awaitedBodyHashes: [Hash] {
         slots.keys.sorted().compactMap { height in
-            guard let slot = slots[height], slot.prePrepare == nil else { return nil }
+            guard height > committedHeight, let slot = slots[height], slot.prePrepare == nil else { return nil }
             return slot.awaitedBody?.blockHash
         }
     }

@@ -130,3 +130,52 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
     #expect(try PersistentState(canonicalBytes: state.canonicalBytes) == state)
     #expect(throws: CodecError.self) { try PersistentState(canonicalBytes: state.canonicalBytes + [1]) }
 }
+
+@Test func codec_headerFormMessages_refuseOverLimitCountsAndUnsortedEntries() throws {
+    let cluster = Cluster()
+    func expectRefused(_ tag: UInt64, _ fields: (inout CanonicalEncoder) -> Void, _ comment: Comment) {
+        var encoder = CanonicalEncoder()
+        encoder.write(tag)
+        fields(&encoder)
+        #expect(throws: CodecError.self, comment) { try ConsensusMessage.decode(wire: encoder.bytes) }
+    }
+    let hash = Hash.tagged("test/a", [])
+    let signature = cluster.signer(1).sign(hash)
+    // New view claiming more entries in O than a window can hold.
+    expectRefused(5, { encoder in
+        encoder.write(UInt64(1))
+        encoder.write(UInt64(0))
+        encoder.write(UInt64(ConsensusLimits.newViewBlocksMax + 1))
+    }, "O over its limit")
+    // New view whose O is not ascending by height.
+    let first = cluster.block(height: 1, parent: cluster.genesis, transactions: []).header
+    let second = cluster.block(height: 2, parent: first, transactions: []).header
+    expectRefused(5, { encoder in
+        encoder.write(UInt64(1))
+        encoder.write(UInt64(0))
+        encoder.write([NewViewProposal(header: second, signature: signature), NewViewProposal(header: first, signature: signature)])
+        encoder.write(signature)
+    }, "O out of height order")
+    // Block request naming more hashes than allowed, or the same hash twice.
+    expectRefused(8, { encoder in
+        encoder.write(UInt32(1))
+        encoder.write(UInt64(ConsensusLimits.blockRequestHashesMax + 1))
+    }, "too many hashes")
+    expectRefused(8, { encoder in
+        encoder.write(UInt32(1))
+        encoder.write([hash, hash])
+        encoder.write(signature)
+    }, "repeated hash")
+    // Block response carrying more blocks than allowed.
+    expectRefused(9, { encoder in
+        encoder.write(UInt64(ConsensusLimits.blockResponseBlocksMax + 1))
+    }, "too many blocks")
+    // A prepared certificate with trailing bytes.
+    let (_, changes) = preparedSetup(cluster)
+    if let certificate = changes[0].prepared.first {
+        #expect(try PreparedCertificate(canonicalBytes: certificate.canonicalBytes) == certificate)
+        #expect(throws: CodecError.self) { try PreparedCertificate(canonicalBytes: certificate.canonicalBytes + [0]) }
+    } else {
+        Issue.record("setup has a certificate")
+    }
+}

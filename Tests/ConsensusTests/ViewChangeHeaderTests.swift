@@ -252,3 +252,40 @@ private func blockRequests(_ actions: [ReplicaAction]) -> [(BlockRequest, Destin
     #expect(ConsensusLimits.retainedBlockBytesMax >= Limits.blockBytesMax)
     #expect(ConsensusLimits.blockRequestsAnsweredPerIntervalMax >= 1)
 }
+
+@Test func retainedBodies_belowTheLowWatermark_areDropped_andNoLongerServed() {
+    let cluster = Cluster()
+    var replica = cluster.replica(2)
+    var parent = cluster.genesis
+    var blocks: [Block] = []
+    for height in 1...5 {
+        let block = cluster.block(height: UInt64(height), parent: parent, transactions: [cluster.transaction(height)])
+        _ = replica.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))))
+        blocks.append(block)
+        parent = block.header
+    }
+    var clock: UInt64 = 0
+    func served(_ block: Block) -> Bool {
+        // A retransmit interval passes first, renewing the requester's allowance.
+        for _ in 0..<5 {
+            clock += 1
+            _ = replica.step(.tick(clockMs: clock))
+        }
+        let digest = BlockRequest.signingDigest(chainID: cluster.chainID, replica: 3, hashes: [block.hash])
+        let request = BlockRequest(replica: 3, hashes: [block.hash], signature: cluster.signer(3).sign(digest))
+        return replica.step(.message(.blockRequest(request))).sentMessages.contains { message in
+            if case .blockResponse(let response) = message { response.blocks == [block] } else { false }
+        }
+    }
+    #expect(served(blocks[1]))
+    let root = Hash.tagged("test/root", [4])
+    let header = blocks[3].header
+    for index in [0, 1, 3] {
+        let checkpoint = Checkpoint(header: header, stateRoot: root, replica: UInt32(index), signature: cluster.signer(index).sign(
+            Checkpoint.signingDigest(chainID: cluster.chainID, height: 4, blockHash: header.hash, stateRoot: root)))
+        _ = replica.step(.message(.checkpoint(checkpoint)))
+    }
+    #expect(replica.lowWatermark == 4)
+    #expect(!served(blocks[1]), "a body at or below the low watermark is gone")
+    #expect(served(blocks[4]), "a body above it is kept")
+}
