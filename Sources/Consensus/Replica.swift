@@ -92,6 +92,13 @@ public struct Replica {
     var viewChangeAttempts: Int
     var ownVotes: [UInt64: OwnVote]
     var stableProof: CheckpointProof?
+    /// Bodies of blocks seen proposed above the low watermark, by hash, so
+    /// that blocks a new view re-proposes can be prepared and committed (and
+    /// served to peers that lack them). At most a window's worth, bounded by
+    /// ``ConsensusLimits/retainedBlockBytesMax``.
+    var retainedBodies: [Hash: Block] = [:]
+    /// The retained bodies' size by ``Replica/bodyBytesBound(_:)``.
+    var retainedBodyBytes = 0
 
     // Volatile.
     var lowHeader: BlockHeader
@@ -139,13 +146,6 @@ public struct Replica {
     /// How many inputs were ignored, by reason; exported as metrics.
     public internal(set) var dropCounts: [DropReason: Int] = [:]
 
-    /// Bodies of blocks seen proposed above the low watermark, by hash, so
-    /// that blocks a new view re-proposes can be prepared and committed (and
-    /// served to peers that lack them). At most a window's worth, bounded by
-    /// ``ConsensusLimits/retainedBlockBytesMax``.
-    var retainedBodies: [Hash: Block] = [:]
-    /// The retained bodies' size by ``Replica/bodyBytesBound(_:)``.
-    var retainedBodyBytes = 0
     /// Which peer the next block request goes to (rotates).
     var blockRequestRotation = 0
     /// Block requests answered per peer in this retransmit interval.
@@ -178,14 +178,20 @@ public struct Replica {
         executedRoots[0] = configuration.genesisStateRoot
         executedRoots[head.executedHeight] = head.executedStateRoot
         committedHashes[committedHeight] = committedHeader.hash
+        for body in saved?.blockBodies ?? [] where body.height > lowHeader.height && retainedBodies.count < Int(window) {
+            let size = Replica.bodyBytesBound(body)
+            guard retainedBodyBytes + size <= ConsensusLimits.retainedBlockBytesMax else { continue }
+            retainedBodies[body.hash] = body
+            retainedBodyBytes += size
+        }
         for certificate in saved?.prepared ?? [] where certificate.height > lowHeader.height {
             var slot = Slot()
             slot.prepared = certificate
             if certificate.view == view && changingTo == nil {
-                // The body was not persisted: it is fetched from peers (docs/consensus.md rule 8).
+                // A body not retained is fetched from peers (docs/consensus.md rule 8).
                 let proposal = ProposedHeader(view: certificate.view, header: certificate.header, signature: certificate.signature)
-                if let empty = Replica.emptyBody(of: certificate.header) {
-                    slot.prePrepare = PrePrepare(view: proposal.view, block: empty, signature: proposal.signature)
+                if let body = retainedBodies[certificate.blockHash] ?? Replica.emptyBody(of: certificate.header) {
+                    slot.prePrepare = PrePrepare(view: proposal.view, block: body, signature: proposal.signature)
                 } else {
                     slot.awaitedBody = proposal
                 }
@@ -240,7 +246,8 @@ public struct Replica {
             view: view, changingTo: changingTo, viewChangeAttempts: UInt32(min(viewChangeAttempts, Int(UInt32.max))),
             ownVotes: ownVotes.values.sorted { $0.height < $1.height },
             prepared: slots.keys.sorted().compactMap { slots[$0]?.prepared },
-            stableCheckpoint: stableProof)
+            stableCheckpoint: stableProof,
+            blockBodies: retainedBodies.keys.sorted().compactMap { retainedBodies[$0] })
     }
 
     // MARK: Step

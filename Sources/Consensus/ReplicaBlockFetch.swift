@@ -28,6 +28,8 @@ extension Replica {
         guard size <= ConsensusLimits.retainedBlockBytesMax else { return }
         retainedBodies[hash] = block
         retainedBodyBytes += size
+        // The retained bodies are persisted (rule 11), so they survive a restart.
+        dirty = true
         if retainedBodies.count <= Int(window) && retainedBodyBytes <= ConsensusLimits.retainedBlockBytesMax { return }
         var named = Set<Hash>()
         for slot in slots.values {
@@ -49,6 +51,7 @@ extension Replica {
         for (hash, body) in retainedBodies where body.height <= height {
             retainedBodies[hash] = nil
             retainedBodyBytes -= Self.bodyBytesBound(body)
+            dirty = true
         }
     }
 

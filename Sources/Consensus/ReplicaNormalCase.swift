@@ -185,8 +185,12 @@ extension Replica {
     /// and every later new view re-proposes n (see docs/consensus.md).
     mutating func tryCommit(_ height: UInt64) {
         guard let slot = slots[height], let prepared = slot.prepared, prepared.view == view, slot.sentCommit == nil else { return }
-        // Commit only a block held whole (and so checked), or one already in the ledger.
-        guard slot.prePrepare != nil || height <= committedHeight else { return }
+        // A re-proposal (docs/consensus.md rule 8) commits only once its body is
+        // here and, at a backup, checked (its PREPARE sent); the new primary
+        // built O from prepared certificates. A committed height needs neither.
+        if slot.reproposed && height > committedHeight {
+            guard slot.prePrepare != nil, isPrimary || slot.sentPrepare != nil else { return }
+        }
         let below = height - 1
         let chainReady = below <= lowHeader.height || below <= committedHeight || slots[below]?.sentCommit != nil
         guard chainReady else { return }

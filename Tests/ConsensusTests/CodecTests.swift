@@ -126,8 +126,15 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
     let (block, changes) = preparedSetup(cluster)
     let state = PersistentState(view: 3, changingTo: 4, viewChangeAttempts: 2,
                                 ownVotes: [OwnVote(height: 1, blockHash: block.hash, commitSent: true)],
-                                prepared: changes[0].prepared, stableCheckpoint: nil)
+                                prepared: changes[0].prepared, stableCheckpoint: nil, blockBodies: [block])
     #expect(try PersistentState(canonicalBytes: state.canonicalBytes) == state)
+    var bodiless = state
+    bodiless.blockBodies = []
+    var twice = CanonicalEncoder()
+    twice.write([block, block])
+    // The record without bodies ends in the empty body list's count; list one body twice instead.
+    let repeated = Array(bodiless.canonicalBytes.dropLast()) + twice.bytes
+    #expect(throws: CodecError.self, "a body listed twice") { try PersistentState(canonicalBytes: repeated) }
     #expect(throws: CodecError.self) { try PersistentState(canonicalBytes: state.canonicalBytes + [1]) }
 }
 

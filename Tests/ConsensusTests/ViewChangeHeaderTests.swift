@@ -180,7 +180,7 @@ private func blockRequests(_ actions: [ReplicaAction]) -> [(BlockRequest, Destin
     #expect(peer.step(.message(.blockRequest(request))).sentMessages.contains { if case .blockResponse = $0 { true } else { false } })
 }
 
-@Test func restart_withPreparedCertificateOfTheCurrentView_fetchesTheBodyItDidNotPersist() throws {
+@Test func restart_keepsTheRetainedBodies_andFetchesABodyTheRecordLacks() throws {
     let cluster = Cluster()
     let block = cluster.block(height: 1, parent: cluster.genesis, transactions: [cluster.transaction(0)])
     var backup = cluster.replica(1)
@@ -188,9 +188,15 @@ private func blockRequests(_ actions: [ReplicaAction]) -> [(BlockRequest, Destin
     let actions = backup.step(.message(.prepare(cluster.prepare(view: 0, block: block, by: 2))))
     let saved = try #require(actions.persisted)
     #expect(saved.prepared.map(\.blockHash) == [block.hash])
+    #expect(saved.blockBodies == [block], "the body is persisted with the vote that depends on it")
     let restored = try PersistentState(canonicalBytes: saved.canonicalBytes)
     var restarted = cluster.replica(1, restoring: restored)
-    let requests = blockRequests(restarted.step(.tick(clockMs: 1)))
+    #expect(blockRequests(restarted.step(.tick(clockMs: 1))).isEmpty, "the restored body needs no fetching")
+    // A record without the body (as after it was evicted): the body is fetched.
+    var bodiless = restored
+    bodiless.blockBodies = []
+    var fetching = cluster.replica(1, restoring: bodiless)
+    let requests = blockRequests(fetching.step(.tick(clockMs: 1)))
     #expect(requests.first?.0.hashes == [block.hash])
     // A view change from the restarted replica is valid: its certificate holds the header and signatures.
     var peer = cluster.replica(3)
