@@ -4,8 +4,13 @@ import LedgerCore
 /// collected at one height in its current view, and the highest-view prepared
 /// certificate it holds there.
 struct Slot {
-    /// The pre-prepare accepted in the current view.
+    /// The pre-prepare accepted in the current view, with its block.
     var prePrepare: PrePrepare?
+    /// A re-proposal accepted in the current view (from a new view's O or a
+    /// restored certificate) whose transactions this replica does not hold
+    /// yet; they are being fetched (docs/consensus.md rule 8). Never set
+    /// together with ``prePrepare``.
+    var awaitedBody: ProposedHeader?
     /// Prepares of the current view, one per sender.
     var prepares: [UInt32: Prepare] = [:]
     /// Commits of the current view, one per sender.
@@ -29,6 +34,36 @@ struct Slot {
         sentCommit = nil
         rejected = false
         reproposed = false
+        awaitedBody = nil
+    }
+
+    /// What was accepted at this height in the current view, with or without its transactions.
+    var proposal: ProposedHeader? {
+        prePrepare.map(ProposedHeader.init(prePrepare:)) ?? awaitedBody
+    }
+}
+
+/// A pre-prepare known by its header: enough to vote on the digest and to
+/// build a prepared certificate, not to check or commit the block.
+struct ProposedHeader: Equatable {
+    var view: UInt64
+    var header: BlockHeader
+    var blockHash: Hash
+    /// The signature of the primary of `view` over the pre-prepare digest.
+    var signature: Signature
+
+    init(view: UInt64, header: BlockHeader, signature: Signature) {
+        self.view = view
+        self.header = header
+        self.blockHash = header.hash
+        self.signature = signature
+    }
+
+    init(prePrepare: PrePrepare) {
+        view = prePrepare.view
+        header = prePrepare.block.header
+        blockHash = prePrepare.blockHash
+        signature = prePrepare.signature
     }
 }
 
@@ -57,6 +92,13 @@ public struct Replica {
     var viewChangeAttempts: Int
     var ownVotes: [UInt64: OwnVote]
     var stableProof: CheckpointProof?
+    /// Bodies of blocks seen proposed above the low watermark, by hash, so
+    /// that blocks a new view re-proposes can be prepared and committed (and
+    /// served to peers that lack them). At most a window's worth, bounded by
+    /// ``ConsensusLimits/retainedBlockBytesMax``.
+    var retainedBodies: [Hash: Block] = [:]
+    /// The retained bodies' size by ``Replica/bodyBytesBound(_:)``.
+    var retainedBodyBytes = 0
 
     // Volatile.
     var lowHeader: BlockHeader
@@ -118,6 +160,11 @@ public struct Replica {
     /// How many inputs were ignored, by reason; exported as metrics.
     public internal(set) var dropCounts: [DropReason: Int] = [:]
 
+    /// Which peer the next block request goes to (rotates).
+    var blockRequestRotation = 0
+    /// Block requests answered per peer in this retransmit interval.
+    var blockRequestsAnswered: [UInt32: Int] = [:]
+
     var actions: [ReplicaAction] = []
     var dirty = false
 
@@ -145,11 +192,23 @@ public struct Replica {
         executedRoots[0] = configuration.genesisStateRoot
         executedRoots[head.executedHeight] = head.executedStateRoot
         committedHashes[committedHeight] = committedHeader.hash
+        for body in saved?.blockBodies ?? [] where body.height > lowHeader.height && retainedBodies.count < Int(window) {
+            let size = Replica.bodyBytesBound(body)
+            guard retainedBodyBytes + size <= ConsensusLimits.retainedBlockBytesMax else { continue }
+            retainedBodies[body.hash] = body
+            retainedBodyBytes += size
+        }
         for certificate in saved?.prepared ?? [] where certificate.height > lowHeader.height {
             var slot = Slot()
             slot.prepared = certificate
             if certificate.view == view && changingTo == nil {
-                slot.prePrepare = certificate.prePrepare
+                // A body not retained is fetched from peers (docs/consensus.md rule 8).
+                let proposal = ProposedHeader(view: certificate.view, header: certificate.header, signature: certificate.signature)
+                if let body = retainedBodies[certificate.blockHash] ?? Replica.emptyBody(of: certificate.header) {
+                    slot.prePrepare = PrePrepare(view: proposal.view, block: body, signature: proposal.signature)
+                } else {
+                    slot.awaitedBody = proposal
+                }
                 slot.reproposed = true
                 for prepare in certificate.prepares { slot.prepares[prepare.replica] = prepare }
             }
@@ -200,7 +259,8 @@ public struct Replica {
             view: view, changingTo: changingTo, viewChangeAttempts: UInt32(min(viewChangeAttempts, Int(UInt32.max))),
             ownVotes: ownVotes.values.sorted { $0.height < $1.height },
             prepared: slots.keys.sorted().compactMap { slots[$0]?.prepared },
-            stableCheckpoint: stableProof)
+            stableCheckpoint: stableProof,
+            blockBodies: retainedBodies.keys.sorted().compactMap { retainedBodies[$0] })
     }
 
     // MARK: Step
@@ -243,6 +303,10 @@ public struct Replica {
         case .viewChange(let m): onViewChange(m)
         case .newView(let m): onNewView(m)
         case .forward(let m): onForward(m)
+        case .blockResponse(let m): onBlockResponse(m)
+        case .blockRequest(let m):
+            // Answering changes nothing in the log.
+            return onBlockRequest(m)
         case .status(let m):
             // A status report changes nothing in the log.
             return onStatus(m)
@@ -277,6 +341,9 @@ public struct Replica {
         precondition(pool.count <= ConsensusLimits.pendingTransactionsMax
                      && poolBytes <= ConsensusLimits.pendingTransactionBytesMax, "the pool is bounded")
         precondition(viewChanges.count <= validators.count, "one view-change message per validator")
+        precondition(retainedBodies.count <= Int(window) && retainedBodyBytes <= ConsensusLimits.retainedBlockBytesMax,
+                     "retained block bodies are bounded")
+        precondition(slots.values.allSatisfy { $0.prePrepare == nil || $0.awaitedBody == nil }, "a slot holds a body or awaits one")
         precondition(executedHeight <= committedHeight || executedHeight <= lowHeader.height, "only committed blocks execute")
         for (height, slot) in slots {
             if let prePrepare = slot.prePrepare, let vote = ownVotes[height], changingTo == nil {
@@ -507,6 +574,7 @@ public struct Replica {
         for height in ownCheckpoints.keys.sorted() where height >= lowHeader.height {
             if let checkpoint = ownCheckpoints[height] { send(.checkpoint(checkpoint)) }
         }
+        retransmitBlockRequests()
         checkBehind()
     }
 

@@ -304,6 +304,10 @@ public enum DropReason: String, CaseIterable, Sendable {
     case executionOutOfOrder
     case poolFull
     case unacceptableTransaction
+    /// A block in a block response that this replica did not ask for (or whose transactions do not match its header).
+    case unrequestedBlock
+    /// A block request beyond the per-peer allowance of one retransmit interval.
+    case blockRequestRateLimited
 }
 
 /// A vote this replica signed in its current view: the one digest it will
@@ -337,9 +341,11 @@ public struct OwnVote: Equatable, Sendable, CanonicalCodable {
 }
 
 /// The replica's durable record (docs/consensus.md rule 11): view, view-change
-/// target, own votes of the current view, prepared certificates and the
-/// stable checkpoint. Written whole, atomically, before any message that
-/// depends on it leaves the node.
+/// target, own votes of the current view, prepared certificates (headers and
+/// signatures), the stable checkpoint, and the block bodies the replica
+/// retains, so that after a restart it can still prepare, commit and serve
+/// the blocks a new view re-proposes. Written whole, atomically, before any
+/// message that depends on it leaves the node.
 public struct PersistentState: Equatable, Sendable, CanonicalCodable {
     /// The view this message belongs to.
     public var view: UInt64
@@ -353,16 +359,20 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
     public var prepared: [PreparedCertificate]
     /// The stable checkpoint proof, nil at genesis.
     public var stableCheckpoint: CheckpointProof?
+    /// Bodies of blocks seen proposed above the stable checkpoint, strictly
+    /// increasing by block hash; at most a watermark window of them.
+    public var blockBodies: [Block]
 
     /// Creates a value from its parts.
     public init(view: UInt64, changingTo: UInt64?, viewChangeAttempts: UInt32, ownVotes: [OwnVote],
-                prepared: [PreparedCertificate], stableCheckpoint: CheckpointProof?) {
+                prepared: [PreparedCertificate], stableCheckpoint: CheckpointProof?, blockBodies: [Block] = []) {
         self.view = view
         self.changingTo = changingTo
         self.viewChangeAttempts = viewChangeAttempts
         self.ownVotes = ownVotes
         self.prepared = prepared
         self.stableCheckpoint = stableCheckpoint
+        self.blockBodies = blockBodies.sorted { $0.hash < $1.hash }
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -372,6 +382,7 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
         encoder.write(ownVotes)
         encoder.write(prepared)
         encoder.write(stableCheckpoint)
+        encoder.write(blockBodies)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -381,6 +392,8 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
         ownVotes = try decoder.readArray(OwnVote.self, "persisted own votes", limit: ConsensusLimits.watermarkWindowBlocksMax)
         prepared = try decoder.readArray(PreparedCertificate.self, "persisted prepared", limit: ConsensusLimits.preparedCertificatesMax)
         stableCheckpoint = try decoder.readOptional(CheckpointProof.self, "persisted stable checkpoint")
+        blockBodies = try decoder.readArray(Block.self, "persisted block bodies", limit: ConsensusLimits.watermarkWindowBlocksMax)
+        try requireStrictlyIncreasing(blockBodies.map(\.hash), "persisted block bodies")
         try requireStrictlyIncreasing(ownVotes.map(\.height), "persisted own votes")
         try requireStrictlyIncreasing(prepared.map(\.height), "persisted prepared")
     }
