@@ -151,6 +151,10 @@ public struct Replica {
     var newViewResentAt: [UInt32: UInt64] = [:]
     var viewChangeTicksLeft = 0
     var ticksToRetransmit = 1
+    /// False until the first retransmission after start: a restarted replica
+    /// resends its votes and (as primary) its proposals at once, since what
+    /// it sent before stopping may never have arrived.
+    var retransmittedSinceStart = false
     var clockMs: UInt64 = 0
     var stateTransferTarget: UInt64?
     /// Why the replica last started a view change; nil until it has.
@@ -214,10 +218,27 @@ public struct Replica {
             }
             slots[certificate.height] = slot
         }
+        restoreOwnProposals()
         if let target = changingTo {
             viewChangeTicksLeft = timeoutTicks()
             ownViewChange = makeViewChange(target: target)
             if let change = ownViewChange { viewChanges[change.replica] = change }
+        }
+    }
+
+    /// A primary restarted in its view takes back the proposals it had made
+    /// and not seen prepared: their bodies were persisted with the record
+    /// (rule 11), so it signs the same pre-prepares again (the same digest
+    /// at the same view and height, never another) and goes on proposing at
+    /// once, instead of waiting with a gap for the view to change. A
+    /// proposal whose body was not kept leaves the gap to the view change.
+    mutating func restoreOwnProposals() {
+        guard changingTo == nil, isPrimary else { return }
+        for (height, vote) in ownVotes.sorted(by: { $0.key < $1.key })
+        where height > committedHeight && height > lowHeader.height && slots[height]?.prePrepare == nil && slots[height]?.awaitedBody == nil {
+            guard let body = retainedBodies[vote.blockHash] else { continue }
+            let signature = signer.sign(PrePrepare.signingDigest(chainID: chainID, view: view, height: height, blockHash: vote.blockHash))
+            slots[height, default: Slot()].prePrepare = PrePrepare(view: view, block: body, signature: signature)
         }
     }
 
@@ -406,9 +427,9 @@ public struct Replica {
         }
     }
 
-    /// A proposal accepted in this view above the committed head.
+    /// A proposal accepted in this view above the committed head, with its body or still awaiting it.
     var hasUncommittedProposal: Bool {
-        slots.contains { $0.key > committedHeight && $0.value.prePrepare != nil }
+        slots.contains { $0.key > committedHeight && $0.value.proposal != nil }
     }
 
     /// Whether some pooled request, in none of the proposals in flight, could go in the next block.
@@ -555,7 +576,7 @@ public struct Replica {
                 send(.newView(newView))
             }
             // Votes are resent only when work has stalled for an interval.
-            let stalled = progressTicks >= configuration.timing.retransmitTicks
+            let stalled = progressTicks >= configuration.timing.retransmitTicks || !retransmittedSinceStart
             for height in slots.keys.sorted() where stalled {
                 guard let slot = slots[height] else { continue }
                 if isPrimary, height > committedHeight, let prePrepare = slot.prePrepare, prePrepare.view == view {
@@ -576,6 +597,7 @@ public struct Replica {
         }
         retransmitBlockRequests()
         checkBehind()
+        retransmittedSinceStart = true
     }
 
     mutating func evictUnacceptableTransactions() {

@@ -133,7 +133,7 @@ extension Replica {
         slots[height]?.sentPrepare = prepare
         slots[height]?.prepares[prepare.replica] = prepare
         send(.prepare(prepare))
-        if height > committedHeight && !slot.reproposed {
+        if height > committedHeight && !slot.reproposed, let block = slot.prePrepare?.block {
             noteProgress()
             checkCensorship(block)
         }

@@ -248,3 +248,44 @@ struct RefusesRelayed: ProposalValidator {
     _ = primary.step(.submit([relayed]))
     #expect(primary.pendingTransactionCount == 1, "the node's own pool already admitted it")
 }
+
+@Test func restart_primaryWithAnUnpreparedProposal_takesItBackAndProposesAtOnce() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var primary = cluster.replica(0)
+    var record: PersistentState?
+    var proposed: [PrePrepare] = []
+    for action in primary.step(.submit([cluster.transaction(1)])) + primary.step(.tick(clockMs: clock)) {
+        if case .persist(let state) = action { record = state }
+        if case .send(.prePrepare(let prePrepare), _) = action { proposed.append(prePrepare) }
+    }
+    guard let first = proposed.first, let saved = record else { Issue.record("the primary proposed nothing"); return }
+    #expect(first.height == 1)
+
+    // It stops before anyone prepared the block, and starts again from its record.
+    var restarted = cluster.replica(0, validator: AcceptAll(), restoring: saved)
+    var resent: [PrePrepare] = []
+    var next: [PrePrepare] = []
+    for action in restarted.step(.submit([cluster.transaction(2)])) {
+        if case .send(.prePrepare(let prePrepare), _) = action { next.append(prePrepare) }
+    }
+    clock += 10
+    for action in restarted.step(.tick(clockMs: clock)) {
+        if case .send(.prePrepare(let prePrepare), _) = action {
+            if prePrepare.height == 1 { resent.append(prePrepare) } else { next.append(prePrepare) }
+        }
+    }
+    #expect(resent.map(\.blockHash) == [first.blockHash], "the same proposal is sent again at once, never another at height 1")
+    #expect(next.contains { $0.height == 2 && $0.block.header.parentHash == first.blockHash }, "and the next height is proposed on top of it")
+    #expect(restarted.changingTo == nil)
+
+    // A backup that missed the first send prepares both.
+    var backup = cluster.replica(1)
+    var prepared: [UInt64] = []
+    for prePrepare in resent + next {
+        for action in backup.step(.message(.prePrepare(prePrepare))) {
+            if case .send(.prepare(let prepare), _) = action { prepared.append(prepare.height) }
+        }
+    }
+    #expect(prepared.sorted() == [1, 2])
+}
