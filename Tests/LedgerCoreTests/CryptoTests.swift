@@ -57,6 +57,19 @@ import Testing
         #expect(!key.publicKey.isValidSignature(Signature(uncheckedBytes: high), for: digest))
     }
 
+    @Test func publicKeys_decodedAgain_stayChecked_andAnInvalidOneIsNeverRemembered() throws {
+        let valid = try PrivateKey.generate().publicKey
+        #expect(try PublicKey(bytes: valid.bytes) == valid)
+        #expect(try PublicKey(bytes: valid.bytes) == valid, "a remembered key decodes again")
+        // x = 2^256 − 1 is above the field prime, so no point has it: refused every time, never remembered.
+        let notAPoint = [UInt8](repeating: 0xFF, count: 32)
+        for _ in 0..<2 {
+            #expect(throws: CryptoError.malformedPublicKey) { try PublicKey(bytes: [2] + notAPoint) }
+        }
+        #expect(!ValidatedPublicKeys.shared.contains([2] + notAPoint))
+        #expect(ValidatedPublicKeys.shared.contains(valid.bytes))
+    }
+
     @Test func malformedKeysAndSignatures_areRejected() {
         #expect(throws: CryptoError.malformedPublicKey) { try PublicKey(bytes: [2] + [UInt8](repeating: 0xFF, count: 32)) }
         #expect(throws: CryptoError.malformedPublicKey) { try PublicKey(bytes: [4] + [UInt8](repeating: 1, count: 32)) }

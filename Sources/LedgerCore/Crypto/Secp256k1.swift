@@ -39,18 +39,45 @@ final class Secp256k1Context: @unchecked Sendable {
     }
 }
 
+/// Encodings of public keys found to be valid points, so that decoding the
+/// same key again skips the point check. Bounded: when full it starts over.
+/// Thread-safe.
+final class ValidatedPublicKeys: @unchecked Sendable {
+    static let shared = ValidatedPublicKeys()
+    /// Keys remembered; more than the signers active at once in a consortium.
+    /// A key forgotten costs only its point check when it is next decoded.
+    static let entriesMax = 16_384
+    private let lock = Lock()
+    private var keys = Set<[UInt8]>()
+
+    func contains(_ bytes: [UInt8]) -> Bool { lock.withLock { keys.contains(bytes) } }
+
+    func insert(_ bytes: [UInt8]) {
+        lock.withLock {
+            if keys.count >= Self.entriesMax { keys.removeAll(keepingCapacity: true) }
+            keys.insert(bytes)
+        }
+    }
+}
+
 /// A secp256k1 public key in 33-byte compressed form.
 public struct PublicKey: Hashable, Comparable, Sendable, CanonicalCodable, CustomStringConvertible {
     public static let byteCount = 33
     /// The compressed SEC1 encoding.
     public let bytes: [UInt8]
 
-    /// Parses and validates a compressed point.
+    /// Parses and validates a compressed point. The same few member keys are
+    /// decoded in every transaction, block and message, and validating one
+    /// takes a square root in the field; keys already found valid are
+    /// remembered (``ValidatedPublicKeys``), so each is checked once.
     public init(bytes: [UInt8]) throws(CryptoError) {
         guard bytes.count == Self.byteCount, bytes[0] == 2 || bytes[0] == 3 else { throw .malformedPublicKey }
-        var parsed = secp256k1_pubkey()
-        let ok = secp256k1_ec_pubkey_parse(Secp256k1Context.shared.pointer, &parsed, bytes, bytes.count)
-        guard ok == 1 else { throw .malformedPublicKey }
+        if !ValidatedPublicKeys.shared.contains(bytes) {
+            var parsed = secp256k1_pubkey()
+            let ok = secp256k1_ec_pubkey_parse(Secp256k1Context.shared.pointer, &parsed, bytes, bytes.count)
+            guard ok == 1 else { throw .malformedPublicKey }
+            ValidatedPublicKeys.shared.insert(bytes)
+        }
         self.bytes = bytes
     }
 
