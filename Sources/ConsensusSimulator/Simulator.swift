@@ -116,6 +116,9 @@ public struct SimulationOptions: Sendable {
     /// Largest encoded message the peer layer carries; larger ones are dropped
     /// (the real peer layer drops the connection) and counted.
     public var frameBytesMax = ConsensusLimits.messageBytesMax
+    /// If set, the censored client's transactions must commit within this
+    /// many ticks of submission (rule 9: a primary that never orders a request is suspected).
+    public var censoredWaitTicksMax: Int?
     /// Ticks after liveness within which every running honest replica must be
     /// in the same view with no view change under way.
     public var viewSettleTicksMax = 600
@@ -171,6 +174,10 @@ public struct SimulationResult: Sendable, CustomStringConvertible {
     public var pauses = 0
     /// Most transactions in one committed block.
     public var largestBlockTransactions = 0
+    /// Longest time from a transaction's first submission to its first commit at an honest replica, in ticks.
+    public var longestCommitWaitTicks = 0
+    /// The same for the censored client's transactions, in runs with a censoring validator.
+    public var longestCensoredWaitTicks = 0
 
     /// True when no checker failed.
     public var passed: Bool { failures.isEmpty }
@@ -346,6 +353,8 @@ public struct Simulation {
     let violationLog = ViolationLog()
     /// The client a censoring primary ignores.
     public let censoredSender: PublicKey
+    /// The tick each transaction was first handed to a validator.
+    var submittedAt: [Hash: Int] = [:]
 
     /// Indices of Byzantine validators: the last ones, or the first with ``SimulationOptions/byzantineFirst``.
     public var byzantineIndices: [Int] {
@@ -488,6 +497,7 @@ public struct Simulation {
     public mutating func submit(number: Int, to indices: [Int]) {
         let transaction = transactions[number]
         submitted.ids.insert(transaction.id)
+        if submittedAt[transaction.id] == nil { submittedAt[transaction.id] = now }
         for (position, node) in nodes.enumerated() where indices.contains(node.index) && node.replica != nil {
             // The second copy of a twin sees only every other request, so the twins' proposals differ.
             if position >= options.validatorCount && number % 2 == 1 { continue }
@@ -671,6 +681,7 @@ public struct Simulation {
     /// A client hands a transaction to `copies` random validators.
     mutating func submit(_ transaction: Transaction, copies: Int) {
         submitted.ids.insert(transaction.id)
+        if submittedAt[transaction.id] == nil { submittedAt[transaction.id] = now }
         var chosen = Set<Int>()
         while chosen.count < min(copies, nodes.count) { chosen.insert(random.below(nodes.count)) }
         for position in chosen.sorted() {
@@ -864,6 +875,7 @@ public struct Simulation {
             if let known = agreed[block.height], known != block.hash {
                 result.failures.append("agreement: height \(block.height) has two committed blocks (replica \(node.index))")
             }
+            if agreed[block.height] == nil { recordCommitWaits(block) }
             agreed[block.height] = block.hash
             // A certified block must be one the ledger executes: the header
             // rules the backups prepare by are the ledger's.
@@ -902,6 +914,22 @@ public struct Simulation {
         if options.corruptExecution.contains(node.index) { root = Hash.tagged("consort/sim/corrupt", root.bytes) }
         ledger.roots.append(root)
         return root
+    }
+
+    /// Notes how long the transactions of a block, committed for the first time, waited.
+    mutating func recordCommitWaits(_ block: Block) {
+        let censoring = options.byzantine.contains(.censor)
+        for transaction in block.transactions {
+            guard let at = submittedAt[transaction.id] else { continue }
+            let wait = now - at
+            result.longestCommitWaitTicks = max(result.longestCommitWaitTicks, wait)
+            if censoring && transaction.body.sender == censoredSender {
+                result.longestCensoredWaitTicks = max(result.longestCensoredWaitTicks, wait)
+                if let bound = options.censoredWaitTicksMax, wait > bound {
+                    result.failures.append("censorship: a transaction of the censored client committed \(wait) ticks after submission (bound \(bound))")
+                }
+            }
+        }
     }
 
     /// The shell's state transfer: blocks from a random other node's chain

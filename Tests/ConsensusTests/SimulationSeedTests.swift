@@ -104,6 +104,28 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
     expectPassed(failures)
 }
 
+/// Censorship under steady load: the censoring primary keeps ordering the
+/// other clients' transactions, and the censored client's must still commit
+/// within a bound of a few view-change timeouts (rule 9).
+@Test func simulation_censoringPrimary_underSteadyLoad() {
+    let seeds = SeedPlan.seeds(default: 8, salt: 41)
+    let failures = runSeeds("censor under load", seeds: seeds) { seed in
+        var options = SimulationOptions(seed: seed, validatorCount: seed % 2 == 0 ? 4 : 7, byzantine: [.censor])
+        options.byzantineFirst = true
+        options.partitions = false
+        options.crashes = false
+        options.rounds = 4
+        options.faultTicks = 150
+        options.healTicks = 150
+        options.transactionCount = 400
+        options.blockTransactionsMax = 2
+        options.clientCount = 4
+        options.censoredWaitTicksMax = 16 * options.timing.viewChangeTimeoutTicks
+        return options
+    }
+    expectPassed(failures, known: [.viewsDoNotSettle, .censorshipUnderLoad])
+}
+
 /// Long runs: several fault rounds, each followed by healing, with clients
 /// submitting all along, so every seed commits hundreds of heights and
 /// crosses many checkpoints, collections and watermark advances.
@@ -194,7 +216,7 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
         options.byzantineFirst = seed % 2 == 1
         options.transactionArgumentBytes = Limits.callArgumentsBytesMax
         options.blockTransactionsMax = ChainParameters.defaults.blockTransactionsMax
-        options.transactionCount = 120
+        options.transactionCount = 200
         options.submitAllAtStart = true
         return options
     }
