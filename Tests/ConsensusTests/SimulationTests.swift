@@ -94,7 +94,7 @@ func expectPassed(_ failures: [SimulationResult], known: [KnownFinding] = [.view
             others.append(result)
         }
     }
-    #expect(others.isEmpty, "failing seeds: \(others.map(\.seed))", sourceLocation: sourceLocation)
+    #expect(others.isEmpty, "failing seeds: \(others.map(\.seed)): \(others.prefix(3).map(\.description))", sourceLocation: sourceLocation)
     for (index, seeds) in byFinding.sorted(by: { $0.key < $1.key }) {
         report("known issue (\(known[index].prefix)) at seeds \(seeds)")
         withKnownIssue(known[index].comment) {
