@@ -120,8 +120,9 @@ public struct SimulationOptions: Sendable {
     /// many ticks of submission (rule 9: a primary that never orders a request is suspected).
     public var censoredWaitTicksMax: Int?
     /// Ticks after liveness within which every running honest replica must be
-    /// in the same view with no view change under way.
-    public var viewSettleTicksMax = 600
+    /// in the same view with no view change under way (twice the longest
+    /// backed-off view-change timeout of the default timing).
+    public var viewSettleTicksMax = 320
 
     /// True when nothing goes wrong in the run: no Byzantine validator, no
     /// loss, duplication, partition, crash, pause, slow or late replica, skew
@@ -164,7 +165,7 @@ public struct SimulationResult: Sendable, CustomStringConvertible {
     public var oversizedMessages = 0
     /// Largest encoded message an honest replica sent.
     public var largestMessageBytes = 0
-    /// Crashes whose last write was lost, and whose last write was torn.
+    /// Crashes whose last write was lost.
     public var lostWrites = 0
     /// Crashes that tore the record being written.
     public var tornWrites = 0
@@ -1022,15 +1023,15 @@ public struct Simulation {
             var delay = 1 + random.below(max(1, options.delayTicksMax))
             if options.slowReplicas.contains(recipient) { delay += random.below(max(1, options.slowTickInterval) + 1) }
             if !healed, let late = options.lateDeliveryReplica, sender == late || recipient == late {
-                delay = max(delay, timerTicksLeft(at: recipient) + 1 + random.below(2))
+                delay = max(delay, viewChangeTimeoutTicks(at: recipient) + 1 + random.below(2))
             }
             inflight[now + delay, default: []].append((recipient, payload))
         }
     }
 
-    /// Ticks until the view-change timer of validator `index` would fire if
-    /// nothing arrived: its current timeout (with back-off), stretched for a slow replica.
-    func timerTicksLeft(at index: Int) -> Int {
+    /// The view-change timeout validator `index` runs now, in simulated
+    /// ticks: with its back-off, stretched for a slow replica.
+    func viewChangeTimeoutTicks(at index: Int) -> Int {
         let attempts = nodes.first { $0.index == index }?.replica?.persistentState.viewChangeAttempts ?? 0
         let doublings = min(Int(attempts), options.timing.viewChangeBackoffDoublingsMax)
         var ticks = options.timing.viewChangeTimeoutTicks << doublings

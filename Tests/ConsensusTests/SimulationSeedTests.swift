@@ -75,7 +75,7 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
 
 /// No faults and honest primaries: the run must not change view at all.
 @Test func simulation_faultFree_noViewChanges() {
-    let seeds = SeedPlan.seeds(default: 40, salt: 19)
+    let seeds = SeedPlan.seeds(default: 20, salt: 19)
     let failures = runSeeds("fault-free", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: seed % 2 == 0 ? 4 : 7)
         options.messageLossProbability = 0
@@ -92,7 +92,7 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
 /// Censorship: the primary of view 0 never proposes one client's
 /// transactions; the backups forward them and suspect it, and a later primary orders them.
 @Test func simulation_censoringPrimary_transactionsStillCommit() {
-    let seeds = SeedPlan.seeds(default: 60, salt: 23)
+    let seeds = SeedPlan.seeds(default: 40, salt: 23)
     let failures = runSeeds("censor", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: seed % 3 == 0 ? 7 : 4, byzantine: [.censor])
         options.byzantineFirst = true
@@ -108,7 +108,7 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
 /// other clients' transactions, and the censored client's must still commit
 /// within a bound of a few view-change timeouts (rule 9).
 @Test func simulation_censoringPrimary_underSteadyLoad() {
-    let seeds = SeedPlan.seeds(default: 8, salt: 41)
+    let seeds = SeedPlan.seeds(default: 4, salt: 41)
     let failures = runSeeds("censor under load", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: seed % 2 == 0 ? 4 : 7, byzantine: [.censor])
         options.byzantineFirst = true
@@ -130,18 +130,18 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
 /// submitting all along, so every seed commits hundreds of heights and
 /// crosses many checkpoints, collections and watermark advances.
 @Test func simulation_longRuns_hundredsOfHeights() {
-    let seeds = SeedPlan.seeds(default: 100, salt: 29)
+    let seeds = SeedPlan.seeds(default: 40, salt: 29)
     let failures = runSeeds("long", seeds: seeds) { seed in
-        let validators = seed % 4 == 0 ? 7 : 4
+        let validators = seed % 8 == 0 ? 7 : 4
         var options = SimulationOptions(seed: seed, validatorCount: validators,
                                         byzantine: behaviours(seed: seed, faulty: (validators - 1) / 3))
         options.byzantineFirst = seed % 2 == 1
         mixFaults(&options, seed: seed)
-        options.rounds = 5
-        options.faultTicks = 150
-        options.healTicks = 150
-        options.transactionCount = 500
-        options.blockTransactionsMax = 2
+        options.rounds = 4
+        options.faultTicks = 120
+        options.healTicks = 100
+        options.transactionCount = 400
+        options.blockTransactionsMax = 1
         return options
     }
     expectPassed(failures)
@@ -192,7 +192,7 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
 /// transactions that blocks fill up while proposals wait (view changes,
 /// partitions, the in-flight bound).
 @Test func simulation_productionBlocks_fillUp() {
-    let seeds = SeedPlan.seeds(default: 6, salt: 31)
+    let seeds = SeedPlan.seeds(default: 4, salt: 31)
     let failures = runSeeds("production blocks", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: 4, byzantine: behaviours(seed: seed, faulty: 1))
         options.byzantineFirst = seed % 2 == 1
@@ -210,7 +210,7 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
 /// messages that carry them) large: a message above the real frame limit,
 /// `ConsensusLimits.messageBytesMax`, is dropped by the network.
 @Test func simulation_largeBlocks_frameLimit() {
-    let seeds = SeedPlan.seeds(default: 3, salt: 37)
+    let seeds = SeedPlan.seeds(default: 2, salt: 37)
     let failures = runSeeds("large frames", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: 4, byzantine: behaviours(seed: seed, faulty: 1))
         options.byzantineFirst = seed % 2 == 1
