@@ -172,6 +172,8 @@ final class BenchTracker: @unchecked Sendable {
         var blocks = 0
         var largestBlock = 0
         var lastCommit: ContinuousClock.Instant?
+        /// The longest wait between two blocks carrying this run's transactions.
+        var longestCommitPause: Duration = .zero
         var latenciesMs: [Double] = []
     }
 
@@ -254,6 +256,9 @@ final class BenchTracker: @unchecked Sendable {
         lock.withLock {
             figures.blocks += 1
             figures.largestBlock = max(figures.largestBlock, receipts.count)
+            if !found.isEmpty, let previous = figures.lastCommit {
+                figures.longestCommitPause = max(figures.longestCommitPause, arrival - previous)
+            }
             for (id, success, code) in found {
                 admitted.remove(id)
                 guard let sent = submittedAt.removeValue(forKey: id) else { continue }

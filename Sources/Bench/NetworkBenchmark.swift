@@ -100,6 +100,19 @@ public struct NetworkBenchReport: Sendable {
     public var verificationsPerSecondAllCores = 0.0
     /// True when the run stopped at its hard limit with commits outstanding.
     public var hardStopped = false
+    /// Each node's view when sending started and when the run ended (nil: it did not answer).
+    public var viewsAtStart: [UInt64?] = []
+    public var viewsAtEnd: [UInt64?] = []
+    /// The longest wait between two blocks carrying this run's transactions, in ms.
+    public var longestCommitPauseMs = 0.0
+
+    /// View changes the consortium went through during the run: the highest
+    /// view any node reports at the end above the highest at the start.
+    public var viewChanges: Int {
+        let before = viewsAtStart.compactMap { $0 }.max() ?? 0
+        let after = viewsAtEnd.compactMap { $0 }.max() ?? before
+        return Int(after > before ? after - before : 0)
+    }
 
     /// Successful commits per second over ``measuredSeconds``.
     public var committedPerSecond: Double { measuredSeconds > 0 ? Double(committed) / measuredSeconds : 0 }
@@ -122,6 +135,8 @@ public struct NetworkBenchReport: Sendable {
             BenchmarkFigure("commit latency p99", latencyP99Ms, "ms"),
             BenchmarkFigure("commit latency max", latencyMaxMs, "ms"),
             BenchmarkFigure("blocks seen (largest \(largestBlockTransactions) tx)", Double(blocks), "blocks"),
+            BenchmarkFigure("longest pause between commits", longestCommitPauseMs, "ms"),
+            BenchmarkFigure("view changes during the run (views \(describe(viewsAtStart)) → \(describe(viewsAtEnd)))", Double(viewChanges), ""),
             BenchmarkFigure("busy answers (backed off and retried)", Double(busyAnswers), ""),
             BenchmarkFigure("nonce-window-full answers (backed off and retried)", Double(windowFullAnswers), ""),
             BenchmarkFigure("transport errors (retried)", Double(transportErrors), ""),
@@ -152,7 +167,14 @@ public struct NetworkBenchReport: Sendable {
             "cores": cores, "verificationsPerSecondOneCore": verificationsPerSecondOneCore,
             "verificationsPerSecondAllCores": verificationsPerSecondAllCores, "signatureLimitPerSecond": signatureLimitPerSecond,
             "percentOfSignatureLimit": percentOfSignatureLimit, "hardStopped": hardStopped,
+            "viewChanges": viewChanges, "viewsAtStart": viewsAtStart.map { $0.map(Int.init) ?? -1 },
+            "viewsAtEnd": viewsAtEnd.map { $0.map(Int.init) ?? -1 }, "longestCommitPauseMs": longestCommitPauseMs,
         ]
+    }
+
+    /// Views as `0/0/0/0`, `-` for a node that did not answer.
+    private func describe(_ views: [UInt64?]) -> String {
+        views.map { $0.map(String.init) ?? "-" }.joined(separator: "/")
     }
 
     private func describe(_ counts: [String: Int]) -> String {
@@ -212,6 +234,21 @@ private struct Run: Sendable {
         }
     }
 
+    /// Each node's current view; nil for a node that does not answer (one
+    /// may have been stopped during the run).
+    private func views() async -> [UInt64?] {
+        var views: [UInt64?] = []
+        for client in clients {
+            do {
+                views.append(try await client.status().view)
+            } catch {
+                progress("\(client.baseURL) did not report its view: \(error)")
+                views.append(nil)
+            }
+        }
+        return views
+    }
+
     private func removeSenderKeys(_ keys: [PrivateKey], chainID: String) async throws {
         progress("removing the \(keys.count) sender keys from the bank")
         try await changeMemberKeys(keys.map(\.publicKey), operation: .removeMemberKey, chainID: chainID, require: false)
@@ -251,6 +288,7 @@ private struct Run: Sendable {
         progress(settings.ratePerSecond > 0
                  ? "sending at \(settings.ratePerSecond) tx/s for \(settings.durationSeconds) s to \(clients.count) node(s)"
                  : "sending as fast as the nodes admit for \(settings.durationSeconds) s to \(clients.count) node(s)")
+        report.viewsAtStart = await views()
         let start = ContinuousClock.now
         let sendEnd = start + .seconds(settings.durationSeconds)
         let hardStop = sendEnd + .seconds(NetworkBenchLimits.drainSecondsMax)
@@ -273,6 +311,7 @@ private struct Run: Sendable {
         }
         tracker.stop()
         stream.cancel()
+        report.viewsAtEnd = await views()
         if case .failure(let error) = await stream.result, tracker.snapshot().committed == 0 {
             throw error
         }
@@ -297,6 +336,7 @@ private struct Run: Sendable {
         report.latencyP50Ms = percentile(latencies, 0.50)
         report.latencyP99Ms = percentile(latencies, 0.99)
         report.latencyMaxMs = latencies.last ?? 0
+        report.longestCommitPauseMs = seconds(figures.longestCommitPause) * 1000
         return report
     }
 

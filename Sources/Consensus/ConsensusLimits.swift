@@ -15,8 +15,23 @@ public enum ConsensusLimits {
     public static let preparedCertificatesMax = 1024
     /// Largest watermark window (high − low watermark) the replica accepts.
     public static let watermarkWindowBlocksMax = preparedCertificatesMax
-    /// Pre-prepares a new-view message may carry (its set O).
+    /// Entries a new-view message may carry (its set O, headers only).
     public static let newViewBlocksMax = preparedCertificatesMax
+    /// Block hashes one block request may name: every height of the largest window.
+    public static let blockRequestHashesMax = watermarkWindowBlocksMax
+    /// Blocks one block response may carry; the answering replica also keeps
+    /// the encoded response within ``messageBytesMax``.
+    public static let blockResponseBlocksMax = 256
+    /// Encoded bytes of blocks one block response carries: room for the
+    /// message's own framing is left below ``messageBytesMax``, and one block
+    /// of the largest size always fits.
+    public static let blockResponseBytesMax = messageBytesMax - 4096
+    /// Block requests from one peer answered per retransmit interval, so a
+    /// Byzantine replica cannot make another send unbounded traffic.
+    public static let blockRequestsAnsweredPerIntervalMax = 2
+    /// Bytes of block bodies a replica keeps (the blocks it saw proposed above
+    /// its low watermark, at most one watermark window's worth of them).
+    public static let retainedBlockBytesMax = 8 * Limits.blockBytesMax
     /// Transactions a backup relays to the primary in one message (rule 9).
     public static let forwardTransactionsMax = 256
     /// Blocks a primary keeps proposed but not yet committed. Deeper pipelines
@@ -37,4 +52,10 @@ public enum ConsensusLimits {
     public static let viewNumberMax: UInt64 = UInt64.max / 4
     /// Back-off doublings before the view-change timeout stops growing.
     public static let viewChangeBackoffDoublingsMax = 16
+    /// Longest the view-change timeout grows to by back-off, whatever the
+    /// doublings: a cluster that lost its primary waits at most this long.
+    public static let viewChangeTimeoutMsMax = 120_000
+    /// Pooled requests a backup examines, oldest first, when it asks whether
+    /// a block the primary left short omitted a request it had long enough.
+    public static let censorshipCheckRequestsMax = 1024
 }

@@ -260,38 +260,65 @@ public struct CheckpointProof: Equatable, Sendable, CanonicalCodable {
     }
 }
 
-/// A prepared certificate (paper 4.4, the set P): the pre-prepare and 2f
-/// matching prepares from distinct backups of its view.
+/// A prepared certificate (paper 4.4, the set P), without the block's
+/// transactions: the header of the prepared block (its hash is the digest,
+/// and it commits to the transactions through its root), the view, the
+/// primary's pre-prepare signature (which covers only chainID, view, height
+/// and block hash, so it is checked from the header alone) and 2f matching
+/// prepares from distinct backups of that view. View-change messages carry
+/// these, so their size does not grow with block size (docs/consensus.md, Messages).
 public struct PreparedCertificate: Equatable, Sendable, CanonicalCodable {
-    /// The pre-prepare that was prepared.
-    public var prePrepare: PrePrepare
+    /// The view the block was prepared in.
+    public var view: UInt64
+    /// Header of the prepared block.
+    public let header: BlockHeader
+    /// The primary of `view`'s signature over ``PrePrepare/signingDigest(chainID:view:height:blockHash:)``.
+    public var signature: Signature
     /// Strictly increasing by replica index.
     public var prepares: [Prepare]
+    /// The block hash, computed once from the header (never read from the wire).
+    public let blockHash: Hash
 
     /// Creates a value from its parts.
-    public init(prePrepare: PrePrepare, prepares: [Prepare]) {
-        self.prePrepare = prePrepare
+    public init(view: UInt64, header: BlockHeader, signature: Signature, prepares: [Prepare]) {
+        self.view = view
+        self.header = header
+        self.signature = signature
         self.prepares = prepares.sorted { $0.replica < $1.replica }
+        self.blockHash = header.hash
     }
 
-    /// The view this message belongs to.
-    public var view: UInt64 { prePrepare.view }
+    /// The certificate for a pre-prepare and its prepares; keeps the header only.
+    public init(prePrepare: PrePrepare, prepares: [Prepare]) {
+        self.view = prePrepare.view
+        self.header = prePrepare.block.header
+        self.signature = prePrepare.signature
+        self.prepares = prepares.sorted { $0.replica < $1.replica }
+        self.blockHash = prePrepare.blockHash
+    }
+
     /// The height (sequence number n in the paper).
-    public var height: UInt64 { prePrepare.height }
-    /// Hash of the block voted for.
-    public var blockHash: Hash { prePrepare.blockHash }
-    /// The proposed block.
-    public var block: Block { prePrepare.block }
+    public var height: UInt64 { header.height }
+
+    /// The digest the primary's signature must cover, recomputed from the header.
+    public func prePrepareDigest(chainID: String) -> Hash {
+        PrePrepare.signingDigest(chainID: chainID, view: view, height: header.height, blockHash: blockHash)
+    }
 
     public func encode(to encoder: inout CanonicalEncoder) {
-        encoder.write(prePrepare)
+        encoder.write(view)
+        encoder.write(header)
+        encoder.write(signature)
         encoder.write(prepares)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        prePrepare = try decoder.read(PrePrepare.self, "prepared certificate pre-prepare")
-        prepares = try decoder.readArray(Prepare.self, "prepared certificate prepares", limit: ConsensusLimits.validatorsMax)
+        let view = try decoder.readUInt64("prepared certificate view")
+        let header = try decoder.read(BlockHeader.self, "prepared certificate header")
+        let signature = try decoder.read(Signature.self, "prepared certificate signature")
+        let prepares = try decoder.readArray(Prepare.self, "prepared certificate prepares", limit: ConsensusLimits.validatorsMax)
         try requireStrictlyIncreasing(prepares.map(\.replica), "prepared certificate prepares")
+        self.init(view: view, header: header, signature: signature, prepares: prepares)
     }
 }
 
@@ -356,57 +383,164 @@ public struct ViewChange: Equatable, Sendable, CanonicalCodable {
     }
 }
 
+/// One entry of a new view's set O: the header of the block re-proposed (or
+/// the null block) at its height, and the new primary's pre-prepare
+/// signature for the new view. The transactions are not carried; a replica
+/// that lacks them fetches them by hash (``BlockRequest``).
+public struct NewViewProposal: Equatable, Sendable, CanonicalCodable {
+    /// Header of the proposed block.
+    public let header: BlockHeader
+    /// The new primary's signature over ``PrePrepare/signingDigest(chainID:view:height:blockHash:)`` for the new view.
+    public var signature: Signature
+    /// The block hash, computed once from the header (never read from the wire).
+    public let blockHash: Hash
+
+    /// Creates a value from its parts.
+    public init(header: BlockHeader, signature: Signature) {
+        self.header = header
+        self.signature = signature
+        self.blockHash = header.hash
+    }
+
+    /// The height (sequence number n in the paper).
+    public var height: UInt64 { header.height }
+
+    /// The digest the signature must cover in view `view`.
+    public func signingDigest(chainID: String, view: UInt64) -> Hash {
+        PrePrepare.signingDigest(chainID: chainID, view: view, height: header.height, blockHash: blockHash)
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(header)
+        encoder.write(signature)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        let header = try decoder.read(BlockHeader.self, "new-view proposal header")
+        let signature = try decoder.read(Signature.self, "new-view proposal signature")
+        self.init(header: header, signature: signature)
+    }
+}
+
 /// ⟨NEW-VIEW, v+1, V, O⟩ (paper 4.4): the new primary's proof (2f+1
-/// view-change messages) and the pre-prepares O it computed from them.
-/// Backups recompute O from V and refuse the message if it differs.
+/// view-change messages) and the set O it computed from them, as headers
+/// with its pre-prepare signatures. Backups recompute O from V and refuse
+/// the message if it differs.
 public struct NewView: Equatable, Sendable, CanonicalCodable {
     /// The view this message belongs to.
     public var view: UInt64
     /// V, strictly increasing by replica index.
     public var viewChanges: [ViewChange]
     /// O, ascending by height, each signed by the new primary for `view`.
-    public var prePrepares: [PrePrepare]
+    public var proposals: [NewViewProposal]
     /// The sender's signature over the signing digest.
     public var signature: Signature
 
     /// Creates a value from its parts.
-    public init(view: UInt64, viewChanges: [ViewChange], prePrepares: [PrePrepare], signature: Signature) {
+    public init(view: UInt64, viewChanges: [ViewChange], proposals: [NewViewProposal], signature: Signature) {
         self.view = view
         self.viewChanges = viewChanges.sorted { $0.replica < $1.replica }
-        self.prePrepares = prePrepares
+        self.proposals = proposals
         self.signature = signature
     }
 
     /// The digest the sender signs, computed from the fields.
-    public static func signingDigest(chainID: String, view: UInt64, viewChanges: [ViewChange], prePrepares: [PrePrepare]) -> Hash {
+    public static func signingDigest(chainID: String, view: UInt64, viewChanges: [ViewChange], proposals: [NewViewProposal]) -> Hash {
         SigningDigest.make("consort/pbft/new-view", chainID: chainID) { encoder in
             encoder.write(view)
             encoder.write(UInt64(viewChanges.count))
             for change in viewChanges { encoder.write(change.signingDigest(chainID: chainID)) }
-            encoder.write(UInt64(prePrepares.count))
-            for prePrepare in prePrepares { encoder.write(prePrepare.blockHash) }
+            encoder.write(UInt64(proposals.count))
+            for proposal in proposals { encoder.write(proposal.blockHash) }
         }
     }
 
     /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
-        Self.signingDigest(chainID: chainID, view: view, viewChanges: viewChanges, prePrepares: prePrepares)
+        Self.signingDigest(chainID: chainID, view: view, viewChanges: viewChanges, proposals: proposals)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(view)
         encoder.write(viewChanges)
-        encoder.write(prePrepares)
+        encoder.write(proposals)
         encoder.write(signature)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         view = try decoder.readUInt64("new-view view")
         viewChanges = try decoder.readArray(ViewChange.self, "new-view view changes", limit: ConsensusLimits.validatorsMax)
-        prePrepares = try decoder.readArray(PrePrepare.self, "new-view pre-prepares", limit: ConsensusLimits.newViewBlocksMax)
+        proposals = try decoder.readArray(NewViewProposal.self, "new-view proposals", limit: ConsensusLimits.newViewBlocksMax)
         signature = try decoder.read(Signature.self, "new-view signature")
         try requireStrictlyIncreasing(viewChanges.map(\.replica), "new-view view changes")
-        try requireStrictlyIncreasing(prePrepares.map(\.height), "new-view pre-prepare heights")
+        try requireStrictlyIncreasing(proposals.map(\.height), "new-view proposal heights")
+    }
+}
+
+/// A replica asking a peer for the transactions of blocks it knows only by
+/// header (named in a new view's O or a restored prepared certificate). The
+/// answer is accepted only for blocks whose header hash is one asked for
+/// (docs/consensus.md rule 8).
+public struct BlockRequest: Equatable, Sendable, CanonicalCodable {
+    /// Index of the sending validator in the validator set.
+    public var replica: UInt32
+    /// Hashes of the blocks wanted, strictly increasing.
+    public var hashes: [Hash]
+    /// The sender's signature over the signing digest.
+    public var signature: Signature
+
+    /// Creates a value from its parts.
+    public init(replica: UInt32, hashes: [Hash], signature: Signature) {
+        self.replica = replica
+        self.hashes = hashes
+        self.signature = signature
+    }
+
+    /// The digest the sender signs, computed from the fields.
+    public static func signingDigest(chainID: String, replica: UInt32, hashes: [Hash]) -> Hash {
+        SigningDigest.make("consort/pbft/block-request", chainID: chainID) { encoder in
+            encoder.write(replica)
+            encoder.write(hashes)
+        }
+    }
+
+    /// The digest the signature must cover, recomputed from this message's fields.
+    public func signingDigest(chainID: String) -> Hash {
+        Self.signingDigest(chainID: chainID, replica: replica, hashes: hashes)
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(replica)
+        encoder.write(hashes)
+        encoder.write(signature)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        replica = try decoder.readUInt32("block request replica")
+        hashes = try decoder.readArray(Hash.self, "block request hashes", limit: ConsensusLimits.blockRequestHashesMax)
+        signature = try decoder.read(Signature.self, "block request signature")
+        try requireStrictlyIncreasing(hashes, "block request hashes")
+    }
+}
+
+/// The answer to a ``BlockRequest``: whole blocks, as many as fit in one
+/// message. Unsigned: the receiver checks each block against the hashes it
+/// waits for, and a block decodes only if its transactions match its header's root.
+public struct BlockResponse: Equatable, Sendable, CanonicalCodable {
+    /// The blocks, in the order they were asked for.
+    public var blocks: [Block]
+
+    /// Creates a value from its parts.
+    public init(blocks: [Block]) {
+        self.blocks = blocks
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(blocks)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        blocks = try decoder.readArray(Block.self, "block response blocks", limit: ConsensusLimits.blockResponseBlocksMax)
     }
 }
 
@@ -454,44 +588,51 @@ public struct Forward: Equatable, Sendable, CanonicalCodable {
     }
 }
 
-/// A replica's periodic report of how far it has committed, so a replica that
-/// is behind learns it (from f+1 of them) and starts state transfer.
+/// A replica's periodic report of its view and how far it has committed, so
+/// a replica that is behind learns it (from f+1 of them) and starts state
+/// transfer, and one that reports an older view is sent the current new view.
 public struct Status: Equatable, Sendable, CanonicalCodable {
     /// Index of the sending validator in the validator set.
     public var replica: UInt32
+    /// The view the sender is in (or is leaving, while it changes view).
+    public var view: UInt64
     /// Highest height the sender has committed.
     public var committedHeight: UInt64
     /// The sender's signature over the signing digest.
     public var signature: Signature
 
     /// Creates a value from its parts.
-    public init(replica: UInt32, committedHeight: UInt64, signature: Signature) {
+    public init(replica: UInt32, view: UInt64, committedHeight: UInt64, signature: Signature) {
         self.replica = replica
+        self.view = view
         self.committedHeight = committedHeight
         self.signature = signature
     }
 
     /// The digest the sender signs, computed from the fields.
-    public static func signingDigest(chainID: String, replica: UInt32, committedHeight: UInt64) -> Hash {
+    public static func signingDigest(chainID: String, replica: UInt32, view: UInt64, committedHeight: UInt64) -> Hash {
         SigningDigest.make("consort/pbft/status", chainID: chainID) { encoder in
             encoder.write(replica)
+            encoder.write(view)
             encoder.write(committedHeight)
         }
     }
 
     /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
-        Self.signingDigest(chainID: chainID, replica: replica, committedHeight: committedHeight)
+        Self.signingDigest(chainID: chainID, replica: replica, view: view, committedHeight: committedHeight)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(replica)
+        encoder.write(view)
         encoder.write(committedHeight)
         encoder.write(signature)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         replica = try decoder.readUInt32("status replica")
+        view = try decoder.readUInt64("status view")
         committedHeight = try decoder.readUInt64("status committed height")
         signature = try decoder.read(Signature.self, "status signature")
     }
@@ -507,6 +648,8 @@ public enum ConsensusMessage: Equatable, Sendable, CanonicalCodable {
     case newView(NewView)
     case forward(Forward)
     case status(Status)
+    case blockRequest(BlockRequest)
+    case blockResponse(BlockResponse)
 
     public func encode(to encoder: inout CanonicalEncoder) {
         switch self {
@@ -518,6 +661,8 @@ public enum ConsensusMessage: Equatable, Sendable, CanonicalCodable {
         case .newView(let message): encoder.write(UInt64(5)); encoder.write(message)
         case .forward(let message): encoder.write(UInt64(6)); encoder.write(message)
         case .status(let message): encoder.write(UInt64(7)); encoder.write(message)
+        case .blockRequest(let message): encoder.write(UInt64(8)); encoder.write(message)
+        case .blockResponse(let message): encoder.write(UInt64(9)); encoder.write(message)
         }
     }
 
@@ -532,6 +677,8 @@ public enum ConsensusMessage: Equatable, Sendable, CanonicalCodable {
         case 5: self = .newView(try decoder.read(NewView.self, "new-view"))
         case 6: self = .forward(try decoder.read(Forward.self, "forward"))
         case 7: self = .status(try decoder.read(Status.self, "status"))
+        case 8: self = .blockRequest(try decoder.read(BlockRequest.self, "block request"))
+        case 9: self = .blockResponse(try decoder.read(BlockResponse.self, "block response"))
         default: throw .unknownTag(field: "consensus message tag", tag: tag)
         }
     }

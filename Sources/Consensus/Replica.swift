@@ -4,8 +4,13 @@ import LedgerCore
 /// collected at one height in its current view, and the highest-view prepared
 /// certificate it holds there.
 struct Slot {
-    /// The pre-prepare accepted in the current view.
+    /// The pre-prepare accepted in the current view, with its block.
     var prePrepare: PrePrepare?
+    /// A re-proposal accepted in the current view (from a new view's O or a
+    /// restored certificate) whose transactions this replica does not hold
+    /// yet; they are being fetched (docs/consensus.md rule 8). Never set
+    /// together with ``prePrepare``.
+    var awaitedBody: ProposedHeader?
     /// Prepares of the current view, one per sender.
     var prepares: [UInt32: Prepare] = [:]
     /// Commits of the current view, one per sender.
@@ -29,6 +34,36 @@ struct Slot {
         sentCommit = nil
         rejected = false
         reproposed = false
+        awaitedBody = nil
+    }
+
+    /// What was accepted at this height in the current view, with or without its transactions.
+    var proposal: ProposedHeader? {
+        prePrepare.map(ProposedHeader.init(prePrepare:)) ?? awaitedBody
+    }
+}
+
+/// A pre-prepare known by its header: enough to vote on the digest and to
+/// build a prepared certificate, not to check or commit the block.
+struct ProposedHeader: Equatable {
+    var view: UInt64
+    var header: BlockHeader
+    var blockHash: Hash
+    /// The signature of the primary of `view` over the pre-prepare digest.
+    var signature: Signature
+
+    init(view: UInt64, header: BlockHeader, signature: Signature) {
+        self.view = view
+        self.header = header
+        self.blockHash = header.hash
+        self.signature = signature
+    }
+
+    init(prePrepare: PrePrepare) {
+        view = prePrepare.view
+        header = prePrepare.block.header
+        blockHash = prePrepare.blockHash
+        signature = prePrepare.signature
     }
 }
 
@@ -57,6 +92,13 @@ public struct Replica {
     var viewChangeAttempts: Int
     var ownVotes: [UInt64: OwnVote]
     var stableProof: CheckpointProof?
+    /// Bodies of blocks seen proposed above the low watermark, by hash, so
+    /// that blocks a new view re-proposes can be prepared and committed (and
+    /// served to peers that lack them). At most a window's worth, bounded by
+    /// ``ConsensusLimits/retainedBlockBytesMax``.
+    var retainedBodies: [Hash: Block] = [:]
+    /// The retained bodies' size by ``Replica/bodyBytesBound(_:)``.
+    var retainedBodyBytes = 0
 
     // Volatile.
     var lowHeader: BlockHeader
@@ -94,15 +136,38 @@ public struct Replica {
     var unexecutedBlocks: [Block] = []
     var nextProposalHeight: UInt64
     var ticksSinceProposal = 0
+    /// Ticks since this replica last saw the view make progress (a commit, a
+    /// fresh proposal it prepared, or its own proposal) while it had work
+    /// outstanding: the progress timer of rule 9.
     var progressTicks = 0
+    /// Ticks since the back-off last decayed, counted in normal operation.
+    var calmTicks = 0
+    /// Ticks since this replica started; the clock of per-request ages.
+    var tickCount: UInt64 = 0
+    /// When (in ``tickCount``) this backup first forwarded each pooled request
+    /// to the current view's primary.
+    var forwardedAt: [Hash: UInt64] = [:]
+    /// When (in ``tickCount``) this replica last resent its new-view message to each peer.
+    var newViewResentAt: [UInt32: UInt64] = [:]
     var viewChangeTicksLeft = 0
     var ticksToRetransmit = 1
+    /// False until the first retransmission after start: a restarted replica
+    /// resends its votes and (as primary) its proposals at once, since what
+    /// it sent before stopping may never have arrived.
+    var retransmittedSinceStart = false
     var clockMs: UInt64 = 0
     var stateTransferTarget: UInt64?
+    /// Why the replica last started a view change; nil until it has.
+    public internal(set) var lastViewChangeReason: ViewChangeReason?
     /// True once a fault was reported; the replica then ignores every input.
     public internal(set) var halted = false
     /// How many inputs were ignored, by reason; exported as metrics.
     public internal(set) var dropCounts: [DropReason: Int] = [:]
+
+    /// Which peer the next block request goes to (rotates).
+    var blockRequestRotation = 0
+    /// Block requests answered per peer in this retransmit interval.
+    var blockRequestsAnswered: [UInt32: Int] = [:]
 
     var actions: [ReplicaAction] = []
     var dirty = false
@@ -131,16 +196,29 @@ public struct Replica {
         executedRoots[0] = configuration.genesisStateRoot
         executedRoots[head.executedHeight] = head.executedStateRoot
         committedHashes[committedHeight] = committedHeader.hash
+        for body in saved?.blockBodies ?? [] where body.height > lowHeader.height && retainedBodies.count < Int(window) {
+            let size = Replica.bodyBytesBound(body)
+            guard retainedBodyBytes + size <= ConsensusLimits.retainedBlockBytesMax else { continue }
+            retainedBodies[body.hash] = body
+            retainedBodyBytes += size
+        }
         for certificate in saved?.prepared ?? [] where certificate.height > lowHeader.height {
             var slot = Slot()
             slot.prepared = certificate
             if certificate.view == view && changingTo == nil {
-                slot.prePrepare = certificate.prePrepare
+                // A body not retained is fetched from peers (docs/consensus.md rule 8).
+                let proposal = ProposedHeader(view: certificate.view, header: certificate.header, signature: certificate.signature)
+                if let body = retainedBodies[certificate.blockHash] ?? Replica.emptyBody(of: certificate.header) {
+                    slot.prePrepare = PrePrepare(view: proposal.view, block: body, signature: proposal.signature)
+                } else {
+                    slot.awaitedBody = proposal
+                }
                 slot.reproposed = true
                 for prepare in certificate.prepares { slot.prepares[prepare.replica] = prepare }
             }
             slots[certificate.height] = slot
         }
+        restoreOwnProposals()
         if let target = changingTo {
             viewChangeTicksLeft = timeoutTicks()
             ownViewChange = makeViewChange(target: target)
@@ -156,6 +234,22 @@ public struct Replica {
             let checkpoint = Checkpoint(header: committedHeader, stateRoot: head.executedStateRoot, replica: me, signature: signer.sign(digest))
             ownCheckpoints[executedHeight] = checkpoint
             checkpointVotes[executedHeight, default: [:]][me] = checkpoint
+        }
+    }
+
+    /// A primary restarted in its view takes back the proposals it had made
+    /// and not seen prepared: their bodies were persisted with the record
+    /// (rule 11), so it signs the same pre-prepares again (the same digest
+    /// at the same view and height, never another) and goes on proposing at
+    /// once, instead of waiting with a gap for the view to change. A
+    /// proposal whose body was not kept leaves the gap to the view change.
+    mutating func restoreOwnProposals() {
+        guard changingTo == nil, isPrimary else { return }
+        for (height, vote) in ownVotes.sorted(by: { $0.key < $1.key })
+        where height > committedHeight && height > lowHeader.height && slots[height]?.prePrepare == nil && slots[height]?.awaitedBody == nil {
+            guard let body = retainedBodies[vote.blockHash] else { continue }
+            let signature = signer.sign(PrePrepare.signingDigest(chainID: chainID, view: view, height: height, blockHash: vote.blockHash))
+            slots[height, default: Slot()].prePrepare = PrePrepare(view: view, block: body, signature: signature)
         }
     }
 
@@ -188,8 +282,7 @@ public struct Replica {
     }
 
     func timeoutTicks() -> Int {
-        let doublings = min(viewChangeAttempts, configuration.timing.viewChangeBackoffDoublingsMax)
-        return configuration.timing.viewChangeTimeoutTicks << doublings
+        configuration.timing.viewChangeTimeoutTicks(afterAttempts: viewChangeAttempts)
     }
 
     /// The record to persist now.
@@ -198,7 +291,8 @@ public struct Replica {
             view: view, changingTo: changingTo, viewChangeAttempts: UInt32(min(viewChangeAttempts, Int(UInt32.max))),
             ownVotes: ownVotes.values.sorted { $0.height < $1.height },
             prepared: slots.keys.sorted().compactMap { slots[$0]?.prepared },
-            stableCheckpoint: stableProof)
+            stableCheckpoint: stableProof,
+            blockBodies: retainedBodies.keys.sorted().compactMap { retainedBodies[$0] })
     }
 
     // MARK: Step
@@ -241,6 +335,10 @@ public struct Replica {
         case .viewChange(let m): onViewChange(m)
         case .newView(let m): onNewView(m)
         case .forward(let m): onForward(m)
+        case .blockResponse(let m): onBlockResponse(m)
+        case .blockRequest(let m):
+            // Answering changes nothing in the log.
+            return onBlockRequest(m)
         case .status(let m):
             // A status report changes nothing in the log.
             return onStatus(m)
@@ -275,6 +373,9 @@ public struct Replica {
         precondition(pool.count <= ConsensusLimits.pendingTransactionsMax
                      && poolBytes <= ConsensusLimits.pendingTransactionBytesMax, "the pool is bounded")
         precondition(viewChanges.count <= validators.count, "one view-change message per validator")
+        precondition(retainedBodies.count <= Int(window) && retainedBodyBytes <= ConsensusLimits.retainedBlockBytesMax,
+                     "retained block bodies are bounded")
+        precondition(slots.values.allSatisfy { $0.prePrepare == nil || $0.awaitedBody == nil }, "a slot holds a body or awaits one")
         precondition(executedHeight <= committedHeight || executedHeight <= lowHeader.height, "only committed blocks execute")
         for (height, slot) in slots {
             if let prePrepare = slot.prePrepare, let vote = ownVotes[height], changingTo == nil {
@@ -288,6 +389,7 @@ public struct Replica {
     mutating func onTick(clockMs clock: UInt64) {
         clockMs = max(clockMs, clock)
         ticksSinceProposal += 1
+        tickCount += 1
         if let target = changingTo {
             // Paper 4.5.2: the timer for the new view runs only once 2f+1
             // replicas want it (or a later one), so a replica cannot race
@@ -297,16 +399,12 @@ public struct Replica {
                 viewChangeTicksLeft -= 1
                 if viewChangeTicksLeft <= 0 {
                     // The new primary did not deliver in time: try the next view.
-                    startViewChange(to: target + 1)
+                    startViewChange(to: target + 1, because: .newViewTimedOut)
                 }
             }
-        } else if hasOutstandingWork {
-            progressTicks += 1
-            if progressTicks >= timeoutTicks() {
-                startViewChange(to: view + 1)
-            }
         } else {
-            progressTicks = 0
+            runProgressTimer()
+            decayBackoff()
         }
         ticksToRetransmit -= 1
         if ticksToRetransmit <= 0 {
@@ -317,11 +415,64 @@ public struct Replica {
         tryPropose()
     }
 
-    /// Work this replica expects to see ordered: requests in its pool (rule 9)
-    /// or accepted proposals not yet committed.
-    var hasOutstandingWork: Bool {
-        if !pool.isEmpty { return true }
-        return slots.contains { $0.key > committedHeight && $0.value.prePrepare != nil }
+    /// The progress timer (docs/consensus.md rule 9): it runs while this
+    /// replica has work outstanding and restarts whenever the view makes
+    /// progress. When it runs out, the primary is suspected only for what it
+    /// controls: an accepted proposal that never committed, or a request that
+    /// could be proposed now. A pool holding only requests that cannot be
+    /// proposed (a nonce gap, an expired transaction) is not the primary's
+    /// fault, so an idle cluster never changes view because of it.
+    mutating func runProgressTimer() {
+        guard !pool.isEmpty || hasUncommittedProposal else {
+            progressTicks = 0
+            return
+        }
+        progressTicks += 1
+        guard progressTicks >= timeoutTicks() else { return }
+        if hasUncommittedProposal {
+            startViewChange(to: view + 1, because: .proposalNotCommitted)
+        } else if hasProposableRequest() {
+            startViewChange(to: view + 1, because: .requestNotProposed)
+        } else {
+            progressTicks = 0
+        }
+    }
+
+    /// A proposal accepted in this view above the committed head, with its body or still awaiting it.
+    var hasUncommittedProposal: Bool {
+        slots.contains { $0.key > committedHeight && $0.value.proposal != nil }
+    }
+
+    /// Whether some pooled request, in none of the proposals in flight, could go in the next block.
+    func hasProposableRequest() -> Bool {
+        let height = max(nextProposalHeight, committedHeight + 1)
+        let ancestors = pendingAncestors(below: height) ?? []
+        var inFlight = Set<Hash>()
+        for block in ancestors { for transaction in block.transactions { inFlight.insert(transaction.id) } }
+        let candidates = poolOrder.compactMap { id in inFlight.contains(id) ? nil : pool[id] }
+        guard !candidates.isEmpty else { return false }
+        return !validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, blockTimestampMs: clockMs, limit: 1).isEmpty
+    }
+
+    /// The view made progress: restart the progress timer.
+    mutating func noteProgress() {
+        progressTicks = 0
+    }
+
+    /// Lets the back-off decay by one doubling for every two timeouts' worth
+    /// of ticks spent in a view that has committed, instead of dropping it at
+    /// the first commit: a cluster that needed a longer timeout keeps it for a
+    /// while, and one primary's failure costs the next views nothing for ever.
+    mutating func decayBackoff() {
+        guard viewChangeAttempts > 0, commitsInView > 0 else {
+            calmTicks = 0
+            return
+        }
+        calmTicks += 1
+        guard calmTicks >= 2 * timeoutTicks() else { return }
+        calmTicks = 0
+        viewChangeAttempts -= 1
+        dirty = true
     }
 
     mutating func onSubmit(_ transactions: [Transaction]) {
@@ -335,8 +486,11 @@ public struct Replica {
         progress()
     }
 
+    /// Pools a request from the node's mempool (`relayed` false) or relayed
+    /// by another validator (`relayed` true, which passes the application's
+    /// admission first: one admission path for every source).
     @discardableResult
-    mutating func addToPool(_ transaction: Transaction) -> Bool {
+    mutating func addToPool(_ transaction: Transaction, relayed: Bool = false) -> Bool {
         guard pool[transaction.id] == nil else { return false }
         let size = transaction.encodedBytesBound
         guard pool.count < ConsensusLimits.pendingTransactionsMax,
@@ -344,7 +498,7 @@ public struct Replica {
             drop(.poolFull)
             return false
         }
-        guard validator.isAcceptable(transaction) else {
+        guard relayed ? validator.admitRelayed(transaction) : validator.isAcceptable(transaction) else {
             drop(.unacceptableTransaction)
             return false
         }
@@ -366,6 +520,7 @@ public struct Replica {
     mutating func removeFromPool(_ ids: [Hash]) {
         for id in ids {
             if let removed = pool.removeValue(forKey: id) { poolBytes -= removed.encodedBytesBound }
+            forwardedAt.removeValue(forKey: id)
         }
         poolVersion &+= 1
         if poolOrder.count > 2 * pool.count + 64 {
@@ -376,6 +531,9 @@ public struct Replica {
     /// Relays requests to the primary so that a primary which ignores them is
     /// suspected when the backup's timer fires (docs/consensus.md rule 9).
     mutating func forward(_ transactions: [Transaction]) {
+        for transaction in transactions where forwardedAt[transaction.id] == nil && pool[transaction.id] != nil {
+            forwardedAt[transaction.id] = tickCount
+        }
         var start = 0
         while start < transactions.count {
             let chunk = Array(transactions[start..<min(transactions.count, start + ConsensusLimits.forwardTransactionsMax)])
@@ -392,7 +550,7 @@ public struct Replica {
             return drop(.badSignature)
         }
         guard isPrimary && changingTo == nil else { return drop(.notPrimary) }
-        for transaction in message.transactions { addToPool(transaction) }
+        for transaction in message.transactions { addToPool(transaction, relayed: true) }
     }
 
     mutating func onStatus(_ message: Status) {
@@ -402,13 +560,26 @@ public struct Replica {
             return drop(.badSignature)
         }
         statusHeights[message.replica] = max(statusHeights[message.replica] ?? 0, message.committedHeight)
+        if message.view < view { resendNewView(to: message.replica) }
+    }
+
+    /// Sends the new-view message of the current view to a replica that
+    /// reports an older view or still asks for one we entered, so a replica
+    /// that missed view changes rejoins at once (docs/consensus.md rule 8);
+    /// at most once per retransmit interval per peer, so a peer cannot make
+    /// this replica repeat a large message without bound.
+    mutating func resendNewView(to replica: UInt32) {
+        guard changingTo == nil, let newView = lastNewView, newView.view == view else { return }
+        if let last = newViewResentAt[replica], tickCount < last + UInt64(configuration.timing.retransmitTicks) { return }
+        newViewResentAt[replica] = tickCount
+        send(.newView(newView), to: .replica(Int(replica)))
     }
 
     /// Periodic resend of what peers may have lost (the paper assumes
     /// retransmission, section 4.5.1), a status report, and the catch-up check.
     mutating func retransmit() {
-        let statusSignature = signer.sign(Status.signingDigest(chainID: chainID, replica: me, committedHeight: committedHeight))
-        send(.status(Status(replica: me, committedHeight: committedHeight, signature: statusSignature)))
+        let statusSignature = signer.sign(Status.signingDigest(chainID: chainID, replica: me, view: view, committedHeight: committedHeight))
+        send(.status(Status(replica: me, view: view, committedHeight: committedHeight, signature: statusSignature)))
         if changingTo != nil {
             if let change = ownViewChange { send(.viewChange(change)) }
         } else {
@@ -416,7 +587,7 @@ public struct Replica {
                 send(.newView(newView))
             }
             // Votes are resent only when work has stalled for an interval.
-            let stalled = progressTicks >= configuration.timing.retransmitTicks
+            let stalled = progressTicks >= configuration.timing.retransmitTicks || !retransmittedSinceStart
             for height in slots.keys.sorted() where stalled {
                 guard let slot = slots[height] else { continue }
                 if isPrimary, height > committedHeight, let prePrepare = slot.prePrepare, prePrepare.view == view {
@@ -435,7 +606,9 @@ public struct Replica {
         for height in ownCheckpoints.keys.sorted() where height >= lowHeader.height {
             if let checkpoint = ownCheckpoints[height] { send(.checkpoint(checkpoint)) }
         }
+        retransmitBlockRequests()
         checkBehind()
+        retransmittedSinceStart = true
     }
 
     mutating func evictUnacceptableTransactions() {
@@ -488,8 +661,7 @@ public struct Replica {
         actions.append(.commit(block, certificate))
         removeFromPool(block.transactions.map(\.id))
         unexecutedBlocks.append(block)
-        progressTicks = 0
-        viewChangeAttempts = 0
+        noteProgress()
         commitsInView += 1
         if block.height >= nextProposalHeight { nextProposalHeight = block.height + 1 }
         checkCertifiedRoot(height: block.header.stateHeight, root: block.header.stateRoot)

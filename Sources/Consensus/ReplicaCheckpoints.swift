@@ -65,6 +65,7 @@ extension Replica {
         checkpointVotes = checkpointVotes.filter { $0.key > height }
         ownCheckpoints = ownCheckpoints.filter { $0.key >= height }
         committedHashes = committedHashes.filter { $0.key >= height }
+        evictBodies(atOrBelow: height)
         if nextProposalHeight <= height { nextProposalHeight = height + 1 }
         checkCertifiedRoot(height: height, root: proof.stateRoot)
         if committedHeight < height { checkBehind() }

@@ -20,8 +20,12 @@ extension Replica {
         if let existing = slots[height]?.prePrepare {
             return drop(existing.blockHash == digest ? .duplicate : .conflictingPrePrepare)
         }
+        if let awaited = slots[height]?.awaitedBody, awaited.blockHash != digest { return drop(.conflictingPrePrepare) }
         if let vote = ownVotes[height], vote.blockHash != digest { return drop(.conflictsWithOwnVote) }
+        // A re-proposal whose body was awaited keeps its re-proposed flag: the primary resent it whole.
         slots[height, default: Slot()].prePrepare = message
+        slots[height]?.awaitedBody = nil
+        retainBody(message.block, hash: digest)
     }
 
     /// Collects ⟨PREPARE, v, n, d, i⟩ from backups of the current view.
@@ -66,7 +70,7 @@ extension Replica {
     func knownHeader(at height: UInt64) -> BlockHeader? {
         if height == committedHeight { return committedHeader }
         if height == lowHeader.height { return lowHeader }
-        if height > committedHeight, let prePrepare = slots[height]?.prePrepare { return prePrepare.block.header }
+        if height > committedHeight, let proposal = slots[height]?.proposal { return proposal.header }
         return nil
     }
 
@@ -89,6 +93,8 @@ extension Replica {
         guard !halted else { return }
         if changingTo == nil {
             for height in slots.keys.sorted() {
+                // A check below may start a view change; no vote of the old view follows it.
+                guard changingTo == nil else { break }
                 tryPrepare(height)
                 checkPrepared(height)
                 tryCommit(height)
@@ -100,17 +106,18 @@ extension Replica {
 
     /// Checks the proposal at `height` and, if it is valid, sends PREPARE.
     mutating func tryPrepare(_ height: UInt64) {
-        guard let slot = slots[height], let prePrepare = slot.prePrepare, slot.sentPrepare == nil, !slot.rejected,
+        guard let slot = slots[height], let proposal = slot.proposal, slot.sentPrepare == nil, !slot.rejected,
               primary(of: view) != me else { return }
         // A replica that has not caught up with the stable checkpoint cannot judge proposals.
         guard committedHeight >= lowHeader.height else { return }
-        let block = prePrepare.block
-        let digest = prePrepare.blockHash
+        let digest = proposal.blockHash
         if let vote = ownVotes[height], vote.blockHash != digest { return }
         if height <= committedHeight {
-            // Re-proposed in a new view: vote only for the block we committed.
+            // Re-proposed in a new view: vote only for the block we committed (its body is in the ledger).
             guard committedHashes[height] == digest else { return }
         } else {
+            // A re-proposal whose body is still being fetched waits: it is checked whole before any vote.
+            guard let block = slot.prePrepare?.block else { return }
             guard let parent = knownHeader(at: height - 1), let ancestors = pendingAncestors(below: height) else { return }
             switch checkProposal(block, parent: parent, ancestors: ancestors, reproposed: slot.reproposed) {
             case .valid: break
@@ -126,6 +133,36 @@ extension Replica {
         slots[height]?.sentPrepare = prepare
         slots[height]?.prepares[prepare.replica] = prepare
         send(.prepare(prepare))
+        if height > committedHeight && !slot.reproposed, let block = slot.prePrepare?.block {
+            noteProgress()
+            checkCensorship(block)
+        }
+    }
+
+    /// The per-request half of rule 9: an honest primary cuts a block short
+    /// of the limit only when it has nothing more it can propose, so a short
+    /// block that omits a request this backup forwarded at least a timeout
+    /// ago, and that could have gone in it, shows the primary ignoring that
+    /// request. The backup then asks for a view change at once.
+    mutating func checkCensorship(_ block: Block) {
+        guard !isPrimary, changingTo == nil, !forwardedAt.isEmpty,
+              block.transactions.count < configuration.parameters.blockTransactionsMax,
+              let ancestors = pendingAncestors(below: block.height + 1) else { return }
+        let threshold = UInt64(timeoutTicks())
+        var inFlight = Set<Hash>()
+        for ancestor in ancestors { for transaction in ancestor.transactions { inFlight.insert(transaction.id) } }
+        var overdue: [Transaction] = []
+        var examined = 0
+        for id in poolOrder where examined < ConsensusLimits.censorshipCheckRequestsMax {
+            guard let transaction = pool[id] else { continue }
+            examined += 1
+            guard let forwarded = forwardedAt[id], tickCount >= forwarded &+ threshold, !inFlight.contains(id) else { continue }
+            overdue.append(transaction)
+        }
+        guard !overdue.isEmpty,
+              let censored = validator.orderBatch(overdue, after: unexecutedBlocks + ancestors, blockTimestampMs: block.header.timestampMs, limit: 1).first
+        else { return }
+        startViewChange(to: view + 1, because: .requestCensored(censored.id))
     }
 
     /// The header and content checks a backup makes before preparing
@@ -160,14 +197,15 @@ extension Replica {
     /// matching prepares from distinct backups. Keeps the certificate, which
     /// is persisted before the COMMIT that depends on it is sent.
     mutating func checkPrepared(_ height: UInt64) {
-        guard let slot = slots[height], let prePrepare = slot.prePrepare else { return }
+        guard let slot = slots[height], let proposal = slot.proposal else { return }
         if let prepared = slot.prepared, prepared.view == view { return }
-        let digest = prePrepare.blockHash
+        let digest = proposal.blockHash
         let matching = slot.prepares.values
             .filter { $0.blockHash == digest && $0.view == view && $0.replica != primary(of: view) }
             .sorted { $0.replica < $1.replica }
         guard matching.count >= quorum - 1 else { return }
-        let certificate = PreparedCertificate(prePrepare: prePrepare, prepares: Array(matching.prefix(quorum - 1)))
+        let certificate = PreparedCertificate(view: proposal.view, header: proposal.header, signature: proposal.signature,
+                                              prepares: Array(matching.prefix(quorum - 1)))
         slots[height]?.prepared = certificate
         dirty = true
     }
@@ -179,10 +217,16 @@ extension Replica {
     /// and every later new view re-proposes n (see docs/consensus.md).
     mutating func tryCommit(_ height: UInt64) {
         guard let slot = slots[height], let prepared = slot.prepared, prepared.view == view, slot.sentCommit == nil else { return }
+        // A re-proposal (docs/consensus.md rule 8) commits only once its body is
+        // here and, at a backup, checked (its PREPARE sent); the new primary
+        // built O from prepared certificates. A committed height needs neither.
+        if slot.reproposed && height > committedHeight {
+            guard slot.prePrepare != nil, isPrimary || slot.sentPrepare != nil else { return }
+        }
         let below = height - 1
         let chainReady = below <= lowHeader.height || below <= committedHeight || slots[below]?.sentCommit != nil
         guard chainReady else { return }
-        let digest = prepared.prePrepare.blockHash
+        let digest = prepared.blockHash
         if let vote = ownVotes[height], vote.blockHash != digest { return }
         let signature = signer.sign(CommitVote.digest(chainID: chainID, height: height, view: view, blockHash: digest))
         let commit = Commit(view: view, height: height, blockHash: digest, replica: me, signature: signature)
@@ -256,7 +300,7 @@ extension Replica {
         while !halted && changingTo == nil && isPrimary && committedHeight >= lowHeader.height {
             let height = max(nextProposalHeight, committedHeight + 1)
             guard height <= highWatermark, height <= committedHeight + ConsensusLimits.proposalsInFlightMax,
-                  ownVotes[height] == nil, slots[height]?.prePrepare == nil else { return }
+                  ownVotes[height] == nil, slots[height]?.proposal == nil else { return }
             let limit = configuration.parameters.blockTransactionsMax
             // A batch is sent only when full or when it has waited `batchTicks`; a
             // full one needs at least `limit` pooled requests. Deciding this before
@@ -301,9 +345,11 @@ extension Replica {
             let prePrepare = PrePrepare(view: view, block: block, signature: signature)
             recordVote(height: height, blockHash: block.hash, commit: false)
             slots[height, default: Slot()].prePrepare = prePrepare
+            retainBody(block, hash: prePrepare.blockHash)
             send(.prePrepare(prePrepare))
             nextProposalHeight = height + 1
             ticksSinceProposal = 0
+            noteProgress()
         }
     }
 }

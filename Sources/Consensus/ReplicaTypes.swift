@@ -9,6 +9,10 @@ public protocol ProposalValidator {
     /// Whether a transaction may wait in the pool to be ordered: well signed,
     /// for this chain, not committed, not expired.
     func isAcceptable(_ transaction: Transaction) -> Bool
+    /// Admits a transaction another validator relayed to this primary through
+    /// the application's own admission (membership, nonce window, the pool's
+    /// byte bound), the path every other source takes; true if it may be pooled.
+    func admitRelayed(_ transaction: Transaction) -> Bool
     /// Whether `block`'s transactions are valid on top of the committed chain
     /// followed by `pendingAncestors` (the uncommitted blocks between the last
     /// committed block and `block`, oldest first). The replica has already
@@ -29,6 +33,9 @@ public protocol ProposalValidator {
 }
 
 extension ProposalValidator {
+    /// Without an admission path of its own: relayed requests are judged like any other.
+    public func admitRelayed(_ transaction: Transaction) -> Bool { isAcceptable(transaction) }
+
     /// Without a ledger to ask: only the roots the replica saw executed are known.
     public func executedStateRoot(at height: UInt64) -> Hash? { nil }
 
@@ -47,8 +54,8 @@ extension ProposalValidator {
 public struct ReplicaTiming: Equatable, Sendable {
     /// Longest a primary holds a non-full batch before proposing it.
     public var batchTicks: Int
-    /// First view-change timeout; doubles with each view change that brings
-    /// no commit (paper 4.5.2).
+    /// First view-change timeout; doubles with each view change, and the
+    /// doublings decay while views deliver (paper 4.5.2, docs/consensus.md rule 7).
     public var viewChangeTimeoutTicks: Int
     /// Interval of retransmissions and status reports.
     public var retransmitTicks: Int
@@ -57,10 +64,14 @@ public struct ReplicaTiming: Equatable, Sendable {
     public var timestampDriftMsMax: UInt64
     /// Doublings of the view-change timeout before it stops growing.
     public var viewChangeBackoffDoublingsMax: Int
+    /// Longest the view-change timeout grows to, in ticks.
+    public var viewChangeTimeoutTicksMax: Int
 
-    /// Creates a value from its parts.
+    /// Creates a value from its parts; without `viewChangeTimeoutTicksMax`,
+    /// the timeout is capped by the doublings alone.
     public init(batchTicks: Int, viewChangeTimeoutTicks: Int, retransmitTicks: Int, timestampDriftMsMax: UInt64,
-                viewChangeBackoffDoublingsMax: Int = ConsensusLimits.viewChangeBackoffDoublingsMax) {
+                viewChangeBackoffDoublingsMax: Int = ConsensusLimits.viewChangeBackoffDoublingsMax,
+                viewChangeTimeoutTicksMax: Int? = nil) {
         precondition(batchTicks >= 0 && viewChangeTimeoutTicks >= 1 && retransmitTicks >= 1, "timers must be positive")
         precondition((0...ConsensusLimits.viewChangeBackoffDoublingsMax).contains(viewChangeBackoffDoublingsMax),
                      "back-off doublings are bounded")
@@ -69,16 +80,26 @@ public struct ReplicaTiming: Equatable, Sendable {
         self.retransmitTicks = retransmitTicks
         self.timestampDriftMsMax = timestampDriftMsMax
         self.viewChangeBackoffDoublingsMax = viewChangeBackoffDoublingsMax
+        self.viewChangeTimeoutTicksMax = max(viewChangeTimeoutTicks, viewChangeTimeoutTicksMax ?? (viewChangeTimeoutTicks << viewChangeBackoffDoublingsMax))
     }
 
-    /// Derives the timers from the chain parameters for a shell that ticks every `tickMs`.
+    /// The view-change timeout after `attempts` view changes not yet decayed.
+    public func viewChangeTimeoutTicks(afterAttempts attempts: Int) -> Int {
+        let doublings = min(max(attempts, 0), viewChangeBackoffDoublingsMax)
+        return min(viewChangeTimeoutTicks << doublings, viewChangeTimeoutTicksMax)
+    }
+
+    /// Derives the timers from the chain parameters for a shell that ticks every
+    /// `tickMs`; the back-off stops at ``ConsensusLimits/viewChangeTimeoutMsMax``.
     public static func from(_ parameters: ChainParameters, tickMs: Int) -> ReplicaTiming {
         let tick = max(1, tickMs)
+        let base = max(2, parameters.viewChangeTimeoutMs / tick)
         return ReplicaTiming(
             batchTicks: max(1, parameters.blockIntervalMs / tick),
-            viewChangeTimeoutTicks: max(2, parameters.viewChangeTimeoutMs / tick),
+            viewChangeTimeoutTicks: base,
             retransmitTicks: max(1, parameters.viewChangeTimeoutMs / (4 * tick)),
-            timestampDriftMsMax: 60_000)
+            timestampDriftMsMax: 60_000,
+            viewChangeTimeoutTicksMax: max(base, ConsensusLimits.viewChangeTimeoutMsMax / tick))
     }
 }
 
@@ -228,6 +249,30 @@ public enum ReplicaAction: Sendable {
     case fault(ReplicaFault)
 }
 
+/// Why a replica left its view; the node logs it with the view change.
+public enum ViewChangeReason: Equatable, Sendable, CustomStringConvertible {
+    /// The progress timer ran out with an accepted proposal still uncommitted.
+    case proposalNotCommitted
+    /// The progress timer ran out while a pooled request could have been proposed.
+    case requestNotProposed
+    /// A short block left out a request this backup forwarded a timeout ago.
+    case requestCensored(Hash)
+    /// f+1 other replicas asked for a higher view.
+    case joinedOtherReplicas
+    /// The new view's primary did not deliver its new-view message in time.
+    case newViewTimedOut
+
+    public var description: String {
+        switch self {
+        case .proposalNotCommitted: "an accepted proposal did not commit within the timeout"
+        case .requestNotProposed: "a request that could be proposed was not, within the timeout"
+        case .requestCensored(let id): "a short block left out request \(id.short)…, forwarded a timeout earlier"
+        case .joinedOtherReplicas: "f+1 other validators asked for a higher view"
+        case .newViewTimedOut: "the new primary sent no new-view message in time"
+        }
+    }
+}
+
 /// Why an input was ignored. The node exports ``Replica/dropCounts`` as metrics.
 public enum DropReason: String, CaseIterable, Sendable {
     case halted
@@ -259,6 +304,10 @@ public enum DropReason: String, CaseIterable, Sendable {
     case executionOutOfOrder
     case poolFull
     case unacceptableTransaction
+    /// A block in a block response that this replica did not ask for (or whose transactions do not match its header).
+    case unrequestedBlock
+    /// A block request beyond the per-peer allowance of one retransmit interval.
+    case blockRequestRateLimited
 }
 
 /// A vote this replica signed in its current view: the one digest it will
@@ -292,9 +341,11 @@ public struct OwnVote: Equatable, Sendable, CanonicalCodable {
 }
 
 /// The replica's durable record (docs/consensus.md rule 11): view, view-change
-/// target, own votes of the current view, prepared certificates and the
-/// stable checkpoint. Written whole, atomically, before any message that
-/// depends on it leaves the node.
+/// target, own votes of the current view, prepared certificates (headers and
+/// signatures), the stable checkpoint, and the block bodies the replica
+/// retains, so that after a restart it can still prepare, commit and serve
+/// the blocks a new view re-proposes. Written whole, atomically, before any
+/// message that depends on it leaves the node.
 public struct PersistentState: Equatable, Sendable, CanonicalCodable {
     /// The view this message belongs to.
     public var view: UInt64
@@ -308,16 +359,20 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
     public var prepared: [PreparedCertificate]
     /// The stable checkpoint proof, nil at genesis.
     public var stableCheckpoint: CheckpointProof?
+    /// Bodies of blocks seen proposed above the stable checkpoint, strictly
+    /// increasing by block hash; at most a watermark window of them.
+    public var blockBodies: [Block]
 
     /// Creates a value from its parts.
     public init(view: UInt64, changingTo: UInt64?, viewChangeAttempts: UInt32, ownVotes: [OwnVote],
-                prepared: [PreparedCertificate], stableCheckpoint: CheckpointProof?) {
+                prepared: [PreparedCertificate], stableCheckpoint: CheckpointProof?, blockBodies: [Block] = []) {
         self.view = view
         self.changingTo = changingTo
         self.viewChangeAttempts = viewChangeAttempts
         self.ownVotes = ownVotes
         self.prepared = prepared
         self.stableCheckpoint = stableCheckpoint
+        self.blockBodies = blockBodies.sorted { $0.hash < $1.hash }
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -327,6 +382,7 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
         encoder.write(ownVotes)
         encoder.write(prepared)
         encoder.write(stableCheckpoint)
+        encoder.write(blockBodies)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -336,6 +392,8 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
         ownVotes = try decoder.readArray(OwnVote.self, "persisted own votes", limit: ConsensusLimits.watermarkWindowBlocksMax)
         prepared = try decoder.readArray(PreparedCertificate.self, "persisted prepared", limit: ConsensusLimits.preparedCertificatesMax)
         stableCheckpoint = try decoder.readOptional(CheckpointProof.self, "persisted stable checkpoint")
+        blockBodies = try decoder.readArray(Block.self, "persisted block bodies", limit: ConsensusLimits.watermarkWindowBlocksMax)
+        try requireStrictlyIncreasing(blockBodies.map(\.hash), "persisted block bodies")
         try requireStrictlyIncreasing(ownVotes.map(\.height), "persisted own votes")
         try requireStrictlyIncreasing(prepared.map(\.height), "persisted prepared")
     }

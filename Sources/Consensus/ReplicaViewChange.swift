@@ -6,10 +6,11 @@ extension Replica {
     /// view, persists the target, and multicasts a VIEW-CHANGE with the stable
     /// checkpoint proof and the prepared certificates above it. The timeout
     /// doubles with each view change that has not been followed by a commit.
-    mutating func startViewChange(to target: UInt64) {
+    mutating func startViewChange(to target: UInt64, because reason: ViewChangeReason) {
         guard target > view, target < ConsensusLimits.viewNumberMax else { return }
         if let current = changingTo, current >= target { return }
         changingTo = target
+        lastViewChangeReason = reason
         viewChangeAttempts += 1
         viewChangeTicksLeft = timeoutTicks()
         progressTicks = 0
@@ -37,11 +38,11 @@ extension Replica {
         guard message.replica != me else { return drop(.fromSelf) }
         guard message.newView < ConsensusLimits.viewNumberMax else { return drop(.viewNumberTooLarge) }
         guard message.newView > view else {
-            // A replica still asking for a view we already entered missed the
-            // new-view message: send it again (only on a valid signature).
-            if let newView = lastNewView, newView.view == view, message.newView == view, changingTo == nil,
+            // A replica still asking for a view at or below the one we are in
+            // missed its new-view message: send ours (only on a valid signature).
+            if lastNewView?.view == view, changingTo == nil,
                isValidSignature(message.signature, by: message.replica, for: message.signingDigest(chainID: chainID)) {
-                send(.newView(newView), to: .replica(Int(message.replica)))
+                resendNewView(to: message.replica)
             }
             return drop(.staleViewChange)
         }
@@ -62,7 +63,7 @@ extension Replica {
         let current = changingTo ?? view
         let higher = viewChanges.values.filter { $0.replica != me && $0.newView > current }.map(\.newView).sorted(by: >)
         guard higher.count > maxFaulty else { return }
-        startViewChange(to: higher[maxFaulty])
+        startViewChange(to: higher[maxFaulty], because: .joinedOtherReplicas)
     }
 
     /// Checks a VIEW-CHANGE: signature, checkpoint proof, and every prepared
@@ -79,16 +80,17 @@ extension Replica {
         return true
     }
 
+    /// Checks a prepared certificate from its header alone: the primary's
+    /// pre-prepare signature covers the header's hash, and so do the prepares.
     func isValidPreparedCertificate(_ certificate: PreparedCertificate) -> Bool {
-        let prePrepare = certificate.prePrepare
-        let primaryIndex = primary(of: prePrepare.view)
-        guard isValidSignature(prePrepare.signature, by: primaryIndex, for: prePrepare.signingDigest(chainID: chainID)) else { return false }
+        let primaryIndex = primary(of: certificate.view)
+        guard isValidSignature(certificate.signature, by: primaryIndex, for: certificate.prePrepareDigest(chainID: chainID)) else { return false }
         guard certificate.prepares.count >= quorum - 1 else { return false }
-        let digest = prePrepare.blockHash
+        let digest = certificate.blockHash
         var previous: Int64 = -1
         for prepare in certificate.prepares {
-            guard Int64(prepare.replica) > previous, prepare.replica != primaryIndex, prepare.view == prePrepare.view,
-                  prepare.height == prePrepare.height, prepare.blockHash == digest,
+            guard Int64(prepare.replica) > previous, prepare.replica != primaryIndex, prepare.view == certificate.view,
+                  prepare.height == certificate.height, prepare.blockHash == digest,
                   isValidSignature(prepare.signature, by: prepare.replica, for: prepare.signingDigest(chainID: chainID)) else { return false }
             previous = Int64(prepare.replica)
         }
@@ -103,12 +105,12 @@ extension Replica {
         guard set.count >= quorum else { return }
         let chosen = Array(set.prefix(quorum))
         let plan = Replica.newViewPlan(viewChanges: chosen, newView: target, configuration: configuration)
-        let prePrepares = plan.blocks.map { block in
-            PrePrepare(view: target, block: block,
-                       signature: signer.sign(PrePrepare.signingDigest(chainID: chainID, view: target, height: block.height, blockHash: block.hash)))
+        let proposals = plan.headers.map { header in
+            NewViewProposal(header: header,
+                            signature: signer.sign(PrePrepare.signingDigest(chainID: chainID, view: target, height: header.height, blockHash: header.hash)))
         }
-        let digest = NewView.signingDigest(chainID: chainID, view: target, viewChanges: chosen, prePrepares: prePrepares)
-        let message = NewView(view: target, viewChanges: chosen, prePrepares: prePrepares, signature: signer.sign(digest))
+        let digest = NewView.signingDigest(chainID: chainID, view: target, viewChanges: chosen, proposals: proposals)
+        let message = NewView(view: target, viewChanges: chosen, proposals: proposals, signature: signer.sign(digest))
         send(.newView(message))
         enterNewView(message, base: plan.checkpoint)
     }
@@ -128,10 +130,10 @@ extension Replica {
             return drop(.invalidNewView)
         }
         let plan = Replica.newViewPlan(viewChanges: message.viewChanges, newView: message.view, configuration: configuration)
-        guard plan.blocks.count == message.prePrepares.count else { return drop(.newViewMismatch) }
-        for (expected, prePrepare) in zip(plan.blocks, message.prePrepares) {
-            guard prePrepare.view == message.view, prePrepare.blockHash == expected.hash,
-                  isValidSignature(prePrepare.signature, by: primaryIndex, for: prePrepare.signingDigest(chainID: chainID)) else {
+        guard plan.headers.count == message.proposals.count else { return drop(.newViewMismatch) }
+        for (expected, proposal) in zip(plan.headers, message.proposals) {
+            guard proposal.blockHash == expected.hash,
+                  isValidSignature(proposal.signature, by: primaryIndex, for: proposal.signingDigest(chainID: chainID, view: message.view)) else {
                 return drop(.newViewMismatch)
             }
         }
@@ -139,7 +141,8 @@ extension Replica {
     }
 
     /// Enters the new view: adopts the checkpoint O starts from, installs O's
-    /// pre-prepares, persists the view, and re-forwards pending requests.
+    /// re-proposals (with the bodies this replica holds; it asks peers for
+    /// the others), persists the view, and re-forwards pending requests.
     mutating func enterNewView(_ message: NewView, base: CheckpointProof?) {
         view = message.view
         changingTo = nil
@@ -148,6 +151,9 @@ extension Replica {
         lastNewView = message
         commitsInView = 0
         progressTicks = 0
+        calmTicks = 0
+        forwardedAt = [:]
+        newViewResentAt = [:]
         viewChangeTicksLeft = 0
         viewChanges = viewChanges.filter { $0.value.newView > view }
         for height in Array(slots.keys) { slots[height]?.clearView() }
@@ -155,17 +161,17 @@ extension Replica {
         if let base { adoptStableCheckpoint(base) }
         if halted { return }
         var last = max(lowHeader.height, committedHeight)
-        for prePrepare in message.prePrepares where prePrepare.height > lowHeader.height && prePrepare.height <= highWatermark {
-            let height = prePrepare.height
-            if let committed = committedHashes[height], committed != prePrepare.blockHash {
+        for proposal in message.proposals where proposal.height > lowHeader.height && proposal.height <= highWatermark {
+            let height = proposal.height
+            if let committed = committedHashes[height], committed != proposal.blockHash {
                 return reportFault(.newViewContradictsCommittedBlock(height: height))
             }
-            slots[height, default: Slot()].prePrepare = prePrepare
-            slots[height]?.reproposed = true
-            if isPrimary { recordVote(height: height, blockHash: prePrepare.blockHash, commit: false) }
+            installReproposal(ProposedHeader(view: message.view, header: proposal.header, signature: proposal.signature))
+            if isPrimary { recordVote(height: height, blockHash: proposal.blockHash, commit: false) }
             last = max(last, height)
         }
         nextProposalHeight = last + 1
+        requestMissingBodies()
         if !isPrimary && !pool.isEmpty {
             forward(oldestPending(ConsensusLimits.forwardTransactionsMax))
         }
@@ -176,9 +182,10 @@ extension Replica {
     /// stable checkpoint in V; for each height up to the highest prepared one,
     /// take the block of the highest-view prepared certificate if it extends
     /// the previous entry of O, and otherwise a null block. Null blocks are a
-    /// function of (previous header, new view) only.
+    /// function of (previous header, new view) only. Works on headers: the
+    /// transactions are not needed to decide O.
     public static func newViewPlan(viewChanges: [ViewChange], newView: UInt64, configuration: ReplicaConfiguration)
-        -> (checkpoint: CheckpointProof?, blocks: [Block])
+        -> (checkpoint: CheckpointProof?, headers: [BlockHeader])
     {
         var checkpoint: CheckpointProof?
         for change in viewChanges.sorted(by: { $0.replica < $1.replica }) {
@@ -190,7 +197,7 @@ extension Replica {
             for certificate in change.prepared where certificate.height > baseHeight {
                 if let current = best[certificate.height] {
                     let better = certificate.view > current.view
-                        || (certificate.view == current.view && certificate.prePrepare.blockHash < current.prePrepare.blockHash)
+                        || (certificate.view == current.view && certificate.blockHash < current.blockHash)
                     if better { best[certificate.height] = certificate }
                 } else {
                     best[certificate.height] = certificate
@@ -199,20 +206,20 @@ extension Replica {
         }
         guard let top = best.keys.max() else { return (checkpoint, []) }
         var previous = checkpoint?.header ?? configuration.genesisHeader
-        var blocks: [Block] = []
+        var headers: [BlockHeader] = []
         var height = baseHeight + 1
         while height <= top {
-            let block: Block
-            if let certificate = best[height], certificate.block.header.parentHash == previous.hash {
-                block = certificate.block
+            let header: BlockHeader
+            if let certificate = best[height], certificate.header.parentHash == previous.hash {
+                header = certificate.header
             } else {
-                block = nullBlock(after: previous, newView: newView, configuration: configuration)
+                header = nullBlock(after: previous, newView: newView, configuration: configuration).header
             }
-            blocks.append(block)
-            previous = block.header
+            headers.append(header)
+            previous = header
             height += 1
         }
-        return (checkpoint, blocks)
+        return (checkpoint, headers)
     }
 
     /// The empty block that fills a gap in O: it extends `previous`, carries

@@ -25,6 +25,9 @@ public enum ByzantineBehavior: String, CaseIterable, Sendable {
     case hugeView
     /// Runs two honest copies with the same key (twins), fed different requests.
     case twins
+    /// As a new primary, sends NEW-VIEW messages whose O is wrong: a different
+    /// header at one height for some backups, the honest O for the others.
+    case badNewView
     /// As primary, never proposes the transactions of one client (the run's
     /// censored sender); honest backups forward them and must get them ordered.
     case censor
@@ -960,6 +963,18 @@ public struct Simulation {
         let signed: (UInt64, UInt64, Hash)
         switch message {
         case .prePrepare(let m): signed = (m.view, m.height, m.blockHash)
+        case .newView(let m):
+            // Each entry of O is a pre-prepare signature of the new view, by its
+            // primary (other replicas only pass the primary's message on).
+            guard Int(m.view % UInt64(options.validatorCount)) == node.index else { return }
+            for proposal in m.proposals {
+                let key = SignedSlot(replica: node.index, view: m.view, height: proposal.height)
+                if let earlier = signedBlocks[key], earlier != proposal.blockHash {
+                    result.failures.append("replica \(node.index) signed two blocks for view \(m.view) height \(proposal.height)")
+                }
+                signedBlocks[key] = proposal.blockHash
+            }
+            return
         case .prepare(let m): signed = (m.view, m.height, m.blockHash)
         case .commit(let m): signed = (m.view, m.height, m.blockHash)
         default: return
@@ -1105,9 +1120,31 @@ public struct Simulation {
                 break
             }
             return bytes
+        case .badNewView:
+            guard case .newView(let newView) = message, (newView.view + UInt64(recipient)) % 2 == 0 else { return bytes }
+            return ConsensusMessage.newView(wrongNewView(newView, signer: signer)).canonicalBytes
         case .replay, .garbage, .hugeView, .twins, .censor:
             return bytes
         }
+    }
+
+    /// The new-view message with O changed at one height: the last entry's
+    /// header gets a later timestamp (or, for an empty O, a made-up entry is
+    /// added), signed by the primary as if it were right.
+    func wrongNewView(_ newView: NewView, signer: any ConsensusSigner) -> NewView {
+        var proposals = newView.proposals
+        var header: BlockHeader
+        if let last = proposals.popLast() {
+            header = last.header
+            header.timestampMs &+= 1
+        } else {
+            header = Replica.nullBlock(after: genesisHeader, newView: newView.view, configuration: configuration(for: 0)).header
+        }
+        let digest = PrePrepare.signingDigest(chainID: chainID, view: newView.view, height: header.height, blockHash: header.hash)
+        proposals.append(NewViewProposal(header: header, signature: signer.sign(digest)))
+        let signature = signer.sign(NewView.signingDigest(chainID: chainID, view: newView.view, viewChanges: newView.viewChanges,
+                                                          proposals: proposals))
+        return NewView(view: newView.view, viewChanges: newView.viewChanges, proposals: proposals, signature: signature)
     }
 
     /// Extra traffic a Byzantine node makes up on its own each tick.

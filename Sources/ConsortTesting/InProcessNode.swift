@@ -118,7 +118,7 @@ public final class CommittingBackend: NodeBackend, @unchecked Sendable {
     private func commitLocked(_ transactions: [Transaction]) throws -> [Receipt] {
         let receipts = try chain.commit(transactions)
         let height = chain.ledger.head.height
-        if let block = try chain.ledger.block(at: height) { mempool.removeCommitted(block) }
+        if let block = try chain.ledger.block(at: height) { try mempool.removeCommitted(block) }
         commits.committed(height: height)
         return receipts
     }

@@ -15,6 +15,64 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String { "\(file): \(message)" }
 }
 
+/// Refuses keys a configuration format does not have: JSON decoding skips
+/// them, so a misspelt `dataDirectory` for `dataDir` would otherwise be
+/// ignored without a word and the default used.
+enum ConfigKeys {
+    /// Checks that `object` is a JSON object with only `known` keys; `place` says where it sits in the file.
+    static func check(_ object: Any, known: [String], at place: String, file: String) throws(ConfigError) {
+        guard let dictionary = object as? [String: Any] else { throw ConfigError(file: file, "\(place) must be a JSON object") }
+        for key in dictionary.keys.sorted() where !known.contains(key) {
+            let hint = nearest(key, in: known).map { "; did you mean '\($0)'?" } ?? ""
+            throw ConfigError(file: file, "unknown key '\(key)' in \(place)\(hint) (known keys: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    /// Checks each element of the array under `key` of `object`, if there is one.
+    static func checkEach(_ object: Any, key: String, known: [String], at place: String, file: String) throws(ConfigError) {
+        guard let value = (object as? [String: Any])?[key] else { return }
+        guard let array = value as? [Any] else { throw ConfigError(file: file, "\(key) in \(place) must be a JSON array") }
+        for (index, element) in array.enumerated() { try check(element, known: known, at: "\(key)[\(index)]", file: file) }
+    }
+
+    /// Parses `data` as JSON, saying so when it is not.
+    static func parse(_ data: Data, file: String) throws(ConfigError) -> Any {
+        do {
+            return try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ConfigError(file: file, "not JSON: \(error.localizedDescription)")
+        }
+    }
+
+    /// The known key `key` most likely stands for (ignoring case): one it
+    /// begins with or that begins with it (`dataDirectory` for `dataDir`),
+    /// else the closest by edit distance if that is close enough.
+    static func nearest(_ key: String, in known: [String]) -> String? {
+        let lowered = key.lowercased()
+        let prefixed = known.filter { candidate in
+            let other = candidate.lowercased()
+            return other.count >= 3 && lowered.count >= 3 && (lowered.hasPrefix(other) || other.hasPrefix(lowered))
+        }
+        if let best = prefixed.max(by: { $0.count < $1.count }) { return best }
+        let scored = known.map { ($0, editDistance(key.lowercased(), $0.lowercased())) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+        return best.1 <= max(2, min(key.count, best.0.count) / 2) ? best.0 : nil
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for (i, left) in a.enumerated() {
+            var current = [i + 1]
+            for (j, right) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (left == right ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
+
 /// A key file: the private key in hex and, for convenience, its public key.
 /// Written with permissions 0600; one that its group or others may read or
 /// change is refused on reading, since the key may already have been copied.
@@ -124,6 +182,10 @@ public struct NodeConfig: Equatable, Sendable {
         var p2p: String?
         var syncFrom: [String]?
         var logLevel: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, role, genesis, nodeKey, dataDir, api, p2p, syncFrom, logLevel
+        }
     }
 
     public init(name: String, role: Role, genesisPath: String, nodeKeyPath: String?, dataDirectory: String, apiHost: String,
@@ -145,6 +207,7 @@ public struct NodeConfig: Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, "cannot read the config file (missing or not readable)")
         }
+        try ConfigKeys.check(try ConfigKeys.parse(data, file: path), known: File.CodingKeys.allCases.map(\.rawValue), at: "the node config", file: path)
         let file: File
         do {
             file = try JSONDecoder().decode(File.self, from: data)
@@ -200,6 +263,10 @@ public struct GenesisDescription: Codable, Sendable {
         public var memberKeys: [String]?
         /// …paths of key files whose public keys to use.
         public var keyFiles: [String]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case id, name, kind, memberKeys, keyFiles
+        }
     }
 
     public struct ValidatorEntry: Codable, Sendable {
@@ -208,6 +275,10 @@ public struct GenesisDescription: Codable, Sendable {
         public var nodeKey: String?
         public var keyFile: String?
         public var address: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, organization, nodeKey, keyFile, address
+        }
     }
 
     public var chainId: String
@@ -216,6 +287,31 @@ public struct GenesisDescription: Codable, Sendable {
     public var validators: [ValidatorEntry]
     public var parameters: ChainParameters?
     public var contracts: [String: JSONValue]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case chainId, timestampMs, organizations, validators, parameters, contracts
+    }
+
+    /// Reads a description from the JSON in `data` (from `file`), refusing
+    /// keys the format does not have, with the nearest known spelling.
+    public static func decode(_ data: Data, file: String) throws(ConfigError) -> GenesisDescription {
+        let object = try ConfigKeys.parse(data, file: file)
+        try ConfigKeys.check(object, known: CodingKeys.allCases.map(\.rawValue), at: "the description", file: file)
+        try ConfigKeys.checkEach(object, key: "organizations", known: OrganizationEntry.CodingKeys.allCases.map(\.rawValue),
+                                 at: "the description", file: file)
+        try ConfigKeys.checkEach(object, key: "validators", known: ValidatorEntry.CodingKeys.allCases.map(\.rawValue),
+                                 at: "the description", file: file)
+        if let parameters = (object as? [String: Any])?["parameters"] {
+            try ConfigKeys.check(parameters, known: ChainParameters.CodingKeys.allCases.map(\.rawValue), at: "parameters", file: file)
+        }
+        do {
+            return try JSONDecoder().decode(GenesisDescription.self, from: data)
+        } catch let error as DecodingError {
+            throw ConfigError(file: file, Genesis.describe(error))
+        } catch {
+            throw ConfigError(file: file, "\(error)")
+        }
+    }
 
     /// Builds the genesis; key file paths are relative to `baseDirectory`.
     public func genesis(baseDirectory: String, defaultTimestampMs: UInt64) throws(ConfigError) -> Genesis {

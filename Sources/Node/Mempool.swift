@@ -191,13 +191,16 @@ public final class Mempool: @unchecked Sendable {
         }
     }
 
-    /// Forgets what a committed block holds, and whatever its commit made stale.
-    public func removeCommitted(_ block: Block) {
-        let senders = Set(block.transactions.map(\.body.sender))
-        var nextNonces: [PublicKey: UInt64] = [:]
-        for sender in senders { nextNonces[sender] = try? ledger.nextNonce(for: sender) }
+    /// Forgets what a committed block holds, and whatever its commit made
+    /// stale. Throws when the senders' nonces cannot be read; the block's own
+    /// transactions are gone by then.
+    public func removeCommitted(_ block: Block) throws {
         lock.withLock {
             for transaction in block.transactions { removeLocked(transaction.id) }
+        }
+        var nextNonces: [PublicKey: UInt64] = [:]
+        for sender in Set(block.transactions.map(\.body.sender)) { nextNonces[sender] = try ledger.nextNonce(for: sender) }
+        lock.withLock {
             for (sender, next) in nextNonces {
                 guard let pending = bySender[sender] else { continue }
                 for (nonce, id) in pending where nonce < next { removeLocked(id) }

@@ -203,10 +203,10 @@ struct GenesisCommand: ParsableCommand {
                     throw CLIError("cannot read \(description)", .badInput)
                 }
                 let parsed: GenesisDescription
-                do {
-                    parsed = try JSONDecoder().decode(GenesisDescription.self, from: data)
-                } catch let error as DecodingError {
-                    throw CLIError("\(description): \(Genesis.describe(error))", .badInput)
+                do throws(ConfigError) {
+                    parsed = try GenesisDescription.decode(data, file: description)
+                } catch {
+                    throw CLIError(error.description, .badInput)
                 }
                 let base = URL(fileURLWithPath: description).deletingLastPathComponent().path
                 let genesis = try parsed.genesis(baseDirectory: base, defaultTimestampMs: wallClockMs())

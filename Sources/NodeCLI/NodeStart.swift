@@ -12,7 +12,43 @@ import Glibc
 #endif
 
 struct NodeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "node", abstract: "Run a node.", subcommands: [Start.self])
+    static let configuration = CommandConfiguration(commandName: "node", abstract: "Run a node.", subcommands: [Start.self, CheckConfig.self])
+
+    /// `consort node check-config`: the checks `node start` makes before it opens anything.
+    struct CheckConfig: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-config",
+            abstract: "Check a node's config file, its genesis and its node key without starting the node.")
+
+        @Option(name: .long, help: "The node's config file.")
+        var config: String
+
+        func run() async throws {
+            try await runReporting {
+                let checked: CheckedNodeConfig
+                do {
+                    checked = try CheckedNodeConfig(try NodeConfig.load(config))
+                } catch let error as ConfigError {
+                    throw CLIError(error.description, .badInput)
+                } catch {
+                    throw CLIError("\(config): \(error)", .badInput)
+                }
+                let node = checked.config
+                let genesis = checked.genesis
+                print("\(config): OK")
+                print("  node       \(node.name) (\(node.role.rawValue))")
+                print("  chain      \(genesis.chainID), genesis \(genesis.hash.hex)")
+                print("  api        \(node.apiHost):\(node.apiPort)")
+                if let index = checked.validatorIndex {
+                    let validator = genesis.validators[index]
+                    print("  validator  \(validator.name) of \(validator.organizationID), peers at \(node.peerAddress ?? validator.address)")
+                } else {
+                    print("  follows    \(node.syncFrom.joined(separator: ", "))")
+                }
+                print("  data       \(node.dataDirectory)")
+            }
+        }
+    }
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -242,8 +242,20 @@ public actor ReconciliationJob {
     /// stream from the cursor until the task is cancelled or a non-transient
     /// error occurs; retries with back-off while the node is away.
     public func watch() async throws(ReconciliationJobError) {
-        // Whatever ends the watch, keep the blocks fully handled so far.
-        defer { try? saveState() }
+        // Whatever ends the watch, keep the blocks fully handled so far; a
+        // save that fails is reported with the error that ended the watch.
+        do throws(ReconciliationJobError) {
+            try await followUntilStopped()
+        } catch {
+            do throws(ReconciliationJobError) { try saveState() } catch let saving {
+                throw ReconciliationJobError("\(error.message); and saving the state failed: \(saving.message)", transient: false)
+            }
+            throw error
+        }
+        try saveState()
+    }
+
+    private func followUntilStopped() async throws(ReconciliationJobError) {
         var backoffMs = options.backoffMinMs
         while !Task.isCancelled {
             let before = cursor

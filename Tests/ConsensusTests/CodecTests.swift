@@ -13,15 +13,17 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
                                 signature: cluster.signer(1).sign(Checkpoint.signingDigest(chainID: cluster.chainID, height: 1,
                                                                                          blockHash: block.hash, stateRoot: cluster.genesisRoot)))
     let plan = Replica.newViewPlan(viewChanges: changes, newView: 1, configuration: cluster.configuration(1))
-    let prePrepares = plan.blocks.map { cluster.prePrepare(view: 1, block: $0, by: 1) }
-    let newView = NewView(view: 1, viewChanges: changes, prePrepares: prePrepares, signature: cluster.signer(1).sign(
-        NewView.signingDigest(chainID: cluster.chainID, view: 1, viewChanges: changes, prePrepares: prePrepares)))
+    let newView = cluster.newView(1, viewChanges: changes, headers: plan.headers, by: 1)
+    let hashes = [block.hash, Hash.tagged("test/other", [1])].sorted()
+    let request = BlockRequest(replica: 2, hashes: hashes, signature: cluster.signer(2).sign(
+        BlockRequest.signingDigest(chainID: cluster.chainID, replica: 2, hashes: hashes)))
     let forward = Forward(replica: 2, transactions: [cluster.transaction(3)], signature: cluster.signer(2).sign(
         Forward.signingDigest(chainID: cluster.chainID, replica: 2, transactions: [cluster.transaction(3)])))
-    let status = Status(replica: 3, committedHeight: 42, signature: cluster.signer(3).sign(
-        Status.signingDigest(chainID: cluster.chainID, replica: 3, committedHeight: 42)))
+    let status = Status(replica: 3, view: 2, committedHeight: 42, signature: cluster.signer(3).sign(
+        Status.signingDigest(chainID: cluster.chainID, replica: 3, view: 2, committedHeight: 42)))
     return [.prePrepare(prePrepare), .prepare(cluster.prepare(view: 0, block: block, by: 1)), .commit(commit),
-            .checkpoint(checkpoint), .viewChange(changes[0]), .newView(newView), .forward(forward), .status(status)]
+            .checkpoint(checkpoint), .viewChange(changes[0]), .newView(newView), .forward(forward), .status(status),
+            .blockRequest(request), .blockResponse(BlockResponse(blocks: [block]))]
 }
 
 @Test func codec_everyMessageKind_roundTrips() throws {
@@ -45,8 +47,8 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
 }
 
 @Test func codec_unknownTag_isRejected() {
-    #expect(throws: CodecError.unknownTag(field: "consensus message tag", tag: 8)) {
-        try ConsensusMessage.decode(wire: [8, 0, 0])
+    #expect(throws: CodecError.unknownTag(field: "consensus message tag", tag: 10)) {
+        try ConsensusMessage.decode(wire: [10, 0, 0])
     }
 }
 
@@ -82,7 +84,9 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
         return
     }
     var encoder = CanonicalEncoder()
-    encoder.write(certificate.prePrepare)
+    encoder.write(certificate.view)
+    encoder.write(certificate.header)
+    encoder.write(certificate.signature)
     certificate.prepares.reverse()
     encoder.write(UInt64(certificate.prepares.count))
     for prepare in certificate.prepares { encoder.write(prepare) }
@@ -122,7 +126,63 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
     let (block, changes) = preparedSetup(cluster)
     let state = PersistentState(view: 3, changingTo: 4, viewChangeAttempts: 2,
                                 ownVotes: [OwnVote(height: 1, blockHash: block.hash, commitSent: true)],
-                                prepared: changes[0].prepared, stableCheckpoint: nil)
+                                prepared: changes[0].prepared, stableCheckpoint: nil, blockBodies: [block])
     #expect(try PersistentState(canonicalBytes: state.canonicalBytes) == state)
+    var bodiless = state
+    bodiless.blockBodies = []
+    var twice = CanonicalEncoder()
+    twice.write([block, block])
+    // The record without bodies ends in the empty body list's count; list one body twice instead.
+    let repeated = Array(bodiless.canonicalBytes.dropLast()) + twice.bytes
+    #expect(throws: CodecError.self, "a body listed twice") { try PersistentState(canonicalBytes: repeated) }
     #expect(throws: CodecError.self) { try PersistentState(canonicalBytes: state.canonicalBytes + [1]) }
+}
+
+@Test func codec_headerFormMessages_refuseOverLimitCountsAndUnsortedEntries() throws {
+    let cluster = Cluster()
+    func expectRefused(_ tag: UInt64, _ fields: (inout CanonicalEncoder) -> Void, _ comment: Comment) {
+        var encoder = CanonicalEncoder()
+        encoder.write(tag)
+        fields(&encoder)
+        #expect(throws: CodecError.self, comment) { try ConsensusMessage.decode(wire: encoder.bytes) }
+    }
+    let hash = Hash.tagged("test/a", [])
+    let signature = cluster.signer(1).sign(hash)
+    // New view claiming more entries in O than a window can hold.
+    expectRefused(5, { encoder in
+        encoder.write(UInt64(1))
+        encoder.write(UInt64(0))
+        encoder.write(UInt64(ConsensusLimits.newViewBlocksMax + 1))
+    }, "O over its limit")
+    // New view whose O is not ascending by height.
+    let first = cluster.block(height: 1, parent: cluster.genesis, transactions: []).header
+    let second = cluster.block(height: 2, parent: first, transactions: []).header
+    expectRefused(5, { encoder in
+        encoder.write(UInt64(1))
+        encoder.write(UInt64(0))
+        encoder.write([NewViewProposal(header: second, signature: signature), NewViewProposal(header: first, signature: signature)])
+        encoder.write(signature)
+    }, "O out of height order")
+    // Block request naming more hashes than allowed, or the same hash twice.
+    expectRefused(8, { encoder in
+        encoder.write(UInt32(1))
+        encoder.write(UInt64(ConsensusLimits.blockRequestHashesMax + 1))
+    }, "too many hashes")
+    expectRefused(8, { encoder in
+        encoder.write(UInt32(1))
+        encoder.write([hash, hash])
+        encoder.write(signature)
+    }, "repeated hash")
+    // Block response carrying more blocks than allowed.
+    expectRefused(9, { encoder in
+        encoder.write(UInt64(ConsensusLimits.blockResponseBlocksMax + 1))
+    }, "too many blocks")
+    // A prepared certificate with trailing bytes.
+    let (_, changes) = preparedSetup(cluster)
+    if let certificate = changes[0].prepared.first {
+        #expect(try PreparedCertificate(canonicalBytes: certificate.canonicalBytes) == certificate)
+        #expect(throws: CodecError.self) { try PreparedCertificate(canonicalBytes: certificate.canonicalBytes + [0]) }
+    } else {
+        Issue.record("setup has a certificate")
+    }
 }

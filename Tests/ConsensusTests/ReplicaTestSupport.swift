@@ -15,7 +15,7 @@ struct Cluster {
     let validators: ValidatorSet
     let genesis: BlockHeader
     let genesisRoot = Hash.tagged("test/genesis-state", [])
-    let parameters: ChainParameters
+    var parameters: ChainParameters
 
     init(count: Int = 4) {
         keys = (0..<count).map { SimulatedKeys.privateKey("validator", $0) }
@@ -69,6 +69,16 @@ struct Cluster {
     func prepare(view: UInt64, block: Block, by index: Int) -> Prepare {
         let digest = Prepare.signingDigest(chainID: chainID, view: view, height: block.height, blockHash: block.hash, replica: UInt32(index))
         return Prepare(view: view, height: block.height, blockHash: block.hash, replica: UInt32(index), signature: signer(index).sign(digest))
+    }
+
+    /// A NEW-VIEW for `view` by validator `index` with O made of `headers`, every part signed by `index`.
+    func newView(_ view: UInt64, viewChanges: [ViewChange], headers: [BlockHeader], by index: Int) -> NewView {
+        let proposals = headers.map { header in
+            NewViewProposal(header: header, signature: signer(index).sign(
+                PrePrepare.signingDigest(chainID: chainID, view: view, height: header.height, blockHash: header.hash)))
+        }
+        let digest = NewView.signingDigest(chainID: chainID, view: view, viewChanges: viewChanges, proposals: proposals)
+        return NewView(view: view, viewChanges: viewChanges, proposals: proposals, signature: signer(index).sign(digest))
     }
 
     func viewChange(to view: UInt64, by index: Int, prepared: [PreparedCertificate] = []) -> ViewChange {

@@ -52,11 +52,11 @@ func preparedSetup(_ cluster: Cluster) -> (block: Block, changes: [ViewChange]) 
     let cluster = Cluster()
     let (block, changes) = preparedSetup(cluster)
     let plan = Replica.newViewPlan(viewChanges: changes, newView: 1, configuration: cluster.configuration(1))
-    #expect(plan.blocks.map(\.hash) == [block.hash], "the prepared block is re-proposed")
-    let prePrepares = plan.blocks.map { cluster.prePrepare(view: 1, block: $0, by: 1) }
-    let signature = cluster.signer(1).sign(NewView.signingDigest(chainID: cluster.chainID, view: 1, viewChanges: changes, prePrepares: prePrepares))
+    #expect(plan.headers.map(\.hash) == [block.hash], "the prepared block is re-proposed")
     var backup = cluster.replica(2)
-    let actions = backup.step(.message(.newView(NewView(view: 1, viewChanges: changes, prePrepares: prePrepares, signature: signature))))
+    // The backup saw the block proposed in view 0, so it holds its body.
+    _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))))
+    let actions = backup.step(.message(.newView(cluster.newView(1, viewChanges: changes, headers: plan.headers, by: 1))))
     #expect(backup.view == 1)
     #expect(actions.sentMessages.contains { if case .prepare(let p) = $0 { p.view == 1 && p.blockHash == block.hash } else { false } })
 }
@@ -68,10 +68,8 @@ func preparedSetup(_ cluster: Cluster) -> (block: Block, changes: [ViewChange]) 
     let other = cluster.block(height: 1, parent: cluster.genesis, transactions: [cluster.transaction(9)], proposer: 1)
     #expect(other.hash != block.hash)
     for wrong in [[other], [], [Replica.nullBlock(after: cluster.genesis, newView: 1, configuration: cluster.configuration(1))]] {
-        let prePrepares = wrong.map { cluster.prePrepare(view: 1, block: $0, by: 1) }
-        let signature = cluster.signer(1).sign(NewView.signingDigest(chainID: cluster.chainID, view: 1, viewChanges: changes, prePrepares: prePrepares))
         var backup = cluster.replica(2)
-        _ = backup.step(.message(.newView(NewView(view: 1, viewChanges: changes, prePrepares: prePrepares, signature: signature))))
+        _ = backup.step(.message(.newView(cluster.newView(1, viewChanges: changes, headers: wrong.map(\.header), by: 1))))
         #expect(backup.view == 0)
         #expect(backup.dropCounts[.newViewMismatch] == 1)
     }
@@ -82,10 +80,8 @@ func preparedSetup(_ cluster: Cluster) -> (block: Block, changes: [ViewChange]) 
     var (_, changes) = preparedSetup(cluster)
     changes[2].prepared = changes[0].prepared  // content changed after signing
     let plan = Replica.newViewPlan(viewChanges: changes, newView: 1, configuration: cluster.configuration(1))
-    let prePrepares = plan.blocks.map { cluster.prePrepare(view: 1, block: $0, by: 1) }
-    let signature = cluster.signer(1).sign(NewView.signingDigest(chainID: cluster.chainID, view: 1, viewChanges: changes, prePrepares: prePrepares))
     var backup = cluster.replica(2)
-    _ = backup.step(.message(.newView(NewView(view: 1, viewChanges: changes, prePrepares: prePrepares, signature: signature))))
+    _ = backup.step(.message(.newView(cluster.newView(1, viewChanges: changes, headers: plan.headers, by: 1))))
     #expect(backup.view == 0)
     #expect(backup.dropCounts[.invalidNewView] == 1)
 }
@@ -100,10 +96,10 @@ func preparedSetup(_ cluster: Cluster) -> (block: Block, changes: [ViewChange]) 
     let changes = [1, 2, 3].map { cluster.viewChange(to: 1, by: $0, prepared: $0 == 1 ? [certificate] : []) }
     let planA = Replica.newViewPlan(viewChanges: changes, newView: 1, configuration: cluster.configuration(1))
     let planB = Replica.newViewPlan(viewChanges: changes.reversed(), newView: 1, configuration: cluster.configuration(3))
-    #expect(planA.blocks.map(\.hash) == planB.blocks.map(\.hash))
-    #expect(planA.blocks.count == 2)
-    #expect(planA.blocks.allSatisfy { $0.transactions.isEmpty })
-    #expect(planA.blocks[1].header.parentHash == planA.blocks[0].hash)
+    #expect(planA.headers.map(\.hash) == planB.headers.map(\.hash))
+    #expect(planA.headers.count == 2)
+    #expect(planA.headers.allSatisfy { $0.transactionsRoot == MerkleTree.root(of: []) })
+    #expect(planA.headers[1].parentHash == planA.headers[0].hash)
 }
 
 @Test func restart_afterPreparing_neverPreparesAnotherBlockForSameViewAndHeight() {

@@ -87,6 +87,50 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -
         #expect(refused.error.contains("shop"))
     }
 
+    @Test func misspeltKeys_inADescriptionOrAConfig_areRefusedWithTheNearestSpelling() throws {
+        let directory = try TemporaryFolder()
+        for name in ["bank", "node0"] { _ = try runCLI(["keys", "generate", "--out", "\(directory.path)/\(name).key"]) }
+        let description = """
+            {"chainId": "cli-test", "organizations": [{"id": "bank", "kind": "bank", "keyFiles": ["bank.key"]}],
+             "validators": [{"name": "node0", "organization": "bank", "keyFile": "node0.key", "address": "127.0.0.1:7000"}],
+             "parameters": {"blockIntervalMs": 40}}
+            """
+        let cases = [
+            ("\"chainId\"", "\"chainID\"", "unknown key 'chainID' in the description; did you mean 'chainId'?"),
+            ("\"keyFiles\"", "\"keyfile\"", "unknown key 'keyfile' in organizations[0]; did you mean 'keyFiles'?"),
+            ("\"keyFile\"", "\"nodeKeyFile\"", "unknown key 'nodeKeyFile' in validators[0]"),
+            ("\"blockIntervalMs\"", "\"blockIntervalMS\"", "unknown key 'blockIntervalMS' in parameters; did you mean 'blockIntervalMs'?"),
+        ]
+        for (good, bad, message) in cases {
+            try Data(description.replacingOccurrences(of: good, with: bad).utf8).write(to: URL(fileURLWithPath: directory.path + "/bad.json"))
+            let refused = try runCLI(["genesis", "init", "--description", directory.path + "/bad.json", "--out", directory.path + "/g.json"])
+            #expect(refused.status == 2)
+            #expect(refused.error.contains(message), "\(refused.error)")
+        }
+        try Data(description.utf8).write(to: URL(fileURLWithPath: directory.path + "/description.json"))
+        #expect(try runCLI(["genesis", "init", "--description", directory.path + "/description.json", "--out", directory.path + "/genesis.json"]).status == 0)
+
+        let config = #"{"name": "node0", "genesis": "genesis.json", "nodeKey": "node0.key", "dataDir": "data", "api": "127.0.0.1:7100"}"#
+        try Data(config.utf8).write(to: URL(fileURLWithPath: directory.path + "/config.json"))
+        let checked = try runCLI(["node", "check-config", "--config", directory.path + "/config.json"])
+        #expect(checked.status == 0, "\(checked.error)")
+        #expect(checked.output.contains("OK") && checked.output.contains("validator  node0 of bank"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/data"), "checking creates nothing")
+
+        try Data(config.replacingOccurrences(of: "\"dataDir\"", with: "\"dataDirectory\"").utf8)
+            .write(to: URL(fileURLWithPath: directory.path + "/typo.json"))
+        let typo = try runCLI(["node", "check-config", "--config", directory.path + "/typo.json"])
+        #expect(typo.status == 2)
+        #expect(typo.error.contains("unknown key 'dataDirectory' in the node config; did you mean 'dataDir'?"), "\(typo.error)")
+
+        _ = try runCLI(["keys", "generate", "--out", directory.path + "/stranger.key"])
+        try Data(config.replacingOccurrences(of: "node0.key", with: "stranger.key").utf8)
+            .write(to: URL(fileURLWithPath: directory.path + "/stranger.json"))
+        let stranger = try runCLI(["node", "check-config", "--config", directory.path + "/stranger.json"])
+        #expect(stranger.status == 2)
+        #expect(stranger.error.contains("is not a validator in the genesis"))
+    }
+
     @Test func nodeStart_withABadConfig_explainsAndExitsWith2() throws {
         let directory = try TemporaryFolder()
         try Data("{\"name\": \"n\", \"genesis\": \"g.json\", \"dataDir\": \"d\", \"api\": \"nowhere\"}".utf8)

@@ -100,6 +100,51 @@ import NodeAPI
         }
     }
 
+    @Test func certificateInTheEarlierWholeBlockFormat_refusesToStart() throws {
+        try withStore { path in
+            let current = certificate(height: 5, view: 1)
+            do {
+                let store = ConsensusStateStore(store: try LevelDBStore(path: path))
+                try store.persist(state(view: 1, prepared: [current]))
+            }
+            do {
+                // Earlier versions stored (pre-prepare with the whole block, prepares) per height.
+                let block = Block(header: current.header, transactions: [])
+                var encoder = CanonicalEncoder()
+                encoder.write(PrePrepare(view: current.view, block: block, signature: current.signature))
+                encoder.write(current.prepares)
+                let raw = try LevelDBStore(path: path)
+                var batch = WriteBatch()
+                batch.put(Array("replica/prepared/00000000000000000005".utf8), encoder.bytes)
+                try raw.write(batch, sync: true)
+            }
+            let error = #expect(throws: NodeStartError.self) { try ConsensusStateStore(store: try LevelDBStore(path: path)).load() }
+            #expect(error?.description.contains("refusing to start") == true)
+        }
+    }
+
+    @Test func retainedBlockBodies_persistOneKeyEach_andAreDeletedWhenDropped() throws {
+        try withStore { path in
+            let first = certificate(height: 5, view: 1)
+            let header = BlockHeader(height: 5, parentHash: .zero, timestampMs: 5, proposer: key.publicKey,
+                                     transactionsRoot: MerkleTree.root(of: []), stateHeight: 4, stateRoot: .zero, validatorSetHash: .zero)
+            let body = Block(header: header, transactions: [])
+            var withBody = state(view: 1, prepared: [first])
+            withBody.blockBodies = [body]
+            do {
+                let store = ConsensusStateStore(store: try LevelDBStore(path: path))
+                try store.persist(withBody)
+            }
+            let raw = try LevelDBStore(path: path)
+            #expect(try raw.get(Array("replica/body/\(body.hash.hex)".utf8)) != nil)
+            let reopened = ConsensusStateStore(store: raw)
+            #expect(try reopened.load() == withBody)
+            try reopened.persist(state(view: 1, prepared: [first]))
+            #expect(try raw.get(Array("replica/body/\(body.hash.hex)".utf8)) == nil)
+            #expect(try ConsensusStateStore(store: raw).load() == state(view: 1, prepared: [first]))
+        }
+    }
+
     @Test func corruptState_refusesToStart() throws {
         try withStore { path in
             do {

@@ -6,28 +6,31 @@ import Ledger
 import LedgerCore
 @testable import Node
 
+/// A validator's folder whose ledger holds `blocks` blocks and whose
+/// consensus state notes that height, as a running node leaves them; with the
+/// key of organization bankA's member.
+func validatorFolder(blocks: Int) throws -> (directory: String, config: NodeConfig, memberKey: PrivateKey) {
+    let directory = NSTemporaryDirectory() + "consort-start-\(UUID().uuidString)"
+    let data = directory + "/data"
+    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+    let memberKey: PrivateKey
+    do {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank)], store: try LevelDBStore(path: data + "/ledger"))
+        for _ in 0..<blocks { try chain.commit([]) }
+        try chain.genesis.json().write(to: URL(fileURLWithPath: directory + "/genesis.json"))
+        try KeyFile.write(chain.validatorKey(0), to: directory + "/node0.key")
+        try ConsensusStateStore(store: try LevelDBStore(path: data + "/consensus")).recordLedgerHeight(UInt64(blocks))
+        memberKey = chain.member("bankA").key
+    }
+    let config = NodeConfig(name: "node0", role: .validator, genesisPath: directory + "/genesis.json", nodeKeyPath: directory + "/node0.key",
+                            dataDirectory: data, apiHost: "127.0.0.1", apiPort: 0, peerAddress: nil, syncFrom: [], logLevel: "error")
+    return (directory, config, memberKey)
+}
+
 /// Starting a validator on damaged data files, made by hand in a temporary folder.
 @Suite struct NodeStartTests {
-    /// A validator's folder whose ledger holds `blocks` blocks and whose
-    /// consensus state notes that height, as a running node leaves them.
-    private func validatorFolder(blocks: Int) throws -> (directory: String, config: NodeConfig) {
-        let directory = NSTemporaryDirectory() + "consort-start-\(UUID().uuidString)"
-        let data = directory + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        do {
-            let chain = try LocalConsortium(organizations: [("bankA", .bank)], store: try LevelDBStore(path: data + "/ledger"))
-            for _ in 0..<blocks { try chain.commit([]) }
-            try chain.genesis.json().write(to: URL(fileURLWithPath: directory + "/genesis.json"))
-            try KeyFile.write(chain.validatorKey(0), to: directory + "/node0.key")
-            try ConsensusStateStore(store: try LevelDBStore(path: data + "/consensus")).recordLedgerHeight(UInt64(blocks))
-        }
-        let config = NodeConfig(name: "node0", role: .validator, genesisPath: directory + "/genesis.json", nodeKeyPath: directory + "/node0.key",
-                                dataDirectory: data, apiHost: "127.0.0.1", apiPort: 0, peerAddress: nil, syncFrom: [], logLevel: "error")
-        return (directory, config)
-    }
-
     @Test func ledgerBelowTheNotedHeight_refusesToStart_andSaysWhatWasLost() throws {
-        let (directory, config) = try validatorFolder(blocks: 20)
+        let (directory, config, _) = try validatorFolder(blocks: 20)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let ledgerPath = config.dataDirectory + "/ledger"
         let log = try #require(try FileManager.default.contentsOfDirectory(atPath: ledgerPath).first { $0.hasSuffix(".log") })
@@ -43,7 +46,7 @@ import LedgerCore
     }
 
     @Test func nodeKeyOthersMayRead_refusesToStart_withTheChmodThatFixesIt() throws {
-        let (directory, config) = try validatorFolder(blocks: 1)
+        let (directory, config, _) = try validatorFolder(blocks: 1)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keyPath = try #require(config.nodeKeyPath)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyPath)
@@ -52,7 +55,7 @@ import LedgerCore
     }
 
     @Test func missingConsensusStateBesideALedger_refusesToStart_unlessTheOperatorSaysSo() throws {
-        var (directory, config) = try validatorFolder(blocks: 3)
+        var (directory, config, _) = try validatorFolder(blocks: 3)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.removeItem(atPath: config.dataDirectory + "/consensus")
         let error = #expect(throws: NodeStartError.self) { try ConsortNode(config: config, logger: Logger(label: "test")) }

@@ -26,6 +26,40 @@ private final class RecordingPeerDelegate: PeerNetworkDelegate, @unchecked Senda
     var received: [PeerMessage] { lock.withLock { messages } }
 }
 
+/// Forwards bytes to its partner while `open` is set, and drops them otherwise:
+/// a link that goes silent without closing, as a hung peer or network would.
+private final class GatedForwarder: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let gate: Gate
+    private var partner: (any Channel)?
+    private var pending: [ByteBuffer] = []
+
+    init(gate: Gate) { self.gate = gate }
+
+    func connect(to partner: any Channel) {
+        self.partner = partner
+        for buffer in pending { partner.writeAndFlush(buffer, promise: nil) }
+        pending = []
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard gate.open else { return }
+        let buffer = unwrapInboundIn(data)
+        if let partner { partner.writeAndFlush(buffer, promise: nil) } else { pending.append(buffer) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) { partner?.close(promise: nil) }
+}
+
+private final class Gate: @unchecked Sendable {
+    private let lock = Lock()
+    private var isOpen = true
+    var open: Bool {
+        get { lock.withLock { isOpen } }
+        set { lock.withLock { isOpen = newValue } }
+    }
+}
+
 /// Two real validators' peer networks on 127.0.0.1, with an outsider between them.
 @Suite(.serialized) struct PeerRelayTests {
     let group = MultiThreadedEventLoopGroup.singleton
@@ -89,6 +123,52 @@ private final class RecordingPeerDelegate: PeerNetworkDelegate, @unchecked Senda
         #expect(delegateB.received.isEmpty, "nothing the relay sent reached the node")
         a.send(.syncRequest(fromHeight: 77, count: 1), to: keys[1].publicKey)
         #expect(try await waitUntil(seconds: 5) { delegateB.received == [.syncRequest(fromHeight: 77, count: 1)] }, "the real link still carries messages")
+    }
+
+    @Test func linkThatGoesSilent_isDroppedAfterTheLivenessTimeout_andReplaced() async throws {
+        // Validator 0 reaches validator 1 through a relay listening at validator 1's genesis address.
+        let gate = Gate()
+        let realPort = try freeLoopbackPort()
+        let relay = try await ServerBootstrap(group: group)
+            .childChannelInitializer { [gate] inbound in
+                inbound.eventLoop.makeCompletedFuture {
+                    let towardsTarget = GatedForwarder(gate: gate)
+                    try inbound.pipeline.syncOperations.addHandler(towardsTarget)
+                    _ = ClientBootstrap(group: inbound.eventLoop)
+                        .channelInitializer { outbound in
+                            outbound.eventLoop.makeCompletedFuture {
+                                let back = GatedForwarder(gate: gate)
+                                try outbound.pipeline.syncOperations.addHandler(back)
+                                back.connect(to: inbound)
+                            }
+                        }
+                        .connect(host: "127.0.0.1", port: realPort)
+                        .map { outbound in towardsTarget.connect(to: outbound) }
+                }
+            }
+            .bind(host: "127.0.0.1", port: ports[1]).get()
+        defer { relay.close(promise: nil) }
+        let delegateA = RecordingPeerDelegate()
+        let delegateB = RecordingPeerDelegate()
+        var logger = Logger(label: "test.peer")
+        logger.logLevel = .critical
+        let a = network(0, delegateA)
+        let b = PeerNetwork(group: group, ownKey: keys[1], genesis: genesis, listenHost: "127.0.0.1", listenPort: realPort,
+                            delegate: delegateB, logger: logger)
+        try await a.start()
+        try await b.start()
+        defer { Task { await a.shutdown(); await b.shutdown() } }
+        #expect(try await waitUntil(seconds: 10) { a.connectedPeers.contains(keys[1].publicKey) && delegateB.connections >= 1 })
+        // Keep-alives flow: the link outlives several liveness timeouts.
+        try await Task.sleep(nanoseconds: UInt64(PeerLimits.livenessTimeoutMs + 1_500) * 1_000_000)
+        #expect(delegateA.disconnections == 0, "a link that carries keep-alives stays up")
+        gate.open = false
+        let silentAt = Date()
+        #expect(try await waitUntil(seconds: Double(PeerLimits.livenessTimeoutMs) / 1000 + 4) { delegateA.disconnections >= 1 },
+                "a link silent past the liveness timeout is dropped")
+        print("[liveness] silent link dropped after \(Int(Date().timeIntervalSince(silentAt) * 1000)) ms (timeout \(PeerLimits.livenessTimeoutMs) ms)")
+        gate.open = true
+        #expect(try await waitUntil(seconds: 15) { a.connectedPeers.contains(keys[1].publicKey) }, "and a fresh link replaces it")
     }
 
     @Test func strangers_getAFewSlots_andLargeFramesAreRefusedBeforeAuthentication() async throws {

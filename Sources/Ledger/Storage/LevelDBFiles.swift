@@ -12,7 +12,11 @@ enum LevelDBFiles {
     /// sentence per file naming it; empty when every file verifies.
     static func damage(in directory: String) -> [String] {
         var problems: [String] = []
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.sorted() ?? []
+        let names: [String]
+        switch listing(directory) {
+        case .success(let found): names = found
+        case .failure(let problem): return [problem.description]
+        }
         if let problem = currentFileProblem(directory, names: names) { problems.append(problem) }
         for name in names {
             let path = directory + "/" + name
@@ -35,7 +39,11 @@ enum LevelDBFiles {
     /// file held after that point is lost silently; read before opening,
     /// since opening replays the log into a table and deletes it.
     static func logsCutShort(in directory: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.sorted() ?? []
+        let names: [String]
+        switch listing(directory) {
+        case .success(let found): names = found
+        case .failure(let problem): return [problem.description]
+        }
         return names.filter { $0.hasSuffix(".log") }.compactMap { name in
             let path = directory + "/" + name
             guard let bytes = read(path), case .cutShort(let offset)? = scanLog(bytes) else { return nil }
@@ -43,10 +51,28 @@ enum LevelDBFiles {
         }
     }
 
-    /// Whether the files hold a store at all: anything besides LevelDB's lock and info logs.
+    /// Whether the files hold a store at all: anything besides LevelDB's lock
+    /// and info logs. A folder that exists but cannot be listed counts as
+    /// holding data, so nothing is started afresh over it.
     static func holdData(in directory: String) -> Bool {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.contains { !["LOCK", "LOG", "LOG.old"].contains($0) }
+        guard FileManager.default.fileExists(atPath: directory) else { return false }
+        switch listing(directory) {
+        case .success(let names): return names.contains { !["LOCK", "LOG", "LOG.old"].contains($0) }
+        case .failure: return true
+        }
+    }
+
+    /// The sorted file names in `directory`, or a sentence saying why they cannot be listed.
+    private static func listing(_ directory: String) -> Result<[String], ListingError> {
+        do {
+            return .success(try FileManager.default.contentsOfDirectory(atPath: directory).sorted())
+        } catch {
+            return .failure(ListingError(description: "\(directory) cannot be listed: \(error.localizedDescription)"))
+        }
+    }
+
+    private struct ListingError: Error, CustomStringConvertible {
+        let description: String
     }
 
     // MARK: CURRENT

@@ -32,6 +32,12 @@ public struct ChainParameters: Equatable, Sendable, Codable, CanonicalCodable {
         self.transactionLifetimeMsMax = transactionLifetimeMsMax
     }
 
+    /// The JSON keys, listed so that a description naming another key can be refused.
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case blockTransactionsMax, blockIntervalMs, checkpointIntervalBlocks, watermarkWindowBlocks, viewChangeTimeoutMs, nonceWindow,
+             transactionLifetimeMsMax
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = Self.defaults

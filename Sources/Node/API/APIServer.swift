@@ -295,6 +295,17 @@ private func decodeSubmission(_ body: [UInt8]) throws(APIError) -> [UInt8] {
     }
 }
 
+/// Why the block stream ended early.
+enum StreamError: Error, CustomStringConvertible {
+    case blockMissing(height: UInt64)
+
+    var description: String {
+        switch self {
+        case .blockMissing(let height): "block \(height) is at or below the head but missing from storage"
+        }
+    }
+}
+
 /// Writes committed blocks from `from` onwards as Server-Sent Events
 /// (``BlockStreamEvent``), waiting for new commits; a comment line keeps idle
 /// streams alive.
@@ -311,11 +322,11 @@ private func streamBlocks(_ backend: any NodeBackend, from: UInt64, into writer:
         }
         var sent = 0
         while next <= backend.ledger.head.height, sent < APILimits.streamBatchBlocksMax {
-            guard let block = try? backend.ledger.block(at: next) else { break }
-            let certificate = try? backend.ledger.certificate(at: next)
-            let receipts = try? backend.ledger.receipts(at: next)
-            let root = try? backend.ledger.stateRoot(at: next)
-            let event = BlockStreamEvent(block: Render.block(block, certificate: certificate ?? nil, receipts: receipts ?? nil, stateRoot: root ?? nil))
+            // A block at or below the head that cannot be read ends the stream with the error, rather than skipping it.
+            guard let block = try backend.ledger.block(at: next) else { throw StreamError.blockMissing(height: next) }
+            let event = BlockStreamEvent(block: Render.block(block, certificate: try backend.ledger.certificate(at: next),
+                                                             receipts: try backend.ledger.receipts(at: next),
+                                                             stateRoot: try backend.ledger.stateRoot(at: next)))
             try await writer.write(ByteBuffer(string: try event.serverSentEvent().text))
             next += 1
             sent += 1

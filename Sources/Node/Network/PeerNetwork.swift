@@ -25,6 +25,8 @@ struct PeerFrameDecoder: ByteToMessageDecoder {
     let limit: FrameLimit
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        // Bytes of a large frame still arriving show the peer is alive too.
+        limit.lastBytesAt = .now()
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
         let frameBytesMax = limit.bytes
         guard Int(length) <= frameBytesMax else { throw PeerProtocolError.frameTooLarge(bytes: Int(length), limit: frameBytesMax) }
@@ -41,10 +43,11 @@ struct PeerFrameDecoder: ByteToMessageDecoder {
     }
 }
 
-/// The frame limit of one connection, shared by its decoder and its handler
-/// (both run on the connection's event loop).
+/// The frame limit of one connection and when bytes last arrived on it,
+/// shared by its decoder and its handler (both run on the connection's event loop).
 final class FrameLimit: @unchecked Sendable {
     var bytes = PeerLimits.handshakeFrameBytesMax
+    var lastBytesAt = NIODeadline.now()
 }
 
 /// One frame around `payload`.
@@ -86,7 +89,6 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var peer: PublicKey?
     private var remote = "unknown"
     private var keepAlive: RepeatedTask?
-    private var lastReceived = NIODeadline.now()
 
     init(handshake: PeerHandshake, limit: FrameLimit, network: PeerNetwork, inboundAddress: String?) {
         self.handshake = handshake
@@ -109,7 +111,6 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        lastReceived = .now()
         guard var session else { return receiveHello(context: context, frame) }
         let plaintext: [UInt8]
         do {
@@ -168,15 +169,21 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    /// Sends a keep-alive every interval and closes a link silent for longer than the liveness timeout.
+    /// Sends a keep-alive every interval and closes a link silent for longer
+    /// than the liveness timeout. Silence is counted only while this node's
+    /// own event loop kept time: after a stall of its own (a check that runs
+    /// late), the peer's bytes may be waiting unread, so it is not judged then.
     private func startKeepAlive(context: ChannelHandlerContext) {
         let channel = context.channel
         let keepAliveBytes = PeerMessage.keepAlive.canonicalBytes
-        keepAlive = context.eventLoop.scheduleRepeatedTask(
-            initialDelay: .milliseconds(Int64(PeerLimits.keepAliveMs)), delay: .milliseconds(Int64(PeerLimits.keepAliveMs))
-        ) { [weak self] _ in
+        let interval = TimeAmount.milliseconds(Int64(PeerLimits.keepAliveMs))
+        var lastCheck = NIODeadline.now()
+        keepAlive = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
             guard let self else { return }
-            if NIODeadline.now() - self.lastReceived > .milliseconds(Int64(PeerLimits.livenessTimeoutMs)) {
+            let now = NIODeadline.now()
+            if now - lastCheck > interval * 2 { self.limit.lastBytesAt = max(self.limit.lastBytesAt, now - interval) }
+            lastCheck = now
+            if now - self.limit.lastBytesAt > .milliseconds(Int64(PeerLimits.livenessTimeoutMs)) {
                 self.network?.misbehaved(address: self.remote, reason: "silent for \(PeerLimits.livenessTimeoutMs) ms")
                 channel.close(promise: nil)
                 return

@@ -5,11 +5,16 @@ import LedgerCore
 /// Where a validator keeps what its replica must remember across a crash.
 ///
 /// The replica asks for its state to be persisted before nearly every vote.
-/// Its prepared certificates carry whole blocks, so writing the state as one
-/// value would rewrite every uncommitted block (megabytes under load) with a
-/// sync on each vote. Here each prepared certificate has its own key and is
+/// Its prepared certificates carry block headers and signatures (not the
+/// transactions, see docs/consensus.md), up to a watermark window of them, so
+/// writing the state as one value would still rewrite all of them with a sync
+/// on each vote. Here each prepared certificate has its own key and is
 /// written only when it changes; the rest of the state, which is small, is
-/// written every time. Everything of one persist goes in one synced batch,
+/// written every time. The block bodies the replica retains (so that it can
+/// commit and serve re-proposed blocks after a restart) are stored the same
+/// way, one key per block hash, written once and deleted when dropped. A
+/// record in the earlier format (certificates with whole blocks) does not
+/// decode, and the node refuses to start on it. Everything of one persist goes in one synced batch,
 /// so a crash leaves either the old state or the new one.
 ///
 /// It also notes the height the ledger has reached, after each block the
@@ -22,12 +27,15 @@ final class ConsensusStateStore {
     /// The whole state as one value, as earlier versions wrote it; read once, then replaced.
     private static let legacyStateKey = Array("replica/state".utf8)
     private static let preparedPrefix = "replica/prepared/"
+    private static let bodyPrefix = "replica/body/"
     /// The highest height the ledger was known to hold.
     private static let ledgerHeightKey = Array("replica/ledger-height".utf8)
 
     private let store: LevelDBStore
     /// What each stored certificate key holds now.
     private var stored: [UInt64: CertificateIdentity] = [:]
+    /// The block bodies stored now, by hash.
+    private var storedBodies = Set<Hash>()
     private var legacyPresent = false
 
     init(store: LevelDBStore) {
@@ -53,6 +61,19 @@ final class ConsensusStateStore {
                     stored[height] = CertificateIdentity(certificate)
                 }
                 state.prepared = prepared
+                var bodies: [Block] = []
+                for hash in summary.bodyHashes {
+                    guard let bytes = try store.get(Self.bodyKey(hash)) else {
+                        throw NodeStartError("the persisted consensus state names a block body \(hash) that is not stored")
+                    }
+                    let body = try Block(canonicalBytes: bytes)
+                    guard body.hash == hash else {
+                        throw NodeStartError("the block body stored for \(hash) is block \(body.hash)")
+                    }
+                    bodies.append(body)
+                    storedBodies.insert(hash)
+                }
+                state.blockBodies = bodies
                 legacyPresent = try store.get(Self.legacyStateKey) != nil
                 return state
             }
@@ -78,12 +99,24 @@ final class ConsensusStateStore {
             if stored[certificate.height] != identity { batch.put(Self.preparedKey(certificate.height), certificate.canonicalBytes) }
         }
         for height in stored.keys where next[height] == nil { batch.delete(Self.preparedKey(height)) }
+        var nextBodies = Set<Hash>()
+        var bodyHashes: [Hash] = []
+        for body in state.blockBodies {
+            let hash = body.hash
+            nextBodies.insert(hash)
+            bodyHashes.append(hash)
+            if !storedBodies.contains(hash) { batch.put(Self.bodyKey(hash), body.canonicalBytes) }
+        }
+        for hash in storedBodies where !nextBodies.contains(hash) { batch.delete(Self.bodyKey(hash)) }
         var summary = state
         summary.prepared = []
-        batch.put(Self.stateKey, StoredConsensusState(state: summary, preparedHeights: state.prepared.map(\.height)).canonicalBytes)
+        summary.blockBodies = []
+        batch.put(Self.stateKey, StoredConsensusState(state: summary, preparedHeights: state.prepared.map(\.height),
+                                                      bodyHashes: bodyHashes).canonicalBytes)
         if legacyPresent { batch.delete(Self.legacyStateKey) }
         try store.write(batch, sync: true)
         stored = next
+        storedBodies = nextBodies
         legacyPresent = false
     }
 
@@ -125,6 +158,10 @@ final class ConsensusStateStore {
             """)
     }
 
+    private static func bodyKey(_ hash: Hash) -> [UInt8] {
+        Array((bodyPrefix + hash.hex).utf8)
+    }
+
     private static func preparedKey(_ height: UInt64) -> [UInt8] {
         let digits = String(height)
         return Array((preparedPrefix + String(repeating: "0", count: max(0, 20 - digits.count)) + digits).utf8)
@@ -144,20 +181,24 @@ private struct CertificateIdentity: Equatable {
     }
 }
 
-/// The persisted state without its prepared certificates, and the heights of those, ascending.
+/// The persisted state without its prepared certificates and block bodies,
+/// the heights of those certificates, ascending, and the hashes of those bodies, ascending.
 private struct StoredConsensusState: CanonicalCodable {
     var state: PersistentState
     var preparedHeights: [UInt64]
+    var bodyHashes: [Hash]
 
-    init(state: PersistentState, preparedHeights: [UInt64]) {
+    init(state: PersistentState, preparedHeights: [UInt64], bodyHashes: [Hash]) {
         self.state = state
         self.preparedHeights = preparedHeights
+        self.bodyHashes = bodyHashes
     }
 
     func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(state)
         encoder.write(UInt64(preparedHeights.count))
         for height in preparedHeights { encoder.write(height) }
+        encoder.write(bodyHashes)
     }
 
     init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -170,6 +211,10 @@ private struct StoredConsensusState: CanonicalCodable {
                 throw .invalidValue(field: "prepared heights", reason: "not strictly increasing")
             }
             preparedHeights.append(height)
+        }
+        bodyHashes = try decoder.readArray(Hash.self, "block body hashes", limit: ConsensusLimits.watermarkWindowBlocksMax)
+        for index in bodyHashes.indices.dropFirst() where bodyHashes[index - 1] >= bodyHashes[index] {
+            throw .invalidValue(field: "block body hashes", reason: "not strictly increasing")
         }
     }
 }

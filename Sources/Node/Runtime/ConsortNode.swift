@@ -15,6 +15,47 @@ public struct NodeStartError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// What a node config names, checked without opening any store: the genesis
+/// it reads, and for a validator its key and place in the validator set.
+/// `ConsortNode` starts from it and `consort node check-config` prints it.
+public struct CheckedNodeConfig: Sendable {
+    public let config: NodeConfig
+    public let genesis: Genesis
+    /// The validator's key; nil for an observer.
+    public let nodeKey: PrivateKey?
+    /// The validator's position in the genesis validator set; nil for an observer.
+    public let validatorIndex: Int?
+
+    /// Reads the genesis and the node key the config names and checks that
+    /// they belong together; throws ``NodeStartError``, or ``ConfigError`` for the key file.
+    public init(_ config: NodeConfig) throws {
+        self.config = config
+        guard let genesisData = FileManager.default.contents(atPath: config.genesisPath) else {
+            throw NodeStartError("cannot read the genesis file \(config.genesisPath)")
+        }
+        do {
+            genesis = try Genesis.load(json: genesisData)
+        } catch {
+            throw NodeStartError("\(config.genesisPath): \(error)")
+        }
+        switch config.role {
+        case .observer:
+            nodeKey = nil
+            validatorIndex = nil
+        case .validator:
+            guard let keyPath = config.nodeKeyPath else { throw NodeStartError("a validator needs a node key file") }
+            let key = try KeyFile.read(keyPath)
+            guard let index = genesis.validators.index(of: key.publicKey) else {
+                throw NodeStartError("node key \(key.publicKey.short)… is not a validator in the genesis; run this node with role \"observer\"")
+            }
+            let address = config.peerAddress ?? genesis.validators[index].address
+            guard parseHostPort(address) != nil else { throw NodeStartError("peer address '\(address)' is not host:port") }
+            nodeKey = key
+            validatorIndex = index
+        }
+    }
+}
+
 /// Limits and timings of the node shell, units last.
 public enum NodeTiming {
     /// One logical consensus tick.
@@ -62,6 +103,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private let inbox = ConsensusInbox<LoopEvent>()
     private let lock = Lock()
     private var snapshot = ReplicaSnapshot()
+    /// Whether this validator and the peers connected to it make a quorum; nil before the first peer event.
+    private var quorumConnected: Bool?
     private var gossipBuffer: [Transaction] = []
     /// Transactions admitted through the API since the last tick; handed to the
     /// replica together, so that a backup forwards them to the primary in one
@@ -74,6 +117,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 
     struct ReplicaSnapshot {
         var view: UInt64 = 0
+        var changingTo: UInt64?
         var primary: Int?
         var fault: String?
         var syncing = false
@@ -89,14 +133,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     public init(config: NodeConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
-        guard let genesisData = FileManager.default.contents(atPath: config.genesisPath) else {
-            throw NodeStartError("cannot read the genesis file \(config.genesisPath)")
-        }
-        do {
-            genesis = try Genesis.load(json: genesisData)
-        } catch {
-            throw NodeStartError("\(config.genesisPath): \(error)")
-        }
+        let checked = try CheckedNodeConfig(config)
+        genesis = checked.genesis
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         } catch {
@@ -113,19 +151,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         for warning in ledgerStore.openWarnings { logger.warning("the ledger's storage lost writes", metadata: ["problem": "\(warning)"]) }
 
 
-        var replicaIndex: Int?
-        switch config.role {
-        case .observer:
-            nodeKey = nil
+        let replicaIndex = checked.validatorIndex
+        nodeKey = checked.nodeKey
+        if checked.nodeKey == nil {
             consensusStore = nil
-        case .validator:
-            guard let keyPath = config.nodeKeyPath else { throw NodeStartError("a validator needs a node key file") }
-            let key = try KeyFile.read(keyPath)
-            guard let index = genesis.validators.index(of: key.publicKey) else {
-                throw NodeStartError("node key \(key.publicKey.short)… is not a validator in the genesis; run this node with role \"observer\"")
-            }
-            nodeKey = key
-            replicaIndex = index
+        } else {
             let consensusPath = config.dataDirectory + "/consensus"
             if !FileManager.default.fileExists(atPath: consensusPath) && ledger.head.height > 0 && !config.freshConsensusState {
                 throw NodeStartError("""
@@ -360,7 +390,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     }
 
     private func afterCommit(_ block: Block, receipts: [Receipt]) {
-        mempool.removeCommitted(block)
+        do {
+            try mempool.removeCommitted(block)
+        } catch {
+            recordFault("cannot read the senders' nonces after committing block \(block.height): \(error)")
+        }
         let now = ContinuousClock.now
         let started = lock.withLock { () -> [ContinuousClock.Instant] in
             var found: [ContinuousClock.Instant] = []
@@ -376,14 +410,31 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         metrics.rejectedTransactions.increment(by: Int64(receipts.count - successes))
         metrics.committedBlocks.increment()
         metrics.height.set(Double(block.height))
+        logger.info("committed block", metadata: [
+            "height": "\(block.height)", "transactions": "\(block.transactions.count)", "rejected": "\(receipts.count - successes)",
+            "time": "\(Date(timeIntervalSince1970: Double(block.header.timestampMs) / 1000).formatted(.iso8601))",
+        ])
         metrics.mempoolSize.set(Double(mempool.count))
         lock.withLock { snapshot.lastAdvance = now }
         commits.committed(height: block.height)
     }
 
     private func publish(_ current: Replica) {
-        let previousView = lock.withLock { snapshot.view }
-        if current.view > previousView { metrics.viewChanges.increment(by: Int64(current.view - previousView)) }
+        let (previousView, previousTarget) = lock.withLock { (snapshot.view, snapshot.changingTo) }
+        if let target = current.changingTo, target != previousTarget {
+            logger.warning("leaving view for a new primary", metadata: [
+                "view": "\(current.view)", "target": "\(target)",
+                "newPrimary": "\(genesis.validators[Int(current.primary(of: target))].name)",
+                "reason": "\(current.lastViewChangeReason.map(\.description) ?? "restored from the consensus state")",
+            ])
+        }
+        if current.view > previousView {
+            metrics.viewChanges.increment(by: Int64(current.view - previousView))
+            logger.warning("entered a new view", metadata: [
+                "view": "\(current.view)", "primary": "\(genesis.validators[Int(current.primary(of: current.view))].name)",
+                "height": "\(current.committedHeight)",
+            ])
+        }
         metrics.view.set(Double(current.view))
         for (reason, count) in current.dropCounts {
             let reported = reportedDrops[reason] ?? 0
@@ -394,6 +445,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         }
         lock.withLock {
             snapshot.view = current.view
+            snapshot.changingTo = current.changingTo
             snapshot.primary = Int(current.primary(of: current.view))
             snapshot.syncing = current.committedHeight < current.lowWatermark
             snapshot.peersHeight = current.peersCommittedHeight
@@ -426,7 +478,16 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         var height = from
         let last = min(ledger.head.height, from &+ UInt64(min(count, UInt32(PeerLimits.syncBlocksMax))) &- 1)
         while height <= last, height >= 1 {
-            guard let block = try? ledger.block(at: height), let certificate = try? ledger.certificate(at: height) else { break }
+            let block: Block?
+            let certificate: CommitCertificate?
+            do {
+                block = try ledger.block(at: height)
+                certificate = try ledger.certificate(at: height)
+            } catch {
+                logger.error("cannot read a block a peer asked for", metadata: ["height": "\(height)", "error": "\(error)"])
+                break
+            }
+            guard let block, let certificate else { break }
             let size = block.canonicalBytes.count + 4096
             if !blocks.isEmpty && bytes + size > PeerLimits.frameBytesMax / 2 { break }
             blocks.append(CertifiedBlock(block: block, certificate: certificate))
@@ -555,11 +616,31 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     // MARK: Peer events
 
     public func peerConnected(_ key: PublicKey) {
-        metrics.connectedPeers.set(Double(network?.connectedPeers.count ?? 0))
+        noteConnectedPeers()
     }
 
     public func peerDisconnected(_ key: PublicKey) {
-        metrics.connectedPeers.set(Double(network?.connectedPeers.count ?? 0))
+        noteConnectedPeers()
+    }
+
+    /// Exports the connected peers and logs when this validator loses or regains a quorum of connected validators.
+    private func noteConnectedPeers() {
+        let connected = network?.connectedPeers.count ?? 0
+        metrics.connectedPeers.set(Double(connected))
+        let reachable = connected + 1
+        let quorum = genesis.validators.quorum
+        let hasQuorum = reachable >= quorum
+        let changed = lock.withLock { () -> Bool in
+            defer { quorumConnected = hasQuorum }
+            return quorumConnected != hasQuorum
+        }
+        guard changed else { return }
+        let counts = "\(reachable) of \(genesis.validators.count) validators connected, \(quorum) needed"
+        if hasQuorum {
+            logger.notice("quorum regained", metadata: ["validators": "\(counts)"])
+        } else {
+            logger.warning("quorum lost: no block can commit until more validators connect", metadata: ["validators": "\(counts)"])
+        }
     }
 
     public func received(_ message: PeerMessage, from key: PublicKey) {
@@ -632,6 +713,19 @@ struct ShellProposalValidator: ProposalValidator {
             && !node.reads.isCommittedOrUnreadable(transaction.id)
             && node.isVerified(transaction)
             && node.passesArgumentChecks(transaction)
+    }
+
+    /// A request another validator relayed goes through the mempool's
+    /// admission, as the node's own API and gossip do: membership, the
+    /// organization's permission, the nonce window and the pool's bounds.
+    func admitRelayed(_ transaction: Transaction) -> Bool {
+        do {
+            _ = try node.mempool.add(transaction, nowMs: node.expiryClockMs())
+            return true
+        } catch {
+            node.metrics.dropped("forward_\(error.code)")
+            return false
+        }
     }
 
     /// Each sender's transactions in nonce order, after the blocks ahead of the batch, none expired at the block's time.

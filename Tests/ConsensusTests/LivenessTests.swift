@@ -1,0 +1,291 @@
+import ConsensusSimulator
+import Consensus
+import LedgerCore
+import Testing
+
+/// Accepts every transaction and block, but never finds one it could propose
+/// next (as with a nonce gap): a pool of requests that cannot be ordered.
+struct NothingProposable: ProposalValidator {
+    func isAcceptable(_ transaction: Transaction) -> Bool { true }
+    func isValid(block: Block, pendingAncestors: [Block]) -> Bool { true }
+    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction] { [] }
+}
+
+extension Cluster {
+    func replica(_ index: Int, validator: any ProposalValidator, timing: ReplicaTiming? = nil, restoring saved: PersistentState? = nil) -> Replica {
+        var configuration = configuration(index)
+        if let timing { configuration.timing = timing }
+        return Replica(configuration: configuration, signer: signer(index), verifier: SimulatedVerifier(), validator: validator,
+                       head: ChainHead(committedHeader: genesis, executedHeight: 0, executedStateRoot: genesisRoot), restoring: saved)
+    }
+
+    func commit(view: UInt64, block: Block, by index: Int) -> Commit {
+        let digest = CommitVote.digest(chainID: chainID, height: block.height, view: view, blockHash: block.hash)
+        return Commit(view: view, height: block.height, blockHash: block.hash, replica: UInt32(index), signature: signer(index).sign(digest))
+    }
+
+    /// Blocks 1…count on genesis, each with one transaction of its own.
+    func chain(_ count: Int, firstTransaction: Int = 100) -> [Block] {
+        var parent = genesis
+        var blocks: [Block] = []
+        for offset in 0..<count {
+            let block = block(height: parent.height + 1, parent: parent, transactions: [transaction(firstTransaction + offset)])
+            blocks.append(block)
+            parent = block.header
+        }
+        return blocks
+    }
+}
+
+/// Ticks `replica` `count` times from `clockMs`, stopping early once it changes view; returns the ticks taken.
+@discardableResult
+func tick(_ replica: inout Replica, _ count: Int, clockMs: inout UInt64) -> Int {
+    for taken in 1...count {
+        clockMs += 10
+        _ = replica.step(.tick(clockMs: clockMs))
+        if replica.changingTo != nil { return taken }
+    }
+    return count
+}
+
+@Test func progressTimer_poolOfRequestsThatCannotBeProposed_neverChangesView() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var idle = cluster.replica(1, validator: NothingProposable())
+    _ = idle.step(.submit([cluster.transaction(5)]))
+    tick(&idle, 200, clockMs: &clock)
+    #expect(idle.changingTo == nil && idle.view == 0, "requests nobody can propose are not the primary's fault")
+    #expect(idle.pendingTransactionCount == 1)
+
+    var waiting = cluster.replica(1, validator: AcceptAll())
+    _ = waiting.step(.submit([cluster.transaction(5)]))
+    let taken = tick(&waiting, 200, clockMs: &clock)
+    #expect(waiting.changingTo == 1 && taken == 10, "a request that could be proposed and is not: suspect the primary after one timeout")
+    #expect(waiting.lastViewChangeReason == .requestNotProposed)
+}
+
+@Test func progressTimer_primaryKeepsProposing_backupKeepsTheViewThoughNothingCommits() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var backup = cluster.replica(1)
+    // A busy primary: a new proposal every 6 ticks (the timeout is 10), commits slow to come.
+    for block in cluster.chain(4) {
+        let actions = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))))
+        #expect(actions.sentMessages.contains { if case .prepare(let p) = $0 { p.height == block.height } else { false } })
+        tick(&backup, 6, clockMs: &clock)
+        #expect(backup.changingTo == nil, "a primary that keeps proposing is making progress")
+    }
+    // The proposals stop while one is uncommitted: one timeout later the backup suspects the primary.
+    let taken = tick(&backup, 20, clockMs: &clock)
+    #expect(backup.changingTo == 1 && taken == 4)
+    #expect(backup.lastViewChangeReason == .proposalNotCommitted)
+}
+
+/// Commits `block` at `replica` in view 0: pre-prepare from 0, prepares from 2 and 3, commits from 0, 2 and 3.
+func commitInViewZero(_ replica: inout Replica, _ block: Block, _ cluster: Cluster) {
+    _ = replica.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))))
+    for index in [2, 3] { _ = replica.step(.message(.prepare(cluster.prepare(view: 0, block: block, by: index)))) }
+    for index in [0, 2, 3] { _ = replica.step(.message(.commit(cluster.commit(view: 0, block: block, by: index)))) }
+}
+
+@Test func backoff_decaysOverTime_insteadOfResettingAtTheFirstCommit() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    let saved = PersistentState(view: 0, changingTo: nil, viewChangeAttempts: 3, ownVotes: [], prepared: [], stableCheckpoint: nil)
+    var replica = cluster.replica(1, validator: AcceptAll(), restoring: saved)
+    let block = cluster.chain(1)[0]
+    commitInViewZero(&replica, block, cluster)
+    #expect(replica.committedHeight == 1)
+    #expect(replica.persistentState.viewChangeAttempts == 3, "one commit does not undo the back-off")
+    // Two timeouts (2 × 10 << 3 ticks) of a view that delivers take one doubling off.
+    tick(&replica, 159, clockMs: &clock)
+    #expect(replica.persistentState.viewChangeAttempts == 3)
+    tick(&replica, 1, clockMs: &clock)
+    #expect(replica.persistentState.viewChangeAttempts == 2)
+    tick(&replica, 80, clockMs: &clock)
+    #expect(replica.persistentState.viewChangeAttempts == 1)
+}
+
+@Test func backoff_isCappedInSeconds_notByDoublingsAlone() {
+    let timing = ReplicaTiming.from(ChainParameters.defaults, tickMs: 10)
+    #expect(timing.viewChangeTimeoutTicks(afterAttempts: 0) * 10 == ChainParameters.defaults.viewChangeTimeoutMs)
+    #expect(timing.viewChangeTimeoutTicks(afterAttempts: 1) == 2 * timing.viewChangeTimeoutTicks)
+    let longest = timing.viewChangeTimeoutTicks(afterAttempts: ConsensusLimits.viewChangeBackoffDoublingsMax)
+    print("[backoff] longest view-change timeout \(longest * 10) ms, limit \(ConsensusLimits.viewChangeTimeoutMsMax) ms")
+    #expect(longest * 10 == ConsensusLimits.viewChangeTimeoutMsMax)
+    #expect(timing.viewChangeTimeoutTicks(afterAttempts: 1_000) == longest)
+
+    // A replica restored after many fruitless view changes waits the cap, not 2^16 timeouts.
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    let capped = ReplicaTiming(batchTicks: 0, viewChangeTimeoutTicks: 10, retransmitTicks: 5, timestampDriftMsMax: 60_000,
+                               viewChangeTimeoutTicksMax: 50)
+    let saved = PersistentState(view: 0, changingTo: nil, viewChangeAttempts: 16, ownVotes: [], prepared: [], stableCheckpoint: nil)
+    var replica = cluster.replica(1, validator: AcceptAll(), timing: capped, restoring: saved)
+    _ = replica.step(.submit([cluster.transaction(5)]))
+    #expect(tick(&replica, 100, clockMs: &clock) == 50)
+    #expect(replica.changingTo == 1)
+}
+
+@Test func censorship_shortBlockOmittingAForwardedRequestPastItsTimeout_startsViewChange() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var backup = cluster.replica(1)
+    let ignored = cluster.transaction(7)
+    let actions = backup.step(.submit([ignored]))
+    #expect(actions.sentMessages.contains { if case .forward(let f) = $0 { f.transactions.map(\.id) == [ignored.id] } else { false } })
+    let blocks = cluster.chain(3)
+    // Within the timeout, a short block without the request is no evidence: it may not have arrived.
+    _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: blocks[0], by: 0))))
+    tick(&backup, 6, clockMs: &clock)
+    #expect(backup.changingTo == nil)
+    _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: blocks[1], by: 0))))
+    tick(&backup, 6, clockMs: &clock)
+    #expect(backup.changingTo == nil)
+    // Past the timeout, a block with room that still leaves it out: the primary ignores it.
+    _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: blocks[2], by: 0))))
+    #expect(backup.changingTo == 1)
+    #expect(backup.lastViewChangeReason == .requestCensored(ignored.id))
+}
+
+@Test func censorship_fullBlocksWithoutTheRequest_areNoEvidence() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var backup = cluster.replica(1)
+    _ = backup.step(.submit([cluster.transaction(7)]))
+    var parent = cluster.genesis
+    for round in 0..<3 {
+        let full = (0..<cluster.parameters.blockTransactionsMax).map { cluster.transaction(200 + 10 * round + $0) }
+        let block = cluster.block(height: parent.height + 1, parent: parent, transactions: full)
+        parent = block.header
+        _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))))
+        tick(&backup, 6, clockMs: &clock)
+        #expect(backup.changingTo == nil, "a primary with more work than room is busy, not censoring")
+    }
+}
+
+/// Delivers every message sent among `replicas` (indices in `reachable`) until none is left.
+func deliverAll(_ first: [(from: Int, actions: [ReplicaAction])], to replicas: inout [Replica], reachable: Set<Int>) {
+    var queue = first
+    while !queue.isEmpty {
+        let (sender, actions) = queue.removeFirst()
+        for action in actions {
+            guard case .send(let message, let destination) = action else { continue }
+            let targets: [Int]
+            switch destination {
+            case .all: targets = reachable.filter { $0 != sender }.sorted()
+            case .replica(let index): targets = reachable.contains(index) ? [index] : []
+            }
+            for target in targets { queue.append((target, replicas[target].step(.message(message)))) }
+        }
+    }
+}
+
+@Test func rejoin_replicaThatMissedTwoViewChanges_entersTheCurrentViewFromItsStatus() {
+    let cluster = Cluster()
+    var replicas = (0..<4).map { cluster.replica($0) }
+    // Replicas 0, 1 and 2 move to view 2 while replica 3 hears nothing.
+    let online: Set<Int> = [0, 1, 2]
+    var started: [(from: Int, actions: [ReplicaAction])] = []
+    for index in [0, 1] { started.append((2, replicas[2].step(.message(.viewChange(cluster.viewChange(to: 2, by: index)))))) }
+    deliverAll(started, to: &replicas, reachable: online)
+    #expect(online.allSatisfy { replicas[$0].view == 2 && replicas[$0].changingTo == nil })
+    #expect(replicas[3].view == 0)
+
+    // Replica 3's periodic status says view 0; a peer in view 2 sends it the new view once.
+    var clock: UInt64 = 2_000
+    var statuses: [ConsensusMessage] = []
+    for _ in 0..<cluster.configuration(3).timing.retransmitTicks {
+        clock += 10
+        statuses += replicas[3].step(.tick(clockMs: clock)).sentMessages.filter { if case .status = $0 { true } else { false } }
+    }
+    guard let status = statuses.first else { Issue.record("replica 3 sent no status"); return }
+    let answer = replicas[1].step(.message(status))
+    let newViews = answer.sentMessages.filter { if case .newView = $0 { true } else { false } }
+    #expect(newViews.count == 1)
+    #expect(replicas[1].step(.message(status)).sentMessages.isEmpty, "the new view is resent at most once per interval")
+    for message in newViews { _ = replicas[3].step(.message(message)) }
+    #expect(replicas[3].view == 2 && replicas[3].changingTo == nil, "it rejoins at once")
+
+    // And takes part in view 2: it prepares the new primary's next proposal.
+    let block = cluster.block(height: 1, parent: cluster.genesis, transactions: [cluster.transaction(1)], proposer: 2)
+    let actions = replicas[3].step(.message(.prePrepare(cluster.prePrepare(view: 2, block: block, by: 2))))
+    #expect(actions.sentMessages.contains { if case .prepare(let p) = $0 { p.view == 2 } else { false } })
+}
+
+@Test func rejoin_viewChangeForAViewBelowOurs_isAnsweredWithTheCurrentNewView() {
+    let cluster = Cluster()
+    var replicas = (0..<4).map { cluster.replica($0) }
+    let online: Set<Int> = [0, 1, 2]
+    var started: [(from: Int, actions: [ReplicaAction])] = []
+    for index in [0, 1] { started.append((2, replicas[2].step(.message(.viewChange(cluster.viewChange(to: 2, by: index)))))) }
+    deliverAll(started, to: &replicas, reachable: online)
+    // Replica 3 timed out in view 0 and asks for view 1, which the others have left behind.
+    let answer = replicas[0].step(.message(.viewChange(cluster.viewChange(to: 1, by: 3))))
+    let newViews = answer.sentMessages.filter { if case .newView(let m) = $0 { m.view == 2 } else { false } }
+    #expect(newViews.count == 1)
+    for message in newViews { _ = replicas[3].step(.message(message)) }
+    #expect(replicas[3].view == 2)
+}
+
+/// Takes requests from the node's own pool, refuses every relayed one: as the
+/// node's mempool refuses a sender of no organization.
+struct RefusesRelayed: ProposalValidator {
+    func isAcceptable(_ transaction: Transaction) -> Bool { true }
+    func admitRelayed(_ transaction: Transaction) -> Bool { false }
+    func isValid(block: Block, pendingAncestors: [Block]) -> Bool { true }
+}
+
+@Test func forward_relayedRequests_passTheApplicationsAdmission() {
+    let cluster = Cluster()
+    var primary = cluster.replica(0, validator: RefusesRelayed())
+    let relayed = cluster.transaction(3)
+    let forward = Forward(replica: 2, transactions: [relayed], signature: cluster.signer(2).sign(
+        Forward.signingDigest(chainID: cluster.chainID, replica: 2, transactions: [relayed])))
+    _ = primary.step(.message(.forward(forward)))
+    #expect(primary.pendingTransactionCount == 0)
+    #expect(primary.dropCounts[.unacceptableTransaction] == 1)
+    _ = primary.step(.submit([relayed]))
+    #expect(primary.pendingTransactionCount == 1, "the node's own pool already admitted it")
+}
+
+@Test func restart_primaryWithAnUnpreparedProposal_takesItBackAndProposesAtOnce() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var primary = cluster.replica(0)
+    var record: PersistentState?
+    var proposed: [PrePrepare] = []
+    for action in primary.step(.submit([cluster.transaction(1)])) + primary.step(.tick(clockMs: clock)) {
+        if case .persist(let state) = action { record = state }
+        if case .send(.prePrepare(let prePrepare), _) = action { proposed.append(prePrepare) }
+    }
+    guard let first = proposed.first, let saved = record else { Issue.record("the primary proposed nothing"); return }
+    #expect(first.height == 1)
+
+    // It stops before anyone prepared the block, and starts again from its record.
+    var restarted = cluster.replica(0, validator: AcceptAll(), restoring: saved)
+    var resent: [PrePrepare] = []
+    var next: [PrePrepare] = []
+    for action in restarted.step(.submit([cluster.transaction(2)])) {
+        if case .send(.prePrepare(let prePrepare), _) = action { next.append(prePrepare) }
+    }
+    clock += 10
+    for action in restarted.step(.tick(clockMs: clock)) {
+        if case .send(.prePrepare(let prePrepare), _) = action {
+            if prePrepare.height == 1 { resent.append(prePrepare) } else { next.append(prePrepare) }
+        }
+    }
+    #expect(resent.map(\.blockHash) == [first.blockHash], "the same proposal is sent again at once, never another at height 1")
+    #expect(next.contains { $0.height == 2 && $0.block.header.parentHash == first.blockHash }, "and the next height is proposed on top of it")
+    #expect(restarted.changingTo == nil)
+
+    // A backup that missed the first send prepares both.
+    var backup = cluster.replica(1)
+    var prepared: [UInt64] = []
+    for prePrepare in resent + next {
+        for action in backup.step(.message(.prePrepare(prePrepare))) {
+            if case .send(.prepare(let prepare), _) = action { prepared.append(prepare.height) }
+        }
+    }
+    #expect(prepared.sorted() == [1, 2])
+}
