@@ -224,6 +224,17 @@ public struct Replica {
             ownViewChange = makeViewChange(target: target)
             if let change = ownViewChange { viewChanges[change.replica] = change }
         }
+        // The checkpoints signed before a restart were kept only in memory. If
+        // the executed head is a checkpoint height, sign it again (it is resent
+        // with the others): when the head is the high watermark, the cluster
+        // may be waiting on exactly this vote to advance (paper 4.3).
+        if executedHeight > lowHeader.height, executedHeight % checkpointInterval == 0, committedHeader.height == executedHeight {
+            let digest = Checkpoint.signingDigest(chainID: chainID, height: executedHeight, blockHash: committedHeader.hash,
+                                                  stateRoot: head.executedStateRoot)
+            let checkpoint = Checkpoint(header: committedHeader, stateRoot: head.executedStateRoot, replica: me, signature: signer.sign(digest))
+            ownCheckpoints[executedHeight] = checkpoint
+            checkpointVotes[executedHeight, default: [:]][me] = checkpoint
+        }
     }
 
     /// A primary restarted in its view takes back the proposals it had made

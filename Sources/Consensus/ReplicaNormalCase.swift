@@ -278,6 +278,22 @@ extension Replica {
         return ids
     }
 
+    /// Room for a block's header and transaction count within ``Limits/blockBytesMax``.
+    static let blockHeaderBytesReserve = 1024
+
+    /// The longest prefix of `ordered` whose block stays within the ledger's
+    /// block size limit, counting each transaction at its largest encoding:
+    /// a larger block would not decode at any replica. A prefix keeps the
+    /// application's order valid.
+    static func prefixWithinBlockBytes(_ ordered: [Transaction]) -> [Transaction] {
+        var bytes = blockHeaderBytesReserve
+        for (count, transaction) in ordered.enumerated() {
+            bytes += transaction.encodedBytesBound
+            if bytes > Limits.blockBytesMax { return Array(ordered.prefix(count)) }
+        }
+        return ordered
+    }
+
     /// The primary proposes the next height when a batch is full or has waited
     /// `batchTicks`, within the high watermark.
     mutating func tryPropose() {
@@ -306,9 +322,11 @@ extension Replica {
                 if let transaction = pool[id] { candidates.append(transaction) }
             }
             let timestampMs = max(parent.timestampMs &+ 1, clockMs)
-            let batch = candidates.isEmpty
+            let ordered = candidates.isEmpty
                 ? [] : validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, blockTimestampMs: timestampMs, limit: limit)
-            guard !batch.isEmpty, batch.count >= limit || attempt.timerExpired else {
+            let batch = Replica.prefixWithinBlockBytes(ordered)
+            let full = batch.count >= limit || batch.count < ordered.count
+            guard !batch.isEmpty, full || attempt.timerExpired else {
                 fruitlessProposal = attempt
                 return
             }

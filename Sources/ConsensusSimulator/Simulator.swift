@@ -28,6 +28,21 @@ public enum ByzantineBehavior: String, CaseIterable, Sendable {
     /// As a new primary, sends NEW-VIEW messages whose O is wrong: a different
     /// header at one height for some backups, the honest O for the others.
     case badNewView
+    /// As primary, never proposes the transactions of one client (the run's
+    /// censored sender); honest backups forward them and must get them ordered.
+    case censor
+}
+
+/// What a node does when its durable record is torn (unreadable) at restart.
+public enum TornWriteModel: String, Sendable {
+    /// The store keeps the previous record beside the new one (two slots,
+    /// each checked on read) and restarts from it. Safe under the persist
+    /// contract: the torn write's step sent nothing, and the previous record
+    /// covers every message sent before it.
+    case restorePrevious
+    /// The node refuses to start and stays down for good (an operator must
+    /// recover it); it then counts against f.
+    case refuseToStart
 }
 
 /// Everything that shapes one simulated run; a run is a pure function of it.
@@ -69,6 +84,57 @@ public struct SimulationOptions: Sendable {
     public var corruptExecution: Set<Int> = []
     /// Put the Byzantine validators first (so one is the primary of view 0) instead of last.
     public var byzantineFirst = false
+    /// Clients that sign the transactions, in turn; a censoring primary ignores one of them.
+    public var clientCount = 2
+    /// Bytes of each transaction's call argument; large ones fill blocks towards the frame limit.
+    public var transactionArgumentBytes = 1
+    /// Whether clients submit every transaction at the first tick (a burst
+    /// that fills blocks) instead of spreading them over the run.
+    public var submitAllAtStart = false
+    /// Fault rounds: each has `faultTicks` of faults then `healTicks` without
+    /// them (partitions end, crashed and paused replicas come back); clients
+    /// submit over all rounds. Liveness is checked after the last fault phase.
+    public var rounds = 1
+    /// Ticks without faults between two fault phases.
+    public var healTicks = 150
+    /// Honest validators that run slow for the whole run: they see only every
+    /// `slowTickInterval`-th tick and their inputs arrive up to that many ticks late.
+    public var slowReplicas: Set<Int> = []
+    /// How much slower a slow replica is.
+    public var slowTickInterval = 3
+    /// Whether honest replicas pause in fault phases: they take no input for a
+    /// while (messages wait for them, ticks are lost), then resume with their state.
+    public var pauses = false
+    /// A validator whose messages, sent and received, are held in fault phases
+    /// until just after the receiver's view-change timer would fire.
+    public var lateDeliveryReplica: Int?
+    /// Largest clock offset (ms, either way) of a replica's clock from the
+    /// reference; each replica draws its own from the seed.
+    public var clockSkewMsMax: UInt64 = 0
+    /// Whether a crash in the middle of a step may hit the disk: the step's
+    /// persist completes but is lost (restart from the previous record), or is torn.
+    public var diskFaults = false
+    /// What a node does with a torn record.
+    public var tornWriteModel = TornWriteModel.restorePrevious
+    /// Largest encoded message the peer layer carries; larger ones are dropped
+    /// (the real peer layer drops the connection) and counted.
+    public var frameBytesMax = ConsensusLimits.messageBytesMax
+    /// If set, the censored client's transactions must commit within this
+    /// many ticks of submission (rule 9: a primary that never orders a request is suspected).
+    public var censoredWaitTicksMax: Int?
+    /// Ticks after liveness within which every running honest replica must be
+    /// in the same view with no view change under way (twice the longest
+    /// backed-off view-change timeout of the default timing).
+    public var viewSettleTicksMax = 320
+
+    /// True when nothing goes wrong in the run: no Byzantine validator, no
+    /// loss, duplication, partition, crash, pause, slow or late replica, skew
+    /// or disk fault, and delays well under the view-change timer.
+    public var isFaultFree: Bool {
+        byzantine.isEmpty && messageLossProbability == 0 && duplicateProbability == 0 && !partitions && !crashes
+            && !pauses && slowReplicas.isEmpty && lateDeliveryReplica == nil && clockSkewMsMax == 0 && !diskFaults
+            && corruptExecution.isEmpty && delayTicksMax * 4 < timing.viewChangeTimeoutTicks
+    }
 
     /// Creates a value from its parts.
     public init(seed: UInt64, validatorCount: Int, byzantine: [ByzantineBehavior] = []) {
@@ -96,13 +162,33 @@ public struct SimulationResult: Sendable, CustomStringConvertible {
     public var dropCounts: [DropReason: Int] = [:]
     /// Ticks the run took.
     public var ticks = 0
+    /// Lowest height an honest replica that is running has committed.
+    public var lowestCommittedHeight: UInt64 = 0
+    /// Messages the network dropped because their encoding exceeded the frame limit.
+    public var oversizedMessages = 0
+    /// Largest encoded message an honest replica sent.
+    public var largestMessageBytes = 0
+    /// Crashes whose last write was lost.
+    public var lostWrites = 0
+    /// Crashes that tore the record being written.
+    public var tornWrites = 0
+    /// Honest validators down for good (a torn record they refused to start from).
+    public var deadReplicas: [Int] = []
+    /// Pauses injected.
+    public var pauses = 0
+    /// Most transactions in one committed block.
+    public var largestBlockTransactions = 0
+    /// Longest time from a transaction's first submission to its first commit at an honest replica, in ticks.
+    public var longestCommitWaitTicks = 0
+    /// The same for the censored client's transactions, in runs with a censoring validator.
+    public var longestCensoredWaitTicks = 0
 
     /// True when no checker failed.
     public var passed: Bool { failures.isEmpty }
 
     public var description: String {
         "seed \(seed): \(passed ? "ok" : "FAILED") height \(committedHeight) view \(viewChanges) ticks \(ticks) "
-            + "messages \(messagesDelivered)" + (failures.isEmpty ? "" : "\n  " + failures.prefix(5).joined(separator: "\n  "))
+            + "messages \(messagesDelivered) oversized \(oversizedMessages) lost/torn writes \(lostWrites)/\(tornWrites)" + (failures.isEmpty ? "" : "\n  " + failures.prefix(5).joined(separator: "\n  "))
     }
 }
 
@@ -122,13 +208,26 @@ final class SimLedger {
 
 /// The shell's content check in the simulator: a transaction is valid when a
 /// client submitted it, its signature verifies, and this node has not committed it.
+/// It also checks, for an honest node, that every block the replica asks about
+/// follows its parent by the ledger's header rule, and notes a violation if not.
 final class SimValidator: ProposalValidator {
     let ledger: SimLedger
     let submitted: SubmittedSet
+    let validators: ValidatorSet
+    let genesisHeader: BlockHeader
+    /// Where violations go; nil for a Byzantine node.
+    let violations: ViolationLog?
+    /// A sender whose transactions this node never proposes (a censoring primary).
+    let censoredSender: PublicKey?
 
-    init(ledger: SimLedger, submitted: SubmittedSet) {
+    init(ledger: SimLedger, submitted: SubmittedSet, validators: ValidatorSet, genesisHeader: BlockHeader,
+         violations: ViolationLog?, censoredSender: PublicKey?) {
         self.ledger = ledger
         self.submitted = submitted
+        self.validators = validators
+        self.genesisHeader = genesisHeader
+        self.violations = violations
+        self.censoredSender = censoredSender
     }
 
     func isAcceptable(_ transaction: Transaction) -> Bool {
@@ -137,12 +236,50 @@ final class SimValidator: ProposalValidator {
     }
 
     func isValid(block: Block, pendingAncestors: [Block]) -> Bool {
-        block.transactions.allSatisfy(isAcceptable)
+        if let violations { checkExecutable(block, pendingAncestors: pendingAncestors, violations: violations) }
+        return block.transactions.allSatisfy(isAcceptable)
+    }
+
+    /// The ledger's own rule: a block the replica is about to vote for must
+    /// follow its parent (the last pending ancestor, or the committed block
+    /// below it) with a state claim this node has executed and agrees with.
+    func checkExecutable(_ block: Block, pendingAncestors: [Block], violations: ViolationLog) {
+        let parent: BlockHeader
+        if let last = pendingAncestors.last {
+            parent = last.header
+        } else if block.height == 1 {
+            parent = genesisHeader
+        } else if block.height >= 2, block.height - 1 <= ledger.height {
+            parent = ledger.chain[Int(block.height - 2)].block.header
+        } else {
+            return  // the parent committed in this step; the shell has not appended it yet
+        }
+        let stateHeight = Int(clamping: block.header.stateHeight)
+        let localRoot = stateHeight < ledger.roots.count ? ledger.roots[stateHeight] : nil
+        do {
+            try block.header.checkFollows(parent, validators: validators, proposer: nil, localStateRoot: localRoot)
+        } catch {
+            violations.entries.append("replica asked to validate a block at height \(block.height) that cannot execute: \(error)")
+        }
+    }
+
+    func orderBatch(_ candidates: [Transaction], after ancestors: [Block], blockTimestampMs: UInt64, limit: Int) -> [Transaction] {
+        var batch: [Transaction] = []
+        for transaction in candidates where batch.count < limit && !transaction.body.isExpired(atMs: blockTimestampMs) {
+            if let censoredSender, transaction.body.sender == censoredSender { continue }
+            if isAcceptable(transaction) { batch.append(transaction) }
+        }
+        return batch
     }
 
     func executedStateRoot(at height: UInt64) -> Hash? {
         height < UInt64(ledger.roots.count) ? ledger.roots[Int(height)] : nil
     }
+}
+
+/// Violations found by the validators while a replica steps, collected by the run.
+final class ViolationLog {
+    var entries: [String] = []
 }
 
 final class SubmittedSet {
@@ -175,6 +312,15 @@ final class SimNode {
     var faults: [ReplicaFault] = []
     var seen: [[UInt8]] = []
     var restartAt: Int?
+    /// The bytes on disk when the last write was torn (unreadable).
+    var tornRecord: [UInt8]?
+    /// Down for good: it refused to start from a torn record.
+    var dead = false
+    /// Paused until this tick: inputs wait in `backlog`, ticks are lost.
+    var pausedUntil: Int?
+    var backlog: [ReplicaInput] = []
+    /// This node's clock offset from the reference clock, in ms.
+    var clockOffsetMs: Int64 = 0
 
     init(index: Int, ledger: SimLedger) {
         self.index = index
@@ -207,10 +353,21 @@ public struct Simulation {
     var healed = false
     /// Every (replica, view, height) an honest replica signed a block for, across restarts.
     var signedBlocks: [SignedSlot: Hash] = [:]
+    /// Violations the honest validators found.
+    let violationLog = ViolationLog()
+    /// The client a censoring primary ignores.
+    public let censoredSender: PublicKey
+    /// The tick each transaction was first handed to a validator.
+    var submittedAt: [Hash: Int] = [:]
 
     /// Indices of Byzantine validators: the last ones, or the first with ``SimulationOptions/byzantineFirst``.
     public var byzantineIndices: [Int] {
         Simulation.byzantineIndices(options)
+    }
+
+    /// Indices the Byzantine validators of `options` take.
+    public static func byzantineIndices(of options: SimulationOptions) -> [Int] {
+        byzantineIndices(options)
     }
 
     static func byzantineIndices(_ options: SimulationOptions) -> [Int] {
@@ -252,13 +409,22 @@ public struct Simulation {
                 nodes.append(twin)
             }
         }
+        let clients = (0..<max(1, options.clientCount)).map { SimulatedKeys.privateKey("client", $0).publicKey }
+        var setup = SplitMix64(seed: options.seed ^ 0x5EED_C105_C0FF_EE00)
+        censoredSender = clients[setup.below(clients.count)]
+        for node in nodes where options.clockSkewMsMax > 0 {
+            let span = options.clockSkewMsMax * 2 + 1
+            node.clockOffsetMs = Int64(setup.next(below: span)) - Int64(options.clockSkewMsMax)
+        }
         for node in nodes { start(node) }
-        let client = SimulatedKeys.privateKey("client", 0).publicKey
-        let clientSigner = SimulatedSigner(publicKey: client)
         for number in 0..<options.transactionCount {
-            let body = TransactionBody(chainID: chainID, sender: client, nonce: UInt64(number), expiresAtMs: UInt64.max,
-                                       call: ContractCall(contract: "sim", operation: "op", arguments: [UInt8(number & 0xFF)]))
-            let transaction = Transaction(body: body, signature: clientSigner.sign(Transaction.id(of: body)))
+            let client = clients[number % clients.count]
+            var arguments = [UInt8](repeating: 0, count: max(1, options.transactionArgumentBytes))
+            arguments[0] = UInt8(number & 0xFF)
+            if arguments.count > 1 { arguments[1] = UInt8((number >> 8) & 0xFF) }
+            let body = TransactionBody(chainID: chainID, sender: client, nonce: UInt64(number / clients.count), expiresAtMs: UInt64.max,
+                                       call: ContractCall(contract: "sim", operation: "op", arguments: arguments))
+            let transaction = Transaction(body: body, signature: SimulatedSigner(publicKey: client).sign(Transaction.id(of: body)))
             transactions.append(transaction)
         }
     }
@@ -281,8 +447,39 @@ public struct Simulation {
         let ledger = node.ledger
         let head = ChainHead(committedHeader: ledger.chain.last?.block.header ?? genesisHeader,
                              executedHeight: ledger.height, executedStateRoot: ledger.roots[ledger.roots.count - 1])
+        let validator = SimValidator(ledger: ledger, submitted: submitted, validators: validators, genesisHeader: genesisHeader,
+                                     violations: isHonest(node) && !options.corruptExecution.contains(node.index) ? violationLog : nil,
+                                     censoredSender: node.byzantine == .censor ? censoredSender : nil)
         node.replica = Replica(configuration: configuration(for: node.index), signer: signer, verifier: verifier,
-                               validator: SimValidator(ledger: ledger, submitted: submitted), head: head, restoring: node.durable)
+                               validator: validator, head: head, restoring: node.durable)
+    }
+
+    /// Restarts a node from what its disk holds: a torn record is unreadable,
+    /// and the node either falls back to its previous record or stays down
+    /// (``SimulationOptions/tornWriteModel``).
+    mutating func restartFromDisk(_ node: SimNode) {
+        guard !node.dead else { return }
+        if let torn = node.tornRecord {
+            node.tornRecord = nil
+            if (try? PersistentState(canonicalBytes: torn)) != nil {
+                result.failures.append("a torn record of replica \(node.index) decodes as a valid record")
+            }
+            switch options.tornWriteModel {
+            case .restorePrevious:
+                break  // `durable` still holds the last complete record, from the other slot
+            case .refuseToStart:
+                node.dead = true
+                node.restartAt = nil
+                return
+            }
+        }
+        start(node)
+    }
+
+    /// Whether one more honest validator may go down for good: the Byzantine
+    /// ones and the dead ones together stay within f.
+    func mayLoseReplicaForGood() -> Bool {
+        options.byzantine.count + nodes.filter(\.dead).count < (options.validatorCount - 1) / 3
     }
 
     let signers: [any ConsensusSigner]
@@ -304,10 +501,11 @@ public struct Simulation {
     public mutating func submit(number: Int, to indices: [Int]) {
         let transaction = transactions[number]
         submitted.ids.insert(transaction.id)
+        if submittedAt[transaction.id] == nil { submittedAt[transaction.id] = now }
         for (position, node) in nodes.enumerated() where indices.contains(node.index) && node.replica != nil {
             // The second copy of a twin sees only every other request, so the twins' proposals differ.
             if position >= options.validatorCount && number % 2 == 1 { continue }
-            apply(node, input: .submit([transaction]))
+            feed(node, input: .submit([transaction]))
         }
     }
 
@@ -321,7 +519,7 @@ public struct Simulation {
 
     /// Restarts a crashed validator from its ledger and persisted record.
     public mutating func restart(_ index: Int) {
-        for node in nodes where node.index == index && node.replica == nil { start(node) }
+        for node in nodes where node.index == index && node.replica == nil { restartFromDisk(node) }
     }
 
     /// Splits the network: validators in `group` reach only each other.
@@ -382,42 +580,91 @@ public struct Simulation {
 
     // MARK: Running
 
-    /// Runs the fault phase, heals, and runs until every transaction has
-    /// committed at every honest replica or the liveness bound passes.
+    /// Ticks from the start to the end of the last fault phase.
+    var faultsEnd: Int { options.rounds * (options.faultTicks + options.healTicks) - options.healTicks }
+
+    /// Whether tick `tick` lies in a fault phase.
+    func inFaultPhase(_ tick: Int) -> Bool {
+        tick < faultsEnd && tick % (options.faultTicks + options.healTicks) < options.faultTicks
+    }
+
+    /// Runs the fault phases (with healed phases between them), heals, and
+    /// runs until every transaction has committed at every honest replica or
+    /// the liveness bound passes; then checks that the views settle.
     public mutating func run() -> SimulationResult {
-        let submitEnd = max(1, options.faultTicks * 2 / 3)
-        var pending = transactions
-        while now < options.faultTicks && result.passed {
-            if !pending.isEmpty && random.chance(Double(pending.count) / Double(max(1, submitEnd - now))) {
-                let transaction = pending.removeFirst()
-                submit(transaction, copies: 2)
+        // One round keeps clients to the first two thirds of the fault phase;
+        // longer runs spread the load over every round.
+        var submitEnd = options.rounds == 1 ? max(1, options.faultTicks * 2 / 3) : max(1, faultsEnd - options.faultTicks / 3)
+        if options.submitAllAtStart { submitEnd = 1 }
+        var pending = transactions[...]
+        while now < faultsEnd && result.passed {
+            let remaining = max(1, submitEnd - now)
+            var due = pending.count / remaining
+            if random.chance(Double(pending.count % remaining) / Double(remaining)) { due += 1 }
+            for _ in 0..<min(due, pending.count) {
+                if let transaction = pending.popFirst() { submit(transaction, copies: 2) }
             }
-            injectFaults()
+            if inFaultPhase(now) {
+                healed = false
+                injectFaults()
+            } else if !healed {
+                heal()
+            }
             stepOnce()
         }
         for transaction in pending { submit(transaction, copies: 2) }
         heal()
+        let healedAt = now
         let deadline = now + options.livenessTicksMax
         while now < deadline && result.passed && !allCommitted() {
-            if (now - options.faultTicks) % 200 == 199 {
+            if (now - healedAt) % 200 == 199 {
                 for transaction in transactions where !allHonestCommitted(transaction.id) { submit(transaction, copies: nodes.count) }
             }
             stepOnce()
         }
         if result.passed && !allCommitted() {
-            let heights = nodes.filter(isHonest).map { "\($0.index):\($0.ledger.height)/v\($0.replica?.view ?? 0)/c\($0.replica?.changingTo.map(String.init) ?? "-")" }
+            let heights = liveHonestNodes.map { "\($0.index):\($0.ledger.height)/v\($0.replica?.view ?? 0)/c\($0.replica?.changingTo.map(String.init) ?? "-")" }
             result.failures.append("liveness: not every transaction committed within \(options.livenessTicksMax) ticks after healing (\(heights.joined(separator: " ")))")
+        }
+        if result.passed { checkViewsSettle() }
+        if result.passed && options.isFaultFree {
+            let views = liveHonestNodes.compactMap { $0.replica?.view }
+            if views.contains(where: { $0 > 0 }) || liveHonestNodes.contains(where: { $0.replica?.changingTo != nil }) {
+                result.failures.append("view changes in a run without faults: views \(views)")
+            }
         }
         finish()
         return result
+    }
+
+    /// Honest nodes that run (not down for good), with a correct execution.
+    var liveHonestNodes: [SimNode] {
+        nodes.filter { isHonest($0) && !$0.dead && !options.corruptExecution.contains($0.index) }
+    }
+
+    /// After healing and liveness, every running honest replica must reach
+    /// one view with no view change under way, within the settle bound.
+    mutating func checkViewsSettle() {
+        func settled(_ simulation: Simulation) -> Bool {
+            let replicas = simulation.liveHonestNodes.compactMap(\.replica)
+            guard replicas.count == simulation.liveHonestNodes.count, let first = replicas.first else { return true }
+            return replicas.allSatisfy { $0.view == first.view && $0.changingTo == nil }
+        }
+        if !run(until: options.viewSettleTicksMax, settled) && result.passed {
+            let views = liveHonestNodes.map { "\($0.index):v\($0.replica?.view ?? 0)/c\($0.replica?.changingTo.map(String.init) ?? "-")/h\($0.ledger.height)" }
+            result.failures.append("views: honest replicas do not settle in one view within \(options.viewSettleTicksMax) ticks after liveness (\(views.joined(separator: " ")))")
+        }
     }
 
     mutating func finish() {
         result.faults = [:]
         result.dropCounts = [:]
         result.ticks = now
-        result.committedHeight = nodes.filter(isHonest).map { $0.ledger.height }.max() ?? 0
-        result.viewChanges = nodes.filter(isHonest).compactMap { $0.replica?.view }.max() ?? 0
+        let live = liveHonestNodes
+        result.committedHeight = live.map { $0.ledger.height }.max() ?? 0
+        result.lowestCommittedHeight = live.map { $0.ledger.height }.min() ?? 0
+        result.viewChanges = live.compactMap { $0.replica?.view }.max() ?? 0
+        result.deadReplicas = nodes.filter(\.dead).map(\.index)
         for node in nodes {
             if !node.faults.isEmpty { result.faults[node.index, default: []].append(contentsOf: node.faults) }
             if let replica = node.replica {
@@ -427,35 +674,40 @@ public struct Simulation {
     }
 
     func allHonestCommitted(_ id: Hash) -> Bool {
-        nodes.filter { isHonest($0) && !options.corruptExecution.contains($0.index) }.allSatisfy { $0.ledger.committedIDs.contains(id) }
+        liveHonestNodes.allSatisfy { $0.ledger.committedIDs.contains(id) }
     }
 
     func allCommitted() -> Bool {
-        transactions.allSatisfy { allHonestCommitted($0.id) }
+        let live = liveHonestNodes
+        return transactions.allSatisfy { transaction in live.allSatisfy { $0.ledger.committedIDs.contains(transaction.id) } }
     }
 
     /// A client hands a transaction to `copies` random validators.
     mutating func submit(_ transaction: Transaction, copies: Int) {
         submitted.ids.insert(transaction.id)
+        if submittedAt[transaction.id] == nil { submittedAt[transaction.id] = now }
         var chosen = Set<Int>()
         while chosen.count < min(copies, nodes.count) { chosen.insert(random.below(nodes.count)) }
         for position in chosen.sorted() {
             let node = nodes[position]
             guard node.replica != nil else { continue }
             if node.byzantine == .twins && random.chance(0.5) { continue }
-            apply(node, input: .submit([transaction]))
+            feed(node, input: .submit([transaction]))
         }
     }
 
+    /// Ends the faults: partitions go, crashed replicas restart, paused ones resume.
     mutating func heal() {
         healed = true
         partition = nil
+        for node in nodes where node.pausedUntil != nil { resume(node) }
         for node in nodes where node.replica == nil {
-            start(node)
+            node.restartAt = nil
+            restartFromDisk(node)
         }
     }
 
-    /// Partitions come and go; honest replicas crash and restart later.
+    /// Partitions come and go; honest replicas crash and restart later, and pause and resume.
     mutating func injectFaults() {
         if options.partitions {
             if partition == nil && random.chance(0.01) {
@@ -467,20 +719,54 @@ public struct Simulation {
         for node in nodes where node.replica == nil {
             if let at = node.restartAt, at <= now {
                 node.restartAt = nil
-                start(node)
+                restartFromDisk(node)
             }
         }
         if options.crashes && random.chance(0.01) {
             let node = nodes[random.below(options.validatorCount)]
             if node.replica != nil && isHonest(node) {
                 node.replica = nil
+                node.pausedUntil = nil
+                node.backlog = []
                 node.restartAt = now + 5 + random.below(60)
+            }
+        }
+        if options.pauses && random.chance(0.008) {
+            let node = nodes[random.below(options.validatorCount)]
+            if node.replica != nil && node.pausedUntil == nil && isHonest(node) {
+                node.pausedUntil = now + 10 + random.below(2 * options.timing.viewChangeTimeoutTicks)
+                result.pauses += 1
             }
         }
     }
 
+    /// Hands an input to a node, or keeps it for later while the node is paused.
+    mutating func feed(_ node: SimNode, input: ReplicaInput) {
+        if node.pausedUntil != nil {
+            node.backlog.append(input)
+        } else {
+            apply(node, input: input)
+        }
+    }
+
+    /// A paused node takes the inputs that waited for it, in arrival order.
+    mutating func resume(_ node: SimNode) {
+        node.pausedUntil = nil
+        let backlog = node.backlog
+        node.backlog = []
+        for input in backlog where node.replica != nil && node.pausedUntil == nil { apply(node, input: input) }
+    }
+
+    /// The clock a node's shell reads at the current tick (reference plus its skew).
+    func clockMs(of node: SimNode) -> UInt64 {
+        UInt64(clamping: 1_000_000 + Int64(now) * 10 + node.clockOffsetMs)
+    }
+
     mutating func stepOnce() {
         now += 1
+        for node in nodes {
+            if let until = node.pausedUntil, until <= now { resume(node) }
+        }
         var deliveries = inflight.removeValue(forKey: now) ?? []
         deliveries.shuffle(using: &random)
         for delivery in deliveries {
@@ -489,38 +775,69 @@ public struct Simulation {
                 result.messagesDelivered += 1
                 switch delivery.payload {
                 case .bytes(let bytes):
-                    apply(node, input: .messageBytes(bytes))
+                    feed(node, input: .messageBytes(bytes))
                 case .blocks(let blocks):
-                    apply(node, input: .stateTransfer(blocks))
+                    feed(node, input: .stateTransfer(blocks))
                 case .message(let message):
                     if (node.byzantine == .replay || node.byzantine == .garbage) && node.seen.count < 256 {
                         node.seen.append(message.canonicalBytes)
                     }
-                    apply(node, input: .message(message))
+                    feed(node, input: .message(message))
                 }
             }
         }
-        for node in nodes where node.replica != nil {
-            apply(node, input: .tick(clockMs: 1_000 + UInt64(now) * 10))
+        for node in nodes where node.replica != nil && node.pausedUntil == nil {
+            if options.slowReplicas.contains(node.index) && (now + node.index) % max(1, options.slowTickInterval) != 0 { continue }
+            apply(node, input: .tick(clockMs: clockMs(of: node)))
             byzantineExtras(node)
         }
     }
 
-    /// Feeds one input and carries out the actions, possibly crashing part way.
+    /// Feeds one input and carries out the actions, possibly crashing part way
+    /// (and, with disk faults, losing or tearing the step's persisted record).
     mutating func apply(_ node: SimNode, input: ReplicaInput) {
         guard var replica = node.replica else { return }
         node.replica = nil  // keep the replica's storage uniquely referenced while it steps
         let actions = replica.step(input)
         node.replica = replica
+        if !violationLog.entries.isEmpty {
+            result.failures.append(contentsOf: violationLog.entries.map { "replica \(node.index): \($0)" })
+            violationLog.entries = []
+        }
         var cut = actions.count
+        var lostWrite = false
+        var tornWrite = false
         if options.crashes && !healed && isHonest(node) && !actions.isEmpty && random.chance(0.002) {
             cut = random.below(actions.count + 1)
+            let persists = actions.indices.filter { if case .persist = actions[$0] { return true } else { return false } }
+            if options.diskFaults, !persists.isEmpty, random.chance(0.6) {
+                // The crash hits the write itself: the persist "completes" in
+                // the replica's eyes, but the sends that depend on it (the
+                // rest of the step) never leave, since they wait for the write.
+                cut = persists[random.below(persists.count)] + 1
+                if random.chance(0.5) && (options.tornWriteModel == .restorePrevious || mayLoseReplicaForGood()) {
+                    tornWrite = true
+                } else {
+                    lostWrite = true
+                }
+            }
         }
         var followUps: [ReplicaInput] = []
-        for action in actions.prefix(cut) {
+        for (position, action) in actions.prefix(cut).enumerated() {
             switch action {
             case .persist(let state):
+                if position == cut - 1 && (lostWrite || tornWrite) {
+                    if tornWrite {
+                        let bytes = state.canonicalBytes
+                        node.tornRecord = Array(bytes.prefix(random.below(max(1, bytes.count))))
+                        result.tornWrites += 1
+                    } else {
+                        result.lostWrites += 1
+                    }
+                    continue
+                }
                 node.durable = state
+                node.tornRecord = nil
                 // Persisted bytes must decode back to the same record.
                 if random.chance(0.05), (try? PersistentState(canonicalBytes: state.canonicalBytes)) != state {
                     result.failures.append("persisted state of replica \(node.index) does not round-trip")
@@ -540,8 +857,10 @@ public struct Simulation {
                 }
             }
         }
-        if cut < actions.count {
+        if cut < actions.count || lostWrite || tornWrite {
             node.replica = nil
+            node.pausedUntil = nil
+            node.backlog = []
             node.restartAt = now + 5 + random.below(40)
             return
         }
@@ -560,6 +879,7 @@ public struct Simulation {
             if let known = agreed[block.height], known != block.hash {
                 result.failures.append("agreement: height \(block.height) has two committed blocks (replica \(node.index))")
             }
+            if agreed[block.height] == nil { recordCommitWaits(block) }
             agreed[block.height] = block.hash
             // A certified block must be one the ledger executes: the header
             // rules the backups prepare by are the ledger's.
@@ -591,12 +911,29 @@ public struct Simulation {
                 }
             }
         }
+        result.largestBlockTransactions = max(result.largestBlockTransactions, block.transactions.count)
         ledger.chain.append(CertifiedBlock(block: block, certificate: certificate))
         for transaction in block.transactions { ledger.committedIDs.insert(transaction.id) }
         var root = Hash.tagged("consort/sim/state", ledger.roots[ledger.roots.count - 1].bytes + block.hash.bytes)
         if options.corruptExecution.contains(node.index) { root = Hash.tagged("consort/sim/corrupt", root.bytes) }
         ledger.roots.append(root)
         return root
+    }
+
+    /// Notes how long the transactions of a block, committed for the first time, waited.
+    mutating func recordCommitWaits(_ block: Block) {
+        let censoring = options.byzantine.contains(.censor)
+        for transaction in block.transactions {
+            guard let at = submittedAt[transaction.id] else { continue }
+            let wait = now - at
+            result.longestCommitWaitTicks = max(result.longestCommitWaitTicks, wait)
+            if censoring && transaction.body.sender == censoredSender {
+                result.longestCensoredWaitTicks = max(result.longestCensoredWaitTicks, wait)
+                if let bound = options.censoredWaitTicksMax, wait > bound {
+                    result.failures.append("censorship: a transaction of the censored client committed \(wait) ticks after submission (bound \(bound))")
+                }
+            }
+        }
     }
 
     /// The shell's state transfer: blocks from a random other node's chain
@@ -657,6 +994,12 @@ public struct Simulation {
         case .replica(let index): recipients = index == node.index ? [] : [index]
         }
         let bytes = message.canonicalBytes
+        if isHonest(node) { result.largestMessageBytes = max(result.largestMessageBytes, bytes.count) }
+        if bytes.count > options.frameBytesMax {
+            // The peer layer refuses the frame (the real one drops the connection).
+            result.oversizedMessages += recipients.count
+            return
+        }
         let decoded: ConsensusMessage
         do {
             decoded = try ConsensusMessage.decode(wire: bytes)
@@ -684,13 +1027,31 @@ public struct Simulation {
     }
 
     mutating func transmit(_ payload: Payload, from sender: Int, to recipient: Int) {
+        if case .bytes(let bytes) = payload, bytes.count > options.frameBytesMax {
+            result.oversizedMessages += 1
+            return
+        }
         if let partition, partition[sender] != partition[recipient] { return }
         if !healed && random.chance(options.messageLossProbability) { return }
         let copies = !healed && random.chance(options.duplicateProbability) ? 2 : 1
         for _ in 0..<copies {
-            let delay = 1 + random.below(max(1, options.delayTicksMax))
+            var delay = 1 + random.below(max(1, options.delayTicksMax))
+            if options.slowReplicas.contains(recipient) { delay += random.below(max(1, options.slowTickInterval) + 1) }
+            if !healed, let late = options.lateDeliveryReplica, sender == late || recipient == late {
+                delay = max(delay, viewChangeTimeoutTicks(at: recipient) + 1 + random.below(2))
+            }
             inflight[now + delay, default: []].append((recipient, payload))
         }
+    }
+
+    /// The view-change timeout validator `index` runs now, in simulated
+    /// ticks: with its back-off, stretched for a slow replica.
+    func viewChangeTimeoutTicks(at index: Int) -> Int {
+        let attempts = nodes.first { $0.index == index }?.replica?.persistentState.viewChangeAttempts ?? 0
+        let doublings = min(Int(attempts), options.timing.viewChangeBackoffDoublingsMax)
+        var ticks = options.timing.viewChangeTimeoutTicks << doublings
+        if options.slowReplicas.contains(index) { ticks *= max(1, options.slowTickInterval) }
+        return ticks
     }
 
     // MARK: Byzantine behaviour
@@ -762,7 +1123,7 @@ public struct Simulation {
         case .badNewView:
             guard case .newView(let newView) = message, (newView.view + UInt64(recipient)) % 2 == 0 else { return bytes }
             return ConsensusMessage.newView(wrongNewView(newView, signer: signer)).canonicalBytes
-        case .replay, .garbage, .hugeView, .twins:
+        case .replay, .garbage, .hugeView, .twins, .censor:
             return bytes
         }
     }

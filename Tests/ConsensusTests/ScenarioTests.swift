@@ -23,7 +23,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
     simulation.submit(number: 1, to: [1, 2, 3])
     let done = simulation.run(until: 2000) { $0.committed([0, 1], at: [1, 2, 3]) }
     let result = simulation.report()
-    #expect(result.passed, "\(result)")
+    expectPassed(result.passed ? [] : [result])
     #expect(done)
     #expect((simulation.replica(1)?.view ?? 0) >= 1)
 }
@@ -36,7 +36,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
     simulation.reconnect()
     let caughtUp = simulation.run(until: 2000) { $0.committed([0], at: [0, 1, 2, 3]) }
     let result = simulation.report()
-    #expect(result.passed, "\(result)")
+    expectPassed(result.passed ? [] : [result])
     #expect(done && caughtUp)
 }
 
@@ -50,7 +50,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
         let done = simulation.run(until: 3000) { $0.committed(Array(0..<6), at: [1, 2, 3]) }
         let result = simulation.report()
         conflicts += (result.dropCounts[.conflictingVote] ?? 0) + (result.dropCounts[.invalidProposal] ?? 0)
-        #expect(result.passed, "seed \(seed): \(result)")
+        expectPassed(result.passed ? [] : [result])
         #expect(done, "seed \(seed): \(result)")
     }
     #expect(conflicts > 0, "the primary did send different blocks")
@@ -64,7 +64,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
     simulation.submit(number: 0, to: [1])
     let done = simulation.run(until: 3000) { $0.committed([0], at: [1, 2, 3]) }
     let result = simulation.report()
-    #expect(result.passed, "\(result)")
+    expectPassed(result.passed ? [] : [result])
     #expect(done)
     #expect((simulation.replica(1)?.view ?? 0) >= 1)
 }
@@ -92,7 +92,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
         let done = simulation.run(until: 4000) { $0.committed(Array(0..<6), at: [0, 1, 2, 3]) }
         let result = simulation.report()
         // The simulator's checker fails the run if any honest replica signs two blocks for one (view, height).
-        #expect(result.passed, "seed \(seed): \(result)")
+        expectPassed(result.passed ? [] : [result])
         #expect(done, "seed \(seed): \(result)")
     }
 }
@@ -115,7 +115,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
     simulation.restart(3)
     let caughtUp = simulation.run(until: 5000) { $0.committedHeight(of: 3) >= 1000 }
     let result = simulation.report()
-    #expect(result.passed, "\(result)")
+    expectPassed(result.passed ? [] : [result])
     #expect(caughtUp, "replica 3 reached \(simulation.committedHeight(of: 3))")
 }
 
@@ -125,7 +125,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
         options.byzantineFirst = seed % 2 == 0
         var simulation = Simulation(options: options)
         let result = simulation.run()
-        #expect(result.passed, "seed \(seed): \(result)")
+        expectPassed(result.passed ? [] : [result])
     }
 }
 
@@ -138,7 +138,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
         var simulation = Simulation(options: options)
         let result = simulation.run()
         // Every commit was checked with CommitCertificate.verify (secp256k1) by the simulator.
-        #expect(result.passed, "seed \(seed): \(result)")
+        expectPassed(result.passed ? [] : [result])
         #expect(result.committedHeight >= 2)
     }
 }
@@ -156,7 +156,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
     let done = simulation.run(until: 3000) { $0.committed(Array(0..<6), at: [0, 1, 3]) }
     simulation.runTicks(50)
     let result = simulation.report()
-    #expect(result.passed, "\(result)")
+    expectPassed(result.passed ? [] : [result])
     #expect(done)
     let faults = result.faults[2] ?? []
     #expect(faults.contains { if case .stateRootMismatch = $0 { true } else { false } }, "\(faults)")
@@ -176,7 +176,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
         let result = simulation.report()
         conflicts += (result.dropCounts[.conflictingPrePrepare] ?? 0) + (result.dropCounts[.conflictsWithOwnVote] ?? 0)
             + (result.dropCounts[.conflictingVote] ?? 0)
-        #expect(result.passed, "seed \(seed): \(result)")
+        expectPassed(result.passed ? [] : [result])
         #expect(done, "seed \(seed): \(result)")
     }
     #expect(conflicts > 0, "the twins did equivocate in some seed")
@@ -192,7 +192,7 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
         let done = simulation.run(until: 3000) { $0.committed(Array(0..<6), at: [1, 2, 3]) }
         let result = simulation.report()
         refused += result.dropCounts[.invalidProposal] ?? 0
-        #expect(result.passed, "seed \(seed): \(result)")
+        expectPassed(result.passed ? [] : [result])
         #expect(done, "seed \(seed): \(result)")
     }
     #expect(refused > 0, "the primary did send forged headers")
