@@ -130,7 +130,7 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
 /// submitting all along, so every seed commits hundreds of heights and
 /// crosses many checkpoints, collections and watermark advances.
 @Test func simulation_longRuns_hundredsOfHeights() {
-    let seeds = SeedPlan.seeds(default: 40, salt: 29)
+    let seeds = SeedPlan.seeds(default: 16, salt: 29)
     let failures = runSeeds("long", seeds: seeds, configure: longRunOptions)
     expectPassed(failures)
 }
