@@ -41,14 +41,23 @@ public final class StateTraffic {
 
 /// State held in memory, counting its traffic: for tests and the benchmark.
 public struct MemoryStatementsState: StatementsState {
-    private var values: [[UInt8]: [UInt8]] = [:]
+    /// A key hashed as one block of bytes rather than byte by byte.
+    private struct Key: Hashable {
+        let bytes: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
+    private var values: [Key: [UInt8]] = [:]
     /// What was read and written so far.
     public let traffic = StateTraffic()
 
     public init() {}
 
     public func get(_ key: [UInt8]) throws(StorageError) -> [UInt8]? {
-        let value = values[key]
+        let value = values[Key(bytes: key)]
         traffic.reads += 1
         traffic.bytesRead += value?.count ?? 0
         return value
@@ -57,12 +66,12 @@ public struct MemoryStatementsState: StatementsState {
     public mutating func put(_ key: [UInt8], _ value: [UInt8]) {
         traffic.writes += 1
         traffic.bytesWritten += key.count + value.count
-        values[key] = value
+        values[Key(bytes: key)] = value
     }
 
     public mutating func delete(_ key: [UInt8]) {
         traffic.writes += 1
-        values[key] = nil
+        values[Key(bytes: key)] = nil
     }
 
     /// Keys held.
@@ -112,15 +121,26 @@ public struct OpenItemIndex<State: StatementsState> {
     public var state: State
     public let account: String
 
+    /// `ix/<account>/bank/` and `ix/<account>/book/`, built once.
+    private let bankPrefix: [UInt8]
+    private let bookPrefix: [UInt8]
+
     public init(state: State, account: String) {
         self.state = state
         self.account = account
+        bankPrefix = stateKey("ix", StatementsContract.part(account), "bank", "")
+        bookPrefix = stateKey("ix", StatementsContract.part(account), "book", "")
     }
 
     // MARK: Keys
 
     private func sideKey(_ side: MatchSide, _ parts: [String]) -> [UInt8] {
-        Array((["ix", StatementsContract.part(account), side == .bank ? "bank" : "book"] + parts).joined(separator: "/").utf8)
+        var key = side == .bank ? bankPrefix : bookPrefix
+        for (position, part) in parts.enumerated() {
+            if position > 0 { key.append(UInt8(ascii: "/")) }
+            key.append(contentsOf: part.utf8)
+        }
+        return key
     }
 
     func openKey(_ side: MatchSide, _ id: String) -> [UInt8] { sideKey(side, ["o", id]) }

@@ -103,6 +103,7 @@ public struct StatementsContract: BuiltInContract {
 
     /// Escapes a key part so that `/` inside ids cannot split keys.
     static func part(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "/") }) else { return text }
         var result = ""
         for character in text {
             switch character {
