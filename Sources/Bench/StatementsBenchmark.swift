@@ -3,19 +3,48 @@ import Foundation
 import Ledger
 import LedgerCore
 
-/// Measures the matcher's throughput on one account: `linesPerSide` bank
-/// lines and as many book entries derived from the same payments (a third
-/// matched by reference, the rest by amount and date, the books dated up to
-/// two days after the bank), run through ``Matcher`` over an in-memory index.
+/// Measures statement matching on one account through the contract's own
+/// posting code (``StatementsContract/postEntry(_:batchID:posted:account:matcher:index:)``
+/// and ``StatementsContract/postLine(_:statementID:currency:account:matcher:made:index:)``,
+/// the functions `postBookEntries` and `postStatement` run for every item):
+/// each item's record is stored, matched against the open-item index in
+/// state, and its match recorded. The state is held in memory, so the figure
+/// is the contract's work, not the disk's or the state tree's.
+///
+/// `linesPerSide` payments appear once on each side: the books first, in
+/// batches of ``StatementsLimits/entriesPerBatchMax``, then the bank, in
+/// statements of ``StatementsLimits/linesPerStatementMax`` lines. Amounts
+/// come from ``amounts`` only, over ``days`` days, so each day holds many
+/// equal amounts (about `linesPerSide / (amounts × days)` per amount and day
+/// and side, from ``counterparties`` customers); a third carry a unique
+/// invoice reference, and the books are dated up to two days after the bank.
 public enum StatementsBenchmark {
+    /// The distinct amounts paid.
+    public static let amounts: [Int64] = (1...40).map { Int64($0) * 2_500 }
+    /// The days the payments spread over.
+    public static let days = 250
+    /// The customers paying.
+    public static let counterparties = 30
+    /// The fewest and most lines per side a run takes (memory grows with it: about 1 GB per million).
+    public static let linesPerSideRange = 1_000...2_000_000
+    /// The throughput the contract is expected to reach in a release build.
+    public static let targetLinesPerSecond = 100_000.0
+
     /// Figures of one run.
     public struct Result: Sendable, CustomStringConvertible {
         public var linesPerSide: Int
+        /// Bank lines matched.
         public var matched: Int
+        /// Seconds spent posting and matching both sides.
         public var seconds: Double
-        /// Bank lines matched per second.
+        /// Bank lines matched per second, over the whole run (books included).
         public var linesMatchedPerSecond: Double
         public var matchesByRule: [String: Int]
+        /// Largest number of equal amounts on one day on one side.
+        public var largestAmountDay: Int
+        /// State reads and writes (deletions included) per posted item.
+        public var readsPerItem: Double
+        public var writesPerItem: Double
 
         public var description: String {
             let rules = matchesByRule.keys.sorted().map { "\($0)=\(matchesByRule[$0] ?? 0)" }.joined(separator: " ")
@@ -24,44 +53,94 @@ public enum StatementsBenchmark {
         }
     }
 
-    /// Runs the benchmark; `seed` fixes the generated payments.
-    public static func run(linesPerSide: Int = 100_000, seed: UInt64 = 1) -> Result {
+    /// A run's input: the book batches and the statements' lines.
+    struct Payments {
+        var batches: [[BookEntryInput]] = []
+        var statements: [[StatementLineInput]] = []
+        var largestAmountDay = 0
+    }
+
+    static func payments(linesPerSide: Int, seed: UInt64) -> Payments {
         var random = SplitMix64(seed: seed)
         let start = CalendarDate(year: 2026, month: 1, day: 1)?.dayNumber ?? 0
-        var bank: [MatchItem] = []
-        var book: [MatchItem] = []
-        bank.reserveCapacity(linesPerSide)
-        book.reserveCapacity(linesPerSide)
+        var payments = Payments()
+        var entries: [BookEntryInput] = []
+        var lines: [StatementLineInput] = []
+        var perAmountDay: [Int64: Int] = [:]
         for index in 0..<linesPerSide {
-            let amount = Int64(random.next(below: 5_000_000) + 1) * (random.next(below: 2) == 0 ? 1 : -1)
-            let day = Int32(start + Int(random.next(below: 365)))
-            let delay = Int32(random.next(below: 3))
-            let reference = index % 3 == 0 ? ["INV\(index)"] : []
-            let counterparty = "PARTY\(random.next(below: 500))"
-            bank.append(MatchItem(side: .bank, id: "s/\(index)", amountMinor: amount, currency: "EUR", day: day, references: reference,
-                                  counterparty: counterparty, isReversal: false))
-            book.append(MatchItem(side: .book, id: "e\(index)", amountMinor: amount, currency: "EUR", day: day + delay, references: reference,
-                                  counterparty: counterparty, isReversal: false))
+            let magnitude = amounts[Int(random.next(below: UInt64(amounts.count)))]
+            let amount = random.next(below: 2) == 0 ? magnitude : -magnitude
+            let day = Int(random.next(below: UInt64(days)))
+            let delay = Int(random.next(below: 3))
+            let reference = index % 3 == 0 ? "INV\(index)" : nil
+            let counterparty = "Customer \(random.next(below: UInt64(counterparties))) Ltd"
+            perAmountDay[amount &* 1_000 &+ Int64(day), default: 0] += 1
+            lines.append(StatementLineInput(lineID: String(index), bookingDate: CalendarDate(dayNumber: start + day),
+                                            valueDate: CalendarDate(dayNumber: start + day), amountMinor: amount,
+                                            customerReference: reference, counterpartyName: counterparty))
+            entries.append(BookEntryInput(entryID: "E\(index)", date: CalendarDate(dayNumber: start + day + delay), amountMinor: amount,
+                                          currency: "EUR", reference: reference, counterparty: counterparty))
+            if lines.count == StatementsLimits.linesPerStatementMax {
+                payments.statements.append(lines)
+                lines = []
+            }
+            if entries.count == StatementsLimits.entriesPerBatchMax {
+                payments.batches.append(entries)
+                entries = []
+            }
         }
-        let matcher = Matcher(rules: MatchingRules(dateToleranceDays: 3))
-        var index = MemoryMatchingIndex()
+        if !lines.isEmpty { payments.statements.append(lines) }
+        if !entries.isEmpty { payments.batches.append(entries) }
+        payments.largestAmountDay = perAmountDay.values.max() ?? 0
+        return payments
+    }
+
+    /// Runs the benchmark; `seed` fixes the generated payments. `linesPerSide`
+    /// outside ``linesPerSideRange`` is clamped to it.
+    public static func run(linesPerSide requested: Int = 100_000, seed: UInt64 = 1) throws -> Result {
+        let linesPerSide = min(max(requested, linesPerSideRange.lowerBound), linesPerSideRange.upperBound)
+        let input = payments(linesPerSide: linesPerSide, seed: seed)
+        let signer = try PrivateKey.generate().publicKey
+        func provenance(_ organization: String, _ height: Int) -> Provenance {
+            Provenance(transactionID: Hash.sha256(Array("statements-benchmark-\(height)".utf8)), signer: signer, organizationID: organization,
+                       height: UInt64(height), timestampMs: 1_767_225_600_000 + UInt64(height) * 1000)
+        }
+        let name = "DE89370400440532013000"
+        let rules = MatchingRules(dateToleranceDays: 3)
+        var account = AccountRecord(account: name, bankID: "bank", enterpriseID: "enterprise", currency: "EUR",
+                                    rules: rules, registered: provenance("bank", 0))
+        let matcher = Matcher(rules: rules)
+        var index = OpenItemIndex(state: MemoryStatementsState(), account: name)
         var matched = 0
-        var byRule: [String: Int] = [:]
+        var height = 0
         let clock = ContinuousClock()
         let began = clock.now
-        for item in book {
-            _ = try? matcher.arrive(item, index: &index)
+        for batch in input.batches {
+            height += 1
+            let posted = provenance("enterprise", height)
+            let batchID = "B\(height)"
+            for entry in batch where try StatementsContract.postEntry(entry, batchID: batchID, posted: posted, account: &account,
+                                                                      matcher: matcher, index: &index) {
+                matched += 1
+            }
         }
-        for item in bank {
-            if let decision = try? matcher.arrive(item, index: &index) {
-                matched += decision.bankItems.count
-                byRule[decision.rule.rawValue, default: 0] += 1
+        for lines in input.statements {
+            height += 1
+            let made = provenance("bank", height)
+            let statementID = "S\(height)"
+            for line in lines where try StatementsContract.postLine(line, statementID: statementID, currency: "EUR", account: &account,
+                                                                    matcher: matcher, made: made, index: &index) {
+                matched += 1
             }
         }
         let elapsed = clock.now - began
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let items = Double(2 * linesPerSide)
+        let (reads, writes) = (index.state.traffic.reads, index.state.traffic.writes)
+        let byRule = try StatementsContract.matchesByRule(account: account, state: index.state)
         return Result(linesPerSide: linesPerSide, matched: matched, seconds: seconds,
-                      linesMatchedPerSecond: seconds > 0 ? Double(matched) / seconds : 0, matchesByRule: byRule)
+                      linesMatchedPerSecond: seconds > 0 ? Double(matched) / seconds : 0, matchesByRule: byRule,
+                      largestAmountDay: input.largestAmountDay, readsPerItem: Double(reads) / items,
+                      writesPerItem: Double(writes) / items)
     }
 }
-

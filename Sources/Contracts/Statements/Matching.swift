@@ -57,6 +57,9 @@ public struct MatchItem: Equatable, Sendable, CanonicalCodable {
     public var counterparty: String
     public var isReversal: Bool
 
+    /// The longest item id: an escaped statement id, `/` and an escaped line id.
+    public static let idBytesMax = 2 * StatementsLimits.escapedIdentifierBytesMax + 1
+
     public init(side: MatchSide, id: String, amountMinor: Int64, currency: String, day: Int32, references: [String],
                 counterparty: String, isReversal: Bool) {
         self.side = side
@@ -82,7 +85,7 @@ public struct MatchItem: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         side = try decoder.read(MatchSide.self, "side")
-        id = try decoder.readString("item id", limit: 2 * StatementsLimits.identifierBytesMax * 3 + 1)
+        id = try decoder.readString("item id", limit: Self.idBytesMax)
         amountMinor = try decoder.readInt64("item amount")
         currency = try decoder.readString("item currency", limit: 3)
         guard let day = Int32(exactly: try decoder.readInt64("item day")) else { throw .integerOverflow(field: "item day") }
@@ -108,23 +111,6 @@ public struct MatchItem: Equatable, Sendable, CanonicalCodable {
     }
 }
 
-/// A bucket of open items the matcher looks candidates up in.
-public enum MatchBucket: Hashable, Sendable {
-    /// Open items of a side carrying a reference.
-    case reference(MatchSide, String)
-    /// Open items of a side with this currency, amount and day.
-    case amount(MatchSide, String, Int64, Int32)
-}
-
-/// Storage of the matcher's open-item buckets. The contract keeps them in
-/// its state; the benchmark and tests keep them in memory.
-public protocol MatchingIndex {
-    /// The items of a bucket, in the order they were added.
-    func items(in bucket: MatchBucket) throws -> [MatchItem]
-    /// Replaces a bucket's items; an empty list removes the bucket.
-    mutating func setItems(_ items: [MatchItem], in bucket: MatchBucket) throws
-}
-
 /// A decision of the matcher: which items match under which rule.
 public struct MatchDecision: Equatable, Sendable {
     public var rule: MatchRule
@@ -136,13 +122,15 @@ public struct MatchDecision: Equatable, Sendable {
 
 /// Deterministic incremental matching: each arriving item is matched against
 /// the open items of the other side (or, for a reversal, its own side), and
-/// stays open when nothing fits. Candidates come only from buckets keyed by
-/// reference or by (currency, amount, day), so the work per item does not
-/// grow with the number of open items.
+/// stays open when nothing fits. Candidates come only from the open-item
+/// index, looked up by reference or by (currency, amount, day), so the state
+/// read and written per item does not grow with the number of open items
+/// (see ``OpenItemIndex``).
 ///
 /// Order of rules: reversal (reversal items only), reference (exact amount,
 /// then with fee tolerance), amount + date window + counterparty, then split
-/// by reference when the account's rules allow it.
+/// by reference when the account's rules allow it. Among equally good
+/// candidates the lowest item id wins, on every node alike.
 public struct Matcher: Sendable {
     public var rules: MatchingRules
 
@@ -150,51 +138,29 @@ public struct Matcher: Sendable {
         self.rules = rules
     }
 
-    /// Matches `item` against the open items, or adds it to them. Items in
-    /// the returned decision have left the open buckets.
-    public func arrive<Index: MatchingIndex>(_ item: MatchItem, index: inout Index) throws -> MatchDecision? {
-        if item.isReversal, let decision = try reversal(of: item, index: index) {
+    /// Matches `item` (which must not be open already) against the open
+    /// items, or adds it to them. Items in the returned decision have left
+    /// the index. Throws a `Rejection` when an index limit is reached.
+    public func arrive<State>(_ item: MatchItem, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
+        if item.isReversal, let decision = try reversal(of: item, index: &index) {
             return try commit(decision, arriving: item, index: &index)
         }
         if let decision = try byReference(item, index: index) {
             return try commit(decision, arriving: item, index: &index)
         }
-        if let decision = try byAmountAndDate(item, index: index) {
+        if let decision = try byAmountAndDate(item, index: &index) {
             return try commit(decision, arriving: item, index: &index)
         }
         if rules.allowSplit, let decision = try split(item, index: index) {
             return try commit(decision, arriving: item, index: &index)
         }
-        try add(item, to: &index)
+        try index.add(item)
         return nil
     }
 
-    /// Puts an item into the open buckets.
-    public func add<Index: MatchingIndex>(_ item: MatchItem, to index: inout Index) throws {
-        for bucket in buckets(of: item) {
-            var items = try index.items(in: bucket)
-            if !items.contains(where: { $0.id == item.id }) { items.append(item) }
-            try index.setItems(items, in: bucket)
-        }
-    }
-
-    /// Takes an item out of the open buckets.
-    public func remove<Index: MatchingIndex>(_ item: MatchItem, from index: inout Index) throws {
-        for bucket in buckets(of: item) {
-            let items = try index.items(in: bucket).filter { $0.id != item.id }
-            try index.setItems(items, in: bucket)
-        }
-    }
-
-    func buckets(of item: MatchItem) -> [MatchBucket] {
-        var result = Array(Set(item.references)).sorted().map { MatchBucket.reference(item.side, $0) }
-        result.append(.amount(item.side, item.currency, item.amountMinor, item.day))
-        return result
-    }
-
-    private func commit<Index: MatchingIndex>(_ decision: MatchDecision, arriving: MatchItem, index: inout Index) throws -> MatchDecision {
+    private func commit<State>(_ decision: MatchDecision, arriving: MatchItem, index: inout OpenItemIndex<State>) throws -> MatchDecision {
         for member in decision.bankItems + decision.bookItems where member.id != arriving.id || member.side != arriving.side {
-            try remove(member, from: &index)
+            try index.remove(member)
         }
         return decision
     }
@@ -215,27 +181,26 @@ public struct Matcher: Sendable {
         }
     }
 
-    private func reversal<Index: MatchingIndex>(of item: MatchItem, index: Index) throws -> MatchDecision? {
+    private func reversal<State>(of item: MatchItem, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
         for reference in Set(item.references).sorted() {
-            let candidates = try index.items(in: .reference(item.side, reference)).filter {
+            let candidates = try index.referenceItems(item.side, reference).filter {
                 !$0.isReversal && $0.currency == item.currency && $0.amountMinor == -item.amountMinor && $0.id != item.id
             }
             if let first = nearest(candidates, to: item).first { return decision(.reversal, item, [first]) }
         }
         for offset in windowOffsets() {
-            let candidates = try index.items(in: .amount(item.side, item.currency, -item.amountMinor, item.day &+ offset)).filter {
-                !$0.isReversal && $0.id != item.id && Self.counterpartiesAgree($0.counterparty, item.counterparty)
-                    && (item.references.isEmpty || $0.references.isEmpty)
+            let first = try index.lowestOpenItem(item.side, currency: item.currency, amountMinor: -item.amountMinor, day: item.day &+ offset) { counterparty, kind in
+                !kind.isReversal && Self.counterpartiesAgree(counterparty, item.counterparty) && (item.references.isEmpty || !kind.hasReferences)
             }
-            if let first = candidates.sorted(by: { $0.id < $1.id }).first { return decision(.reversal, item, [first]) }
+            if let first { return decision(.reversal, item, [first]) }
         }
         return nil
     }
 
-    private func byReference<Index: MatchingIndex>(_ item: MatchItem, index: Index) throws -> MatchDecision? {
+    private func byReference<State>(_ item: MatchItem, index: OpenItemIndex<State>) throws -> MatchDecision? {
         var feeCandidate: MatchItem?
         for reference in Set(item.references).sorted() {
-            let candidates = nearest(try index.items(in: .reference(item.side.other, reference)).filter { $0.currency == item.currency }, to: item)
+            let candidates = nearest(try index.referenceItems(item.side.other, reference).filter { $0.currency == item.currency }, to: item)
             if let exact = candidates.first(where: { $0.amountMinor == item.amountMinor }) {
                 return decision(.reference, item, [exact])
             }
@@ -260,12 +225,12 @@ public struct Matcher: Sendable {
         return offsets
     }
 
-    private func byAmountAndDate<Index: MatchingIndex>(_ item: MatchItem, index: Index) throws -> MatchDecision? {
+    private func byAmountAndDate<State>(_ item: MatchItem, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
         for offset in windowOffsets() {
-            let candidates = try index.items(in: .amount(item.side.other, item.currency, item.amountMinor, item.day &+ offset))
-                .filter { Self.counterpartiesAgree($0.counterparty, item.counterparty) }
-                .sorted { $0.id < $1.id }
-            if let first = candidates.first {
+            let first = try index.lowestOpenItem(item.side.other, currency: item.currency, amountMinor: item.amountMinor, day: item.day &+ offset) { counterparty, _ in
+                Self.counterpartiesAgree(counterparty, item.counterparty)
+            }
+            if let first {
                 let rule: MatchRule = first.counterparty.isEmpty || item.counterparty.isEmpty ? .amountDate : .amountDateCounterparty
                 return decision(rule, item, [first])
             }
@@ -273,12 +238,12 @@ public struct Matcher: Sendable {
         return nil
     }
 
-    private func split<Index: MatchingIndex>(_ item: MatchItem, index: Index) throws -> MatchDecision? {
+    private func split<State>(_ item: MatchItem, index: OpenItemIndex<State>) throws -> MatchDecision? {
         let groupMax = Int(rules.splitGroupMax)
         let sameSign: (MatchItem) -> Bool = { ($0.amountMinor > 0) == (item.amountMinor > 0) && $0.currency == item.currency && !$0.isReversal }
         for reference in Set(item.references).sorted() {
-            let others = try index.items(in: .reference(item.side.other, reference)).filter(sameSign)
-            var same = try index.items(in: .reference(item.side, reference)).filter { sameSign($0) && $0.id != item.id }
+            let others = try index.referenceItems(item.side.other, reference).filter(sameSign)
+            var same = try index.referenceItems(item.side, reference).filter { sameSign($0) && $0.id != item.id }
             same.append(item)
             if others.count == 1, same.count >= 2, same.count <= groupMax,
                same.reduce(Int64(0), { $0 &+ $1.amountMinor }) == others[0].amountMinor {
@@ -296,20 +261,4 @@ public struct Matcher: Sendable {
     static func counterpartiesAgree(_ a: String, _ b: String) -> Bool {
         a.isEmpty || b.isEmpty || a.contains(b) || b.contains(a)
     }
-}
-
-/// An in-memory ``MatchingIndex``, for the benchmark and tests.
-public struct MemoryMatchingIndex: MatchingIndex, Sendable {
-    private var buckets: [MatchBucket: [MatchItem]] = [:]
-
-    public init() {}
-
-    public func items(in bucket: MatchBucket) -> [MatchItem] { buckets[bucket] ?? [] }
-
-    public mutating func setItems(_ items: [MatchItem], in bucket: MatchBucket) {
-        buckets[bucket] = items.isEmpty ? nil : items
-    }
-
-    /// How many buckets hold open items.
-    public var bucketCount: Int { buckets.count }
 }

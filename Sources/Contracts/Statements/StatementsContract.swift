@@ -103,6 +103,7 @@ public struct StatementsContract: BuiltInContract {
 
     /// Escapes a key part so that `/` inside ids cannot split keys.
     static func part(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "/") }) else { return text }
         var result = ""
         for character in text {
             switch character {
@@ -131,15 +132,6 @@ public struct StatementsContract: BuiltInContract {
     static func padded(_ value: UInt64) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, 16 - text.count)) + text
-    }
-
-    static func bucketKey(_ account: String, _ bucket: MatchBucket) -> [UInt8] {
-        switch bucket {
-        case .reference(let side, let reference):
-            stateKey("ix", part(account), side == .bank ? "bank" : "book", "r", part(reference))
-        case .amount(let side, let currency, let amount, let day):
-            stateKey("ix", part(account), side == .bank ? "bank" : "book", "a", currency, String(amount), String(day))
-        }
     }
 
     // MARK: Execution
@@ -248,31 +240,28 @@ public struct StatementsContract: BuiltInContract {
         }
         try Self.checkBalance(arguments, linesTotalWithOpening: total)
         let matcher = Matcher(rules: account.rules)
-        var store = ContextIndex(context: context, account: arguments.account)
+        var store = OpenItemIndex(state: context, account: arguments.account)
         var reopened: [MatchItem] = []
         if let corrected = arguments.corrects {
             reopened = try withdraw(statement: corrected, by: arguments.statementID, account: &account, matcher: matcher, store: &store)
         }
-        store.context.put(Self.statementKey(arguments.account, arguments.statementID),
-                          StatementRecord(header: arguments, supersededBy: nil, posted: Provenance(store.context)))
+        store.state.put(Self.statementKey(arguments.account, arguments.statementID),
+                          StatementRecord(header: arguments, supersededBy: nil, posted: Provenance(store.state)))
+        let made = Provenance(store.state)
         var matched = 0
         for line in arguments.lines {
-            let itemID = Self.lineItemID(arguments.statementID, line.lineID)
-            store.context.put(Self.lineKey(arguments.account, itemID),
-                              LineRecord(statementID: arguments.statementID, line: line, currency: arguments.currency, state: .open))
-            let item = Self.item(line: line, id: itemID, currency: arguments.currency)
-            if let decision = try matcher.arrive(item, index: &store) {
-                try record(decision, account: &account, store: &store)
+            if try Self.postLine(line, statementID: arguments.statementID, currency: arguments.currency, account: &account,
+                                 matcher: matcher, made: made, index: &store) {
                 matched += 1
             }
         }
         for item in reopened {
             if let decision = try matcher.arrive(item, index: &store) {
-                try record(decision, account: &account, store: &store)
+                try Self.record(decision, account: &account, made: made, index: &store)
                 matched += 1
             }
         }
-        context = store.context
+        context = store.state
         context.put(Self.accountKey(arguments.account), account)
         var attributes = [("account", arguments.account), ("statement", arguments.statementID), ("lines", String(arguments.lines.count)),
                           ("matches", String(matched)), ("closingBalanceMinor", String(arguments.closingBooked.amountMinor))]
@@ -309,74 +298,109 @@ public struct StatementsContract: BuiltInContract {
     /// from matching and dissolves their matches; returns the other members
     /// of those matches, now open again, to be matched anew.
     private func withdraw(statement statementID: String, by correction: String, account: inout AccountRecord, matcher: Matcher,
-                          store: inout ContextIndex) throws -> [MatchItem] {
+                          store: inout OpenItemIndex<TransactionContext>) throws -> [MatchItem] {
         let name = account.account
-        guard var statement = try store.context.get(StatementRecord.self, Self.statementKey(name, statementID)) else {
+        guard var statement = try store.state.get(StatementRecord.self, Self.statementKey(name, statementID)) else {
             throw Rejection(code: "unknown_statement", message: "statement '\(statementID)' to be corrected was never posted for account '\(name)'")
         }
         if let by = statement.supersededBy {
             throw Rejection(code: "already_corrected", message: "statement '\(statementID)' was already corrected by '\(by)'; correct that one instead")
         }
         statement.supersededBy = correction
-        store.context.put(Self.statementKey(name, statementID), statement)
+        store.state.put(Self.statementKey(name, statementID), statement)
         var reopened: [MatchItem] = []
         let prefix = Self.lineKey(name, Self.part(statementID) + "/")
-        for entry in try store.context.scan(prefix: prefix) {
+        for entry in try store.state.scan(prefix: prefix) {
             let itemID = String(decoding: entry.key.dropFirst(Self.linePrefix(name).count), as: UTF8.self)
-            guard var line = try store.context.get(LineRecord.self, entry.key) else { continue }
+            guard var line = try store.state.get(LineRecord.self, entry.key) else { continue }
             switch line.state {
             case .open:
-                try matcher.remove(Self.item(line: line.line, id: itemID, currency: line.currency), from: &store)
+                try store.remove(Self.item(line: line.line, id: itemID, currency: line.currency))
             case .matched(let matchID):
-                guard var match = try store.context.get(MatchRecord.self, Self.matchKey(name, matchID)), !match.dissolved else { break }
+                guard var match = try store.state.get(MatchRecord.self, Self.matchKey(name, matchID)), !match.dissolved else { break }
                 match.dissolved = true
-                store.context.put(Self.matchKey(name, matchID), match)
+                store.state.put(Self.matchKey(name, matchID), match)
                 for other in match.bankItems where !other.hasPrefix(Self.part(statementID) + "/") {
-                    guard var otherLine = try store.context.get(LineRecord.self, Self.lineKey(name, other)) else { continue }
+                    guard var otherLine = try store.state.get(LineRecord.self, Self.lineKey(name, other)) else { continue }
                     otherLine.state = .open
-                    store.context.put(Self.lineKey(name, other), otherLine)
+                    store.state.put(Self.lineKey(name, other), otherLine)
                     reopened.append(Self.item(line: otherLine.line, id: other, currency: otherLine.currency))
                 }
                 for other in match.bookItems {
-                    guard var book = try store.context.get(BookRecord.self, Self.bookKey(name, other)) else { continue }
+                    guard var book = try store.state.get(BookRecord.self, Self.bookKey(name, other)) else { continue }
                     book.state = .open
-                    store.context.put(Self.bookKey(name, other), book)
+                    store.state.put(Self.bookKey(name, other), book)
                     reopened.append(Self.item(entry: book.entry, id: other))
                 }
             case .withdrawn:
                 break
             }
             line.state = .withdrawn
-            store.context.put(entry.key, line)
+            store.state.put(entry.key, line)
         }
-        if var confirmation = try store.context.get(ConfirmationRecord.self, Self.confirmationKey(name, statementID)),
+        if var confirmation = try store.state.get(ConfirmationRecord.self, Self.confirmationKey(name, statementID)),
            confirmation.status == .disputed {
-            confirmation.steps.append(.init(status: .resolved, text: "corrected by statement '\(correction)'", amountMinor: nil, by: Provenance(store.context)))
-            store.context.put(Self.confirmationKey(name, statementID), confirmation)
+            confirmation.steps.append(.init(status: .resolved, text: "corrected by statement '\(correction)'", amountMinor: nil, by: Provenance(store.state)))
+            store.state.put(Self.confirmationKey(name, statementID), confirmation)
         }
         return reopened.sorted { ($0.side.rawValue, $0.id) < ($1.side.rawValue, $1.id) }
     }
 
-    private func record(_ decision: MatchDecision, account: inout AccountRecord, store: inout ContextIndex) throws {
+    /// Stores a bank line of `statementID` and matches it; true when it matched.
+    /// Execution and the benchmark both post lines through this.
+    package static func postLine<State>(_ line: StatementLineInput, statementID: String, currency: String, account: inout AccountRecord,
+                                        matcher: Matcher, made: Provenance, index: inout OpenItemIndex<State>) throws -> Bool {
+        let itemID = lineItemID(statementID, line.lineID)
+        index.state.putRecord(lineKey(account.account, itemID), LineRecord(statementID: statementID, line: line, currency: currency, state: .open))
+        guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index) else { return false }
+        try record(decision, account: &account, made: made, index: &index)
+        return true
+    }
+
+    /// Stores a book entry of `batchID` and matches it; true when it matched.
+    /// Execution and the benchmark both post entries through this.
+    package static func postEntry<State>(_ entry: BookEntryInput, batchID: String, posted: Provenance, account: inout AccountRecord,
+                                         matcher: Matcher, index: inout OpenItemIndex<State>) throws -> Bool {
+        let itemID = part(entry.entryID)
+        index.state.putRecord(bookKey(account.account, itemID), BookRecord(entry: entry, batchID: batchID, posted: posted, state: .open))
+        guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index) else { return false }
+        try record(decision, account: &account, made: posted, index: &index)
+        return true
+    }
+
+    /// How many of the account's matches (dissolved ones included) each rule made, by rule name.
+    package static func matchesByRule<State: StatementsState>(account: AccountRecord, state: State) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for id in 1..<max(1, account.nextMatchID) {
+            guard let match = try state.record(MatchRecord.self, matchKey(account.account, id)) else {
+                throw StorageError.corrupted(reason: "match \(id) of \(account.account) has no record")
+            }
+            counts[match.rule.rawValue, default: 0] += 1
+        }
+        return counts
+    }
+
+    /// Stores a match and marks its members matched.
+    static func record<State>(_ decision: MatchDecision, account: inout AccountRecord, made: Provenance, index: inout OpenItemIndex<State>) throws {
         let id = account.nextMatchID
         account.nextMatchID += 1
         let name = account.account
         let match = MatchRecord(id: id, rule: decision.rule, bankItems: decision.bankItems.map(\.id), bookItems: decision.bookItems.map(\.id),
-                                differenceMinor: decision.differenceMinor, dissolved: false, made: Provenance(store.context))
-        store.context.put(Self.matchKey(name, id), match)
+                                differenceMinor: decision.differenceMinor, dissolved: false, made: made)
+        index.state.putRecord(matchKey(name, id), match)
         for item in decision.bankItems {
-            guard var line = try store.context.get(LineRecord.self, Self.lineKey(name, item.id)) else {
+            guard var line = try index.state.record(LineRecord.self, lineKey(name, item.id)) else {
                 throw StorageError.corrupted(reason: "matched line \(item.id) of \(name) has no record")
             }
             line.state = .matched(id)
-            store.context.put(Self.lineKey(name, item.id), line)
+            index.state.putRecord(lineKey(name, item.id), line)
         }
         for item in decision.bookItems {
-            guard var book = try store.context.get(BookRecord.self, Self.bookKey(name, item.id)) else {
+            guard var book = try index.state.record(BookRecord.self, bookKey(name, item.id)) else {
                 throw StorageError.corrupted(reason: "matched book entry \(item.id) of \(name) has no record")
             }
             book.state = .matched(id)
-            store.context.put(Self.bookKey(name, item.id), book)
+            index.state.putRecord(bookKey(name, item.id), book)
         }
     }
 
@@ -427,19 +451,16 @@ public struct StatementsContract: BuiltInContract {
         }
         account.hasBookEntries = true
         let matcher = Matcher(rules: account.rules)
-        var store = ContextIndex(context: context, account: arguments.account)
-        let posted = Provenance(store.context)
-        store.context.put(Self.batchKey(arguments.account, arguments.batchID), posted)
+        var store = OpenItemIndex(state: context, account: arguments.account)
+        let posted = Provenance(store.state)
+        store.state.put(Self.batchKey(arguments.account, arguments.batchID), posted)
         var matched = 0
         for entry in arguments.entries {
-            let itemID = Self.part(entry.entryID)
-            store.context.put(Self.bookKey(arguments.account, itemID), BookRecord(entry: entry, batchID: arguments.batchID, posted: posted, state: .open))
-            if let decision = try matcher.arrive(Self.item(entry: entry, id: itemID), index: &store) {
-                try record(decision, account: &account, store: &store)
+            if try Self.postEntry(entry, batchID: arguments.batchID, posted: posted, account: &account, matcher: matcher, index: &store) {
                 matched += 1
             }
         }
-        context = store.context
+        context = store.state
         context.put(Self.accountKey(arguments.account), account)
         context.emit("book_entries_posted", [("account", arguments.account), ("batch", arguments.batchID),
                                              ("entries", String(arguments.entries.count)), ("matches", String(matched))])
@@ -523,37 +544,5 @@ public struct StatementsContract: BuiltInContract {
         confirmation.steps.append(.init(status: .resolved, text: arguments.resolution, amountMinor: nil, by: Provenance(context)))
         context.put(key, confirmation)
         context.emit("dispute_resolved", [("account", arguments.account), ("statement", arguments.statementID), ("by", context.organization.id)])
-    }
-}
-
-/// The contract's matching buckets, kept in its state under `ix/`.
-struct ContextIndex: MatchingIndex {
-    var context: TransactionContext
-    let account: String
-
-    func items(in bucket: MatchBucket) throws -> [MatchItem] {
-        try context.get(MatchItemList.self, StatementsContract.bucketKey(account, bucket))?.items ?? []
-    }
-
-    mutating func setItems(_ items: [MatchItem], in bucket: MatchBucket) throws {
-        let key = StatementsContract.bucketKey(account, bucket)
-        if items.isEmpty {
-            context.delete(key)
-        } else {
-            context.put(key, MatchItemList(items: items))
-        }
-    }
-}
-
-/// A stored bucket of open items.
-struct MatchItemList: CanonicalCodable {
-    var items: [MatchItem]
-
-    func encode(to encoder: inout CanonicalEncoder) { encoder.write(items) }
-
-    init(items: [MatchItem]) { self.items = items }
-
-    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        items = try decoder.readArray(MatchItem.self, "bucket", limit: 1_000_000)
     }
 }

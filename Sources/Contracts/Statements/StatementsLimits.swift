@@ -17,4 +17,20 @@ public enum StatementsLimits {
     public static let referencesPerItemMax = 4
     public static let matchMembersMax = 64
     public static let historyEntriesMax = 1024
+    /// The most open items of one side of an account carrying one reference.
+    /// Each arrival with that reference reads them all (reference, fee and
+    /// split rules compare dates and amounts), so the bucket is kept small;
+    /// an item that would exceed it rejects its transaction
+    /// (`reference_bucket_full`).
+    public static let openItemsPerReferenceMax = 256
+    /// The most (counterparty, kind) groups of open items of one side with one
+    /// currency, amount and day. Amount matching reads the group list of each
+    /// day in its window, because counterparties agree by containment, not
+    /// only equality; beyond it the transaction is rejected (`amount_day_full`).
+    public static let groupsPerAmountDayMax = 512
+    /// The most open items in one group (same side, currency, amount, day,
+    /// counterparty and kind). Groups are heaps costing O(log n) per arrival,
+    /// so this only keeps the size field and slot numbers bounded; beyond it
+    /// the transaction is rejected (`amount_group_full`).
+    public static let openItemsPerGroupMax = 10_000_000
 }

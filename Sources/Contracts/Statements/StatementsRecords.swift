@@ -9,6 +9,15 @@ public struct Provenance: Equatable, Sendable, CanonicalCodable {
     public var height: UInt64
     public var timestampMs: UInt64
 
+    /// The provenance of a change made by `organizationID` through `signer` in a transaction of a block.
+    package init(transactionID: Hash, signer: PublicKey, organizationID: String, height: UInt64, timestampMs: UInt64) {
+        self.transactionID = transactionID
+        self.signer = signer
+        self.organizationID = organizationID
+        self.height = height
+        self.timestampMs = timestampMs
+    }
+
     init(_ context: TransactionContext) {
         transactionID = context.transactionID
         signer = context.sender
@@ -40,7 +49,7 @@ public struct Provenance: Equatable, Sendable, CanonicalCodable {
 }
 
 /// An enterprise account held by a bank.
-struct AccountRecord: Equatable, Sendable, CanonicalCodable {
+package struct AccountRecord: Equatable, Sendable, CanonicalCodable {
     var account: String
     var bankID: String
     var enterpriseID: String
@@ -52,7 +61,7 @@ struct AccountRecord: Equatable, Sendable, CanonicalCodable {
     var lastConfirmedStatement: String?
     var registered: Provenance
 
-    func encode(to encoder: inout CanonicalEncoder) {
+    package func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(account)
         encoder.write(bankID)
         encoder.write(enterpriseID)
@@ -65,7 +74,7 @@ struct AccountRecord: Equatable, Sendable, CanonicalCodable {
         encoder.write(registered)
     }
 
-    init(account: String, bankID: String, enterpriseID: String, currency: String, rules: MatchingRules, registered: Provenance) {
+    package init(account: String, bankID: String, enterpriseID: String, currency: String, rules: MatchingRules, registered: Provenance) {
         self.account = account
         self.bankID = bankID
         self.enterpriseID = enterpriseID
@@ -78,7 +87,7 @@ struct AccountRecord: Equatable, Sendable, CanonicalCodable {
         self.registered = registered
     }
 
-    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+    package init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         account = try decoder.readString("account", limit: StatementsLimits.identifierBytesMax)
         bankID = try decoder.readString("bank", limit: Limits.identifierBytesMax)
         enterpriseID = try decoder.readString("enterprise", limit: Limits.identifierBytesMax)

@@ -1,0 +1,422 @@
+import Ledger
+import LedgerCore
+
+/// Point reads and writes of the statements contract's state, keys relative
+/// to its namespace. Execution runs on a transaction's context; tests and the
+/// benchmark run the same code on ``MemoryStatementsState``.
+public protocol StatementsState {
+    func get(_ key: [UInt8]) throws(StorageError) -> [UInt8]?
+    mutating func put(_ key: [UInt8], _ value: [UInt8])
+    mutating func delete(_ key: [UInt8])
+}
+
+extension StatementsState {
+    /// Reads and decodes a record; one that does not decode means the state is damaged.
+    func record<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(StorageError) -> T? {
+        guard let raw = try get(key) else { return nil }
+        do {
+            return try T(canonicalBytes: raw)
+        } catch {
+            throw .corrupted(reason: "statements record \(String(decoding: key, as: UTF8.self)) does not decode: \(error)")
+        }
+    }
+
+    mutating func putRecord<T: CanonicalEncodable>(_ key: [UInt8], _ value: T) {
+        put(key, value.canonicalBytes)
+    }
+}
+
+extension TransactionContext: StatementsState {}
+
+/// Reads and writes made on a ``MemoryStatementsState``.
+public final class StateTraffic {
+    public fileprivate(set) var reads = 0
+    public fileprivate(set) var bytesRead = 0
+    /// Writes and deletions.
+    public fileprivate(set) var writes = 0
+    public fileprivate(set) var bytesWritten = 0
+
+    public init() {}
+}
+
+/// State held in memory, counting its traffic: for tests and the benchmark.
+public struct MemoryStatementsState: StatementsState {
+    /// A key hashed as one block of bytes rather than byte by byte.
+    private struct Key: Hashable {
+        let bytes: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
+    private var values: [Key: [UInt8]] = [:]
+    /// What was read and written so far.
+    public let traffic = StateTraffic()
+
+    public init() {}
+
+    public func get(_ key: [UInt8]) throws(StorageError) -> [UInt8]? {
+        let value = values[Key(bytes: key)]
+        traffic.reads += 1
+        traffic.bytesRead += value?.count ?? 0
+        return value
+    }
+
+    public mutating func put(_ key: [UInt8], _ value: [UInt8]) {
+        traffic.writes += 1
+        traffic.bytesWritten += key.count + value.count
+        values[Key(bytes: key)] = value
+    }
+
+    public mutating func delete(_ key: [UInt8]) {
+        traffic.writes += 1
+        values[Key(bytes: key)] = nil
+    }
+
+    /// Keys held.
+    public var count: Int { values.count }
+}
+
+/// How the amount index groups open items besides their counterparty: the
+/// reversal rule looks only at non-reversals, and at items without
+/// references when the reversal carries one.
+public struct OpenItemKind: Equatable, Hashable, Sendable, Comparable {
+    public var isReversal: Bool
+    public var hasReferences: Bool
+
+    init(_ item: MatchItem) {
+        isReversal = item.isReversal
+        hasReferences = !item.references.isEmpty
+    }
+
+    init(tag: UInt8) {
+        isReversal = tag & 2 != 0
+        hasReferences = tag & 1 != 0
+    }
+
+    var tag: UInt8 { (isReversal ? 2 : 0) | (hasReferences ? 1 : 0) }
+
+    public static func < (lhs: OpenItemKind, rhs: OpenItemKind) -> Bool { lhs.tag < rhs.tag }
+}
+
+/// The open items of one account, kept in state so that every arrival reads
+/// and writes a bounded amount of it:
+///
+/// - `ix/<account>/<side>/o/<item>`: the open item itself; present exactly
+///   while the item is open.
+/// - `ix/<account>/<side>/r/<reference>`: the open items carrying a
+///   reference, at most ``StatementsLimits/openItemsPerReferenceMax``.
+/// - `ix/<account>/<side>/a/<currency>/<amount>/<day>`: the groups of open
+///   items of that amount and day, one per counterparty and ``OpenItemKind``
+///   (at most ``StatementsLimits/groupsPerAmountDayMax``), each with its size.
+/// - `ix/<account>/<side>/h/<currency>/<amount>/<day>/<kind>/<counterparty>/<slot>`:
+///   each group is a binary min-heap of item ids, one key per slot, so the
+///   lowest id is slot 0; adding costs O(log n) slot reads and writes (O(1)
+///   when ids arrive in increasing order) and taking the lowest O(log n).
+///
+/// Items leave the heaps lazily: removing an item deletes its open record,
+/// and an id whose record is gone is dropped when it reaches a heap's top.
+public struct OpenItemIndex<State: StatementsState> {
+    public var state: State
+    public let account: String
+
+    /// `ix/<account>/bank/` and `ix/<account>/book/`, built once.
+    private let bankPrefix: [UInt8]
+    private let bookPrefix: [UInt8]
+
+    public init(state: State, account: String) {
+        self.state = state
+        self.account = account
+        bankPrefix = stateKey("ix", StatementsContract.part(account), "bank", "")
+        bookPrefix = stateKey("ix", StatementsContract.part(account), "book", "")
+    }
+
+    // MARK: Keys
+
+    private func sideKey(_ side: MatchSide, _ parts: [String]) -> [UInt8] {
+        var key = side == .bank ? bankPrefix : bookPrefix
+        for (position, part) in parts.enumerated() {
+            if position > 0 { key.append(UInt8(ascii: "/")) }
+            key.append(contentsOf: part.utf8)
+        }
+        return key
+    }
+
+    func openKey(_ side: MatchSide, _ id: String) -> [UInt8] { sideKey(side, ["o", id]) }
+
+    func referenceKey(_ side: MatchSide, _ reference: String) -> [UInt8] { sideKey(side, ["r", StatementsContract.part(reference)]) }
+
+    func groupsKey(_ side: MatchSide, _ currency: String, _ amount: Int64, _ day: Int32) -> [UInt8] {
+        sideKey(side, ["a", StatementsContract.part(currency), String(amount), String(day)])
+    }
+
+    func heapPrefix(_ side: MatchSide, _ currency: String, _ amount: Int64, _ day: Int32, _ group: AmountGroups.Group) -> [UInt8] {
+        sideKey(side, ["h", StatementsContract.part(currency), String(amount), String(day), String(group.kind.tag),
+                       StatementsContract.part(group.counterparty), ""])
+    }
+
+    // MARK: Lookups
+
+    /// The open items of `side` carrying `reference`, in the order they were added.
+    public func referenceItems(_ side: MatchSide, _ reference: String) throws -> [MatchItem] {
+        try state.record(ReferenceBucket.self, referenceKey(side, reference))?.items ?? []
+    }
+
+    /// The open item with the lowest id among those of `side` with this
+    /// currency, amount and day whose group `accepts` (counterparty, kind).
+    /// Mutating because ids of items no longer open are dropped on the way.
+    public mutating func lowestOpenItem(_ side: MatchSide, currency: String, amountMinor: Int64, day: Int32,
+                                        accepts: (String, OpenItemKind) -> Bool) throws -> MatchItem? {
+        let key = groupsKey(side, currency, amountMinor, day)
+        guard var groups = try state.record(AmountGroups.self, key) else { return nil }
+        var best: MatchItem?
+        var changed = false
+        var position = 0
+        while position < groups.groups.count {
+            let group = groups.groups[position]
+            guard accepts(group.counterparty, group.kind) else {
+                position += 1
+                continue
+            }
+            var heap = IdHeap(prefix: heapPrefix(side, currency, amountMinor, day, group), count: Int(group.count))
+            let top = try openTop(of: &heap, side: side)
+            if heap.count != Int(group.count) {
+                changed = true
+                if heap.count == 0 {
+                    groups.groups.remove(at: position)
+                    continue
+                }
+                groups.groups[position].count = UInt32(heap.count)
+            }
+            if let top, best.map({ top.id < $0.id }) ?? true { best = top }
+            position += 1
+        }
+        if changed { storeGroups(groups, at: key) }
+        return best
+    }
+
+    /// The open item at the top of `heap`, dropping ids that are no longer open.
+    private mutating func openTop(of heap: inout IdHeap, side: MatchSide) throws -> MatchItem? {
+        while let id = try heap.top(in: state) {
+            if let item = try state.record(MatchItem.self, openKey(side, id)) { return item }
+            try heap.popTop(in: &state)
+        }
+        return nil
+    }
+
+    private mutating func storeGroups(_ groups: AmountGroups, at key: [UInt8]) {
+        if groups.groups.isEmpty { state.delete(key) } else { state.putRecord(key, groups) }
+    }
+
+    // MARK: Changes
+
+    /// Opens an item: records it, adds it to its reference buckets and to its
+    /// amount group. An item already open is left as it is. Rejects, before
+    /// writing anything, when a reference bucket or the amount day is full.
+    public mutating func add(_ item: MatchItem) throws {
+        let open = openKey(item.side, item.id)
+        guard try state.get(open) == nil else { return }
+        let references = Set(item.references).sorted()
+        var buckets: [(key: [UInt8], bucket: ReferenceBucket)] = []
+        for reference in references {
+            let key = referenceKey(item.side, reference)
+            let bucket = try state.record(ReferenceBucket.self, key) ?? ReferenceBucket(items: [])
+            guard bucket.items.count < StatementsLimits.openItemsPerReferenceMax else {
+                throw Rejection(code: "reference_bucket_full", message: "\(item.side == .bank ? "bank lines" : "book entries") of account '\(account)' already have \(StatementsLimits.openItemsPerReferenceMax) open items with reference '\(reference)' (StatementsLimits.openItemsPerReferenceMax); match or withdraw some first")
+            }
+            buckets.append((key, bucket))
+        }
+        let groupsKey = groupsKey(item.side, item.currency, item.amountMinor, item.day)
+        var groups = try state.record(AmountGroups.self, groupsKey) ?? AmountGroups(groups: [])
+        let wanted = AmountGroups.Group(counterparty: item.counterparty, kind: OpenItemKind(item), count: 0)
+        let position = groups.groups.firstIndex { !$0.precedes(wanted) } ?? groups.groups.count
+        let day = CalendarDate(dayNumber: Int(item.day)).description
+        if position == groups.groups.count || !groups.groups[position].sameGroup(as: wanted) {
+            guard groups.groups.count < StatementsLimits.groupsPerAmountDayMax else {
+                throw Rejection(code: "amount_day_full", message: "\(item.side == .bank ? "bank lines" : "book entries") of account '\(account)' already have open items of \(item.amountMinor) \(item.currency) on \(day) from \(StatementsLimits.groupsPerAmountDayMax) different counterparties (StatementsLimits.groupsPerAmountDayMax); match some first")
+            }
+            groups.groups.insert(wanted, at: position)
+        }
+        guard Int(groups.groups[position].count) < StatementsLimits.openItemsPerGroupMax else {
+            throw Rejection(code: "amount_group_full", message: "\(item.side == .bank ? "bank lines" : "book entries") of account '\(account)' already have \(StatementsLimits.openItemsPerGroupMax) open items of \(item.amountMinor) \(item.currency) on \(day) from one counterparty (StatementsLimits.openItemsPerGroupMax); match some first")
+        }
+        state.putRecord(open, item)
+        for (key, bucket) in buckets {
+            var bucket = bucket
+            bucket.items.append(item)
+            state.putRecord(key, bucket)
+        }
+        var heap = IdHeap(prefix: heapPrefix(item.side, item.currency, item.amountMinor, item.day, groups.groups[position]),
+                          count: Int(groups.groups[position].count))
+        try heap.push(item.id, in: &state)
+        groups.groups[position].count = UInt32(heap.count)
+        state.putRecord(groupsKey, groups)
+    }
+
+    /// Closes an item: deletes its record and takes it out of its reference
+    /// buckets; its amount heap drops it when it reaches the top.
+    public mutating func remove(_ item: MatchItem) throws {
+        state.delete(openKey(item.side, item.id))
+        for reference in Set(item.references).sorted() {
+            let key = referenceKey(item.side, reference)
+            guard var bucket = try state.record(ReferenceBucket.self, key) else { continue }
+            bucket.items.removeAll { $0.id == item.id }
+            if bucket.items.isEmpty { state.delete(key) } else { state.putRecord(key, bucket) }
+        }
+    }
+}
+
+/// An in-memory ``OpenItemIndex``: the contract's index code over memory.
+public typealias MemoryMatchingIndex = OpenItemIndex<MemoryStatementsState>
+
+extension OpenItemIndex where State == MemoryStatementsState {
+    /// An empty index over memory, for one account.
+    public init(account: String = "memory") {
+        self.init(state: MemoryStatementsState(), account: account)
+    }
+}
+
+/// A binary min-heap of item ids in state, one key per slot (`prefix` + slot
+/// number); the caller keeps its size.
+struct IdHeap {
+    let prefix: [UInt8]
+    private(set) var count: Int
+
+    init(prefix: [UInt8], count: Int) {
+        self.prefix = prefix
+        self.count = count
+    }
+
+    private func slotKey(_ slot: Int) -> [UInt8] { prefix + Array(String(slot).utf8) }
+
+    private func id<State: StatementsState>(at slot: Int, in state: State) throws(StorageError) -> String {
+        guard let record = try state.record(HeapSlot.self, slotKey(slot)) else {
+            throw .corrupted(reason: "open-item heap \(String(decoding: prefix, as: UTF8.self)) has no slot \(slot) of \(count)")
+        }
+        return record.id
+    }
+
+    /// The lowest id, or nil when empty.
+    func top<State: StatementsState>(in state: State) throws(StorageError) -> String? {
+        count == 0 ? nil : try id(at: 0, in: state)
+    }
+
+    mutating func push<State: StatementsState>(_ id: String, in state: inout State) throws(StorageError) {
+        var slot = count
+        count += 1
+        while slot > 0 {
+            let parent = (slot - 1) / 2
+            let parentID = try self.id(at: parent, in: state)
+            guard id < parentID else { break }
+            state.putRecord(slotKey(slot), HeapSlot(id: parentID))
+            slot = parent
+        }
+        state.putRecord(slotKey(slot), HeapSlot(id: id))
+    }
+
+    mutating func popTop<State: StatementsState>(in state: inout State) throws(StorageError) {
+        guard count > 0 else { return }
+        count -= 1
+        let last = try id(at: count, in: state)
+        state.delete(slotKey(count))
+        guard count > 0 else { return }
+        var slot = 0
+        while true {
+            let left = 2 * slot + 1
+            guard left < count else { break }
+            var child = left
+            var childID = try id(at: left, in: state)
+            if left + 1 < count {
+                let rightID = try id(at: left + 1, in: state)
+                if rightID < childID {
+                    child = left + 1
+                    childID = rightID
+                }
+            }
+            guard childID < last else { break }
+            state.putRecord(slotKey(slot), HeapSlot(id: childID))
+            slot = child
+        }
+        state.putRecord(slotKey(slot), HeapSlot(id: last))
+    }
+}
+
+/// One slot of an ``IdHeap``.
+struct HeapSlot: CanonicalCodable {
+    var id: String
+
+    init(id: String) { self.id = id }
+
+    func encode(to encoder: inout CanonicalEncoder) { encoder.write(id) }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        id = try decoder.readString("heap slot", limit: MatchItem.idBytesMax)
+    }
+}
+
+/// The open items of one side carrying one reference.
+struct ReferenceBucket: CanonicalCodable {
+    var items: [MatchItem]
+
+    init(items: [MatchItem]) { self.items = items }
+
+    func encode(to encoder: inout CanonicalEncoder) { encoder.write(items) }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        items = try decoder.readArray(MatchItem.self, "reference bucket", limit: StatementsLimits.openItemsPerReferenceMax)
+    }
+}
+
+/// The groups of open items of one side, currency, amount and day, in
+/// (counterparty, kind) order.
+struct AmountGroups: CanonicalCodable {
+    struct Group: Equatable, CanonicalCodable {
+        var counterparty: String
+        var kind: OpenItemKind
+        /// Slots in the group's heap (ids not yet dropped included).
+        var count: UInt32
+
+        init(counterparty: String, kind: OpenItemKind, count: UInt32) {
+            self.counterparty = counterparty
+            self.kind = kind
+            self.count = count
+        }
+
+        func precedes(_ other: Group) -> Bool {
+            counterparty != other.counterparty ? counterparty < other.counterparty : kind < other.kind
+        }
+
+        func sameGroup(as other: Group) -> Bool { counterparty == other.counterparty && kind == other.kind }
+
+        func encode(to encoder: inout CanonicalEncoder) {
+            encoder.write(counterparty)
+            encoder.write(kind.tag)
+            encoder.write(count)
+        }
+
+        init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+            counterparty = try decoder.readString("group counterparty", limit: StatementsLimits.nameBytesMax)
+            let tag = try decoder.readUInt8("group kind")
+            guard tag <= 3 else { throw .unknownTag(field: "group kind", tag: UInt64(tag)) }
+            kind = OpenItemKind(tag: tag)
+            count = try decoder.readUInt32("group size")
+            guard count > 0, Int(count) <= StatementsLimits.openItemsPerGroupMax else {
+                throw .invalidValue(field: "group size", reason: "\(count) is outside 1…\(StatementsLimits.openItemsPerGroupMax)")
+            }
+        }
+    }
+
+    var groups: [Group]
+
+    init(groups: [Group]) { self.groups = groups }
+
+    func encode(to encoder: inout CanonicalEncoder) { encoder.write(groups) }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        groups = try decoder.readArray(Group.self, "amount groups", limit: StatementsLimits.groupsPerAmountDayMax)
+        for (earlier, later) in zip(groups, groups.dropFirst()) where !earlier.precedes(later) {
+            throw .invalidValue(field: "amount groups", reason: "groups are not in strictly increasing (counterparty, kind) order")
+        }
+    }
+}
