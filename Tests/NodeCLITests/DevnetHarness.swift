@@ -208,9 +208,33 @@ final class TestDevnet: @unchecked Sendable {
         }
     }
 
+    /// Starts every node and waits until each answers and every validator is
+    /// linked to every other, so a test that stops one next starts from a
+    /// whole mesh rather than from links still being made.
     func startAll() async throws {
         for index in 0..<apiPorts.count { try start(index) }
         for index in 0..<apiPorts.count { try await waitLive(index) }
+        try await waitMeshConnected()
+    }
+
+    /// Waits until every validator reports a link to every other validator.
+    func waitMeshConnected(timeoutSeconds: Double = 60) async throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        var missing: [String] = []
+        while Date() < deadline {
+            missing = []
+            for index in 0..<validatorCount {
+                guard let status = try? await status(index) else {
+                    missing.append("node\(index) does not answer")
+                    continue
+                }
+                let unlinked = status.validators.filter { !$0.isSelf && !$0.connected }.map(\.name)
+                if !unlinked.isEmpty { missing.append("node\(index) has no link to \(unlinked.joined(separator: ", "))") }
+            }
+            if missing.isEmpty { return }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        throw HarnessError("validators not all linked after \(timeoutSeconds) s: \(missing.joined(separator: "; "))")
     }
 
     /// Waits until node `index` answers on `/health/live` (it need not be ready yet).
