@@ -444,11 +444,10 @@ public struct Replica {
     }
 
     /// Whether some pooled request, in none of the proposals in flight, could go in the next block.
-    func hasProposableRequest() -> Bool {
+    mutating func hasProposableRequest() -> Bool {
         let height = max(nextProposalHeight, committedHeight + 1)
         let ancestors = pendingAncestors(below: height) ?? []
-        var inFlight = Set<Hash>()
-        for block in ancestors { for transaction in block.transactions { inFlight.insert(transaction.id) } }
+        let inFlight = inFlightTransactions(ancestors)
         let candidates = poolOrder.compactMap { id in inFlight.contains(id) ? nil : pool[id] }
         guard !candidates.isEmpty else { return false }
         return !validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, blockTimestampMs: clockMs, limit: 1).isEmpty

@@ -149,8 +149,7 @@ extension Replica {
               block.transactions.count < configuration.parameters.blockTransactionsMax,
               let ancestors = pendingAncestors(below: block.height + 1) else { return }
         let threshold = UInt64(timeoutTicks())
-        var inFlight = Set<Hash>()
-        for ancestor in ancestors { for transaction in ancestor.transactions { inFlight.insert(transaction.id) } }
+        let inFlight = inFlightTransactions(ancestors)
         var overdue: [Transaction] = []
         var examined = 0
         for id in poolOrder where examined < ConsensusLimits.censorshipCheckRequestsMax {
@@ -268,6 +267,11 @@ extension Replica {
 
     /// The ids of the transactions in the uncommitted blocks below a
     /// proposal, from the cache when those blocks are unchanged.
+    mutating func inFlightTransactions(_ ancestors: [Block]) -> Set<Hash> {
+        inFlightTransactions(ancestors, hashes: ancestors.map { slots[$0.height]?.prePrepare?.blockHash ?? $0.hash })
+    }
+
+    /// The same, for ancestors whose hashes the caller already has.
     mutating func inFlightTransactions(_ ancestors: [Block], hashes: [Hash]) -> Set<Hash> {
         if let cached = inFlightCache, cached.ancestors == hashes { return cached.ids }
         var ids = Set<Hash>()

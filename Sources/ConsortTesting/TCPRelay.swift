@@ -2,13 +2,17 @@ import NIOCore
 import NIOPosix
 
 /// Forwards every byte it reads to its partner channel: one half of a relay
-/// that an outsider would run between two validators.
+/// that an outsider would run between two validators. While `passes` says
+/// no, bytes are dropped instead: a link that goes silent without closing.
 public final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
     public typealias InboundIn = ByteBuffer
     private var partner: (any Channel)?
     private var pending: [ByteBuffer] = []
+    private let passes: @Sendable () -> Bool
 
-    public init() {}
+    public init(passes: @escaping @Sendable () -> Bool = { true }) {
+        self.passes = passes
+    }
 
     /// Sets the partner (call on this channel's event loop) and sends what arrived before it.
     public func connect(to partner: any Channel) {
@@ -18,6 +22,7 @@ public final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard passes() else { return }
         let buffer = unwrapInboundIn(data)
         if let partner { partner.writeAndFlush(buffer, promise: nil) } else { pending.append(buffer) }
     }

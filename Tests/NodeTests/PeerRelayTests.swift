@@ -26,31 +26,7 @@ private final class RecordingPeerDelegate: PeerNetworkDelegate, @unchecked Senda
     var received: [PeerMessage] { lock.withLock { messages } }
 }
 
-/// Forwards bytes to its partner while `open` is set, and drops them otherwise:
-/// a link that goes silent without closing, as a hung peer or network would.
-private final class GatedForwarder: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    let gate: Gate
-    private var partner: (any Channel)?
-    private var pending: [ByteBuffer] = []
-
-    init(gate: Gate) { self.gate = gate }
-
-    func connect(to partner: any Channel) {
-        self.partner = partner
-        for buffer in pending { partner.writeAndFlush(buffer, promise: nil) }
-        pending = []
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard gate.open else { return }
-        let buffer = unwrapInboundIn(data)
-        if let partner { partner.writeAndFlush(buffer, promise: nil) } else { pending.append(buffer) }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) { partner?.close(promise: nil) }
-}
-
+/// Whether the relay in front of a validator passes bytes.
 private final class Gate: @unchecked Sendable {
     private let lock = Lock()
     private var isOpen = true
@@ -132,12 +108,12 @@ private final class Gate: @unchecked Sendable {
         let relay = try await ServerBootstrap(group: group)
             .childChannelInitializer { [gate] inbound in
                 inbound.eventLoop.makeCompletedFuture {
-                    let towardsTarget = GatedForwarder(gate: gate)
+                    let towardsTarget = Forwarder { gate.open }
                     try inbound.pipeline.syncOperations.addHandler(towardsTarget)
                     _ = ClientBootstrap(group: inbound.eventLoop)
                         .channelInitializer { outbound in
                             outbound.eventLoop.makeCompletedFuture {
-                                let back = GatedForwarder(gate: gate)
+                                let back = Forwarder { gate.open }
                                 try outbound.pipeline.syncOperations.addHandler(back)
                                 back.connect(to: inbound)
                             }
