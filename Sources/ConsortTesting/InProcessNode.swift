@@ -12,15 +12,19 @@ public final class LedgerOnlyBackend: NodeBackend, @unchecked Sendable {
     public let mempool: Mempool
     public let metrics = NodeMetrics()
     public let commits: CommitNotifier
+    /// The API's back-pressure, as a node applies it; the clock stands still at 0.
+    public let backlog: AdmissionBacklog
 
-    public init(ledger: Ledger, limits: MempoolLimits = MempoolLimits()) {
+    public init(ledger: Ledger, limits: MempoolLimits = MempoolLimits(), backlog: AdmissionBacklogLimits = AdmissionBacklogLimits()) {
         self.ledger = ledger
         self.mempool = Mempool(ledger: ledger, limits: limits)
         self.commits = CommitNotifier(height: ledger.head.height)
+        self.backlog = AdmissionBacklog(limits: backlog)
     }
 
     public func submit(_ transaction: Transaction) throws(AdmissionError) -> Mempool.Admission {
-        try mempool.add(transaction, nowMs: ledger.head.timestampMs)
+        try backlog.check(transaction.id, joining: mempool, nowMs: 0)
+        return try mempool.add(transaction, nowMs: ledger.head.timestampMs)
     }
 
     public func status() -> NodeStatus {

@@ -4,8 +4,9 @@ import LedgerCore
 
 /// Why the mempool refused a transaction. Each case says what to do about it.
 public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The pool is full; the client should retry later.
-    case busy(pending: Int)
+    /// The pool is full, or holds as much work as the cluster can commit soon
+    /// (``AdmissionBacklog``); the client should retry after about `retryAfterMs`.
+    case busy(pending: Int, retryAfterMs: Int)
     case tooLarge(bytes: Int, limit: Int)
     case malformed(String)
     case rejected(Rejection)
@@ -32,7 +33,8 @@ public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .busy(let pending): "the mempool is full (\(pending) pending transactions); retry shortly"
+        case .busy(let pending, let retryAfterMs):
+            "the node holds as much work as the cluster can commit soon (\(pending) pending transactions); retry in about \(retryAfterMs) ms"
         case .tooLarge(let bytes, let limit): "transaction is \(bytes) bytes, above the limit of \(limit)"
         case .malformed(let reason): "transaction does not decode: \(reason)"
         case .rejected(let rejection): rejection.message
@@ -89,6 +91,9 @@ public final class Mempool: @unchecked Sendable {
         self.limits = limits
         self.verified = verified
     }
+
+    /// The retry hint when the pool is at its hard bounds.
+    public static let fullRetryAfterMs = 1_000
 
     public var count: Int { lock.withLock { byID.count } }
     public var bytes: Int { lock.withLock { totalBytes } }
@@ -162,7 +167,7 @@ public final class Mempool: @unchecked Sendable {
         guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
         return try lock.withLock { () throws(AdmissionError) -> Admission in
             if byID[transaction.id] != nil { return .alreadyPending }
-            guard byID.count < limits.transactionsMax, totalBytes + transaction.encodedBytesBound <= limits.bytesMax else { throw .busy(pending: byID.count) }
+            guard byID.count < limits.transactionsMax, totalBytes + transaction.encodedBytesBound <= limits.bytesMax else { throw .busy(pending: byID.count, retryAfterMs: Mempool.fullRetryAfterMs) }
             if let existing = bySender[body.sender]?[body.nonce], existing != transaction.id {
                 throw .rejected(Rejection(code: "nonce_pending", message: "another transaction with nonce \(body.nonce) from this sender is already pending"))
             }

@@ -11,6 +11,8 @@ struct APIError: Error {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// Seconds a client should wait before trying again, sent as `Retry-After`.
+    var retryAfterSeconds: Int?
 
     static func badRequest(_ code: String, _ message: String) -> APIError { APIError(status: .badRequest, code: code, message: message) }
     static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
@@ -103,7 +105,9 @@ public struct APIServer: Sendable {
                     return json(SubmissionAnswer(id: transaction.id, isNew: admission == .added), status: .accepted)
                 } catch let error as AdmissionError {
                     switch error {
-                    case .busy: throw APIError(status: .serviceUnavailable, code: error.code, message: error.description)
+                    case .busy(_, let retryAfterMs):
+                        throw APIError(status: .serviceUnavailable, code: error.code, message: error.description,
+                                       retryAfterSeconds: max(1, (retryAfterMs + 999) / 1_000))
                     case .storage: throw APIError.internalError(error.description)
                     default: throw APIError(status: .unprocessableContent, code: error.code, message: error.description)
                     }
@@ -257,7 +261,9 @@ private func handle(_ backend: any NodeBackend, _ body: () async throws -> Respo
         return try await body()
     } catch let error as APIError {
         backend.metrics.apiErrors.increment()
-        return json(ErrorAnswer(code: error.code, message: error.message), status: error.status)
+        var response = json(ErrorAnswer(code: error.code, message: error.message), status: error.status)
+        if let seconds = error.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 }
 

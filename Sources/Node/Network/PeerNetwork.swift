@@ -89,6 +89,8 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var peer: PublicKey?
     private var remote = "unknown"
     private var keepAlive: RepeatedTask?
+    /// When the keep-alive task last ran: a later run after a long gap means this node stalled, not the peer.
+    private var lastLivenessCheck = NIODeadline.now()
 
     init(handshake: PeerHandshake, limit: FrameLimit, network: PeerNetwork, inboundAddress: String?) {
         self.handshake = handshake
@@ -177,12 +179,12 @@ final class PeerChannelHandler: ChannelDuplexHandler, @unchecked Sendable {
         let channel = context.channel
         let keepAliveBytes = PeerMessage.keepAlive.canonicalBytes
         let interval = TimeAmount.milliseconds(Int64(PeerLimits.keepAliveMs))
-        var lastCheck = NIODeadline.now()
+        lastLivenessCheck = NIODeadline.now()
         keepAlive = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
             guard let self else { return }
             let now = NIODeadline.now()
-            if now - lastCheck > interval * 2 { self.limit.lastBytesAt = max(self.limit.lastBytesAt, now - interval) }
-            lastCheck = now
+            if now - self.lastLivenessCheck > interval * 2 { self.limit.lastBytesAt = max(self.limit.lastBytesAt, now - interval) }
+            self.lastLivenessCheck = now
             if now - self.limit.lastBytesAt > .milliseconds(Int64(PeerLimits.livenessTimeoutMs)) {
                 self.network?.misbehaved(address: self.remote, reason: "silent for \(PeerLimits.livenessTimeoutMs) ms")
                 channel.close(promise: nil)

@@ -111,6 +111,10 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     /// signed message rather than one per transaction.
     private var submittedBuffer: [Transaction] = []
     private let verified = VerifiedSignatures()
+    /// The API's back-pressure: how much work the pool may hold before clients hear `busy`.
+    public let backlog = AdmissionBacklog()
+    /// The clock ``backlog`` is judged by.
+    private let started = ContinuousClock.now
     private var admittedAt: [Hash: ContinuousClock.Instant] = [:]
     private var reportedDrops: [DropReason: Int] = [:]
     private var syncPeerRotation = 0
@@ -396,7 +400,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             recordFault("cannot read the senders' nonces after committing block \(block.height): \(error)")
         }
         let now = ContinuousClock.now
-        let started = lock.withLock { () -> [ContinuousClock.Instant] in
+        backlog.recordCommit(transactions: block.transactions.count, nowMs: monotonicMs())
+        let admissionTimes = lock.withLock { () -> [ContinuousClock.Instant] in
             var found: [ContinuousClock.Instant] = []
             for transaction in block.transactions {
                 if let time = admittedAt.removeValue(forKey: transaction.id) { found.append(time) }
@@ -404,7 +409,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             }
             return found
         }
-        for time in started { metrics.commitLatency.recordNanoseconds(Int64((now - time).components.attoseconds / 1_000_000_000 + (now - time).components.seconds * 1_000_000_000)) }
+        for time in admissionTimes { metrics.commitLatency.recordNanoseconds(Int64((now - time).components.attoseconds / 1_000_000_000 + (now - time).components.seconds * 1_000_000_000)) }
         let successes = receipts.filter(\.isSuccess).count
         metrics.committedTransactions.increment(by: Int64(successes))
         metrics.rejectedTransactions.increment(by: Int64(receipts.count - successes))
@@ -551,6 +556,12 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         guard config.role == .validator else {
             throw .rejected(Rejection(code: "observer", message: "this node is an observer; submit transactions to a validator"))
         }
+        do {
+            try backlog.check(transaction.id, joining: mempool, nowMs: monotonicMs())
+        } catch {
+            metrics.dropped("api_backlog_busy")
+            throw error
+        }
         let admission = try mempool.add(transaction, nowMs: expiryClockMs())
         if admission == .added {
             lock.withLock {
@@ -561,6 +572,12 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             metrics.mempoolSize.set(Double(mempool.count))
         }
         return admission
+    }
+
+    /// Milliseconds since this node started, by the monotonic clock.
+    private func monotonicMs() -> UInt64 {
+        let elapsed = ContinuousClock.now - started
+        return UInt64(max(0, elapsed.components.seconds)) * 1_000 + UInt64(max(0, elapsed.components.attoseconds / 1_000_000_000_000_000))
     }
 
     private func flushSubmitted() {
