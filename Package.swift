@@ -58,7 +58,7 @@ let package = Package(
             ] + nio
         ),
         // The T+0 clearing reconciliation job, a client of the API.
-        .target(name: "ReconciliationJob", dependencies: ["LedgerCore", "Contracts", "NodeAPI", "NodeClient"]),
+        .target(name: "ReconciliationJob", dependencies: ["LedgerCore", "Ledger", "Consensus", "Contracts", "NodeAPI", "NodeClient"]),
         // Fixtures: a consortium whose keys live in one process.
         .target(name: "ConsortTesting", dependencies: ["LedgerCore", "Ledger", "Contracts", "Node", "NodeClient"] + nio),
         // Benchmarks, load generators and burst plans behind `consort bench`.

@@ -174,15 +174,20 @@ final class BenchTracker: @unchecked Sendable {
         var lastCommit: ContinuousClock.Instant?
         /// The longest wait between two blocks carrying this run's transactions.
         var longestCommitPause: Duration = .zero
+        /// From admission (the node's 202) to the commit seen on the stream.
         var latenciesMs: [Double] = []
+        /// From the first attempt to admission: time spent backing off on `busy` and full nonce windows.
+        var admissionWaitsMs: [Double] = []
     }
 
     private let lock = Lock()
     private let ours: Set<Hash>
     private var submittedAt: [Hash: ContinuousClock.Instant] = [:]
+    private var acceptedAt: [Hash: ContinuousClock.Instant] = [:]
     private var admitted = Set<Hash>()
     private var figures = Snapshot()
     private var latencySeen = 0
+    private var waitSeen = 0
     private var random = SplitMix64(seed: 0x5eed_be9c)
     private var stopped = false
     private var streaming = true
@@ -217,10 +222,14 @@ final class BenchTracker: @unchecked Sendable {
     }
 
     func accepted(_ id: Hash) {
+        let now = ContinuousClock.now
         lock.withLock {
             figures.accepted += 1
             // The commit may already have streamed past; only wait for it if not.
-            if submittedAt[id] != nil { admitted.insert(id) }
+            guard let sent = submittedAt[id] else { return }
+            admitted.insert(id)
+            acceptedAt[id] = now
+            record(seconds(now - sent) * 1000, in: &figures.admissionWaitsMs, seen: &waitSeen)
         }
     }
 
@@ -262,25 +271,27 @@ final class BenchTracker: @unchecked Sendable {
             for (id, success, code) in found {
                 admitted.remove(id)
                 guard let sent = submittedAt.removeValue(forKey: id) else { continue }
+                // A commit seen before the admission's answer arrived counts from the first attempt.
+                let admittedAt = acceptedAt.removeValue(forKey: id) ?? sent
                 if success {
                     figures.committed += 1
                 } else {
                     figures.committedRejected[code ?? "unknown", default: 0] += 1
                 }
                 figures.lastCommit = arrival
-                recordLatency(seconds(arrival - sent) * 1000)
+                record(seconds(arrival - admittedAt) * 1000, in: &figures.latenciesMs, seen: &latencySeen)
             }
         }
     }
 
     /// Keeps every sample up to the limit, then a uniform reservoir sample.
-    private func recordLatency(_ milliseconds: Double) {
-        latencySeen += 1
-        if figures.latenciesMs.count < NetworkBenchLimits.latencySamplesMax {
-            figures.latenciesMs.append(milliseconds)
+    private func record(_ milliseconds: Double, in samples: inout [Double], seen: inout Int) {
+        seen += 1
+        if samples.count < NetworkBenchLimits.latencySamplesMax {
+            samples.append(milliseconds)
         } else {
-            let slot = Int(random.next() % UInt64(latencySeen))
-            if slot < NetworkBenchLimits.latencySamplesMax { figures.latenciesMs[slot] = milliseconds }
+            let slot = Int(random.next() % UInt64(seen))
+            if slot < NetworkBenchLimits.latencySamplesMax { samples[slot] = milliseconds }
         }
     }
 }

@@ -588,9 +588,12 @@ public struct Forward: Equatable, Sendable, CanonicalCodable {
     }
 }
 
-/// A replica's periodic report of its view and how far it has committed, so
-/// a replica that is behind learns it (from f+1 of them) and starts state
-/// transfer, and one that reports an older view is sent the current new view.
+/// A replica's report of its view, how far it has committed and whether it
+/// suspects the view's primary, sent every retransmit interval and at once
+/// when its suspicion starts or ends. A replica that is behind learns it
+/// (from f+1 of them) and starts state transfer; one that reports an older
+/// view is sent the current new view; and a view is left only once 2f+1
+/// replicas report suspecting its primary (docs/consensus.md rule 9).
 public struct Status: Equatable, Sendable, CanonicalCodable {
     /// Index of the sending validator in the validator set.
     public var replica: UInt32
@@ -598,35 +601,42 @@ public struct Status: Equatable, Sendable, CanonicalCodable {
     public var view: UInt64
     /// Highest height the sender has committed.
     public var committedHeight: UInt64
+    /// Whether the sender's progress timer or censorship check has found
+    /// against the primary of `view` (and nothing has cleared it since).
+    public var suspectsPrimary: Bool
     /// The sender's signature over the signing digest.
     public var signature: Signature
 
     /// Creates a value from its parts.
-    public init(replica: UInt32, view: UInt64, committedHeight: UInt64, signature: Signature) {
+    public init(replica: UInt32, view: UInt64, committedHeight: UInt64, suspectsPrimary: Bool = false, signature: Signature) {
         self.replica = replica
         self.view = view
         self.committedHeight = committedHeight
+        self.suspectsPrimary = suspectsPrimary
         self.signature = signature
     }
 
     /// The digest the sender signs, computed from the fields.
-    public static func signingDigest(chainID: String, replica: UInt32, view: UInt64, committedHeight: UInt64) -> Hash {
+    public static func signingDigest(chainID: String, replica: UInt32, view: UInt64, committedHeight: UInt64,
+                                     suspectsPrimary: Bool = false) -> Hash {
         SigningDigest.make("consort/pbft/status", chainID: chainID) { encoder in
             encoder.write(replica)
             encoder.write(view)
             encoder.write(committedHeight)
+            encoder.write(suspectsPrimary)
         }
     }
 
     /// The digest the signature must cover, recomputed from this message's fields.
     public func signingDigest(chainID: String) -> Hash {
-        Self.signingDigest(chainID: chainID, replica: replica, view: view, committedHeight: committedHeight)
+        Self.signingDigest(chainID: chainID, replica: replica, view: view, committedHeight: committedHeight, suspectsPrimary: suspectsPrimary)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(replica)
         encoder.write(view)
         encoder.write(committedHeight)
+        encoder.write(suspectsPrimary)
         encoder.write(signature)
     }
 
@@ -634,6 +644,7 @@ public struct Status: Equatable, Sendable, CanonicalCodable {
         replica = try decoder.readUInt32("status replica")
         view = try decoder.readUInt64("status view")
         committedHeight = try decoder.readUInt64("status committed height")
+        suspectsPrimary = try decoder.readBool("status suspects primary")
         signature = try decoder.read(Signature.self, "status signature")
     }
 }

@@ -118,6 +118,8 @@ public struct Replica {
     var lastNewView: NewView?
     var commitsInView = 0
     var statusHeights: [UInt32: UInt64] = [:]
+    /// The highest view each replica's status has reported.
+    var statusViews: [UInt32: UInt64] = [:]
     var pool: [Hash: Transaction] = [:]
     /// The pool's size by ``Transaction/encodedBytesBound``.
     var poolBytes = 0
@@ -149,6 +151,8 @@ public struct Replica {
     var forwardedAt: [Hash: UInt64] = [:]
     /// When (in ``tickCount``) this replica last resent its new-view message to each peer.
     var newViewResentAt: [UInt32: UInt64] = [:]
+    /// When (in ``tickCount``) this replica last resent its votes to each peer that reported being behind.
+    var votesResentAt: [UInt32: UInt64] = [:]
     var viewChangeTicksLeft = 0
     var ticksToRetransmit = 1
     /// False until the first retransmission after start: a restarted replica
@@ -159,6 +163,18 @@ public struct Replica {
     var stateTransferTarget: UInt64?
     /// Why the replica last started a view change; nil until it has.
     public internal(set) var lastViewChangeReason: ViewChangeReason?
+    /// Why this replica suspects the current view's primary (rule 9); nil
+    /// while the view serves it. A suspicion is announced in ``Status``, and
+    /// the view is left only once 2f+1 replicas suspect it, so one replica
+    /// that timed out alone (cut off, or slow) keeps its place in the view.
+    public internal(set) var suspicion: ViewChangeReason?
+    /// The other replicas whose latest status suspects the current view's
+    /// primary, or that sent a view change leaving it.
+    var suspectedBy: Set<UInt32> = []
+    /// The signed statuses behind ``suspectedBy``: relayed to every replica
+    /// when they make this one leave the view, so no replica leaves alone on
+    /// evidence the others did not see (a lost withdrawal, say).
+    var suspicionStatuses: [UInt32: Status] = [:]
     /// True once a fault was reported; the replica then ignores every input.
     public internal(set) var halted = false
     /// How many inputs were ignored, by reason; exported as metrics.
@@ -373,6 +389,7 @@ public struct Replica {
         precondition(pool.count <= ConsensusLimits.pendingTransactionsMax
                      && poolBytes <= ConsensusLimits.pendingTransactionBytesMax, "the pool is bounded")
         precondition(viewChanges.count <= validators.count, "one view-change message per validator")
+        precondition(suspicionStatuses.count <= validators.count && suspectedBy.count <= validators.count, "one suspicion per validator")
         precondition(retainedBodies.count <= Int(window) && retainedBodyBytes <= ConsensusLimits.retainedBlockBytesMax,
                      "retained block bodies are bounded")
         precondition(slots.values.allSatisfy { $0.prePrepare == nil || $0.awaitedBody == nil }, "a slot holds a body or awaits one")
@@ -398,8 +415,15 @@ public struct Replica {
             if wanting >= quorum {
                 viewChangeTicksLeft -= 1
                 if viewChangeTicksLeft <= 0 {
-                    // The new primary did not deliver in time: try the next view.
-                    startViewChange(to: target + 1, because: .newViewTimedOut)
+                    if statusViews.filter({ $0.key != me && $0.value >= target }).count > maxFaulty {
+                        // f+1 replicas report being in the target view, so at least one honest replica
+                        // entered it: its new-view exists, and they resend it to a replica that reports
+                        // an older view. Wait for it rather than leave for a view nobody else wants.
+                        viewChangeTicksLeft = timeoutTicks()
+                    } else {
+                        // The new primary did not deliver in time: try the next view.
+                        startViewChange(to: target + 1, because: .newViewTimedOut)
+                    }
                 }
             }
         } else {
@@ -429,12 +453,11 @@ public struct Replica {
         }
         progressTicks += 1
         guard progressTicks >= timeoutTicks() else { return }
+        progressTicks = 0
         if hasUncommittedProposal {
-            startViewChange(to: view + 1, because: .proposalNotCommitted)
+            suspectPrimary(because: .proposalNotCommitted)
         } else if hasProposableRequest() {
-            startViewChange(to: view + 1, because: .requestNotProposed)
-        } else {
-            progressTicks = 0
+            suspectPrimary(because: .requestNotProposed)
         }
     }
 
@@ -453,9 +476,51 @@ public struct Replica {
         return !validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, blockTimestampMs: clockMs, limit: 1).isEmpty
     }
 
-    /// The view made progress: restart the progress timer.
+    /// The view made progress: restart the progress timer, and withdraw a
+    /// suspicion the timer raised. A request found censored stays suspected
+    /// until it leaves the pool: other blocks are no answer to it.
     mutating func noteProgress() {
         progressTicks = 0
+        guard let reason = suspicion else { return }
+        if case .requestCensored(let id) = reason, pool[id] != nil { return }
+        suspicion = nil
+        sendStatus()
+    }
+
+    /// Rule 9, first half: this replica suspects the primary. It says so to
+    /// every replica, and relays its oldest pending requests to all of them,
+    /// so that each honest replica holds the work, runs its own timer and can
+    /// confirm the suspicion (a request may have reached this replica alone).
+    /// The view changes once 2f+1 replicas suspect it (``leaveViewIfSuspected()``).
+    mutating func suspectPrimary(because reason: ViewChangeReason) {
+        guard changingTo == nil else { return }
+        let announced = suspicion != nil
+        suspicion = reason
+        relay(oldestPending(ConsensusLimits.forwardTransactionsMax), to: .all)
+        if !announced { sendStatus() }
+        leaveViewIfSuspected()
+    }
+
+    /// Rule 9, second half: 2f+1 replicas, so f+1 honest ones, suspect the
+    /// primary of this view; start the view change. A replica joins on this
+    /// evidence whether or not its own timer has run out.
+    mutating func leaveViewIfSuspected() {
+        guard changingTo == nil else { return }
+        let suspecting = suspectedBy.subtracting([me]).count + (suspicion == nil ? 0 : 1)
+        guard suspecting >= quorum else { return }
+        for replica in suspectedBy.sorted() {
+            if let status = suspicionStatuses[replica] { send(.status(status)) }
+        }
+        startViewChange(to: view + 1, because: suspicion ?? .primarySuspectedByQuorum)
+    }
+
+    /// Signs and sends this replica's status to every peer. A replica that
+    /// is leaving its view reports suspecting that view's primary.
+    mutating func sendStatus() {
+        let suspects = changingTo != nil || suspicion != nil
+        let signature = signer.sign(Status.signingDigest(chainID: chainID, replica: me, view: view, committedHeight: committedHeight,
+                                                         suspectsPrimary: suspects))
+        send(.status(Status(replica: me, view: view, committedHeight: committedHeight, suspectsPrimary: suspects, signature: signature)))
     }
 
     /// Lets the back-off decay by one doubling for every two timeouts' worth
@@ -533,22 +598,29 @@ public struct Replica {
         for transaction in transactions where forwardedAt[transaction.id] == nil && pool[transaction.id] != nil {
             forwardedAt[transaction.id] = tickCount
         }
+        relay(transactions, to: .replica(Int(primary(of: view))))
+    }
+
+    /// Sends requests in signed ``Forward`` messages of at most ``ConsensusLimits/forwardTransactionsMax``.
+    mutating func relay(_ transactions: [Transaction], to destination: Destination) {
         var start = 0
         while start < transactions.count {
             let chunk = Array(transactions[start..<min(transactions.count, start + ConsensusLimits.forwardTransactionsMax)])
             let signature = signer.sign(Forward.signingDigest(chainID: chainID, replica: me, transactions: chunk))
-            send(.forward(Forward(replica: me, transactions: chunk, signature: signature)), to: .replica(Int(primary(of: view))))
+            send(.forward(Forward(replica: me, transactions: chunk, signature: signature)), to: destination)
             start += ConsensusLimits.forwardTransactionsMax
         }
     }
 
+    /// Pools relayed requests through the application's admission: the
+    /// primary to propose them, a backup (sent them by a replica that
+    /// suspects the primary) to hold the work and run its own timer.
     mutating func onForward(_ message: Forward) {
         guard Int(message.replica) < validators.count else { return drop(.unknownSender) }
         guard message.replica != me else { return drop(.fromSelf) }
         guard isValidSignature(message.signature, by: message.replica, for: message.signingDigest(chainID: chainID)) else {
             return drop(.badSignature)
         }
-        guard isPrimary && changingTo == nil else { return drop(.notPrimary) }
         for transaction in message.transactions { addToPool(transaction, relayed: true) }
     }
 
@@ -559,7 +631,21 @@ public struct Replica {
             return drop(.badSignature)
         }
         statusHeights[message.replica] = max(statusHeights[message.replica] ?? 0, message.committedHeight)
+        statusViews[message.replica] = max(statusViews[message.replica] ?? 0, message.view)
         if message.view < view { resendNewView(to: message.replica) }
+        if message.view == view, changingTo == nil, message.committedHeight < committedHeight {
+            resendVotes(to: message.replica, above: message.committedHeight)
+        }
+        if message.view == view, changingTo == nil {
+            if message.suspectsPrimary {
+                suspectedBy.insert(message.replica)
+                suspicionStatuses[message.replica] = message
+                leaveViewIfSuspected()
+            } else {
+                suspectedBy.remove(message.replica)
+                suspicionStatuses[message.replica] = nil
+            }
+        }
     }
 
     /// Sends the new-view message of the current view to a replica that
@@ -574,11 +660,28 @@ public struct Replica {
         send(.newView(newView), to: .replica(Int(replica)))
     }
 
+    /// Sends a peer in this view that reports committing less than this
+    /// replica the votes (and, as primary, the proposals) this replica holds
+    /// for the heights it lacks: a lost commit otherwise leaves it short of
+    /// a quorum for good once this replica has nothing left to do, and the
+    /// view would have to change for it. At most once per retransmit
+    /// interval per peer.
+    mutating func resendVotes(to replica: UInt32, above height: UInt64) {
+        if let last = votesResentAt[replica], tickCount < last + UInt64(configuration.timing.retransmitTicks) { return }
+        votesResentAt[replica] = tickCount
+        let peer = Destination.replica(Int(replica))
+        for slotHeight in slots.keys.sorted() where slotHeight > height && slotHeight <= committedHeight {
+            guard let slot = slots[slotHeight] else { continue }
+            if isPrimary, let prePrepare = slot.prePrepare, prePrepare.view == view { send(.prePrepare(prePrepare), to: peer) }
+            if let prepare = slot.sentPrepare { send(.prepare(prepare), to: peer) }
+            if let commit = slot.sentCommit { send(.commit(commit), to: peer) }
+        }
+    }
+
     /// Periodic resend of what peers may have lost (the paper assumes
     /// retransmission, section 4.5.1), a status report, and the catch-up check.
     mutating func retransmit() {
-        let statusSignature = signer.sign(Status.signingDigest(chainID: chainID, replica: me, view: view, committedHeight: committedHeight))
-        send(.status(Status(replica: me, view: view, committedHeight: committedHeight, signature: statusSignature)))
+        sendStatus()
         if changingTo != nil {
             if let change = ownViewChange { send(.viewChange(change)) }
         } else {

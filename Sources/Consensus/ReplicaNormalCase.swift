@@ -143,7 +143,7 @@ extension Replica {
     /// of the limit only when it has nothing more it can propose, so a short
     /// block that omits a request this backup forwarded at least a timeout
     /// ago, and that could have gone in it, shows the primary ignoring that
-    /// request. The backup then asks for a view change at once.
+    /// request. The backup then suspects the primary at once.
     mutating func checkCensorship(_ block: Block) {
         guard !isPrimary, changingTo == nil, !forwardedAt.isEmpty,
               block.transactions.count < configuration.parameters.blockTransactionsMax,
@@ -161,7 +161,7 @@ extension Replica {
         guard !overdue.isEmpty,
               let censored = validator.orderBatch(overdue, after: unexecutedBlocks + ancestors, blockTimestampMs: block.header.timestampMs, limit: 1).first
         else { return }
-        startViewChange(to: view + 1, because: .requestCensored(censored.id))
+        suspectPrimary(because: .requestCensored(censored.id))
     }
 
     /// The header and content checks a backup makes before preparing

@@ -261,6 +261,8 @@ public enum ViewChangeReason: Equatable, Sendable, CustomStringConvertible {
     case joinedOtherReplicas
     /// The new view's primary did not deliver its new-view message in time.
     case newViewTimedOut
+    /// 2f+1 replicas suspect the primary, this one not (yet) among them.
+    case primarySuspectedByQuorum
 
     public var description: String {
         switch self {
@@ -269,6 +271,7 @@ public enum ViewChangeReason: Equatable, Sendable, CustomStringConvertible {
         case .requestCensored(let id): "a short block left out request \(id.short)…, forwarded a timeout earlier"
         case .joinedOtherReplicas: "f+1 other validators asked for a higher view"
         case .newViewTimedOut: "the new primary sent no new-view message in time"
+        case .primarySuspectedByQuorum: "2f+1 validators suspect the primary"
         }
     }
 }
@@ -291,7 +294,6 @@ public enum DropReason: String, CaseIterable, Sendable {
     case conflictingVote
     case prepareFromPrimary
     case invalidProposal
-    case notPrimary
     case viewNumberTooLarge
     case staleViewChange
     case invalidViewChange

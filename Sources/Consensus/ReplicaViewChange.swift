@@ -11,6 +11,9 @@ extension Replica {
         if let current = changingTo, current >= target { return }
         changingTo = target
         lastViewChangeReason = reason
+        suspicion = nil
+        suspectedBy = []
+        suspicionStatuses = [:]
         viewChangeAttempts += 1
         viewChangeTicksLeft = timeoutTicks()
         progressTicks = 0
@@ -52,6 +55,11 @@ extension Replica {
         guard isValidViewChange(message) else { return drop(.invalidViewChange) }
         viewChanges[message.replica] = message
         joinHigherView()
+        if changingTo == nil {
+            // A replica that asks for a later view has left this one: it suspects this view's primary (rule 9).
+            suspectedBy.insert(message.replica)
+            leaveViewIfSuspected()
+        }
         maybeSendNewView()
     }
 
@@ -154,6 +162,10 @@ extension Replica {
         calmTicks = 0
         forwardedAt = [:]
         newViewResentAt = [:]
+        votesResentAt = [:]
+        suspicion = nil
+        suspectedBy = []
+        suspicionStatuses = [:]
         viewChangeTicksLeft = 0
         viewChanges = viewChanges.filter { $0.value.newView > view }
         for height in Array(slots.keys) { slots[height]?.clearView() }

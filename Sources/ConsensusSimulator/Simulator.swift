@@ -31,6 +31,10 @@ public enum ByzantineBehavior: String, CaseIterable, Sendable {
     /// As primary, never proposes the transactions of one client (the run's
     /// censored sender); honest backups forward them and must get them ordered.
     case censor
+    /// Accuses every primary: reports suspecting it in status messages and
+    /// asks for the next view, while otherwise taking part honestly. f such
+    /// validators must move no view with an honest primary.
+    case falseSuspicion
 }
 
 /// What a node does when its durable record is torn (unreadable) at restart.
@@ -131,7 +135,17 @@ public struct SimulationOptions: Sendable {
     /// loss, duplication, partition, crash, pause, slow or late replica, skew
     /// or disk fault, and delays well under the view-change timer.
     public var isFaultFree: Bool {
-        byzantine.isEmpty && messageLossProbability == 0 && duplicateProbability == 0 && !partitions && !crashes
+        byzantine.isEmpty && hasHonestNetworkAndReplicas
+    }
+
+    /// True when the run must stay in view 0: nothing goes wrong but false
+    /// accusations from Byzantine validators, none of which leads view 0.
+    public var mustKeepFirstView: Bool {
+        hasHonestNetworkAndReplicas && byzantine.allSatisfy { $0 == .falseSuspicion } && (byzantine.isEmpty || !byzantineFirst)
+    }
+
+    var hasHonestNetworkAndReplicas: Bool {
+        messageLossProbability == 0 && duplicateProbability == 0 && !partitions && !crashes
             && !pauses && slowReplicas.isEmpty && lateDeliveryReplica == nil && clockSkewMsMax == 0 && !diskFaults
             && corruptExecution.isEmpty && delayTicksMax * 4 < timing.viewChangeTimeoutTicks
     }
@@ -627,10 +641,10 @@ public struct Simulation {
             result.failures.append("liveness: not every transaction committed within \(options.livenessTicksMax) ticks after healing (\(heights.joined(separator: " ")))")
         }
         if result.passed { checkViewsSettle() }
-        if result.passed && options.isFaultFree {
+        if result.passed && options.mustKeepFirstView {
             let views = liveHonestNodes.compactMap { $0.replica?.view }
             if views.contains(where: { $0 > 0 }) || liveHonestNodes.contains(where: { $0.replica?.changingTo != nil }) {
-                result.failures.append("view changes in a run without faults: views \(views)")
+                result.failures.append("view changes in a run without faults\(options.byzantine.isEmpty ? "" : " but false accusations"): views \(views)")
             }
         }
         finish()
@@ -1123,7 +1137,7 @@ public struct Simulation {
         case .badNewView:
             guard case .newView(let newView) = message, (newView.view + UInt64(recipient)) % 2 == 0 else { return bytes }
             return ConsensusMessage.newView(wrongNewView(newView, signer: signer)).canonicalBytes
-        case .replay, .garbage, .hugeView, .twins, .censor:
+        case .replay, .garbage, .hugeView, .twins, .censor, .falseSuspicion:
             return bytes
         }
     }
@@ -1179,6 +1193,21 @@ public struct Simulation {
             let digest = ViewChange.signingDigest(chainID: chainID, newView: newView, replica: UInt32(node.index), checkpoint: nil, prepared: [])
             let change = ViewChange(newView: newView, replica: UInt32(node.index), checkpoint: nil, prepared: [], signature: signer.sign(digest))
             transmit(ConsensusMessage.viewChange(change).canonicalBytes, from: node.index, to: recipient)
+        case .falseSuspicion:
+            guard random.chance(0.2) else { return }
+            let signer = signers[node.index]
+            let me = UInt32(node.index)
+            let digest = Status.signingDigest(chainID: chainID, replica: me, view: replica.view, committedHeight: replica.committedHeight,
+                                              suspectsPrimary: true)
+            let status = Status(replica: me, view: replica.view, committedHeight: replica.committedHeight, suspectsPrimary: true,
+                                signature: signer.sign(digest))
+            transmit(ConsensusMessage.status(status).canonicalBytes, from: node.index, to: recipient)
+            if random.chance(0.25) {
+                let next = replica.view + 1
+                let changeDigest = ViewChange.signingDigest(chainID: chainID, newView: next, replica: me, checkpoint: nil, prepared: [])
+                let change = ViewChange(newView: next, replica: me, checkpoint: nil, prepared: [], signature: signer.sign(changeDigest))
+                transmit(ConsensusMessage.viewChange(change).canonicalBytes, from: node.index, to: recipient)
+            }
         default:
             return
         }

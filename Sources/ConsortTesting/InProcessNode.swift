@@ -50,11 +50,11 @@ public func withAPIServer(_ backend: any NodeBackend, _ body: (NodeClient) async
 
 /// An integer shared between tasks.
 public final class PortBox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var port = 0
     public init() {}
-    public func set(_ value: Int) { lock.lock(); port = value; lock.unlock() }
-    public func get() -> Int { lock.lock(); defer { lock.unlock() }; return port }
+    public func set(_ value: Int) { lock.withLock { port = value } }
+    public func get() -> Int { lock.withLock { port } }
 }
 
 /// A backend whose `submit` commits the transaction at once, in a new
@@ -64,7 +64,7 @@ public final class CommittingBackend: NodeBackend, @unchecked Sendable {
     public let mempool: Mempool
     public let metrics = NodeMetrics()
     public let commits: CommitNotifier
-    private let lock = NSLock()
+    private let lock = Lock()
 
     public var ledger: Ledger { chain.ledger }
 
@@ -75,47 +75,43 @@ public final class CommittingBackend: NodeBackend, @unchecked Sendable {
     }
 
     public func submit(_ transaction: Transaction) throws(AdmissionError) -> Mempool.Admission {
-        lock.lock()
-        defer { lock.unlock() }
-        let admission = try mempool.add(transaction, nowMs: wallClockMs())
-        guard admission == .added else { return admission }
-        do {
-            let pending = mempool.pending()
-            var committedNonces: [PublicKey: UInt64] = [:]
-            for transaction in pending where committedNonces[transaction.body.sender] == nil {
-                committedNonces[transaction.body.sender] = try chain.ledger.nextNonce(for: transaction.body.sender)
+        try lock.withLock { () throws(AdmissionError) -> Mempool.Admission in
+            let admission = try mempool.add(transaction, nowMs: wallClockMs())
+            guard admission == .added else { return admission }
+            do {
+                let pending = mempool.pending()
+                var committedNonces: [PublicKey: UInt64] = [:]
+                for transaction in pending where committedNonces[transaction.body.sender] == nil {
+                    committedNonces[transaction.body.sender] = try chain.ledger.nextNonce(for: transaction.body.sender)
+                }
+                try commitLocked(Nonces.orderBatch(pending, after: [], blockTimestampMs: chain.nextBlockTimeMs, limit: 10_000,
+                                                   committedNextNonce: { committedNonces[$0] }, isAcceptable: { _ in true }))
+            } catch {
+                throw .storage("\(error)")
             }
-            try commitLocked(Nonces.orderBatch(pending, after: [], blockTimestampMs: chain.nextBlockTimeMs, limit: 10_000,
-                                               committedNextNonce: { committedNonces[$0] }, isAcceptable: { _ in true }))
-        } catch {
-            throw .storage("\(error)")
+            return admission
         }
-        return admission
     }
 
     /// Commits `transactions` (signed by the test) in one block.
     @discardableResult
     public func commit(_ transactions: [Transaction]) throws -> [Receipt] {
-        lock.lock()
-        defer { lock.unlock() }
-        return try commitLocked(transactions)
+        try lock.withLock { try commitLocked(transactions) }
     }
 
     /// Signs calls as their members and commits them in one block.
     @discardableResult
     public func commit(calls: [(member: String, call: ContractCall)]) throws -> [Receipt] {
-        lock.lock()
-        defer { lock.unlock() }
-        return try commitLocked(calls.map { chain.transaction($0.member, $0.call) })
+        try lock.withLock { try commitLocked(calls.map { chain.transaction($0.member, $0.call) }) }
     }
 
     /// Signs and commits one call as `member`.
     @discardableResult
     public func commit(_ member: String, _ call: ContractCall) throws -> Receipt {
-        lock.lock()
-        defer { lock.unlock() }
-        let receipts = try commitLocked([chain.transaction(member, call)])
-        return receipts[0]
+        try lock.withLock {
+            let receipts = try commitLocked([chain.transaction(member, call)])
+            return receipts[0]
+        }
     }
 
     @discardableResult

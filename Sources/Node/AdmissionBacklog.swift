@@ -2,47 +2,47 @@ import LedgerCore
 
 /// Bounds of the API's back-pressure (``AdmissionBacklog``).
 public struct AdmissionBacklogLimits: Sendable, Equatable {
-    /// Work the pool may hold, in milliseconds of the commit rate the cluster
-    /// has shown, before a client's submission is answered `busy`.
-    public var backlogMs: Int
-    /// Transactions always admitted, whatever the rate: an idle cluster has
-    /// shown none, and must still take the first blocks' worth.
+    /// The longest the transactions committing now may have waited in the
+    /// pool, on average, before a client's submission is answered `busy`.
+    public var sojournMsMax: Int
+    /// Transactions always admitted, whatever the waits: a pool this small
+    /// is no queue, and an idle cluster has no commits to judge by.
     public var floorTransactions: Int
-    /// Seconds of commits remembered when judging what the cluster can do.
-    public var windowSeconds: Int
-    /// Seconds averaged over for one rate figure, so one large block in one
-    /// second does not count as the cluster's pace.
-    public var smoothingSeconds: Int
+    /// How far back commits count when judging the waits.
+    public var windowMs: Int
+    /// The width of one slot of that window.
+    public var slotMs: Int
     /// The retry hint's bounds.
     public var retryAfterMsMin: Int
     public var retryAfterMsMax: Int
 
-    public init(backlogMs: Int = 1_500, floorTransactions: Int = 500, windowSeconds: Int = 30, smoothingSeconds: Int = 3,
+    public init(sojournMsMax: Int = 1_000, floorTransactions: Int = 500, windowMs: Int = 2_000, slotMs: Int = 250,
                 retryAfterMsMin: Int = 1_000, retryAfterMsMax: Int = 10_000) {
-        self.backlogMs = backlogMs
+        self.sojournMsMax = sojournMsMax
         self.floorTransactions = floorTransactions
-        self.windowSeconds = windowSeconds
-        self.smoothingSeconds = smoothingSeconds
+        self.windowMs = windowMs
+        self.slotMs = slotMs
         self.retryAfterMsMin = retryAfterMsMin
         self.retryAfterMsMax = retryAfterMsMax
     }
 }
 
-/// Back-pressure at the API. A node admits a client's transaction only while
-/// its pool holds no more than ``AdmissionBacklogLimits/backlogMs`` of the
-/// work the cluster has been seen to commit (the best smoothed rate of the
-/// last ``AdmissionBacklogLimits/windowSeconds``), so commit latency stays
-/// bounded at saturation instead of growing with the queue, and every
-/// admitted transaction commits soon after sending stops.
+/// Back-pressure at the API. The node watches how long the transactions it
+/// sees commit waited in its pool (their sojourn, from arrival by any path
+/// to commit). While those of the last ``AdmissionBacklogLimits/windowMs``
+/// waited no more than ``AdmissionBacklogLimits/sojournMsMax`` on average,
+/// the cluster keeps up and every submission is admitted; once they waited
+/// longer, a queue is standing and clients hear `busy` until it drains. When
+/// nothing has committed in the window, only a pool below
+/// ``AdmissionBacklogLimits/floorTransactions`` takes more.
 ///
-/// Only the API is gated: gossiped and relayed transactions were admitted by
-/// another validator already, and the pool's byte cap bounds them. The pool
-/// counts every pending transaction of the cluster, since all of it is
-/// gossiped to every validator, so each node judges the same backlog.
+/// Judging by waits rather than by a rate or a count keeps latency bounded at
+/// saturation without capping throughput: the pool may hold as much as the
+/// pipeline needs, as long as it drains in time. Only the API is gated:
+/// gossiped and relayed transactions were admitted by another validator
+/// already, and the pool's byte cap bounds them.
 ///
-/// The rate is the best seen in the window, not the latest, so that a quiet
-/// moment does not shrink the gate and a shrunken gate cannot shrink the rate
-/// it is judged by. Thread-safe; time is passed in, in monotonic milliseconds.
+/// Thread-safe; time is passed in, in monotonic milliseconds.
 public final class AdmissionBacklog: @unchecked Sendable {
     /// What the gate says about one more submission.
     public enum Verdict: Equatable, Sendable {
@@ -53,50 +53,47 @@ public final class AdmissionBacklog: @unchecked Sendable {
 
     public let limits: AdmissionBacklogLimits
     private let lock = Lock()
-    /// Transactions committed in each second of the window, oldest first; the last is the current second.
-    private var perSecond: [Int]
-    private var lastSecond: UInt64?
+    /// Commits per slot of the window, oldest first: how many, and their waits summed.
+    private var slots: [(count: Int, sojournMs: Double)]
+    private var lastSlot: UInt64?
 
     public init(limits: AdmissionBacklogLimits = AdmissionBacklogLimits()) {
         self.limits = limits
-        perSecond = Array(repeating: 0, count: max(1, limits.windowSeconds))
+        let slotMs = max(1, limits.slotMs)
+        slots = Array(repeating: (count: 0, sojournMs: 0.0), count: max(1, (limits.windowMs + slotMs - 1) / slotMs))
     }
 
-    /// Notes `transactions` committed at `nowMs`.
-    public func recordCommit(transactions: Int, nowMs: UInt64) {
+    /// Notes the waits of transactions committed at `nowMs`.
+    public func recordCommit(sojournsMs: [Double], nowMs: UInt64) {
+        guard !sojournsMs.isEmpty else { return }
         lock.withLock {
-            advance(to: nowMs / 1_000)
-            perSecond[perSecond.count - 1] += transactions
+            advance(to: nowMs)
+            slots[slots.count - 1].count += sojournsMs.count
+            slots[slots.count - 1].sojournMs += sojournsMs.reduce(0, +)
         }
     }
 
-    /// The best smoothed commit rate of the window, in transactions a second.
-    public func ratePerSecond(nowMs: UInt64) -> Double {
+    /// The average wait of the transactions committed in the window; nil when none did.
+    public func averageSojournMs(nowMs: UInt64) -> Double? {
         lock.withLock {
-            advance(to: nowMs / 1_000)
-            return bestRateLocked()
-        }
-    }
-
-    /// The most transactions the pool may hold before clients hear `busy`.
-    public func backlogLimit(nowMs: UInt64) -> Int {
-        lock.withLock {
-            advance(to: nowMs / 1_000)
-            return limitLocked(rate: bestRateLocked())
+            advance(to: nowMs)
+            return averageLocked()
         }
     }
 
     /// Whether a client's submission may join a pool of `pending` transactions.
     public func verdict(pending: Int, nowMs: UInt64) -> Verdict {
         lock.withLock {
-            advance(to: nowMs / 1_000)
-            let rate = bestRateLocked()
-            let limit = limitLocked(rate: rate)
-            guard pending >= limit else { return .admit }
-            // The time the cluster needs to bring the pool back under the limit, at the rate it has shown.
-            let excess = Double(pending - limit + 1)
-            let drainMs = rate > 0 ? excess / rate * 1_000 : Double(limits.retryAfterMsMax)
-            return .busy(retryAfterMs: Int(min(Double(limits.retryAfterMsMax), max(Double(limits.retryAfterMsMin), drainMs.rounded(.up)))))
+            advance(to: nowMs)
+            guard pending >= limits.floorTransactions else { return .admit }
+            guard let average = averageLocked() else {
+                // A pool beyond the floor and nothing committing: the cluster is stalled.
+                return .busy(retryAfterMs: limits.retryAfterMsMax)
+            }
+            guard average > Double(limits.sojournMsMax) else { return .admit }
+            // The queue stands this much above the target; about that long drains it.
+            let hint = (average - Double(limits.sojournMsMax)).rounded(.up)
+            return .busy(retryAfterMs: Int(min(Double(limits.retryAfterMsMax), max(Double(limits.retryAfterMsMin), hint))))
         }
     }
 
@@ -110,35 +107,23 @@ public final class AdmissionBacklog: @unchecked Sendable {
         }
     }
 
-    private func limitLocked(rate: Double) -> Int {
-        max(limits.floorTransactions, Int((rate * Double(limits.backlogMs) / 1_000).rounded(.down)))
+    private func averageLocked() -> Double? {
+        let count = slots.reduce(0) { $0 + $1.count }
+        guard count > 0 else { return nil }
+        return slots.reduce(0) { $0 + $1.sojournMs } / Double(count)
     }
 
-    private func bestRateLocked() -> Double {
-        let span = max(1, min(limits.smoothingSeconds, perSecond.count))
-        var sum = perSecond.prefix(span).reduce(0, +)
-        var best = sum
-        for index in span..<perSecond.count {
-            sum += perSecond[index] - perSecond[index - span]
-            best = max(best, sum)
-        }
-        return Double(best) / Double(span)
-    }
-
-    /// Moves the window so that its last slot is `second`; a clock that steps back is held at the last second seen.
-    private func advance(to second: UInt64) {
-        guard let last = lastSecond else {
-            lastSecond = second
+    /// Moves the window so that its last slot holds `nowMs`; a clock that steps back is held at the last slot seen.
+    private func advance(to nowMs: UInt64) {
+        let slot = nowMs / UInt64(max(1, limits.slotMs))
+        guard let last = lastSlot else {
+            lastSlot = slot
             return
         }
-        guard second > last else { return }
-        let shift = Int(min(UInt64(perSecond.count), second - last))
-        if shift == perSecond.count {
-            for index in perSecond.indices { perSecond[index] = 0 }
-        } else {
-            perSecond.removeFirst(shift)
-            perSecond.append(contentsOf: repeatElement(0, count: shift))
-        }
-        lastSecond = second
+        guard slot > last else { return }
+        let shift = Int(min(UInt64(slots.count), slot - last))
+        slots.removeFirst(shift)
+        slots.append(contentsOf: Array(repeating: (count: 0, sojournMs: 0.0), count: shift))
+        lastSlot = slot
     }
 }

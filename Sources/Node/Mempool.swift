@@ -81,6 +81,8 @@ public final class Mempool: @unchecked Sendable {
     private let lock = Lock()
     private var byID: [Hash: Transaction] = [:]
     private var bySender: [PublicKey: [UInt64: Hash]] = [:]
+    /// When each pending transaction entered the pool, for its sojourn at commit.
+    private var arrivedAt: [Hash: ContinuousClock.Instant] = [:]
     private let verified: VerifiedSignatures
     private var totalBytes = 0
 
@@ -172,6 +174,7 @@ public final class Mempool: @unchecked Sendable {
                 throw .rejected(Rejection(code: "nonce_pending", message: "another transaction with nonce \(body.nonce) from this sender is already pending"))
             }
             byID[transaction.id] = transaction
+            arrivedAt[transaction.id] = .now
             bySender[body.sender, default: [:]][body.nonce] = transaction.id
             totalBytes += transaction.encodedBytesBound
             return .added
@@ -197,11 +200,22 @@ public final class Mempool: @unchecked Sendable {
     }
 
     /// Forgets what a committed block holds, and whatever its commit made
-    /// stale. Throws when the senders' nonces cannot be read; the block's own
-    /// transactions are gone by then.
-    public func removeCommitted(_ block: Block) throws {
-        lock.withLock {
-            for transaction in block.transactions { removeLocked(transaction.id) }
+    /// stale. Returns how long (in milliseconds) each of the block's
+    /// transactions that this pool held had waited in it. Throws when the
+    /// senders' nonces cannot be read; the block's own transactions are gone by then.
+    @discardableResult
+    public func removeCommitted(_ block: Block) throws -> [Double] {
+        let now = ContinuousClock.now
+        let sojournsMs = lock.withLock { () -> [Double] in
+            var waits: [Double] = []
+            for transaction in block.transactions {
+                if let arrived = arrivedAt[transaction.id] {
+                    let wait = now - arrived
+                    waits.append(Double(wait.components.seconds) * 1_000 + Double(wait.components.attoseconds) / 1e15)
+                }
+                removeLocked(transaction.id)
+            }
+            return waits
         }
         var nextNonces: [PublicKey: UInt64] = [:]
         for sender in Set(block.transactions.map(\.body.sender)) { nextNonces[sender] = try ledger.nextNonce(for: sender) }
@@ -211,6 +225,7 @@ public final class Mempool: @unchecked Sendable {
                 for (nonce, id) in pending where nonce < next { removeLocked(id) }
             }
         }
+        return sojournsMs
     }
 
     /// Drops transactions whose expiry has passed at `nowMs` (the later of the
@@ -227,6 +242,7 @@ public final class Mempool: @unchecked Sendable {
 
     private func removeLocked(_ id: Hash) {
         guard let transaction = byID.removeValue(forKey: id) else { return }
+        arrivedAt[id] = nil
         totalBytes -= transaction.encodedBytesBound
         let sender = transaction.body.sender
         if bySender[sender]?[transaction.body.nonce] == id {

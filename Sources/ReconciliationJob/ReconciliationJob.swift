@@ -625,7 +625,7 @@ public actor ReconciliationJob {
 
 /// Counts blocks handed from the stream reader to the job, and lets either side stop the stream.
 private final class StreamBuffer: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var buffered = 0
     private var stopped = false
 

@@ -19,8 +19,8 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
         BlockRequest.signingDigest(chainID: cluster.chainID, replica: 2, hashes: hashes)))
     let forward = Forward(replica: 2, transactions: [cluster.transaction(3)], signature: cluster.signer(2).sign(
         Forward.signingDigest(chainID: cluster.chainID, replica: 2, transactions: [cluster.transaction(3)])))
-    let status = Status(replica: 3, view: 2, committedHeight: 42, signature: cluster.signer(3).sign(
-        Status.signingDigest(chainID: cluster.chainID, replica: 3, view: 2, committedHeight: 42)))
+    let status = Status(replica: 3, view: 2, committedHeight: 42, suspectsPrimary: true, signature: cluster.signer(3).sign(
+        Status.signingDigest(chainID: cluster.chainID, replica: 3, view: 2, committedHeight: 42, suspectsPrimary: true)))
     return [.prePrepare(prePrepare), .prepare(cluster.prepare(view: 0, block: block, by: 1)), .commit(commit),
             .checkpoint(checkpoint), .viewChange(changes[0]), .newView(newView), .forward(forward), .status(status),
             .blockRequest(request), .blockResponse(BlockResponse(blocks: [block]))]

@@ -24,6 +24,14 @@ extension Cluster {
         return Commit(view: view, height: block.height, blockHash: block.hash, replica: UInt32(index), signature: signer(index).sign(digest))
     }
 
+    /// The signed status of replica `index` in `view`, suspecting that view's primary or not.
+    func status(view: UInt64, by index: Int, committedHeight: UInt64 = 0, suspects: Bool = true) -> Status {
+        let digest = Status.signingDigest(chainID: chainID, replica: UInt32(index), view: view, committedHeight: committedHeight,
+                                          suspectsPrimary: suspects)
+        return Status(replica: UInt32(index), view: view, committedHeight: committedHeight, suspectsPrimary: suspects,
+                      signature: signer(index).sign(digest))
+    }
+
     /// Blocks 1…count on genesis, each with one transaction of its own.
     func chain(_ count: Int, firstTransaction: Int = 100) -> [Block] {
         var parent = genesis
@@ -37,15 +45,21 @@ extension Cluster {
     }
 }
 
-/// Ticks `replica` `count` times from `clockMs`, stopping early once it changes view; returns the ticks taken.
+/// Ticks `replica` `count` times from `clockMs`, stopping early once it
+/// suspects the primary or changes view; returns the ticks taken.
 @discardableResult
 func tick(_ replica: inout Replica, _ count: Int, clockMs: inout UInt64) -> Int {
     for taken in 1...count {
         clockMs += 10
         _ = replica.step(.tick(clockMs: clockMs))
-        if replica.changingTo != nil { return taken }
+        if replica.changingTo != nil || replica.suspicion != nil { return taken }
     }
     return count
+}
+
+/// Replicas `others` report suspecting view `view`'s primary to `replica`.
+func confirmSuspicion(_ replica: inout Replica, view: UInt64 = 0, by others: [Int], _ cluster: Cluster) {
+    for index in others { _ = replica.step(.message(.status(cluster.status(view: view, by: index)))) }
 }
 
 @Test func progressTimer_poolOfRequestsThatCannotBeProposed_neverChangesView() {
@@ -60,7 +74,10 @@ func tick(_ replica: inout Replica, _ count: Int, clockMs: inout UInt64) -> Int 
     var waiting = cluster.replica(1, validator: AcceptAll())
     _ = waiting.step(.submit([cluster.transaction(5)]))
     let taken = tick(&waiting, 200, clockMs: &clock)
-    #expect(waiting.changingTo == 1 && taken == 10, "a request that could be proposed and is not: suspect the primary after one timeout")
+    #expect(waiting.suspicion == .requestNotProposed && taken == 10, "a request that could be proposed and is not: suspect the primary after one timeout")
+    #expect(waiting.changingTo == nil, "one replica's suspicion moves no view")
+    confirmSuspicion(&waiting, by: [2, 3], cluster)
+    #expect(waiting.changingTo == 1)
     #expect(waiting.lastViewChangeReason == .requestNotProposed)
 }
 
@@ -77,7 +94,9 @@ func tick(_ replica: inout Replica, _ count: Int, clockMs: inout UInt64) -> Int 
     }
     // The proposals stop while one is uncommitted: one timeout later the backup suspects the primary.
     let taken = tick(&backup, 20, clockMs: &clock)
-    #expect(backup.changingTo == 1 && taken == 4)
+    #expect(backup.suspicion == .proposalNotCommitted && taken == 4)
+    confirmSuspicion(&backup, by: [0, 2], cluster)
+    #expect(backup.changingTo == 1)
     #expect(backup.lastViewChangeReason == .proposalNotCommitted)
 }
 
@@ -124,10 +143,10 @@ func commitInViewZero(_ replica: inout Replica, _ block: Block, _ cluster: Clust
     var replica = cluster.replica(1, validator: AcceptAll(), timing: capped, restoring: saved)
     _ = replica.step(.submit([cluster.transaction(5)]))
     #expect(tick(&replica, 100, clockMs: &clock) == 50)
-    #expect(replica.changingTo == 1)
+    #expect(replica.suspicion == .requestNotProposed)
 }
 
-@Test func censorship_shortBlockOmittingAForwardedRequestPastItsTimeout_startsViewChange() {
+@Test func censorship_shortBlockOmittingAForwardedRequestPastItsTimeout_makesTheBackupSuspectThePrimary() {
     let cluster = Cluster()
     var clock: UInt64 = 2_000
     var backup = cluster.replica(1)
@@ -144,6 +163,12 @@ func commitInViewZero(_ replica: inout Replica, _ block: Block, _ cluster: Clust
     #expect(backup.changingTo == nil)
     // Past the timeout, a block with room that still leaves it out: the primary ignores it.
     _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: blocks[2], by: 0))))
+    #expect(backup.suspicion == .requestCensored(ignored.id))
+    // More blocks are no answer to a censored request: the suspicion stands until it is ordered.
+    let more = cluster.block(height: 4, parent: blocks[2].header, transactions: [cluster.transaction(300)])
+    _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: more, by: 0))))
+    #expect(backup.suspicion == .requestCensored(ignored.id))
+    confirmSuspicion(&backup, by: [2, 3], cluster)
     #expect(backup.changingTo == 1)
     #expect(backup.lastViewChangeReason == .requestCensored(ignored.id))
 }
@@ -179,6 +204,74 @@ func deliverAll(_ first: [(from: Int, actions: [ReplicaAction])], to replicas: i
             for target in targets { queue.append((target, replicas[target].step(.message(message)))) }
         }
     }
+}
+
+@Test func suspicion_alone_keepsTheView_relaysTheWork_andIsWithdrawnOnProgress() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var backup = cluster.replica(1)
+    let request = cluster.transaction(5)
+    _ = backup.step(.submit([request]))
+    // Cut off from the primary, it times out alone: it says so and hands the request to everyone.
+    var sent: [(ConsensusMessage, Destination)] = []
+    for _ in 0..<20 where backup.suspicion == nil {
+        clock += 10
+        for action in backup.step(.tick(clockMs: clock)) { if case .send(let message, let to) = action { sent.append((message, to)) } }
+    }
+    #expect(backup.suspicion == .requestNotProposed)
+    #expect(sent.contains { if case .status(let s) = $0.0 { s.suspectsPrimary && s.view == 0 } else { false } })
+    #expect(sent.contains { message, to in
+        if case .forward(let f) = message { f.transactions.map(\.id) == [request.id] && to == .all } else { false }
+    }, "every replica gets the request, so each can run its own timer")
+    // f others agreeing are not enough; a status for another view does not count.
+    confirmSuspicion(&backup, by: [2], cluster)
+    confirmSuspicion(&backup, view: 1, by: [3], cluster)
+    #expect(backup.changingTo == nil && backup.view == 0)
+    // A withdrawn suspicion does not count either.
+    _ = backup.step(.message(.status(cluster.status(view: 0, by: 2, suspects: false))))
+    confirmSuspicion(&backup, by: [3], cluster)
+    #expect(backup.changingTo == nil)
+    // The view serves it again: the suspicion is withdrawn, and said to be.
+    let block = cluster.block(height: 1, parent: cluster.genesis, transactions: [request])
+    var withdrawn = false
+    let actions = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))))
+    for action in actions { if case .send(.status(let s), _) = action, !s.suspectsPrimary { withdrawn = true } }
+    #expect(backup.suspicion == nil && withdrawn)
+    #expect(actions.sentMessages.contains { if case .prepare(let p) = $0 { p.height == 1 && p.view == 0 } else { false } },
+            "it still takes part in the view")
+    // Three others suspecting is evidence enough: it joins without a timeout of its own,
+    // and hands on the statuses it acted on, so that nobody leaves the view alone.
+    confirmSuspicion(&backup, by: [0, 3], cluster)
+    let leaving = backup.step(.message(.status(cluster.status(view: 0, by: 2))))
+    #expect(backup.changingTo == 1 && backup.lastViewChangeReason == .primarySuspectedByQuorum)
+    let relayed = leaving.sentMessages.compactMap { if case .status(let s) = $0, s.replica != 1 { s.replica } else { nil } }
+    #expect(relayed.sorted() == [0, 2, 3])
+    #expect(leaving.sentMessages.contains { if case .viewChange(let v) = $0 { v.newView == 1 } else { false } })
+}
+
+@Test func suspicion_aViewChangeForALaterView_countsAsLeavingThisOne() {
+    let cluster = Cluster()
+    var backup = cluster.replica(1)
+    // Replica 2 suspects view 0's primary, replica 3 has left view 0 (it asks for view 1).
+    _ = backup.step(.message(.status(cluster.status(view: 0, by: 2))))
+    _ = backup.step(.message(.viewChange(cluster.viewChange(to: 1, by: 3))))
+    #expect(backup.changingTo == nil, "two others are not yet 2f+1")
+    _ = backup.step(.message(.status(cluster.status(view: 0, by: 0))))
+    #expect(backup.changingTo == 1 && backup.lastViewChangeReason == .primarySuspectedByQuorum,
+            "one view change (not the f+1 that joining needs) counts as one suspicion")
+}
+
+@Test func forward_toABackup_isPooledThroughAdmission() {
+    let cluster = Cluster()
+    var backup = cluster.replica(2)
+    let relayed = cluster.transaction(9)
+    let forward = Forward(replica: 1, transactions: [relayed], signature: cluster.signer(1).sign(
+        Forward.signingDigest(chainID: cluster.chainID, replica: 1, transactions: [relayed])))
+    _ = backup.step(.message(.forward(forward)))
+    #expect(backup.pendingTransactionCount == 1)
+    var refusing = cluster.replica(2, validator: RefusesRelayed())
+    _ = refusing.step(.message(.forward(forward)))
+    #expect(refusing.pendingTransactionCount == 0)
 }
 
 @Test func rejoin_replicaThatMissedTwoViewChanges_entersTheCurrentViewFromItsStatus() {
@@ -288,4 +381,45 @@ struct RefusesRelayed: ProposalValidator {
         }
     }
     #expect(prepared.sorted() == [1, 2])
+}
+
+@Test func newViewTimeout_whenFPlusOneReportTheTargetView_waitsForItsNewView_insteadOfLeavingAlone() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var informed = cluster.replica(3)
+    var uninformed = cluster.replica(3)
+    for index in [0, 1] {
+        _ = informed.step(.message(.viewChange(cluster.viewChange(to: 1, by: index))))
+        _ = uninformed.step(.message(.viewChange(cluster.viewChange(to: 1, by: index))))
+    }
+    #expect(informed.changingTo == 1 && uninformed.changingTo == 1)
+    // Replicas 0 and 1 entered view 1 (their new-view to replica 3 was lost) and say so.
+    for index in [0, 1] { _ = informed.step(.message(.status(cluster.status(view: 1, by: index, suspects: false)))) }
+    for _ in 0..<100 {
+        clock += 10
+        _ = informed.step(.tick(clockMs: clock))
+        _ = uninformed.step(.tick(clockMs: clock))
+    }
+    #expect(uninformed.changingTo == 2, "no sign that anyone entered view 1: try the next")
+    #expect(informed.changingTo == 1, "f+1 are in view 1: its new view exists and is resent; wait for it")
+}
+
+@Test func status_ofAPeerBehindInThisView_isAnsweredWithTheVotesItLacks() {
+    let cluster = Cluster()
+    var ahead = cluster.replica(1)
+    let block = cluster.chain(1)[0]
+    commitInViewZero(&ahead, block, cluster)
+    #expect(ahead.committedHeight == 1)
+    // Replica 3 reports committing nothing in view 0: it lost a commit, and this replica has nothing left to do.
+    let answer = ahead.step(.message(.status(cluster.status(view: 0, by: 3, committedHeight: 0, suspects: true))))
+    let sent = answer.compactMap { action -> (ConsensusMessage, Destination)? in
+        if case .send(let message, let to) = action { (message, to) } else { nil }
+    }
+    #expect(sent.contains { message, to in if case .commit(let c) = message { c.height == 1 && to == .replica(3) } else { false } })
+    #expect(sent.contains { message, to in if case .prepare(let p) = message { p.height == 1 && to == .replica(3) } else { false } })
+    let again = ahead.step(.message(.status(cluster.status(view: 0, by: 3, committedHeight: 0, suspects: true))))
+    #expect(!again.sentMessages.contains { if case .commit = $0 { true } else { false } }, "at most once per retransmit interval")
+    // A peer that is not behind gets nothing.
+    let level = ahead.step(.message(.status(cluster.status(view: 0, by: 2, committedHeight: 1, suspects: false))))
+    #expect(!level.sentMessages.contains { if case .commit = $0 { true } else { false } })
 }

@@ -89,6 +89,28 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
     expectPassed(failures)
 }
 
+/// False accusations: f validators report suspecting every primary and ask
+/// for the next view; with honest primaries and a healthy network the view
+/// must not change (a view is left on 2f+1 suspicions, or f+1 view changes).
+@Test func simulation_falseAccusers_moveNoView() {
+    let seeds = SeedPlan.seeds(default: 20, salt: 43)
+    let failures = runSeeds("false accusers", seeds: seeds) { seed in
+        let validators = seed % 2 == 0 ? 4 : 7
+        var options = SimulationOptions(seed: seed, validatorCount: validators,
+                                        byzantine: Array(repeating: .falseSuspicion, count: (validators - 1) / 3))
+        options.byzantineFirst = false
+        options.messageLossProbability = 0
+        options.duplicateProbability = 0
+        options.partitions = false
+        options.crashes = false
+        options.transactionCount = 30
+        options.blockTransactionsMax = seed % 3 == 0 ? 16 : 3
+        #expect(options.mustKeepFirstView)
+        return options
+    }
+    expectPassed(failures, known: [])
+}
+
 /// Censorship: the primary of view 0 never proposes one client's
 /// transactions; the backups forward them and suspect it, and a later primary orders them.
 @Test func simulation_censoringPrimary_transactionsStillCommit() {

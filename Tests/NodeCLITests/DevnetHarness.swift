@@ -180,6 +180,17 @@ final class TestDevnet: @unchecked Sendable {
         try NodeConfig.write(config, to: folder + "/config.json")
     }
 
+    /// Sets the log level in node `index`'s config, before it starts (info logs each committed block).
+    func setLogLevel(_ level: String, for index: Int) throws {
+        let path = "\(directory)/node\(index)/config.json"
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard var config = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw HarnessError("node\(index)'s config is not a JSON object")
+        }
+        config["logLevel"] = level
+        try NodeConfig.write(config, to: path)
+    }
+
     /// Adds an observer that follows the validators' APIs; returns its index.
     func addObserver() throws -> Int {
         let index = apiPorts.count
@@ -272,6 +283,18 @@ final class TestDevnet: @unchecked Sendable {
             return nil
         }
         return process.terminationStatus
+    }
+
+    /// The highest height node `index` has logged as committed (0 before any).
+    func highestLoggedCommit(_ index: Int) -> Int {
+        let text = (try? String(contentsOfFile: "\(directory)/node\(index)/node.log", encoding: .utf8)) ?? ""
+        var highest = 0
+        for line in text.split(separator: "\n") where line.hasSuffix("committed block") {
+            guard let range = line.range(of: "height=") else { continue }
+            let digits = line[range.upperBound...].prefix { $0.isNumber }
+            highest = max(highest, Int(digits) ?? 0)
+        }
+        return highest
     }
 
     func logTail(_ index: Int) -> String {

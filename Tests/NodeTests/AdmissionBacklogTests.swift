@@ -29,53 +29,67 @@ private final class Collector: ChannelInboundHandler, @unchecked Sendable {
 }
 
 @Suite struct AdmissionBacklogTests {
-    private let limits = AdmissionBacklogLimits(backlogMs: 1_500, floorTransactions: 500, windowSeconds: 30, smoothingSeconds: 3,
+    private let limits = AdmissionBacklogLimits(sojournMsMax: 1_000, floorTransactions: 500, windowMs: 2_000, slotMs: 250,
                                                 retryAfterMsMin: 1_000, retryAfterMsMax: 10_000)
 
-    @Test func idleCluster_admitsTheFloor_thenSaysBusy() {
+    @Test func idleCluster_admitsTheFloor_thenSaysBusyWhileNothingCommits() {
         let backlog = AdmissionBacklog(limits: limits)
         #expect(backlog.verdict(pending: 0, nowMs: 0) == .admit)
         #expect(backlog.verdict(pending: 499, nowMs: 0) == .admit)
-        // No rate seen: the longest hint.
-        #expect(backlog.verdict(pending: 500, nowMs: 0) == .busy(retryAfterMs: 10_000))
+        #expect(backlog.verdict(pending: 500, nowMs: 0) == .busy(retryAfterMs: 10_000), "a pool beyond the floor and no commits: stalled")
     }
 
-    @Test func limit_isTheBacklogOfTheRateSeen_andTheHintTheTimeToDrainTheExcess() {
+    @Test func commitsThatWaitedLessThanTheTarget_admitAnyPool() {
         let backlog = AdmissionBacklog(limits: limits)
-        for second in 0..<3 { backlog.recordCommit(transactions: 2_000, nowMs: UInt64(second) * 1_000 + 10) }
-        #expect(backlog.ratePerSecond(nowMs: 2_500) == 2_000)
-        #expect(backlog.backlogLimit(nowMs: 2_500) == 3_000)
-        #expect(backlog.verdict(pending: 2_999, nowMs: 2_500) == .admit)
-        #expect(backlog.verdict(pending: 3_000, nowMs: 2_500) == .busy(retryAfterMs: 1_000), "one transaction over: the shortest hint")
-        // 9,001 over at 2,000 a second drains in 4.5 s.
-        #expect(backlog.verdict(pending: 12_000, nowMs: 2_500) == .busy(retryAfterMs: 4_501))
-        #expect(backlog.verdict(pending: 1_000_000, nowMs: 2_500) == .busy(retryAfterMs: 10_000), "the hint has a cap")
+        backlog.recordCommit(sojournsMs: [200, 400, 900], nowMs: 10_000)
+        #expect(backlog.averageSojournMs(nowMs: 10_000) == 500)
+        #expect(backlog.verdict(pending: 50_000, nowMs: 10_100) == .admit, "the pipeline may hold what it needs while it drains in time")
     }
 
-    @Test func oneLargeBlock_isSmoothed_notTakenAsThePace() {
+    @Test func commitsThatWaitedLongerThanTheTarget_sayBusy_withTheExcessAsTheHint() {
         let backlog = AdmissionBacklog(limits: limits)
-        backlog.recordCommit(transactions: 3_000, nowMs: 5_000)
-        #expect(backlog.ratePerSecond(nowMs: 5_100) == 1_000)
-        #expect(backlog.backlogLimit(nowMs: 5_100) == 1_500)
+        backlog.recordCommit(sojournsMs: [3_000, 5_000], nowMs: 10_000)
+        #expect(backlog.verdict(pending: 499, nowMs: 10_000) == .admit, "the floor is always admitted")
+        #expect(backlog.verdict(pending: 2_000, nowMs: 10_000) == .busy(retryAfterMs: 3_000))
+        backlog.recordCommit(sojournsMs: [1_100], nowMs: 10_000)
+        #expect(backlog.verdict(pending: 2_000, nowMs: 10_000) == .busy(retryAfterMs: 2_034), "9,100 / 3 − 1,000, rounded up")
+        backlog.recordCommit(sojournsMs: [60_000], nowMs: 10_000)
+        #expect(backlog.verdict(pending: 2_000, nowMs: 10_000) == .busy(retryAfterMs: 10_000), "the hint has a cap")
     }
 
-    @Test func rate_isTheBestOfTheWindow_andForgottenAfterIt() {
+    @Test func oldCommits_leaveTheWindow() {
         let backlog = AdmissionBacklog(limits: limits)
-        for second in 0..<3 { backlog.recordCommit(transactions: 1_000, nowMs: UInt64(second) * 1_000) }
-        // A quiet spell does not shrink the gate, so it cannot starve the rate it is judged by.
-        backlog.recordCommit(transactions: 10, nowMs: 20_000)
-        #expect(backlog.backlogLimit(nowMs: 20_000) == 1_500)
-        #expect(backlog.backlogLimit(nowMs: 29_000) == 1_500)
-        // Thirty seconds on, only the floor is left.
-        #expect(backlog.backlogLimit(nowMs: 40_000) == 500)
-        #expect(backlog.backlogLimit(nowMs: 1_000_000) == 500)
+        backlog.recordCommit(sojournsMs: [5_000], nowMs: 10_000)
+        backlog.recordCommit(sojournsMs: [100], nowMs: 11_000)
+        #expect(backlog.averageSojournMs(nowMs: 11_000) == 2_550)
+        // Two seconds on, only the later commit counts.
+        #expect(backlog.averageSojournMs(nowMs: 12_100) == 100)
+        #expect(backlog.verdict(pending: 2_000, nowMs: 12_100) == .admit)
+        #expect(backlog.averageSojournMs(nowMs: 100_000) == nil)
     }
 
     @Test func clockThatStepsBack_isHeld_notTrusted() {
         let backlog = AdmissionBacklog(limits: limits)
-        backlog.recordCommit(transactions: 3_000, nowMs: 10_000)
-        backlog.recordCommit(transactions: 3_000, nowMs: 1_000)
-        #expect(backlog.ratePerSecond(nowMs: 0) == 2_000, "a commit stamped earlier counts in the last second seen")
+        backlog.recordCommit(sojournsMs: [2_000], nowMs: 10_000)
+        backlog.recordCommit(sojournsMs: [4_000], nowMs: 1_000)
+        #expect(backlog.averageSojournMs(nowMs: 0) == 3_000, "a commit stamped earlier counts in the last slot seen")
+    }
+
+    @Test func mempool_reportsHowLongTheCommittedTransactionsWaited() throws {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank)])
+        let pool = Mempool(ledger: chain.ledger)
+        let key = chain.member("bankA").key
+        let expiry = chain.ledger.head.timestampMs + 60_000
+        let transaction = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 0, expiresAtMs: expiry,
+                                             call: GovernanceContract.call(.addMemberKey, MemberKeyChange(key: try PrivateKey.generate().publicKey)))
+        try pool.add(transaction, nowMs: chain.ledger.head.timestampMs)
+        Thread.sleep(forTimeInterval: 0.05)
+        try chain.commit([transaction])
+        let block = try #require(try chain.ledger.block(at: chain.ledger.head.height))
+        let waits = try pool.removeCommitted(block)
+        #expect(waits.count == 1)
+        #expect(waits.allSatisfy { $0 >= 50 && $0 < 60_000 })
+        #expect(try pool.removeCommitted(block).isEmpty, "a transaction the pool no longer holds has no wait")
     }
 
     @Test func check_letsAPendingTransactionThrough_andRefusesANewOneWithTheHint() throws {
@@ -89,7 +103,7 @@ private final class Collector: ChannelInboundHandler, @unchecked Sendable {
         #expect(try backend.submit(first) == .alreadyPending, "a retry of what the pool holds is not new work")
         let second = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 1, expiresAtMs: expiry,
                                         call: GovernanceContract.call(.addMemberKey, MemberKeyChange(key: try PrivateKey.generate().publicKey)))
-        #expect(throws: AdmissionError.busy(pending: 1, retryAfterMs: 10_000)) { try backend.submit(second) }
+        #expect(throws: AdmissionError.busy(pending: 1, retryAfterMs: 10_000), "nothing commits here: the pool beyond the floor is stalled") { try backend.submit(second) }
         #expect(backend.mempool.count == 1)
     }
 

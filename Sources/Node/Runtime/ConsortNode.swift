@@ -122,6 +122,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     struct ReplicaSnapshot {
         var view: UInt64 = 0
         var changingTo: UInt64?
+        var suspicion: ViewChangeReason?
         var primary: Int?
         var fault: String?
         var syncing = false
@@ -395,12 +396,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 
     private func afterCommit(_ block: Block, receipts: [Receipt]) {
         do {
-            try mempool.removeCommitted(block)
+            backlog.recordCommit(sojournsMs: try mempool.removeCommitted(block), nowMs: monotonicMs())
         } catch {
             recordFault("cannot read the senders' nonces after committing block \(block.height): \(error)")
         }
         let now = ContinuousClock.now
-        backlog.recordCommit(transactions: block.transactions.count, nowMs: monotonicMs())
         let admissionTimes = lock.withLock { () -> [ContinuousClock.Instant] in
             var found: [ContinuousClock.Instant] = []
             for transaction in block.transactions {
@@ -425,7 +425,17 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     }
 
     private func publish(_ current: Replica) {
-        let (previousView, previousTarget) = lock.withLock { (snapshot.view, snapshot.changingTo) }
+        let (previousView, previousTarget, previousSuspicion) = lock.withLock { (snapshot.view, snapshot.changingTo, snapshot.suspicion) }
+        if current.suspicion != previousSuspicion {
+            if let reason = current.suspicion {
+                logger.warning("suspecting the primary; the view changes if 2f+1 validators do", metadata: [
+                    "view": "\(current.view)", "primary": "\(genesis.validators[Int(current.primary(of: current.view))].name)",
+                    "reason": "\(reason.description)",
+                ])
+            } else if current.changingTo == nil && current.view == previousView {
+                logger.notice("no longer suspecting the primary: the view made progress", metadata: ["view": "\(current.view)"])
+            }
+        }
         if let target = current.changingTo, target != previousTarget {
             logger.warning("leaving view for a new primary", metadata: [
                 "view": "\(current.view)", "target": "\(target)",
@@ -451,6 +461,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         lock.withLock {
             snapshot.view = current.view
             snapshot.changingTo = current.changingTo
+            snapshot.suspicion = current.suspicion
             snapshot.primary = Int(current.primary(of: current.view))
             snapshot.syncing = current.committedHeight < current.lowWatermark
             snapshot.peersHeight = current.peersCommittedHeight

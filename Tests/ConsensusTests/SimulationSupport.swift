@@ -67,12 +67,13 @@ struct KnownFinding {
     var prefix: String
     var comment: Comment
 
-    /// After healing, the core has no way back for an honest replica that
-    /// timed out alone (it waits in its view change for ever) or that missed
-    /// a new-view (it stays in the old view) until new work arrives.
+    /// After healing, a replica that missed a new-view stays in the old view
+    /// when every replica that held that message has restarted since (it is
+    /// not persisted). A replica that timed out alone no longer leaves its
+    /// view: it only suspects the primary (rule 9).
     static let viewsDoNotSettle = KnownFinding(
         prefix: "views:",
-        comment: "honest replicas do not settle in one view after healing (core: no way back for a lone view-changer or a replica that missed a new-view)")
+        comment: "honest replicas do not settle in one view after healing (core: a replica that missed a new-view whose holders all restarted)")
 
     /// The progress timer restarts at every commit, so a primary that keeps
     /// ordering other requests is never suspected for the one it censors (rule 9).
