@@ -118,8 +118,19 @@ public struct Replica {
     var lastNewView: NewView?
     var commitsInView = 0
     var statusHeights: [UInt32: UInt64] = [:]
-    /// The highest view each replica's status has reported.
+    /// The highest view each replica's status has reported since this
+    /// replica last started a view change.
     var statusViews: [UInt32: UInt64] = [:]
+    /// Extra timeouts this replica has waited for the target view's new-view
+    /// on the word of f+1 statuses (at most ``ConsensusLimits/newViewWaitsMax``).
+    var newViewWaits = 0
+    /// Whether this replica has suspected the current view's primary at any
+    /// time in the view: its signed suspicion may be part of the evidence
+    /// another replica left on.
+    var suspectedInView = false
+    /// When (in ``tickCount``) this replica last relayed its pending requests
+    /// to every replica because it suspects the primary.
+    var suspicionRelayedAt: UInt64?
     var pool: [Hash: Transaction] = [:]
     /// The pool's size by ``Transaction/encodedBytesBound``.
     var poolBytes = 0
@@ -415,10 +426,13 @@ public struct Replica {
             if wanting >= quorum {
                 viewChangeTicksLeft -= 1
                 if viewChangeTicksLeft <= 0 {
-                    if statusViews.filter({ $0.key != me && $0.value >= target }).count > maxFaulty {
+                    if newViewWaits < ConsensusLimits.newViewWaitsMax,
+                       statusViews.filter({ $0.key != me && $0.value >= target }).count > maxFaulty {
                         // f+1 replicas report being in the target view, so at least one honest replica
-                        // entered it: its new-view exists, and they resend it to a replica that reports
-                        // an older view. Wait for it rather than leave for a view nobody else wants.
+                        // entered it and will resend its new-view to a replica that reports an older
+                        // view (unless it restarted since). Wait one more timeout for it rather than
+                        // leave for a view nobody else wants; a bounded number of times, so reports cannot hold it for ever.
+                        newViewWaits += 1
                         viewChangeTicksLeft = timeoutTicks()
                     } else {
                         // The new primary did not deliver in time: try the next view.
@@ -495,8 +509,14 @@ public struct Replica {
     mutating func suspectPrimary(because reason: ViewChangeReason) {
         guard changingTo == nil else { return }
         let announced = suspicion != nil
-        suspicion = reason
-        relay(oldestPending(ConsensusLimits.forwardTransactionsMax), to: .all)
+        // A censored request stays the reason while it is pooled: a later timer reason would be withdrawn on progress.
+        if case .requestCensored(let id) = suspicion, pool[id] != nil {} else { suspicion = reason }
+        suspectedInView = true
+        let interval = UInt64(configuration.timing.retransmitTicks)
+        if suspicionRelayedAt.map({ tickCount >= $0 + interval }) ?? true {
+            suspicionRelayedAt = tickCount
+            relay(oldestPending(ConsensusLimits.forwardTransactionsMax), to: .all)
+        }
         if !announced { sendStatus() }
         leaveViewIfSuspected()
     }
@@ -506,7 +526,11 @@ public struct Replica {
     /// evidence whether or not its own timer has run out.
     mutating func leaveViewIfSuspected() {
         guard changingTo == nil else { return }
-        let suspecting = suspectedBy.subtracting([me]).count + (suspicion == nil ? 0 : 1)
+        // A suspicion this replica withdrew still counts once another replica has left the view, since that
+        // replica may have left on it: it counts the others' withdrawn suspicions it is relayed in the same way.
+        let othersLeft = viewChanges.values.contains { $0.replica != me && $0.newView > view }
+        let selfCounts = suspicion != nil || (suspectedInView && othersLeft)
+        let suspecting = suspectedBy.subtracting([me]).count + (selfCounts ? 1 : 0)
         guard suspecting >= quorum else { return }
         for replica in suspectedBy.sorted() {
             if let status = suspicionStatuses[replica] { send(.status(status)) }
@@ -590,6 +614,11 @@ public struct Replica {
         if poolOrder.count > 2 * pool.count + 64 {
             poolOrder = poolOrder.filter { pool[$0] != nil }
         }
+        if case .requestCensored(let id) = suspicion, pool[id] == nil {
+            // The censored request was ordered, or left the pool (expired, refused): nothing is held against the primary.
+            suspicion = nil
+            sendStatus()
+        }
     }
 
     /// Relays requests to the primary so that a primary which ignores them is
@@ -630,10 +659,13 @@ public struct Replica {
         guard isValidSignature(message.signature, by: message.replica, for: message.signingDigest(chainID: chainID)) else {
             return drop(.badSignature)
         }
-        statusHeights[message.replica] = max(statusHeights[message.replica] ?? 0, message.committedHeight)
+        let previousHeight = statusHeights[message.replica]
+        statusHeights[message.replica] = max(previousHeight ?? 0, message.committedHeight)
         statusViews[message.replica] = max(statusViews[message.replica] ?? 0, message.view)
         if message.view < view { resendNewView(to: message.replica) }
-        if message.view == view, changingTo == nil, message.committedHeight < committedHeight {
+        // A peer behind that has not moved since its last status (not one merely a few blocks behind in the pipeline).
+        if message.view == view, changingTo == nil, message.committedHeight < committedHeight,
+           let previousHeight, message.committedHeight <= previousHeight {
             resendVotes(to: message.replica, above: message.committedHeight)
         }
         if message.view == view, changingTo == nil {
@@ -661,18 +693,18 @@ public struct Replica {
     }
 
     /// Sends a peer in this view that reports committing less than this
-    /// replica the votes (and, as primary, the proposals) this replica holds
+    /// replica, twice running, the prepares and commits this replica holds
     /// for the heights it lacks: a lost commit otherwise leaves it short of
     /// a quorum for good once this replica has nothing left to do, and the
-    /// view would have to change for it. At most once per retransmit
-    /// interval per peer.
+    /// view would have to change for it. Votes only (a few hundred bytes
+    /// each, at most a window of them), at most once per retransmit interval
+    /// per peer.
     mutating func resendVotes(to replica: UInt32, above height: UInt64) {
         if let last = votesResentAt[replica], tickCount < last + UInt64(configuration.timing.retransmitTicks) { return }
         votesResentAt[replica] = tickCount
         let peer = Destination.replica(Int(replica))
         for slotHeight in slots.keys.sorted() where slotHeight > height && slotHeight <= committedHeight {
             guard let slot = slots[slotHeight] else { continue }
-            if isPrimary, let prePrepare = slot.prePrepare, prePrepare.view == view { send(.prePrepare(prePrepare), to: peer) }
             if let prepare = slot.sentPrepare { send(.prepare(prepare), to: peer) }
             if let commit = slot.sentCommit { send(.commit(commit), to: peer) }
         }
