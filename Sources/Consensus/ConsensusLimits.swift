@@ -58,7 +58,4 @@ public enum ConsensusLimits {
     /// Pooled requests a backup examines, oldest first, when it asks whether
     /// a block the primary left short omitted a request it had long enough.
     public static let censorshipCheckRequestsMax = 1024
-    /// Extra new-view timeouts a replica waits, per target view, on the word
-    /// of f+1 statuses that the target view was entered (rule 7).
-    public static let newViewWaitsMax = 4
 }

@@ -118,19 +118,8 @@ public struct Replica {
     var lastNewView: NewView?
     var commitsInView = 0
     var statusHeights: [UInt32: UInt64] = [:]
-    /// The highest view each replica's status has reported since this
-    /// replica last started a view change.
+    /// The highest view each replica's status has reported.
     var statusViews: [UInt32: UInt64] = [:]
-    /// Extra timeouts this replica has waited for the target view's new-view
-    /// on the word of f+1 statuses (at most ``ConsensusLimits/newViewWaitsMax``).
-    var newViewWaits = 0
-    /// Whether this replica has suspected the current view's primary at any
-    /// time in the view: its signed suspicion may be part of the evidence
-    /// another replica left on.
-    var suspectedInView = false
-    /// When (in ``tickCount``) this replica last relayed its pending requests
-    /// to every replica because it suspects the primary.
-    var suspicionRelayedAt: UInt64?
     var pool: [Hash: Transaction] = [:]
     /// The pool's size by ``Transaction/encodedBytesBound``.
     var poolBytes = 0
@@ -426,13 +415,10 @@ public struct Replica {
             if wanting >= quorum {
                 viewChangeTicksLeft -= 1
                 if viewChangeTicksLeft <= 0 {
-                    if newViewWaits < ConsensusLimits.newViewWaitsMax,
-                       statusViews.filter({ $0.key != me && $0.value >= target }).count > maxFaulty {
+                    if statusViews.filter({ $0.key != me && $0.value >= target }).count > maxFaulty {
                         // f+1 replicas report being in the target view, so at least one honest replica
-                        // entered it and will resend its new-view to a replica that reports an older
-                        // view (unless it restarted since). Wait one more timeout for it rather than
-                        // leave for a view nobody else wants; a bounded number of times, so reports cannot hold it for ever.
-                        newViewWaits += 1
+                        // entered it: its new-view exists, and they resend it to a replica that reports
+                        // an older view. Wait for it rather than leave for a view nobody else wants.
                         viewChangeTicksLeft = timeoutTicks()
                     } else {
                         // The new primary did not deliver in time: try the next view.
@@ -509,14 +495,8 @@ public struct Replica {
     mutating func suspectPrimary(because reason: ViewChangeReason) {
         guard changingTo == nil else { return }
         let announced = suspicion != nil
-        // A censored request stays the reason while it is pooled: a later timer reason would be withdrawn on progress.
-        if case .requestCensored(let id) = suspicion, pool[id] != nil {} else { suspicion = reason }
-        suspectedInView = true
-        let interval = UInt64(configuration.timing.retransmitTicks)
-        if suspicionRelayedAt.map({ tickCount >= $0 + interval }) ?? true {
-            suspicionRelayedAt = tickCount
-            relay(oldestPending(ConsensusLimits.forwardTransactionsMax), to: .all)
-        }
+        suspicion = reason
+        relay(oldestPending(ConsensusLimits.forwardTransactionsMax), to: .all)
         if !announced { sendStatus() }
         leaveViewIfSuspected()
     }
@@ -526,11 +506,7 @@ public struct Replica {
     /// evidence whether or not its own timer has run out.
     mutating func leaveViewIfSuspected() {
         guard changingTo == nil else { return }
-        // A suspicion this replica withdrew still counts once another replica has left the view, since that
-        // replica may have left on it: it counts the others' withdrawn suspicions it is relayed in the same way.
-        let othersLeft = viewChanges.values.contains { $0.replica != me && $0.newView > view }
-        let selfCounts = suspicion != nil || (suspectedInView && othersLeft)
-        let suspecting = suspectedBy.subtracting([me]).count + (selfCounts ? 1 : 0)
+        let suspecting = suspectedBy.subtracting([me]).count + (suspicion == nil ? 0 : 1)
         guard suspecting >= quorum else { return }
         for replica in suspectedBy.sorted() {
             if let status = suspicionStatuses[replica] { send(.status(status)) }
@@ -614,11 +590,6 @@ public struct Replica {
         if poolOrder.count > 2 * pool.count + 64 {
             poolOrder = poolOrder.filter { pool[$0] != nil }
         }
-        if case .requestCensored(let id) = suspicion, pool[id] == nil {
-            // The censored request was ordered, or left the pool (expired, refused): nothing is held against the primary.
-            suspicion = nil
-            sendStatus()
-        }
     }
 
     /// Relays requests to the primary so that a primary which ignores them is
@@ -659,13 +630,10 @@ public struct Replica {
         guard isValidSignature(message.signature, by: message.replica, for: message.signingDigest(chainID: chainID)) else {
             return drop(.badSignature)
         }
-        let previousHeight = statusHeights[message.replica]
-        statusHeights[message.replica] = max(previousHeight ?? 0, message.committedHeight)
+        statusHeights[message.replica] = max(statusHeights[message.replica] ?? 0, message.committedHeight)
         statusViews[message.replica] = max(statusViews[message.replica] ?? 0, message.view)
         if message.view < view { resendNewView(to: message.replica) }
-        // A peer behind that has not moved since its last status (not one merely a few blocks behind in the pipeline).
-        if message.view == view, changingTo == nil, message.committedHeight < committedHeight,
-           let previousHeight, message.committedHeight <= previousHeight {
+        if message.view == view, changingTo == nil, message.committedHeight < committedHeight {
             resendVotes(to: message.replica, above: message.committedHeight)
         }
         if message.view == view, changingTo == nil {
@@ -693,18 +661,18 @@ public struct Replica {
     }
 
     /// Sends a peer in this view that reports committing less than this
-    /// replica, twice running, the prepares and commits this replica holds
+    /// replica the votes (and, as primary, the proposals) this replica holds
     /// for the heights it lacks: a lost commit otherwise leaves it short of
     /// a quorum for good once this replica has nothing left to do, and the
-    /// view would have to change for it. Votes only (a few hundred bytes
-    /// each, at most a window of them), at most once per retransmit interval
-    /// per peer.
+    /// view would have to change for it. At most once per retransmit
+    /// interval per peer.
     mutating func resendVotes(to replica: UInt32, above height: UInt64) {
         if let last = votesResentAt[replica], tickCount < last + UInt64(configuration.timing.retransmitTicks) { return }
         votesResentAt[replica] = tickCount
         let peer = Destination.replica(Int(replica))
         for slotHeight in slots.keys.sorted() where slotHeight > height && slotHeight <= committedHeight {
             guard let slot = slots[slotHeight] else { continue }
+            if isPrimary, let prePrepare = slot.prePrepare, prePrepare.view == view { send(.prePrepare(prePrepare), to: peer) }
             if let prepare = slot.sentPrepare { send(.prepare(prepare), to: peer) }
             if let commit = slot.sentCommit { send(.commit(commit), to: peer) }
         }

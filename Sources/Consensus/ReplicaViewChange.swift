@@ -14,10 +14,6 @@ extension Replica {
         suspicion = nil
         suspectedBy = []
         suspicionStatuses = [:]
-        suspicionRelayedAt = nil
-        statusViews = [:]
-        newViewWaits = 0
-        suspectedInView = false
         viewChangeAttempts += 1
         viewChangeTicksLeft = timeoutTicks()
         progressTicks = 0
@@ -168,13 +164,10 @@ extension Replica {
         newViewResentAt = [:]
         votesResentAt = [:]
         suspicion = nil
-        suspectedInView = false
+        suspectedBy = []
         suspicionStatuses = [:]
-        suspicionRelayedAt = nil
         viewChangeTicksLeft = 0
         viewChanges = viewChanges.filter { $0.value.newView > view }
-        // Replicas already asking for a later view have left this one.
-        suspectedBy = Set(viewChanges.values.map(\.replica)).subtracting([me])
         for height in Array(slots.keys) { slots[height]?.clearView() }
         dirty = true
         if let base { adoptStableCheckpoint(base) }

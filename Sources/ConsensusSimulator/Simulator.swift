@@ -31,10 +31,9 @@ public enum ByzantineBehavior: String, CaseIterable, Sendable {
     /// As primary, never proposes the transactions of one client (the run's
     /// censored sender); honest backups forward them and must get them ordered.
     case censor
-    /// Accuses every primary: reports suspecting it in status messages, asks
-    /// for the next view and replays honest replicas' suspicions it has seen,
-    /// while otherwise taking part honestly. f such validators must move no
-    /// view with an honest primary on a healthy network.
+    /// Accuses every primary: reports suspecting it in status messages and
+    /// asks for the next view, while otherwise taking part honestly. f such
+    /// validators must move no view with an honest primary.
     case falseSuspicion
 }
 
@@ -797,11 +796,6 @@ public struct Simulation {
                     if (node.byzantine == .replay || node.byzantine == .garbage) && node.seen.count < 256 {
                         node.seen.append(message.canonicalBytes)
                     }
-                    // A false accuser keeps honest replicas' suspicions to replay them later.
-                    if node.byzantine == .falseSuspicion, case .status(let status) = message, status.suspectsPrimary {
-                        if node.seen.count >= 64 { node.seen.removeFirst() }
-                        node.seen.append(message.canonicalBytes)
-                    }
                     feed(node, input: .message(message))
                 }
             }
@@ -1200,9 +1194,6 @@ public struct Simulation {
             let change = ViewChange(newView: newView, replica: UInt32(node.index), checkpoint: nil, prepared: [], signature: signer.sign(digest))
             transmit(ConsensusMessage.viewChange(change).canonicalBytes, from: node.index, to: recipient)
         case .falseSuspicion:
-            if !node.seen.isEmpty && random.chance(0.1) {
-                transmit(node.seen[random.below(node.seen.count)], from: node.index, to: recipient)
-            }
             guard random.chance(0.2) else { return }
             let signer = signers[node.index]
             let me = UInt32(node.index)

@@ -395,21 +395,13 @@ struct RefusesRelayed: ProposalValidator {
     #expect(informed.changingTo == 1 && uninformed.changingTo == 1)
     // Replicas 0 and 1 entered view 1 (their new-view to replica 3 was lost) and say so.
     for index in [0, 1] { _ = informed.step(.message(.status(cluster.status(view: 1, by: index, suspects: false)))) }
-    var ticks = 0
-    while uninformed.changingTo == 1 && ticks < 500 {
+    for _ in 0..<100 {
         clock += 10
-        ticks += 1
         _ = informed.step(.tick(clockMs: clock))
         _ = uninformed.step(.tick(clockMs: clock))
     }
     #expect(uninformed.changingTo == 2, "no sign that anyone entered view 1: try the next")
     #expect(informed.changingTo == 1, "f+1 are in view 1: its new view exists and is resent; wait for it")
-    // It waits a few timeouts more, not for ever: reports alone cannot hold it.
-    for _ in 0..<((ConsensusLimits.newViewWaitsMax + 2) * ticks) {
-        clock += 10
-        _ = informed.step(.tick(clockMs: clock))
-    }
-    #expect(informed.changingTo == 2)
 }
 
 @Test func status_ofAPeerBehindInThisView_isAnsweredWithTheVotesItLacks() {
@@ -418,9 +410,7 @@ struct RefusesRelayed: ProposalValidator {
     let block = cluster.chain(1)[0]
     commitInViewZero(&ahead, block, cluster)
     #expect(ahead.committedHeight == 1)
-    // Replica 3 reports committing nothing in view 0, twice: it lost a commit, and this replica has nothing left to do.
-    let first = ahead.step(.message(.status(cluster.status(view: 0, by: 3, committedHeight: 0, suspects: true))))
-    #expect(!first.sentMessages.contains { if case .commit = $0 { true } else { false } }, "one status behind may be the pipeline")
+    // Replica 3 reports committing nothing in view 0: it lost a commit, and this replica has nothing left to do.
     let answer = ahead.step(.message(.status(cluster.status(view: 0, by: 3, committedHeight: 0, suspects: true))))
     let sent = answer.compactMap { action -> (ConsensusMessage, Destination)? in
         if case .send(let message, let to) = action { (message, to) } else { nil }
@@ -433,4 +423,3 @@ struct RefusesRelayed: ProposalValidator {
     let level = ahead.step(.message(.status(cluster.status(view: 0, by: 2, committedHeight: 1, suspects: false))))
     #expect(!level.sentMessages.contains { if case .commit = $0 { true } else { false } })
 }
-
