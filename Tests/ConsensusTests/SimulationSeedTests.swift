@@ -73,17 +73,23 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
     }
 }
 
+/// A network that loses, duplicates and partitions nothing and crashes no
+/// replica, with 30 transactions in small or medium blocks.
+func healthyNetwork(_ options: inout SimulationOptions, seed: UInt64) {
+    options.messageLossProbability = 0
+    options.duplicateProbability = 0
+    options.partitions = false
+    options.crashes = false
+    options.transactionCount = 30
+    options.blockTransactionsMax = seed % 3 == 0 ? 16 : 3
+}
+
 /// No faults and honest primaries: the run must not change view at all.
 @Test func simulation_faultFree_noViewChanges() {
     let seeds = SeedPlan.seeds(default: 20, salt: 19)
     let failures = runSeeds("fault-free", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: seed % 2 == 0 ? 4 : 7)
-        options.messageLossProbability = 0
-        options.duplicateProbability = 0
-        options.partitions = false
-        options.crashes = false
-        options.transactionCount = 30
-        options.blockTransactionsMax = seed % 3 == 0 ? 16 : 3
+        healthyNetwork(&options, seed: seed)
         return options
     }
     expectPassed(failures)
@@ -99,12 +105,7 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
         var options = SimulationOptions(seed: seed, validatorCount: validators,
                                         byzantine: Array(repeating: .falseSuspicion, count: (validators - 1) / 3))
         options.byzantineFirst = false
-        options.messageLossProbability = 0
-        options.duplicateProbability = 0
-        options.partitions = false
-        options.crashes = false
-        options.transactionCount = 30
-        options.blockTransactionsMax = seed % 3 == 0 ? 16 : 3
+        healthyNetwork(&options, seed: seed)
         #expect(options.mustKeepFirstView)
         return options
     }
