@@ -12,7 +12,7 @@ import LedgerCore
 /// the code the contract runs for `check` and `batchCheck`: metering, one
 /// keyed read of each subject's record, one keyed read per live entry, the
 /// lookup and history records written. The subjects are split into batches
-/// of ``BlacklistParameters/batchSubjectsLimit``, as one transaction may
+/// of ``BlacklistLimits/batchSubjectsParameterMax``, as one transaction may
 /// carry at most that many; each batch's writes are kept for the next, as a
 /// committed block's would be.
 public struct BlacklistBenchmark: Sendable {
@@ -95,7 +95,7 @@ public struct BlacklistBenchmark: Sendable {
         let store = MemoryStore()
         let started = clock.now
         var parameters = BlacklistParameters.defaults
-        parameters.baseAllowance = BlacklistParameters.allowanceMax
+        parameters.baseAllowance = BlacklistLimits.allowanceMax
         let key = try PrivateKey.generate().publicKey
         try build(store: store, parameters: parameters, uploaderKey: key)
         let built = clock.now
@@ -117,7 +117,7 @@ public struct BlacklistBenchmark: Sendable {
         let counter = BlacklistBenchmarkCounter()
         var state = BlacklistBenchmarkState(store: store, counter: counter)
         var outcome = BlacklistCheckOutcome(subjectsChecked: 0, matchedSubjects: 0, matchedEntries: 0)
-        let batchSize = Int(BlacklistParameters.batchSubjectsLimit)
+        let batchSize = Int(BlacklistLimits.batchSubjectsParameterMax)
         var batches = 0
         let checkStarted = clock.now
         var start = 0
@@ -139,7 +139,7 @@ public struct BlacklistBenchmark: Sendable {
         return Result(
             entries: entryCount, subjectsChecked: outcome.subjectsChecked, matchedSubjects: outcome.matchedSubjects,
             matchedEntries: outcome.matchedEntries, batches: batches, stateReads: counter.reads, stateWrites: counter.writes,
-            buildSeconds: Self.seconds(built - started), checkSeconds: Self.seconds(finished - checkStarted))
+            buildSeconds: (built - started).inSeconds, checkSeconds: (finished - checkStarted).inSeconds)
     }
 
     /// Writes `entryCount` live entries, each on its own subject, in the contract's format.
@@ -168,11 +168,6 @@ public struct BlacklistBenchmark: Sendable {
         }
         batch.put(full(BlacklistKeys.nextEntryID), BlacklistCounterRecord(value: UInt64(entryCount + 1)).canonicalBytes)
         try store.write(batch, sync: false)
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let parts = duration.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }
 

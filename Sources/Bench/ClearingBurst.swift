@@ -4,21 +4,6 @@ import Ledger
 import LedgerCore
 import NodeClient
 
-/// Limits of the clearing burst, units last.
-public enum ClearingBurstLimits {
-    public static let paymentsMax = 100_000
-    public static let breakPercentMax = 50.0
-    public static let paymentsPerSecondMax = 10_000
-    /// Longest wait for the findings once every record has committed.
-    public static let settleSecondsMax = 600
-    /// Longest batch id; it becomes part of payment ids and account numbers.
-    public static let batchIDBytesMax = 24
-    /// Pause between rounds of the settle phase (one trailing payment, one breaks query).
-    public static let settleRoundMs = 1000
-    /// Missing and unexpected findings listed by name in a report.
-    public static let listedFindingsMax = 20
-}
-
 /// What one clearing burst does.
 public struct ClearingBurstSettings: Sendable {
     /// API URLs; the payer bank, clearing house and payee bank send to them in turn, the first feeds the event stream.
@@ -262,9 +247,9 @@ private struct BurstRun: Sendable {
         report.recordsRefused = figures.refused
         report.recordsUncommitted = report.recordsSigned - figures.committed - figures.committedRejected.values.reduce(0, +)
             - figures.refused.values.reduce(0, +)
-        report.sendingSeconds = seconds(sendingStopped - start)
+        report.sendingSeconds = (sendingStopped - start).inSeconds
         if let last = figures.lastCommit {
-            let measured = seconds(last - start)
+            let measured = (last - start).inSeconds
             report.committedPerSecond = measured > 0 ? Double(figures.committed) / measured : 0
         }
         let latencies = figures.latenciesMs.sorted()

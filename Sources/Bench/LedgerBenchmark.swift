@@ -1,4 +1,5 @@
 import Contracts
+import ConsortTesting
 import Foundation
 import Ledger
 import LedgerCore
@@ -24,10 +25,6 @@ public struct BenchmarkFigure: Sendable {
 /// Measures the ledger on this machine: signature verification, the
 /// decode → verify → execute → commit pipeline, and synced LevelDB commits.
 public enum LedgerBenchmark {
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     /// secp256k1 verifications per second on one core and on every core.
     public static func signatureVerification(samples: Int = 4000) throws -> [BenchmarkFigure] {
         let key = try PrivateKey.generate()
@@ -47,71 +44,39 @@ public enum LedgerBenchmark {
             }
         }
         return [
-            BenchmarkFigure("secp256k1 verifications, one core", Double(samples) / seconds(single), "/s"),
-            BenchmarkFigure("secp256k1 verifications, all \(cores) cores", Double(cores * perCore) / seconds(parallel), "/s"),
+            BenchmarkFigure("secp256k1 verifications, one core", Double(samples) / single.inSeconds, "/s"),
+            BenchmarkFigure("secp256k1 verifications, all \(cores) cores", Double(cores * perCore) / parallel.inSeconds, "/s"),
         ]
     }
 
-    /// A consortium of `senders` enterprises, each adding and removing its own second key in turn.
-    static func workload(senders: Int, transactions: Int, chainID: String) throws -> (Genesis, [[UInt8]]) {
-        var organizations: [Organization] = []
-        var keys: [PrivateKey] = []
-        for index in 0..<senders {
-            let key = try PrivateKey.generate()
-            keys.append(key)
-            organizations.append(Organization(id: "ent\(index)", name: "Enterprise \(index)", kind: .enterprise, memberKeys: [key.publicKey]))
-        }
-        let bankKey = try PrivateKey.generate()
-        organizations.append(Organization(id: "bank", name: "Bank", kind: .bank, memberKeys: [bankKey.publicKey]))
-        let validatorKeys = try (0..<4).map { _ in try PrivateKey.generate() }
-        let validators = try ValidatorSet(validatorKeys.enumerated().map {
-            Validator(name: "v\($0.offset)", organizationID: "bank", nodeKey: $0.element.publicKey, address: "127.0.0.1:\(9100 + $0.offset)")
-        })
-        let genesis = try Genesis(chainID: chainID, timestampMs: 1_000, organizations: organizations, validators: validators)
-        var extraKeys: [PublicKey] = []
-        for _ in 0..<senders { extraKeys.append(try PrivateKey.generate().publicKey) }
+    /// A consortium of `senders` enterprises and a bank, and `transactions`
+    /// encoded calls: each enterprise adds and removes its own second key in turn.
+    static func workload(senders: Int, transactions: Int, chainID: String) throws -> (LocalConsortium, [[UInt8]]) {
+        let chain = try LocalConsortium(
+            chainID: chainID, organizations: (0..<senders).map { ("ent\($0)", OrganizationKind.enterprise) } + [("bank", .bank)],
+            keysPerOrganization: 1, genesisTimestampMs: 1_000)
+        let extraKeys = try (0..<senders).map { _ in try PrivateKey.generate().publicKey }
         var encoded: [[UInt8]] = []
         encoded.reserveCapacity(transactions)
-        var nonces = [UInt64](repeating: 0, count: senders)
         for index in 0..<transactions {
             let sender = index % senders
-            let nonce = nonces[sender]
-            nonces[sender] += 1
-            let extra = extraKeys[sender]
-            let operation: GovernanceContract.Operation = nonce % 2 == 0 ? .addMemberKey : .removeMemberKey
-            let call = GovernanceContract.call(operation, MemberKeyChange(key: extra))
-            encoded.append(Transaction.signed(chainID: chainID, key: keys[sender], nonce: nonce, expiresAtMs: .max, call: call).canonicalBytes)
+            let operation: GovernanceContract.Operation = (index / senders) % 2 == 0 ? .addMemberKey : .removeMemberKey
+            let call = GovernanceContract.call(operation, MemberKeyChange(key: extraKeys[sender]))
+            encoded.append(chain.transaction("ent\(sender)", call).canonicalBytes)
         }
-        return (genesis, encoded)
+        return (chain, encoded)
     }
 
     /// Transactions decoded, verified, executed and committed per second (memory store),
     /// then blocks committed per second to LevelDB with sync.
     public static func pipeline(transactions: Int = 20_000, blockSize: Int = 2_000, directory: String) throws -> [BenchmarkFigure] {
-        let senders = 200
-        let chainID = "bench"
-        var validatorKeys: [PrivateKey] = []
-        let (genesisTemplate, encoded) = try workload(senders: senders, transactions: transactions, chainID: chainID)
-        for _ in 0..<4 { validatorKeys.append(try PrivateKey.generate()) }
-        let validators = try ValidatorSet(validatorKeys.enumerated().map {
-            Validator(name: "v\($0.offset)", organizationID: "bank", nodeKey: $0.element.publicKey, address: "127.0.0.1:\(9100 + $0.offset)")
-        })
-        let genesis = try Genesis(chainID: chainID, timestampMs: 1_000, organizations: genesisTemplate.organizations, validators: validators)
-        func certificate(_ header: BlockHeader) -> CommitCertificate {
-            let digest = CommitVote.digest(chainID: chainID, height: header.height, view: 0, blockHash: header.hash)
-            return CommitCertificate(height: header.height, view: 0, blockHash: header.hash, signatures: validatorKeys.prefix(3).enumerated().map {
-                ValidatorSignature(validatorIndex: UInt32($0.offset), signature: $0.element.sign(digest))
-            })
-        }
+        let (chain, encoded) = try workload(senders: 200, transactions: transactions, chainID: "bench")
         func nextBlock(_ ledger: Ledger, _ transactions: [Transaction]) -> Block {
-            let head = ledger.head
-            return Block(header: BlockHeader(
-                height: head.height + 1, parentHash: head.blockHash, timestampMs: head.timestampMs + 1000, proposer: validatorKeys[0].publicKey,
-                transactionsRoot: MerkleTree.root(of: transactions.map(\.id)), stateHeight: head.height, stateRoot: head.stateRoot,
-                validatorSetHash: validators.hash), transactions: transactions)
+            chain.block(after: ledger.head, timestampMs: ledger.head.timestampMs + 1000, transactions)
         }
+        func certificate(_ header: BlockHeader) -> CommitCertificate { chain.certificate(for: header) }
 
-        let memoryLedger = try Ledger(store: MemoryStore(), genesis: genesis, registry: StandardContracts.registry())
+        let memoryLedger = chain.ledger
         let clock = ContinuousClock()
         var succeeded = 0
         let pipelineTime = try clock.measure {
@@ -131,7 +96,7 @@ public enum LedgerBenchmark {
         }
 
         let store = try LevelDBStore(path: directory + "/bench-ledger")
-        let diskLedger = try Ledger(store: store, genesis: genesis, registry: StandardContracts.registry())
+        let diskLedger = try Ledger(store: store, genesis: chain.genesis, registry: StandardContracts.registry())
         let emptyBlocks = 200
         let emptyTime = try clock.measure {
             for _ in 0..<emptyBlocks {
@@ -152,9 +117,9 @@ public enum LedgerBenchmark {
             commitTime += clock.now - started
         }
         return [
-            BenchmarkFigure("transactions decoded + verified + executed + committed (memory)", Double(encoded.count) / seconds(pipelineTime), "tx/s"),
-            BenchmarkFigure("empty blocks committed to LevelDB with sync", Double(emptyBlocks) / seconds(emptyTime), "blocks/s"),
-            BenchmarkFigure("\(blockSize)-transaction blocks written to LevelDB with sync", Double(fullBlocks) / seconds(commitTime), "blocks/s"),
+            BenchmarkFigure("transactions decoded + verified + executed + committed (memory)", Double(encoded.count) / pipelineTime.inSeconds, "tx/s"),
+            BenchmarkFigure("empty blocks committed to LevelDB with sync", Double(emptyBlocks) / emptyTime.inSeconds, "blocks/s"),
+            BenchmarkFigure("\(blockSize)-transaction blocks written to LevelDB with sync", Double(fullBlocks) / commitTime.inSeconds, "blocks/s"),
         ]
     }
 }

@@ -229,7 +229,7 @@ final class BenchTracker: @unchecked Sendable {
             guard let sent = submittedAt[id] else { return }
             admitted.insert(id)
             acceptedAt[id] = now
-            record(seconds(now - sent) * 1000, in: &figures.admissionWaitsMs, seen: &waitSeen)
+            record((now - sent).inMilliseconds, in: &figures.admissionWaitsMs, seen: &waitSeen)
         }
     }
 
@@ -279,7 +279,7 @@ final class BenchTracker: @unchecked Sendable {
                     figures.committedRejected[code ?? "unknown", default: 0] += 1
                 }
                 figures.lastCommit = arrival
-                record(seconds(arrival - admittedAt) * 1000, in: &figures.latenciesMs, seen: &latencySeen)
+                record((arrival - admittedAt).inMilliseconds, in: &figures.latenciesMs, seen: &latencySeen)
             }
         }
     }
@@ -294,10 +294,6 @@ final class BenchTracker: @unchecked Sendable {
             if slot < NetworkBenchLimits.latencySamplesMax { samples[slot] = milliseconds }
         }
     }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 /// The value below which `fraction` of the sorted samples lie (nearest rank).

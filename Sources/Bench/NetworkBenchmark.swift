@@ -4,30 +4,6 @@ import Ledger
 import LedgerCore
 import NodeClient
 
-/// Limits of the network benchmark, units last.
-public enum NetworkBenchLimits {
-    /// Longest sending phase.
-    public static let durationSecondsMax = 3600
-    /// How long the benchmark waits for outstanding commits after sending stops;
-    /// the load phase stops hard at duration + this.
-    public static let drainSecondsMax = 30
-    /// Sender keys the benchmark may add to the bank (one key stays the bank's own).
-    public static let sendersMax = Limits.memberKeysMax - 1
-    /// Highest requested rate.
-    public static let ratePerSecondMax = 100_000
-    /// Transactions signed ahead of the timed phase; bounds the benchmark's memory.
-    public static let transactionsMax = 100_000
-    /// Commit latencies kept; beyond this a uniform reservoir sample is kept.
-    public static let latencySamplesMax = 100_000
-    /// Longest wait for the sender keys to commit, and for them to be removed again.
-    public static let setupSecondsMax = 60
-    /// Back-off after a `busy` answer: first and largest wait.
-    public static let backoffMsMin = 5
-    public static let backoffMsMax = 200
-    /// How long the event stream may take to connect before sending starts.
-    public static let streamConnectMs = 300
-}
-
 /// What one run of the network benchmark does.
 public struct NetworkBenchSettings: Sendable {
     /// API URLs of the nodes; senders are spread over them, the first also feeds the event stream.
@@ -339,8 +315,8 @@ private struct Run: Sendable {
         report.uncommitted = figures.outstanding
         report.blocks = figures.blocks
         report.largestBlockTransactions = figures.largestBlock
-        report.sendingSeconds = seconds(sendingStopped - start)
-        if let last = figures.lastCommit { report.measuredSeconds = seconds(last - start) }
+        report.sendingSeconds = (sendingStopped - start).inSeconds
+        if let last = figures.lastCommit { report.measuredSeconds = (last - start).inSeconds }
         let latencies = figures.latenciesMs.sorted()
         report.latencySamples = latencies.count
         report.latencyP50Ms = percentile(latencies, 0.50)
@@ -349,7 +325,7 @@ private struct Run: Sendable {
         let waits = figures.admissionWaitsMs.sorted()
         report.admissionWaitP50Ms = percentile(waits, 0.50)
         report.admissionWaitP99Ms = percentile(waits, 0.99)
-        report.longestCommitPauseMs = seconds(figures.longestCommitPause) * 1000
+        report.longestCommitPauseMs = figures.longestCommitPause.inMilliseconds
         return report
     }
 

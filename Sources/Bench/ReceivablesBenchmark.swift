@@ -139,7 +139,7 @@ public enum ReceivablesBenchmark {
             frontier = next
         }
         try commit(transfers)
-        let buildSeconds = seconds(clock.now - started)
+        let buildSeconds = (clock.now - started).inSeconds
 
         let view = chain.ledger.queryView()
         let contract = ReceivablesContract()
@@ -149,7 +149,7 @@ public enum ReceivablesBenchmark {
             for _ in 0..<repetitions {
                 let start = clock.now
                 answer = try contract.query("trace", parameters: ["piece": piece.description], in: view)
-                times.append(seconds(clock.now - start) * 1000)
+                times.append((clock.now - start).inSeconds * 1000)
             }
             return (times.sorted()[times.count / 2], answer)
         }
@@ -175,10 +175,5 @@ public enum ReceivablesBenchmark {
             if total >= Int.max / 4 { break }
         }
         return total
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let parts = duration.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }

@@ -1,3 +1,4 @@
+import ConsortTesting
 import Contracts
 import Foundation
 import Ledger
@@ -134,7 +135,7 @@ public enum StatementsBenchmark {
             }
         }
         let elapsed = clock.now - began
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         let items = Double(2 * linesPerSide)
         let (reads, writes) = (index.state.traffic.reads, index.state.traffic.writes)
         let byRule = try StatementsContract.matchesByRule(account: account, state: index.state)

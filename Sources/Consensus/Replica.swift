@@ -120,12 +120,8 @@ public struct Replica {
     var statusHeights: [UInt32: UInt64] = [:]
     /// The highest view each replica's status has reported.
     var statusViews: [UInt32: UInt64] = [:]
-    var pool: [Hash: Transaction] = [:]
-    /// The pool's size by ``Transaction/encodedBytesBound``.
-    var poolBytes = 0
-    var poolOrder: [Hash] = []
-    /// Changes whenever a transaction enters or leaves the pool.
-    var poolVersion: UInt64 = 0
+    /// The requests waiting to be ordered.
+    var pool = TransactionPool()
     /// Ids of the transactions in the uncommitted blocks below the next
     /// proposal, keyed by those blocks' hashes; rebuilt only when they change.
     var inFlightCache: (ancestors: [Hash], ids: Set<Hash>)?
@@ -387,7 +383,7 @@ public struct Replica {
         precondition(slots.keys.allSatisfy { $0 > lowHeader.height && $0 <= highWatermark }, "log entries lie within the watermarks")
         precondition(ownVotes.keys.allSatisfy { $0 > lowHeader.height }, "own votes lie above the low watermark")
         precondition(pool.count <= ConsensusLimits.pendingTransactionsMax
-                     && poolBytes <= ConsensusLimits.pendingTransactionBytesMax, "the pool is bounded")
+                     && pool.bytes <= ConsensusLimits.pendingTransactionBytesMax, "the pool is bounded")
         precondition(viewChanges.count <= validators.count, "one view-change message per validator")
         precondition(suspicionStatuses.count <= validators.count && suspectedBy.count <= validators.count, "one suspicion per validator")
         precondition(retainedBodies.count <= Int(window) && retainedBodyBytes <= ConsensusLimits.retainedBlockBytesMax,
@@ -471,7 +467,7 @@ public struct Replica {
         let height = max(nextProposalHeight, committedHeight + 1)
         let ancestors = pendingAncestors(below: height) ?? []
         let inFlight = inFlightTransactions(ancestors)
-        let candidates = poolOrder.compactMap { id in inFlight.contains(id) ? nil : pool[id] }
+        let candidates = pool.oldestFirst.filter { !inFlight.contains($0.id) }
         guard !candidates.isEmpty else { return false }
         return !validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, blockTimestampMs: clockMs, limit: 1).isEmpty
     }
@@ -555,10 +551,8 @@ public struct Replica {
     /// admission first: one admission path for every source).
     @discardableResult
     mutating func addToPool(_ transaction: Transaction, relayed: Bool = false) -> Bool {
-        guard pool[transaction.id] == nil else { return false }
-        let size = transaction.encodedBytesBound
-        guard pool.count < ConsensusLimits.pendingTransactionsMax,
-              poolBytes + size <= ConsensusLimits.pendingTransactionBytesMax else {
+        guard !pool.contains(transaction.id) else { return false }
+        guard pool.hasRoom(for: transaction) else {
             drop(.poolFull)
             return false
         }
@@ -566,30 +560,17 @@ public struct Replica {
             drop(.unacceptableTransaction)
             return false
         }
-        pool[transaction.id] = transaction
-        poolBytes += size
-        poolOrder.append(transaction.id)
-        poolVersion &+= 1
+        pool.insert(transaction)
         return true
     }
 
     func oldestPending(_ count: Int) -> [Transaction] {
-        var result: [Transaction] = []
-        for id in poolOrder where result.count < count {
-            if let transaction = pool[id] { result.append(transaction) }
-        }
-        return result
+        Array(pool.oldestFirst.prefix(count))
     }
 
     mutating func removeFromPool(_ ids: [Hash]) {
-        for id in ids {
-            if let removed = pool.removeValue(forKey: id) { poolBytes -= removed.encodedBytesBound }
-            forwardedAt.removeValue(forKey: id)
-        }
-        poolVersion &+= 1
-        if poolOrder.count > 2 * pool.count + 64 {
-            poolOrder = poolOrder.filter { pool[$0] != nil }
-        }
+        pool.remove(ids)
+        for id in ids { forwardedAt.removeValue(forKey: id) }
     }
 
     /// Relays requests to the primary so that a primary which ignores them is
@@ -714,7 +695,7 @@ public struct Replica {
     }
 
     mutating func evictUnacceptableTransactions() {
-        let dead = poolOrder.filter { id in pool[id].map { !validator.isAcceptable($0) } ?? false }
+        let dead = pool.oldestFirst.filter { !validator.isAcceptable($0) }.map(\.id)
         if !dead.isEmpty { removeFromPool(dead) }
     }
 

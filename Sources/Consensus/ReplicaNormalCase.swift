@@ -152,9 +152,10 @@ extension Replica {
         let inFlight = inFlightTransactions(ancestors)
         var overdue: [Transaction] = []
         var examined = 0
-        for id in poolOrder where examined < ConsensusLimits.censorshipCheckRequestsMax {
-            guard let transaction = pool[id] else { continue }
+        for transaction in pool.oldestFirst {
+            guard examined < ConsensusLimits.censorshipCheckRequestsMax else { break }
             examined += 1
+            let id = transaction.id
             guard let forwarded = forwardedAt[id], tickCount >= forwarded &+ threshold, !inFlight.contains(id) else { continue }
             overdue.append(transaction)
         }
@@ -316,15 +317,12 @@ extension Replica {
             // found nothing finds nothing again until one of these changes.
             // The pre-prepares hold each ancestor's hash; no need to hash the headers again on every input.
             let ancestorHashes = ancestors.map { slots[$0.height]?.prePrepare?.blockHash ?? $0.hash }
-            let attempt = ProposalAttempt(height: height, poolVersion: poolVersion, ancestors: ancestorHashes,
+            let attempt = ProposalAttempt(height: height, poolVersion: pool.version, ancestors: ancestorHashes,
                                           executedHeight: executedHeight,
                                           timerExpired: ticksSinceProposal >= configuration.timing.batchTicks)
             guard attempt != fruitlessProposal else { return }
             let inFlight = inFlightTransactions(ancestors, hashes: attempt.ancestors)
-            var candidates: [Transaction] = []
-            for id in poolOrder where !inFlight.contains(id) {
-                if let transaction = pool[id] { candidates.append(transaction) }
-            }
+            let candidates = pool.oldestFirst.filter { !inFlight.contains($0.id) }
             let timestampMs = max(parent.timestampMs &+ 1, clockMs)
             let ordered = candidates.isEmpty
                 ? [] : validator.orderBatch(candidates, after: unexecutedBlocks + ancestors, blockTimestampMs: timestampMs, limit: limit)

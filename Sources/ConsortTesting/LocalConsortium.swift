@@ -86,19 +86,25 @@ public final class LocalConsortium: @unchecked Sendable {
         return Transaction.signed(chainID: genesis.chainID, key: key, nonce: nonce, expiresAtMs: UInt64.max / 2, call: call)
     }
 
+    /// A block of this consortium's that follows `head` at `timestampMs`,
+    /// holding `transactions`; ``certificate(for:view:)`` certifies it. Also
+    /// serves other ledgers of the same genesis (a benchmark's disk copy).
+    public func block(after head: LedgerHead, timestampMs: UInt64, _ transactions: [Transaction]) -> Block {
+        let header = BlockHeader(
+            height: head.height + 1, parentHash: head.blockHash, timestampMs: timestampMs, proposer: validatorKeys[0].publicKey,
+            transactionsRoot: MerkleTree.root(of: transactions.map(\.id)), stateHeight: head.height, stateRoot: head.stateRoot,
+            validatorSetHash: genesis.validators.hash)
+        return Block(header: header, transactions: transactions)
+    }
+
     /// Builds, certifies and commits a block holding `transactions`; returns the receipts.
     @discardableResult
     public func commit(_ transactions: [Transaction]) throws -> [Receipt] {
-        let head = ledger.head
         let timestamp = nextBlockTimeMs
         clockMs = timestamp
-        let header = BlockHeader(
-            height: head.height + 1, parentHash: head.blockHash, timestampMs: timestamp, proposer: validatorKeys[0].publicKey,
-            transactionsRoot: MerkleTree.root(of: transactions.map(\.id)), stateHeight: head.height, stateRoot: head.stateRoot,
-            validatorSetHash: genesis.validators.hash)
-        let block = Block(header: header, transactions: transactions)
+        let block = block(after: ledger.head, timestampMs: timestamp, transactions)
         let executed = try ledger.execute(block)
-        try ledger.commit(executed, certificate: certificate(for: header))
+        try ledger.commit(executed, certificate: certificate(for: block.header))
         // Rejected transactions leave their nonce unused.
         for (transaction, receipt) in zip(transactions, executed.receipts) where !receipt.isSuccess {
             nonces[transaction.body.sender] = nil

@@ -24,4 +24,8 @@ public enum Limits {
     public static let receiptsPerBlockMax = blockTransactionsMax
     public static let indexEntriesPerTransactionMax = 4096
     public static let stateWritesPerTransactionMax = 100_000
+    /// Public keys remembered as valid points; more than the signers active at
+    /// once in a consortium. A key forgotten costs only its point check when
+    /// it is next decoded.
+    public static let validatedPublicKeysMax = 16_384
 }

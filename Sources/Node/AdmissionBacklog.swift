@@ -1,32 +1,5 @@
 import LedgerCore
 
-/// Bounds of the API's back-pressure (``AdmissionBacklog``).
-public struct AdmissionBacklogLimits: Sendable, Equatable {
-    /// The longest the transactions committing now may have waited in the
-    /// pool, on average, before a client's submission is answered `busy`.
-    public var sojournMsMax: Int
-    /// Transactions always admitted, whatever the waits: a pool this small
-    /// is no queue, and an idle cluster has no commits to judge by.
-    public var floorTransactions: Int
-    /// How far back commits count when judging the waits.
-    public var windowMs: Int
-    /// The width of one slot of that window.
-    public var slotMs: Int
-    /// The retry hint's bounds.
-    public var retryAfterMsMin: Int
-    public var retryAfterMsMax: Int
-
-    public init(sojournMsMax: Int = 1_000, floorTransactions: Int = 500, windowMs: Int = 2_000, slotMs: Int = 250,
-                retryAfterMsMin: Int = 1_000, retryAfterMsMax: Int = 10_000) {
-        self.sojournMsMax = sojournMsMax
-        self.floorTransactions = floorTransactions
-        self.windowMs = windowMs
-        self.slotMs = slotMs
-        self.retryAfterMsMin = retryAfterMsMin
-        self.retryAfterMsMax = retryAfterMsMax
-    }
-}
-
 /// Back-pressure at the API. The node watches how long the transactions it
 /// sees commit waited in its pool (their sojourn, from arrival by any path
 /// to commit). While those of the last ``AdmissionBacklogLimits/windowMs``

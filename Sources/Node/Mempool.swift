@@ -48,19 +48,6 @@ public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 }
 
-/// Bounds of the mempool: by default those of the replica's pool, which holds
-/// the same transactions.
-public struct MempoolLimits: Sendable {
-    public var transactionsMax: Int
-    /// Bytes by ``Transaction/encodedBytesBound``.
-    public var bytesMax: Int
-
-    public init(transactionsMax: Int = ConsensusLimits.pendingTransactionsMax, bytesMax: Int = ConsensusLimits.pendingTransactionBytesMax) {
-        self.transactionsMax = transactionsMax
-        self.bytesMax = bytesMax
-    }
-}
-
 /// Transactions waiting to be ordered. Admission checks everything that can be
 /// checked before execution — size, chain, signature, expiry, nonce window,
 /// the sender's organization and its permission, and the contract's stateless
@@ -77,31 +64,29 @@ public final class Mempool: @unchecked Sendable {
     }
 
     private let ledger: Ledger
-    private let limits: MempoolLimits
     private let lock = Lock()
-    private var byID: [Hash: Transaction] = [:]
+    private var pool: TransactionPool
     private var bySender: [PublicKey: [UInt64: Hash]] = [:]
     /// When each pending transaction entered the pool, for its sojourn at commit.
     private var arrivedAt: [Hash: ContinuousClock.Instant] = [:]
     private let verified: VerifiedSignatures
-    private var totalBytes = 0
 
     /// A pool over `ledger`'s committed state that records the signatures it
     /// verifies in `verified`, the node's one cache.
     public init(ledger: Ledger, limits: MempoolLimits = MempoolLimits(), verified: VerifiedSignatures = VerifiedSignatures()) {
         self.ledger = ledger
-        self.limits = limits
+        self.pool = TransactionPool(transactionsMax: limits.transactionsMax, bytesMax: limits.bytesMax)
         self.verified = verified
     }
 
     /// The retry hint when the pool is at its hard bounds.
     public static let fullRetryAfterMs = 1_000
 
-    public var count: Int { lock.withLock { byID.count } }
-    public var bytes: Int { lock.withLock { totalBytes } }
+    public var count: Int { lock.withLock { pool.count } }
+    public var bytes: Int { lock.withLock { pool.bytes } }
 
-    public func contains(_ id: Hash) -> Bool { lock.withLock { byID[id] != nil } }
-    public func transaction(_ id: Hash) -> Transaction? { lock.withLock { byID[id] } }
+    public func contains(_ id: Hash) -> Bool { lock.withLock { pool.contains(id) } }
+    public func transaction(_ id: Hash) -> Transaction? { lock.withLock { pool[id] } }
 
     /// True when this node has verified the transaction's signature.
     public func isVerified(_ id: Hash) -> Bool { verified.contains(id) }
@@ -124,7 +109,7 @@ public final class Mempool: @unchecked Sendable {
     /// Admits a transaction after checking it against committed state.
     @discardableResult
     public func add(_ transaction: Transaction, nowMs: UInt64) throws(AdmissionError) -> Admission {
-        if lock.withLock({ byID[transaction.id] != nil }) { return .alreadyPending }
+        if lock.withLock({ pool.contains(transaction.id) }) { return .alreadyPending }
         let body = transaction.body
         let size = transaction.canonicalBytes.count
         guard size <= Limits.transactionBytesMax else { throw .tooLarge(bytes: size, limit: Limits.transactionBytesMax) }
@@ -168,15 +153,14 @@ public final class Mempool: @unchecked Sendable {
         }
         guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
         return try lock.withLock { () throws(AdmissionError) -> Admission in
-            if byID[transaction.id] != nil { return .alreadyPending }
-            guard byID.count < limits.transactionsMax, totalBytes + transaction.encodedBytesBound <= limits.bytesMax else { throw .busy(pending: byID.count, retryAfterMs: Mempool.fullRetryAfterMs) }
+            if pool.contains(transaction.id) { return .alreadyPending }
+            guard pool.hasRoom(for: transaction) else { throw .busy(pending: pool.count, retryAfterMs: Mempool.fullRetryAfterMs) }
             if let existing = bySender[body.sender]?[body.nonce], existing != transaction.id {
                 throw .rejected(Rejection(code: "nonce_pending", message: "another transaction with nonce \(body.nonce) from this sender is already pending"))
             }
-            byID[transaction.id] = transaction
+            pool.insert(transaction)
             arrivedAt[transaction.id] = .now
             bySender[body.sender, default: [:]][body.nonce] = transaction.id
-            totalBytes += transaction.encodedBytesBound
             return .added
         }
     }
@@ -185,7 +169,7 @@ public final class Mempool: @unchecked Sendable {
     public func pending() -> [Transaction] {
         lock.withLock {
             bySender.keys.sorted().flatMap { sender in
-                (bySender[sender] ?? [:]).sorted { $0.key < $1.key }.compactMap { byID[$0.value] }
+                (bySender[sender] ?? [:]).sorted { $0.key < $1.key }.compactMap { pool[$0.value] }
             }
         }
     }
@@ -210,8 +194,7 @@ public final class Mempool: @unchecked Sendable {
             var waits: [Double] = []
             for transaction in block.transactions {
                 if let arrived = arrivedAt[transaction.id] {
-                    let wait = now - arrived
-                    waits.append(Double(wait.components.seconds) * 1_000 + Double(wait.components.attoseconds) / 1e15)
+                    waits.append((now - arrived).inMilliseconds)
                 }
                 removeLocked(transaction.id)
             }
@@ -234,16 +217,15 @@ public final class Mempool: @unchecked Sendable {
     @discardableResult
     public func removeExpired(nowMs: UInt64) -> Int {
         lock.withLock {
-            let expired = byID.filter { $0.value.body.isExpired(atMs: nowMs) }.map(\.key)
+            let expired = pool.oldestFirst.filter { $0.body.isExpired(atMs: nowMs) }.map(\.id)
             for id in expired { removeLocked(id) }
             return expired.count
         }
     }
 
     private func removeLocked(_ id: Hash) {
-        guard let transaction = byID.removeValue(forKey: id) else { return }
+        guard let transaction = pool.remove(id) else { return }
         arrivedAt[id] = nil
-        totalBytes -= transaction.encodedBytesBound
         let sender = transaction.body.sender
         if bySender[sender]?[transaction.body.nonce] == id {
             bySender[sender]?[transaction.body.nonce] = nil

@@ -291,7 +291,7 @@ struct BooksCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let bytes = try readInputFile(file, bytesMax: BooksCSVReader.fileBytesMax)
+                let bytes = try readInputFile(file, bytesMax: StatementsLimits.booksCSVFileBytesMax)
                 let entries: [BookEntryInput]
                 do { entries = try BooksCSVReader.parse(fileContents: bytes, fileName: file) } catch { throw CLIError("\(error)", .badInput) }
                 guard !entries.isEmpty else { throw CLIError("\(file) holds no entries", .badInput) }

@@ -40,8 +40,6 @@ public struct ReconciliationState: Equatable, Sendable {
     public static let magic = "consort-reconciliation-state"
     /// The only format version written and read.
     public static let formatVersion: UInt32 = 1
-    /// The largest state file read (the engine is bounded by ``ReconciliationEngine/trackedPaymentsMax``).
-    public static let fileBytesMax = 4 * 1024 * 1024 * 1024
 
     /// The chain the engine followed.
     public var chainID: String
@@ -86,7 +84,7 @@ public struct ReconciliationState: Equatable, Sendable {
             }
             chainID = try decoder.readString("chain id", limit: Limits.identifierBytesMax)
             genesisHash = try Hash(bytes: try decoder.readFixed("genesis hash", count: 32))
-            let engineBytes = try decoder.readBytes("engine", limit: Self.fileBytesMax)
+            let engineBytes = try decoder.readBytes("engine", limit: ReconciliationJobLimits.stateFileBytesMax)
             try decoder.finish("reconciliation state")
             engine = try ReconciliationEngine(canonicalBytes: engineBytes)
         } catch let error as CodecError {
@@ -104,8 +102,8 @@ public struct ReconciliationState: Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReconciliationStateFileError(path: path, reason: "it exists but cannot be read")
         }
-        guard data.count <= fileBytesMax else {
-            throw ReconciliationStateFileError(path: path, reason: "it is \(data.count) bytes, above the limit of \(fileBytesMax)")
+        guard data.count <= ReconciliationJobLimits.stateFileBytesMax else {
+            throw ReconciliationStateFileError(path: path, reason: "it is \(data.count) bytes, above the limit of \(ReconciliationJobLimits.stateFileBytesMax)")
         }
         return try ReconciliationState(fileBytes: Array(data), path: path)
     }

@@ -515,7 +515,7 @@ extension ParsedStatement {
         text += ":62F:C260102EUR25,00\n"
         let statement = try #require(try parseText(text).first)
         #expect(statement.lines.count == 25)
-        #expect(statement.warnings.count == WarningLog.perKindMax + 1)
+        #expect(statement.warnings.count == StatementsLimits.importWarningsPerKindMax + 1)
         #expect(statement.warnings.last?.kind == .more)
         #expect(statement.warnings.last?.reason == "5 more warning(s) of kind amount_spelling are not listed")
     }

@@ -1,3 +1,4 @@
+import ConsortTesting
 import Foundation
 import Testing
 @testable import Contracts

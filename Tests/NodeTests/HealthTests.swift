@@ -59,11 +59,11 @@ private final class StatusBackend: NodeBackend, @unchecked Sendable {
 
     @Test func aNodeStuckWhileOthersMoveOn_isNotReady_butOneCatchingUpIs() {
         let height = chain.ledger.head.height
-        let stuck = NodeHealth(validatorStatus(connected: 3, peersHeight: height + 5, sinceAdvanceMs: NodeHealth.stalledMsMax))
+        let stuck = NodeHealth(validatorStatus(connected: 3, peersHeight: height + 5, sinceAdvanceMs: NodeTiming.stalledMsMax))
         #expect(!stuck.isReady)
         #expect(stuck.problems.first?.contains("stuck at height \(height)") == true)
         #expect(NodeHealth(validatorStatus(connected: 3, peersHeight: height + 5, sinceAdvanceMs: 200)).isReady)
-        #expect(NodeHealth(validatorStatus(connected: 3, peersHeight: height, sinceAdvanceMs: NodeHealth.stalledMsMax * 10)).isReady,
+        #expect(NodeHealth(validatorStatus(connected: 3, peersHeight: height, sinceAdvanceMs: NodeTiming.stalledMsMax * 10)).isReady,
                 "an idle chain is not a stalled node")
     }
 

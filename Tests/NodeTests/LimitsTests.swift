@@ -58,6 +58,15 @@ import Testing
         #expect(PeerLimits.sendQueueBytesMax < 1 << 31)
     }
 
+    @Test func theConsensusInbox_holdsTwoLargestMessagesPerSource_andTheCachesCoverThePool() {
+        #expect(NodeTiming.inboxBytesPerSourceMax >= 2 * ConsensusLimits.messageBytesMax)
+        #expect(NodeTiming.inboxBytesPerSourceMax < 1 << 31, "one source's queue stays well inside the machine's memory")
+        #expect(NodeTiming.verifiedCacheEntriesMax >= ConsensusLimits.pendingTransactionsMax,
+                "every pooled transaction's signature stays remembered until it commits")
+        #expect(AdmissionBacklogLimits().floorTransactions <= ConsensusLimits.pendingTransactionsMax)
+        #expect(AdmissionBacklogLimits().retryAfterMsMin <= AdmissionBacklogLimits().retryAfterMsMax)
+    }
+
     @Test func theAPI_takesTheLargestTransaction_andClientsTakeTheLargestBlock() {
         let wrapper = #"{"transaction":""}"#.utf8.count
         #expect(2 * Limits.transactionBytesMax + wrapper <= APILimits.requestBodyBytesMax)

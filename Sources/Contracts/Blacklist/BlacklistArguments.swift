@@ -33,7 +33,7 @@ public struct AddBlacklistEntry: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         subject = try decoder.read(BlacklistSubject.self, "subject")
-        reasonCode = try decoder.readString("reason code", limit: BlacklistParameters.codeBytesMax)
+        reasonCode = try decoder.readString("reason code", limit: BlacklistLimits.codeBytesMax)
         evidenceHash = try decoder.read(Hash.self, "evidence hash")
         expiresAtMs = try decoder.readOptionalUInt64("expires at")
         note = try decoder.readOptionalString("note", limit: BlacklistLimits.textBytesMax)
@@ -73,7 +73,7 @@ public struct AmendBlacklistEntry: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         entryID = try decoder.readUInt64("entry id")
-        reasonCode = try decoder.readOptionalString("reason code", limit: BlacklistParameters.codeBytesMax)
+        reasonCode = try decoder.readOptionalString("reason code", limit: BlacklistLimits.codeBytesMax)
         expiresAtMs = try decoder.readOptionalUInt64("expires at")
         evidenceHash = try decoder.readOptional(Hash.self, "evidence hash")
         note = try decoder.readOptionalString("note", limit: BlacklistLimits.textBytesMax)
@@ -250,7 +250,7 @@ public struct CheckBlacklistSubject: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         subject = try decoder.read(BlacklistSubject.self, "subject")
-        purposeCode = try decoder.readString("purpose code", limit: BlacklistParameters.codeBytesMax)
+        purposeCode = try decoder.readString("purpose code", limit: BlacklistLimits.codeBytesMax)
     }
 }
 
@@ -274,7 +274,7 @@ public struct BatchCheckBlacklist: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         subjects = try decoder.readArray(BlacklistSubject.self, "subjects", limit: BlacklistLimits.batchSubjectsDecodeMax)
-        purposeCode = try decoder.readString("purpose code", limit: BlacklistParameters.codeBytesMax)
+        purposeCode = try decoder.readString("purpose code", limit: BlacklistLimits.codeBytesMax)
     }
 }
 

@@ -8,6 +8,9 @@ public enum BlacklistLimits {
     /// Most subjects an encoded batch may carry; the genesis parameter
     /// ``BlacklistParameters/batchSubjectsMax`` sets the usable number.
     public static let batchSubjectsDecodeMax = 10_000
+    /// The most subjects the genesis may let a batch name: each matched subject
+    /// yields one receipt event and a receipt holds at most ``Limits/eventsPerReceiptMax``.
+    public static let batchSubjectsParameterMax: UInt32 = 1000
     /// Most entries one settle call may name.
     public static let settleEntriesMax = 1000
     /// Most entries ever listed for one subject.
@@ -19,4 +22,15 @@ public enum BlacklistLimits {
     /// Digits in a row that make free text look like a personal identifier
     /// (15-digit and 18-digit resident identity numbers, bank card numbers).
     public static let identifierDigitsMin = 15
+    /// Most reason or purpose codes genesis may define.
+    public static let codesMax = 256
+    /// Longest reason or purpose code.
+    public static let codeBytesMax = 64
+    /// Largest allowance figure genesis may set, far above any real use and
+    /// small enough that allowance arithmetic cannot overflow.
+    public static let allowanceMax: UInt64 = 1_000_000_000_000
+    /// Decoding limit of a subject's value; larger values are refused outright.
+    public static let subjectValueBytesMax = 64
+    /// Most entries an institution's report reads from its indexes.
+    public static let reportEntriesMax = 100_000
 }

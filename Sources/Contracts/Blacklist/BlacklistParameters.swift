@@ -43,17 +43,6 @@ public struct BlacklistParameters: Equatable, Sendable, CanonicalCodable {
         appealAnswerDays: 20, retentionDays: 5 * 365, baseAllowance: 100, allowancePerEntry: 20, allowancePerCorroboration: 5,
         batchSubjectsMax: 1000)
 
-    /// The most subjects a batch may ever name: each matched subject yields
-    /// one receipt event and a receipt holds at most ``Limits/eventsPerReceiptMax``.
-    public static let batchSubjectsLimit: UInt32 = 1000
-    /// Most reason or purpose codes genesis may define.
-    public static let codesMax = 256
-    /// Longest reason or purpose code.
-    public static let codeBytesMax = 64
-    /// Largest allowance figure genesis may set, far above any real use and
-    /// small enough that allowance arithmetic cannot overflow.
-    public static let allowanceMax: UInt64 = 1_000_000_000_000
-
     /// Parameters with the given values; ``fromGenesis(_:)`` reads and checks them from a genesis file.
     public init(reasonCodes: [String], purposeCodes: [String], appealAnswerDays: UInt32, retentionDays: UInt32, baseAllowance: UInt64,
                 allowancePerEntry: UInt64, allowancePerCorroboration: UInt64, batchSubjectsMax: UInt32) {
@@ -96,14 +85,14 @@ public struct BlacklistParameters: Equatable, Sendable, CanonicalCodable {
         if let value = fields["purposeCodes"] { parameters.purposeCodes = try codes(value, field: "purposeCodes") }
         if let value = fields["appealAnswerDays"] { parameters.appealAnswerDays = UInt32(try integer(value, field: "appealAnswerDays", range: 1...365)) }
         if let value = fields["retentionDays"] { parameters.retentionDays = UInt32(try integer(value, field: "retentionDays", range: 1...36_500)) }
-        let allowanceRange: ClosedRange<Int64> = 0...Int64(allowanceMax)
+        let allowanceRange: ClosedRange<Int64> = 0...Int64(BlacklistLimits.allowanceMax)
         if let value = fields["baseAllowance"] { parameters.baseAllowance = UInt64(try integer(value, field: "baseAllowance", range: allowanceRange)) }
         if let value = fields["allowancePerEntry"] { parameters.allowancePerEntry = UInt64(try integer(value, field: "allowancePerEntry", range: allowanceRange)) }
         if let value = fields["allowancePerCorroboration"] {
             parameters.allowancePerCorroboration = UInt64(try integer(value, field: "allowancePerCorroboration", range: allowanceRange))
         }
         if let value = fields["batchSubjectsMax"] {
-            parameters.batchSubjectsMax = UInt32(try integer(value, field: "batchSubjectsMax", range: 1...Int64(batchSubjectsLimit)))
+            parameters.batchSubjectsMax = UInt32(try integer(value, field: "batchSubjectsMax", range: 1...Int64(BlacklistLimits.batchSubjectsParameterMax)))
         }
         return parameters
     }
@@ -116,13 +105,13 @@ public struct BlacklistParameters: Equatable, Sendable, CanonicalCodable {
     }
 
     private static func codes(_ value: JSONValue, field: String) throws(GenesisError) -> [String] {
-        guard let list = value.arrayValue, !list.isEmpty, list.count <= codesMax else {
-            throw GenesisError("contracts.blacklist.\(field) must be a list of 1 to \(codesMax) codes")
+        guard let list = value.arrayValue, !list.isEmpty, list.count <= BlacklistLimits.codesMax else {
+            throw GenesisError("contracts.blacklist.\(field) must be a list of 1 to \(BlacklistLimits.codesMax) codes")
         }
         var result: [String] = []
         for (index, item) in list.enumerated() {
             guard let code = item.stringValue, isCode(code) else {
-                throw GenesisError("contracts.blacklist.\(field)[\(index)] must be 1 to \(codeBytesMax) characters of a-z, 0-9 and _")
+                throw GenesisError("contracts.blacklist.\(field)[\(index)] must be 1 to \(BlacklistLimits.codeBytesMax) characters of a-z, 0-9 and _")
             }
             guard !PersonalIdentifiers.appear(in: code) else {
                 throw GenesisError("contracts.blacklist.\(field)[\(index)] holds \(PersonalIdentifiers.digitsMin) or more digits, which transactions may not carry (they look like a personal identifier)")
@@ -135,7 +124,7 @@ public struct BlacklistParameters: Equatable, Sendable, CanonicalCodable {
 
     static func isCode(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
-        return !bytes.isEmpty && bytes.count <= codeBytesMax
+        return !bytes.isEmpty && bytes.count <= BlacklistLimits.codeBytesMax
             && bytes.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
     }
 
@@ -165,8 +154,8 @@ public struct BlacklistParameters: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        reasonCodes = try decoder.readStrings("reason codes", countLimit: Self.codesMax, lengthLimit: Self.codeBytesMax)
-        purposeCodes = try decoder.readStrings("purpose codes", countLimit: Self.codesMax, lengthLimit: Self.codeBytesMax)
+        reasonCodes = try decoder.readStrings("reason codes", countLimit: BlacklistLimits.codesMax, lengthLimit: BlacklistLimits.codeBytesMax)
+        purposeCodes = try decoder.readStrings("purpose codes", countLimit: BlacklistLimits.codesMax, lengthLimit: BlacklistLimits.codeBytesMax)
         appealAnswerDays = try decoder.readUInt32("appeal answer days")
         retentionDays = try decoder.readUInt32("retention days")
         baseAllowance = try decoder.readUInt64("base allowance")

@@ -58,8 +58,6 @@ public struct BlacklistQueries {
 
     /// Default and largest number of records in one answer.
     static let pageDefault = 1000
-    /// Most entries the report reads from an institution's indexes.
-    static let reportEntriesMax = 100_000
 
     /// Queries over `view`.
     public init(view: any QueryView) {
@@ -313,7 +311,7 @@ public struct BlacklistQueries {
         var won: Int64 = 0
         var lost: Int64 = 0
         var pending: Int64 = 0
-        for entry in try indexedEntries(BlacklistKeys.disputesIndex, organization, limit: Self.reportEntriesMax) {
+        for entry in try indexedEntries(BlacklistKeys.disputesIndex, organization, limit: BlacklistLimits.reportEntriesMax) {
             switch entry.status(at: now) {
             case .revoked, .withdrawn, .appealLapsed: won += 1
             case .expired: lost += 1
@@ -322,7 +320,7 @@ public struct BlacklistQueries {
         }
         var live: Int64 = 0
         var ended: Int64 = 0
-        for entry in try indexedEntries(BlacklistKeys.uploadsIndex, organization, limit: Self.reportEntriesMax) {
+        for entry in try indexedEntries(BlacklistKeys.uploadsIndex, organization, limit: BlacklistLimits.reportEntriesMax) {
             if entry.status(at: now).isLive { live += 1 } else { ended += 1 }
         }
         return .object([
@@ -348,7 +346,7 @@ public struct BlacklistQueries {
     private func uploads(_ parameters: [String: String]) throws(QueryError) -> JSONValue {
         let organization = try organizationParameter(parameters)
         let (offset, limit) = try page(parameters)
-        let all = try indexedEntries(BlacklistKeys.uploadsIndex, organization, limit: Self.reportEntriesMax)
+        let all = try indexedEntries(BlacklistKeys.uploadsIndex, organization, limit: BlacklistLimits.reportEntriesMax)
         let start = Int(min(offset, UInt64(all.count)))
         return .object([
             "organization": .string(organization),

@@ -173,7 +173,7 @@ package struct BlacklistEntry: Equatable, Sendable, CanonicalCodable {
         uploader = try decoder.readString("uploader", limit: Limits.identifierBytesMax)
         uploaderKey = try decoder.read(PublicKey.self, "uploader key")
         version = try decoder.readUInt32("version")
-        reasonCode = try decoder.readString("reason code", limit: BlacklistParameters.codeBytesMax)
+        reasonCode = try decoder.readString("reason code", limit: BlacklistLimits.codeBytesMax)
         evidenceHash = try decoder.read(Hash.self, "evidence hash")
         note = try decoder.readOptionalString("note", limit: BlacklistLimits.textBytesMax)
         expiresAtMs = try decoder.readOptionalUInt64("expires at")
@@ -351,7 +351,7 @@ struct BlacklistLookupRecord: Equatable, Sendable, CanonicalCodable {
         transactionID = try decoder.read(Hash.self, "transaction id")
         blockHeight = try decoder.readUInt64("block height")
         blockTimeMs = try decoder.readUInt64("block time")
-        purposeCode = try decoder.readString("purpose code", limit: BlacklistParameters.codeBytesMax)
+        purposeCode = try decoder.readString("purpose code", limit: BlacklistLimits.codeBytesMax)
         let count = try decoder.readLength("matched entries", limit: BlacklistLimits.entriesPerSubjectMax)
         var ids: [UInt64] = []
         for _ in 0..<count { ids.append(try decoder.readUInt64("matched entry id")) }

@@ -35,8 +35,6 @@ public struct BlacklistSubject: Hashable, Sendable, CanonicalCodable, CustomStri
     /// Domain tag put before every hashed identifier, so that the same key
     /// used for something else can never yield the same hash.
     static let personHashDomain = Array("consort/blacklist/person/v1".utf8) + [0]
-    /// Decoding limit of the subject value; larger values are refused outright.
-    static let valueBytesMax = 64
 
     init(kind: Kind, value: [UInt8]) {
         self.kind = kind
@@ -153,7 +151,7 @@ public struct BlacklistSubject: Hashable, Sendable, CanonicalCodable, CustomStri
         case 1: kind = .person
         case let tag: throw .unknownTag(field: "subject kind", tag: tag)
         }
-        value = try decoder.readBytes("subject value", limit: Self.valueBytesMax)
+        value = try decoder.readBytes("subject value", limit: BlacklistLimits.subjectValueBytesMax)
     }
 }
 

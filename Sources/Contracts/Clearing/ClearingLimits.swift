@@ -24,4 +24,8 @@ public enum ClearingLimits {
     public static let queryResultsMax = 10_000
     /// Entries a list query returns when no `limit` is given.
     public static let queryResultsDefault = 1000
+    /// Most payments one reconciliation engine tracks.
+    public static let trackedPaymentsMax = 16_000_000
+    /// Detection-delay samples a reconciliation keeps for its p50/p99; older ones are dropped first.
+    public static let detectionDelaySamplesMax = 1_000_000
 }

@@ -179,9 +179,6 @@ public struct ReconciliationOutput: Equatable, Sendable {
 /// view of the payment, and duplicates of a forgotten payment are not
 /// detected.
 public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
-    /// Most payments one engine tracks.
-    public static let trackedPaymentsMax = 16_000_000
-
     /// The parameters the engine classifies with; saved with its state.
     public let configuration: ReconciliationConfiguration
     /// The last height processed.
@@ -222,7 +219,7 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
         guard block.height == cursor + 1 else { throw .gap(expected: cursor + 1, got: block.height) }
         guard block.timeMs >= lastBlockTimeMs else { throw .timeWentBackwards(height: block.height, timeMs: block.timeMs, previousMs: lastBlockTimeMs) }
         let newPayments = Set(block.changes.map(\.paymentID)).filter { payments[$0] == nil }.count
-        guard payments.count + newPayments <= Self.trackedPaymentsMax else { throw .capacity(payments: payments.count) }
+        guard payments.count + newPayments <= ClearingLimits.trackedPaymentsMax else { throw .capacity(payments: payments.count) }
 
         var touched = Set<String>()
         for change in block.changes {
@@ -425,7 +422,7 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
         configuration = try decoder.read(ReconciliationConfiguration.self, "configuration")
         cursor = try decoder.readUInt64("cursor")
         lastBlockTimeMs = try decoder.readUInt64("last block time")
-        let paymentCount = try decoder.readLength("payments", limit: Self.trackedPaymentsMax)
+        let paymentCount = try decoder.readLength("payments", limit: ClearingLimits.trackedPaymentsMax)
         payments = [:]
         var previousID: String?
         for _ in 0..<paymentCount {
@@ -435,7 +432,7 @@ public struct ReconciliationEngine: Equatable, Sendable, CanonicalCodable {
             let payment = try decoder.read(PaymentView.self, "payment")
             payments[id] = payment
         }
-        let fingerprintCount = try decoder.readLength("fingerprints", limit: Self.trackedPaymentsMax * 3)
+        let fingerprintCount = try decoder.readLength("fingerprints", limit: ClearingLimits.trackedPaymentsMax * 3)
         fingerprints = [:]
         var previousFingerprint: Hash?
         for _ in 0..<fingerprintCount {
@@ -638,8 +635,6 @@ struct FingerprintEntry: Equatable, Sendable, CanonicalCodable {
 /// job's clock when it posts a finding minus the time of the block that
 /// exposed the break (``ReconciliationFinding/exposedAtMs``).
 public struct DetectionDelayStats: Equatable, Sendable {
-    /// Most samples kept; older ones are dropped first.
-    public static let samplesMax = 1_000_000
     /// The delays recorded, oldest first.
     public private(set) var samplesMs: [UInt64] = []
 
@@ -648,7 +643,7 @@ public struct DetectionDelayStats: Equatable, Sendable {
 
     /// Adds one delay.
     public mutating func record(_ delayMs: UInt64) {
-        if samplesMs.count >= Self.samplesMax { samplesMs.removeFirst(samplesMs.count - Self.samplesMax + 1) }
+        if samplesMs.count >= ClearingLimits.detectionDelaySamplesMax { samplesMs.removeFirst(samplesMs.count - ClearingLimits.detectionDelaySamplesMax + 1) }
         samplesMs.append(delayMs)
     }
 

@@ -4,9 +4,6 @@ import LedgerCore
 /// A balance an intraday report states, with the type code its file gives
 /// it (camt `ITBD`, `OPBD`, `CLAV`, …; MT942 `60M`, …).
 public struct ReportBalance: Equatable, Sendable, CanonicalCodable {
-    /// The longest type code, in bytes.
-    public static let codeBytesMax = 8
-
     public var code: String
     public var amountMinor: Int64
     public var date: CalendarDate
@@ -24,7 +21,7 @@ public struct ReportBalance: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        code = try decoder.readString("balance code", limit: Self.codeBytesMax)
+        code = try decoder.readString("balance code", limit: StatementsLimits.balanceCodeBytesMax)
         amountMinor = try decoder.readInt64("balance amount")
         date = try decoder.read(CalendarDate.self, "balance date")
     }
@@ -35,9 +32,6 @@ public struct ReportBalance: Equatable, Sendable, CanonicalCodable {
 /// they are not matched and the reconciliation does not count them, because
 /// the day's statement books them.
 public struct PostIntradayReport: Equatable, Sendable, CanonicalCodable {
-    /// The most balances one report carries.
-    public static let balancesMax = 32
-
     public var account: String
     /// Unique per account; a report id is never posted twice.
     public var reportID: String
@@ -75,7 +69,7 @@ public struct PostIntradayReport: Equatable, Sendable, CanonicalCodable {
         sequence = try decoder.readOptionalString("sequence", limit: StatementsLimits.identifierBytesMax)
         currency = try decoder.readString("currency", limit: 3)
         reportDate = try decoder.readOptional(CalendarDate.self, "report date")
-        balances = try decoder.readArray(ReportBalance.self, "balances", limit: Self.balancesMax)
+        balances = try decoder.readArray(ReportBalance.self, "balances", limit: StatementsLimits.reportBalancesMax)
         lines = try decoder.readArray(StatementLineInput.self, "lines", limit: StatementsLimits.linesPerStatementMax)
     }
 }
@@ -120,7 +114,7 @@ extension StatementsContract {
         }
         for balance in arguments.balances {
             guard !balance.code.isEmpty, balance.code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
-                throw Rejection(code: "bad_balance_code", message: "balance code '\(balance.code)' is not 1 to \(ReportBalance.codeBytesMax) letters or digits")
+                throw Rejection(code: "bad_balance_code", message: "balance code '\(balance.code)' is not 1 to \(StatementsLimits.balanceCodeBytesMax) letters or digits")
             }
             try Self.checkAmount(balance.amountMinor, "\(balance.code) balance")
         }

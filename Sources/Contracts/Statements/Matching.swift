@@ -57,9 +57,6 @@ public struct MatchItem: Equatable, Sendable, CanonicalCodable {
     public var counterparty: String
     public var isReversal: Bool
 
-    /// The longest item id: an escaped statement id, `/` and an escaped line id.
-    public static let idBytesMax = 2 * StatementsLimits.escapedIdentifierBytesMax + 1
-
     public init(side: MatchSide, id: String, amountMinor: Int64, currency: String, day: Int32, references: [String],
                 counterparty: String, isReversal: Bool) {
         self.side = side
@@ -85,7 +82,7 @@ public struct MatchItem: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         side = try decoder.read(MatchSide.self, "side")
-        id = try decoder.readString("item id", limit: Self.idBytesMax)
+        id = try decoder.readString("item id", limit: StatementsLimits.matchItemIDBytesMax)
         amountMinor = try decoder.readInt64("item amount")
         currency = try decoder.readString("item currency", limit: 3)
         guard let day = Int32(exactly: try decoder.readInt64("item day")) else { throw .integerOverflow(field: "item day") }

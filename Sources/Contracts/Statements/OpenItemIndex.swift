@@ -3,7 +3,7 @@ import LedgerCore
 
 /// Point reads and writes of the statements contract's state, keys relative
 /// to its namespace. Execution runs on a transaction's context; tests and the
-/// benchmark run the same code on ``MemoryStatementsState``.
+/// benchmark run the same code on an in-memory state (`ConsortTesting`).
 public protocol StatementsState {
     func get(_ key: [UInt8]) throws(StorageError) -> [UInt8]?
     mutating func put(_ key: [UInt8], _ value: [UInt8])
@@ -27,56 +27,6 @@ extension StatementsState {
 }
 
 extension TransactionContext: StatementsState {}
-
-/// Reads and writes made on a ``MemoryStatementsState``.
-public final class StateTraffic {
-    public fileprivate(set) var reads = 0
-    public fileprivate(set) var bytesRead = 0
-    /// Writes and deletions.
-    public fileprivate(set) var writes = 0
-    public fileprivate(set) var bytesWritten = 0
-
-    public init() {}
-}
-
-/// State held in memory, counting its traffic: for tests and the benchmark.
-public struct MemoryStatementsState: StatementsState {
-    /// A key hashed as one block of bytes rather than byte by byte.
-    private struct Key: Hashable {
-        let bytes: [UInt8]
-
-        func hash(into hasher: inout Hasher) {
-            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-        }
-    }
-
-    private var values: [Key: [UInt8]] = [:]
-    /// What was read and written so far.
-    public let traffic = StateTraffic()
-
-    public init() {}
-
-    public func get(_ key: [UInt8]) throws(StorageError) -> [UInt8]? {
-        let value = values[Key(bytes: key)]
-        traffic.reads += 1
-        traffic.bytesRead += value?.count ?? 0
-        return value
-    }
-
-    public mutating func put(_ key: [UInt8], _ value: [UInt8]) {
-        traffic.writes += 1
-        traffic.bytesWritten += key.count + value.count
-        values[Key(bytes: key)] = value
-    }
-
-    public mutating func delete(_ key: [UInt8]) {
-        traffic.writes += 1
-        values[Key(bytes: key)] = nil
-    }
-
-    /// Keys held.
-    public var count: Int { values.count }
-}
 
 /// How the amount index groups open items besides their counterparty: the
 /// reversal rule looks only at non-reversals, and at items without
@@ -267,16 +217,6 @@ public struct OpenItemIndex<State: StatementsState> {
     }
 }
 
-/// An in-memory ``OpenItemIndex``: the contract's index code over memory.
-public typealias MemoryMatchingIndex = OpenItemIndex<MemoryStatementsState>
-
-extension OpenItemIndex where State == MemoryStatementsState {
-    /// An empty index over memory, for one account.
-    public init(account: String = "memory") {
-        self.init(state: MemoryStatementsState(), account: account)
-    }
-}
-
 /// A binary min-heap of item ids in state, one key per slot (`prefix` + slot
 /// number); the caller keeps its size.
 struct IdHeap {
@@ -351,7 +291,7 @@ struct HeapSlot: CanonicalCodable {
     func encode(to encoder: inout CanonicalEncoder) { encoder.write(id) }
 
     init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        id = try decoder.readString("heap slot", limit: MatchItem.idBytesMax)
+        id = try decoder.readString("heap slot", limit: StatementsLimits.matchItemIDBytesMax)
     }
 }
 

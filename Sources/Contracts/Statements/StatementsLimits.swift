@@ -33,4 +33,28 @@ public enum StatementsLimits {
     /// so this only keeps the size field and slot numbers bounded; beyond it
     /// the transaction is rejected (`amount_group_full`).
     public static let openItemsPerGroupMax = 10_000_000
+    /// The longest item id in the matching index: an escaped statement id,
+    /// `/` and an escaped line id.
+    public static let matchItemIDBytesMax = 2 * escapedIdentifierBytesMax + 1
+    /// The longest balance type code of an intraday report, in bytes.
+    public static let balanceCodeBytesMax = 8
+    /// The most balances one intraday report carries.
+    public static let reportBalancesMax = 32
+
+    // The statement importers.
+
+    /// The largest MT940 or MT942 file the importer reads.
+    public static let mt940FileBytesMax = 16 * 1024 * 1024
+    /// The most lines in a row that may stand outside any MT940 field (a bank
+    /// header) before the text counts as unreadable.
+    public static let mt940SkippedLinesMax = 8
+    /// The largest camt.052, camt.053 or camt.054 file the importer reads.
+    public static let camtFileBytesMax = 32 * 1024 * 1024
+    /// How deep camt elements may nest, and how many one file may hold.
+    public static let camtDepthMax = 64
+    public static let camtElementsMax = 2_000_000
+    /// The largest books CSV file the importer reads.
+    public static let booksCSVFileBytesMax = 32 * 1024 * 1024
+    /// Warnings of one kind kept for one statement; one more warning counts those left out.
+    public static let importWarningsPerKindMax = 20
 }

@@ -98,7 +98,6 @@ public final class Ledger: @unchecked Sendable {
     /// The header of the head block, which the next header must follow.
     private var currentHeadHeader: BlockHeader
     private var nodeCache: [Hash: StateTreeNode] = [:]
-    private let nodeCacheEntriesMax = 200_000
 
     /// The format marker written into every ledger store.
     public static let formatMarker = "consort-ledger/1"
@@ -378,7 +377,7 @@ public final class Ledger: @unchecked Sendable {
             }
             currentHead = newHead
             currentHeadHeader = block.header
-            if nodeCache.count + executed.createdNodes.count > nodeCacheEntriesMax { nodeCache.removeAll(keepingCapacity: true) }
+            if nodeCache.count + executed.createdNodes.count > LedgerLimits.stateNodeCacheEntriesMax { nodeCache.removeAll(keepingCapacity: true) }
             nodeCache.merge(executed.createdNodes) { _, new in new }
         }
     }
@@ -536,7 +535,6 @@ struct StoreNodeSource: StateNodeSource {
         }
     }
 }
-
 
 struct LedgerQueryView: QueryView {
     let ledger: Ledger

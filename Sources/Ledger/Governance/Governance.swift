@@ -75,8 +75,8 @@ public struct GovernanceContract: BuiltInContract, MembershipDirectory {
             guard try context.get(Self.memberKey(arguments.key)) == nil else {
                 throw Rejection(code: "key_in_use", message: "key \(arguments.key.short)… already signs for an organization")
             }
-            guard organization.memberKeys.count < Limits.memberKeysMax else {
-                throw Rejection(code: "too_many_keys", message: "an organization may have at most \(Limits.memberKeysMax) member keys")
+            guard organization.memberKeys.count < GovernanceLimits.memberKeysPerOrganizationMax else {
+                throw Rejection(code: "too_many_keys", message: "an organization may have at most \(GovernanceLimits.memberKeysPerOrganizationMax) member keys")
             }
             organization.memberKeys.append(arguments.key)
             context.put(Self.organizationKey(organization.id), organization)
@@ -134,7 +134,7 @@ public struct GovernanceContract: BuiltInContract, MembershipDirectory {
             return Self.json(found)
         case .organizations:
             let entries: [(key: [UInt8], value: [UInt8])]
-            do { entries = try view.scan(contract: Self.name, prefix: stateKey("org", ""), start: nil, limit: Limits.organizationsMax) } catch { throw .storage(error) }
+            do { entries = try view.scan(contract: Self.name, prefix: stateKey("org", ""), start: nil, limit: GovernanceLimits.organizationsMax) } catch { throw .storage(error) }
             var list: [JSONValue] = []
             for entry in entries {
                 guard let organization = try? Organization(canonicalBytes: entry.value) else {
@@ -180,7 +180,7 @@ public struct SetOrganizationStatus: Equatable, Sendable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        organizationID = try decoder.readString("organization id", limit: Limits.identifierBytesMax)
+        organizationID = try decoder.readString("organization id", limit: GovernanceLimits.organizationIDBytesMax)
         status = try decoder.read(OrganizationStatus.self, "status")
     }
 }

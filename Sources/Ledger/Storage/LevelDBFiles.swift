@@ -153,8 +153,6 @@ enum LevelDBFiles {
     private static let footerBytes = 48
     private static let tableMagic: UInt64 = 0xdb47_7524_8b80_fb57
     private static let blockTrailerBytes = 5
-    /// Largest index block the check decompresses.
-    private static let indexBlockBytesMax = 64 * 1024 * 1024
 
     private struct BlockHandle {
         var offset: Int
@@ -176,7 +174,7 @@ enum LevelDBFiles {
         switch bytes[index.offset + index.size] {
         case 0: contents = raw
         case 1:
-            guard let inflated = Snappy.decompress(raw, limit: indexBlockBytesMax) else { return "its index block does not decompress" }
+            guard let inflated = Snappy.decompress(raw, limit: LedgerLimits.storageIndexBlockBytesMax) else { return "its index block does not decompress" }
             contents = inflated
         case let type: return "its index block has unknown compression type \(type)"
         }

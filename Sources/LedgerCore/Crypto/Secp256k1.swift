@@ -44,9 +44,6 @@ final class Secp256k1Context: @unchecked Sendable {
 /// Thread-safe.
 final class ValidatedPublicKeys: @unchecked Sendable {
     static let shared = ValidatedPublicKeys()
-    /// Keys remembered; more than the signers active at once in a consortium.
-    /// A key forgotten costs only its point check when it is next decoded.
-    static let entriesMax = 16_384
     private let lock = Lock()
     private var keys = Set<[UInt8]>()
 
@@ -54,7 +51,7 @@ final class ValidatedPublicKeys: @unchecked Sendable {
 
     func insert(_ bytes: [UInt8]) {
         lock.withLock {
-            if keys.count >= Self.entriesMax { keys.removeAll(keepingCapacity: true) }
+            if keys.count >= Limits.validatedPublicKeysMax { keys.removeAll(keepingCapacity: true) }
             keys.insert(bytes)
         }
     }

@@ -8,11 +8,6 @@ import NodeAPI
 /// connected to a quorum of validators, and the node not to be stuck at a
 /// height while others have moved past it.
 public struct NodeHealth: Equatable, Sendable {
-    /// How long a node may stay at one height while others are ahead before
-    /// it counts as stalled: well above a block interval and the status
-    /// reports that tell it where the others are.
-    public static let stalledMsMax: UInt64 = 10_000
-
     /// Each reason the node is not ready, as a sentence; empty when it is.
     public let problems: [String]
     /// The node's height.
@@ -37,7 +32,7 @@ public struct NodeHealth: Equatable, Sendable {
                     """)
             }
         }
-        if let peers = status.peersHeight, peers > status.head.height, let stalled = status.sinceAdvanceMs, stalled >= Self.stalledMsMax {
+        if let peers = status.peersHeight, peers > status.head.height, let stalled = status.sinceAdvanceMs, stalled >= NodeTiming.stalledMsMax {
             problems.append("stuck at height \(status.head.height) for \(stalled / 1000) s while other nodes have reached height \(peers)")
         }
         self.problems = problems

@@ -2,41 +2,6 @@ import Consensus
 import Ledger
 import LedgerCore
 
-/// Limits of the peer protocol, units last.
-public enum PeerLimits {
-    /// Bytes a frame adds around its message: the message tag and length prefixes.
-    public static let frameEnvelopeBytesMax = 64
-    /// Largest frame a peer may send: the largest consensus message in its envelope.
-    public static let frameBytesMax = ConsensusLimits.messageBytesMax + frameEnvelopeBytesMax
-    /// Largest frame before the handshake completes: a hello or a proof, with headroom.
-    /// Nothing larger is buffered for a connection that has not proven its key.
-    public static let handshakeFrameBytesMax = 512
-    /// Bytes queued for one peer before further messages to it are dropped:
-    /// room for two frames of the largest size.
-    public static let sendQueueBytesMax = 2 * frameBytesMax
-    /// Blocks in one sync response.
-    public static let syncBlocksMax = 64
-    /// Transactions in one gossip message.
-    public static let gossipTransactionsMax = 2_000
-    /// Bytes (by ``Transaction/encodedBytesBound``) of the transactions in one
-    /// gossip message; one transaction of the largest size always fits.
-    public static let gossipBatchBytesMax = ConsensusLimits.messageBytesMax / 2
-    /// Time a peer has to complete the handshake.
-    public static let handshakeTimeoutMs = 5_000
-    /// Connections not yet authenticated, from one address and in all.
-    public static let unauthenticatedPerAddressMax = 4
-    public static let unauthenticatedMax = 32
-    /// How often an authenticated link sends a keep-alive, and how long a
-    /// link may stay silent before it counts as dead and may be replaced.
-    public static let keepAliveMs = 1_000
-    public static let livenessTimeoutMs = 4_000
-    public static let reconnectDelayMsMin = 100
-    public static let reconnectDelayMsMax = 5_000
-    /// Version 2: an X25519 key exchange signed by the node keys, then every
-    /// frame sealed with ChaCha20-Poly1305.
-    public static let protocolVersion: UInt64 = 2
-}
-
 /// The first frame on a connection, in the clear: who this node claims to be
 /// and a fresh ephemeral X25519 key for this connection alone.
 public struct PeerHello: Equatable, Sendable, CanonicalCodable {

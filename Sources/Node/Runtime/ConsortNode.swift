@@ -56,26 +56,6 @@ public struct CheckedNodeConfig: Sendable {
     }
 }
 
-/// Limits and timings of the node shell, units last.
-public enum NodeTiming {
-    /// One logical consensus tick.
-    public static let tickMs = 10
-    /// Bytes of input waiting for the consensus loop from one source (a peer,
-    /// or this node's API and sync) before that source's further input is
-    /// dropped: room for two consensus messages of the largest size.
-    public static let inboxBytesPerSourceMax = 2 * ConsensusLimits.messageBytesMax
-    /// Transactions gossiped in one message.
-    public static let gossipBatchMax = 500
-    /// Signature ids remembered as verified, so each is checked once.
-    public static let verifiedCacheEntriesMax = 400_000
-    /// How often an observer polls the validators it follows when it is caught up.
-    public static let observerPollMs: UInt64 = 200
-    /// Admission times kept for the commit-latency histogram.
-    public static let latencySamplesMax = 200_000
-    /// How often expired transactions are dropped from the mempool.
-    public static let expirySweepMs = 1_000
-}
-
 /// One Consort node: ledger, mempool, consensus replica (for validators),
 /// peer network and client API, wired together. The replica is touched only
 /// by the consensus loop, one input at a time; everything else talks to the
@@ -154,7 +134,6 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             throw NodeStartError("ledger at \(ledgerPath): \(error)")
         }
         for warning in ledgerStore.openWarnings { logger.warning("the ledger's storage lost writes", metadata: ["problem": "\(warning)"]) }
-
 
         let replicaIndex = checked.validatorIndex
         nodeKey = checked.nodeKey
@@ -409,7 +388,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             }
             return found
         }
-        for time in admissionTimes { metrics.commitLatency.recordNanoseconds(Int64((now - time).components.attoseconds / 1_000_000_000 + (now - time).components.seconds * 1_000_000_000)) }
+        for time in admissionTimes { metrics.commitLatency.recordNanoseconds((now - time).wholeNanoseconds) }
         let successes = receipts.filter(\.isSuccess).count
         metrics.committedTransactions.increment(by: Int64(successes))
         metrics.rejectedTransactions.increment(by: Int64(receipts.count - successes))
@@ -587,8 +566,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 
     /// Milliseconds since this node started, by the monotonic clock.
     private func monotonicMs() -> UInt64 {
-        let elapsed = ContinuousClock.now - started
-        return UInt64(max(0, elapsed.components.seconds)) * 1_000 + UInt64(max(0, elapsed.components.attoseconds / 1_000_000_000_000_000))
+        (ContinuousClock.now - started).wholeMilliseconds
     }
 
     private func flushSubmitted() {
@@ -720,7 +698,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             primary: current.primary.map { genesis.validators[$0].name }, validators: validators, mempoolSize: mempool.count,
             syncing: current.syncing, fault: current.fault, quorum: genesis.validators.quorum,
             peersHeight: current.peersHeight,
-            sinceAdvanceMs: UInt64(max(stalled.components.seconds, 0)) * 1000 + UInt64(stalled.components.attoseconds / 1_000_000_000_000_000))
+            sinceAdvanceMs: stalled.wholeMilliseconds)
     }
 }
 

@@ -20,7 +20,6 @@ import LedgerCore
 /// Fields may be quoted with `"` (doubled inside quotes), as in RFC 4180;
 /// blank lines are skipped. Any bad line rejects the whole file.
 public enum BooksCSVReader {
-    public static let fileBytesMax = 32 * 1024 * 1024
     public static let requiredColumns = ["entry_id", "date", "amount", "currency"]
     public static let optionalColumns = ["reference", "counterparty", "memo", "reversal"]
 
@@ -28,7 +27,7 @@ public enum BooksCSVReader {
         func fail(_ line: Int, _ reason: String) -> StatementImportError {
             StatementImportError(fileName: fileName, location: "line \(line)", reason: reason)
         }
-        guard bytes.count <= fileBytesMax else { throw fail(1, "file is \(bytes.count) bytes, above the limit of \(fileBytesMax)") }
+        guard bytes.count <= StatementsLimits.booksCSVFileBytesMax else { throw fail(1, "file is \(bytes.count) bytes, above the limit of \(StatementsLimits.booksCSVFileBytesMax)") }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw fail(1, "file is not UTF-8 text") }
         let rows = try records(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text, fail: fail)
         guard let header = rows.first else { throw fail(1, "file is empty; expected a header line \(requiredColumns.joined(separator: ","))") }

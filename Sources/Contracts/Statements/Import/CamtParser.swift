@@ -23,13 +23,10 @@ import LedgerCore
 /// opening plus lines as its closing balance, with a warning. camt.052
 /// reports are intraday reports and need no booked balances.
 public enum CamtParser {
-    /// The largest file the reader accepts.
-    public static let fileBytesMax = 32 * 1024 * 1024
-
     /// Parses every statement, report or notification in a camt file.
     public static func parse(fileContents bytes: [UInt8], fileName: String) throws(StatementImportError) -> [ParsedStatement] {
-        guard bytes.count <= fileBytesMax else {
-            throw StatementImportError(fileName: fileName, location: "file", reason: "file is \(bytes.count) bytes, above the limit of \(fileBytesMax)")
+        guard bytes.count <= StatementsLimits.camtFileBytesMax else {
+            throw StatementImportError(fileName: fileName, location: "file", reason: "file is \(bytes.count) bytes, above the limit of \(StatementsLimits.camtFileBytesMax)")
         }
         let root = try XMLTreeBuilder.build(bytes, fileName: fileName)
         guard root.name == "Document" else {
@@ -294,9 +291,6 @@ final class XMLElement {
 /// Builds an ``XMLElement`` tree with Foundation's SAX parser, rejecting
 /// DTDs and limiting depth and element count.
 final class XMLTreeBuilder: NSObject, XMLParserDelegate {
-    static let depthMax = 64
-    static let elementsMax = 2_000_000
-
     private var stack: [XMLElement] = []
     private var root: XMLElement?
     private var elementCount = 0
@@ -338,8 +332,8 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
                 attributes attributeDict: [String: String] = [:]) {
         guard failure == nil else { return }
         elementCount += 1
-        guard elementCount <= Self.elementsMax else { return stop("more than \(Self.elementsMax) elements") }
-        guard stack.count < Self.depthMax else { return stop("elements nested deeper than \(Self.depthMax)") }
+        guard elementCount <= StatementsLimits.camtElementsMax else { return stop("more than \(StatementsLimits.camtElementsMax) elements") }
+        guard stack.count < StatementsLimits.camtDepthMax else { return stop("elements nested deeper than \(StatementsLimits.camtDepthMax)") }
         let localName = elementName.split(separator: ":").last.map(String.init) ?? elementName
         let element = XMLElement(name: localName, attributes: attributeDict)
         if let parent = stack.last {

@@ -67,12 +67,6 @@ public enum MT940Parser {
         public var warnings: [StatementImportWarning]
     }
 
-    /// The largest file the reader accepts.
-    public static let fileBytesMax = 16 * 1024 * 1024
-    /// The most lines in a row that may stand outside any field (a bank
-    /// header) before the text counts as unreadable.
-    public static let skippedLinesMax = 8
-
     /// Parses every statement and report in a file. The file is rejected as
     /// a whole if any field is malformed or out of place or a statement is
     /// incomplete; a statement whose balances do not add up is kept with its
@@ -85,8 +79,8 @@ public enum MT940Parser {
     /// Reads and parses the fields of a file without assembling statements;
     /// useful for fragments and for pointing at a field's line.
     public static func fields(fileContents bytes: [UInt8], fileName: String) throws(StatementImportError) -> [LocatedField] {
-        guard bytes.count <= fileBytesMax else {
-            throw StatementImportError(fileName: fileName, location: "file", reason: "file is \(bytes.count) bytes, above the limit of \(fileBytesMax)")
+        guard bytes.count <= StatementsLimits.mt940FileBytesMax else {
+            throw StatementImportError(fileName: fileName, location: "file", reason: "file is \(bytes.count) bytes, above the limit of \(StatementsLimits.mt940FileBytesMax)")
         }
         let (text, isUTF8) = decodeText(bytes)
         var scanner = Scanner(fileName: fileName)
@@ -233,9 +227,9 @@ public enum MT940Parser {
             var run = skippedRun ?? (line: line, text: String(text.prefix(40)), count: 0)
             run.count += 1
             skippedRun = run
-            guard run.count <= MT940Parser.skippedLinesMax else {
+            guard run.count <= StatementsLimits.mt940SkippedLinesMax else {
                 throw StatementImportError(fileName: fileName, location: "line \(run.line)",
-                                           reason: "text '\(run.text)' is outside any field, and more than \(MT940Parser.skippedLinesMax) such lines in a row are not a bank header; a field starts with :TAG:")
+                                           reason: "text '\(run.text)' is outside any field, and more than \(StatementsLimits.mt940SkippedLinesMax) such lines in a row are not a bank header; a field starts with :TAG:")
             }
             let shown = String(text.prefix(40))
             let reason: String

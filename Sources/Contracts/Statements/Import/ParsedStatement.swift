@@ -225,16 +225,15 @@ public struct StatementImportWarning: Equatable, Sendable, CustomStringConvertib
     public var description: String { "\(fileName): \(location): \(reason)" }
 }
 
-/// The warnings of one statement: at most ``perKindMax`` of each kind are
+/// The warnings of one statement: at most ``StatementsLimits/importWarningsPerKindMax`` of each kind are
 /// kept, and one more warning counts those left out.
 struct WarningLog: Sendable {
-    static let perKindMax = 20
     private(set) var kept: [StatementImportWarning] = []
     private var counts: [StatementImportWarning.Kind: Int] = [:]
 
     mutating func add(_ warning: StatementImportWarning) {
         counts[warning.kind, default: 0] += 1
-        if counts[warning.kind, default: 0] <= Self.perKindMax { kept.append(warning) }
+        if counts[warning.kind, default: 0] <= StatementsLimits.importWarningsPerKindMax { kept.append(warning) }
     }
 
     mutating func add(_ warnings: [StatementImportWarning]) {
@@ -243,14 +242,14 @@ struct WarningLog: Sendable {
 
     var isEmpty: Bool { kept.isEmpty }
 
-    /// The kept warnings, followed by one per kind that had more than ``perKindMax``.
+    /// The kept warnings, followed by one per kind that had more than ``StatementsLimits/importWarningsPerKindMax``.
     func finished(fileName: String) -> [StatementImportWarning] {
         var result = kept
         for kind in StatementImportWarning.Kind.allCases {
             let count = counts[kind, default: 0]
-            guard count > Self.perKindMax else { continue }
+            guard count > StatementsLimits.importWarningsPerKindMax else { continue }
             result.append(StatementImportWarning(kind: .more, fileName: fileName, location: "file",
-                                                 reason: "\(count - Self.perKindMax) more warning(s) of kind \(kind.rawValue) are not listed"))
+                                                 reason: "\(count - StatementsLimits.importWarningsPerKindMax) more warning(s) of kind \(kind.rawValue) are not listed"))
         }
         return result
     }

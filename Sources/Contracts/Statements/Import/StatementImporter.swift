@@ -100,13 +100,13 @@ public enum StatementImporter {
         }
         return PostIntradayReport(
             account: account ?? report.account, reportID: report.statementID, sequence: report.sequence, currency: report.currency,
-            reportDate: report.periodEnd, balances: Array(balances.prefix(PostIntradayReport.balancesMax)), lines: lineInputs(report))
+            reportDate: report.periodEnd, balances: Array(balances.prefix(StatementsLimits.reportBalancesMax)), lines: lineInputs(report))
     }
 
     /// A file's balance type as a report balance code: its letters and digits, at most
     /// ``ReportBalance/codeBytesMax`` of them (`PRTRY` when a proprietary code has none).
     static func reportBalanceCode(_ code: String) -> String {
-        let kept = String(code.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(ReportBalance.codeBytesMax))
+        let kept = String(code.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }.prefix(StatementsLimits.balanceCodeBytesMax))
         return kept.isEmpty ? "PRTRY" : kept
     }
 
