@@ -20,8 +20,8 @@ public enum NetworkBenchLimits {
     /// Longest wait for the sender keys to commit, and for them to be removed again.
     public static let setupSecondsMax = 60
     /// Back-off after a `busy` answer: first and largest wait.
-    public static let backoffMsMin = 5
-    public static let backoffMsMax = 200
+    public static let backoffMsMin: UInt64 = 5
+    public static let backoffMsMax: UInt64 = 200
     /// How long the event stream may take to connect before sending starts.
     public static let streamConnectMs = 300
 }

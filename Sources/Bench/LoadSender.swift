@@ -95,7 +95,7 @@ struct LoadSender: Sendable {
             }
             if ContinuousClock.now >= sendEnd || Task.isCancelled { return }
             tracker.submitting(submission.id, at: ContinuousClock.now)
-            var backoffMs = NetworkBenchLimits.backoffMsMin
+            var backoff = RetryBackoff(minimumMs: NetworkBenchLimits.backoffMsMin, maximumMs: NetworkBenchLimits.backoffMsMax)
             attempts: while true {
                 let outcome: SubmitOutcome
                 do {
@@ -113,12 +113,12 @@ struct LoadSender: Sendable {
                     break attempts
                 case .busy, .windowFull, .transportError:
                     tracker.retrying(outcome)
-                    if ContinuousClock.now + .milliseconds(backoffMs) >= sendEnd {
+                    if ContinuousClock.now + .milliseconds(backoff.currentMs) >= sendEnd {
                         tracker.abandoned(submission.id)
                         return
                     }
-                    try? await Task.sleep(for: .milliseconds(backoffMs))
-                    backoffMs = min(NetworkBenchLimits.backoffMsMax, backoffMs * 2)
+                    try? await Task.sleep(for: .milliseconds(backoff.currentMs))
+                    backoff.failed()
                 }
             }
         }
@@ -296,11 +296,9 @@ final class BenchTracker: @unchecked Sendable {
     }
 }
 
-/// The value below which `fraction` of the sorted samples lie (nearest rank).
+/// The value below which `fraction` of the sorted samples lie (nearest rank); 0 for none.
 func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
-    guard !sorted.isEmpty else { return 0 }
-    let rank = Int((fraction * Double(sorted.count)).rounded(.up)) - 1
-    return sorted[min(sorted.count - 1, max(0, rank))]
+    SampleWindow.nearestRank(sorted, percent: fraction * 100) ?? 0
 }
 
 extension BenchTracker {
@@ -323,16 +321,8 @@ extension BenchTracker {
 extension NodeClient {
     /// Waits until transaction `id` has committed and returns its receipt, or nil if `deadline` passes first.
     func receipt(of id: Hash, until deadline: ContinuousClock.Instant) async throws(NodeClientError) -> APIReceipt? {
-        while ContinuousClock.now < deadline {
-            do {
-                if let committed = try await transaction(id).committed { return committed.receipt }
-            } catch {
-                // Not known yet on this node: keep asking.
-                guard case .api(404, _, _) = error else { throw error }
-            }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return nil
+        let left = max(.zero, deadline - ContinuousClock.now)
+        return try await waitForCommit(id, timeoutMs: left.wholeMilliseconds)?.receipt
     }
 
     /// The consortium's organizations as governance lists them.

@@ -392,15 +392,15 @@ private struct Run: Sendable {
         }
         let deadline = ContinuousClock.now + .seconds(NetworkBenchLimits.setupSecondsMax)
         for transaction in transactions {
-            var backoffMs = NetworkBenchLimits.backoffMsMin
+            var backoff = RetryBackoff(minimumMs: NetworkBenchLimits.backoffMsMin, maximumMs: NetworkBenchLimits.backoffMsMax)
             while true {
                 do {
                     try await primary.submit(transaction)
                     break
                 } catch {
                     guard case .api(503, _, _) = error, ContinuousClock.now < deadline else { throw error }
-                    try await Task.sleep(for: .milliseconds(backoffMs))
-                    backoffMs = min(NetworkBenchLimits.backoffMsMax, backoffMs * 2)
+                    try await Task.sleep(for: .milliseconds(backoff.currentMs))
+                    backoff.failed()
                 }
             }
         }

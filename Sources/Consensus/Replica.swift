@@ -97,7 +97,7 @@ public struct Replica {
     /// served to peers that lack them). At most a window's worth, bounded by
     /// ``ConsensusLimits/retainedBlockBytesMax``.
     var retainedBodies: [Hash: Block] = [:]
-    /// The retained bodies' size by ``Replica/bodyBytesBound(_:)``.
+    /// The retained bodies' size by ``Block/encodedBytesBound``.
     var retainedBodyBytes = 0
 
     // Volatile.
@@ -209,7 +209,7 @@ public struct Replica {
         executedRoots[head.executedHeight] = head.executedStateRoot
         committedHashes[committedHeight] = committedHeader.hash
         for body in saved?.blockBodies ?? [] where body.height > lowHeader.height && retainedBodies.count < Int(window) {
-            let size = Replica.bodyBytesBound(body)
+            let size = body.encodedBytesBound
             guard retainedBodyBytes + size <= ConsensusLimits.retainedBlockBytesMax else { continue }
             retainedBodies[body.hash] = body
             retainedBodyBytes += size
@@ -431,8 +431,13 @@ public struct Replica {
             ticksToRetransmit = configuration.timing.retransmitTicks
             retransmit()
         }
-        // Nothing in the log waits on time; only the batch timer does.
-        tryPropose()
+        if tickCount == 1 {
+            // The first clock reading: proposals that waited for it are judged now.
+            progress()
+        } else {
+            // Nothing else in the log waits on time; only the batch timer does.
+            tryPropose()
+        }
     }
 
     /// The progress timer (docs/consensus.md rule 9): it runs while this
@@ -611,13 +616,20 @@ public struct Replica {
         guard isValidSignature(message.signature, by: message.replica, for: message.signingDigest(chainID: chainID)) else {
             return drop(.badSignature)
         }
+        // A status older than one this peer already reported is a replay: it says nothing about the peer now.
+        let isLatest = message.view >= (statusViews[message.replica] ?? 0)
         statusHeights[message.replica] = max(statusHeights[message.replica] ?? 0, message.committedHeight)
         statusViews[message.replica] = max(statusViews[message.replica] ?? 0, message.view)
         if message.view < view { resendNewView(to: message.replica) }
         if message.view == view, changingTo == nil, message.committedHeight < committedHeight {
             resendVotes(to: message.replica, above: message.committedHeight)
         }
-        if message.view == view, changingTo == nil {
+        // A peer still in an older view cannot join this one without its
+        // new-view message; a replica that does not hold it (it restarted
+        // after entering the view) cannot bring the peer in, so the peer's
+        // suspicion counts against this view's primary as well (rule 9).
+        let laggardCounts = message.view < view && isLatest && !holdsNewViewOfCurrentView
+        if changingTo == nil, message.view == view || laggardCounts {
             if message.suspectsPrimary {
                 suspectedBy.insert(message.replica)
                 suspicionStatuses[message.replica] = message
@@ -627,6 +639,12 @@ public struct Replica {
                 suspicionStatuses[message.replica] = nil
             }
         }
+    }
+
+    /// Whether this replica can show a peer how the current view began:
+    /// view 0 needs no new-view message; a later view needs the one it was entered by.
+    var holdsNewViewOfCurrentView: Bool {
+        view == 0 || lastNewView?.view == view
     }
 
     /// Sends the new-view message of the current view to a replica that

@@ -10,21 +10,13 @@ extension Replica {
         header.transactionsRoot == MerkleTree.root(of: []) ? Block(header: header, transactions: []) : nil
     }
 
-    /// An upper bound of a block's encoded size, computed without encoding it.
-    static func bodyBytesBound(_ block: Block) -> Int {
-        block.transactions.reduce(blockHeaderBytesBound) { $0 + $1.encodedBytesBound }
-    }
-
-    /// Bytes of a block's encoding beyond its transactions: the header and the count, at their largest.
-    static let blockHeaderBytesBound = 512
-
     /// Keeps a block body seen proposed above the low watermark. When the
     /// store is full (a window's worth of blocks, or the byte bound), bodies
     /// that no prepared certificate or accepted proposal here names go
     /// first, then the rest; lowest heights first within each.
     mutating func retainBody(_ block: Block, hash: Hash) {
         guard block.height > lowHeader.height, retainedBodies[hash] == nil else { return }
-        let size = Self.bodyBytesBound(block)
+        let size = block.encodedBytesBound
         guard size <= ConsensusLimits.retainedBlockBytesMax else { return }
         retainedBodies[hash] = block
         retainedBodyBytes += size
@@ -42,7 +34,7 @@ extension Replica {
         for (evicted, body) in order
         where retainedBodies.count > Int(window) || retainedBodyBytes > ConsensusLimits.retainedBlockBytesMax {
             retainedBodies[evicted] = nil
-            retainedBodyBytes -= Self.bodyBytesBound(body)
+            retainedBodyBytes -= body.encodedBytesBound
         }
     }
 
@@ -50,7 +42,7 @@ extension Replica {
     mutating func evictBodies(atOrBelow height: UInt64) {
         for (hash, body) in retainedBodies where body.height <= height {
             retainedBodies[hash] = nil
-            retainedBodyBytes -= Self.bodyBytesBound(body)
+            retainedBodyBytes -= body.encodedBytesBound
             dirty = true
         }
     }
@@ -114,7 +106,7 @@ extension Replica {
         var bytes = 0
         for hash in message.hashes where blocks.count < ConsensusLimits.blockResponseBlocksMax {
             guard let block = heldBody(hash) else { continue }
-            let size = Self.bodyBytesBound(block)
+            let size = block.encodedBytesBound
             if bytes + size > ConsensusLimits.blockResponseBytesMax { break }
             blocks.append(block)
             bytes += size

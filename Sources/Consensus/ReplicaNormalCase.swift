@@ -121,7 +121,7 @@ extension Replica {
             guard let parent = knownHeader(at: height - 1), let ancestors = pendingAncestors(below: height) else { return }
             switch checkProposal(block, parent: parent, ancestors: ancestors, reproposed: slot.reproposed) {
             case .valid: break
-            case .waitForExecution: return
+            case .waitForExecution, .waitForClock: return
             case .invalid:
                 slots[height]?.rejected = true
                 return drop(.invalidProposal)
@@ -183,8 +183,11 @@ extension Replica {
             if case .stateNotExecuted = error, header.stateHeight > executedHeight { return .waitForExecution }
             return .invalid
         }
-        guard header.timestampMs <= clockMs &+ configuration.timing.timestampDriftMsMax,
-              block.transactions.count <= configuration.parameters.blockTransactionsMax else { return .invalid }
+        guard block.transactions.count <= configuration.parameters.blockTransactionsMax else { return .invalid }
+        if header.timestampMs > clockMs &+ configuration.timing.timestampDriftMsMax {
+            // Before its first tick a (re)started replica has no clock to judge a timestamp by.
+            return tickCount == 0 ? .waitForClock : .invalid
+        }
         var seen = Set<Hash>()
         for ancestor in ancestors { for transaction in ancestor.transactions { seen.insert(transaction.id) } }
         for transaction in block.transactions {
@@ -283,15 +286,12 @@ extension Replica {
         return ids
     }
 
-    /// Room for a block's header and transaction count within ``Limits/blockBytesMax``.
-    static let blockHeaderBytesReserve = 1024
-
     /// The longest prefix of `ordered` whose block stays within the ledger's
     /// block size limit, counting each transaction at its largest encoding:
     /// a larger block would not decode at any replica. A prefix keeps the
     /// application's order valid.
     static func prefixWithinBlockBytes(_ ordered: [Transaction]) -> [Transaction] {
-        var bytes = blockHeaderBytesReserve
+        var bytes = Limits.blockHeaderBytesBound
         for (count, transaction) in ordered.enumerated() {
             bytes += transaction.encodedBytesBound
             if bytes > Limits.blockBytesMax { return Array(ordered.prefix(count)) }
@@ -363,6 +363,8 @@ enum ProposalCheck: Equatable {
     case invalid
     /// Its state claim names a height this replica has not executed yet; check again after execution.
     case waitForExecution
+    /// This replica has not read its clock since it started; check again on the first tick.
+    case waitForClock
 }
 
 /// What a proposal attempt depended on: the height, the pool, the blocks in

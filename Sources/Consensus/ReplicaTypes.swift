@@ -169,6 +169,9 @@ public struct CertifiedBlock: Equatable, Sendable, CanonicalCodable {
         self.certificate = certificate
     }
 
+    /// An upper bound of the encoded size, cheap to compute (no encoding).
+    public var encodedBytesBound: Int { block.encodedBytesBound + certificate.encodedBytesBound }
+
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(block)
         encoder.write(certificate)

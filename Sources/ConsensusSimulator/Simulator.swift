@@ -455,7 +455,6 @@ public struct Simulation {
     }
 
     func start(_ node: SimNode) {
-        let key = signerKeys[node.index]
         let signer = signers[node.index]
         let verifier = makeVerifier()
         let ledger = node.ledger

@@ -11,6 +11,9 @@ public enum Limits {
     public static let transactionBytesMax = 600 * 1024
     public static let blockTransactionsMax = 20_000
     public static let blockBytesMax = 32 * 1024 * 1024
+    /// Bytes of a block's encoding beyond its transactions (the header and the
+    /// transaction count) at their largest: what a block's size bound reserves.
+    public static let blockHeaderBytesBound = 512
     public static let eventsPerReceiptMax = 1024
     public static let eventAttributesMax = 64
     public static let eventValueBytesMax = 4096

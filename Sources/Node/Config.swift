@@ -123,6 +123,20 @@ public enum KeyFile {
         }
     }
 
+    /// Reads a secret that a file holds as hex text (the consortium key), after
+    /// the same owner-only check as a key file.
+    public static func readHexSecret(_ path: String) throws(ConfigError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, "cannot read the secret file (missing or not readable)")
+        }
+        try checkOwnerOnly(path)
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let secret = Hex.decode(text), !secret.isEmpty else {
+            throw ConfigError(file: path, "does not hold a key in hex")
+        }
+        return secret
+    }
+
     public static func read(_ path: String) throws(ConfigError) -> PrivateKey {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, "cannot read the key file (missing or not readable)")

@@ -79,9 +79,6 @@ public final class Mempool: @unchecked Sendable {
         self.verified = verified
     }
 
-    /// The retry hint when the pool is at its hard bounds.
-    public static let fullRetryAfterMs = 1_000
-
     public var count: Int { lock.withLock { pool.count } }
     public var bytes: Int { lock.withLock { pool.bytes } }
 
@@ -154,7 +151,7 @@ public final class Mempool: @unchecked Sendable {
         guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
         return try lock.withLock { () throws(AdmissionError) -> Admission in
             if pool.contains(transaction.id) { return .alreadyPending }
-            guard pool.hasRoom(for: transaction) else { throw .busy(pending: pool.count, retryAfterMs: Mempool.fullRetryAfterMs) }
+            guard pool.hasRoom(for: transaction) else { throw .busy(pending: pool.count, retryAfterMs: MempoolLimits.fullRetryAfterMs) }
             if let existing = bySender[body.sender]?[body.nonce], existing != transaction.id {
                 throw .rejected(Rejection(code: "nonce_pending", message: "another transaction with nonce \(body.nonce) from this sender is already pending"))
             }
@@ -205,7 +202,7 @@ public final class Mempool: @unchecked Sendable {
         lock.withLock {
             for (sender, next) in nextNonces {
                 guard let pending = bySender[sender] else { continue }
-                for (nonce, id) in pending where nonce < next { removeLocked(id) }
+                for (nonce, id) in pending where Nonces.isSpent(nonce, next: next) { removeLocked(id) }
             }
         }
         return sojournsMs

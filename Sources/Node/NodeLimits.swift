@@ -18,6 +18,9 @@ public enum PeerLimits {
     public static let sendQueueBytesMax = 2 * frameBytesMax
     /// Blocks in one sync response.
     public static let syncBlocksMax = 64
+    /// Bytes (by ``CertifiedBlock/encodedBytesBound``) of the blocks in one
+    /// sync response beyond its first; the first is one block of any size, which a frame holds.
+    public static let syncResponseBytesMax = frameBytesMax / 2
     /// Transactions in one gossip message.
     public static let gossipTransactionsMax = 2_000
     /// Bytes (by ``Transaction/encodedBytesBound``) of the transactions in one
@@ -32,8 +35,8 @@ public enum PeerLimits {
     /// link may stay silent before it counts as dead and may be replaced.
     public static let keepAliveMs = 1_000
     public static let livenessTimeoutMs = 4_000
-    public static let reconnectDelayMsMin = 100
-    public static let reconnectDelayMsMax = 5_000
+    public static let reconnectDelayMsMin: UInt64 = 100
+    public static let reconnectDelayMsMax: UInt64 = 5_000
     /// Version 2: an X25519 key exchange signed by the node keys, then every
     /// frame sealed with ChaCha20-Poly1305.
     public static let protocolVersion: UInt64 = 2
@@ -49,6 +52,13 @@ public enum NodeTiming {
     public static let inboxBytesPerSourceMax = 2 * ConsensusLimits.messageBytesMax
     /// Transactions gossiped in one message.
     public static let gossipBatchMax = 500
+    /// Bytes (by ``Transaction/encodedBytesBound``) of admitted transactions
+    /// waiting for the next tick to reach the replica; one tick's flush always
+    /// fits the inbox. Beyond it the API answers `busy`.
+    public static let submittedBufferBytesMax = ConsensusLimits.messageBytesMax
+    /// Bytes of admitted transactions waiting to be gossiped; beyond it a
+    /// transaction is not gossiped (it still reaches the primary by the replica's forward).
+    public static let gossipBufferBytesMax = ConsensusLimits.messageBytesMax
     /// Signature ids remembered as verified, so each is checked once.
     public static let verifiedCacheEntriesMax = 400_000
     /// How often an observer polls the validators it follows when it is caught up.
@@ -69,6 +79,8 @@ public struct MempoolLimits: Sendable {
     public var transactionsMax: Int
     /// Bytes by ``Transaction/encodedBytesBound``.
     public var bytesMax: Int
+    /// The retry hint when the pool is at its hard bounds.
+    public static let fullRetryAfterMs = 1_000
 
     public init(transactionsMax: Int = ConsensusLimits.pendingTransactionsMax, bytesMax: Int = ConsensusLimits.pendingTransactionBytesMax) {
         self.transactionsMax = transactionsMax

@@ -34,12 +34,10 @@ struct SubjectOptions: ParsableArguments {
             }
             guard let person else { throw CLIError("no subject given", .badInput) }
             let keyPath = consortiumKeyFile ?? ProcessInfo.processInfo.environment["CONSORT_CONSORTIUM_KEY_FILE"]
-            guard let keyPath, let data = FileManager.default.contents(atPath: keyPath) else {
+            guard let keyPath else {
                 throw CLIError("hashing a person's identifier needs the consortium key: --consortium-key-file or $CONSORT_CONSORTIUM_KEY_FILE", .badInput)
             }
-            try KeyFile.checkOwnerOnly(keyPath)
-            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard let key = Hex.decode(text) else { throw CLIError("\(keyPath) does not hold a hex key", .badInput) }
+            let key = try KeyFile.readHexSecret(keyPath)
             return try BlacklistSubject.person(identifier: person, consortiumKey: key)
         } catch let error as BlacklistSubjectError {
             throw CLIError(error.description, .badInput)

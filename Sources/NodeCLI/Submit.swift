@@ -62,16 +62,6 @@ func signedTransaction(_ call: ContractCall, key: PrivateKey, client: NodeClient
 
 /// Polls the node until the transaction commits; the answer is always `.committed`.
 func waitForCommit(_ id: Hash, client: NodeClient, timeoutSeconds: Int) async throws -> TransactionStatusAnswer {
-    let deadline = Date().addingTimeInterval(TimeInterval(timeoutSeconds))
-    while Date() < deadline {
-        do {
-            let answer = try await client.transaction(id)
-            if answer.committed != nil { return answer }
-        } catch {
-            // A 404 means the node has not seen it yet (another node took it); keep polling.
-            guard case .api(404, _, _) = error else { throw error }
-        }
-        try await Task.sleep(nanoseconds: 100_000_000)
-    }
+    if let committed = try await client.waitForCommit(id, timeoutMs: UInt64(timeoutSeconds) * 1000) { return .committed(committed) }
     throw CLIError("transaction \(id.hex) did not commit within \(timeoutSeconds) s; check it later with `consort tx status \(id.hex)`")
 }

@@ -130,6 +130,23 @@ public final class NodeClient: Sendable {
         try await get("/v1/transactions/\(id.hex)")
     }
 
+    /// Asks about `id` every `pollIntervalMs` until it has committed, and
+    /// gives it with its receipt; nil when it has not committed within
+    /// `timeoutMs` or the calling task is cancelled. Unknown to this node
+    /// (a 404: another node took it, or it has not arrived) means keep asking.
+    public func waitForCommit(_ id: Hash, timeoutMs: UInt64, pollIntervalMs: UInt64 = 100) async throws(NodeClientError) -> CommittedTransaction? {
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+        while ContinuousClock.now < deadline && !Task.isCancelled {
+            do throws(NodeClientError) {
+                if let committed = try await transaction(id).committed { return committed }
+            } catch {
+                guard case .api(404, _, _) = error else { throw error }
+            }
+            do { try await Task.sleep(for: .milliseconds(pollIntervalMs)) } catch { return nil }
+        }
+        return nil
+    }
+
     /// `GET /v1/blocks/{height}`; a height above the head is `.api(status: 404, …)`.
     public func block(at height: UInt64) async throws(NodeClientError) -> BlockAnswer {
         try await get("/v1/blocks/\(height)")

@@ -50,27 +50,23 @@ public enum ReconciliationJobEvent: Sendable {
 
 /// Detection delays of posted findings, with percentiles.
 public struct DelayStatistics: Sendable, Equatable {
-    /// Delays in ms, oldest first, at most ``ReconciliationJobLimits/delaySamplesMax``.
-    public private(set) var samplesMs: [UInt64] = []
-    /// Number of delays ever recorded.
-    public private(set) var count = 0
+    /// Delays in ms, at most ``ReconciliationJobLimits/delaySamplesMax`` of the latest.
+    public private(set) var window = SampleWindow(capacity: ReconciliationJobLimits.delaySamplesMax)
 
     /// An empty record.
     public init() {}
 
+    /// Number of delays ever recorded.
+    public var count: Int { window.count }
+
     /// Records one delay.
     public mutating func record(_ delayMs: UInt64) {
-        count += 1
-        samplesMs.append(delayMs)
-        if samplesMs.count > ReconciliationJobLimits.delaySamplesMax { samplesMs.removeFirst(samplesMs.count - ReconciliationJobLimits.delaySamplesMax) }
+        window.record(delayMs)
     }
 
     /// The `percent` percentile (nearest rank) of the kept samples, or nil when there are none.
     public func percentile(_ percent: Int) -> UInt64? {
-        guard !samplesMs.isEmpty else { return nil }
-        let sorted = samplesMs.sorted()
-        let rank = max(1, Int((Double(percent) / 100 * Double(sorted.count)).rounded(.up)))
-        return sorted[min(rank, sorted.count) - 1]
+        window.percentile(percent)
     }
 
     /// `findings N, detection delay p50 X ms, p99 Y ms`.
@@ -238,20 +234,20 @@ public actor ReconciliationJob {
     }
 
     private func followUntilStopped() async throws(ReconciliationJobError) {
-        var backoffMs = options.backoffMinMs
+        var backoff = RetryBackoff(minimumMs: options.backoffMinMs, maximumMs: options.backoffMaxMs)
         while !Task.isCancelled {
             let before = cursor
             do throws(ReconciliationJobError) {
                 try await prepare()
                 try await followStreamOnce()
-                if cursor > before { backoffMs = options.backoffMinMs }
+                if cursor > before { backoff.succeeded() }
             } catch {
                 nextNonce = nil
                 if Task.isCancelled { return }
                 guard error.isTransient else { throw error }
-                onEvent(.retrying(reason: error.message, afterMs: backoffMs))
-                do { try await Task.sleep(nanoseconds: backoffMs * 1_000_000) } catch { return }
-                backoffMs = cursor > before ? options.backoffMinMs : min(backoffMs * 2, options.backoffMaxMs)
+                onEvent(.retrying(reason: error.message, afterMs: backoff.currentMs))
+                do { try await Task.sleep(nanoseconds: backoff.currentMs * 1_000_000) } catch { return }
+                if cursor > before { backoff.succeeded() } else { backoff.failed() }
             }
         }
     }
@@ -569,26 +565,21 @@ public actor ReconciliationJob {
 
     /// Waits until `id` commits; a rejected receipt is an error a person must look at.
     private func waitForCommit(_ id: Hash) async throws(ReconciliationJobError) {
-        let deadline = wallClockMs() + options.commitTimeoutMs
-        while wallClockMs() < deadline {
-            var answer: TransactionStatusAnswer?
-            do throws(NodeClientError) {
-                answer = try await client.transaction(id)
-            } catch {
-                // A 404 means the node has not seen it yet; keep asking.
-                guard case .api(404, _, _) = error else { throw ReconciliationJobError.from(error) }
+        let found: CommittedTransaction?
+        do throws(NodeClientError) {
+            found = try await client.waitForCommit(id, timeoutMs: options.commitTimeoutMs,
+                                                   pollIntervalMs: ReconciliationJobLimits.commitPollIntervalMs)
+        } catch {
+            throw ReconciliationJobError.from(error)
+        }
+        if Task.isCancelled { throw ReconciliationJobError("cancelled while waiting for \(id.hex) to commit", transient: false) }
+        if let committed = found {
+            guard committed.receipt.isSuccess else {
+                let error = committed.receipt.error
+                throw ReconciliationJobError("the ledger rejected reconciliation transaction \(id.hex) (\(error?.code ?? "?")): "
+                                             + (error?.message ?? ""), transient: false)
             }
-            if let committed = answer?.committed {
-                guard committed.receipt.isSuccess else {
-                    let error = committed.receipt.error
-                    throw ReconciliationJobError("the ledger rejected reconciliation transaction \(id.hex) (\(error?.code ?? "?")): "
-                                                 + (error?.message ?? ""), transient: false)
-                }
-                return
-            }
-            do { try await Task.sleep(nanoseconds: ReconciliationJobLimits.commitPollIntervalMs * 1_000_000) } catch {
-                throw ReconciliationJobError("cancelled while waiting for \(id.hex) to commit", transient: false)
-            }
+            return
         }
         throw ReconciliationJobError("transaction \(id.hex) did not commit within \(options.commitTimeoutMs) ms", transient: true)
     }

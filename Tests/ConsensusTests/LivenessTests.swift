@@ -423,3 +423,64 @@ struct RefusesRelayed: ProposalValidator {
     let level = ahead.step(.message(.status(cluster.status(view: 0, by: 2, committedHeight: 1, suspects: false))))
     #expect(!level.sentMessages.contains { if case .commit = $0 { true } else { false } })
 }
+
+@Test func restart_proposalArrivingBeforeTheFirstTick_isJudgedOnceTheClockIsRead() {
+    let cluster = Cluster()
+    // Real block times are far past the drift bound from a clock of zero.
+    let request = cluster.transaction(1)
+    let header = BlockHeader(height: 1, parentHash: cluster.genesis.hash, timestampMs: 5_000_000,
+                             proposer: cluster.keys[0].publicKey, transactionsRoot: MerkleTree.root(of: [request.id]),
+                             stateHeight: 0, stateRoot: cluster.genesisRoot, validatorSetHash: cluster.validators.hash)
+    let block = Block(header: header, transactions: [request])
+    var backup = cluster.replica(1)
+    let early = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))))
+    #expect(!early.sentMessages.contains { if case .prepare = $0 { true } else { false } }, "no clock yet: no vote either way")
+    let firstTick = backup.step(.tick(clockMs: 5_000_010))
+    #expect(firstTick.sentMessages.contains { if case .prepare(let p) = $0 { p.height == 1 && p.blockHash == block.hash } else { false } },
+            "the first clock reading lets it prepare the proposal it kept")
+    // With a clock, a timestamp past the drift bound is refused for good.
+    var ticking = cluster.replica(2)
+    _ = ticking.step(.tick(clockMs: 2_000))
+    let late = ticking.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))))
+    _ = ticking.step(.tick(clockMs: 5_000_010))
+    #expect(!late.sentMessages.contains { if case .prepare = $0 { true } else { false } })
+    #expect(ticking.dropCounts[.invalidProposal] == 1)
+}
+
+@Test func restart_withoutTheCurrentNewView_countsTheSuspicionOfAPeerLeftInTheOldView() {
+    let cluster = Cluster()
+    // Replica 2 enters view 1 by the new-view of its primary, replica 1.
+    var entered = cluster.replica(2)
+    var saved: PersistentState?
+    for index in [0, 1, 3] { saved = entered.step(.message(.viewChange(cluster.viewChange(to: 1, by: index)))).persisted ?? saved }
+    let changes = [0, 1, 3].map { cluster.viewChange(to: 1, by: $0) }
+    let newView = cluster.newView(1, viewChanges: changes, headers: [], by: 1)
+    saved = entered.step(.message(.newView(newView))).persisted ?? saved
+    #expect(entered.view == 1 && entered.changingTo == nil)
+    guard let record = saved else { Issue.record("entering view 1 persisted nothing"); return }
+
+    // It restarts; its record has the view but not the new-view message. Replica 3 missed
+    // that message and still suspects view 0's primary; 0 and 1 suspect view 1's.
+    var restarted = cluster.replica(2, restoring: record)
+    #expect(restarted.view == 1)
+    for index in [0, 1] { _ = restarted.step(.message(.status(cluster.status(view: 1, by: index)))) }
+    #expect(restarted.changingTo == nil, "two suspicions are not 2f+1")
+    // A replay of an older status of a replica already seen in view 1 says nothing.
+    _ = restarted.step(.message(.status(cluster.status(view: 0, by: 1))))
+    #expect(restarted.changingTo == nil)
+    _ = restarted.step(.message(.status(cluster.status(view: 0, by: 3))))
+    #expect(restarted.changingTo == 2 && restarted.lastViewChangeReason == .primarySuspectedByQuorum,
+            "nobody here can bring replica 3 into view 1: its suspicion counts")
+
+    // A replica that holds the new-view sends it to the laggard instead of counting it.
+    for index in [0, 1] { _ = entered.step(.message(.status(cluster.status(view: 1, by: index)))) }
+    let answer = entered.step(.message(.status(cluster.status(view: 0, by: 3))))
+    #expect(entered.changingTo == nil)
+    #expect(answer.sentMessages.contains { if case .newView(let m) = $0 { m.view == 1 } else { false } })
+    // A later status without the suspicion withdraws it.
+    var withdrawing = cluster.replica(2, restoring: record)
+    _ = withdrawing.step(.message(.status(cluster.status(view: 0, by: 3))))
+    _ = withdrawing.step(.message(.status(cluster.status(view: 0, by: 3, suspects: false))))
+    for index in [0, 1] { _ = withdrawing.step(.message(.status(cluster.status(view: 1, by: index)))) }
+    #expect(withdrawing.changingTo == nil)
+}

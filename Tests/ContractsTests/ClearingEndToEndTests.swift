@@ -115,7 +115,7 @@ enum LedgerReplay {
         var chain: LocalConsortium
         var breaks: [PostedBreak]
         var tally: [String: Int64]
-        var delays: DetectionDelayStats
+        var delays: SampleWindow
         var kills: Int
         var reposts: Int
     }
@@ -136,7 +136,7 @@ enum LedgerReplay {
         var saved = job.engine.canonicalBytes
         var killer = killSeed.map { SplitMix64(seed: $0) }
         var posted: Set<String> = []
-        var result = Result(chain: chain, breaks: [], tally: [:], delays: DetectionDelayStats(), kills: 0, reposts: 0)
+        var result = Result(chain: chain, breaks: [], tally: [:], delays: SampleWindow(capacity: 100_000), kills: 0, reposts: 0)
 
         for block in stream.blocks {
             let (jobTransactions, exposures) = job.drain(chain, as: "cch2", keyIndex: 0)

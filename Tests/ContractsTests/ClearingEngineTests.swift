@@ -266,14 +266,4 @@ private func resolved(_ output: ReconciliationOutput) -> [String] {
         #expect(try ResolveFinding(canonicalBytes: output.calls[0].arguments).key.paymentID == "P2")
         #expect(try PostFinding(canonicalBytes: output.calls[1].arguments).key.paymentID == "P1")
     }
-
-    @Test func detectionDelayStats_nearestRankPercentiles() {
-        var stats = DetectionDelayStats()
-        #expect(stats.percentile(50) == nil)
-        for delay in 1...100 { stats.record(UInt64(delay)) }
-        #expect(stats.percentile(50) == 50)
-        #expect(stats.percentile(99) == 99)
-        #expect(stats.percentile(100) == 100)
-        #expect(stats.count == 100)
-    }
 }

@@ -27,7 +27,7 @@ private let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_a
 final class ChildProcess: @unchecked Sendable {
     let pid: pid_t
     let executable: String
-    private let lock = NSLock()
+    private let lock = Lock()
     private var exitStatus: Int32?
 
     init(_ executable: String, _ arguments: [String], environment: [String: String], outputPath: String, errorPath: String? = nil, append: Bool = true) throws {
@@ -58,8 +58,10 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Reaps the child if it has ended, without blocking.
     private func poll(blocking: Bool) -> Int32? {
-        lock.lock()
-        defer { lock.unlock() }
+        lock.withLock { pollHoldingTheLock(blocking: blocking) }
+    }
+
+    private func pollHoldingTheLock(blocking: Bool) -> Int32? {
         if let exitStatus { return exitStatus }
         var waitStatus: Int32 = 0
         while true {

@@ -182,10 +182,10 @@ private func submissionBody(_ transaction: Transaction) throws -> [UInt8] {
 }
 
 final class LineBox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var lines: [String] = []
-    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }
 
 @Suite struct APIPrivacyTests {

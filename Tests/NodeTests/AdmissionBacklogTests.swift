@@ -11,7 +11,7 @@ import Testing
 /// Collects every byte a server sends until it closes the connection.
 private final class Collector: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
-    private let lock = NSLock()
+    private let lock = Lock()
     private var bytes: [UInt8] = []
     let closed: EventLoopPromise<Void>
 

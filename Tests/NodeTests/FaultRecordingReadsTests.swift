@@ -37,13 +37,16 @@ private final class RecordedFaults {
         let key = chain.member("bankA").key.publicKey
         #expect(reads.committedNextNonce(of: key) == 0)
         #expect(reads.appliedStateRoot(at: 0) != nil)
+        try chain.commit([])
+        #expect(reads.certifiedBlock(at: 1)?.block.height == 1)
         #expect(faults.messages.isEmpty, "readable storage records nothing")
 
         store.failing = true
         #expect(reads.isCommittedOrUnreadable(Hash.sha256([1])), "an unreadable index counts as committed")
         #expect(reads.committedNextNonce(of: key) == nil)
         #expect(reads.appliedStateRoot(at: 0) == nil)
-        #expect(faults.messages.count == 3, "each failed read records a fault")
+        #expect(reads.certifiedBlock(at: 1) == nil, "a committed block that cannot be read is not served")
+        #expect(faults.messages.count == 4, "each failed read records a fault")
         #expect(faults.messages.allSatisfy { $0.contains("injected") }, "the fault says what storage said")
     }
 }

@@ -36,6 +36,27 @@ import Testing
         #expect(Limits.transactionBytesMax <= Limits.blockBytesMax)
     }
 
+    @Test func blockHeaderBound_holdsTheHeaderAndTheLargestTransactionCount() throws {
+        let key = try PrivateKey.generate().publicKey
+        let header = BlockHeader(height: .max, parentHash: .zero, timestampMs: .max, proposer: key, transactionsRoot: .zero,
+                                 stateHeight: .max, stateRoot: .zero, validatorSetHash: .zero)
+        let empty = Block(header: header, transactions: [])
+        // A longer count prefix than the empty block's takes at most 8 bytes more.
+        #expect(empty.canonicalBytes.count + 8 <= Limits.blockHeaderBytesBound)
+        let full = Block(header: header, transactions: [try largestTransaction(), try largestTransaction()])
+        #expect(full.encodedBytesBound >= full.canonicalBytes.count)
+        let certificate = try largestCertificate()
+        #expect(certificate.encodedBytesBound >= certificate.canonicalBytes.count)
+        let certified = CertifiedBlock(block: full, certificate: certificate)
+        #expect(certified.encodedBytesBound >= certified.canonicalBytes.count)
+    }
+
+    @Test func syncResponses_holdOneLargestCertifiedBlock_andStayWithinAFrame() throws {
+        let certificate = try largestCertificate().encodedBytesBound
+        #expect(Limits.blockBytesMax + certificate + PeerLimits.frameEnvelopeBytesMax <= PeerLimits.frameBytesMax)
+        #expect(PeerLimits.syncResponseBytesMax + PeerLimits.frameEnvelopeBytesMax <= PeerLimits.frameBytesMax)
+    }
+
     @Test func consensusMessages_holdTheLargestBlockWithItsCertificate() throws {
         let certificate = try largestCertificate().canonicalBytes.count
         #expect(Limits.blockBytesMax + certificate + 1024 <= ConsensusLimits.messageBytesMax)
@@ -61,6 +82,8 @@ import Testing
     @Test func theConsensusInbox_holdsTwoLargestMessagesPerSource_andTheCachesCoverThePool() {
         #expect(NodeTiming.inboxBytesPerSourceMax >= 2 * ConsensusLimits.messageBytesMax)
         #expect(NodeTiming.inboxBytesPerSourceMax < 1 << 31, "one source's queue stays well inside the machine's memory")
+        #expect(NodeTiming.submittedBufferBytesMax <= NodeTiming.inboxBytesPerSourceMax, "a tick's admitted transactions fit the inbox")
+        #expect(NodeTiming.submittedBufferBytesMax >= Limits.transactionBytesMax && NodeTiming.gossipBufferBytesMax >= PeerLimits.gossipBatchBytesMax)
         #expect(NodeTiming.verifiedCacheEntriesMax >= ConsensusLimits.pendingTransactionsMax,
                 "every pooled transaction's signature stays remembered until it commits")
         #expect(AdmissionBacklogLimits().floorTransactions <= ConsensusLimits.pendingTransactionsMax)

@@ -10,10 +10,10 @@ import NodeClient
 
 /// Thread-safe list of the block events a stream delivered.
 private final class EventBox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var events: [BlockStreamEvent] = []
-    func append(_ event: BlockStreamEvent) { lock.lock(); events.append(event); lock.unlock() }
-    var all: [BlockStreamEvent] { lock.lock(); defer { lock.unlock() }; return events }
+    func append(_ event: BlockStreamEvent) { lock.withLock { events.append(event) } }
+    var all: [BlockStreamEvent] { lock.withLock { events } }
 }
 
 /// Every route read through the typed client, against the real API server in-process.

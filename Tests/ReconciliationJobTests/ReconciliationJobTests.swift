@@ -12,7 +12,7 @@ import NodeAPI
 
 /// Cancels a job's task once it has reported a number of events: a kill at an exact point of its work.
 final class KillSwitch: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var remaining: Int
     private var task: Task<Void, any Error>?
     private(set) var fired = false
@@ -53,7 +53,7 @@ func waitUntilCaughtUp(_ job: ReconciliationJob, _ backend: CommittingBackend, r
 final class LosingBackend: NodeBackend, @unchecked Sendable {
     let inner: CommittingBackend
     private let sender: PublicKey
-    private let lock = NSLock()
+    private let lock = Lock()
     private var losing = true
     private var lost = 0
 

@@ -26,6 +26,4 @@ public enum ClearingLimits {
     public static let queryResultsDefault = 1000
     /// Most payments one reconciliation engine tracks.
     public static let trackedPaymentsMax = 16_000_000
-    /// Detection-delay samples a reconciliation keeps for its p50/p99; older ones are dropped first.
-    public static let detectionDelaySamplesMax = 1_000_000
 }

@@ -630,32 +630,3 @@ struct FingerprintEntry: Equatable, Sendable, CanonicalCodable {
         participantTimestampMs = try decoder.readUInt64("participant timestamp")
     }
 }
-
-/// Detection delays of a job, for its p50/p99 report: each delay is the
-/// job's clock when it posts a finding minus the time of the block that
-/// exposed the break (``ReconciliationFinding/exposedAtMs``).
-public struct DetectionDelayStats: Equatable, Sendable {
-    /// The delays recorded, oldest first.
-    public private(set) var samplesMs: [UInt64] = []
-
-    /// No samples yet.
-    public init() {}
-
-    /// Adds one delay.
-    public mutating func record(_ delayMs: UInt64) {
-        if samplesMs.count >= ClearingLimits.detectionDelaySamplesMax { samplesMs.removeFirst(samplesMs.count - ClearingLimits.detectionDelaySamplesMax + 1) }
-        samplesMs.append(delayMs)
-    }
-
-    /// Number of delays kept.
-    public var count: Int { samplesMs.count }
-
-    /// The nearest-rank percentile (`percent` from 1 to 100) of the recorded delays; nil when there are none.
-    public func percentile(_ percent: Int) -> UInt64? {
-        guard !samplesMs.isEmpty else { return nil }
-        let clamped = min(max(percent, 1), 100)
-        let sorted = samplesMs.sorted()
-        let rank = (clamped * sorted.count + 99) / 100
-        return sorted[max(rank, 1) - 1]
-    }
-}

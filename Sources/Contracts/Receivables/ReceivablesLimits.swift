@@ -17,6 +17,11 @@ public enum ReceivablesLimits {
     public static let clearingLinesMax = 200_000
     /// Most pieces a query returns.
     public static let queryPiecesMax = 200_000
+    /// Most ancestors a piece's parent chain is followed through before it
+    /// counts as broken (splits nest far less deeply).
+    public static let pieceAncestorsMax = 64 * 1024
+    /// Most totals (one per currency) and credit lines (one per bank) an issuer's disclosure reads.
+    public static let disclosureEntriesMax = 1024
     /// Entries read per storage scan while walking a range.
     static let scanBatchEntries = 512
 }

@@ -87,7 +87,7 @@ extension ReceivablesContract {
         var next = piece.parent
         while let id = next {
             let ancestor = try Self.piece(id, view)
-            guard ancestors.count < 64 * 1024, ancestor.id.contains(piece.id) else {
+            guard ancestors.count < ReceivablesLimits.pieceAncestorsMax, ancestor.id.contains(piece.id) else {
                 throw QueryError(.storage, "the parent chain of \(piece.id) is broken at \(id)")
             }
             ancestors.append(ancestor)
@@ -253,7 +253,7 @@ extension ReceivablesContract {
             let current = overdue[item.currency] ?? (0, 0)
             overdue[item.currency] = (current.count + 1, current.amount &+ item.amount)
         }
-        for entry in try Self.scan(view, Keys.totals(of: issuer), start: nil, limit: 1024) {
+        for entry in try Self.scan(view, Keys.totals(of: issuer), start: nil, limit: ReceivablesLimits.disclosureEntriesMax) {
             let currency = Keys.lastPart(ofKey: entry.key)
             let totals = try Self.decode(ReceivableIssuerTotals.self, entry.value)
             let late = overdue[currency] ?? (0, 0)
@@ -269,7 +269,7 @@ extension ReceivablesContract {
             ])
         }
         var lines: [JSONValue] = []
-        for entry in try Self.scan(view, Keys.creditLines(of: issuer), start: nil, limit: 1024) {
+        for entry in try Self.scan(view, Keys.creditLines(of: issuer), start: nil, limit: ReceivablesLimits.disclosureEntriesMax) {
             lines.append(Self.json(try Self.decode(ReceivableCreditLineRecord.self, entry.value)))
         }
         return .object([

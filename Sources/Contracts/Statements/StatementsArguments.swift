@@ -198,7 +198,7 @@ public struct StatementLineInput: Equatable, Sendable, CanonicalCodable {
         customerReference = try decoder.readOptionalString("customer reference", limit: StatementsLimits.referenceBytesMax)
         counterpartyName = try decoder.readOptionalString("counterparty name", limit: StatementsLimits.nameBytesMax)
         counterpartyAccount = try decoder.readOptionalString("counterparty account", limit: StatementsLimits.identifierBytesMax)
-        transactionTypeCode = try decoder.readOptionalString("transaction type code", limit: 35)
+        transactionTypeCode = try decoder.readOptionalString("transaction type code", limit: StatementsLimits.transactionTypeCodeBytesMax)
         narrative = try decoder.readString("narrative", limit: StatementsLimits.narrativeBytesMax)
     }
 }

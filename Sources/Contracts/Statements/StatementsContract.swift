@@ -5,7 +5,8 @@ import LedgerCore
 /// enterprise accounts they hold, enterprises post their book entries, and
 /// the contract matches the two sides as they arrive, keeps the outstanding
 /// items, produces the balance reconciliation statement and records the
-/// enterprise's confirmation or dispute of each closing balance.
+/// enterprise's confirmation or dispute of each closing balance
+/// (docs/contracts.md, Statements).
 ///
 /// Genesis parameters (`contracts.statements`, all optional):
 /// - `dateToleranceDays` (default 3, 0…31): date window of amount matching;

@@ -4,6 +4,8 @@ public enum StatementsLimits {
     public static let referenceBytesMax = 64
     public static let nameBytesMax = 256
     public static let narrativeBytesMax = 1024
+    /// A line's transaction type code (MT940 `:61:` or camt `BkTxCd` proprietary code), 35 characters at the most.
+    public static let transactionTypeCodeBytesMax = 35
     public static let reasonBytesMax = 1024
     public static let linesPerStatementMax = 10_000
     public static let entriesPerBatchMax = 10_000
@@ -53,6 +55,8 @@ public enum StatementsLimits {
     /// How deep camt elements may nest, and how many one file may hold.
     public static let camtDepthMax = 64
     public static let camtElementsMax = 2_000_000
+    /// The longest text one camt element may hold.
+    public static let camtElementTextBytesMax = 64 * 1024
     /// The largest books CSV file the importer reads.
     public static let booksCSVFileBytesMax = 32 * 1024 * 1024
     /// Warnings of one kind kept for one statement; one more warning counts those left out.

@@ -32,9 +32,14 @@ public enum Nonces {
         }
     }
 
+    /// Whether a transaction with `nonce` can never execute once the committed next one is `next`.
+    public static func isSpent(_ nonce: UInt64, next: UInt64) -> Bool {
+        nonce < next
+    }
+
     /// Whether admission takes `nonce` when the committed next one is `next`.
     public static func admission(of nonce: UInt64, next: UInt64, window: Int) -> NonceAdmission {
-        if nonce < next { return .tooLow }
+        if isSpent(nonce, next: next) { return .tooLow }
         if nonce - next >= UInt64(window) { return .tooFarAhead }
         return .admissible
     }

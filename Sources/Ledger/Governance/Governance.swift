@@ -3,7 +3,7 @@ import LedgerCore
 /// Organizations, their kinds and their member keys: the records every
 /// permission check reads. Genesis names the first members; afterwards a
 /// regulator admits or suspends organizations and each organization manages
-/// its own keys.
+/// its own keys (docs/contracts.md, Governance).
 public struct GovernanceContract: BuiltInContract, MembershipDirectory {
     /// The contract's name in calls and its state namespace.
     public static let name = "governance"

@@ -71,6 +71,12 @@ public struct Block: Equatable, Sendable, CanonicalCodable {
         self.transactions = transactions
     }
 
+    /// An upper bound of the encoded size, cheap to compute (no encoding):
+    /// what stores and queues of blocks count against their byte limits.
+    public var encodedBytesBound: Int {
+        transactions.reduce(Limits.blockHeaderBytesBound) { $0 + $1.encodedBytesBound }
+    }
+
     public var hash: Hash { header.hash }
     public var height: UInt64 { header.height }
 

@@ -139,6 +139,15 @@ public struct CommitCertificate: Equatable, Sendable, CanonicalCodable {
         self.signatures = signatures.sorted { $0.validatorIndex < $1.validatorIndex }
     }
 
+    /// An upper bound of the encoded size, cheap to compute: height, view,
+    /// hash and the count's prefix, then an index and a signature per validator.
+    public var encodedBytesBound: Int {
+        Self.fixedBytesMax + signatures.count * Self.signatureEntryBytesMax
+    }
+
+    static let fixedBytesMax = 8 + 8 + 32 + 10
+    static let signatureEntryBytesMax = 4 + 72
+
     /// Checks the certificate proves `header` final under `validators`.
     public func verify(header: BlockHeader, validators: ValidatorSet, chainID: String,
                        verifier: any SignatureVerifier = Secp256k1Verifier()) throws(CertificateError) {

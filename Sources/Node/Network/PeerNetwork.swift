@@ -347,7 +347,7 @@ public final class PeerNetwork: @unchecked Sendable {
             logger.error("validator address is not host:port", metadata: ["validator": "\(validator.name)"])
             return
         }
-        var delayMs = PeerLimits.reconnectDelayMsMin
+        var backoff = RetryBackoff(minimumMs: PeerLimits.reconnectDelayMsMin, maximumMs: PeerLimits.reconnectDelayMsMax)
         while !Task.isCancelled && !lock.withLock({ stopped }) {
             if let existing = lock.withLock({ connections[validator.nodeKey]?.channel }) {
                 try? await existing.closeFuture.get()
@@ -359,13 +359,13 @@ public final class PeerNetwork: @unchecked Sendable {
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .channelInitializer { [unowned self] channel in self.initialize(channel, dialed: validator.nodeKey) }
                     .connect(host: host, port: port).get()
-                delayMs = PeerLimits.reconnectDelayMsMin
+                backoff.succeeded()
                 try? await channel.closeFuture.get()
             } catch {
                 logger.debug("dial failed", metadata: ["peer": "\(validator.name)", "error": "\(error)"])
             }
-            try? await Task.sleep(nanoseconds: UInt64(delayMs) * 1_000_000)
-            delayMs = min(delayMs * 2, PeerLimits.reconnectDelayMsMax)
+            try? await Task.sleep(nanoseconds: backoff.currentMs * 1_000_000)
+            backoff.failed()
         }
     }
 

@@ -85,11 +85,14 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private var snapshot = ReplicaSnapshot()
     /// Whether this validator and the peers connected to it make a quorum; nil before the first peer event.
     private var quorumConnected: Bool?
+    /// Admitted transactions not yet gossiped, and their bytes (``NodeTiming/gossipBufferBytesMax``).
     private var gossipBuffer: [Transaction] = []
+    private var gossipBufferBytes = 0
     /// Transactions admitted through the API since the last tick; handed to the
     /// replica together, so that a backup forwards them to the primary in one
     /// signed message rather than one per transaction.
     private var submittedBuffer: [Transaction] = []
+    private var submittedBufferBytes = 0
     private let verified = VerifiedSignatures()
     /// The API's back-pressure: how much work the pool may hold before clients hear `busy`.
     public let backlog = AdmissionBacklog()
@@ -269,9 +272,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         case .consensus(let message): bytes = message.count
         case .submitted(let transactions): bytes = transactions.reduce(0) { $0 + $1.encodedBytesBound }
         case .certified(let blocks):
-            bytes = blocks.reduce(0) { total, certified in
-                total + certified.block.transactions.reduce(1024) { $0 + $1.encodedBytesBound } + 96 * certified.certificate.signatures.count
-            }
+            bytes = blocks.reduce(0) { $0 + $1.encodedBytesBound }
         }
         if !inbox.put(event, bytes: bytes, from: source) { metrics.dropped("inbox_full") }
     }
@@ -473,19 +474,11 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         var height = from
         let last = min(ledger.head.height, from &+ UInt64(min(count, UInt32(PeerLimits.syncBlocksMax))) &- 1)
         while height <= last, height >= 1 {
-            let block: Block?
-            let certificate: CommitCertificate?
-            do {
-                block = try ledger.block(at: height)
-                certificate = try ledger.certificate(at: height)
-            } catch {
-                logger.error("cannot read a block a peer asked for", metadata: ["height": "\(height)", "error": "\(error)"])
-                break
-            }
-            guard let block, let certificate else { break }
-            let size = block.canonicalBytes.count + 4096
-            if !blocks.isEmpty && bytes + size > PeerLimits.frameBytesMax / 2 { break }
-            blocks.append(CertifiedBlock(block: block, certificate: certificate))
+            // A committed block that cannot be read is a storage fault, not a reason to answer less.
+            guard let certified = reads.certifiedBlock(at: height) else { break }
+            let size = certified.encodedBytesBound
+            if !blocks.isEmpty && bytes + size > PeerLimits.syncResponseBytesMax { break }
+            blocks.append(certified)
             bytes += size
             height += 1
         }
@@ -552,13 +545,24 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             metrics.dropped("api_backlog_busy")
             throw error
         }
+        let size = transaction.encodedBytesBound
+        let bufferFull = lock.withLock { submittedBufferBytes + size > NodeTiming.submittedBufferBytesMax }
+        if bufferFull {
+            metrics.dropped("api_submitted_buffer_full")
+            throw .busy(pending: mempool.count, retryAfterMs: NodeTiming.tickMs)
+        }
         let admission = try mempool.add(transaction, nowMs: expiryClockMs())
         if admission == .added {
-            lock.withLock {
+            let gossiped = lock.withLock { () -> Bool in
                 if admittedAt.count < NodeTiming.latencySamplesMax { admittedAt[transaction.id] = ContinuousClock.now }
-                gossipBuffer.append(transaction)
                 submittedBuffer.append(transaction)
+                submittedBufferBytes += size
+                guard gossipBufferBytes + size <= NodeTiming.gossipBufferBytesMax else { return false }
+                gossipBuffer.append(transaction)
+                gossipBufferBytes += size
+                return true
             }
+            if !gossiped { metrics.dropped("gossip_buffer_full") }
             metrics.mempoolSize.set(Double(mempool.count))
         }
         return admission
@@ -573,6 +577,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         let batch = lock.withLock { () -> [Transaction] in
             let taken = submittedBuffer
             submittedBuffer.removeAll(keepingCapacity: true)
+            submittedBufferBytes = 0
             return taken
         }
         if !batch.isEmpty { enqueue(.submitted(batch), from: .local) }
@@ -589,6 +594,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
                 bytes += size
             }
             gossipBuffer.removeFirst(taken.count)
+            gossipBufferBytes -= bytes
             return taken
         }
         if !batch.isEmpty { network?.broadcast(.transactions(batch)) }

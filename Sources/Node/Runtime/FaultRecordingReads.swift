@@ -1,3 +1,4 @@
+import Consensus
 import Ledger
 import LedgerCore
 
@@ -40,6 +41,22 @@ struct FaultRecordingReads {
             return root
         } catch {
             recordFault("cannot read the state root of block \(height): \(error)")
+            return nil
+        }
+    }
+
+    /// A committed block with its certificate, to serve a peer; nil, with a
+    /// fault, when storage cannot read it or lacks either part (`height` is at
+    /// or below the head, so both must be there).
+    func certifiedBlock(at height: UInt64) -> CertifiedBlock? {
+        do {
+            guard let block = try ledger.block(at: height), let certificate = try ledger.certificate(at: height) else {
+                recordFault("committed block \(height) or its certificate is missing from storage")
+                return nil
+            }
+            return CertifiedBlock(block: block, certificate: certificate)
+        } catch {
+            recordFault("cannot read committed block \(height): \(error)")
             return nil
         }
     }

@@ -355,7 +355,9 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, foundCharacters string: String) {
         guard failure == nil, let current = stack.last else { return }
-        guard current.textBuffer.utf8.count + string.utf8.count <= 65_536 else { return stop("element text longer than 64 KiB") }
+        guard current.textBuffer.utf8.count + string.utf8.count <= StatementsLimits.camtElementTextBytesMax else {
+            return stop("element text longer than \(StatementsLimits.camtElementTextBytesMax / 1024) KiB")
+        }
         current.textBuffer += string
     }
 

@@ -119,7 +119,7 @@ public enum StatementImporter {
                 customerReference: line.customerReference.map { clip($0, StatementsLimits.referenceBytesMax) },
                 counterpartyName: line.counterpartyName.map { clip($0, StatementsLimits.nameBytesMax) },
                 counterpartyAccount: line.counterpartyAccount.map { clip($0, StatementsLimits.identifierBytesMax) },
-                transactionTypeCode: line.transactionTypeCode.map { clip($0, 35) }, narrative: clip(line.narrative, StatementsLimits.narrativeBytesMax))
+                transactionTypeCode: line.transactionTypeCode.map { clip($0, StatementsLimits.transactionTypeCodeBytesMax) }, narrative: clip(line.narrative, StatementsLimits.narrativeBytesMax))
         }
     }
 
