@@ -124,6 +124,49 @@ public enum LedgerBenchmark {
     }
 }
 
+extension LedgerBenchmark {
+    /// The per-transaction cost of executing blocks of `blockSize` with their
+    /// state root (memory store, signatures already checked), and the root's
+    /// own share computed both ways on the same writes: one batched walk
+    /// over the block's sorted changed keys, as execution does, and one walk
+    /// per key. Each recomputed root is checked against the executed one.
+    public static func stateRoot(blocks: Int = 20, blockSize: Int = 500) throws -> [BenchmarkFigure] {
+        let (chain, encoded) = try workload(senders: 200, transactions: blocks * blockSize, chainID: "bench-root")
+        let ledger = chain.ledger
+        let clock = ContinuousClock()
+        var execution = Duration.zero
+        var batched = Duration.zero
+        var perKey = Duration.zero
+        var writes = 0
+        for index in 0..<blocks {
+            let transactions = try encoded[(index * blockSize)..<((index + 1) * blockSize)].map { try Transaction(canonicalBytes: $0) }
+            let block = chain.block(after: ledger.head, timestampMs: ledger.head.timestampMs + 1000, transactions)
+            var executed: ExecutedBlock?
+            execution += try clock.measure { executed = try ledger.execute(block, signatureAlreadyVerified: { _ in true }) }
+            guard let executed else { throw BenchmarkError("block \(block.height) did not execute") }
+            var roots: [Hash] = []
+            batched += try clock.measure { roots.append(try ledger.recomputedStateRoot(of: executed, batched: true)) }
+            perKey += try clock.measure { roots.append(try ledger.recomputedStateRoot(of: executed, batched: false)) }
+            guard roots.allSatisfy({ $0 == executed.stateRoot }) else {
+                throw BenchmarkError("block \(block.height): a recomputed state root differs from the executed one")
+            }
+            writes += executed.stateWriteCount
+            try ledger.commit(executed, certificate: chain.certificate(for: block.header))
+        }
+        let count = Double(blocks * blockSize)
+        let executionMicros = execution.inSeconds * 1e6 / count
+        let batchedMicros = batched.inSeconds * 1e6 / count
+        let perKeyMicros = perKey.inSeconds * 1e6 / count
+        return [
+            BenchmarkFigure("state writes per transaction", Double(writes) / count, "writes"),
+            BenchmarkFigure("execution with the batched state root (blocks of \(blockSize))", executionMicros, "µs/tx"),
+            BenchmarkFigure("execution with a per-key state root (blocks of \(blockSize), derived)", executionMicros - batchedMicros + perKeyMicros, "µs/tx"),
+            BenchmarkFigure("state root alone, batched over the block's sorted keys", batchedMicros, "µs/tx"),
+            BenchmarkFigure("state root alone, one tree walk per key", perKeyMicros, "µs/tx"),
+        ]
+    }
+}
+
 /// A benchmark that could not run as designed.
 public struct BenchmarkError: Error, CustomStringConvertible {
     public let description: String

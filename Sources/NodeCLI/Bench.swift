@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
     struct LedgerBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ledger",
-            abstract: "Signature verification, transaction execution and synced LevelDB commits on this machine.")
+            abstract: "Signature verification, transaction execution, the state root batched and per key, and synced LevelDB commits on this machine.")
 
         @Option(name: .long, help: "Transactions in the execution run.")
         var transactions: Int = 20_000
@@ -43,6 +43,7 @@ struct BenchCommand: ParsableCommand {
                     for figure in try LedgerBenchmark.pipeline(transactions: transactions, blockSize: blockSize, directory: directory) {
                         print(figure.line)
                     }
+                    for figure in try LedgerBenchmark.stateRoot() { print(figure.line) }
                 } catch let error as CLIError {
                     throw error
                 } catch {

@@ -35,6 +35,40 @@ import LedgerCore
         #expect(current == allAtOnce)
     }
 
+    @Test func batchedRoot_equalsThePerKeyRoot_onRandomWorkloads() throws {
+        for seed in UInt64(1)...20 {
+            var generator = SplitMix64(seed: seed)
+            var batchedNodes = MemoryNodes()
+            var batchedRoot = Hash.zero
+            var perKeyRoot = Hash.zero
+            var perKey = StateTreeUpdater(source: MemoryNodes())
+            var live: [Hash] = []
+            for _ in 0..<8 {
+                // A block: fresh keys, rewrites and deletions of live ones, in one sorted batch.
+                var updates: [Hash: Hash?] = [:]
+                for _ in 0..<Int(generator.next() % 120) {
+                    let choice = generator.next() % 4
+                    if choice == 0, !live.isEmpty {
+                        updates[live[Int(generator.next() % UInt64(live.count))]] = .some(nil)
+                    } else if choice == 1, !live.isEmpty {
+                        updates[live[Int(generator.next() % UInt64(live.count))]] = Hash.sha256(Array("v\(generator.next())".utf8))
+                    } else {
+                        updates[Hash.sha256(Array("k\(generator.next())".utf8))] = Hash.sha256(Array("v\(generator.next())".utf8))
+                    }
+                }
+                let sorted = updates.map { (path: $0.key, valueHash: $0.value) }.sorted { $0.path < $1.path }
+                var batched = StateTreeUpdater(source: batchedNodes)
+                batchedRoot = try batched.apply(root: batchedRoot, updates: sorted)
+                batchedNodes.nodes.merge(batched.created) { old, _ in old }
+                for update in sorted.shuffled(using: &generator) { perKeyRoot = try perKey.apply(root: perKeyRoot, updates: [update]) }
+                #expect(batchedRoot == perKeyRoot, "seed \(seed)")
+                for update in sorted {
+                    if update.valueHash == nil { live.removeAll { $0 == update.path } } else if !live.contains(update.path) { live.append(update.path) }
+                }
+            }
+        }
+    }
+
     @Test func deletingEverything_returnsTheEmptyRoot_andPartialDeleteMatchesRebuild() throws {
         let entries = Dictionary(uniqueKeysWithValues: (0..<50).map { (Array("k\($0)".utf8), [UInt8($0)]) })
         var nodes = MemoryNodes()

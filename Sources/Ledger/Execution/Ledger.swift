@@ -73,6 +73,9 @@ public struct ExecutedBlock: Sendable {
     let createdNodes: [Hash: StateTreeNode]
     /// Positions of transactions not recorded under their id: duplicates and bad signatures.
     let duplicates: Set<Int>
+
+    /// How many state keys the block changes.
+    public var stateWriteCount: Int { stateWrites.count }
 }
 
 /// A committed transaction with where it sits and what happened.
@@ -164,10 +167,9 @@ public final class Ledger: @unchecked Sendable {
             for entry in initial { entries[namespacedKey(name, entry.key)] = .some(entry.value) }
         }
         var updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: [:]))
-        let updates = entries.map { (path: Hash.sha256($0.key), valueHash: $0.value.map { Hash.sha256($0) }) }.sorted { $0.path < $1.path }
         let root: Hash
         do {
-            root = try updater.apply(root: .zero, updates: updates)
+            root = try updater.apply(root: .zero, updates: Self.treeUpdates(entries))
         } catch {
             throw .storage(error)
         }
@@ -273,18 +275,40 @@ public final class Ledger: @unchecked Sendable {
         } catch {
             throw .storage(.readFailed(reason: "\(error)"))
         }
-        let updates = blockWrites
-            .map { (path: Hash.sha256($0.key), valueHash: $0.value.map { Hash.sha256($0) }) }
-            .sorted { $0.path < $1.path }
         var updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: lock.withLock { nodeCache }))
         let root: Hash
         do {
-            root = try updater.apply(root: parentHead.stateRoot, updates: updates)
+            root = try updater.apply(root: parentHead.stateRoot, updates: Self.treeUpdates(blockWrites))
         } catch {
             throw .storage(error)
         }
         return ExecutedBlock(block: block, receipts: receipts, stateRoot: root, parentHead: parentHead, stateWrites: blockWrites,
                              indexWrites: indexWrites, createdNodes: updater.created, duplicates: duplicates)
+    }
+
+    /// A block's state writes as the tree's updates: sorted by path, so one
+    /// walk over the tree applies them all and shares its upper levels.
+    static func treeUpdates(_ writes: [[UInt8]: [UInt8]?]) -> [(path: Hash, valueHash: Hash?)] {
+        writes.map { (path: Hash.sha256($0.key), valueHash: $0.value.map { Hash.sha256($0) }) }.sorted { $0.path < $1.path }
+    }
+
+    /// The state root of `executed` computed again from its writes on its
+    /// parent's tree, without changing anything: `batched` walks the tree
+    /// once over the sorted changed keys, as execution does; otherwise each
+    /// key is applied on its own, one walk from the root per key. Both must
+    /// give ``ExecutedBlock/stateRoot``; the second is the reference the
+    /// batched walk is checked and benchmarked against.
+    public func recomputedStateRoot(of executed: ExecutedBlock, batched: Bool) throws(LedgerError) -> Hash {
+        var updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: lock.withLock { nodeCache }))
+        let updates = Self.treeUpdates(executed.stateWrites)
+        do {
+            if batched { return try updater.apply(root: executed.parentHead.stateRoot, updates: updates) }
+            var root = executed.parentHead.stateRoot
+            for update in updates { root = try updater.apply(root: root, updates: [update]) }
+            return root
+        } catch {
+            throw .storage(error)
+        }
     }
 
     private enum Outcome {
