@@ -364,9 +364,9 @@ private struct BurstRun: Sendable {
             guard let id = try await primary.nonces(of: key.publicKey).organization else {
                 throw LoadRunError.setupFailed("the \(role) key \(key.publicKey.hex) belongs to no organization of this consortium")
             }
-            let listed = organizations.first { $0["id"]?.stringValue == id }
-            guard listed?["kind"]?.stringValue == kind.rawValue else {
-                throw LoadRunError.setupFailed("the \(role) key belongs to '\(id)', a \(listed?["kind"]?.stringValue ?? "?"), not a \(kind.rawValue)")
+            let listed = organizations.first { $0.id == id }
+            guard listed?.kind == kind else {
+                throw LoadRunError.setupFailed("the \(role) key belongs to '\(id)', a \(listed?.kind.rawValue ?? "?"), not a \(kind.rawValue)")
             }
             return id
         }
@@ -378,11 +378,11 @@ private struct BurstRun: Sendable {
     }
 
     private func reconciliationGraceMs() async throws -> UInt64 {
-        let answer = try await primary.query(contract: ClearingContract.name, "config")
-        guard let grace = answer.result["reconciliation"]?["graceMs"]?.intValue, grace >= 0 else {
-            throw LoadRunError.setupFailed("\(primary.baseURL) did not report the reconciliation grace period")
+        let answer = try await primary.query(contract: ClearingContract.name, ClearingContract.Query.config.rawValue, as: ClearingConfigAnswer.self)
+        guard answer.reconciliation.graceMs >= 0 else {
+            throw LoadRunError.setupFailed("\(primary.baseURL) reported a negative reconciliation grace period")
         }
-        return UInt64(grace)
+        return UInt64(answer.reconciliation.graceMs)
     }
 
     /// Opens a settlement cycle for the clearing house unless it has one: settled records need one.
@@ -407,17 +407,16 @@ private struct BurstRun: Sendable {
 
     /// The findings on the ledger for payments of the batch.
     private func findings(prefix: String) async throws -> [PostedFinding] {
-        let answer = try await primary.query(contract: ClearingContract.name, "breaks",
-                                             parameters: ["paymentPrefix": prefix, "limit": String(ClearingLimits.queryResultsMax)])
-        return try (answer.result.arrayValue ?? []).map { object in
-            guard let id = object["paymentId"]?.stringValue, let kind = object["kind"]?.stringValue.flatMap(BreakKind.init(rawValue:)),
-                  let side = object["side"]?.stringValue.flatMap(ClearingSide.init(rawValue:)),
-                  let detected = object["detectedAtHeight"]?.intValue, let postedAt = object["postedAtHeight"]?.intValue,
-                  detected >= 0, postedAt >= 0 else {
-                throw LoadRunError.setupFailed("\(primary.baseURL) answered the breaks query with a finding it could not read")
+        let findings = try await primary.query(contract: ClearingContract.name, ClearingContract.Query.breaks.rawValue,
+                                               parameters: ["paymentPrefix": prefix, "limit": String(ClearingLimits.queryResultsMax)],
+                                               as: [ClearingFindingAnswer].self)
+        return try findings.map { finding in
+            guard finding.detectedAtHeight >= 0, finding.postedAtHeight >= 0 else {
+                throw LoadRunError.setupFailed("\(primary.baseURL) answered the breaks query with a negative height for \(finding.paymentID)")
             }
-            return PostedFinding(finding: ExpectedFinding(paymentID: id, kind: kind, side: side), detectedAtHeight: UInt64(detected),
-                                 postedAtHeight: UInt64(postedAt), open: object["open"]?.boolValue ?? true)
+            return PostedFinding(finding: ExpectedFinding(paymentID: finding.paymentID, kind: finding.kind, side: finding.side),
+                                 detectedAtHeight: UInt64(finding.detectedAtHeight), postedAtHeight: UInt64(finding.postedAtHeight),
+                                 open: finding.open)
         }
     }
 

@@ -326,8 +326,8 @@ extension NodeClient {
     }
 
     /// The consortium's organizations as governance lists them.
-    func organizations() async throws(NodeClientError) -> [JSONValue] {
-        try await query(contract: GovernanceContract.name, "organizations").result.arrayValue ?? []
+    func organizations() async throws(NodeClientError) -> [OrganizationAnswer] {
+        try await query(contract: GovernanceContract.name, GovernanceContract.Query.organizations.rawValue, as: [OrganizationAnswer].self)
     }
 }
 

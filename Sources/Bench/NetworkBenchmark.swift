@@ -364,20 +364,17 @@ private struct Run: Sendable {
             throw LoadRunError.setupFailed("key \(bankKey.publicKey.hex) belongs to no organization of this consortium")
         }
         let organizations = try await primary.organizations()
-        guard let own = organizations.first(where: { $0["id"]?.stringValue == organizationID }) else {
+        guard let own = organizations.first(where: { $0.id == organizationID }) else {
             throw LoadRunError.setupFailed("organization '\(organizationID)' is missing from the governance list")
         }
-        guard own["kind"]?.stringValue == OrganizationKind.bank.rawValue else {
-            throw LoadRunError.setupFailed("the key belongs to '\(organizationID)', a \(own["kind"]?.stringValue ?? "?"), not a bank; clearing.post needs a bank's key")
+        guard own.kind == .bank else {
+            throw LoadRunError.setupFailed("the key belongs to '\(organizationID)', a \(own.kind.rawValue), not a bank; clearing.post needs a bank's key")
         }
-        let payee = organizations.first {
-            $0["kind"]?.stringValue == OrganizationKind.bank.rawValue && $0["id"]?.stringValue != organizationID
-                && $0["status"]?.stringValue == OrganizationStatus.active.rawValue
-        }
-        guard let payeeID = payee?["id"]?.stringValue else {
+        let payee = organizations.first { $0.kind == .bank && $0.id != organizationID && $0.status == .active }
+        guard let payeeID = payee?.id else {
             throw LoadRunError.setupFailed("the consortium has no second active bank to be the payee of the benchmark's payments")
         }
-        return (organizationID, payeeID, own["memberKeys"]?.arrayValue?.count ?? 0)
+        return (organizationID, payeeID, own.memberKeys.count)
     }
 
     /// Adds or removes member keys of the bank, signed by the bank key, and waits

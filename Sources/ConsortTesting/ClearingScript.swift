@@ -85,11 +85,10 @@ public enum ClearingScript {
 
     /// The breaks on the ledger, from the `breaks` query.
     public static func posted(_ client: NodeClient) async throws -> [PostedBreak] {
-        let answer = try await client.query(contract: "clearing", "breaks", parameters: ["limit": "1000"])
-        let findings = answer.result.arrayValue ?? []
+        let findings = try await client.query(contract: ClearingContract.name, ClearingContract.Query.breaks.rawValue, parameters: ["limit": "1000"],
+                                              as: [ClearingFindingAnswer].self)
         return findings.map {
-            PostedBreak(payment: $0["paymentId"]?.stringValue ?? "", kind: $0["kind"]?.stringValue ?? "", side: $0["side"]?.stringValue ?? "",
-                        open: $0["open"]?.boolValue ?? false)
+            PostedBreak(payment: $0.paymentID, kind: $0.kind.rawValue, side: $0.side.rawValue, open: $0.open)
         }.sorted()
     }
 

@@ -133,12 +133,12 @@ struct ClearingCommand: ParsableCommand {
                     try await queryAndPrint(options, contract: ClearingContract.name, "breaks", parameters)
                     return
                 }
-                let findings = try await queryResult(options, contract: ClearingContract.name, "breaks", parameters).arrayValue ?? []
+                let findings = try await queryResult(options, contract: ClearingContract.name, "breaks", parameters, as: [ClearingFindingAnswer].self)
                 print("\(findings.count) finding(s)")
                 for finding in findings {
-                    let state = (finding["open"]?.boolValue ?? false) ? "OPEN" : "resolved"
-                    print("  \(plainText(finding["paymentId"], "?")) \(plainText(finding["kind"], "?")) on \(plainText(finding["side"], "?")) side, "
-                          + "found at height \(plainText(finding["detectedAtHeight"], "?")), \(state): \(plainText(finding["details"], ""))")
+                    let state = finding.open ? "OPEN" : "resolved"
+                    print("  \(finding.paymentID) \(finding.kind.rawValue) on \(finding.side.rawValue) side, "
+                          + "found at height \(finding.detectedAtHeight), \(state): \(finding.details)")
                 }
             }
         }
@@ -197,9 +197,8 @@ struct ClearingCommand: ParsableCommand {
                     if let positionsHash {
                         hash = try parseHashOption(positionsHash, "--positions-hash")
                     } else {
-                        let answer = try await queryResult(options, contract: ClearingContract.name, "position", ["cycle": cycle])
-                        guard let text = answer["positionsHash"]?.stringValue else { throw CLIError("the position query gave no positionsHash for cycle \(cycle)") }
-                        hash = try parseHashOption(text, "positionsHash")
+                        hash = try await queryResult(options, contract: ClearingContract.name, "position", ["cycle": cycle],
+                                                     as: ClearingPositionAnswer.self).positionsHash
                     }
                     try await submitAndReport(ClearingContract.call(.signCycle, SignCycle(cycleID: cycle, positionsHash: hash)), options: options, signing: signing)
                 }

@@ -9,9 +9,10 @@ import ReconciliationJob
 import NodeAPI
 import NodeClient
 
-/// Runs a contract query and returns its `result` member.
-func queryResult(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws -> JSONValue {
-    try await options.client().query(contract: contract, name, parameters: parameters).result
+/// Runs a contract query and reads its `result` member as the contract's typed answer.
+func queryResult<Result: Decodable>(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String],
+                                    as type: Result.Type) async throws -> Result {
+    try await options.client().query(contract: contract, name, parameters: parameters, as: type)
 }
 
 /// Runs a contract query and prints the result (JSON always; it is the readable form of nested records);

@@ -51,8 +51,8 @@ struct ReconcileCommand: ParsableCommand {
                     try await queryAndPrint(options, contract: StatementsContract.name, "report", parameters)
                     return
                 }
-                let report = try await queryResult(options, contract: StatementsContract.name, "report", parameters)
-                guard report.objectValue != nil else { try printJSON(report); return }
+                let report = try await queryResult(options, contract: StatementsContract.name, "report", parameters,
+                                                   as: ReconciliationReportAnswer.self)
                 print(renderReconciliationTable(report), terminator: "")
             }
         }
@@ -138,64 +138,44 @@ func stopOnSignals(_ stop: @escaping @Sendable () -> Void) -> [any DispatchSourc
 }
 
 /// The balance reconciliation statement (the statements contract's `report` answer) as a text table.
-func renderReconciliationTable(_ report: JSONValue) -> String {
-    func amount(_ value: JSONValue?) -> String { value?["amount"]?.stringValue ?? "?" }
-    let bank = report["bank"]
-    let book = report["book"]
+func renderReconciliationTable(_ report: ReconciliationReportAnswer) -> String {
+    let bank = report.bank
+    let book = report.book
     let rows: [(String, String, String, String)] = [
-        ("Bank statement balance", amount(bank?["balance"]), "Book balance", amount(book?["balance"])),
-        ("+ receipts booked, not at bank", amount(bank?["plusBookedReceiptsNotAtBank"]), "+ bank credits not booked", amount(book?["plusBankCreditsNotBooked"])),
-        ("- payments booked, not at bank", amount(bank?["lessBookedPaymentsNotAtBank"]), "- bank debits not booked", amount(book?["lessBankDebitsNotBooked"])),
-        ("Adjusted bank balance", amount(bank?["adjustedBalance"]), "Adjusted book balance", amount(book?["adjustedBalance"])),
+        ("Bank statement balance", bank.balance.amount, "Book balance", book.balance.amount),
+        ("+ receipts booked, not at bank", bank.plusBookedReceiptsNotAtBank.amount, "+ bank credits not booked", book.plusBankCreditsNotBooked.amount),
+        ("- payments booked, not at bank", bank.lessBookedPaymentsNotAtBank.amount, "- bank debits not booked", book.lessBankDebitsNotBooked.amount),
+        ("Adjusted bank balance", bank.adjustedBalance.amount, "Adjusted book balance", book.adjustedBalance.amount),
     ]
     func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
         let fill = String(repeating: " ", count: max(0, width - text.count))
         return right ? fill + text : text + fill
     }
     let amountWidth = max(12, rows.map { max($0.1.count, $0.3.count) }.max() ?? 0)
-    var out = "Balance reconciliation statement — account \(plainText(report["account"], "?")), \(plainText(report["date"], "?")), "
-        + "\(plainText(report["currency"], "?"))\n"
-    if let statement = report["bankBalanceStatement"] { out += "Bank balance from statement \(plainText(statement, "?"))\n" }
+    var out = "Balance reconciliation statement — account \(report.account), \(report.date), \(report.currency)\n"
+    if let statement = report.bankBalanceStatement { out += "Bank balance from statement \(statement)\n" }
     out += pad("Bank side", 32) + pad("", amountWidth) + " | " + "Book side\n"
     for row in rows {
         out += pad(row.0, 32) + pad(row.1, amountWidth, right: true) + " | " + pad(row.2, 28) + pad(row.3, amountWidth, right: true) + "\n"
     }
-    let agrees = report["agrees"]?.boolValue ?? false
-    out += agrees ? "The adjusted balances agree.\n" : "The adjusted balances DO NOT agree: difference \(plainText(report["differenceMinor"], "?")) minor units.\n"
-    let discrepancies = report["statementDiscrepancies"]
-    if let items = discrepancies?["items"]?.arrayValue, !items.isEmpty {
-        out += "Statement discrepancies (closing balances their lines do not explain): \(plainText(discrepancies?["count"], String(items.count))), "
-            + "total \(amount(discrepancies?["total"])); difference beyond them \(plainText(report["differenceBeyondDiscrepanciesMinor"], "?")) minor units\n"
-        for item in items {
-            out += "  statement \(plainText(item["statementId"], "?")) closing \(plainText(item["closingDate"], "?")) discrepancy \(amount(item["difference"]))\n"
+    out += report.agrees ? "The adjusted balances agree.\n" : "The adjusted balances DO NOT agree: difference \(report.differenceMinor) minor units.\n"
+    let discrepancies = report.statementDiscrepancies
+    if !discrepancies.items.isEmpty {
+        out += "Statement discrepancies (closing balances their lines do not explain): \(discrepancies.count), "
+            + "total \(discrepancies.total.amount); difference beyond them \(report.differenceBeyondDiscrepanciesMinor) minor units\n"
+        for item in discrepancies.items {
+            out += "  statement \(item.statementID) closing \(item.closingDate) discrepancy \(item.difference.amount)\n"
         }
     }
-    let outstanding = report["outstanding"]?.objectValue ?? [:]
-    for name in outstanding.keys.sorted() {
-        guard let group = outstanding[name], let items = group["items"]?.arrayValue, !items.isEmpty else { continue }
-        out += "Outstanding \(name.replacingOccurrences(of: "_", with: " ")): \(plainText(group["count"], String(items.count))) item(s), "
-            + "total \(amount(group["total"]))\n"
-        for item in items {
-            let risk = (item["risk"]?.boolValue ?? false) ? " RISK" : ""
-            out += "  \(pad(item["id"]?.stringValue ?? "?", 16)) \(plainText(item["date"], "?")) \(pad(item["amount"]?.stringValue ?? "?", amountWidth, right: true)) "
-                + "age \(plainText(item["ageDays"], "?")) d\(risk)  \(plainText(item["text"], ""))\n"
+    for name in report.outstanding.keys.sorted() {
+        guard let group = report.outstanding[name], !group.items.isEmpty else { continue }
+        out += "Outstanding \(name.replacingOccurrences(of: "_", with: " ")): \(group.count) item(s), total \(group.total.amount)\n"
+        for item in group.items {
+            let risk = item.risk ? " RISK" : ""
+            out += "  \(pad(item.id, 16)) \(item.date) \(pad(item.amount, amountWidth, right: true)) age \(item.ageDays) d\(risk)  \(item.text)\n"
         }
     }
     return out
-}
-
-/// A query result's value as a person reads it: text without quotes, numbers
-/// and booleans as written, arrays and objects item by item; `absent` for a
-/// missing or null value.
-func plainText(_ value: JSONValue?, _ absent: String) -> String {
-    switch value {
-    case nil, .null?: absent
-    case .string(let text)?: text
-    case .integer(let number)?: String(number)
-    case .bool(let flag)?: String(flag)
-    case .array(let items)?: "[" + items.map { plainText($0, "null") }.joined(separator: ", ") + "]"
-    case .object(let members)?: "{" + members.keys.sorted().map { "\($0)=\(plainText(members[$0], "null"))" }.joined(separator: ", ") + "}"
-    }
 }
 
 /// Says on standard error that a command was renamed; the old spelling still works for one release.

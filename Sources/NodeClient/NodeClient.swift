@@ -167,6 +167,26 @@ public final class NodeClient: Sendable {
         try await get(Self.queryPath(contract: contract, name, parameters))
     }
 
+    /// `GET /v1/query/{contract}/{name}` with the result read as `Result`,
+    /// the typed answer the contract builds it from; a result of another
+    /// shape is ``NodeClientError/badResponse(_:)`` naming the query and the field.
+    public func query<Result: Decodable>(contract: String, _ name: String, parameters: [String: String] = [:],
+                                         as type: Result.Type) async throws(NodeClientError) -> Result {
+        let answer = try await query(contract: contract, name, parameters: parameters)
+        return try Self.decodeResult(answer.result, as: type, contract: contract, name)
+    }
+
+    /// Reads a query's result as `Result`; a result of another shape is
+    /// ``NodeClientError/badResponse(_:)`` naming the query and the field.
+    public static func decodeResult<Result: Decodable>(_ result: JSONValue, as type: Result.Type, contract: String,
+                                                       _ name: String) throws(NodeClientError) -> Result {
+        do {
+            return try result.decode(type)
+        } catch {
+            throw .badResponse("the result of query \(contract)/\(name) does not read as \(Result.self): \(APICoding.describe(error))")
+        }
+    }
+
     /// `GET /v1/proof/{contract}?key=HEX`: a Merkle proof of a state key against the head's state root.
     public func proof(contract: String, key: [UInt8]) async throws(NodeClientError) -> ProofAnswer {
         var components = URLComponents()

@@ -174,10 +174,12 @@ public actor ReconciliationJob {
         let genesis = try await ask { client in try await client.genesis() }
         let chainID = genesis.chainID
         let genesisHash = genesis.hash
-        let answer = try await ask { client in try await client.query(contract: ClearingContract.name, "config") }
+        let configQuery = ClearingContract.Query.config.rawValue
+        let answer = try await ask { client in try await client.query(contract: ClearingContract.name, configQuery) }
         let configuration: ReconciliationConfiguration
         do {
-            configuration = try ReconciliationConfiguration(configAnswer: answer.result)
+            let config = try NodeClient.decodeResult(answer.result, as: ClearingConfigAnswer.self, contract: ClearingContract.name, configQuery)
+            configuration = try ReconciliationConfiguration(configAnswer: config)
         } catch {
             throw ReconciliationJobError("the clearing contract's config answer is not understood: \(error)", transient: false)
         }

@@ -45,8 +45,8 @@ import NodeAPI
             #expect(report.found == 7)
             #expect(report.recordsCommitted == report.recordsSigned)
             #expect(report.trailingPayments > 0)
-            let open = try await client.query(contract: "clearing", "openCycle", parameters: ["clearingHouse": "ch"])
-            #expect(open.result["cycle"]?.stringValue == "burst-t1")
+            let open = try await client.query(contract: "clearing", "openCycle", parameters: ["clearingHouse": "ch"], as: ClearingOpenCycleAnswer.self)
+            #expect(open.cycle == "burst-t1")
 
             let again = try ClearingBurstSettings(nodes: [client.baseURL], payments: 10, breakPercent: 10, paymentsPerSecond: 40,
                                                   seed: 5, batchID: "t1", settleSeconds: 5, maxDelayMs: 5000)

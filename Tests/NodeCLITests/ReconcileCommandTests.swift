@@ -109,22 +109,38 @@ func parseError(_ arguments: [String]) -> String? {
         #expect(try parseAccountRef("bankA:001:x", "--payer").account == "001:x")
     }
 
+    private static func money(_ minor: Int64) -> MoneyAnswer {
+        MoneyAnswer(minor: minor, amount: ISO4217.decimalString(minor, exponent: 2))
+    }
+
+    private static func report(agrees: Bool, differenceMinor: Int64, differenceBeyondDiscrepanciesMinor: Int64 = 0,
+                               discrepancies: [ReconciliationReportAnswer.Discrepancy] = [],
+                               outstanding: [String: ReconciliationReportAnswer.OutstandingGroup] = [:]) -> ReconciliationReportAnswer {
+        ReconciliationReportAnswer(
+            account: "A", date: "2026-01-31", currency: "CNY", bankBalanceStatement: nil,
+            bank: .init(balance: money(10_000), plusBookedReceiptsNotAtBank: money(500), lessBookedPaymentsNotAtBank: money(0),
+                        adjustedBalance: money(10_500)),
+            book: .init(balance: money(9_500), plusBankCreditsNotBooked: money(500), lessBankDebitsNotBooked: money(0), adjustedBalance: money(10_000)),
+            agrees: agrees, differenceMinor: differenceMinor,
+            statementDiscrepancies: .init(count: Int64(discrepancies.count), total: money(discrepancies.reduce(0) { $0 + $1.difference.minor }),
+                                          items: discrepancies),
+            differenceBeyondDiscrepanciesMinor: differenceBeyondDiscrepanciesMinor, outstanding: outstanding, matchedGroups: 0, riskItems: 0)
+    }
+
     @Test func reconciliationTable_showsBothSidesAndTheVerdict() {
-        let money: (String) -> JSONValue = { .object(["amount": .string($0)]) }
-        let item: JSONValue = .object(["id": .string("E1"), "date": .string("2026-01-30"), "amount": .string("5.00"), "ageDays": .integer(1),
-                                       "risk": .bool(false), "text": .string("memo")])
-        let table = renderReconciliationTable(.object([
-            "account": .string("A"), "date": .string("2026-01-31"), "currency": .string("CNY"), "agrees": .bool(false), "differenceMinor": .integer(500),
-            "bank": .object(["balance": money("100.00"), "plusBookedReceiptsNotAtBank": money("5.00"), "lessBookedPaymentsNotAtBank": money("0.00"),
-                             "adjustedBalance": money("105.00")]),
-            "book": .object(["balance": money("95.00"), "plusBankCreditsNotBooked": money("5.00"), "lessBankDebitsNotBooked": money("0.00"),
-                             "adjustedBalance": money("100.00")]),
-            "outstanding": .object(["booked_receipt_not_at_bank": .object(["count": .integer(1), "total": money("5.00"), "items": .array([item])])]),
-        ]))
+        let item = OutstandingItemAnswer(side: "book", id: "E1", itemClass: OutstandingClass.bookedReceiptNotAtBank.rawValue, amountMinor: 500,
+                                         amount: "5.00", date: "2026-01-30", ageDays: 1, risk: false, text: "memo", feeDifference: false,
+                                         reference: nil, counterparty: nil)
+        let table = renderReconciliationTable(Self.report(
+            agrees: false, differenceMinor: 500,
+            outstanding: [OutstandingClass.bookedReceiptNotAtBank.rawValue: .init(count: 1, total: Self.money(500), items: [item]),
+                          OutstandingClass.bankDebitedNotBooked.rawValue: .init(count: 0, total: Self.money(0), items: [])]))
         #expect(table.contains("Adjusted bank balance"))
         #expect(table.contains("105.00"))
         #expect(table.contains("DO NOT agree: difference 500 minor units"))
         #expect(table.contains("account A, 2026-01-31, CNY"))
+        #expect(table.contains("Outstanding booked receipt not at bank: 1 item(s), total 5.00"))
+        #expect(!table.contains("bank debited not booked"))
         #expect(table.contains("E1"))
         #expect(table.contains("2026-01-30"))
         #expect(table.contains("age 1 d"))
@@ -132,15 +148,8 @@ func parseError(_ arguments: [String]) -> String? {
     }
 
     @Test func reconciliationTable_listsStatementDiscrepancies() {
-        let money: (String) -> JSONValue = { .object(["amount": .string($0)]) }
-        let table = renderReconciliationTable(.object([
-            "account": .string("A"), "date": .string("2026-03-31"), "currency": .string("EUR"), "agrees": .bool(false),
-            "differenceMinor": .integer(-1), "differenceBeyondDiscrepanciesMinor": .integer(0),
-            "statementDiscrepancies": .object([
-                "count": .integer(1), "total": money("-0.01"),
-                "items": .array([.object(["statementId": .string("UNBALANCED-1"), "closingDate": .string("2026-03-06"), "difference": money("-0.01")])]),
-            ]),
-        ]))
+        let discrepancy = ReconciliationReportAnswer.Discrepancy(statementID: "UNBALANCED-1", closingDate: "2026-03-06", difference: Self.money(-1))
+        let table = renderReconciliationTable(Self.report(agrees: false, differenceMinor: -1, discrepancies: [discrepancy]))
         #expect(table.contains("Statement discrepancies (closing balances their lines do not explain): 1, total -0.01; difference beyond them 0 minor units"))
         #expect(table.contains("statement UNBALANCED-1 closing 2026-03-06 discrepancy -0.01"))
     }
@@ -275,6 +284,19 @@ func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out:
             #expect(result.out.contains("statement CNST-20260114-EUR"))
             #expect(result.out.contains("statement CNST-20260115-EUR"))
             #expect((try await Self.query(url, "/v1/query/statements/statements?account=\(Self.account)") as? [Any])?.count == 2)
+        }
+    }
+
+    @Test func reconcileReport_ofPostedStatements_printsTheTableFromTheTypedAnswer() async throws {
+        try await Self.withChain { backend, url, keyPath in
+            let posted = try await runConsortAsync(["statement", "import", RepositoryPaths.fixture("camt/camt053-two-statements.xml"), "--key", keyPath, "--node", url])
+            #expect(posted.status == 0, "\(posted.err)")
+            let result = try await runConsortAsync(["reconcile", "report", "--account", Self.account, "--date", "2026-01-31", "--node", url])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out.contains("Balance reconciliation statement — account \(Self.account), 2026-01-31, EUR"))
+            #expect(result.out.contains("Bank balance from statement CNST-20260115-EUR"))
+            #expect(result.out.contains("Adjusted bank balance"))
+            #expect(result.out.contains("Outstanding bank "))
         }
     }
 

@@ -75,7 +75,9 @@ private final class EventBox: @unchecked Sendable {
 
             let organization = try await client.query(contract: "governance", "organization", parameters: ["id": "acme"])
             #expect(organization == QueryAnswer(height: head, result: try ledger.query(contract: "governance", "organization", parameters: ["id": "acme"])))
-            #expect(organization.result["kind"]?.stringValue == "enterprise")
+            let typed = try await client.query(contract: "governance", "organization", parameters: ["id": "acme"], as: OrganizationAnswer.self)
+            #expect(typed.kind == .enterprise)
+            #expect(typed == OrganizationAnswer(try #require(try ledger.queryView().organization(id: "acme"))))
 
             let present = try await client.proof(contract: "governance", key: Array("org/acme".utf8))
             let absent = try await client.proof(contract: "governance", key: Array("org/ghost".utf8))
@@ -131,6 +133,25 @@ private final class EventBox: @unchecked Sendable {
             }
             #expect(mistyped == .badResponse("GET /v1/status (HTTP 200): field 'height' is not an integer"))
         }
+    }
+
+    @Test func queryResultOfAnotherShape_isABadResponseNamingTheQueryAndField() async throws {
+        try await withAPIServer(backend) { client in
+            let wrongShape = await #expect(throws: NodeClientError.self) {
+                try await client.query(contract: "governance", "organizations", as: OrganizationAnswer.self)
+            }
+            guard case .badResponse(let reason)? = wrongShape else {
+                Issue.record("a list read as one organization gave \(String(describing: wrongShape))")
+                return
+            }
+            #expect(reason.contains("governance/organizations"))
+            #expect(reason.contains("OrganizationAnswer"))
+        }
+        let missing: JSONValue = .object(["id": .string("acme"), "name": .string("Acme"), "kind": .string("enterprise"), "status": .string("active")])
+        let unread = #expect(throws: NodeClientError.self) {
+            try NodeClient.decodeResult(missing, as: OrganizationAnswer.self, contract: "governance", "organization")
+        }
+        #expect(unread == .badResponse("the result of query governance/organization does not read as OrganizationAnswer: field 'memberKeys' is missing"))
     }
 
     @Test func errorAnswers_becomeAPIErrors_andOtherBodiesBadResponses() throws {

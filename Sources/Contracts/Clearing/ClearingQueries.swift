@@ -31,37 +31,28 @@ extension ClearingContract {
             let cycle = try cycle(id, in: view)
             var totals: [String: Int64] = [:]
             for position in cycle.positions { totals[position.currency, default: 0] &+= position.netMinor }
-            return .object([
-                "cycle": .string(cycle.id),
-                "status": .string(cycle.status.rawValue),
-                "positions": .array(cycle.positions.map { Self.json($0) }),
-                "positionsHash": .string(cycle.positions.positionsHash.hex),
-                "totals": .object(totals.mapValues { .integer($0) }),
-            ])
+            return try .queryAnswer(ClearingPositionAnswer(cycle: cycle.id, status: cycle.status, positions: cycle.positions,
+                                                           positionsHash: cycle.positions.positionsHash, totals: totals))
         case .cycle:
             guard let id = parameters["id"] else { throw .missing("id") }
-            return Self.json(try cycle(id, in: view))
+            return try Self.json(try cycle(id, in: view))
         case .openCycle:
             guard let clearingHouse = parameters["clearingHouse"] else { throw .missing("clearingHouse") }
             let raw: [UInt8]?
             do { raw = try view.get(contract: Self.name, ClearingKeys.openCycle(clearingHouse)) } catch { throw .storage(error) }
             guard let raw else { throw QueryError(.notFound, "'\(clearingHouse)' has no open cycle") }
-            return .object(["cycle": .string(String(decoding: raw, as: UTF8.self))])
+            return try .queryAnswer(ClearingOpenCycleAnswer(cycle: String(decoding: raw, as: UTF8.self)))
         case .config:
             guard let configuration = try view.get(ClearingConfiguration.self, contract: Self.name, ClearingKeys.config) else {
                 throw QueryError(.storage, "the clearing configuration record is missing")
             }
             let reconciliation = configuration.reconciliation
-            return .object([
-                "reconcilers": .array(configuration.reconcilers.map { .string($0) }),
-                "amountMinorMax": .integer(Int64(clamping: configuration.amountMinorMax)),
-                "reconciliation": .object([
-                    "graceMs": .integer(Int64(clamping: reconciliation.graceMs)),
-                    "inTransitThresholdMs": .integer(Int64(clamping: reconciliation.inTransitThresholdMs)),
-                    "duplicateWindowMs": .integer(Int64(clamping: reconciliation.duplicateWindowMs)),
-                    "retentionMs": .integer(Int64(clamping: reconciliation.retentionMs)),
-                ]),
-            ])
+            return try .queryAnswer(ClearingConfigAnswer(
+                reconcilers: configuration.reconcilers, amountMinorMax: Int64(clamping: configuration.amountMinorMax),
+                reconciliation: .init(graceMs: Int64(clamping: reconciliation.graceMs),
+                                      inTransitThresholdMs: Int64(clamping: reconciliation.inTransitThresholdMs),
+                                      duplicateWindowMs: Int64(clamping: reconciliation.duplicateWindowMs),
+                                      retentionMs: Int64(clamping: reconciliation.retentionMs))))
         case nil:
             throw QueryError(.unknownQuery, "clearing has no query '\(name)' (\(Query.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -91,9 +82,9 @@ extension ClearingContract {
         do {
             findingEntries = try view.scan(contract: Self.name, prefix: ClearingKeys.findings(of: id), start: nil, limit: ClearingLimits.queryResultsMax)
         } catch { throw .storage(error) }
-        var findings: [JSONValue] = []
-        for entry in findingEntries { findings.append(try findingJSON(entry.value, in: view)) }
-        return .object(["paymentId": .string(id), "sides": .array(sides), "findings": .array(findings)])
+        var findings: [ClearingFindingAnswer] = []
+        for entry in findingEntries { findings.append(try findingAnswer(entry.value, in: view)) }
+        return .object(["paymentId": .string(id), "sides": .array(sides), "findings": try .queryAnswer(findings)])
     }
 
     private func breaks(_ parameters: [String: String], in view: any QueryView) throws(QueryError) -> JSONValue {
@@ -113,7 +104,7 @@ extension ClearingContract {
         if let paymentPrefix, paymentPrefix.isEmpty || paymentPrefix.utf8.count > ClearingLimits.paymentIDBytesMax {
             throw QueryError(.badParameter, "paymentPrefix must be 1 to \(ClearingLimits.paymentIDBytesMax) bytes")
         }
-        var results: [JSONValue] = []
+        var results: [ClearingFindingAnswer] = []
         var start: [UInt8]?
         let pageSize = 1000
         while results.count < limit {
@@ -148,42 +139,28 @@ extension ClearingContract {
                 }
             } catch { throw .storage(error) }
             for entry in page where results.count < limit {
-                let finding = try findingJSON(entry.value, in: view)
-                if openOnly, case .object(let fields) = finding, fields["open"] != .bool(true) { continue }
-                if paymentPrefix != nil, let participant = parameters["participant"], case .object(let fields) = finding,
-                   case .array(let participants)? = fields["participants"], !participants.contains(.string(participant)) { continue }
+                let finding = try findingAnswer(entry.value, in: view)
+                if openOnly, !finding.open { continue }
+                if paymentPrefix != nil, let participant = parameters["participant"], !finding.participants.contains(participant) { continue }
                 results.append(finding)
             }
             guard page.count == pageSize, let last = page.last else { break }
             start = last.key + [0]
         }
-        return .array(results)
+        return try .queryAnswer(results)
     }
 
-    private func findingJSON(_ raw: [UInt8], in view: any QueryView) throws(QueryError) -> JSONValue {
+    private func findingAnswer(_ raw: [UInt8], in view: any QueryView) throws(QueryError) -> ClearingFindingAnswer {
         guard let finding = try? FindingRecord(canonicalBytes: raw) else { throw QueryError(.storage, "a finding record does not decode") }
         let resolution = try view.get(ResolutionRecord.self, contract: Self.name, ClearingKeys.resolution(finding.key))
-        var object: [String: JSONValue] = [
-            "paymentId": .string(finding.key.paymentID),
-            "kind": .string(finding.key.kind.rawValue),
-            "side": .string(finding.key.side.rawValue),
-            "detectedAtHeight": .integer(Int64(clamping: finding.key.detectedAtHeight)),
-            "details": .string(finding.details),
-            "postedBy": .string(finding.postedBy),
-            "postedAtHeight": .integer(Int64(clamping: finding.postedAtHeight)),
-            "participants": .array(finding.participants.map { .string($0) }),
-            "open": .bool(resolution == nil),
-            "resolution": .null,
-        ]
-        if let resolution {
-            object["resolution"] = .object([
-                "resolvedAtHeight": .integer(Int64(clamping: resolution.resolvedAtHeight)),
-                "details": .string(resolution.details),
-                "postedBy": .string(resolution.postedBy),
-                "postedAtHeight": .integer(Int64(clamping: resolution.postedAtHeight)),
-            ])
-        }
-        return .object(object)
+        return ClearingFindingAnswer(
+            paymentID: finding.key.paymentID, kind: finding.key.kind, side: finding.key.side,
+            detectedAtHeight: Int64(clamping: finding.key.detectedAtHeight), details: finding.details, postedBy: finding.postedBy,
+            postedAtHeight: Int64(clamping: finding.postedAtHeight), participants: finding.participants, open: resolution == nil,
+            resolution: resolution.map { resolution in
+                ClearingFindingAnswer.Resolution(resolvedAtHeight: Int64(clamping: resolution.resolvedAtHeight), details: resolution.details,
+                                                 postedBy: resolution.postedBy, postedAtHeight: Int64(clamping: resolution.postedAtHeight))
+            })
     }
 
     private func cycle(_ id: String, in view: any QueryView) throws(QueryError) -> SettlementCycle {
@@ -193,11 +170,7 @@ extension ClearingContract {
         return cycle
     }
 
-    static func json(_ position: NetPosition) -> JSONValue {
-        .object(["institution": .string(position.institution), "currency": .string(position.currency), "netMinor": .integer(position.netMinor)])
-    }
-
-    static func json(_ cycle: SettlementCycle) -> JSONValue {
+    static func json(_ cycle: SettlementCycle) throws(QueryError) -> JSONValue {
         var object: [String: JSONValue] = [
             "id": .string(cycle.id),
             "clearingHouse": .string(cycle.clearingHouse),
@@ -213,7 +186,7 @@ extension ClearingContract {
             "unsigned": .array(cycle.unsigned.map { .string($0) }),
             "positionsHash": .string(cycle.positions.positionsHash.hex),
         ]
-        object["positions"] = .array(cycle.positions.map { json($0) })
+        object["positions"] = try .queryAnswer(cycle.positions)
         return .object(object)
     }
 

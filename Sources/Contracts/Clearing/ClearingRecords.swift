@@ -179,7 +179,7 @@ struct RecordVersion: Equatable, Sendable, CanonicalCodable {
 }
 
 /// Where a settlement cycle stands.
-public enum CycleStatus: String, CaseIterable, Sendable, CanonicalCodable {
+public enum CycleStatus: String, CaseIterable, Sendable, Codable, CanonicalCodable {
     /// Settlements and returns recorded by its clearing house go into it.
     case open
     /// Frozen: no more entries; participants sign off its positions.

@@ -7,7 +7,7 @@ import LedgerCore
 /// posts the `clearing` side; a bank posts the `payer` side when it is the
 /// record's payer institution and the `payee` side when it is the record's
 /// payee institution. A bank that is neither may not post.
-public enum ClearingSide: String, CaseIterable, Comparable, Sendable, CanonicalCodable {
+public enum ClearingSide: String, CaseIterable, Comparable, Sendable, Codable, CanonicalCodable {
     case payer
     case payee
     case clearing
@@ -79,7 +79,7 @@ public enum PaymentStatus: String, CaseIterable, Sendable, CanonicalCodable {
 }
 
 /// The classes of reconciliation break.
-public enum BreakKind: String, CaseIterable, Comparable, Sendable, CanonicalCodable {
+public enum BreakKind: String, CaseIterable, Comparable, Sendable, Codable, CanonicalCodable {
     /// 长款: the clearing side settled the payment and this bank side has no record of it.
     case long
     /// 短款: this bank side records success and the clearing side has no record of it.
@@ -433,7 +433,7 @@ public struct ResolveFinding: Equatable, Sendable, CanonicalCodable {
 
 /// An institution's multilateral net position in one currency: what it
 /// receives minus what it pays in a cycle's settled payments (minor units).
-public struct NetPosition: Equatable, Sendable, CanonicalCodable {
+public struct NetPosition: Equatable, Sendable, Codable, CanonicalCodable {
     /// Organization id of the bank.
     public var institution: String
     /// ISO 4217 code.

@@ -38,18 +38,27 @@ public struct ReconciliationConfiguration: Equatable, Sendable, CanonicalCodable
     }
 
     /// Reads the `reconciliation` member of the clearing contract's `config` query answer.
-    public init(configAnswer: JSONValue) throws(QueryError) {
-        guard case .object(let fields) = configAnswer, case .object(let section)? = fields["reconciliation"] else {
-            throw QueryError(.badParameter, "the config answer has no 'reconciliation' object")
-        }
-        func value(_ name: String) throws(QueryError) -> UInt64 {
-            guard case .integer(let number)? = section[name], number >= 0 else {
-                throw QueryError(.badParameter, "reconciliation.\(name) is missing or negative")
-            }
+    public init(configAnswer: ClearingConfigAnswer) throws(QueryError) {
+        func value(_ number: Int64, _ name: String) throws(QueryError) -> UInt64 {
+            guard number >= 0 else { throw QueryError(.badParameter, "reconciliation.\(name) is negative") }
             return UInt64(number)
         }
-        self.init(graceMs: try value("graceMs"), inTransitThresholdMs: try value("inTransitThresholdMs"),
-                  duplicateWindowMs: try value("duplicateWindowMs"), retentionMs: try value("retentionMs"))
+        let section = configAnswer.reconciliation
+        self.init(graceMs: try value(section.graceMs, "graceMs"),
+                  inTransitThresholdMs: try value(section.inTransitThresholdMs, "inTransitThresholdMs"),
+                  duplicateWindowMs: try value(section.duplicateWindowMs, "duplicateWindowMs"),
+                  retentionMs: try value(section.retentionMs, "retentionMs"))
+    }
+
+    /// Reads the `config` query answer from its JSON, as a ``ClearingConfigAnswer``.
+    public init(configAnswer: JSONValue) throws(QueryError) {
+        let answer: ClearingConfigAnswer
+        do {
+            answer = try configAnswer.decode(ClearingConfigAnswer.self)
+        } catch {
+            throw QueryError(.badParameter, "the config answer is not the clearing contract's config: \(error)")
+        }
+        try self.init(configAnswer: answer)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {

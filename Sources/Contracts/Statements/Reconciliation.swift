@@ -46,16 +46,11 @@ struct OutstandingItem {
     /// True for the unbooked remainder of a fee match rather than a whole item.
     var isFeeDifference: Bool
 
-    func json(riskAgeDays: Int, exponent: Int) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "side": .string(side == .bank ? "bank" : "book"), "id": .string(id), "class": .string(itemClass.rawValue),
-            "amountMinor": .integer(amountMinor), "amount": .string(ISO4217.decimalString(amountMinor, exponent: exponent)),
-            "date": .string(date.description), "ageDays": .integer(Int64(ageDays)), "risk": .bool(ageDays > riskAgeDays),
-            "text": .string(text), "feeDifference": .bool(isFeeDifference),
-        ]
-        if let reference { object["reference"] = .string(reference) }
-        if let counterparty { object["counterparty"] = .string(counterparty) }
-        return .object(object)
+    func answer(riskAgeDays: Int, exponent: Int) -> OutstandingItemAnswer {
+        OutstandingItemAnswer(
+            side: side == .bank ? "bank" : "book", id: id, itemClass: itemClass.rawValue, amountMinor: amountMinor,
+            amount: ISO4217.decimalString(amountMinor, exponent: exponent), date: date.description, ageDays: Int64(ageDays),
+            risk: ageDays > riskAgeDays, text: text, feeDifference: isFeeDifference, reference: reference, counterparty: counterparty)
     }
 }
 
@@ -97,47 +92,30 @@ struct ReconciliationReport {
 
     var balances: Bool { adjustedBankMinor == adjustedBookMinor }
 
-    func json(riskAgeDays: Int) -> JSONValue {
+    func answer(account: String, riskAgeDays: Int) -> ReconciliationReportAnswer {
         let exponent = ISO4217.exponent(of: currency) ?? 2
-        func money(_ value: Int64) -> JSONValue {
-            .object(["minor": .integer(value), "amount": .string(ISO4217.decimalString(value, exponent: exponent))])
-        }
-        var classes: [String: JSONValue] = [:]
+        func money(_ value: Int64) -> MoneyAnswer { MoneyAnswer(minor: value, exponent: exponent) }
+        var classes: [String: ReconciliationReportAnswer.OutstandingGroup] = [:]
         for itemClass in OutstandingClass.allCases {
             let items = outstanding.filter { $0.itemClass == itemClass }
-            classes[itemClass.rawValue] = .object([
-                "count": .integer(Int64(items.count)), "total": money(total(itemClass)),
-                "items": .array(items.prefix(500).map { $0.json(riskAgeDays: riskAgeDays, exponent: exponent) }),
-            ])
+            classes[itemClass.rawValue] = .init(count: Int64(items.count), total: money(total(itemClass)),
+                                                items: items.prefix(500).map { $0.answer(riskAgeDays: riskAgeDays, exponent: exponent) })
         }
-        var object: [String: JSONValue] = [
-            "date": .string(date.description), "currency": .string(currency),
-            "bank": .object([
-                "balance": money(bankBalanceMinor),
-                "plusBookedReceiptsNotAtBank": money(total(.bookedReceiptNotAtBank)),
-                "lessBookedPaymentsNotAtBank": money(0 &- total(.bookedPaymentNotAtBank)),
-                "adjustedBalance": money(adjustedBankMinor),
-            ]),
-            "book": .object([
-                "balance": money(bookBalanceMinor),
-                "plusBankCreditsNotBooked": money(total(.bankCreditedNotBooked)),
-                "lessBankDebitsNotBooked": money(0 &- total(.bankDebitedNotBooked)),
-                "adjustedBalance": money(adjustedBookMinor),
-            ]),
-            "agrees": .bool(balances), "differenceMinor": .integer(adjustedBankMinor &- adjustedBookMinor),
-            "statementDiscrepancies": .object([
-                "count": .integer(Int64(discrepancies.count)), "total": money(discrepanciesTotalMinor),
-                "items": .array(discrepancies.prefix(500).map { item in
-                    .object(["statementId": .string(item.statementID), "closingDate": .string(item.closingDate.description),
-                             "difference": money(item.differenceMinor)])
+        return ReconciliationReportAnswer(
+            account: account, date: date.description, currency: currency, bankBalanceStatement: bankBalanceStatement,
+            bank: .init(balance: money(bankBalanceMinor), plusBookedReceiptsNotAtBank: money(total(.bookedReceiptNotAtBank)),
+                        lessBookedPaymentsNotAtBank: money(0 &- total(.bookedPaymentNotAtBank)), adjustedBalance: money(adjustedBankMinor)),
+            book: .init(balance: money(bookBalanceMinor), plusBankCreditsNotBooked: money(total(.bankCreditedNotBooked)),
+                        lessBankDebitsNotBooked: money(0 &- total(.bankDebitedNotBooked)), adjustedBalance: money(adjustedBookMinor)),
+            agrees: balances, differenceMinor: adjustedBankMinor &- adjustedBookMinor,
+            statementDiscrepancies: .init(
+                count: Int64(discrepancies.count), total: money(discrepanciesTotalMinor),
+                items: discrepancies.prefix(500).map { item in
+                    .init(statementID: item.statementID, closingDate: item.closingDate.description, difference: money(item.differenceMinor))
                 }),
-            ]),
-            "differenceBeyondDiscrepanciesMinor": .integer((adjustedBankMinor &- adjustedBookMinor) &- discrepanciesTotalMinor),
-            "outstanding": .object(classes), "matchedGroups": .integer(Int64(matchedGroups)),
-            "riskItems": .integer(Int64(outstanding.filter { $0.ageDays > riskAgeDays }.count)),
-        ]
-        if let bankBalanceStatement { object["bankBalanceStatement"] = .string(bankBalanceStatement) }
-        return .object(object)
+            differenceBeyondDiscrepanciesMinor: (adjustedBankMinor &- adjustedBookMinor) &- discrepanciesTotalMinor,
+            outstanding: classes, matchedGroups: Int64(matchedGroups),
+            riskItems: Int64(outstanding.filter { $0.ageDays > riskAgeDays }.count))
     }
 }
 

@@ -27,7 +27,7 @@ extension StatementsContract {
                     "count": .integer(Int64(items.count)), "totalMinor": .integer(report.total(itemClass)),
                     "risk": .integer(Int64(items.filter { $0.ageDays > riskAgeDays }.count)),
                     "oldestAgeDays": .integer(Int64(items.map(\.ageDays).max() ?? 0)),
-                    "items": .array(items.prefix(200).map { $0.json(riskAgeDays: riskAgeDays, exponent: exponent) }),
+                    "items": try .queryAnswer(items.prefix(200).map { $0.answer(riskAgeDays: riskAgeDays, exponent: exponent) }),
                 ])
             }
             let live = snapshot.matches.filter { !$0.dissolved }
@@ -58,12 +58,7 @@ extension StatementsContract {
             guard let text = parameters["date"] else { throw .missing("date") }
             guard let date = try Self.date(text) else { throw .missing("date") }
             let report = Reconciliation.report(try Self.snapshot(account, view), date: date)
-            var json = report.json(riskAgeDays: riskAgeDays)
-            if case .object(var object) = json {
-                object["account"] = .string(account.account)
-                json = .object(object)
-            }
-            return json
+            return try .queryAnswer(report.answer(account: account.account, riskAgeDays: riskAgeDays))
         case .statement:
             guard let statementID = parameters["statementId"] else { throw .missing("statementId") }
             guard let statement = try view.get(StatementRecord.self, contract: Self.name, Self.statementKey(accountName, statementID)) else {

@@ -73,6 +73,18 @@ public struct QueryError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+extension JSONValue {
+    /// A query's answer built from its typed form (the struct clients decode
+    /// it into); a value with no JSON form is a fault of the contract's state.
+    public static func queryAnswer(_ answer: some Encodable) throws(QueryError) -> JSONValue {
+        do {
+            return try JSONValue(encoding: answer)
+        } catch {
+            throw QueryError(.storage, "the \(type(of: answer)) answer has no JSON form: \(error)")
+        }
+    }
+}
+
 /// How the ledger learns which organization a key signs for. The governance
 /// contract provides it; permission checks and contracts read it.
 public protocol MembershipDirectory: Sendable {

@@ -131,36 +131,26 @@ public struct GovernanceContract: BuiltInContract, MembershipDirectory {
             let found: Organization?
             do { found = try view.organization(id: id) } catch { throw .storage(error) }
             guard let found else { throw QueryError(.notFound, "no organization '\(id)'") }
-            return Self.json(found)
+            return try .queryAnswer(OrganizationAnswer(found))
         case .organizations:
             let entries: [(key: [UInt8], value: [UInt8])]
             do { entries = try view.scan(contract: Self.name, prefix: stateKey("org", ""), start: nil, limit: GovernanceLimits.organizationsMax) } catch { throw .storage(error) }
-            var list: [JSONValue] = []
+            var list: [OrganizationAnswer] = []
             for entry in entries {
                 guard let organization = try? Organization(canonicalBytes: entry.value) else {
                     throw QueryError(.storage, "an organization record does not decode")
                 }
-                list.append(Self.json(organization))
+                list.append(OrganizationAnswer(organization))
             }
-            return .array(list)
+            return try .queryAnswer(list)
         case .member:
             guard let hex = parameters["key"] else { throw .missing("key") }
             guard let key = try? PublicKey(hex: hex) else { throw QueryError(.badParameter, "key is not a compressed secp256k1 public key in hex") }
             let found: Organization?
             do { found = try view.organization(forMember: key) } catch { throw .storage(error) }
             guard let found else { throw QueryError(.notFound, "key \(key.short)… belongs to no organization") }
-            return Self.json(found)
+            return try .queryAnswer(OrganizationAnswer(found))
         }
-    }
-
-    static func json(_ organization: Organization) -> JSONValue {
-        .object([
-            "id": .string(organization.id),
-            "name": .string(organization.name),
-            "kind": .string(organization.kind.rawValue),
-            "status": .string(organization.status.rawValue),
-            "memberKeys": .array(organization.memberKeys.map { .string($0.hex) }),
-        ])
     }
 }
 
