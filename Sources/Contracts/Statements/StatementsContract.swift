@@ -352,9 +352,12 @@ public struct StatementsContract: BuiltInContract {
     package static func postLine<State>(_ line: StatementLineInput, statementID: String, currency: String, account: inout AccountRecord,
                                         matcher: Matcher, made: Provenance, index: inout OpenItemIndex<State>) throws -> Bool {
         let itemID = lineItemID(statementID, line.lineID)
-        index.state.putRecord(lineKey(account.account, itemID), LineRecord(statementID: statementID, line: line, currency: currency, state: .open))
-        guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index) else { return false }
-        try record(decision, account: &account, made: made, index: &index)
+        let posted = LineRecord(statementID: statementID, line: line, currency: currency, state: .open)
+        guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index) else {
+            index.state.putRecord(lineKey(account.account, itemID), posted)
+            return false
+        }
+        try record(decision, account: &account, made: made, index: &index, arriving: .line(itemID, posted))
         return true
     }
 
@@ -363,9 +366,12 @@ public struct StatementsContract: BuiltInContract {
     package static func postEntry<State>(_ entry: BookEntryInput, batchID: String, posted: Provenance, account: inout AccountRecord,
                                          matcher: Matcher, index: inout OpenItemIndex<State>) throws -> Bool {
         let itemID = part(entry.entryID)
-        index.state.putRecord(bookKey(account.account, itemID), BookRecord(entry: entry, batchID: batchID, posted: posted, state: .open))
-        guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index) else { return false }
-        try record(decision, account: &account, made: posted, index: &index)
+        let book = BookRecord(entry: entry, batchID: batchID, posted: posted, state: .open)
+        guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index) else {
+            index.state.putRecord(bookKey(account.account, itemID), book)
+            return false
+        }
+        try record(decision, account: &account, made: posted, index: &index, arriving: .book(itemID, book))
         return true
     }
 
@@ -381,27 +387,58 @@ public struct StatementsContract: BuiltInContract {
         return counts
     }
 
-    /// Stores a match and marks its members matched.
-    static func record<State>(_ decision: MatchDecision, account: inout AccountRecord, made: Provenance, index: inout OpenItemIndex<State>) throws {
-        let id = account.nextMatchID
+    /// The record of an item being posted, not yet in state: a match that
+    /// includes it writes it once, already marked matched.
+    enum ArrivingRecord {
+        case none
+        case line(String, LineRecord)
+        case book(String, BookRecord)
+    }
+
+    /// Stores a match and marks its members matched; `arriving` is written
+    /// here rather than read back.
+    static func record<State>(_ decision: MatchDecision, account: inout AccountRecord, made: Provenance, index: inout OpenItemIndex<State>,
+                              arriving: ArrivingRecord = .none) throws {
+        let matchID = account.nextMatchID
         account.nextMatchID += 1
         let name = account.account
-        let match = MatchRecord(id: id, rule: decision.rule, bankItems: decision.bankItems.map(\.id), bookItems: decision.bookItems.map(\.id),
+        let match = MatchRecord(id: matchID, rule: decision.rule, bankItems: decision.bankItems.map(\.id), bookItems: decision.bookItems.map(\.id),
                                 differenceMinor: decision.differenceMinor, dissolved: false, made: made)
-        index.state.putRecord(matchKey(name, id), match)
+        index.state.putRecord(matchKey(name, matchID), match)
+        var arrivingWritten = false
         for item in decision.bankItems {
-            guard var line = try index.state.record(LineRecord.self, lineKey(name, item.id)) else {
-                throw StorageError.corrupted(reason: "matched line \(item.id) of \(name) has no record")
+            var line: LineRecord
+            if case .line(let id, let posted) = arriving, id == item.id {
+                line = posted
+                arrivingWritten = true
+            } else {
+                guard let stored = try index.state.record(LineRecord.self, lineKey(name, item.id)) else {
+                    throw StorageError.corrupted(reason: "matched line \(item.id) of \(name) has no record")
+                }
+                line = stored
             }
-            line.state = .matched(id)
+            line.state = .matched(matchID)
             index.state.putRecord(lineKey(name, item.id), line)
         }
         for item in decision.bookItems {
-            guard var book = try index.state.record(BookRecord.self, bookKey(name, item.id)) else {
-                throw StorageError.corrupted(reason: "matched book entry \(item.id) of \(name) has no record")
+            var book: BookRecord
+            if case .book(let id, let posted) = arriving, id == item.id {
+                book = posted
+                arrivingWritten = true
+            } else {
+                guard let stored = try index.state.record(BookRecord.self, bookKey(name, item.id)) else {
+                    throw StorageError.corrupted(reason: "matched book entry \(item.id) of \(name) has no record")
+                }
+                book = stored
             }
-            book.state = .matched(id)
+            book.state = .matched(matchID)
             index.state.putRecord(bookKey(name, item.id), book)
+        }
+        guard !arrivingWritten else { return }
+        switch arriving {
+        case .none: break
+        case .line(let id, let posted): index.state.putRecord(lineKey(name, id), posted)
+        case .book(let id, let posted): index.state.putRecord(bookKey(name, id), posted)
         }
     }
 
