@@ -34,6 +34,18 @@ import LedgerCore
         }
     }
 
+    @Test func recordKeys_areTheStateKeysOfTheirParts() {
+        for account in ["DE89370400440532013000", "a/b%c", ""] {
+            for id in ["S1/7", "E12", "", "x%2Fy"] {
+                #expect(StatementsContract.lineKey(account, id) == stateKey("line", StatementsContract.part(account), id))
+                #expect(StatementsContract.bookKey(account, id) == stateKey("book", StatementsContract.part(account), id))
+            }
+            for id: UInt64 in [0, 1, 42, UInt64.max] {
+                #expect(StatementsContract.matchKey(account, id) == stateKey("match", StatementsContract.part(account), StatementsContract.padded(id)))
+            }
+        }
+    }
+
     /// Posting a seeded mix of lines and entries (references, fees, splits,
     /// reversals, crowded amounts) leaves exactly the state the contract left
     /// before arrivals wrote their records once and the index cached amount
