@@ -50,6 +50,16 @@ public struct MemoryStatementsState: StatementsState {
 
     /// Keys held.
     public var count: Int { values.count }
+
+    /// SHA-256 over every key and value in key order: equal digests, equal states.
+    public var contentDigest: Hash {
+        var encoder = CanonicalEncoder()
+        for (key, value) in values.map({ ($0.key.bytes, $0.value) }).sorted(by: { $0.0.lexicographicallyPrecedes($1.0) }) {
+            encoder.write(bytes: key)
+            encoder.write(bytes: value)
+        }
+        return Hash.sha256(encoder.bytes)
+    }
 }
 
 /// An in-memory ``OpenItemIndex``: the contract's index code over memory.

@@ -95,15 +95,37 @@ public struct MatchItem: Equatable, Sendable, CanonicalCodable {
     /// Upper case, letters and digits only; `NONREF`/`NOTPROVIDED` count as none.
     public static func normalizedReference(_ text: String?) -> String? {
         guard let text else { return nil }
-        let kept = String(text.uppercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "/" || $0 == "." })
+        let kept = asciiNormalized(text, keeping: { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ".") })
+            ?? String(text.uppercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "/" || $0 == "." })
         guard !kept.isEmpty, kept != "NONREF", kept != "NOTPROVIDED" else { return nil }
         return String(decoding: kept.utf8.prefix(StatementsLimits.referenceBytesMax), as: UTF8.self)
+    }
+
+    /// `text` upper-cased with only ASCII letters, digits and the bytes
+    /// `keeping` accepts; nil when `text` is not ASCII. For ASCII text this
+    /// is what upper-casing and filtering by Unicode properties give.
+    private static func asciiNormalized(_ text: String, keeping: (UInt8) -> Bool) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            var kept: [UInt8] = []
+            kept.reserveCapacity(bytes.count)
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): kept.append(byte - 0x20)
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): kept.append(byte)
+                default: if keeping(byte) { kept.append(byte) }
+                }
+            }
+            return String(decoding: kept, as: UTF8.self)
+        }
     }
 
     /// Upper case letters and digits only.
     public static func normalizedName(_ text: String?) -> String {
         guard let text else { return "" }
-        let kept = String(text.uppercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) })
+        let kept = asciiNormalized(text, keeping: { _ in false })
+            ?? String(text.uppercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) })
         return String(decoding: kept.utf8.prefix(StatementsLimits.nameBytesMax), as: UTF8.self)
     }
 }
@@ -256,6 +278,36 @@ public struct Matcher: Sendable {
 
     /// Two counterparties agree when either is unknown or one name contains the other.
     static func counterpartiesAgree(_ a: String, _ b: String) -> Bool {
-        a.isEmpty || b.isEmpty || a.contains(b) || b.contains(a)
+        if a.isEmpty || b.isEmpty { return true }
+        if let agree = asciiContainment(a, b) { return agree }
+        return a.contains(b) || b.contains(a)
+    }
+
+    /// Whether one ASCII name contains the other, by bytes; nil when either
+    /// name is not ASCII (then Unicode-aware containment decides). For ASCII
+    /// text the two containments agree.
+    private static func asciiContainment(_ a: String, _ b: String) -> Bool? {
+        var a = a, b = b
+        return a.withUTF8 { left -> Bool? in
+            b.withUTF8 { right -> Bool? in
+                guard !left.contains(where: { $0 >= 0x80 }), !right.contains(where: { $0 >= 0x80 }) else { return nil }
+                return left.count >= right.count ? bytes(left, contain: right) : bytes(right, contain: left)
+            }
+        }
+    }
+
+    private static func bytes(_ haystack: UnsafeBufferPointer<UInt8>, contain needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = needle.first, needle.count <= haystack.count else { return needle.isEmpty }
+        var start = 0
+        let last = haystack.count - needle.count
+        while start <= last {
+            if haystack[start] == first {
+                var offset = 1
+                while offset < needle.count, haystack[start + offset] == needle[offset] { offset += 1 }
+                if offset == needle.count { return true }
+            }
+            start += 1
+        }
+        return false
     }
 }

@@ -75,6 +75,13 @@ public struct OpenItemIndex<State: StatementsState> {
     private let bankPrefix: [UInt8]
     private let bookPrefix: [UInt8]
 
+    /// Amount groups already read or written through this index (nil:
+    /// none in state), so that arrivals of the same amount and days decode
+    /// them once. Every write of a groups key goes through the index, which
+    /// keeps this in step; it is emptied when it reaches
+    /// ``StatementsLimits/cachedAmountDaysMax`` keys.
+    private var groupsCache: [AmountDay: CachedGroups] = [:]
+
     public init(state: State, account: String) {
         self.state = state
         self.account = account
@@ -84,26 +91,51 @@ public struct OpenItemIndex<State: StatementsState> {
 
     // MARK: Keys
 
-    private func sideKey(_ side: MatchSide, _ parts: [String]) -> [UInt8] {
+    /// `<side prefix><tag>/`, with room for what follows.
+    private func sideKey(_ side: MatchSide, _ tag: UInt8) -> [UInt8] {
         var key = side == .bank ? bankPrefix : bookPrefix
-        for (position, part) in parts.enumerated() {
-            if position > 0 { key.append(UInt8(ascii: "/")) }
-            key.append(contentsOf: part.utf8)
-        }
+        key.reserveCapacity(key.count + 64)
+        key.append(tag)
+        key.append(UInt8(ascii: "/"))
         return key
     }
 
-    func openKey(_ side: MatchSide, _ id: String) -> [UInt8] { sideKey(side, ["o", id]) }
+    func openKey(_ side: MatchSide, _ id: String) -> [UInt8] {
+        var key = sideKey(side, UInt8(ascii: "o"))
+        key.append(contentsOf: id.utf8)
+        return key
+    }
 
-    func referenceKey(_ side: MatchSide, _ reference: String) -> [UInt8] { sideKey(side, ["r", StatementsContract.part(reference)]) }
+    func referenceKey(_ side: MatchSide, _ reference: String) -> [UInt8] {
+        var key = sideKey(side, UInt8(ascii: "r"))
+        key.append(contentsOf: StatementsContract.part(reference).utf8)
+        return key
+    }
 
     func groupsKey(_ side: MatchSide, _ currency: String, _ amount: Int64, _ day: Int32) -> [UInt8] {
-        sideKey(side, ["a", StatementsContract.part(currency), String(amount), String(day)])
+        var key = sideKey(side, UInt8(ascii: "a"))
+        Self.appendAmountDay(&key, currency, amount, day)
+        return key
     }
 
     func heapPrefix(_ side: MatchSide, _ currency: String, _ amount: Int64, _ day: Int32, _ group: AmountGroups.Group) -> [UInt8] {
-        sideKey(side, ["h", StatementsContract.part(currency), String(amount), String(day), String(group.kind.tag),
-                       StatementsContract.part(group.counterparty), ""])
+        var key = sideKey(side, UInt8(ascii: "h"))
+        Self.appendAmountDay(&key, currency, amount, day)
+        key.append(UInt8(ascii: "/"))
+        key.append(contentsOf: String(group.kind.tag).utf8)
+        key.append(UInt8(ascii: "/"))
+        key.append(contentsOf: StatementsContract.part(group.counterparty).utf8)
+        key.append(UInt8(ascii: "/"))
+        return key
+    }
+
+    /// `<currency>/<amount>/<day>`.
+    private static func appendAmountDay(_ key: inout [UInt8], _ currency: String, _ amount: Int64, _ day: Int32) {
+        key.append(contentsOf: StatementsContract.part(currency).utf8)
+        key.append(UInt8(ascii: "/"))
+        key.append(contentsOf: String(amount).utf8)
+        key.append(UInt8(ascii: "/"))
+        key.append(contentsOf: String(day).utf8)
     }
 
     // MARK: Lookups
@@ -118,8 +150,8 @@ public struct OpenItemIndex<State: StatementsState> {
     /// Mutating because ids of items no longer open are dropped on the way.
     public mutating func lowestOpenItem(_ side: MatchSide, currency: String, amountMinor: Int64, day: Int32,
                                         accepts: (String, OpenItemKind) -> Bool) throws -> MatchItem? {
-        let key = groupsKey(side, currency, amountMinor, day)
-        guard var groups = try state.record(AmountGroups.self, key) else { return nil }
+        let amountDay = AmountDay(side: side, currency: currency, amountMinor: amountMinor, day: day)
+        guard var groups = try loadGroups(amountDay) else { return nil }
         var best: MatchItem?
         var changed = false
         var position = 0
@@ -142,7 +174,7 @@ public struct OpenItemIndex<State: StatementsState> {
             if let top, best.map({ top.id < $0.id }) ?? true { best = top }
             position += 1
         }
-        if changed { storeGroups(groups, at: key) }
+        if changed { storeGroups(groups, at: amountDay) }
         return best
     }
 
@@ -155,8 +187,25 @@ public struct OpenItemIndex<State: StatementsState> {
         return nil
     }
 
-    private mutating func storeGroups(_ groups: AmountGroups, at key: [UInt8]) {
+    private mutating func storeGroups(_ groups: AmountGroups, at amountDay: AmountDay) {
+        let key = groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day)
         if groups.groups.isEmpty { state.delete(key) } else { state.putRecord(key, groups) }
+        remember(groups.groups.isEmpty ? nil : groups, at: amountDay)
+    }
+
+    /// The amount groups of `amountDay`, from the cache when they were read or written before.
+    private mutating func loadGroups(_ amountDay: AmountDay) throws(StorageError) -> AmountGroups? {
+        if let cached = groupsCache[amountDay] { return cached.groups }
+        let groups = try state.record(AmountGroups.self, groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day))
+        remember(groups, at: amountDay)
+        return groups
+    }
+
+    private mutating func remember(_ groups: AmountGroups?, at amountDay: AmountDay) {
+        if groupsCache.count >= StatementsLimits.cachedAmountDaysMax, groupsCache[amountDay] == nil {
+            groupsCache.removeAll(keepingCapacity: true)
+        }
+        groupsCache[amountDay] = CachedGroups(groups: groups)
     }
 
     // MARK: Changes
@@ -177,19 +226,18 @@ public struct OpenItemIndex<State: StatementsState> {
             }
             buckets.append((key, bucket))
         }
-        let groupsKey = groupsKey(item.side, item.currency, item.amountMinor, item.day)
-        var groups = try state.record(AmountGroups.self, groupsKey) ?? AmountGroups(groups: [])
+        let amountDay = AmountDay(side: item.side, currency: item.currency, amountMinor: item.amountMinor, day: item.day)
+        var groups = try loadGroups(amountDay) ?? AmountGroups(groups: [])
         let wanted = AmountGroups.Group(counterparty: item.counterparty, kind: OpenItemKind(item), count: 0)
         let position = groups.groups.firstIndex { !$0.precedes(wanted) } ?? groups.groups.count
-        let day = CalendarDate(dayNumber: Int(item.day)).description
         if position == groups.groups.count || !groups.groups[position].sameGroup(as: wanted) {
             guard groups.groups.count < StatementsLimits.groupsPerAmountDayMax else {
-                throw Rejection(code: "amount_day_full", message: "\(item.side == .bank ? "bank lines" : "book entries") of account '\(account)' already have open items of \(item.amountMinor) \(item.currency) on \(day) from \(StatementsLimits.groupsPerAmountDayMax) different counterparties (StatementsLimits.groupsPerAmountDayMax); match some first")
+                throw Rejection(code: "amount_day_full", message: "\(item.side == .bank ? "bank lines" : "book entries") of account '\(account)' already have open items of \(item.amountMinor) \(item.currency) on \(CalendarDate(dayNumber: Int(item.day))) from \(StatementsLimits.groupsPerAmountDayMax) different counterparties (StatementsLimits.groupsPerAmountDayMax); match some first")
             }
             groups.groups.insert(wanted, at: position)
         }
         guard Int(groups.groups[position].count) < StatementsLimits.openItemsPerGroupMax else {
-            throw Rejection(code: "amount_group_full", message: "\(item.side == .bank ? "bank lines" : "book entries") of account '\(account)' already have \(StatementsLimits.openItemsPerGroupMax) open items of \(item.amountMinor) \(item.currency) on \(day) from one counterparty (StatementsLimits.openItemsPerGroupMax); match some first")
+            throw Rejection(code: "amount_group_full", message: "\(item.side == .bank ? "bank lines" : "book entries") of account '\(account)' already have \(StatementsLimits.openItemsPerGroupMax) open items of \(item.amountMinor) \(item.currency) on \(CalendarDate(dayNumber: Int(item.day))) from one counterparty (StatementsLimits.openItemsPerGroupMax); match some first")
         }
         state.putRecord(open, item)
         for (key, bucket) in buckets {
@@ -201,7 +249,7 @@ public struct OpenItemIndex<State: StatementsState> {
                           count: Int(groups.groups[position].count))
         try heap.push(item.id, in: &state)
         groups.groups[position].count = UInt32(heap.count)
-        state.putRecord(groupsKey, groups)
+        storeGroups(groups, at: amountDay)
     }
 
     /// Closes an item: deletes its record and takes it out of its reference
@@ -217,6 +265,19 @@ public struct OpenItemIndex<State: StatementsState> {
     }
 }
 
+/// One side's items of one currency, amount and day: what a groups key names.
+struct AmountDay: Hashable {
+    var side: MatchSide
+    var currency: String
+    var amountMinor: Int64
+    var day: Int32
+}
+
+/// Amount groups as last read or written; nil when the key holds none.
+struct CachedGroups {
+    var groups: AmountGroups?
+}
+
 /// A binary min-heap of item ids in state, one key per slot (`prefix` + slot
 /// number); the caller keeps its size.
 struct IdHeap {
@@ -228,7 +289,11 @@ struct IdHeap {
         self.count = count
     }
 
-    private func slotKey(_ slot: Int) -> [UInt8] { prefix + Array(String(slot).utf8) }
+    private func slotKey(_ slot: Int) -> [UInt8] {
+        var key = prefix
+        key.append(contentsOf: String(slot).utf8)
+        return key
+    }
 
     private func id<State: StatementsState>(at slot: Int, in state: State) throws(StorageError) -> String {
         guard let record = try state.record(HeapSlot.self, slotKey(slot)) else {

@@ -120,15 +120,27 @@ public struct StatementsContract: BuiltInContract {
     static func statementKey(_ account: String, _ id: String) -> [UInt8] { stateKey("stmt", part(account), part(id)) }
     static func statementPrefix(_ account: String) -> [UInt8] { stateKey("stmt", part(account), "") }
     static func lineItemID(_ statementID: String, _ lineID: String) -> String { part(statementID) + "/" + part(lineID) }
-    static func lineKey(_ account: String, _ itemID: String) -> [UInt8] { stateKey("line", part(account), itemID) }
+    static func lineKey(_ account: String, _ itemID: String) -> [UInt8] { key("line", part(account), itemID) }
     static func linePrefix(_ account: String) -> [UInt8] { stateKey("line", part(account), "") }
-    static func bookKey(_ account: String, _ itemID: String) -> [UInt8] { stateKey("book", part(account), itemID) }
+    static func bookKey(_ account: String, _ itemID: String) -> [UInt8] { key("book", part(account), itemID) }
     static func bookPrefix(_ account: String) -> [UInt8] { stateKey("book", part(account), "") }
     static func batchKey(_ account: String, _ id: String) -> [UInt8] { stateKey("batch", part(account), part(id)) }
-    static func matchKey(_ account: String, _ id: UInt64) -> [UInt8] { stateKey("match", part(account), padded(id)) }
+    static func matchKey(_ account: String, _ id: UInt64) -> [UInt8] { key("match", part(account), padded(id)) }
     static func matchPrefix(_ account: String) -> [UInt8] { stateKey("match", part(account), "") }
     static func confirmationKey(_ account: String, _ id: String) -> [UInt8] { stateKey("conf", part(account), part(id)) }
     static func confirmationPrefix(_ account: String) -> [UInt8] { stateKey("conf", part(account), "") }
+
+    /// `stateKey(kind, account, id)`, built without an intermediate array of parts.
+    private static func key(_ kind: StaticString, _ account: String, _ id: String) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(kind.utf8CodeUnitCount + account.utf8.count + id.utf8.count + 2)
+        kind.withUTF8Buffer { key.append(contentsOf: $0) }
+        key.append(UInt8(ascii: "/"))
+        key.append(contentsOf: account.utf8)
+        key.append(UInt8(ascii: "/"))
+        key.append(contentsOf: id.utf8)
+        return key
+    }
 
     static func padded(_ value: UInt64) -> String {
         let text = String(value)
@@ -352,9 +364,12 @@ public struct StatementsContract: BuiltInContract {
     package static func postLine<State>(_ line: StatementLineInput, statementID: String, currency: String, account: inout AccountRecord,
                                         matcher: Matcher, made: Provenance, index: inout OpenItemIndex<State>) throws -> Bool {
         let itemID = lineItemID(statementID, line.lineID)
-        index.state.putRecord(lineKey(account.account, itemID), LineRecord(statementID: statementID, line: line, currency: currency, state: .open))
-        guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index) else { return false }
-        try record(decision, account: &account, made: made, index: &index)
+        let posted = LineRecord(statementID: statementID, line: line, currency: currency, state: .open)
+        guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index) else {
+            index.state.putRecord(lineKey(account.account, itemID), posted)
+            return false
+        }
+        try record(decision, account: &account, made: made, index: &index, arriving: .line(itemID, posted))
         return true
     }
 
@@ -363,9 +378,12 @@ public struct StatementsContract: BuiltInContract {
     package static func postEntry<State>(_ entry: BookEntryInput, batchID: String, posted: Provenance, account: inout AccountRecord,
                                          matcher: Matcher, index: inout OpenItemIndex<State>) throws -> Bool {
         let itemID = part(entry.entryID)
-        index.state.putRecord(bookKey(account.account, itemID), BookRecord(entry: entry, batchID: batchID, posted: posted, state: .open))
-        guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index) else { return false }
-        try record(decision, account: &account, made: posted, index: &index)
+        let book = BookRecord(entry: entry, batchID: batchID, posted: posted, state: .open)
+        guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index) else {
+            index.state.putRecord(bookKey(account.account, itemID), book)
+            return false
+        }
+        try record(decision, account: &account, made: posted, index: &index, arriving: .book(itemID, book))
         return true
     }
 
@@ -381,27 +399,58 @@ public struct StatementsContract: BuiltInContract {
         return counts
     }
 
-    /// Stores a match and marks its members matched.
-    static func record<State>(_ decision: MatchDecision, account: inout AccountRecord, made: Provenance, index: inout OpenItemIndex<State>) throws {
-        let id = account.nextMatchID
+    /// The record of an item being posted, not yet in state: a match that
+    /// includes it writes it once, already marked matched.
+    enum ArrivingRecord {
+        case none
+        case line(String, LineRecord)
+        case book(String, BookRecord)
+    }
+
+    /// Stores a match and marks its members matched; `arriving` is written
+    /// here rather than read back.
+    static func record<State>(_ decision: MatchDecision, account: inout AccountRecord, made: Provenance, index: inout OpenItemIndex<State>,
+                              arriving: ArrivingRecord = .none) throws {
+        let matchID = account.nextMatchID
         account.nextMatchID += 1
         let name = account.account
-        let match = MatchRecord(id: id, rule: decision.rule, bankItems: decision.bankItems.map(\.id), bookItems: decision.bookItems.map(\.id),
+        let match = MatchRecord(id: matchID, rule: decision.rule, bankItems: decision.bankItems.map(\.id), bookItems: decision.bookItems.map(\.id),
                                 differenceMinor: decision.differenceMinor, dissolved: false, made: made)
-        index.state.putRecord(matchKey(name, id), match)
+        index.state.putRecord(matchKey(name, matchID), match)
+        var arrivingWritten = false
         for item in decision.bankItems {
-            guard var line = try index.state.record(LineRecord.self, lineKey(name, item.id)) else {
-                throw StorageError.corrupted(reason: "matched line \(item.id) of \(name) has no record")
+            var line: LineRecord
+            if case .line(let id, let posted) = arriving, id == item.id {
+                line = posted
+                arrivingWritten = true
+            } else {
+                guard let stored = try index.state.record(LineRecord.self, lineKey(name, item.id)) else {
+                    throw StorageError.corrupted(reason: "matched line \(item.id) of \(name) has no record")
+                }
+                line = stored
             }
-            line.state = .matched(id)
+            line.state = .matched(matchID)
             index.state.putRecord(lineKey(name, item.id), line)
         }
         for item in decision.bookItems {
-            guard var book = try index.state.record(BookRecord.self, bookKey(name, item.id)) else {
-                throw StorageError.corrupted(reason: "matched book entry \(item.id) of \(name) has no record")
+            var book: BookRecord
+            if case .book(let id, let posted) = arriving, id == item.id {
+                book = posted
+                arrivingWritten = true
+            } else {
+                guard let stored = try index.state.record(BookRecord.self, bookKey(name, item.id)) else {
+                    throw StorageError.corrupted(reason: "matched book entry \(item.id) of \(name) has no record")
+                }
+                book = stored
             }
-            book.state = .matched(id)
+            book.state = .matched(matchID)
             index.state.putRecord(bookKey(name, item.id), book)
+        }
+        guard !arrivingWritten else { return }
+        switch arriving {
+        case .none: break
+        case .line(let id, let posted): index.state.putRecord(lineKey(name, id), posted)
+        case .book(let id, let posted): index.state.putRecord(bookKey(name, id), posted)
         }
     }
 

@@ -35,6 +35,10 @@ public enum StatementsLimits {
     /// so this only keeps the size field and slot numbers bounded; beyond it
     /// the transaction is rejected (`amount_group_full`).
     public static let openItemsPerGroupMax = 10_000_000
+    /// The most amount-day keys an open-item index keeps decoded between
+    /// arrivals (a transaction's index, or the benchmark's); when full it
+    /// starts afresh. Only memory depends on it, never a result.
+    public static let cachedAmountDaysMax = 65_536
     /// The longest item id in the matching index: an escaped statement id,
     /// `/` and an escaped line id.
     public static let matchItemIDBytesMax = 2 * escapedIdentifierBytesMax + 1

@@ -52,7 +52,8 @@ public struct CanonicalEncoder: Sendable {
     }
 
     public mutating func write(_ value: String) {
-        write(bytes: Array(value.utf8))
+        write(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
     }
 
     public mutating func write<T: CanonicalEncodable>(_ value: T) {
@@ -188,10 +189,13 @@ public struct CanonicalDecoder {
     }
 
     public mutating func readString(_ field: String, limit: Int) throws(CodecError) -> String {
-        let raw = try readBytes(field, limit: limit)
-        guard let text = String(validating: raw, as: UTF8.self) else {
+        let length = try readLength(field, limit: limit)
+        guard length <= remaining else { throw .truncated(field: field) }
+        let end = position + length
+        guard let text = String(validating: bytes[position..<end], as: UTF8.self) else {
             throw .invalidUTF8(field: field)
         }
+        position = end
         return text
     }
 
@@ -317,6 +321,6 @@ extension CanonicalDecodable {
     public init(canonicalBytes bytes: [UInt8]) throws(CodecError) {
         var decoder = CanonicalDecoder(bytes)
         self = try Self(from: &decoder)
-        try decoder.finish(String(describing: Self.self))
+        guard decoder.remaining == 0 else { throw .trailingBytes(what: String(describing: Self.self), count: decoder.remaining) }
     }
 }
