@@ -81,6 +81,9 @@ public struct OpenItemIndex<State: StatementsState> {
     /// keeps this in step; it is emptied when it reaches
     /// ``StatementsLimits/cachedAmountDaysMax`` keys.
     private var groupsCache: [AmountDay: CachedGroups] = [:]
+    /// Groups held by ``groupsCache``, bounded by ``StatementsLimits/cachedAmountGroupsMax``
+    /// (a group's size is bounded by its counterparty name), so the cache is bounded in bytes too.
+    private var cachedGroupCount = 0
 
     public init(state: State, account: String) {
         self.state = state
@@ -202,10 +205,17 @@ public struct OpenItemIndex<State: StatementsState> {
     }
 
     private mutating func remember(_ groups: AmountGroups?, at amountDay: AmountDay) {
-        if groupsCache.count >= StatementsLimits.cachedAmountDaysMax, groupsCache[amountDay] == nil {
+        let previous = groupsCache[amountDay]?.groups?.groups.count ?? 0
+        let added = groups?.groups.count ?? 0
+        let tooManyDays = groupsCache[amountDay] == nil && groupsCache.count >= StatementsLimits.cachedAmountDaysMax
+        if tooManyDays || cachedGroupCount - previous + added > StatementsLimits.cachedAmountGroupsMax {
             groupsCache.removeAll(keepingCapacity: true)
+            cachedGroupCount = 0
+        } else {
+            cachedGroupCount -= previous
         }
         groupsCache[amountDay] = CachedGroups(groups: groups)
+        cachedGroupCount += added
     }
 
     // MARK: Changes
