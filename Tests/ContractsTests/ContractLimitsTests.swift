@@ -27,6 +27,10 @@ import Testing
         #expect(key.count <= Limits.stateKeyBytesMax, "an open item's key holds its account and its item id")
         #expect(StatementsLimits.amountMinorMax <= Int64.max / 2, "a difference of two amounts cannot overflow")
         #expect(StatementsLimits.groupsPerAmountDayMax <= StatementsLimits.cachedAmountGroupsMax, "the index's cache holds the fullest amount day")
+        #expect(StatementsLimits.eventReasonCharactersMax * 4 <= Limits.eventValueBytesMax, "a reason's event part fits an event value")
+        #expect(StatementsLimits.statusItemsListedMax <= StatementsLimits.reportItemsListedMax)
+        #expect(StatementsLimits.queryRecordsListedMax <= StatementsLimits.reportStatementsReadMax
+                && StatementsLimits.reportStatementsReadMax <= StatementsLimits.reportItemsReadMax)
         #expect(StatementsLimits.cachedAmountGroupsMax * (StatementsLimits.nameBytesMax + 64) <= 128 * 1024 * 1024,
                 "the index's cache stays within 128 MiB however long the counterparty names")
         #expect(StatementsLimits.referencesPerItemMax * StatementsLimits.referenceBytesMax <= Limits.stateValueBytesMax)

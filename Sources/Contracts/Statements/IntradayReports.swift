@@ -67,7 +67,7 @@ public struct PostIntradayReport: Equatable, Sendable, CanonicalCodable {
         account = try decoder.readString("account", limit: StatementsLimits.identifierBytesMax)
         reportID = try decoder.readString("report id", limit: StatementsLimits.identifierBytesMax)
         sequence = try decoder.readOptionalString("sequence", limit: StatementsLimits.identifierBytesMax)
-        currency = try decoder.readString("currency", limit: 3)
+        currency = try decoder.readString("currency", limit: StatementsLimits.currencyBytes)
         reportDate = try decoder.readOptional(CalendarDate.self, "report date")
         balances = try decoder.readArray(ReportBalance.self, "balances", limit: StatementsLimits.reportBalancesMax)
         lines = try decoder.readArray(StatementLineInput.self, "lines", limit: StatementsLimits.linesPerStatementMax)

@@ -84,7 +84,7 @@ public struct MatchItem: Equatable, Sendable, CanonicalCodable {
         side = try decoder.read(MatchSide.self, "side")
         id = try decoder.readString("item id", limit: StatementsLimits.matchItemIDBytesMax)
         amountMinor = try decoder.readInt64("item amount")
-        currency = try decoder.readString("item currency", limit: 3)
+        currency = try decoder.readString("item currency", limit: StatementsLimits.currencyBytes)
         guard let day = Int32(exactly: try decoder.readInt64("item day")) else { throw .integerOverflow(field: "item day") }
         self.day = day
         references = try decoder.readStrings("item references", countLimit: StatementsLimits.referencesPerItemMax, lengthLimit: StatementsLimits.referenceBytesMax)

@@ -99,7 +99,7 @@ struct ReconciliationReport {
         for itemClass in OutstandingClass.allCases {
             let items = outstanding.filter { $0.itemClass == itemClass }
             classes[itemClass.rawValue] = .init(count: Int64(items.count), total: money(total(itemClass)),
-                                                items: items.prefix(500).map { $0.answer(riskAgeDays: riskAgeDays, exponent: exponent) })
+                                                items: items.prefix(StatementsLimits.reportItemsListedMax).map { $0.answer(riskAgeDays: riskAgeDays, exponent: exponent) })
         }
         return ReconciliationReportAnswer(
             account: account, date: date.description, currency: currency, bankBalanceStatement: bankBalanceStatement,
@@ -110,7 +110,7 @@ struct ReconciliationReport {
             agrees: balances, differenceMinor: adjustedBankMinor &- adjustedBookMinor,
             statementDiscrepancies: .init(
                 count: Int64(discrepancies.count), total: money(discrepanciesTotalMinor),
-                items: discrepancies.prefix(500).map { item in
+                items: discrepancies.prefix(StatementsLimits.reportItemsListedMax).map { item in
                     .init(statementID: item.statementID, closingDate: item.closingDate.description, difference: money(item.differenceMinor))
                 }),
             differenceBeyondDiscrepanciesMinor: (adjustedBankMinor &- adjustedBookMinor) &- discrepanciesTotalMinor,

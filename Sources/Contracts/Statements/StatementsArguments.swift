@@ -71,7 +71,7 @@ public struct RegisterAccount: Equatable, Sendable, CanonicalCodable {
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         account = try decoder.readString("account", limit: StatementsLimits.identifierBytesMax)
         enterpriseID = try decoder.readString("enterprise id", limit: Limits.identifierBytesMax)
-        currency = try decoder.readString("currency", limit: 3)
+        currency = try decoder.readString("currency", limit: StatementsLimits.currencyBytes)
         rules = try decoder.readOptional(MatchingRules.self, "rules")
     }
 }
@@ -254,7 +254,7 @@ public struct PostStatement: Equatable, Sendable, CanonicalCodable {
         account = try decoder.readString("account", limit: StatementsLimits.identifierBytesMax)
         statementID = try decoder.readString("statement id", limit: StatementsLimits.identifierBytesMax)
         sequence = try decoder.readOptionalString("sequence", limit: StatementsLimits.identifierBytesMax)
-        currency = try decoder.readString("currency", limit: 3)
+        currency = try decoder.readString("currency", limit: StatementsLimits.currencyBytes)
         openingBooked = try decoder.read(StatementBalance.self, "opening booked")
         closingBooked = try decoder.read(StatementBalance.self, "closing booked")
         openingAvailable = try decoder.readOptional(StatementBalance.self, "opening available")
@@ -306,7 +306,7 @@ public struct BookEntryInput: Equatable, Sendable, CanonicalCodable {
         entryID = try decoder.readString("entry id", limit: StatementsLimits.identifierBytesMax)
         date = try decoder.read(CalendarDate.self, "entry date")
         amountMinor = try decoder.readInt64("entry amount")
-        currency = try decoder.readString("entry currency", limit: 3)
+        currency = try decoder.readString("entry currency", limit: StatementsLimits.currencyBytes)
         reference = try decoder.readOptionalString("entry reference", limit: StatementsLimits.referenceBytesMax)
         counterparty = try decoder.readOptionalString("entry counterparty", limit: StatementsLimits.nameBytesMax)
         memo = try decoder.readString("memo", limit: StatementsLimits.narrativeBytesMax)

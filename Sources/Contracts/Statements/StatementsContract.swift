@@ -573,7 +573,7 @@ public struct StatementsContract: BuiltInContract {
         confirmation.steps.append(.init(status: .disputed, text: arguments.reason, amountMinor: arguments.claimedBalanceMinor, by: Provenance(context)))
         context.put(key, confirmation)
         context.emit("balance_disputed", [("account", arguments.account), ("statement", arguments.statementID),
-                                          ("reason", String(arguments.reason.prefix(200))), ("bank", account.bankID)])
+                                          ("reason", String(arguments.reason.prefix(StatementsLimits.eventReasonCharactersMax))), ("bank", account.bankID)])
     }
 
     private func resolveDispute(_ arguments: ResolveDispute, in context: inout TransactionContext) throws {

@@ -1,6 +1,8 @@
 /// Size limits of the statements contract's arguments and records.
 public enum StatementsLimits {
     public static let identifierBytesMax = 128
+    /// An ISO 4217 currency code.
+    public static let currencyBytes = 3
     public static let referenceBytesMax = 64
     public static let nameBytesMax = 256
     public static let narrativeBytesMax = 1024
@@ -68,4 +70,16 @@ public enum StatementsLimits {
     public static let booksCSVFileBytesMax = 32 * 1024 * 1024
     /// Warnings of one kind kept for one statement; one more warning counts those left out.
     public static let importWarningsPerKindMax = 20
+    /// Outstanding items listed per class in the `status` query and in the
+    /// reconciliation report (the counts and totals always cover all of them).
+    public static let statusItemsListedMax = 200
+    public static let reportItemsListedMax = 500
+    /// Records one query reads for an account: statements or intraday reports
+    /// listed, statements and confirmations behind a report, and lines, book
+    /// entries or matches behind it.
+    public static let queryRecordsListedMax = 100_000
+    public static let reportStatementsReadMax = 1_000_000
+    public static let reportItemsReadMax = 10_000_000
+    /// The characters of a reason an event repeats; the record keeps it whole.
+    public static let eventReasonCharactersMax = 200
 }

@@ -27,7 +27,7 @@ extension StatementsContract {
                     "count": .integer(Int64(items.count)), "totalMinor": .integer(report.total(itemClass)),
                     "risk": .integer(Int64(items.filter { $0.ageDays > riskAgeDays }.count)),
                     "oldestAgeDays": .integer(Int64(items.map(\.ageDays).max() ?? 0)),
-                    "items": try .queryAnswer(items.prefix(200).map { $0.answer(riskAgeDays: riskAgeDays, exponent: exponent) }),
+                    "items": try .queryAnswer(items.prefix(StatementsLimits.statusItemsListedMax).map { $0.answer(riskAgeDays: riskAgeDays, exponent: exponent) }),
                 ])
             }
             let live = snapshot.matches.filter { !$0.dissolved }
@@ -82,7 +82,7 @@ extension StatementsContract {
             return json
         case .statements:
             var list: [JSONValue] = []
-            for entry in try Self.scan(view, prefix: Self.statementPrefix(accountName), limit: 100_000) {
+            for entry in try Self.scan(view, prefix: Self.statementPrefix(accountName), limit: StatementsLimits.queryRecordsListedMax) {
                 list.append(Self.json(try Self.decode(StatementRecord.self, entry.value)))
             }
             return .array(list)
@@ -108,7 +108,7 @@ extension StatementsContract {
             return .array(list)
         case .intradayReports:
             var list: [JSONValue] = []
-            for entry in try Self.scan(view, prefix: Self.intradayReportPrefix(accountName), limit: 100_000) {
+            for entry in try Self.scan(view, prefix: Self.intradayReportPrefix(accountName), limit: StatementsLimits.queryRecordsListedMax) {
                 list.append(Self.json(try Self.decode(IntradayReportRecord.self, entry.value), withLines: false))
             }
             return .array(list)
@@ -154,21 +154,21 @@ extension StatementsContract {
     static func snapshot(_ account: AccountRecord, _ view: any QueryView) throws(QueryError) -> AccountSnapshot {
         let name = account.account
         var statements: [StatementRecord] = []
-        for entry in try scan(view, prefix: statementPrefix(name), limit: 1_000_000) {
+        for entry in try scan(view, prefix: statementPrefix(name), limit: StatementsLimits.reportStatementsReadMax) {
             statements.append(try decode(StatementRecord.self, entry.value))
         }
         var lines: [AccountSnapshot.Line] = []
-        for entry in try scan(view, prefix: linePrefix(name), limit: 10_000_000) {
+        for entry in try scan(view, prefix: linePrefix(name), limit: StatementsLimits.reportItemsReadMax) {
             let id = String(decoding: entry.key.dropFirst(linePrefix(name).count), as: UTF8.self)
             lines.append(.init(id: id, record: try decode(LineRecord.self, entry.value)))
         }
         var entries: [AccountSnapshot.Entry] = []
-        for entry in try scan(view, prefix: bookPrefix(name), limit: 10_000_000) {
+        for entry in try scan(view, prefix: bookPrefix(name), limit: StatementsLimits.reportItemsReadMax) {
             let id = String(decoding: entry.key.dropFirst(bookPrefix(name).count), as: UTF8.self)
             entries.append(.init(id: id, record: try decode(BookRecord.self, entry.value)))
         }
         var matches: [MatchRecord] = []
-        for entry in try scan(view, prefix: matchPrefix(name), limit: 10_000_000) {
+        for entry in try scan(view, prefix: matchPrefix(name), limit: StatementsLimits.reportItemsReadMax) {
             matches.append(try decode(MatchRecord.self, entry.value))
         }
         return AccountSnapshot(account: account, statements: statements, lines: lines, entries: entries, matches: matches)
@@ -176,7 +176,7 @@ extension StatementsContract {
 
     static func confirmations(_ account: AccountRecord, _ view: any QueryView) throws(QueryError) -> [ConfirmationRecord] {
         var result: [ConfirmationRecord] = []
-        for entry in try scan(view, prefix: confirmationPrefix(account.account), limit: 1_000_000) {
+        for entry in try scan(view, prefix: confirmationPrefix(account.account), limit: StatementsLimits.reportStatementsReadMax) {
             result.append(try decode(ConfirmationRecord.self, entry.value))
         }
         return result

@@ -91,7 +91,7 @@ package struct AccountRecord: Equatable, Sendable, CanonicalCodable {
         account = try decoder.readString("account", limit: StatementsLimits.identifierBytesMax)
         bankID = try decoder.readString("bank", limit: Limits.identifierBytesMax)
         enterpriseID = try decoder.readString("enterprise", limit: Limits.identifierBytesMax)
-        currency = try decoder.readString("currency", limit: 3)
+        currency = try decoder.readString("currency", limit: StatementsLimits.currencyBytes)
         rules = try decoder.read(MatchingRules.self, "rules")
         bookOpeningMinor = try decoder.readOptionalUInt64("book opening").map { Int64(bitPattern: $0) }
         hasBookEntries = try decoder.readBool("has book entries")
@@ -192,7 +192,7 @@ struct LineRecord: Equatable, Sendable, CanonicalCodable {
     init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         statementID = try decoder.readString("statement id", limit: StatementsLimits.identifierBytesMax)
         line = try decoder.read(StatementLineInput.self, "line")
-        currency = try decoder.readString("currency", limit: 3)
+        currency = try decoder.readString("currency", limit: StatementsLimits.currencyBytes)
         state = try decoder.read(ItemState.self, "state")
     }
 }
