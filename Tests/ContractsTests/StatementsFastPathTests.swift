@@ -34,16 +34,18 @@ import LedgerCore
         }
     }
 
-    @Test func recordKeys_areTheStateKeysOfTheirParts() {
+    @Test func recordKeys_areTheirPartsJoinedBySlashes() {
+        func joined(_ parts: String...) -> [UInt8] { Array(parts.joined(separator: "/").utf8) }
         for account in ["DE89370400440532013000", "a/b%c", ""] {
             for id in ["S1/7", "E12", "", "x%2Fy"] {
-                #expect(StatementsContract.lineKey(account, id) == stateKey("line", StatementsContract.part(account), id))
-                #expect(StatementsContract.bookKey(account, id) == stateKey("book", StatementsContract.part(account), id))
+                #expect(StatementsContract.lineKey(account, id) == joined("line", StatementsContract.part(account), id))
+                #expect(StatementsContract.bookKey(account, id) == joined("book", StatementsContract.part(account), id))
             }
             for id: UInt64 in [0, 1, 42, UInt64.max] {
-                #expect(StatementsContract.matchKey(account, id) == stateKey("match", StatementsContract.part(account), StatementsContract.padded(id)))
+                #expect(StatementsContract.matchKey(account, id) == joined("match", StatementsContract.part(account), StatementsContract.padded(id)))
             }
         }
+        #expect(stateKey() == [] && stateKey("only") == Array("only".utf8))
     }
 
     /// Posting a seeded mix of lines and entries (references, fees, splits,

@@ -120,27 +120,15 @@ public struct StatementsContract: BuiltInContract {
     static func statementKey(_ account: String, _ id: String) -> [UInt8] { stateKey("stmt", part(account), part(id)) }
     static func statementPrefix(_ account: String) -> [UInt8] { stateKey("stmt", part(account), "") }
     static func lineItemID(_ statementID: String, _ lineID: String) -> String { part(statementID) + "/" + part(lineID) }
-    static func lineKey(_ account: String, _ itemID: String) -> [UInt8] { key("line", part(account), itemID) }
+    static func lineKey(_ account: String, _ itemID: String) -> [UInt8] { stateKey("line", part(account), itemID) }
     static func linePrefix(_ account: String) -> [UInt8] { stateKey("line", part(account), "") }
-    static func bookKey(_ account: String, _ itemID: String) -> [UInt8] { key("book", part(account), itemID) }
+    static func bookKey(_ account: String, _ itemID: String) -> [UInt8] { stateKey("book", part(account), itemID) }
     static func bookPrefix(_ account: String) -> [UInt8] { stateKey("book", part(account), "") }
     static func batchKey(_ account: String, _ id: String) -> [UInt8] { stateKey("batch", part(account), part(id)) }
-    static func matchKey(_ account: String, _ id: UInt64) -> [UInt8] { key("match", part(account), padded(id)) }
+    static func matchKey(_ account: String, _ id: UInt64) -> [UInt8] { stateKey("match", part(account), padded(id)) }
     static func matchPrefix(_ account: String) -> [UInt8] { stateKey("match", part(account), "") }
     static func confirmationKey(_ account: String, _ id: String) -> [UInt8] { stateKey("conf", part(account), part(id)) }
     static func confirmationPrefix(_ account: String) -> [UInt8] { stateKey("conf", part(account), "") }
-
-    /// `stateKey(kind, account, id)`, built without an intermediate array of parts.
-    private static func key(_ kind: StaticString, _ account: String, _ id: String) -> [UInt8] {
-        var key: [UInt8] = []
-        key.reserveCapacity(kind.utf8CodeUnitCount + account.utf8.count + id.utf8.count + 2)
-        kind.withUTF8Buffer { key.append(contentsOf: $0) }
-        key.append(UInt8(ascii: "/"))
-        key.append(contentsOf: account.utf8)
-        key.append(UInt8(ascii: "/"))
-        key.append(contentsOf: id.utf8)
-        return key
-    }
 
     static func padded(_ value: UInt64) -> String {
         let text = String(value)

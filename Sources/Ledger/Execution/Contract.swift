@@ -107,7 +107,13 @@ public func namespacedKey(_ contract: String, _ key: [UInt8]) -> [UInt8] {
 /// Builds state and index keys from parts; parts are separated by `/`, so
 /// keys that share leading parts sort together and can be scanned by prefix.
 public func stateKey(_ parts: String...) -> [UInt8] {
-    Array(parts.joined(separator: "/").utf8)
+    var key: [UInt8] = []
+    key.reserveCapacity(parts.reduce(parts.count) { $0 + $1.utf8.count })
+    for (position, part) in parts.enumerated() {
+        if position > 0 { key.append(UInt8(ascii: "/")) }
+        key.append(contentsOf: part.utf8)
+    }
+    return key
 }
 
 /// The contract-agnostic view a transaction executes against.
