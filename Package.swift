@@ -58,15 +58,17 @@ let package = Package(
             ] + nio
         ),
         // The T+0 clearing reconciliation job, a client of the API.
-        .target(name: "ReconciliationJob", dependencies: ["LedgerCore", "Ledger", "Consensus", "Contracts", "NodeAPI", "NodeClient"]),
+        .target(name: "ReconciliationJob", dependencies: ["LedgerCore", "Ledger", "Contracts", "NodeAPI", "NodeClient"]),
+        // Fixtures of the ledger layer: validator keys in one process that build and certify blocks.
+        .target(name: "LedgerTesting", dependencies: ["LedgerCore", "Ledger"]),
         // Fixtures: a consortium whose keys live in one process.
-        .target(name: "ConsortTesting", dependencies: ["LedgerCore", "Ledger", "Contracts", "Node", "NodeClient"] + nio),
+        .target(name: "ConsortTesting", dependencies: ["LedgerCore", "Ledger", "LedgerTesting", "Contracts", "Node", "NodeClient"] + nio),
         // Benchmarks, load generators and burst plans behind `consort bench`.
         .target(name: "Bench", dependencies: ["LedgerCore", "Ledger", "Contracts", "NodeAPI", "NodeClient", "ConsortTesting"]),
         .executableTarget(
             name: "NodeCLI",
             dependencies: [
-                "LedgerCore", "Ledger", "Contracts", "Consensus", "Node", "NodeAPI", "NodeClient", "ReconciliationJob", "Bench",
+                "LedgerCore", "Ledger", "Contracts", "Node", "NodeAPI", "NodeClient", "ReconciliationJob", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -74,7 +76,7 @@ let package = Package(
 
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore"]),
         .testTarget(name: "NodeAPITests", dependencies: ["NodeAPI", "LedgerCore"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "LedgerCore"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "LedgerCore", "LedgerTesting"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "LedgerCore", "ConsensusSimulator"]),
         .testTarget(
             name: "ContractsTests", dependencies: ["Contracts", "Ledger", "LedgerCore", "ConsortTesting"],

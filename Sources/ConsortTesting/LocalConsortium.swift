@@ -1,6 +1,7 @@
 import Contracts
 import Ledger
 import LedgerCore
+import LedgerTesting
 
 /// A consortium whose keys are all held in one process: it builds a genesis,
 /// runs a ledger and certifies blocks by signing commit votes with every
@@ -18,7 +19,8 @@ public final class LocalConsortium: @unchecked Sendable {
     public let genesis: Genesis
     public let ledger: Ledger
     public private(set) var members: [String: Member]
-    private let validatorKeys: [PrivateKey]
+    /// The validator keys, which build and certify this consortium's blocks.
+    public let validators: LocalValidators
     private var nonces: [PublicKey: UInt64] = [:]
     private var clockMs: UInt64
 
@@ -47,18 +49,18 @@ public final class LocalConsortium: @unchecked Sendable {
         let banks = organizationList.filter { $0.kind == .bank }
         guard !banks.isEmpty else { throw GenesisError("a local consortium needs at least one bank to run validators") }
         var validatorKeys: [PrivateKey] = []
-        var validators: [Validator] = []
+        var validatorList: [Validator] = []
         for index in 0..<validatorCount {
             let key = try PrivateKey.generate()
             validatorKeys.append(key)
             let bank = banks[index % banks.count]
-            validators.append(Validator(name: "node\(index)", organizationID: bank.id, nodeKey: key.publicKey, address: "127.0.0.1:\(7000 + index)"))
+            validatorList.append(Validator(name: "node\(index)", organizationID: bank.id, nodeKey: key.publicKey, address: "127.0.0.1:\(7000 + index)"))
         }
         self.genesis = try Genesis(chainID: chainID, timestampMs: genesisTimestampMs, organizations: organizationList,
-                                   validators: try ValidatorSet(validators), contracts: contracts)
+                                   validators: try ValidatorSet(validatorList), contracts: contracts)
         self.ledger = try Ledger(store: store, genesis: genesis, registry: registry)
         self.members = members
-        self.validatorKeys = validatorKeys
+        self.validators = LocalValidators(keys: validatorKeys, genesis: genesis)
         self.clockMs = ledger.head.timestampMs
     }
 
@@ -68,7 +70,7 @@ public final class LocalConsortium: @unchecked Sendable {
     }
 
     /// The node key of validator `index`, for tests that run a node of this consortium.
-    public func validatorKey(_ index: Int) -> PrivateKey { validatorKeys[index] }
+    public func validatorKey(_ index: Int) -> PrivateKey { validators.keys[index] }
 
     /// The block time the next block will carry.
     public var nextBlockTimeMs: UInt64 { max(clockMs, ledger.head.timestampMs) + 1000 }
@@ -90,11 +92,7 @@ public final class LocalConsortium: @unchecked Sendable {
     /// holding `transactions`; ``certificate(for:view:)`` certifies it. Also
     /// serves other ledgers of the same genesis (a benchmark's disk copy).
     public func block(after head: LedgerHead, timestampMs: UInt64, _ transactions: [Transaction]) -> Block {
-        let header = BlockHeader(
-            height: head.height + 1, parentHash: head.blockHash, timestampMs: timestampMs, proposer: validatorKeys[0].publicKey,
-            transactionsRoot: MerkleTree.root(of: transactions.map(\.id)), stateHeight: head.height, stateRoot: head.stateRoot,
-            validatorSetHash: genesis.validators.hash)
-        return Block(header: header, transactions: transactions)
+        validators.block(after: head, timestampMs: timestampMs, transactions)
     }
 
     /// Builds, certifies and commits a block holding `transactions`; returns the receipts.
@@ -121,10 +119,6 @@ public final class LocalConsortium: @unchecked Sendable {
 
     /// A certificate for `header` signed by a quorum of the validator keys.
     public func certificate(for header: BlockHeader, view: UInt64 = 0) -> CommitCertificate {
-        let digest = CommitVote.digest(chainID: genesis.chainID, height: header.height, view: view, blockHash: header.hash)
-        let signatures = validatorKeys.prefix(genesis.validators.quorum).enumerated().map { index, key in
-            ValidatorSignature(validatorIndex: UInt32(index), signature: key.sign(digest))
-        }
-        return CommitCertificate(height: header.height, view: view, blockHash: header.hash, signatures: signatures)
+        validators.certificate(for: header, view: view)
     }
 }

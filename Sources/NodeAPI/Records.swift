@@ -36,12 +36,27 @@ public struct APITransaction: Codable, Sendable, Equatable {
 public struct APIEvent: Codable, Sendable, Equatable {
     public var contract: String
     public var name: String
+    /// Each attribute's first value, by key.
     public var attributes: [String: String]
+    /// Every value, in order, of each key the event carries more than once
+    /// (a blacklist match's `entry`, one per entry); absent when no key repeats.
+    public var repeated: [String: [String]]?
 
-    public init(contract: String, name: String, attributes: [String: String]) {
+    public init(contract: String, name: String, attributes: [String: String], repeated: [String: [String]]? = nil) {
         self.contract = contract
         self.name = name
         self.attributes = attributes
+        self.repeated = repeated
+    }
+
+    /// The event as the ledger recorded it: the attributes of each key
+    /// together, repeated values in their order, keys sorted.
+    public var event: Event {
+        var list: [EventAttribute] = []
+        for key in attributes.keys.sorted() {
+            for value in repeated?[key] ?? [attributes[key] ?? ""] { list.append(EventAttribute(key, value)) }
+        }
+        return Event(contract: contract, name: name, attributes: list)
     }
 }
 

@@ -211,7 +211,9 @@ struct BlacklistCommand: ParsableCommand {
         func run() async throws {
             try await runReporting {
                 let arguments = CheckBlacklistSubject(subject: try subject.subject(), purposeCode: purpose)
-                try await submitAndReport(BlacklistContract.call(.check, arguments), options: options, signing: signing)
+                try await submitAndReport(BlacklistContract.call(.check, arguments), options: options, signing: signing) { committed in
+                    printCheckResult(BlacklistCheckResult(events: committed.receipt.events.map(\.event)))
+                }
             }
         }
     }
@@ -256,5 +258,22 @@ struct BlacklistCommand: ParsableCommand {
         func run() async throws {
             try await runReporting { try await queryAndPrint(options, contract: BlacklistContract.name, "report", ["organization": organization]) }
         }
+    }
+}
+
+/// Prints what a check found: the subjects with live entries, each entry as
+/// the check recorded it, and the institution's use of its allowance.
+func printCheckResult(_ result: BlacklistCheckResult?) {
+    guard let result else {
+        print("  the receipt holds no check summary")
+        return
+    }
+    let found = result.matches.isEmpty ? "no live entries" : "\(result.matches.count) with live entries"
+    print("  purpose \(result.purposeCode): \(result.subjects) subject(s) checked, \(found); "
+        + "\(result.subjectsCheckedTotal) checked in all against an allowance of \(result.allowance)")
+    for match in result.matches {
+        print("  \(match.subject):")
+        for entry in match.entries { print("    \(entry)") }
+        if match.omitted > 0 { print("    … and \(match.omitted) more; `consort blacklist show` with the same subject lists them all") }
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Consensus
 import Ledger
 import LedgerCore
 import Bench

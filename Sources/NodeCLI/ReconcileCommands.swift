@@ -206,7 +206,7 @@ struct ClearingJobCommand: ParsableCommand {
         @Option(name: .long, help: "The state file; created when missing.") var state: String
         @Option(name: .long, help: "First height to process when the state file does not exist yet (default 1).") var fromHeight: UInt64?
         @Option(name: .long, help: "Seconds between detection-delay reports (0: only at exit).") var reportInterval: UInt64 = 60
-        @Option(name: .long, help: "Least milliseconds between two saves of the state file (0: after every block).") var saveInterval: UInt64 = 1000
+        @Option(name: .long, help: "Least milliseconds between two saves of the state file (0: after every block).") var saveInterval: UInt64 = ReconciliationJobDefaults.saveIntervalMs
 
         func validate() throws {
             if fromHeight == 0 { throw ValidationError("--from-height must be at least 1") }

@@ -28,8 +28,10 @@ struct SigningOptions: ParsableArguments {
 }
 
 /// Signs `call` with the signing options' key, submits it and (by default) waits for its receipt.
-/// Exits with status 1 if the ledger rejects it.
-func submitAndReport(_ call: ContractCall, options: NodeOptions, signing: SigningOptions) async throws {
+/// Exits with status 1 if the ledger rejects it. A successful receipt is
+/// printed by `describe` when given (not with `--json`), else event by event.
+func submitAndReport(_ call: ContractCall, options: NodeOptions, signing: SigningOptions,
+                     describe: ((CommittedTransaction) -> Void)? = nil) async throws {
     let client = try options.client()
     let key = try KeyFile.read(signing.key)
     let transaction = try await signedTransaction(call, key: key, client: client, nonce: signing.nonce, ttlSeconds: signing.ttl)
@@ -39,7 +41,14 @@ func submitAndReport(_ call: ContractCall, options: NodeOptions, signing: Signin
         return
     }
     let answer = try await waitForCommit(transaction.id, client: client, timeoutSeconds: 60)
-    if options.json { try printJSON(answer) } else { printTransactionStatus(answer) }
+    if options.json {
+        try printJSON(answer)
+    } else if let describe, let committed = answer.committed, committed.receipt.isSuccess {
+        print("\(committed.id.hex) committed at height \(committed.height): success")
+        describe(committed)
+    } else {
+        printTransactionStatus(answer)
+    }
     if answer.committed?.receipt.isSuccess != true { throw ExitCode(ExitStatus.failed.rawValue) }
 }
 

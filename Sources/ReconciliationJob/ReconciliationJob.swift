@@ -1,4 +1,3 @@
-import Consensus
 import Contracts
 import Foundation
 import Ledger
@@ -115,10 +114,13 @@ public actor ReconciliationJob {
         /// ignores what it posts again.
         public var saveIntervalMs: UInt64
 
-        /// Creates options; the defaults suit a job following a live node.
-        public init(statePath: String?, fromHeight: UInt64? = nil, post: Bool = true, transactionLifetimeMs: UInt64 = 600_000,
-                    commitTimeoutMs: UInt64 = 60_000, backoffMinMs: UInt64 = 200, backoffMaxMs: UInt64 = 10_000,
-                    saveIntervalMs: UInt64 = 1000) {
+        /// Creates options; the defaults (``ReconciliationJobDefaults``) suit a job following a live node.
+        public init(statePath: String?, fromHeight: UInt64? = nil, post: Bool = true,
+                    transactionLifetimeMs: UInt64 = ReconciliationJobDefaults.transactionLifetimeMs,
+                    commitTimeoutMs: UInt64 = ReconciliationJobDefaults.commitTimeoutMs,
+                    backoffMinMs: UInt64 = ReconciliationJobDefaults.backoffMinMs,
+                    backoffMaxMs: UInt64 = ReconciliationJobDefaults.backoffMaxMs,
+                    saveIntervalMs: UInt64 = ReconciliationJobDefaults.saveIntervalMs) {
             self.statePath = statePath
             self.fromHeight = fromHeight
             self.post = post

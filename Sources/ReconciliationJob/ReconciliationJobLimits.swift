@@ -17,3 +17,18 @@ public enum ReconciliationJobLimits {
     /// The largest state file read (the engine is bounded by ``ClearingLimits/trackedPaymentsMax``).
     public static let stateFileBytesMax = 4 * 1024 * 1024 * 1024
 }
+
+/// The job's settings when none are given: what suits a job following a live
+/// node. Settings, not bounds: an operator may choose others.
+public enum ReconciliationJobDefaults {
+    /// Lifetime of posted transactions.
+    public static let transactionLifetimeMs: UInt64 = 600_000
+    /// How long a posted transaction may take to commit before it is posted again.
+    public static let commitTimeoutMs: UInt64 = 60_000
+    /// First pause after a failure; it doubles up to ``backoffMaxMs``.
+    public static let backoffMinMs: UInt64 = 200
+    /// Longest pause between retries.
+    public static let backoffMaxMs: UInt64 = 10_000
+    /// Least time between two saves of the state file while following the stream.
+    public static let saveIntervalMs: UInt64 = 1000
+}

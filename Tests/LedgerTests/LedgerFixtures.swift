@@ -1,6 +1,7 @@
 import Testing
 @testable import Ledger
 import LedgerCore
+import LedgerTesting
 
 /// A contract for ledger tests: writes, deletes and fails on request.
 struct ScratchContract: BuiltInContract {
@@ -108,22 +109,16 @@ struct DeterministicChain {
         try Ledger(store: store, genesis: genesis, registry: Self.registry())
     }
 
+    /// The validator keys, which build and certify this chain's blocks.
+    var validators: LocalValidators { LocalValidators(keys: validatorKeys, genesis: genesis) }
+
     /// The next block on top of `ledger`'s head.
     func block(on ledger: Ledger, _ transactions: [Transaction], timestampMs: UInt64? = nil) -> Block {
-        let head = ledger.head
-        let header = BlockHeader(
-            height: head.height + 1, parentHash: head.blockHash, timestampMs: timestampMs ?? head.timestampMs + 1000,
-            proposer: validatorKeys[0].publicKey, transactionsRoot: MerkleTree.root(of: transactions.map(\.id)),
-            stateHeight: head.height, stateRoot: head.stateRoot, validatorSetHash: genesis.validators.hash)
-        return Block(header: header, transactions: transactions)
+        validators.block(after: ledger.head, timestampMs: timestampMs ?? ledger.head.timestampMs + 1000, transactions)
     }
 
     func certificate(_ header: BlockHeader, signers: Int = 3) -> CommitCertificate {
-        let digest = CommitVote.digest(chainID: genesis.chainID, height: header.height, view: 0, blockHash: header.hash)
-        let signatures = validatorKeys.prefix(signers).enumerated().map {
-            ValidatorSignature(validatorIndex: UInt32($0.offset), signature: $0.element.sign(digest))
-        }
-        return CommitCertificate(height: header.height, view: 0, blockHash: header.hash, signatures: signatures)
+        validators.certificate(for: header, signers: signers)
     }
 
     func transaction(sender: Int, nonce: UInt64, _ call: ContractCall, expiresAtMs: UInt64 = .max) -> Transaction {

@@ -1,6 +1,7 @@
 import Testing
 @testable import Ledger
 import LedgerCore
+import LedgerTesting
 
 /// A store that fails a chosen write, to simulate a crash or a full disk mid-commit.
 final class FaultInjectingStore: KeyValueStore, @unchecked Sendable {
@@ -302,16 +303,10 @@ extension LedgerCommitTests {
         organizations.append(Organization(id: "reg", name: "Regulator", kind: .regulator, memberKeys: [regulatorKey.publicKey]))
         let genesis = try Genesis(chainID: "suspend", timestampMs: 1, organizations: organizations, validators: chain.genesis.validators)
         let ledger = try Ledger(store: MemoryStore(), genesis: genesis, registry: DeterministicChain.registry())
+        let validators = LocalValidators(keys: chain.validatorKeys, genesis: genesis)
         func commit(_ transaction: Transaction) throws -> Receipt {
-            let head = ledger.head
-            let header = BlockHeader(height: head.height + 1, parentHash: head.blockHash, timestampMs: head.timestampMs + 1000,
-                                     proposer: chain.validatorKeys[0].publicKey, transactionsRoot: MerkleTree.root(of: [transaction.id]),
-                                     stateHeight: head.height, stateRoot: head.stateRoot, validatorSetHash: genesis.validators.hash)
-            let digest = CommitVote.digest(chainID: genesis.chainID, height: header.height, view: 0, blockHash: header.hash)
-            let certificate = CommitCertificate(height: header.height, view: 0, blockHash: header.hash, signatures: chain.validatorKeys.prefix(3).enumerated().map {
-                ValidatorSignature(validatorIndex: UInt32($0.offset), signature: $0.element.sign(digest))
-            })
-            return try ledger.apply(Block(header: header, transactions: [transaction]), certificate: certificate).receipts[0]
+            let block = validators.block(after: ledger.head, timestampMs: ledger.head.timestampMs + 1000, [transaction])
+            return try ledger.apply(block, certificate: validators.certificate(for: block.header)).receipts[0]
         }
         let suspend = Transaction.signed(chainID: genesis.chainID, key: regulatorKey, nonce: 0, expiresAtMs: .max, call: GovernanceContract.call(
             .setOrganizationStatus, SetOrganizationStatus(organizationID: "acme", status: .suspended)))

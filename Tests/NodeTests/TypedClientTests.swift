@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Consensus
 import ConsortTesting
+import Contracts
 import Ledger
 import LedgerCore
 @testable import Node
@@ -166,5 +167,28 @@ private final class EventBox: @unchecked Sendable {
             return
         }
         #expect(message.contains("HTTP 502"))
+    }
+}
+
+/// Events whose keys repeat reach a client whole.
+@Suite struct RenderedEventTests {
+    @Test func aBlacklistMatchWithSeveralEntries_readsBackWithEveryEntry_afterTheAPIsJSON() throws {
+        let entries = [#"{"entry":1,"uploader":"bankA"}"#, #"{"entry":2,"uploader":"bankC"}"#, #"{"entry":3,"uploader":"bankD"}"#]
+        let events = [
+            Event(contract: "blacklist", name: "check_match",
+                  attributes: [EventAttribute("subject", "company:91350100M000100Y43"), EventAttribute("matches", "3")]
+                      + entries.map { EventAttribute("entry", $0) }),
+            Event(contract: "blacklist", name: "check_summary",
+                  attributes: [EventAttribute("purposeCode", "loan_review"), EventAttribute("subjects", "1"),
+                               EventAttribute("matchedSubjects", "1"), EventAttribute("subjectsChecked", "4"), EventAttribute("allowance", "100")]),
+        ]
+        let sent = try JSONEncoder().encode(events.map(Render.event))
+        let received = try JSONDecoder().decode([APIEvent].self, from: sent)
+        #expect(received[0].attributes["entry"] == entries[0])
+        #expect(received[0].repeated?["entry"] == entries)
+        #expect(received[1].repeated == nil)
+        let result = try #require(BlacklistCheckResult(events: received.map(\.event)))
+        #expect(result == BlacklistCheckResult(events: events))
+        #expect(result.matches.first?.entries == entries)
     }
 }

@@ -1,4 +1,3 @@
-import Consensus
 import Ledger
 import LedgerCore
 import NodeAPI
@@ -14,11 +13,17 @@ public enum Render {
             signature: transaction.signature)
     }
 
-    /// An event; an attribute key that repeats keeps its first value.
+    /// An event: each attribute's first value by key, and every value of a
+    /// key that repeats, so no value is lost.
     public static func event(_ event: Event) -> APIEvent {
         var attributes: [String: String] = [:]
-        for attribute in event.attributes where attributes[attribute.key] == nil { attributes[attribute.key] = attribute.value }
-        return APIEvent(contract: event.contract, name: event.name, attributes: attributes)
+        var values: [String: [String]] = [:]
+        for attribute in event.attributes {
+            if attributes[attribute.key] == nil { attributes[attribute.key] = attribute.value }
+            values[attribute.key, default: []].append(attribute.value)
+        }
+        let repeated = values.filter { $0.value.count > 1 }
+        return APIEvent(contract: event.contract, name: event.name, attributes: attributes, repeated: repeated.isEmpty ? nil : repeated)
     }
 
     public static func receipt(_ receipt: Receipt) -> APIReceipt {
