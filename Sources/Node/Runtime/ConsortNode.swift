@@ -545,26 +545,39 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             metrics.dropped("api_backlog_busy")
             throw error
         }
+        // The buffer's room is reserved before admission and given back if
+        // the transaction is not added, so concurrent submissions never pass the bound.
         let size = transaction.encodedBytesBound
-        let bufferFull = lock.withLock { submittedBufferBytes + size > NodeTiming.submittedBufferBytesMax }
-        if bufferFull {
+        let reserved = lock.withLock { () -> Bool in
+            guard submittedBufferBytes + size <= NodeTiming.submittedBufferBytesMax else { return false }
+            submittedBufferBytes += size
+            return true
+        }
+        guard reserved else {
             metrics.dropped("api_submitted_buffer_full")
             throw .busy(pending: mempool.count, retryAfterMs: NodeTiming.tickMs)
         }
-        let admission = try mempool.add(transaction, nowMs: expiryClockMs())
-        if admission == .added {
-            let gossiped = lock.withLock { () -> Bool in
-                if admittedAt.count < NodeTiming.latencySamplesMax { admittedAt[transaction.id] = ContinuousClock.now }
-                submittedBuffer.append(transaction)
-                submittedBufferBytes += size
-                guard gossipBufferBytes + size <= NodeTiming.gossipBufferBytesMax else { return false }
-                gossipBuffer.append(transaction)
-                gossipBufferBytes += size
-                return true
-            }
-            if !gossiped { metrics.dropped("gossip_buffer_full") }
-            metrics.mempoolSize.set(Double(mempool.count))
+        let admission: Mempool.Admission
+        do {
+            admission = try mempool.add(transaction, nowMs: expiryClockMs())
+        } catch {
+            lock.withLock { submittedBufferBytes -= size }
+            throw error
         }
+        guard admission == .added else {
+            lock.withLock { submittedBufferBytes -= size }
+            return admission
+        }
+        let gossiped = lock.withLock { () -> Bool in
+            if admittedAt.count < NodeTiming.latencySamplesMax { admittedAt[transaction.id] = ContinuousClock.now }
+            submittedBuffer.append(transaction)
+            guard gossipBufferBytes + size <= NodeTiming.gossipBufferBytesMax else { return false }
+            gossipBuffer.append(transaction)
+            gossipBufferBytes += size
+            return true
+        }
+        if !gossiped { metrics.dropped("gossip_buffer_full") }
+        metrics.mempoolSize.set(Double(mempool.count))
         return admission
     }
 
@@ -577,7 +590,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         let batch = lock.withLock { () -> [Transaction] in
             let taken = submittedBuffer
             submittedBuffer.removeAll(keepingCapacity: true)
-            submittedBufferBytes = 0
+            // What submissions still being admitted reserved stays counted.
+            submittedBufferBytes -= taken.reduce(0) { $0 + $1.encodedBytesBound }
             return taken
         }
         if !batch.isEmpty { enqueue(.submitted(batch), from: .local) }
