@@ -45,6 +45,46 @@ struct SubjectOptions: ParsableArguments {
     }
 }
 
+/// The kinds of code the genesis defines for the blacklist. A command
+/// checks its code against the node's list before it signs anything, so a
+/// mistyped code never costs a rejected transaction.
+enum BlacklistCode: CaseIterable {
+    case reason
+    case purpose
+
+    /// The option that takes a code of this kind.
+    var option: String {
+        switch self {
+        case .reason: "--reason"
+        case .purpose: "--purpose"
+        }
+    }
+
+    var title: String {
+        switch self {
+        case .reason: "blacklist reason codes (blacklist add --reason, amend --reason)"
+        case .purpose: "blacklist purpose codes (blacklist check --purpose)"
+        }
+    }
+
+    func codes(in parameters: BlacklistParametersAnswer) -> [String] {
+        switch self {
+        case .reason: parameters.reasonCodes
+        case .purpose: parameters.purposeCodes
+        }
+    }
+
+    /// Refuses `code` unless the node's genesis defines it, naming the codes it does define.
+    func require(_ code: String, options: NodeOptions) async throws {
+        let parameters = try await options.client().query(contract: BlacklistContract.name, "parameters", as: BlacklistParametersAnswer.self)
+        let allowed = codes(in: parameters)
+        guard allowed.contains(code) else {
+            throw CLIError("\(option) '\(code)' is not a code of this consortium; its genesis defines \(allowed.joined(separator: ", ")) "
+                + "(`consort genesis codes` lists every code)", .badInput)
+        }
+    }
+}
+
 /// Entry ids are numbered from 1.
 func checkEntryID(_ entry: UInt64) throws {
     try ArgumentRanges.check(entry, 1...UInt64.max, "the entry id")
@@ -79,6 +119,7 @@ struct BlacklistCommand: ParsableCommand {
                 }
                 let arguments = AddBlacklistEntry(subject: try subject.subject(), reasonCode: reason, evidenceHash: evidence,
                                                   expiresAtMs: try expires.map { try parseTimeOption($0, "--expires") }, note: note)
+                try await BlacklistCode.reason.require(reason, options: options)
                 try await submitAndReport(BlacklistContract.call(.add, arguments), options: options, signing: signing)
             }
         }
@@ -104,6 +145,7 @@ struct BlacklistCommand: ParsableCommand {
                 let arguments = AmendBlacklistEntry(
                     entryID: entry, reasonCode: reason, expiresAtMs: try expires.map { try parseTimeOption($0, "--expires") },
                     evidenceHash: try evidenceHash.map { try parseHashOption($0, "--evidence-hash") }, note: note)
+                if let reason { try await BlacklistCode.reason.require(reason, options: options) }
                 try await submitAndReport(BlacklistContract.call(.amend, arguments), options: options, signing: signing)
             }
         }
@@ -211,6 +253,7 @@ struct BlacklistCommand: ParsableCommand {
         func run() async throws {
             try await runReporting {
                 let arguments = CheckBlacklistSubject(subject: try subject.subject(), purposeCode: purpose)
+                try await BlacklistCode.purpose.require(purpose, options: options)
                 try await submitAndReport(BlacklistContract.call(.check, arguments), options: options, signing: signing) { committed in
                     printCheckResult(BlacklistCheckResult(events: committed.receipt.events.map(\.event)))
                 }

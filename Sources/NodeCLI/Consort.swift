@@ -3,6 +3,7 @@ import Foundation
 import Ledger
 import LedgerCore
 import Bench
+import Contracts
 import Node
 import ReconciliationJob
 import NodeAPI
@@ -178,7 +179,8 @@ struct KeysCommand: ParsableCommand {
 }
 
 struct GenesisCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "genesis", abstract: "Create and check genesis files.", subcommands: [Initialize.self, Check.self])
+    static let configuration = CommandConfiguration(
+        commandName: "genesis", abstract: "Create and check genesis files, and list the codes they define.", subcommands: [Initialize.self, Check.self, Codes.self])
 
     struct Initialize: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -233,6 +235,42 @@ struct GenesisCommand: ParsableCommand {
                     print("genesis \(genesis.hash.hex) for chain '\(genesis.chainID)' is valid")
                 } catch {
                     throw CLIError("\(file): \(error)", .badInput)
+                }
+            }
+        }
+    }
+}
+
+extension GenesisCommand {
+    struct Codes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the codes the genesis defines (blacklist reasons and purposes), from a node or a genesis file.")
+
+        @OptionGroup var options: NodeOptions
+
+        @Option(name: .long, help: "Read the codes from this genesis file instead of asking the node.")
+        var genesis: String?
+
+        func run() async throws {
+            try await runReporting {
+                let parameters: BlacklistParametersAnswer
+                if let genesis {
+                    guard let data = FileManager.default.contents(atPath: genesis) else { throw CLIError("cannot read \(genesis)", .badInput) }
+                    do {
+                        parameters = try BlacklistParameters.fromGenesis(try Genesis.load(json: data).contracts[BlacklistContract.name]).answer
+                    } catch {
+                        throw CLIError("\(genesis): \(error)", .badInput)
+                    }
+                } else {
+                    parameters = try await options.client().query(contract: BlacklistContract.name, "parameters", as: BlacklistParametersAnswer.self)
+                }
+                if options.json {
+                    try printJSON(["blacklistReasonCodes": parameters.reasonCodes, "blacklistPurposeCodes": parameters.purposeCodes])
+                    return
+                }
+                for kind in BlacklistCode.allCases {
+                    print("\(kind.title):")
+                    for code in kind.codes(in: parameters) { print("  \(code)") }
                 }
             }
         }

@@ -128,18 +128,13 @@ public struct BlacklistParameters: Equatable, Sendable, CanonicalCodable {
             && bytes.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
     }
 
-    /// The parameters as JSON, for the `parameters` query.
-    public var json: JSONValue {
-        .object([
-            "reasonCodes": .array(reasonCodes.map { .string($0) }),
-            "purposeCodes": .array(purposeCodes.map { .string($0) }),
-            "appealAnswerDays": .integer(Int64(appealAnswerDays)),
-            "retentionDays": .integer(Int64(retentionDays)),
-            "baseAllowance": .integer(Int64(clamping: baseAllowance)),
-            "allowancePerEntry": .integer(Int64(clamping: allowancePerEntry)),
-            "allowancePerCorroboration": .integer(Int64(clamping: allowancePerCorroboration)),
-            "batchSubjectsMax": .integer(Int64(batchSubjectsMax)),
-        ])
+    /// The parameters as the `parameters` query answers them.
+    public var answer: BlacklistParametersAnswer {
+        BlacklistParametersAnswer(
+            reasonCodes: reasonCodes, purposeCodes: purposeCodes, appealAnswerDays: Int64(appealAnswerDays),
+            retentionDays: Int64(retentionDays), baseAllowance: Int64(clamping: baseAllowance),
+            allowancePerEntry: Int64(clamping: allowancePerEntry), allowancePerCorroboration: Int64(clamping: allowancePerCorroboration),
+            batchSubjectsMax: Int64(batchSubjectsMax))
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {

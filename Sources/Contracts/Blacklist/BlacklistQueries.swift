@@ -68,7 +68,7 @@ public struct BlacklistQueries {
     /// Answers one query.
     public func answer(_ query: BlacklistContract.Query, _ parameters: [String: String]) throws(QueryError) -> JSONValue {
         switch query {
-        case .parameters: return try storage { () throws(StorageError) in try reader.parameters().json }
+        case .parameters: return try .queryAnswer(try storage { () throws(StorageError) in try reader.parameters().answer })
         case .entry: return entryJSON(try existingEntry(parameters))
         case .provenance: return try provenance(parameters)
         case .subject: return try subjectHistory(parameters)
