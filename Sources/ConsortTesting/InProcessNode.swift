@@ -27,9 +27,13 @@ public final class LedgerOnlyBackend: NodeBackend, @unchecked Sendable {
         return try mempool.add(transaction, nowMs: ledger.head.timestampMs)
     }
 
+    /// An observer's status that reaches none of the genesis validators.
     public func status() -> NodeStatus {
-        NodeStatus(nodeName: "test", role: "observer", head: ledger.head, view: 0, primary: nil, validators: [],
-                   mempoolSize: mempool.count, syncing: false, fault: nil)
+        let validators = ledger.genesis.validators.validators.map {
+            NodeStatus.ValidatorState(name: $0.name, nodeKey: $0.nodeKey, address: $0.address, connected: false, isSelf: false)
+        }
+        return NodeStatus(nodeName: "test", role: "observer", head: ledger.head, view: 0, primary: nil, validators: validators,
+                          mempoolSize: mempool.count, syncing: false, fault: nil)
     }
 }
 

@@ -55,6 +55,8 @@ enum ArgumentRanges {
     /// `transactionLifetimeMsMax` is at most 2³¹ − 1 ms; the node refuses
     /// lifetimes beyond its own chain's.
     static let ttlSecondsMax: UInt64 = UInt64(Int32.max) / 1000
+    /// Longest wait, in seconds, for a transaction to commit.
+    static let waitSecondsMax: UInt64 = 86_400
     /// Longest interval, in seconds, between two reports of a long-running command.
     static let reportIntervalSecondsMax: UInt64 = 86_400
     /// Longest interval, in milliseconds, between two saves of a state file.

@@ -29,7 +29,7 @@ func postInSequence(_ calls: [(label: String, call: ContractCall)], options: Nod
         let nonce = firstNonce.map { $0 + UInt64(index) }
         let transaction = try await signedTransaction(item.call, key: key, client: client, nonce: nonce, ttlSeconds: ttlSeconds)
         try await client.submit(transaction)
-        let answer = try await waitForCommit(transaction.id, client: client, timeoutSeconds: 60)
+        let answer = try await waitForCommit(transaction.id, client: client, timeoutSeconds: SigningOptions.defaultWaitSeconds)
         if options.json {
             reports.append(PostedItem(item: item.label, result: answer))
         } else {

@@ -22,8 +22,15 @@ struct SigningOptions: ParsableArguments {
     @Flag(name: .long, inversion: .prefixedNo, help: "Wait until the transaction commits and print its receipt.")
     var wait = true
 
+    @Option(name: .long, help: "Seconds to wait for the commit; the transaction stays pending after it.")
+    var waitTimeout: UInt64 = Self.defaultWaitSeconds
+
+    /// How long a command waits for a commit unless told otherwise.
+    static let defaultWaitSeconds: UInt64 = 60
+
     func validate() throws {
         try ArgumentRanges.check(ttl, 1...ArgumentRanges.ttlSecondsMax, "--ttl (seconds)")
+        try ArgumentRanges.check(waitTimeout, 1...ArgumentRanges.waitSecondsMax, "--wait-timeout (seconds)")
     }
 }
 
@@ -40,7 +47,7 @@ func submitAndReport(_ call: ContractCall, options: NodeOptions, signing: Signin
         if options.json { try printJSON(TransactionStatusAnswer.pending(id: transaction.id)) } else { print("\(transaction.id.hex) pending") }
         return
     }
-    let answer = try await waitForCommit(transaction.id, client: client, timeoutSeconds: 60)
+    let answer = try await waitForCommit(transaction.id, client: client, timeoutSeconds: signing.waitTimeout)
     if options.json {
         try printJSON(answer)
     } else if let describe, let committed = answer.committed, committed.receipt.isSuccess {
@@ -69,8 +76,23 @@ func signedTransaction(_ call: ContractCall, key: PrivateKey, client: NodeClient
     return Transaction.signed(chainID: chainID, key: key, nonce: chosenNonce, expiresAtMs: expiry, call: call)
 }
 
-/// Polls the node until the transaction commits; the answer is always `.committed`.
-func waitForCommit(_ id: Hash, client: NodeClient, timeoutSeconds: Int) async throws -> TransactionStatusAnswer {
-    if let committed = try await client.waitForCommit(id, timeoutMs: UInt64(timeoutSeconds) * 1000) { return .committed(committed) }
-    throw CLIError("transaction \(id.hex) did not commit within \(timeoutSeconds) s; check it later with `consort tx status \(id.hex)`")
+/// Polls the node until the transaction commits; the answer is always
+/// `.committed`. The id goes to standard error first, so a wait that is
+/// interrupted loses nothing; a wait that runs out says whether the node
+/// sees a quorum of validators.
+func waitForCommit(_ id: Hash, client: NodeClient, timeoutSeconds: UInt64) async throws -> TransactionStatusAnswer {
+    FileHandle.standardError.write(Data("\(id.hex) submitted; waiting up to \(timeoutSeconds) s for it to commit (if interrupted, it stays pending: `consort tx status \(id.hex)`)\n".utf8))
+    if let committed = try await client.waitForCommit(id, timeoutMs: timeoutSeconds * 1000) { return .committed(committed) }
+    var quorum = ""
+    do {
+        let validators = try await client.status().validators
+        let reachable = validators.filter { $0.connected || $0.isSelf }.count
+        let needed = ValidatorSet.quorum(ofCount: validators.count)
+        if !validators.isEmpty && reachable < needed {
+            quorum = "; the node sees \(reachable) of \(validators.count) validators connected, \(needed) needed to commit"
+        }
+    } catch {
+        quorum = " (and its status cannot be read: \(error))"
+    }
+    throw CLIError("transaction \(id.hex) did not commit within \(timeoutSeconds) s\(quorum); it stays pending until it expires: check it later with `consort tx status \(id.hex)`")
 }

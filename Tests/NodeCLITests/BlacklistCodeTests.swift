@@ -30,24 +30,24 @@ import Node
 
     @Test func check_printsEveryEntryFound() async throws {
         try await withAPIServer(backend) { client in
-            let result = try runCLI(["blacklist", "check", "--key", bankKey, "--company", company, "--purpose", "loan_review", "--node", client.baseURL])
-            #expect(result.status == 0, "\(result.error)")
-            #expect(result.output.contains("1 subject(s) checked, 1 with live entries"), "\(result.output)")
-            #expect(result.output.contains(#""uploader":"bankA""#) && result.output.contains(#""uploader":"bankC""#), "\(result.output)")
+            let result = try await runConsortAsync(["blacklist", "check", "--key", bankKey, "--company", company, "--purpose", "loan_review", "--node", client.baseURL])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out.contains("1 subject(s) checked, 1 with live entries"), "\(result.out)")
+            #expect(result.out.contains(#""uploader":"bankA""#) && result.out.contains(#""uploader":"bankC""#), "\(result.out)")
         }
     }
 
     @Test func aCodeTheGenesisDoesNotDefine_isRefusedBeforeSigning_namingTheCodesAndTheCommand() async throws {
         try await withAPIServer(backend) { client in
             let height = backend.ledger.head.height
-            let check = try runCLI(["blacklist", "check", "--key", bankKey, "--company", company, "--purpose", "curiosity", "--node", client.baseURL])
+            let check = try await runConsortAsync(["blacklist", "check", "--key", bankKey, "--company", company, "--purpose", "curiosity", "--node", client.baseURL])
             #expect(check.status == 2)
-            #expect(check.error.contains("--purpose 'curiosity'") && check.error.contains("loan_review") && check.error.contains("consort genesis codes"),
-                    "\(check.error)")
-            let add = try runCLI(["blacklist", "add", "--key", bankKey, "--company", company, "--reason", "frued",
+            #expect(check.err.contains("--purpose 'curiosity'") && check.err.contains("loan_review") && check.err.contains("consort genesis codes"),
+                    "\(check.err)")
+            let add = try await runConsortAsync(["blacklist", "add", "--key", bankKey, "--company", company, "--reason", "frued",
                                   "--evidence-hash", Hash.sha256([1]).hex, "--node", client.baseURL])
             #expect(add.status == 2)
-            #expect(add.error.contains("--reason 'frued'") && add.error.contains("fraud"), "\(add.error)")
+            #expect(add.err.contains("--reason 'frued'") && add.err.contains("fraud"), "\(add.err)")
             #expect(backend.ledger.head.height == height, "nothing was submitted")
             #expect(backend.mempool.count == 0)
         }
@@ -57,19 +57,40 @@ import Node
         let genesisFile = folder.path + "/genesis.json"
         try backend.chain.genesis.json().write(to: URL(fileURLWithPath: genesisFile))
         try await withAPIServer(backend) { client in
-            let fromNode = try runCLI(["genesis", "codes", "--node", client.baseURL])
-            #expect(fromNode.status == 0, "\(fromNode.error)")
-            let fromFile = try runCLI(["genesis", "codes", "--genesis", genesisFile])
-            #expect(fromFile.status == 0, "\(fromFile.error)")
-            #expect(fromFile.output == fromNode.output)
+            let fromNode = try await runConsortAsync(["genesis", "codes", "--node", client.baseURL])
+            #expect(fromNode.status == 0, "\(fromNode.err)")
+            let fromFile = try await runConsortAsync(["genesis", "codes", "--genesis", genesisFile])
+            #expect(fromFile.status == 0, "\(fromFile.err)")
+            #expect(fromFile.out == fromNode.out)
             for code in BlacklistParameters.defaults.reasonCodes + BlacklistParameters.defaults.purposeCodes {
-                #expect(fromNode.output.contains("  \(code)\n"), "\(code)")
+                #expect(fromNode.out.contains("  \(code)\n"), "\(code)")
             }
-            let json = try runCLI(["genesis", "codes", "--node", client.baseURL, "--json"])
-            let decoded = try JSONDecoder().decode([String: [String]].self, from: Data(json.output.utf8))
+            let json = try await runConsortAsync(["genesis", "codes", "--node", client.baseURL, "--json"])
+            let decoded = try JSONDecoder().decode([String: [String]].self, from: Data(json.out.utf8))
             #expect(decoded["blacklistPurposeCodes"] == BlacklistParameters.defaults.purposeCodes)
         }
         let missing = try runCLI(["genesis", "codes", "--genesis", folder.path + "/absent.json"])
         #expect(missing.status == 2)
+    }
+}
+
+/// A wait for a commit that cannot come.
+@Suite struct CommitWaitTests {
+    @Test func aWaitThatRunsOut_printedTheIdFirst_andSaysTheNodeSeesNoQuorum() async throws {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank)], genesisTimestampMs: wallClockMs())
+        let backend = LedgerOnlyBackend(ledger: chain.ledger)
+        let folder = try TemporaryFolder()
+        let key = folder.path + "/bankA.key"
+        try KeyFile.write(chain.member("bankA").key, to: key)
+        try await withAPIServer(backend) { client in
+            let result = try await runConsortAsync(["blacklist", "check", "--key", key, "--company", try BlacklistFixtures.company(serial: 7).creditCode ?? "",
+                                     "--purpose", "loan_review", "--wait-timeout", "1", "--node", client.baseURL])
+            #expect(result.status != 0)
+            let id = try #require(backend.mempool.pending().first?.id.hex, "the transaction reached the node")
+            #expect(result.err.hasPrefix("\(id) submitted; waiting up to 1 s"), "\(result.err)")
+            #expect(result.err.contains("did not commit within 1 s; the node sees 0 of 4 validators connected, 3 needed"), "\(result.err)")
+            #expect(result.err.contains("consort tx status \(id)"))
+        }
+        #expect(try runCLI(["blacklist", "check", "--key", key, "--company", "x", "--purpose", "p", "--wait-timeout", "0"]).status == 2)
     }
 }

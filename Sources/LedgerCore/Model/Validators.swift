@@ -48,7 +48,11 @@ public struct ValidatorSet: Equatable, Sendable, CanonicalCodable {
     public var maxFaulty: Int { (validators.count - 1) / 3 }
     /// 2f + 1: signatures needed for a certificate. For n not of the form
     /// 3f+1 this is the smallest quorum any two of which share an honest member.
-    public var quorum: Int { (2 * validators.count) / 3 + 1 }
+    public var quorum: Int { Self.quorum(ofCount: validators.count) }
+
+    /// The votes that make a quorum among `count` validators: 2f+1 where
+    /// f = ⌊(count − 1)/3⌋ faults are tolerated.
+    public static func quorum(ofCount count: Int) -> Int { (2 * count) / 3 + 1 }
     public var hash: Hash { Hash.tagged("consort/validator-set", canonicalBytes) }
 
     /// Position of the validator with this node key.

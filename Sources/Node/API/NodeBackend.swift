@@ -21,6 +21,14 @@ public struct NodeStatus: Sendable {
         public var address: String
         public var connected: Bool
         public var isSelf: Bool
+
+        public init(name: String, nodeKey: PublicKey, address: String, connected: Bool, isSelf: Bool) {
+            self.name = name
+            self.nodeKey = nodeKey
+            self.address = address
+            self.connected = connected
+            self.isSelf = isSelf
+        }
     }
 
     public var nodeName: String
