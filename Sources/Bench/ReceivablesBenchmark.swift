@@ -156,13 +156,22 @@ public enum ReceivablesBenchmark {
         let root = try timeTrace(ReceivablePieceID(voucherID: voucherID, first: 1, last: face))
         let middleTrace = try timeTrace(middle ?? leaf)
         let leafTrace = try timeTrace(leaf)
-        let voucher = try contract.query("voucher", parameters: ["voucher": voucherID], in: view)
+        let voucher = try read(try contract.query("voucher", parameters: ["voucher": voucherID], in: view), as: ReceivableVoucherAnswer.self)
         return Figures(
-            livePieces: pieces, pieceRecords: Int(voucher["pieceRecords"]?.intValue ?? 0), tiers: tiers, blocks: blocks,
+            livePieces: pieces, pieceRecords: Int(voucher.pieceRecords), tiers: tiers, blocks: blocks,
             buildSeconds: buildSeconds,
-            traceRootMs: root.ms, traceRootDescendants: root.answer["descendants"]?.arrayValue?.count ?? 0,
-            traceMiddleMs: middleTrace.ms, traceMiddleDescendants: middleTrace.answer["descendants"]?.arrayValue?.count ?? 0,
-            traceLeafMs: leafTrace.ms, traceLeafAncestors: leafTrace.answer["ancestors"]?.arrayValue?.count ?? 0)
+            traceRootMs: root.ms, traceRootDescendants: try read(root.answer, as: ReceivableTraceAnswer.self).descendants.count,
+            traceMiddleMs: middleTrace.ms, traceMiddleDescendants: try read(middleTrace.answer, as: ReceivableTraceAnswer.self).descendants.count,
+            traceLeafMs: leafTrace.ms, traceLeafAncestors: try read(leafTrace.answer, as: ReceivableTraceAnswer.self).ancestors.count)
+    }
+
+    /// Reads a query's answer as its typed form, as a client would.
+    static func read<Answer: Decodable>(_ answer: JSONValue, as type: Answer.Type) throws(Failure) -> Answer {
+        do {
+            return try answer.decode(type)
+        } catch {
+            throw Failure(description: "a receivables answer does not read as \(Answer.self): \(error)")
+        }
     }
 
     /// Splits reachable with `fanOut` shares per piece per tier: fanOut + fanOut² + … over `tiers − 1` tiers.

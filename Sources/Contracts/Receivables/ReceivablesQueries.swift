@@ -2,10 +2,13 @@ import Ledger
 import LedgerCore
 
 extension ReceivablesContract {
-    /// The receivables contract's queries, with their parameters. All answers are
-    /// JSON objects; amounts are integers in minor units, dates `YYYY-MM-DD`,
-    /// times milliseconds since 1970, and "overdue" is judged against the latest
-    /// committed block's time.
+    /// The receivables contract's queries, with their parameters. Every answer is
+    /// the JSON of a typed answer (`ReceivableVoucherAnswer`, `ReceivablePieceAnswer`,
+    /// `ReceivableTreeAnswer`, `ReceivableTraceAnswer`, `ReceivableHoldingsAnswer`,
+    /// `ReceivableDisclosureAnswer`, `ReceivableOverdueAnswer`, `ReceivableCreditLineAnswer`,
+    /// `ReceivableActionsAnswer`) that clients decode; amounts are integers in minor
+    /// units, dates `YYYY-MM-DD`, times milliseconds since 1970, and "overdue" is
+    /// judged against the latest committed block's time.
     public enum Query: String, CaseIterable, Sendable {
         /// `voucher` (id) → the voucher, its trade documents, decisions and settlement clearing.
         case voucher
@@ -41,14 +44,14 @@ extension ReceivablesContract {
         let limit = try Self.limit(parameters)
         switch query {
         case .voucher:
-            return Self.json(try Self.voucher(try Self.required("voucher", parameters), view))
+            return try .queryAnswer(ReceivableVoucherAnswer(try Self.voucher(try Self.required("voucher", parameters), view)))
         case .piece:
-            let piece = try Self.piece(try Self.pieceID(parameters), view)
-            return Self.json(piece)
+            return try .queryAnswer(ReceivablePieceAnswer(try Self.piece(try Self.pieceID(parameters), view)))
         case .tree:
             let voucher = try Self.voucher(try Self.required("voucher", parameters), view)
             let (pieces, truncated) = try Self.pieces(of: voucher.id, within: nil, view, limit: limit)
-            return .object(["voucher": Self.json(voucher), "pieces": .array(pieces.map { Self.json($0) }), "truncated": .bool(truncated)])
+            return try .queryAnswer(ReceivableTreeAnswer(voucher: ReceivableVoucherAnswer(voucher), pieces: pieces.map(ReceivablePieceAnswer.init),
+                                                         truncated: truncated))
         case .trace:
             return try trace(parameters, view, limit: limit)
         case .holdings:
@@ -63,7 +66,7 @@ extension ReceivablesContract {
             guard let line = try view.get(ReceivableCreditLineRecord.self, contract: Self.name, Keys.creditLine(issuer: issuer, bank: bank)) else {
                 throw QueryError(.notFound, "bank '\(bank)' has granted '\(issuer)' no credit line")
             }
-            return Self.json(line)
+            return try .queryAnswer(ReceivableCreditLineAnswer(line))
         case .actions:
             let organization = try Self.required("organization", parameters)
             let settings = try view.get(ReceivableSettings.self, contract: Self.name, Keys.settings(organization)) ?? ReceivableSettings()
@@ -71,10 +74,9 @@ extension ReceivablesContract {
             var actions: [ReceivablePendingAction] = []
             for entry in entries { actions.append(try Self.decode(ReceivablePendingAction.self, entry.value)) }
             actions.sort { ($0.prepared.height, $0.id) < ($1.prepared.height, $1.id) }
-            return .object([
-                "settings": .object(["autoAcceptTransfers": .bool(settings.autoAcceptTransfers), "makerChecker": .bool(settings.makerChecker)]),
-                "actions": .array(actions.map { Self.json($0) }),
-            ])
+            return try .queryAnswer(ReceivableActionsAnswer(
+                settings: .init(autoAcceptTransfers: settings.autoAcceptTransfers, makerChecker: settings.makerChecker),
+                actions: actions.map(ReceivableActionsAnswer.Action.init)))
         }
     }
 
@@ -95,14 +97,9 @@ extension ReceivablesContract {
         }
         ancestors.reverse()
         let (descendants, truncated) = try Self.pieces(of: voucher.id, within: piece.id, view, limit: limit)
-        var result: [String: JSONValue] = [
-            "issuance": Self.json(voucher),
-            "ancestors": .array(ancestors.map { Self.json($0) }),
-            "piece": Self.json(piece),
-            "descendants": .array(descendants.map { Self.json($0) }),
-            "truncated": .bool(truncated),
-            "height": .integer(Int64(clamping: view.height)),
-        ]
+        var answer = ReceivableTraceAnswer(
+            issuance: ReceivableVoucherAnswer(voucher), ancestors: ancestors.map(ReceivablePieceAnswer.init), piece: ReceivablePieceAnswer(piece),
+            descendants: descendants.map(ReceivablePieceAnswer.init), truncated: truncated, height: Int64(clamping: view.height))
         if parameters["certificates"] == "true" {
             var transactions = Set<Hash>()
             for signing in Self.signings(of: voucher) { transactions.insert(signing.transactionID) }
@@ -115,16 +112,15 @@ extension ReceivablesContract {
             // Where each transaction sits, so an auditor can fetch the block, check the
             // transaction against the header's transactions root and the header against its certificate.
             var heights = Set<UInt64>()
-            var locations: [String: JSONValue] = [:]
+            var locations: [String: ReceivableTraceAnswer.Location] = [:]
             for id in transactions {
                 let location: TransactionLocation?
                 do { location = try view.transactionLocation(id) } catch { throw .storage(error) }
                 guard let location else { continue }
                 heights.insert(location.height)
-                locations[id.hex] = .object(["height": .integer(Int64(clamping: location.height)), "index": .integer(Int64(location.index))])
+                locations[id.hex] = .init(height: Int64(clamping: location.height), index: Int64(location.index))
             }
-            result["transactions"] = .object(locations)
-            var certificates: [JSONValue] = []
+            var certificates: [ReceivableTraceAnswer.Certificate] = []
             for height in heights.sorted() {
                 let certificate: CommitCertificate?
                 let header: BlockHeader?
@@ -135,20 +131,15 @@ extension ReceivablesContract {
                     throw .storage(error)
                 }
                 guard let certificate, let header else { continue }
-                certificates.append(.object([
-                    "height": .integer(Int64(clamping: height)),
-                    "view": .integer(Int64(clamping: certificate.view)),
-                    "blockHash": .string(certificate.blockHash.hex),
-                    "timestampMs": .integer(Int64(clamping: header.timestampMs)),
-                    "transactionsRoot": .string(header.transactionsRoot.hex),
-                    "signatures": .array(certificate.signatures.map {
-                        .object(["validator": .integer(Int64($0.validatorIndex)), "signature": .string($0.signature.hex)])
-                    }),
-                ]))
+                certificates.append(.init(
+                    height: Int64(clamping: height), view: Int64(clamping: certificate.view), blockHash: certificate.blockHash,
+                    timestampMs: Int64(clamping: header.timestampMs), transactionsRoot: header.transactionsRoot,
+                    signatures: certificate.signatures.map { .init(validator: Int64($0.validatorIndex), signature: $0.signature) }))
             }
-            result["certificates"] = .array(certificates)
+            answer.transactions = locations
+            answer.certificates = certificates
         }
-        return .object(result)
+        return try .queryAnswer(answer)
     }
 
     static func signings(of voucher: ReceivableVoucher) -> [ReceivableSigning] {
@@ -189,7 +180,7 @@ extension ReceivablesContract {
             return loaded
         }
         let held = try Self.scanIndex(view, Self.holderIndex, stateKey(organization, ""), limit: limit + 1)
-        var pieces: [JSONValue] = []
+        var pieces: [ReceivableHoldingsAnswer.Piece] = []
         var totals: [String: [String: (count: UInt64, amount: UInt64)]] = [:]
         for entry in held.prefix(limit) {
             let piece = try Self.piece(try Self.pieceID(fromIndexKey: entry.key), view)
@@ -201,53 +192,35 @@ extension ReceivablesContract {
                 byStatus[status] = (current.count + 1, current.amount &+ piece.amount)
             }
             totals[currency] = byStatus
-            pieces.append(Self.summary(piece, currency: currency))
+            pieces.append(.init(piece: piece.id, amount: Int64(clamping: piece.amount), currency: currency, status: piece.status, frozen: piece.isFrozen))
         }
         let offered = try Self.scanIndex(view, Self.incomingIndex, stateKey(organization, ""), limit: limit)
-        var incoming: [JSONValue] = []
+        var incoming: [ReceivableHoldingsAnswer.Incoming] = []
         for entry in offered {
             let piece = try Self.piece(try Self.pieceID(fromIndexKey: entry.key), view)
             // Offers lapse at settlement without their index entries; show only open ones.
             guard piece.status == .transferOffered || piece.status == .financingOffered, piece.offer?.counterparty == organization else { continue }
-            var summary = Self.summary(piece, currency: try voucher(piece.id.voucherID).currency)
-            if case .object(var members) = summary {
-                members["from"] = .string(piece.holder)
-                if piece.status == .financingOffered, let offer = piece.offer {
-                    members["discountRateBps"] = .integer(Int64(offer.discountRateBps))
-                    members["recourse"] = .string(offer.recourse.rawValue)
-                }
-                summary = .object(members)
-            }
-            incoming.append(summary)
+            let financing = piece.status == .financingOffered ? piece.offer : nil
+            incoming.append(.init(piece: piece.id, amount: Int64(clamping: piece.amount), currency: try voucher(piece.id.voucherID).currency,
+                                  status: piece.status, frozen: piece.isFrozen, from: piece.holder,
+                                  discountRateBps: financing.map { Int64($0.discountRateBps) }, recourse: financing?.recourse))
         }
-        var awaiting: [JSONValue] = []
+        var awaiting: [ReceivableHoldingsAnswer.AwaitingVoucher] = []
         for entry in try Self.scanIndex(view, Self.voucherIndex, stateKey(organization, "supplier", ""), limit: limit) {
             let candidate = try voucher(Keys.lastPart(ofKey: entry.key))
             guard candidate.status == .pendingAcceptance else { continue }
-            awaiting.append(.object(["voucher": .string(candidate.id), "issuer": .string(candidate.issuer),
-                                     "amount": .integer(Int64(clamping: candidate.amount)), "currency": .string(candidate.currency),
-                                     "dueDate": .string(candidate.dueDate.iso)]))
+            awaiting.append(.init(voucher: candidate.id, issuer: candidate.issuer, amount: Int64(clamping: candidate.amount),
+                                  currency: candidate.currency, dueDate: candidate.dueDate))
         }
-        var totalsJSON: [String: JSONValue] = [:]
-        for (currency, byStatus) in totals {
-            var members: [String: JSONValue] = [:]
-            for (status, value) in byStatus {
-                members[status] = .object(["count": .integer(Int64(clamping: value.count)), "amount": .integer(Int64(clamping: value.amount))])
-            }
-            totalsJSON[currency] = .object(members)
+        let totalsAnswer = totals.mapValues { byStatus in
+            byStatus.mapValues { ReceivableHoldingsAnswer.Total(count: Int64(clamping: $0.count), amount: Int64(clamping: $0.amount)) }
         }
-        return .object([
-            "organization": .string(organization),
-            "pieces": .array(pieces),
-            "totals": .object(totalsJSON),
-            "incoming": .array(incoming),
-            "vouchersAwaitingAcceptance": .array(awaiting),
-            "truncated": .bool(held.count > limit),
-        ])
+        return try .queryAnswer(ReceivableHoldingsAnswer(organization: organization, pieces: pieces, totals: totalsAnswer, incoming: incoming,
+                                                         vouchersAwaitingAcceptance: awaiting, truncated: held.count > limit))
     }
 
     private func disclosure(_ issuer: String, _ view: any QueryView) throws(QueryError) -> JSONValue {
-        var currencies: [String: JSONValue] = [:]
+        var currencies: [String: ReceivableDisclosureAnswer.Currency] = [:]
         var overdue: [String: (count: UInt64, amount: UInt64)] = [:]
         for item in try overdueVouchers(issuer, view, limit: ReceivablesLimits.queryPiecesMax).vouchers {
             let current = overdue[item.currency] ?? (0, 0)
@@ -257,43 +230,27 @@ extension ReceivablesContract {
             let currency = Keys.lastPart(ofKey: entry.key)
             let totals = try Self.decode(ReceivableIssuerTotals.self, entry.value)
             let late = overdue[currency] ?? (0, 0)
-            currencies[currency] = .object([
-                "issuedCount": .integer(Int64(clamping: totals.issuedCount)),
-                "issuedAmount": .integer(Int64(clamping: totals.issuedAmount)),
-                "outstandingCount": .integer(Int64(clamping: totals.outstandingCount)),
-                "outstandingAmount": .integer(Int64(clamping: totals.outstandingAmount)),
-                "settledCount": .integer(Int64(clamping: totals.settledCount)),
-                "settledAmount": .integer(Int64(clamping: totals.settledAmount)),
-                "overdueCount": .integer(Int64(clamping: late.count)),
-                "overdueAmount": .integer(Int64(clamping: late.amount)),
-            ])
+            currencies[currency] = .init(
+                issuedCount: Int64(clamping: totals.issuedCount), issuedAmount: Int64(clamping: totals.issuedAmount),
+                outstandingCount: Int64(clamping: totals.outstandingCount), outstandingAmount: Int64(clamping: totals.outstandingAmount),
+                settledCount: Int64(clamping: totals.settledCount), settledAmount: Int64(clamping: totals.settledAmount),
+                overdueCount: Int64(clamping: late.count), overdueAmount: Int64(clamping: late.amount))
         }
-        var lines: [JSONValue] = []
+        var lines: [ReceivableCreditLineAnswer] = []
         for entry in try Self.scan(view, Keys.creditLines(of: issuer), start: nil, limit: ReceivablesLimits.disclosureEntriesMax) {
-            lines.append(Self.json(try Self.decode(ReceivableCreditLineRecord.self, entry.value)))
+            lines.append(ReceivableCreditLineAnswer(try Self.decode(ReceivableCreditLineRecord.self, entry.value)))
         }
-        return .object([
-            "issuer": .string(issuer),
-            "asOfMs": .integer(Int64(clamping: view.blockTimestampMs)),
-            "currencies": .object(currencies),
-            "creditLines": .array(lines),
-        ])
+        return try .queryAnswer(ReceivableDisclosureAnswer(issuer: issuer, asOfMs: Int64(clamping: view.blockTimestampMs), currencies: currencies,
+                                                           creditLines: lines))
     }
 
     private func overdue(_ issuer: String?, _ view: any QueryView, limit: Int) throws(QueryError) -> JSONValue {
         let (vouchers, truncated) = try overdueVouchers(issuer, view, limit: limit)
         let today = ReceivableDay(timestampMs: view.blockTimestampMs)
-        return .object([
-            "asOf": .string(today.iso),
-            "vouchers": .array(vouchers.map { voucher in
-                .object([
-                    "voucher": .string(voucher.id), "issuer": .string(voucher.issuer), "amount": .integer(Int64(clamping: voucher.amount)),
-                    "currency": .string(voucher.currency), "dueDate": .string(voucher.dueDate.iso),
-                    "daysOverdue": .integer(Int64(today.daysSinceEpoch) - Int64(voucher.dueDate.daysSinceEpoch)),
-                ])
-            }),
-            "truncated": .bool(truncated),
-        ])
+        return try .queryAnswer(ReceivableOverdueAnswer(asOf: today, vouchers: vouchers.map { voucher in
+            .init(voucher: voucher.id, issuer: voucher.issuer, amount: Int64(clamping: voucher.amount), currency: voucher.currency,
+                  dueDate: voucher.dueDate, daysOverdue: Int64(today.daysSinceEpoch) - Int64(voucher.dueDate.daysSinceEpoch))
+        }, truncated: truncated))
     }
 
     /// Accepted, unsettled vouchers due before today, oldest first; stops at the first one not yet overdue.
@@ -381,140 +338,5 @@ extension ReceivablesContract {
         } catch {
             throw QueryError(.storage, "a \(T.self) record does not decode: \(error)")
         }
-    }
-
-    // MARK: JSON
-
-    static func json(_ signing: ReceivableSigning) -> JSONValue {
-        var members: [String: JSONValue] = [
-            "transaction": .string(signing.transactionID.hex),
-            "organization": .string(signing.organization),
-            "signer": .string(signing.signer.hex),
-            "height": .integer(Int64(clamping: signing.height)),
-            "timeMs": .integer(Int64(clamping: signing.timeMs)),
-        ]
-        if let prepared = signing.preparedBy {
-            members["preparedBy"] = .object([
-                "transaction": .string(prepared.transactionID.hex),
-                "signer": .string(prepared.signer.hex),
-                "height": .integer(Int64(clamping: prepared.height)),
-                "timeMs": .integer(Int64(clamping: prepared.timeMs)),
-            ])
-        }
-        return .object(members)
-    }
-
-    static func json(_ voucher: ReceivableVoucher) -> JSONValue {
-        var members: [String: JSONValue] = [
-            "id": .string(voucher.id),
-            "issuer": .string(voucher.issuer),
-            "supplier": .string(voucher.supplier),
-            "creditBank": .string(voucher.creditBank),
-            "amount": .integer(Int64(clamping: voucher.amount)),
-            "currency": .string(voucher.currency),
-            "issueDate": .string(voucher.issueDate.iso),
-            "dueDate": .string(voucher.dueDate.iso),
-            "contractHash": .string(voucher.contractHash.hex),
-            "invoices": .array(voucher.invoices.map { invoice in
-                .object(["number": .string(invoice.number), "amount": .integer(Int64(clamping: invoice.amount)),
-                         "date": .string(invoice.date.iso), "hash": .string(invoice.documentHash.hex)])
-            }),
-            "transferable": .bool(voucher.transferable),
-            "status": .string(voucher.status.rawValue),
-            "issued": json(voucher.issued),
-            "rootPiece": .string(voucher.rootPiece.description),
-            "pieceRecords": .integer(Int64(clamping: voucher.pieceRecords)),
-        ]
-        if let note = voucher.note { members["note"] = .string(note) }
-        if let decided = voucher.decided { members["decided"] = json(decided) }
-        if let reason = voucher.decisionReason { members["decisionReason"] = .string(reason) }
-        if let settlement = voucher.settlement {
-            members["settlement"] = .object([
-                "early": .bool(settlement.early),
-                "signing": json(settlement.signing),
-                "clearing": .array(settlement.lines.map { line in
-                    .object(["holder": .string(line.holder), "amount": .integer(Int64(clamping: line.amount)),
-                             "pieces": .integer(Int64(clamping: line.pieces))])
-                }),
-            ])
-        }
-        return .object(members)
-    }
-
-    static func summary(_ piece: ReceivablePiece, currency: String) -> JSONValue {
-        .object([
-            "piece": .string(piece.id.description),
-            "amount": .integer(Int64(clamping: piece.amount)),
-            "currency": .string(currency),
-            "status": .string(piece.status.rawValue),
-            "frozen": .bool(piece.isFrozen),
-        ])
-    }
-
-    static func json(_ piece: ReceivablePiece) -> JSONValue {
-        var members: [String: JSONValue] = [
-            "piece": .string(piece.id.description),
-            "voucher": .string(piece.id.voucherID),
-            "first": .integer(Int64(clamping: piece.id.first)),
-            "last": .integer(Int64(clamping: piece.id.last)),
-            "amount": .integer(Int64(clamping: piece.amount)),
-            "holder": .string(piece.holder),
-            "status": .string(piece.status.rawValue),
-            "frozen": .bool(piece.isFrozen),
-            "history": .array(piece.history.map { step in
-                var fields: [String: JSONValue] = [
-                    "action": .string(step.action.rawValue),
-                    "amount": .integer(Int64(clamping: step.amount)),
-                    "signing": json(step.signing),
-                ]
-                if let counterparty = step.counterparty { fields["counterparty"] = .string(counterparty) }
-                if let detail = step.detail { fields["detail"] = .string(detail) }
-                return .object(fields)
-            }),
-        ]
-        if let parent = piece.parent { members["parent"] = .string(parent.description) }
-        if let offer = piece.offer {
-            var fields: [String: JSONValue] = ["to": .string(offer.counterparty), "signing": json(offer.signing)]
-            if piece.status == .financingOffered {
-                fields["discountRateBps"] = .integer(Int64(offer.discountRateBps))
-                fields["recourse"] = .string(offer.recourse.rawValue)
-            }
-            members["offer"] = .object(fields)
-        }
-        if let financing = piece.financing {
-            var fields: [String: JSONValue] = [
-                "bank": .string(financing.bank), "seller": .string(financing.seller),
-                "principal": .integer(Int64(clamping: financing.principal)), "discountRateBps": .integer(Int64(financing.discountRateBps)),
-                "days": .integer(Int64(financing.days)), "fee": .integer(Int64(clamping: financing.fee)),
-                "paidOut": .integer(Int64(clamping: financing.paidOut)), "recourse": .string(financing.recourse.rawValue),
-                "rounding": .string("fee = principal × rateBps × days / 3 600 000, half up"),
-                "signing": json(financing.signing),
-            ]
-            if let registration = financing.registrationNumber { fields["registrationNumber"] = .string(registration) }
-            members["financing"] = .object(fields)
-        }
-        if let freeze = piece.freeze {
-            members["freeze"] = .object(["reason": .string(freeze.reason), "signing": json(freeze.signing)])
-        }
-        return .object(members)
-    }
-
-    static func json(_ line: ReceivableCreditLineRecord) -> JSONValue {
-        .object([
-            "bank": .string(line.bank), "issuer": .string(line.issuer), "currency": .string(line.currency),
-            "limit": .integer(Int64(clamping: line.limit)), "used": .integer(Int64(clamping: line.used)),
-            "unused": .integer(Int64(clamping: line.limit >= line.used ? line.limit - line.used : 0)),
-            "signing": json(line.signing),
-        ])
-    }
-
-    static func json(_ action: ReceivablePendingAction) -> JSONValue {
-        var members: [String: JSONValue] = [
-            "id": .string(action.id.hex), "organization": .string(action.organization), "operation": .string(action.operation),
-            "status": .string(action.status.rawValue), "prepared": json(action.prepared),
-        ]
-        if let decided = action.decided { members["decided"] = json(decided) }
-        if let reason = action.reason { members["reason"] = .string(reason) }
-        return .object(members)
     }
 }
