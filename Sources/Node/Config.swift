@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import LedgerCore
+import Logging
 
 /// A problem with a configuration, key or description file; says which file and what.
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -13,63 +14,16 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(file): \(message)" }
-}
 
-/// Refuses keys a configuration format does not have: JSON decoding skips
-/// them, so a misspelt `dataDirectory` for `dataDir` would otherwise be
-/// ignored without a word and the default used.
-enum ConfigKeys {
-    /// Checks that `object` is a JSON object with only `known` keys; `place` says where it sits in the file.
-    static func check(_ object: Any, known: [String], at place: String, file: String) throws(ConfigError) {
-        guard let dictionary = object as? [String: Any] else { throw ConfigError(file: file, "\(place) must be a JSON object") }
-        for key in dictionary.keys.sorted() where !known.contains(key) {
-            let hint = nearest(key, in: known).map { "; did you mean '\($0)'?" } ?? ""
-            throw ConfigError(file: file, "unknown key '\(key)' in \(place)\(hint) (known keys: \(known.joined(separator: ", ")))")
-        }
-    }
-
-    /// Checks each element of the array under `key` of `object`, if there is one.
-    static func checkEach(_ object: Any, key: String, known: [String], at place: String, file: String) throws(ConfigError) {
-        guard let value = (object as? [String: Any])?[key] else { return }
-        guard let array = value as? [Any] else { throw ConfigError(file: file, "\(key) in \(place) must be a JSON array") }
-        for (index, element) in array.enumerated() { try check(element, known: known, at: "\(key)[\(index)]", file: file) }
-    }
-
-    /// Parses `data` as JSON, saying so when it is not.
-    static func parse(_ data: Data, file: String) throws(ConfigError) -> Any {
+    /// Reads a hand-written JSON file of `type` with ``StrictJSONDecoder``:
+    /// a key the format does not have, or a value outside an enum's cases, is
+    /// refused with its path, the nearest valid spelling or the allowed values.
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data, file: String) throws(ConfigError) -> T {
         do {
-            return try JSONSerialization.jsonObject(with: data)
+            return try StrictJSONDecoder.decode(type, from: data)
         } catch {
-            throw ConfigError(file: file, "not JSON: \(error.localizedDescription)")
+            throw ConfigError(file: file, error.description)
         }
-    }
-
-    /// The known key `key` most likely stands for (ignoring case): one it
-    /// begins with or that begins with it (`dataDirectory` for `dataDir`),
-    /// else the closest by edit distance if that is close enough.
-    static func nearest(_ key: String, in known: [String]) -> String? {
-        let lowered = key.lowercased()
-        let prefixed = known.filter { candidate in
-            let other = candidate.lowercased()
-            return other.count >= 3 && lowered.count >= 3 && (lowered.hasPrefix(other) || other.hasPrefix(lowered))
-        }
-        if let best = prefixed.max(by: { $0.count < $1.count }) { return best }
-        let scored = known.map { ($0, editDistance(key.lowercased(), $0.lowercased())) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-        return best.1 <= max(2, min(key.count, best.0.count) / 2) ? best.0 : nil
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for (i, left) in a.enumerated() {
-            var current = [i + 1]
-            for (j, right) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (left == right ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 
@@ -163,7 +117,7 @@ public enum KeyFile {
 
 /// Where a node keeps its data and how it is reached.
 public struct NodeConfig: Equatable, Sendable {
-    public enum Role: String, Sendable, Codable {
+    public enum Role: String, Sendable, Codable, CaseIterable {
         /// Takes part in consensus with a node key from the genesis validator set.
         case validator
         /// Follows the chain by fetching certified blocks from validators' APIs.
@@ -195,7 +149,7 @@ public struct NodeConfig: Equatable, Sendable {
         var api: String
         var p2p: String?
         var syncFrom: [String]?
-        var logLevel: String?
+        var logLevel: Logger.Level?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case name, role, genesis, nodeKey, dataDir, api, p2p, syncFrom, logLevel
@@ -221,15 +175,7 @@ public struct NodeConfig: Equatable, Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, "cannot read the config file (missing or not readable)")
         }
-        try ConfigKeys.check(try ConfigKeys.parse(data, file: path), known: File.CodingKeys.allCases.map(\.rawValue), at: "the node config", file: path)
-        let file: File
-        do {
-            file = try JSONDecoder().decode(File.self, from: data)
-        } catch let error as DecodingError {
-            throw ConfigError(file: path, Genesis.describe(error))
-        } catch {
-            throw ConfigError(file: path, "not JSON: \(error.localizedDescription)")
-        }
+        let file = try ConfigError.decode(File.self, from: data, file: path)
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         func resolve(_ relative: String) -> String {
             relative.hasPrefix("/") ? relative : base + "/" + relative
@@ -247,10 +193,7 @@ public struct NodeConfig: Equatable, Sendable {
         if role == .observer && (file.syncFrom ?? []).isEmpty {
             throw ConfigError(file: path, "an observer needs syncFrom: the API URLs of validators to fetch blocks from")
         }
-        let level = file.logLevel ?? "info"
-        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
-            throw ConfigError(file: path, "logLevel '\(level)' is not one of trace, debug, info, notice, warning, error, critical")
-        }
+        let level = (file.logLevel ?? .info).rawValue
         return NodeConfig(name: file.name, role: role, genesisPath: resolve(file.genesis), nodeKeyPath: file.nodeKey.map(resolve),
                           dataDirectory: resolve(file.dataDir), apiHost: apiHost, apiPort: apiPort, peerAddress: file.p2p,
                           syncFrom: file.syncFrom ?? [], logLevel: level)
@@ -272,7 +215,7 @@ public struct GenesisDescription: Codable, Sendable {
     public struct OrganizationEntry: Codable, Sendable {
         public var id: String
         public var name: String?
-        public var kind: String
+        public var kind: OrganizationKind
         /// Public keys in hex, or…
         public var memberKeys: [String]?
         /// …paths of key files whose public keys to use.
@@ -307,24 +250,10 @@ public struct GenesisDescription: Codable, Sendable {
     }
 
     /// Reads a description from the JSON in `data` (from `file`), refusing
-    /// keys the format does not have, with the nearest known spelling.
+    /// keys the format does not have, with their path and nearest valid
+    /// spelling, and an organization `kind` outside the kinds, with the list.
     public static func decode(_ data: Data, file: String) throws(ConfigError) -> GenesisDescription {
-        let object = try ConfigKeys.parse(data, file: file)
-        try ConfigKeys.check(object, known: CodingKeys.allCases.map(\.rawValue), at: "the description", file: file)
-        try ConfigKeys.checkEach(object, key: "organizations", known: OrganizationEntry.CodingKeys.allCases.map(\.rawValue),
-                                 at: "the description", file: file)
-        try ConfigKeys.checkEach(object, key: "validators", known: ValidatorEntry.CodingKeys.allCases.map(\.rawValue),
-                                 at: "the description", file: file)
-        if let parameters = (object as? [String: Any])?["parameters"] {
-            try ConfigKeys.check(parameters, known: ChainParameters.CodingKeys.allCases.map(\.rawValue), at: "parameters", file: file)
-        }
-        do {
-            return try JSONDecoder().decode(GenesisDescription.self, from: data)
-        } catch let error as DecodingError {
-            throw ConfigError(file: file, Genesis.describe(error))
-        } catch {
-            throw ConfigError(file: file, "\(error)")
-        }
+        try ConfigError.decode(GenesisDescription.self, from: data, file: file)
     }
 
     /// Builds the genesis; key file paths are relative to `baseDirectory`.
@@ -339,13 +268,10 @@ public struct GenesisDescription: Codable, Sendable {
         }
         var organizations: [Organization] = []
         for entry in self.organizations {
-            guard let kind = OrganizationKind(rawValue: entry.kind) else {
-                throw ConfigError(file: "description", "organization '\(entry.id)': kind '\(entry.kind)' is not one of \(OrganizationKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
             var keys: [PublicKey] = []
             for hex in entry.memberKeys ?? [] { keys.append(try publicKey(hex: hex, file: nil, what: "organization '\(entry.id)'")) }
             for file in entry.keyFiles ?? [] { keys.append(try publicKey(hex: nil, file: file, what: "organization '\(entry.id)'")) }
-            organizations.append(Organization(id: entry.id, name: entry.name ?? entry.id, kind: kind, memberKeys: keys))
+            organizations.append(Organization(id: entry.id, name: entry.name ?? entry.id, kind: entry.kind, memberKeys: keys))
         }
         var validators: [Validator] = []
         for entry in self.validators {

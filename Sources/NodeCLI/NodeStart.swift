@@ -18,7 +18,12 @@ struct NodeCommand: ParsableCommand {
     struct CheckConfig: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "check-config",
-            abstract: "Check a node's config file, its genesis and its node key without starting the node.")
+            abstract: "Check a node's config file, its genesis and its node key without starting the node.",
+            discussion: """
+                Reads and checks everything `node start` checks before it opens the database or binds a port, and creates no \
+                file. Prints the node, its listen addresses, the genesis hash and the validators; a key the config or genesis \
+                does not have, a value outside the allowed ones, or a node key that is not the genesis's is bad input (exit 2).
+                """)
 
         @Option(name: .long, help: "The node's config file.")
         var config: String
@@ -35,17 +40,25 @@ struct NodeCommand: ParsableCommand {
                 }
                 let node = checked.config
                 let genesis = checked.genesis
-                print("\(config): OK")
-                print("  node       \(node.name) (\(node.role.rawValue))")
-                print("  chain      \(genesis.chainID), genesis \(genesis.hash.hex)")
-                print("  api        \(node.apiHost):\(node.apiPort)")
-                if let index = checked.validatorIndex {
-                    let validator = genesis.validators[index]
-                    print("  validator  \(validator.name) of \(validator.organizationID), peers at \(node.peerAddress ?? validator.address)")
-                } else {
-                    print("  follows    \(node.syncFrom.joined(separator: ", "))")
+                var listens = "API \(node.apiHost):\(node.apiPort) (also /metrics, /health)"
+                var identity = "\(node.name), \(node.role.rawValue)"
+                if let index = checked.validatorIndex, let key = checked.nodeKey {
+                    listens += ", peers \(node.peerAddress ?? genesis.validators[index].address)"
+                    identity += " '\(genesis.validators[index].name)' of \(genesis.validators[index].organizationID), node key \(key.publicKey.short)…"
                 }
-                print("  data       \(node.dataDirectory)")
+                let validators = genesis.validators.validators.enumerated().map { index, validator in
+                    "\(validator.name) of \(validator.organizationID) at \(validator.address)\(index == checked.validatorIndex ? " (this node)" : "")"
+                }
+                print("\(config): OK")
+                print("  node        \(identity)")
+                print("  listens     \(listens)")
+                print("  genesis     \(genesis.hash.hex), chain \(genesis.chainID)")
+                print("  validators  \(validators.count)")
+                for validator in validators { print("              \(validator)") }
+                if checked.validatorIndex == nil {
+                    print("  follows     \(node.syncFrom.joined(separator: ", "))")
+                }
+                print("  data        \(node.dataDirectory)")
             }
         }
     }
@@ -110,6 +123,8 @@ struct NodeCommand: ParsableCommand {
                     try await running.value
                 } catch is CancellationError {
                     return
+                } catch let error as ListenerError {
+                    throw CLIError(error.description)
                 } catch {
                     throw CLIError("node stopped: \(error)")
                 }

@@ -16,6 +16,25 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -
     return (result.status, result.out, result.err)
 }
 
+private let cliDescription = """
+    {"chainId": "cli-test", "organizations": [{"id": "bank", "kind": "bank", "keyFiles": ["bank.key"]}],
+     "validators": [{"name": "node0", "organization": "bank", "keyFile": "node0.key", "address": "127.0.0.1:7000"}],
+     "parameters": {"blockIntervalMs": 40}}
+    """
+
+private let cliConfig = #"{"name": "node0", "genesis": "genesis.json", "nodeKey": "node0.key", "dataDir": "data", "api": "127.0.0.1:7100"}"#
+
+/// A folder with keys, a genesis built by `genesis init` from ``cliDescription``, and ``cliConfig`` as `config.json`.
+private func consortiumFolder() throws -> TemporaryFolder {
+    let directory = try TemporaryFolder()
+    for name in ["bank", "node0"] { _ = try runCLI(["keys", "generate", "--out", "\(directory.path)/\(name).key"]) }
+    try Data(cliDescription.utf8).write(to: URL(fileURLWithPath: directory.path + "/description.json"))
+    let created = try runCLI(["genesis", "init", "--description", directory.path + "/description.json", "--out", directory.path + "/genesis.json"])
+    guard created.status == 0 else { throw InProcessNodeError("genesis init failed: \(created.error)") }
+    try Data(cliConfig.utf8).write(to: URL(fileURLWithPath: directory.path + "/config.json"))
+    return directory
+}
+
 @Suite struct CLITests {
     @Test func help_listsTheCommandsAndExitCodes() throws {
         let result = try runCLI(["--help"])
@@ -87,48 +106,70 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -
         #expect(refused.error.contains("shop"))
     }
 
-    @Test func misspeltKeys_inADescriptionOrAConfig_areRefusedWithTheNearestSpelling() throws {
+    @Test func misspeltKeys_inADescription_areRefusedWithTheirPathAndTheNearestSpelling() throws {
         let directory = try TemporaryFolder()
         for name in ["bank", "node0"] { _ = try runCLI(["keys", "generate", "--out", "\(directory.path)/\(name).key"]) }
-        let description = """
-            {"chainId": "cli-test", "organizations": [{"id": "bank", "kind": "bank", "keyFiles": ["bank.key"]}],
-             "validators": [{"name": "node0", "organization": "bank", "keyFile": "node0.key", "address": "127.0.0.1:7000"}],
-             "parameters": {"blockIntervalMs": 40}}
-            """
         let cases = [
-            ("\"chainId\"", "\"chainID\"", "unknown key 'chainID' in the description; did you mean 'chainId'?"),
-            ("\"keyFiles\"", "\"keyfile\"", "unknown key 'keyfile' in organizations[0]; did you mean 'keyFiles'?"),
-            ("\"keyFile\"", "\"nodeKeyFile\"", "unknown key 'nodeKeyFile' in validators[0]"),
-            ("\"blockIntervalMs\"", "\"blockIntervalMS\"", "unknown key 'blockIntervalMS' in parameters; did you mean 'blockIntervalMs'?"),
+            ("\"chainId\"", "\"chainID\"", "unknown key 'chainID'; did you mean 'chainId'?"),
+            ("\"keyFiles\"", "\"keyfile\"", "unknown key 'organizations[0].keyfile'; did you mean 'keyFiles'?"),
+            ("\"keyFile\"", "\"nodeKeyFile\"", "unknown key 'validators[0].nodeKeyFile'"),
+            ("\"blockIntervalMs\"", "\"blockIntervalMS\"", "unknown key 'parameters.blockIntervalMS'; did you mean 'blockIntervalMs'?"),
+            ("\"kind\": \"bank\"", "\"kind\": \"banc\"", "organizations[0].kind is 'banc'; allowed: bank, core_enterprise,"),
         ]
         for (good, bad, message) in cases {
-            try Data(description.replacingOccurrences(of: good, with: bad).utf8).write(to: URL(fileURLWithPath: directory.path + "/bad.json"))
+            try Data(cliDescription.replacingOccurrences(of: good, with: bad).utf8).write(to: URL(fileURLWithPath: directory.path + "/bad.json"))
             let refused = try runCLI(["genesis", "init", "--description", directory.path + "/bad.json", "--out", directory.path + "/g.json"])
             #expect(refused.status == 2)
             #expect(refused.error.contains(message), "\(refused.error)")
         }
-        try Data(description.utf8).write(to: URL(fileURLWithPath: directory.path + "/description.json"))
-        #expect(try runCLI(["genesis", "init", "--description", directory.path + "/description.json", "--out", directory.path + "/genesis.json"]).status == 0)
+    }
 
-        let config = #"{"name": "node0", "genesis": "genesis.json", "nodeKey": "node0.key", "dataDir": "data", "api": "127.0.0.1:7100"}"#
-        try Data(config.utf8).write(to: URL(fileURLWithPath: directory.path + "/config.json"))
+    @Test func checkConfig_printsTheNodeAndItsGenesis_andCreatesNothing() throws {
+        let directory = try consortiumFolder()
+        let hash = try #require(try runCLI(["genesis", "check", directory.path + "/genesis.json"]).output.split(separator: " ").dropFirst().first)
         let checked = try runCLI(["node", "check-config", "--config", directory.path + "/config.json"])
         #expect(checked.status == 0, "\(checked.error)")
-        #expect(checked.output.contains("OK") && checked.output.contains("validator  node0 of bank"))
+        #expect(checked.output.contains("config.json: OK"))
+        #expect(checked.output.contains("node        node0, validator 'node0' of bank, node key "))
+        #expect(checked.output.contains("listens     API 127.0.0.1:7100 (also /metrics, /health), peers 127.0.0.1:7000"))
+        #expect(checked.output.contains("genesis     \(hash), chain cli-test"), "\(checked.output)")
+        #expect(checked.output.contains("validators  1\n              node0 of bank at 127.0.0.1:7000 (this node)\n"), "\(checked.output)")
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/data"), "checking creates nothing")
+    }
 
-        try Data(config.replacingOccurrences(of: "\"dataDir\"", with: "\"dataDirectory\"").utf8)
-            .write(to: URL(fileURLWithPath: directory.path + "/typo.json"))
-        let typo = try runCLI(["node", "check-config", "--config", directory.path + "/typo.json"])
-        #expect(typo.status == 2)
-        #expect(typo.error.contains("unknown key 'dataDirectory' in the node config; did you mean 'dataDir'?"), "\(typo.error)")
-
+    @Test func checkConfig_namesTheProblem_andExitsWith2() throws {
+        let directory = try consortiumFolder()
+        let cases = [
+            ("\"dataDir\"", "\"dataDirectory\"", "config.json: unknown key 'dataDirectory'; did you mean 'dataDir'?"),
+            ("\"api\"", "\"apiAddress\"", "unknown key 'apiAddress'; did you mean 'api'?"),
+            ("{\"name\"", "{\"role\": \"validater\", \"name\"", "config.json: role is 'validater'; allowed: validator, observer"),
+            ("node0.key", "stranger.key", "is not a validator in the genesis"),
+        ]
         _ = try runCLI(["keys", "generate", "--out", directory.path + "/stranger.key"])
-        try Data(config.replacingOccurrences(of: "node0.key", with: "stranger.key").utf8)
-            .write(to: URL(fileURLWithPath: directory.path + "/stranger.json"))
-        let stranger = try runCLI(["node", "check-config", "--config", directory.path + "/stranger.json"])
-        #expect(stranger.status == 2)
-        #expect(stranger.error.contains("is not a validator in the genesis"))
+        for (good, bad, message) in cases {
+            try Data(cliConfig.replacingOccurrences(of: good, with: bad).utf8).write(to: URL(fileURLWithPath: directory.path + "/config.json"))
+            let refused = try runCLI(["node", "check-config", "--config", directory.path + "/config.json"])
+            #expect(refused.status == 2, "\(bad)")
+            #expect(refused.error.contains(message), "\(refused.error)")
+            #expect(refused.output.isEmpty)
+        }
+        let genesis = try String(contentsOfFile: directory.path + "/genesis.json", encoding: .utf8)
+        try Data(genesis.replacingOccurrences(of: "\"address\"", with: "\"adress\"").utf8).write(to: URL(fileURLWithPath: directory.path + "/genesis.json"))
+        try Data(cliConfig.utf8).write(to: URL(fileURLWithPath: directory.path + "/config.json"))
+        let badGenesis = try runCLI(["node", "check-config", "--config", directory.path + "/config.json"])
+        #expect(badGenesis.status == 2)
+        #expect(badGenesis.error.contains("genesis.json: invalid genesis: unknown key 'validators[0].adress'; did you mean 'address'?"), "\(badGenesis.error)")
+    }
+
+    @Test func nodeStart_onABusyAPIPort_namesTheAddressAndTheListener() throws {
+        let directory = try consortiumFolder()
+        let busy = try BusyPort()
+        let config = cliConfig.replacingOccurrences(of: "127.0.0.1:7100", with: "127.0.0.1:\(busy.port)")
+            .replacingOccurrences(of: "\"api\"", with: "\"p2p\": \"127.0.0.1:\(try freeLoopbackPort())\", \"api\"")
+        try Data(config.utf8).write(to: URL(fileURLWithPath: directory.path + "/config.json"))
+        let result = try runCLI(["node", "start", "--config", directory.path + "/config.json"])
+        #expect(result.status == 1)
+        #expect(result.error.contains("cannot open the API listener on 127.0.0.1:\(busy.port): the address is in use"), "\(result.error)")
     }
 
     @Test func nodeStart_withABadConfig_explainsAndExitsWith2() throws {

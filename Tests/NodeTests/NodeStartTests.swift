@@ -65,4 +65,29 @@ func validatorFolder(blocks: Int) throws -> (directory: String, config: NodeConf
         config.freshConsensusState = true
         _ = try ConsortNode(config: config, logger: Logger(label: "test"))
     }
+
+    @Test func aBusyAPIPort_isNamed_withTheListener() async throws {
+        var (directory, config, _) = try validatorFolder(blocks: 0)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let busy = try BusyPort()
+        config.apiPort = busy.port
+        config.peerAddress = "127.0.0.1:\(try freeLoopbackPort())"
+        let node = try ConsortNode(config: config, logger: Logger(label: "test"))
+        let error = await #expect(throws: ListenerError.self) { try await node.run() }
+        #expect(error == ListenerError(.api, address: "127.0.0.1:\(busy.port)", inUse: true, reason: error?.reason ?? ""))
+        #expect(error?.description.hasPrefix("cannot open the API listener on 127.0.0.1:\(busy.port): the address is in use") == true,
+                "\(String(describing: error))")
+    }
+
+    @Test func aBusyPeerPort_isNamed_withTheListener() async throws {
+        var (directory, config, _) = try validatorFolder(blocks: 0)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let busy = try BusyPort()
+        config.peerAddress = "127.0.0.1:\(busy.port)"
+        let node = try ConsortNode(config: config, logger: Logger(label: "test"))
+        let error = await #expect(throws: ListenerError.self) { try await node.run() }
+        #expect(error?.listener == .peer && error?.inUse == true)
+        #expect(error?.description.hasPrefix("cannot open the peer listener on 127.0.0.1:\(busy.port): the address is in use") == true,
+                "\(String(describing: error))")
+    }
 }

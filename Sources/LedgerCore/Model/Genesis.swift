@@ -167,15 +167,14 @@ public struct Genesis: Equatable, Sendable, CanonicalEncodable {
         guard problems.isEmpty else { throw GenesisError(problems.joined(separator: "; ")) }
     }
 
-    /// Reads a genesis JSON document. Errors name the field that was wrong.
+    /// Reads a genesis JSON document. Errors name the field that was wrong,
+    /// and a key the format does not have is refused with its nearest valid spelling.
     public static func load(json data: Data) throws(GenesisError) -> Genesis {
         let file: GenesisFile
         do {
-            file = try JSONDecoder().decode(GenesisFile.self, from: data)
-        } catch let error as DecodingError {
-            throw GenesisError(describe(error))
+            file = try StrictJSONDecoder.decode(GenesisFile.self, from: data)
         } catch {
-            throw GenesisError("\(error)")
+            throw GenesisError(error.description)
         }
         return try file.genesis()
     }
@@ -185,21 +184,6 @@ public struct Genesis: Equatable, Sendable, CanonicalEncodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(GenesisFile(self))
-    }
-
-    /// A sentence naming the JSON path and what was wrong there.
-    public static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            return text.isEmpty ? "document" : text
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "\(path(context)): missing field '\(key.stringValue)'"
-        case .typeMismatch(_, let context): return "\(path(context)): \(context.debugDescription)"
-        case .valueNotFound(_, let context): return "\(path(context)): missing value"
-        case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }
 
@@ -216,9 +200,9 @@ struct GenesisFile: Codable {
     struct OrganizationEntry: Codable {
         var id: String
         var name: String
-        var kind: String
+        var kind: OrganizationKind
         var memberKeys: [String]
-        var status: String?
+        var status: OrganizationStatus?
     }
 
     struct ValidatorEntry: Codable {
@@ -239,7 +223,7 @@ struct GenesisFile: Codable {
         chainId = genesis.chainID
         timestampMs = genesis.timestampMs
         organizations = genesis.organizations.map {
-            OrganizationEntry(id: $0.id, name: $0.name, kind: $0.kind.rawValue, memberKeys: $0.memberKeys.map(\.hex), status: $0.status.rawValue)
+            OrganizationEntry(id: $0.id, name: $0.name, kind: $0.kind, memberKeys: $0.memberKeys.map(\.hex), status: $0.status)
         }
         validators = genesis.validators.validators.map {
             ValidatorEntry(name: $0.name, organization: $0.organizationID, nodeKey: $0.nodeKey.hex, address: $0.address)
@@ -251,19 +235,6 @@ struct GenesisFile: Codable {
     func genesis() throws(GenesisError) -> Genesis {
         var parsedOrganizations: [Organization] = []
         for (index, entry) in organizations.enumerated() {
-            guard let kind = OrganizationKind(rawValue: entry.kind) else {
-                let kinds = OrganizationKind.allCases.map(\.rawValue).joined(separator: ", ")
-                throw GenesisError("organizations[\(index)].kind '\(entry.kind)' is not one of \(kinds)")
-            }
-            let status: OrganizationStatus
-            if let raw = entry.status {
-                guard let parsed = OrganizationStatus(rawValue: raw) else {
-                    throw GenesisError("organizations[\(index)].status '\(raw)' is not active or suspended")
-                }
-                status = parsed
-            } else {
-                status = .active
-            }
             var keys: [PublicKey] = []
             for (keyIndex, hex) in entry.memberKeys.enumerated() {
                 do {
@@ -272,7 +243,7 @@ struct GenesisFile: Codable {
                     throw GenesisError("organizations[\(index)].memberKeys[\(keyIndex)]: \(error)")
                 }
             }
-            parsedOrganizations.append(Organization(id: entry.id, name: entry.name, kind: kind, memberKeys: keys, status: status))
+            parsedOrganizations.append(Organization(id: entry.id, name: entry.name, kind: entry.kind, memberKeys: keys, status: entry.status ?? .active))
         }
         var parsedValidators: [Validator] = []
         for (index, entry) in validators.enumerated() {

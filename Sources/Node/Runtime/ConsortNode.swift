@@ -15,6 +15,54 @@ public struct NodeStartError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// A listener the node could not open: which one, on which address, and why.
+public struct ListenerError: Error, Equatable, CustomStringConvertible {
+    /// The node's listeners: `/metrics` and `/health` share the API's.
+    public enum Listener: String, Sendable {
+        case peer
+        case api = "API"
+    }
+
+    public let listener: Listener
+    /// The `host:port` it was to listen on.
+    public let address: String
+    /// Whether another socket already listens there.
+    public let inUse: Bool
+    /// What the system said.
+    public let reason: String
+
+    public init(_ listener: Listener, address: String, inUse: Bool, reason: String) {
+        self.listener = listener
+        self.address = address
+        self.inUse = inUse
+        self.reason = reason
+    }
+
+    /// `error` from binding `listener` on `address`, said as which address is in use when it is.
+    public init(_ listener: Listener, address: String, binding error: any Error) {
+        let inUse = (error as? IOError)?.errnoCode == EADDRINUSE
+        self.init(listener, address: address, inUse: inUse, reason: "\(error)")
+    }
+
+    public var description: String {
+        let setting = listener == .api ? "api" : "p2p (or the validator's genesis address)"
+        guard inUse else { return "cannot open the \(listener.rawValue) listener on \(address): \(reason)" }
+        return """
+            cannot open the \(listener.rawValue) listener on \(address): the address is in use (another process, perhaps \
+            another node, listens there); stop it or give this node another port in its config's \(setting)
+            """
+    }
+}
+
+/// Set once a listener is bound, so that an error before it is told as a binding error.
+private final class ManagedFlag: @unchecked Sendable {
+    private let lock = Lock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
 /// What a node config names, checked without opening any store: the genesis
 /// it reads, and for a validator its key and place in the validator set.
 /// `ConsortNode` starts from it and `consort node check-config` prints it.
@@ -27,9 +75,14 @@ public struct CheckedNodeConfig: Sendable {
     public let validatorIndex: Int?
 
     /// Reads the genesis and the node key the config names and checks that
-    /// they belong together; throws ``NodeStartError``, or ``ConfigError`` for the key file.
+    /// they belong together, and that the data folder is not a file; creates
+    /// nothing. Throws ``NodeStartError``, or ``ConfigError`` for the key file.
     public init(_ config: NodeConfig) throws {
         self.config = config
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: config.dataDirectory, isDirectory: &isFolder), !isFolder.boolValue {
+            throw NodeStartError("the data folder \(config.dataDirectory) is a file, not a folder")
+        }
         guard let genesisData = FileManager.default.contents(atPath: config.genesisPath) else {
             throw NodeStartError("cannot read the genesis file \(config.genesisPath)")
         }
@@ -200,9 +253,34 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         let descriptors = APIConnectionBudget.processDescriptorLimit() ?? 1024
         let connectionsMax = APIConnectionBudget.connections(descriptorLimit: descriptors, validators: genesis.validators.count)
         logger.info("API connections capped", metadata: ["connections": "\(connectionsMax)", "descriptorLimit": "\(descriptors)"])
+        let stopped: (any Error)?
+        do {
+            try await serve(api: api, connectionsMax: connectionsMax, onAPIRunning: onAPIRunning)
+            stopped = nil
+        } catch {
+            stopped = error
+        }
+        inbox.finish()
+        await network?.shutdown()
+        try? await self.group.shutdownGracefully()
+        logger.info("node stopped", metadata: ["height": "\(ledger.head.height)"])
+        if let stopped { throw stopped }
+    }
+
+    /// Runs the API and, for a validator, the peer network and consensus, until one of them ends or the task is cancelled.
+    private func serve(api: APIServer, connectionsMax: Int, onAPIRunning: @escaping @Sendable (Int) async -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await api.run(host: self.config.apiHost, port: self.config.apiPort, connectionsMax: connectionsMax, onRunning: onAPIRunning)
+                let address = "\(self.config.apiHost):\(self.config.apiPort)"
+                let bound = ManagedFlag()
+                do {
+                    try await api.run(host: self.config.apiHost, port: self.config.apiPort, connectionsMax: connectionsMax) { port in
+                        bound.set()
+                        await onAPIRunning(port)
+                    }
+                } catch where !bound.isSet && !(error is CancellationError) && !Task.isCancelled {
+                    throw ListenerError(.api, address: address, binding: error)
+                }
             }
             switch config.role {
             case .validator:
@@ -215,10 +293,6 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             defer { group.cancelAll() }
             try await group.next()
         }
-        inbox.finish()
-        await network?.shutdown()
-        try? await self.group.shutdownGracefully()
-        logger.info("node stopped", metadata: ["height": "\(ledger.head.height)"])
     }
 
     private func startNetwork() async throws {
@@ -229,7 +303,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         do {
             try await network.start()
         } catch {
-            throw NodeStartError("cannot listen for peers on \(address): \(error)")
+            throw ListenerError(.peer, address: address, binding: error)
         }
         self.network = network
         logger.info("validator started", metadata: ["p2p": "\(address)", "height": "\(ledger.head.height)"])
