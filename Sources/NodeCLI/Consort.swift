@@ -334,6 +334,9 @@ func printTransactionStatus(_ answer: TransactionStatusAnswer) {
         print("\(committed.id.hex) committed at height \(committed.height): success")
     } else {
         print("\(committed.id.hex) committed at height \(committed.height): rejected (\(receipt.error?.code ?? "?")): \(receipt.error?.message ?? "")")
+        if let code = receipt.error?.code, let fix = RejectionHints.fix(contract: committed.transaction.contract, code: code) {
+            print("  fix: \(fix)")
+        }
     }
     for event in receipt.events {
         let attributes = event.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }

@@ -7,6 +7,7 @@ import ConsortTesting
 @testable import Node
 import NodeAPI
 @testable import NodeClient
+@testable import NodeCLI
 
 /// Runs the built `consort` with `arguments`; returns exit status, stdout and stderr.
 func runCLI(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
@@ -194,4 +195,24 @@ final class TemporaryFolder {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The fixes printed under a rejection name commands and options that exist.
+@Suite struct RejectionHintTests {
+    @Test func everyFix_namesACommandThatExists_withTheOptionsItNames() throws {
+        for hint in RejectionHints.all {
+            let parts = hint.fix.split(separator: "`")
+            try #require(parts.count >= 2, "\(hint.code): no command in backticks")
+            let command = parts[1].split(separator: " ").map(String.init)
+            #expect(command.first == "consort", "\(hint.code)")
+            let help = try runCLI(Array(command.dropFirst()) + ["--help"])
+            #expect(help.status == 0, "\(hint.code): \(command.joined(separator: " ")) is not a command: \(help.error)")
+            for option in hint.fix.split(separator: " ").map({ $0.trimmingCharacters(in: CharacterSet(charactersIn: ",.;:()")) })
+            where option.hasPrefix("--") {
+                #expect(help.output.contains(option), "\(hint.code): \(command.joined(separator: " ")) has no \(option)")
+            }
+        }
+        #expect(RejectionHints.fix(contract: "receivables", code: "not_due")?.contains("--early") == true)
+        #expect(RejectionHints.fix(contract: "statements", code: "not_due") == nil)
+    }
 }

@@ -177,7 +177,7 @@ public struct StatementsContract: BuiltInContract {
 
     func loadAccount(_ account: String, _ context: TransactionContext) throws -> AccountRecord {
         guard let record = try context.get(AccountRecord.self, Self.accountKey(account)) else {
-            throw Rejection(code: "unknown_account", message: "account '\(account)' is not registered; its bank registers it with registerAccount")
+            throw Rejection(code: "unknown_account", message: "account '\(account)' is not registered; the bank that holds it registers it first")
         }
         return record
     }
