@@ -55,15 +55,15 @@ struct ReceivableCommand: ParsableCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Option(name: .long, help: "Voucher id (1–64 of A–Z a–z 0–9 . _ -).") var voucher: String
-        @Option(name: .long) var supplier: String
+        @Option(name: .long, help: "The tier-1 supplier (an enterprise) the voucher is issued to.") var supplier: String
         @Option(name: .long, help: "The bank whose credit line this uses.") var bank: String
         @Option(name: .long, help: "Face amount in minor units.") var amount: UInt64
         @Option(name: .long) var currency: String = "CNY"
         @Option(name: .long, help: "YYYY-MM-DD.") var issueDate: String
         @Option(name: .long, help: "YYYY-MM-DD.") var dueDate: String
-        @Option(name: .long, help: "SHA-256 of the trade contract, hex.") var contractHash: String?
-        @Option(name: .long, help: "A file whose SHA-256 is the contract hash.") var contractFile: String?
-        @Option(name: .long, help: "An invoice as NUMBER:AMOUNT:YYYY-MM-DD:SHA256HEX (repeat for several).") var invoice: [String] = []
+        @Option(name: .long, help: "SHA-256 of the trade contract, hex (this or --contract-file is required).") var contractHash: String?
+        @Option(name: .long, help: "A file whose SHA-256 is the contract hash (this or --contract-hash is required).") var contractFile: String?
+        @Option(name: .long, help: "An invoice as NUMBER:AMOUNT:YYYY-MM-DD:SHA256HEX (at least one is required; repeat for several).") var invoice: [String] = []
         @Flag(name: .long, help: "Forbid transfers of this voucher.") var notTransferable = false
         @Option(name: .long) var note: String?
 
@@ -311,14 +311,15 @@ struct ReceivableCommand: ParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a piece (VOUCHER:FIRST-LAST), or a voucher with --voucher, or its whole tree with --tree.")
+        static let configuration = CommandConfiguration(abstract: "Show a piece (VOUCHER:FIRST-LAST) or a voucher (VOUCHER), or a voucher's every piece with --tree.")
         @OptionGroup var options: NodeOptions
-        @Argument var target: String
-        @Flag(name: .long) var tree = false
+        @Argument(help: "A piece (VOUCHER:FIRST-LAST) or a voucher id.") var target: String
+        @Flag(name: .long, help: "With a voucher: every piece record of it, live and retired, in unit order.") var tree = false
 
         func run() async throws {
             try await runReporting {
                 if target.contains(":") {
+                    guard !tree else { throw CLIError("--tree shows a voucher's pieces; give the voucher id, not the piece \(target)", .badInput) }
                     _ = try parsePiece(target)
                     try await queryAndPrint(options, contract: ReceivablesContract.name, "piece", ["piece": target])
                 } else {

@@ -216,3 +216,20 @@ final class TemporaryFolder {
         #expect(RejectionHints.fix(contract: "statements", code: "not_due") == nil)
     }
 }
+
+/// Help shows what a command needs and only what it takes.
+@Suite struct ReceivableHelpTests {
+    @Test func issueHelp_marksTheOptionsRequiredInPractice_andShowOffersNoVoucherOption() throws {
+        let issue = try runCLI(["receivable", "issue", "--help"])
+        #expect(issue.status == 0)
+        let flattened = issue.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(flattened.contains("(this or --contract-file is required)"))
+        #expect(flattened.contains("(at least one is required; repeat for several)"))
+        let show = try runCLI(["receivable", "show", "--help"])
+        #expect(show.status == 0)
+        #expect(!show.output.contains("--voucher"))
+        let pieceTree = try runCLI(["receivable", "show", "PO-1:1-10", "--tree", "--node", "http://127.0.0.1:9"])
+        #expect(pieceTree.status == 2)
+        #expect(pieceTree.error.contains("give the voucher id"))
+    }
+}
