@@ -322,6 +322,12 @@ struct ReceivableCommand: ParsableCommand {
                     guard !tree else { throw CLIError("--tree shows a voucher's pieces; give the voucher id, not the piece \(target)", .badInput) }
                     _ = try parsePiece(target)
                     try await queryAndPrint(options, contract: ReceivablesContract.name, "piece", ["piece": target])
+                } else if tree && !options.json {
+                    let answer = try await options.client().query(contract: ReceivablesContract.name, "tree", parameters: ["voucher": target],
+                                                                  as: ReceivableTreeAnswer.self)
+                    printVoucherHeading(answer.voucher)
+                    for line in ReceivableTree.lines(answer.pieces, currency: answer.voucher.currency) { print("  " + line) }
+                    if answer.truncated { print("  … more pieces than one answer holds; --json with a limit pages through them") }
                 } else {
                     try await queryAndPrint(options, contract: ReceivablesContract.name, tree ? "tree" : "voucher", ["voucher": target])
                 }
@@ -338,9 +344,24 @@ struct ReceivableCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                _ = try parsePiece(piece)
-                try await queryAndPrint(options, contract: ReceivablesContract.name, "trace",
-                                        ["piece": piece, "certificates": noCertificates ? "false" : "true"])
+                let id = try parsePiece(piece)
+                let parameters = ["piece": piece, "certificates": noCertificates ? "false" : "true"]
+                guard !options.json else {
+                    try await queryAndPrint(options, contract: ReceivablesContract.name, "trace", parameters)
+                    return
+                }
+                let answer = try await options.client().query(contract: ReceivablesContract.name, "trace", parameters: parameters,
+                                                              as: ReceivableTraceAnswer.self)
+                printVoucherHeading(answer.issuance)
+                for invoice in answer.issuance.invoices {
+                    print("  invoice \(invoice.number) of \(invoice.date.iso): \(ReceivableTree.amount(invoice.amount, answer.issuance.currency))")
+                }
+                let pieces = answer.ancestors + [answer.piece] + answer.descendants
+                for line in ReceivableTree.lines(pieces, currency: answer.issuance.currency, marked: id) { print("  " + line) }
+                if answer.truncated { print("  … more descendants than one answer holds; --json shows the raw answer") }
+                if let certificates = answer.certificates, let transactions = answer.transactions {
+                    print("  \(transactions.count) transactions in \(certificates.count) certified blocks, as of height \(answer.height); --json shows the certificates")
+                }
             }
         }
     }
@@ -364,4 +385,10 @@ struct ReceivableCommand: ParsableCommand {
             try await runReporting { try await queryAndPrint(options, contract: ReceivablesContract.name, "disclosure", ["issuer": issuer]) }
         }
     }
+}
+
+/// A voucher in one line: who issued it to whom, its amount, due date and status.
+func printVoucherHeading(_ voucher: ReceivableVoucherAnswer) {
+    print("voucher \(voucher.id): \(voucher.issuer) → \(voucher.supplier), \(ReceivableTree.amount(voucher.amount, voucher.currency)), "
+        + "due \(voucher.dueDate.iso), \(voucher.status.rawValue), credit line at \(voucher.creditBank)")
 }
