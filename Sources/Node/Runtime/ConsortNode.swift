@@ -222,6 +222,9 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         commits = CommitNotifier(height: ledger.head.height)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         metrics.height.set(Double(ledger.head.height))
+        metrics.lastBlockTime.set(Double(ledger.head.timestampMs) / 1000)
+        metrics.quorum.set(Double(genesis.validators.quorum))
+        metrics.validatorsReached.set(Double(replicaIndex == nil ? 0 : 1))
         if let replicaIndex, let nodeKey {
             replica = try makeReplica(index: replicaIndex, key: nodeKey)
         }
@@ -335,7 +338,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private func removeExpiredTransactions() {
         let removed = mempool.removeExpired(nowMs: expiryClockMs())
         guard removed > 0 else { return }
-        for _ in 0..<removed { metrics.dropped("mempool_expired") }
+        metrics.dropped("mempool_expired", count: removed)
         metrics.mempoolSize.set(Double(mempool.count))
     }
 
@@ -469,6 +472,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         metrics.rejectedTransactions.increment(by: Int64(receipts.count - successes))
         metrics.committedBlocks.increment()
         metrics.height.set(Double(block.height))
+        metrics.lastBlockTime.set(Double(block.header.timestampMs) / 1000)
         logger.info("committed block", metadata: [
             "height": "\(block.height)", "transactions": "\(block.transactions.count)", "rejected": "\(receipts.count - successes)",
             "time": "\(Date(timeIntervalSince1970: Double(block.header.timestampMs) / 1000).formatted(.iso8601))",
@@ -508,7 +512,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         for (reason, count) in current.dropCounts {
             let reported = reportedDrops[reason] ?? 0
             if count > reported {
-                for _ in reported..<count { metrics.dropped(reason.rawValue) }
+                metrics.dropped(reason.rawValue, count: count - reported)
                 reportedDrops[reason] = count
             }
         }
@@ -524,6 +528,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 
     private func recordFault(_ description: String) {
         lock.withLock { if snapshot.fault == nil { snapshot.fault = description } }
+        metrics.fault.set(Double(1))
     }
 
     // MARK: Block sync
@@ -728,6 +733,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         let connected = network?.connectedPeers.count ?? 0
         metrics.connectedPeers.set(Double(connected))
         let reachable = connected + 1
+        if config.role == .validator { metrics.validatorsReached.set(Double(reachable)) }
         let quorum = genesis.validators.quorum
         let hasQuorum = reachable >= quorum
         let changed = lock.withLock { () -> Bool in

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import Consensus
+@testable import Node
+
+/// The metrics an operator alerts on, and the dashboard the project ships for them.
+@Suite struct MetricsTests {
+    static let dashboard = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs/grafana-dashboard.json")
+
+    /// Every expression of every panel, as the dashboard file holds them.
+    static func expressions() throws -> [String] {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dashboard)) as? [String: Any]
+        let panels = try #require(json?["panels"] as? [[String: Any]])
+        return panels.flatMap { panel in (panel["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+    }
+
+    @Test func everyMetricTheDashboardQueries_isOneTheNodeExports() throws {
+        let metrics = NodeMetrics()
+        metrics.dropped(DropReason.staleCheckpoint.rawValue)
+        metrics.commitLatency.recordNanoseconds(1_000_000)
+        let exported = Set(metrics.exposition().split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line in
+            line.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init)
+        })
+        let expressions = try Self.expressions()
+        #expect(expressions.count >= 10)
+        let pattern = try Regex("consort_[a-z_]+")
+        var queried = Set<String>()
+        for expression in expressions {
+            for match in expression.matches(of: pattern) { queried.insert(String(expression[match.range])) }
+        }
+        #expect(!queried.isEmpty)
+        for name in queried.sorted() { #expect(exported.contains(name), "the dashboard queries \(name), which the node does not export") }
+        for alerted in ["consort_last_block_time_seconds", "consort_validators_reached", "consort_quorum", "consort_fault", "consort_view_changes_total"] {
+            #expect(queried.contains(alerted), "the dashboard shows no \(alerted)")
+        }
+    }
+
+    @Test func dropReasons_areLabelledInSnakeCase() {
+        let metrics = NodeMetrics()
+        metrics.dropped(DropReason.staleCheckpoint.rawValue, count: 3)
+        metrics.dropped("gossip_nonce_too_low")
+        let text = metrics.exposition()
+        #expect(text.contains(#"consort_dropped_messages_total{reason="stale_checkpoint"} 3"#), "\(text)")
+        #expect(text.contains(#"reason="gossip_nonce_too_low""#))
+        for reason in DropReason.allCases { #expect(!NodeMetrics.snakeCase(reason.rawValue).contains { $0.isUppercase }, "\(reason)") }
+    }
+
+    #if os(Linux)
+    @Test func processFigures_areReadAtEachScrape() {
+        let text = NodeMetrics().exposition()
+        for name in ["consort_process_resident_memory_bytes", "consort_process_open_fds", "consort_process_cpu_seconds"] {
+            let value = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+            #expect((value ?? 0) > 0, "\(name) is \(String(describing: value))")
+        }
+    }
+    #endif
+}
