@@ -431,9 +431,14 @@ struct StatusCommand: AsyncParsableCommand {
             let status = try await options.client().status()
             if options.json { try printJSON(status); return }
             print("node \(status.node) (\(status.role)) height \(status.height) view \(status.view) primary \(status.primary ?? "-")")
-            print("  last block \(status.lastBlockHash.hex)")
+            print("  last block \(status.lastBlockHash.hex) at \(isoTime(status.lastBlockTimeMs))")
             print("  state root \(status.stateRoot.hex)")
             print("  mempool \(status.mempoolSize) pending")
+            if !status.validators.isEmpty {
+                let reached = status.validators.filter { $0.connected || $0.isSelf }.count
+                let needed = ValidatorSet.quorum(ofCount: status.validators.count)
+                print("  \(reached) of \(status.validators.count) validators reached, \(needed) needed to commit" + (reached < needed ? ": NO QUORUM" : ""))
+            }
             for validator in status.validators {
                 let mark = validator.isSelf ? "self" : (validator.connected ? "connected" : "disconnected")
                 print("  validator \(validator.name) \(validator.address) \(mark)")
@@ -441,4 +446,9 @@ struct StatusCommand: AsyncParsableCommand {
             if let fault = status.fault { print("  FAULT: \(fault)") }
         }
     }
+}
+
+/// Milliseconds since 1970 as an ISO 8601 UTC time, for people (`2026-12-02T14:05:09Z`).
+func isoTime(_ milliseconds: UInt64) -> String {
+    Date(timeIntervalSince1970: Double(milliseconds) / 1000).formatted(.iso8601)
 }

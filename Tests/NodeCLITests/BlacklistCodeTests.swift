@@ -93,4 +93,15 @@ import Node
         }
         #expect(try runCLI(["blacklist", "check", "--key", key, "--company", "x", "--purpose", "p", "--wait-timeout", "0"]).status == 2)
     }
+
+    @Test func status_saysHowManyValidatorsAreReached_andWhenTheLastBlockWasMade() async throws {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank)], genesisTimestampMs: 1_767_225_600_000)
+        let backend = LedgerOnlyBackend(ledger: chain.ledger)
+        try await withAPIServer(backend) { client in
+            let result = try await runConsortAsync(["status", "--node", client.baseURL])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out.contains("at 2026-01-01T00:00:00Z"), "\(result.out)")
+            #expect(result.out.contains("0 of 4 validators reached, 3 needed to commit: NO QUORUM"), "\(result.out)")
+        }
+    }
 }
