@@ -112,6 +112,33 @@ import NodeAPI
         }
     }
 
+    @Test func stateOfTheFormatBeforeNewViews_isReadThenReplaced() throws {
+        try withStore { path in
+            let earlier = state(view: 2, prepared: [])
+            do {
+                // The summary of that format: the record without the new view and the view-change
+                // view (nil and 0 here, one byte each), no prepared heights, no body hashes.
+                var encoder = CanonicalEncoder()
+                encoder.write(fixed: earlier.canonicalBytes.dropLast(2))
+                encoder.write(UInt64(0))
+                encoder.write([Hash]())
+                let raw = try LevelDBStore(path: path)
+                var batch = WriteBatch()
+                batch.put(Array("replica/state-v2".utf8), encoder.bytes)
+                try raw.write(batch, sync: true)
+            }
+            let next = state(view: 3, prepared: [])
+            do {
+                let store = ConsensusStateStore(store: try LevelDBStore(path: path))
+                #expect(try store.load() == earlier)
+                try store.persist(next)
+            }
+            let raw = try LevelDBStore(path: path)
+            #expect(try raw.get(Array("replica/state-v2".utf8)) == nil)
+            #expect(try ConsensusStateStore(store: raw).load() == next)
+        }
+    }
+
     @Test func missingCertificate_refusesToStart() throws {
         try withStore { path in
             do {
