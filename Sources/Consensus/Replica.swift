@@ -90,6 +90,9 @@ public struct Replica {
     /// The view this replica asked to move to; nil in normal operation.
     public internal(set) var changingTo: UInt64?
     var viewChangeAttempts: Int
+    /// The highest view this replica has sent a VIEW-CHANGE for: it may enter
+    /// a lower view by its new-view message, but votes in none (rule 7).
+    var viewChangeSentFor: UInt64
     var ownVotes: [UInt64: OwnVote]
     var stableProof: CheckpointProof?
     /// Bodies of blocks seen proposed above the low watermark, by hash, so
@@ -171,6 +174,18 @@ public struct Replica {
     /// when they make this one leave the view, so no replica leaves alone on
     /// evidence the others did not see (a lost withdrawal, say).
     var suspicionStatuses: [UInt32: Status] = [:]
+    /// The replicas, this one included, that suspected the current view's
+    /// primary at some time in the view (by a signed status of the view, or
+    /// a view change leaving it), withdrawn or not: once another replica has
+    /// left the view, it may have left on any of them, so they all count
+    /// (rule 9). Emptied on entering a view.
+    var suspectedInView: Set<UInt32> = []
+    /// The latest signed suspecting status of each peer behind ``suspectedInView``.
+    var suspicionEvidence: [UInt32: Status] = [:]
+    /// The signed statuses this replica left its view on, resent to every
+    /// replica at each retransmission while it changes view, so that the
+    /// others can follow it even if the first relay was lost (rule 9).
+    var leftOnStatuses: [Status] = []
     /// True once a fault was reported; the replica then ignores every input.
     public internal(set) var halted = false
     /// How many inputs were ignored, by reason; exported as metrics.
@@ -197,7 +212,10 @@ public struct Replica {
         view = saved?.view ?? 0
         changingTo = saved?.changingTo
         viewChangeAttempts = Int(saved?.viewChangeAttempts ?? 0)
+        viewChangeSentFor = saved?.viewChangeSentFor ?? 0
         stableProof = saved?.stableCheckpoint
+        // The new-view message the view was entered by, so that a replica that missed it can still be brought in (rule 8).
+        lastNewView = saved?.newView.flatMap { $0.view == saved?.view ? $0 : nil }
         lowHeader = saved?.stableCheckpoint?.header ?? configuration.genesisHeader
         committedHeight = head.committedHeader.height
         committedHeader = head.committedHeader
@@ -281,6 +299,10 @@ public struct Replica {
     /// The primary of `view`: validators[view mod n] (paper 4.1).
     public func primary(of view: UInt64) -> UInt32 { UInt32(view % UInt64(validators.count)) }
     var isPrimary: Bool { primary(of: view) == me }
+    /// Whether this replica may sign proposals and votes in its view: not in
+    /// a view below one it has sent a VIEW-CHANGE for, since a new view may
+    /// still be built from that message, which does not show them (rule 7).
+    var votesInView: Bool { view >= viewChangeSentFor }
     /// The highest stable checkpoint proof this replica holds.
     public var stableCheckpoint: CheckpointProof? { stableProof }
     /// Transactions waiting to be ordered.
@@ -304,7 +326,8 @@ public struct Replica {
             ownVotes: ownVotes.values.sorted { $0.height < $1.height },
             prepared: slots.keys.sorted().compactMap { slots[$0]?.prepared },
             stableCheckpoint: stableProof,
-            blockBodies: retainedBodies.keys.sorted().compactMap { retainedBodies[$0] })
+            blockBodies: retainedBodies.keys.sorted().compactMap { retainedBodies[$0] },
+            newView: lastNewView.flatMap { $0.view == view ? $0 : nil }, viewChangeSentFor: viewChangeSentFor)
     }
 
     // MARK: Step
@@ -380,12 +403,15 @@ public struct Replica {
     /// Invariants that hold after every step; a failure is a bug in this file, not bad input.
     func checkInvariants() {
         precondition(changingTo.map { $0 > view } ?? true, "a view-change target is above the current view")
+        precondition(viewChangeSentFor >= (changingTo ?? 0), "the view-change target is a view this replica asked for")
         precondition(slots.keys.allSatisfy { $0 > lowHeader.height && $0 <= highWatermark }, "log entries lie within the watermarks")
         precondition(ownVotes.keys.allSatisfy { $0 > lowHeader.height }, "own votes lie above the low watermark")
         precondition(pool.count <= ConsensusLimits.pendingTransactionsMax
                      && pool.bytes <= ConsensusLimits.pendingTransactionBytesMax, "the pool is bounded")
         precondition(viewChanges.count <= validators.count, "one view-change message per validator")
         precondition(suspicionStatuses.count <= validators.count && suspectedBy.count <= validators.count, "one suspicion per validator")
+        precondition(suspicionEvidence.count <= validators.count && suspectedInView.count <= validators.count
+                     && leftOnStatuses.count <= validators.count, "one suspicion per validator in the view")
         precondition(retainedBodies.count <= Int(window) && retainedBodyBytes <= ConsensusLimits.retainedBlockBytesMax,
                      "retained block bodies are bounded")
         precondition(slots.values.allSatisfy { $0.prePrepare == nil || $0.awaitedBody == nil }, "a slot holds a body or awaits one")
@@ -497,6 +523,7 @@ public struct Replica {
         guard changingTo == nil else { return }
         let announced = suspicion != nil
         suspicion = reason
+        suspectedInView.insert(me)
         relay(oldestPending(ConsensusLimits.forwardTransactionsMax), to: .all)
         if !announced { sendStatus() }
         leaveViewIfSuspected()
@@ -504,14 +531,19 @@ public struct Replica {
 
     /// Rule 9, second half: 2f+1 replicas, so f+1 honest ones, suspect the
     /// primary of this view; start the view change. A replica joins on this
-    /// evidence whether or not its own timer has run out.
+    /// evidence whether or not its own timer has run out. Once another
+    /// replica has left the view, every suspicion held at some time in the
+    /// view counts, this replica's own included, withdrawn or not: the one
+    /// that left may have left on exactly those, and without them it would
+    /// stay alone in the view change while the rest keep the view.
     mutating func leaveViewIfSuspected() {
         guard changingTo == nil else { return }
-        let suspecting = suspectedBy.subtracting([me]).count + (suspicion == nil ? 0 : 1)
-        guard suspecting >= quorum else { return }
-        for replica in suspectedBy.sorted() {
-            if let status = suspicionStatuses[replica] { send(.status(status)) }
-        }
+        var suspecting = suspectedBy.subtracting([me])
+        if suspicion != nil { suspecting.insert(me) }
+        if viewChanges.values.contains(where: { $0.replica != me && $0.newView > view }) { suspecting.formUnion(suspectedInView) }
+        guard suspecting.count >= quorum else { return }
+        leftOnStatuses = suspecting.sorted().compactMap { suspicionStatuses[$0] ?? suspicionEvidence[$0] }
+        for status in leftOnStatuses { send(.status(status)) }
         startViewChange(to: view + 1, because: suspicion ?? .primarySuspectedByQuorum)
     }
 
@@ -629,6 +661,10 @@ public struct Replica {
         // after entering the view) cannot bring the peer in, so the peer's
         // suspicion counts against this view's primary as well (rule 9).
         let laggardCounts = message.view < view && isLatest && !holdsNewViewOfCurrentView
+        if changingTo == nil, message.view == view, message.suspectsPrimary {
+            suspectedInView.insert(message.replica)
+            suspicionEvidence[message.replica] = message
+        }
         if changingTo == nil, message.view == view || laggardCounts {
             if message.suspectsPrimary {
                 suspectedBy.insert(message.replica)
@@ -683,6 +719,7 @@ public struct Replica {
         sendStatus()
         if changingTo != nil {
             if let change = ownViewChange { send(.viewChange(change)) }
+            for status in leftOnStatuses { send(.status(status)) }
         } else {
             if isPrimary, let newView = lastNewView, newView.view == view, commitsInView == 0 {
                 send(.newView(newView))

@@ -106,7 +106,7 @@ extension Replica {
 
     /// Checks the proposal at `height` and, if it is valid, sends PREPARE.
     mutating func tryPrepare(_ height: UInt64) {
-        guard let slot = slots[height], let proposal = slot.proposal, slot.sentPrepare == nil, !slot.rejected,
+        guard votesInView, let slot = slots[height], let proposal = slot.proposal, slot.sentPrepare == nil, !slot.rejected,
               primary(of: view) != me else { return }
         // A replica that has not caught up with the stable checkpoint cannot judge proposals.
         guard committedHeight >= lowHeader.height else { return }
@@ -219,7 +219,7 @@ extension Replica {
     /// f+1 honest replicas hold view-v prepared certificates for n as well,
     /// and every later new view re-proposes n (see docs/consensus.md).
     mutating func tryCommit(_ height: UInt64) {
-        guard let slot = slots[height], let prepared = slot.prepared, prepared.view == view, slot.sentCommit == nil else { return }
+        guard votesInView, let slot = slots[height], let prepared = slot.prepared, prepared.view == view, slot.sentCommit == nil else { return }
         // A re-proposal (docs/consensus.md rule 8) commits only once its body is
         // here and, at a backup, checked (its PREPARE sent); the new primary
         // built O from prepared certificates. A committed height needs neither.
@@ -302,7 +302,7 @@ extension Replica {
     /// The primary proposes the next height when a batch is full or has waited
     /// `batchTicks`, within the high watermark.
     mutating func tryPropose() {
-        while !halted && changingTo == nil && isPrimary && committedHeight >= lowHeader.height {
+        while !halted && changingTo == nil && isPrimary && votesInView && committedHeight >= lowHeader.height {
             let height = max(nextProposalHeight, committedHeight + 1)
             guard height <= highWatermark, height <= committedHeight + ConsensusLimits.proposalsInFlightMax,
                   ownVotes[height] == nil, slots[height]?.proposal == nil else { return }

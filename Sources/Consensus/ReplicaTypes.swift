@@ -322,8 +322,10 @@ public struct OwnVote: Equatable, Sendable, CanonicalCodable {
 /// target, own votes of the current view, prepared certificates (headers and
 /// signatures), the stable checkpoint, and the block bodies the replica
 /// retains, so that after a restart it can still prepare, commit and serve
-/// the blocks a new view re-proposes. Written whole, atomically, before any
-/// message that depends on it leaves the node.
+/// the blocks a new view re-proposes, and the new-view message the current
+/// view was entered by, so that it can still bring a replica that missed it
+/// into the view. Written whole, atomically, before any message that depends
+/// on it leaves the node.
 public struct PersistentState: Equatable, Sendable, CanonicalCodable {
     /// The view this message belongs to.
     public var view: UInt64
@@ -340,10 +342,19 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
     /// Bodies of blocks seen proposed above the stable checkpoint, strictly
     /// increasing by block hash; at most a watermark window of them.
     public var blockBodies: [Block]
+    /// The new-view message this replica entered ``view`` by; nil in view 0,
+    /// and in a record written before new-view messages were persisted.
+    /// Decoding refuses one for another view.
+    public var newView: NewView?
+    /// The highest view this replica has sent a VIEW-CHANGE for (0 if none):
+    /// it votes in no view below it (docs/consensus.md rule 7). At least
+    /// ``changingTo``.
+    public var viewChangeSentFor: UInt64
 
     /// Creates a value from its parts.
     public init(view: UInt64, changingTo: UInt64?, viewChangeAttempts: UInt32, ownVotes: [OwnVote],
-                prepared: [PreparedCertificate], stableCheckpoint: CheckpointProof?, blockBodies: [Block] = []) {
+                prepared: [PreparedCertificate], stableCheckpoint: CheckpointProof?, blockBodies: [Block] = [],
+                newView: NewView? = nil, viewChangeSentFor: UInt64? = nil) {
         self.view = view
         self.changingTo = changingTo
         self.viewChangeAttempts = viewChangeAttempts
@@ -351,6 +362,8 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
         self.prepared = prepared
         self.stableCheckpoint = stableCheckpoint
         self.blockBodies = blockBodies.sorted { $0.hash < $1.hash }
+        self.newView = newView
+        self.viewChangeSentFor = max(viewChangeSentFor ?? 0, changingTo ?? 0)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -361,9 +374,23 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
         encoder.write(prepared)
         encoder.write(stableCheckpoint)
         encoder.write(blockBodies)
+        encoder.write(newView)
+        encoder.write(viewChangeSentFor)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        try self.init(decoding: &decoder, withNewView: true)
+    }
+
+    /// Decodes a record in the format written before the new-view message
+    /// was persisted: the same fields without it (``newView`` is nil) and
+    /// without ``viewChangeSentFor`` (no view then was entered below a view
+    /// asked for, so it is taken as the view-change target, or 0).
+    public init(decodingWithoutNewView decoder: inout CanonicalDecoder) throws(CodecError) {
+        try self.init(decoding: &decoder, withNewView: false)
+    }
+
+    init(decoding decoder: inout CanonicalDecoder, withNewView: Bool) throws(CodecError) {
         view = try decoder.readUInt64("persisted view")
         changingTo = try decoder.readOptionalUInt64("persisted view-change target")
         viewChangeAttempts = try decoder.readUInt32("persisted view-change attempts")
@@ -374,5 +401,13 @@ public struct PersistentState: Equatable, Sendable, CanonicalCodable {
         try requireStrictlyIncreasing(blockBodies.map(\.hash), "persisted block bodies")
         try requireStrictlyIncreasing(ownVotes.map(\.height), "persisted own votes")
         try requireStrictlyIncreasing(prepared.map(\.height), "persisted prepared")
+        newView = withNewView ? try decoder.readOptional(NewView.self, "persisted new view") : nil
+        if let newView, newView.view != view {
+            throw .invalidValue(field: "persisted new view", reason: "for view \(newView.view), not the persisted view \(view)")
+        }
+        viewChangeSentFor = withNewView ? try decoder.readUInt64("persisted view-change view") : (changingTo ?? 0)
+        if let changingTo, viewChangeSentFor < changingTo {
+            throw .invalidValue(field: "persisted view-change view", reason: "below the view-change target")
+        }
     }
 }

@@ -10,6 +10,7 @@ extension Replica {
         guard target > view, target < ConsensusLimits.viewNumberMax else { return }
         if let current = changingTo, current >= target { return }
         changingTo = target
+        viewChangeSentFor = max(viewChangeSentFor, target)
         lastViewChangeReason = reason
         suspicion = nil
         suspectedBy = []
@@ -58,6 +59,7 @@ extension Replica {
         if changingTo == nil {
             // A replica that asks for a later view has left this one: it suspects this view's primary (rule 9).
             suspectedBy.insert(message.replica)
+            suspectedInView.insert(message.replica)
             leaveViewIfSuspected()
         }
         maybeSendNewView()
@@ -127,7 +129,8 @@ extension Replica {
     /// every message in V, and that O is exactly what V determines.
     mutating func onNewView(_ message: NewView) {
         guard message.view < ConsensusLimits.viewNumberMax else { return drop(.viewNumberTooLarge) }
-        guard message.view > view, message.view >= (changingTo ?? 0) else { return drop(.staleViewChange) }
+        // A new view below the one this replica asks for is entered too, without voting in it (rule 7).
+        guard message.view > view else { return drop(.staleViewChange) }
         let primaryIndex = primary(of: message.view)
         guard primaryIndex != me else { return drop(.fromSelf) }
         guard isValidSignature(message.signature, by: primaryIndex, for: message.signingDigest(chainID: chainID)) else {
@@ -166,6 +169,9 @@ extension Replica {
         suspicion = nil
         suspectedBy = []
         suspicionStatuses = [:]
+        suspectedInView = []
+        suspicionEvidence = [:]
+        leftOnStatuses = []
         viewChangeTicksLeft = 0
         viewChanges = viewChanges.filter { $0.value.newView > view }
         for height in Array(slots.keys) { slots[height]?.clearView() }

@@ -132,10 +132,38 @@ func sampleMessages(_ cluster: Cluster) -> [ConsensusMessage] {
     bodiless.blockBodies = []
     var twice = CanonicalEncoder()
     twice.write([block, block])
-    // The record without bodies ends in the empty body list's count; list one body twice instead.
-    let repeated = Array(bodiless.canonicalBytes.dropLast()) + twice.bytes
+    // The record without bodies has the empty body list's count before its last fields; list one body twice instead.
+    var last = CanonicalEncoder()
+    last.write(bodiless.newView)
+    last.write(bodiless.viewChangeSentFor)
+    let repeated = Array(bodiless.canonicalBytes.dropLast(1 + last.bytes.count)) + twice.bytes + last.bytes
     #expect(throws: CodecError.self, "a body listed twice") { try PersistentState(canonicalBytes: repeated) }
     #expect(throws: CodecError.self) { try PersistentState(canonicalBytes: state.canonicalBytes + [1]) }
+}
+
+@Test func codec_persistentState_keepsTheNewViewOfItsView_andRefusesOneForAnother() throws {
+    let cluster = Cluster()
+    let changes = [0, 1, 3].map { cluster.viewChange(to: 1, by: $0) }
+    let newView = cluster.newView(1, viewChanges: changes, headers: [], by: 1)
+    let state = PersistentState(view: 1, changingTo: nil, viewChangeAttempts: 1, ownVotes: [], prepared: [],
+                                stableCheckpoint: nil, newView: newView)
+    #expect(try PersistentState(canonicalBytes: state.canonicalBytes) == state)
+    var elsewhere = state
+    elsewhere.view = 2
+    #expect(throws: CodecError.self, "a new view of another view") { try PersistentState(canonicalBytes: elsewhere.canonicalBytes) }
+    // A record of the earlier format (no new view, no view-change view) reads as one without them,
+    // only by the decoder for that format.
+    let earlier = Array(PersistentState(view: 1, changingTo: 2, viewChangeAttempts: 1, ownVotes: [], prepared: [],
+                                        stableCheckpoint: nil).canonicalBytes.dropLast(2))
+    var decoder = CanonicalDecoder(earlier)
+    let read = try PersistentState(decodingWithoutNewView: &decoder)
+    #expect(read.newView == nil && read.viewChangeSentFor == 2)
+    #expect(throws: CodecError.self) { try PersistentState(canonicalBytes: earlier) }
+    // A view-change view below the target is refused.
+    var below = CanonicalEncoder()
+    below.write(Optional<NewView>.none)
+    below.write(UInt64(1))
+    #expect(throws: CodecError.self) { try PersistentState(canonicalBytes: earlier + below.bytes) }
 }
 
 @Test func codec_headerFormMessages_refuseOverLimitCountsAndUnsortedEntries() throws {

@@ -457,7 +457,9 @@ struct RefusesRelayed: ProposalValidator {
     let newView = cluster.newView(1, viewChanges: changes, headers: [], by: 1)
     saved = entered.step(.message(.newView(newView))).persisted ?? saved
     #expect(entered.view == 1 && entered.changingTo == nil)
-    guard let record = saved else { Issue.record("entering view 1 persisted nothing"); return }
+    guard var record = saved else { Issue.record("entering view 1 persisted nothing"); return }
+    // A record written before the new-view message was persisted.
+    record.newView = nil
 
     // It restarts; its record has the view but not the new-view message. Replica 3 missed
     // that message and still suspects view 0's primary; 0 and 1 suspect view 1's.
@@ -483,4 +485,123 @@ struct RefusesRelayed: ProposalValidator {
     _ = withdrawing.step(.message(.status(cluster.status(view: 0, by: 3, suspects: false))))
     for index in [0, 1] { _ = withdrawing.step(.message(.status(cluster.status(view: 1, by: index)))) }
     #expect(withdrawing.changingTo == nil)
+}
+
+@Test func restart_afterEnteringAView_stillBringsALaggardIntoIt() {
+    let cluster = Cluster()
+    // Replica 2 enters view 1 by the new-view of its primary, replica 1, and persists it.
+    var entered = cluster.replica(2)
+    var saved: PersistentState?
+    for index in [0, 1, 3] { saved = entered.step(.message(.viewChange(cluster.viewChange(to: 1, by: index)))).persisted ?? saved }
+    let changes = [0, 1, 3].map { cluster.viewChange(to: 1, by: $0) }
+    let newView = cluster.newView(1, viewChanges: changes, headers: [], by: 1)
+    saved = entered.step(.message(.newView(newView))).persisted ?? saved
+    guard let record = saved else { Issue.record("entering view 1 persisted nothing"); return }
+    #expect(record.newView == newView, "the record keeps the new-view message the view was entered by")
+
+    // Every replica that entered view 1 restarts; replica 3 missed the new view and still reports view 0.
+    var restarted = cluster.replica(2, restoring: record)
+    #expect(restarted.view == 1)
+    let answer = restarted.step(.message(.status(cluster.status(view: 0, by: 3))))
+    let sent = answer.sentMessages.filter { if case .newView(let m) = $0 { m.view == 1 } else { false } }
+    #expect(sent.count == 1, "the restarted replica still holds the new view and brings the laggard in")
+    var laggard = cluster.replica(3)
+    for message in sent { _ = laggard.step(.message(message)) }
+    #expect(laggard.view == 1 && laggard.changingTo == nil)
+    // And it does not count the laggard's suspicion against a view it can show it.
+    for index in [0, 1] { _ = restarted.step(.message(.status(cluster.status(view: 1, by: index)))) }
+    #expect(restarted.changingTo == nil)
+}
+
+@Test func suspicion_aReplicaThatLeftOnWithdrawnSuspicions_isFollowedByTheOthers() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    // Replica 1 timed out alone once in view 0 and withdrew its suspicion when the block committed.
+    var follower = cluster.replica(1)
+    let block = cluster.chain(1)[0]
+    tick(&follower, 1, clockMs: &clock)
+    _ = follower.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0))))
+    tick(&follower, 40, clockMs: &clock)
+    #expect(follower.suspicion == .proposalNotCommitted && follower.changingTo == nil)
+    commitInViewZero(&follower, block, cluster)
+    #expect(follower.committedHeight == 1)
+    #expect(follower.suspicion == nil, "withdrawn on progress")
+    // Replica 3 suspected too, and withdrew. Replica 2 got both suspicions, not the withdrawals,
+    // and left view 0 on them: it relays 3's signed suspicion and asks for view 1.
+    _ = follower.step(.message(.status(cluster.status(view: 0, by: 3))))
+    _ = follower.step(.message(.status(cluster.status(view: 0, by: 3, committedHeight: 1, suspects: false))))
+    _ = follower.step(.message(.status(cluster.status(view: 0, by: 3))))
+    #expect(follower.changingTo == nil)
+    _ = follower.step(.message(.viewChange(cluster.viewChange(to: 1, by: 2))))
+    #expect(follower.changingTo == 1 && follower.lastViewChangeReason == .primarySuspectedByQuorum,
+            "the suspicions replica 2 may have left on count, this replica's withdrawn one included, so replica 2 is not left alone")
+}
+
+@Test func suspicion_withdrawnSuspicions_withNobodyLeavingTheView_keepIt() {
+    let cluster = Cluster()
+    var replica = cluster.replica(2)
+    // Replicas 1 and 3 suspected and withdrew; nobody has left view 0.
+    for index in [1, 3] {
+        _ = replica.step(.message(.status(cluster.status(view: 0, by: index))))
+        _ = replica.step(.message(.status(cluster.status(view: 0, by: index, suspects: false))))
+    }
+    _ = replica.step(.message(.status(cluster.status(view: 0, by: 0))))
+    #expect(replica.changingTo == nil, "only current suspicions count while every replica keeps the view")
+}
+
+@Test func suspicion_aReplicaChangingView_resendsTheStatusesItLeftOn() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var leaver = cluster.replica(1)
+    confirmSuspicion(&leaver, by: [0, 2, 3], cluster)
+    #expect(leaver.changingTo == 1)
+    var resent: [UInt32] = []
+    for _ in 0..<cluster.configuration(1).timing.retransmitTicks {
+        clock += 10
+        for message in leaver.step(.tick(clockMs: clock)).sentMessages {
+            if case .status(let s) = message, s.replica != 1, s.suspectsPrimary, s.view == 0 { resent.append(s.replica) }
+        }
+    }
+    #expect(resent.sorted() == [0, 2, 3], "a lost relay does not leave it alone: the evidence goes out with every retransmission")
+}
+
+@Test func newView_belowTheViewAskedFor_isEntered_withoutVotingInIt() {
+    let cluster = Cluster()
+    var clock: UInt64 = 2_000
+    var late = cluster.replica(3)
+    for index in [0, 1] { _ = late.step(.message(.viewChange(cluster.viewChange(to: 1, by: index)))) }
+    // No new view for view 1 reached it in time: it asks for view 2.
+    for _ in 0..<100 where late.changingTo == 1 {
+        clock += 10
+        _ = late.step(.tick(clockMs: clock))
+    }
+    #expect(late.changingTo == 2)
+    // View 1 was formed without it after all; its primary's new-view reaches it late.
+    let changes = [0, 1, 2].map { cluster.viewChange(to: 1, by: $0) }
+    let entering = late.step(.message(.newView(cluster.newView(1, viewChanges: changes, headers: [], by: 1))))
+    #expect(late.view == 1 && late.changingTo == nil, "it settles in the view the others are in")
+    #expect(entering.persisted?.viewChangeSentFor == 2)
+    // Its VIEW-CHANGE for view 2 may still be part of view 2's new view and shows nothing of view 1,
+    // so it signs nothing in view 1, before or after a restart.
+    let block = cluster.block(height: 1, parent: cluster.genesis, transactions: [cluster.transaction(1)], proposer: 1)
+    let proposal = late.step(.message(.prePrepare(cluster.prePrepare(view: 1, block: block, by: 1))))
+    #expect(!proposal.sentMessages.contains { if case .prepare = $0 { true } else { false } })
+    guard let record = entering.persisted else { Issue.record("entering view 1 persisted nothing"); return }
+    var restarted = cluster.replica(3, restoring: record)
+    clock += 10
+    _ = restarted.step(.tick(clockMs: clock))
+    let again = restarted.step(.message(.prePrepare(cluster.prePrepare(view: 1, block: block, by: 1))))
+    #expect(!again.sentMessages.contains { if case .prepare = $0 { true } else { false } })
+    // It still learns what view 1 commits from the others' commits.
+    for index in [0, 1, 2] { _ = late.step(.message(.commit(cluster.commit(view: 1, block: block, by: index)))) }
+    #expect(late.committedHeight == 1)
+    // In view 2 it votes again.
+    for index in [0, 1] { _ = late.step(.message(.viewChange(cluster.viewChange(to: 2, by: index)))) }
+    #expect(late.changingTo == 2)
+    let next = [0, 1, 3].map { cluster.viewChange(to: 2, by: $0) }
+    _ = late.step(.message(.newView(cluster.newView(2, viewChanges: next, headers: [], by: 2))))
+    #expect(late.view == 2)
+    let second = cluster.block(height: 2, parent: block.header, transactions: [cluster.transaction(2)], proposer: 2)
+    let voted = late.step(.message(.prePrepare(cluster.prePrepare(view: 2, block: second, by: 2))))
+    #expect(voted.sentMessages.contains { if case .prepare(let p) = $0 { p.view == 2 && p.height == 2 } else { false } })
 }

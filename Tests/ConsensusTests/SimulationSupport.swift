@@ -67,14 +67,6 @@ struct KnownFinding {
     var prefix: String
     var comment: Comment
 
-    /// After healing, a replica that missed a new-view stays in the old view
-    /// when every replica that held that message has restarted since (it is
-    /// not persisted). A replica that timed out alone no longer leaves its
-    /// view: it only suspects the primary (rule 9).
-    static let viewsDoNotSettle = KnownFinding(
-        prefix: "views:",
-        comment: "honest replicas do not settle in one view after healing (core: a replica that missed a new-view whose holders all restarted)")
-
     /// The progress timer restarts at every commit, so a primary that keeps
     /// ordering other requests is never suspected for the one it censors (rule 9).
     static let censorshipUnderLoad = KnownFinding(
@@ -84,7 +76,7 @@ struct KnownFinding {
 
 /// Fails the test for every failed seed, except seeds whose violations all
 /// belong to one of the known findings, which are recorded as known issues.
-func expectPassed(_ failures: [SimulationResult], known: [KnownFinding] = [.viewsDoNotSettle],
+func expectPassed(_ failures: [SimulationResult], known: [KnownFinding] = [],
                   sourceLocation: SourceLocation = #_sourceLocation) {
     var others: [SimulationResult] = []
     var byFinding: [Int: [UInt64]] = [:]

@@ -68,7 +68,9 @@ import NodeAPI
             do {
                 let raw = try LevelDBStore(path: path)
                 var batch = WriteBatch()
-                batch.put(Array("replica/state".utf8), legacy.canonicalBytes)
+                // The format of that time, before the new-view message and the view-change view were
+                // persisted: the same fields without them (here nil and the view, one byte each).
+                batch.put(Array("replica/state".utf8), Array(legacy.canonicalBytes.dropLast(2)))
                 try raw.write(batch, sync: true)
             }
             let next = state(view: 4, prepared: [certificate(height: 9, view: 4)])
@@ -79,6 +81,60 @@ import NodeAPI
             }
             let raw = try LevelDBStore(path: path)
             #expect(try raw.get(Array("replica/state".utf8)) == nil)
+            #expect(try ConsensusStateStore(store: raw).load() == next)
+        }
+    }
+
+    @Test func newViewMessage_isStoredOnce_andReadBackWithItsView() throws {
+        try withStore { path in
+            let digest = Hash.tagged("test/new-view", [])
+            let change = ViewChange(newView: 2, replica: 0, checkpoint: nil, prepared: [], signature: key.sign(digest))
+            let newView = NewView(view: 2, viewChanges: [change], proposals: [], signature: key.sign(digest))
+            var entered = state(view: 2, prepared: [certificate(height: 5, view: 2)])
+            entered.newView = newView
+            entered.viewChangeSentFor = 3
+            do {
+                let store = ConsensusStateStore(store: try LevelDBStore(path: path))
+                try store.persist(entered)
+            }
+            #expect(try ConsensusStateStore(store: try LevelDBStore(path: path)).load() == entered)
+            var left = entered
+            left.view = 3
+            left.newView = nil
+            do {
+                let store = ConsensusStateStore(store: try LevelDBStore(path: path))
+                _ = try store.load()
+                try store.persist(left)
+            }
+            let raw = try LevelDBStore(path: path)
+            #expect(try raw.get(Array("replica/new-view".utf8)) == nil, "a new view of an earlier view is deleted")
+            #expect(try ConsensusStateStore(store: raw).load() == left)
+        }
+    }
+
+    @Test func stateOfTheFormatBeforeNewViews_isReadThenReplaced() throws {
+        try withStore { path in
+            let earlier = state(view: 2, prepared: [])
+            do {
+                // The summary of that format: the record without the new view and the view-change
+                // view (nil and 0 here, one byte each), no prepared heights, no body hashes.
+                var encoder = CanonicalEncoder()
+                encoder.write(fixed: earlier.canonicalBytes.dropLast(2))
+                encoder.write(UInt64(0))
+                encoder.write([Hash]())
+                let raw = try LevelDBStore(path: path)
+                var batch = WriteBatch()
+                batch.put(Array("replica/state-v2".utf8), encoder.bytes)
+                try raw.write(batch, sync: true)
+            }
+            let next = state(view: 3, prepared: [])
+            do {
+                let store = ConsensusStateStore(store: try LevelDBStore(path: path))
+                #expect(try store.load() == earlier)
+                try store.persist(next)
+            }
+            let raw = try LevelDBStore(path: path)
+            #expect(try raw.get(Array("replica/state-v2".utf8)) == nil)
             #expect(try ConsensusStateStore(store: raw).load() == next)
         }
     }

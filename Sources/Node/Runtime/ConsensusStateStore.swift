@@ -12,9 +12,12 @@ import LedgerCore
 /// written only when it changes; the rest of the state, which is small, is
 /// written every time. The block bodies the replica retains (so that it can
 /// commit and serve re-proposed blocks after a restart) are stored the same
-/// way, one key per block hash, written once and deleted when dropped. A
-/// record in the earlier format (certificates with whole blocks) does not
-/// decode, and the node refuses to start on it. Everything of one persist goes in one synced batch,
+/// way, one key per block hash, written once and deleted when dropped, and
+/// so is the new-view message the current view was entered by (up to a few
+/// hundred kilobytes), under one key, rewritten only when the view changes.
+/// A record written before new-view messages were persisted is read as one
+/// without it. A record in the earliest format (certificates with whole
+/// blocks) does not decode, and the node refuses to start on it. Everything of one persist goes in one synced batch,
 /// so a crash leaves either the old state or the new one.
 ///
 /// It also notes the height the ledger has reached, after each block the
@@ -22,8 +25,12 @@ import LedgerCore
 /// cut short without a word, so at start a ledger below that note has lost
 /// blocks, and the node refuses to run on it.
 final class ConsensusStateStore {
-    /// The small part of the state and the heights of the certificates stored beside it.
-    private static let stateKey = Array("replica/state-v2".utf8)
+    /// The small part of the state, the heights of the certificates stored beside it, and whether a new view is.
+    private static let stateKey = Array("replica/state-v3".utf8)
+    /// The same, as written before the new-view message was persisted; read once, then replaced.
+    private static let stateV2Key = Array("replica/state-v2".utf8)
+    /// The new-view message of the persisted view.
+    private static let newViewKey = Array("replica/new-view".utf8)
     /// The whole state as one value, as earlier versions wrote it; read once, then replaced.
     private static let legacyStateKey = Array("replica/state".utf8)
     private static let preparedPrefix = "replica/prepared/"
@@ -36,7 +43,10 @@ final class ConsensusStateStore {
     private var stored: [UInt64: CertificateIdentity] = [:]
     /// The block bodies stored now, by hash.
     private var storedBodies = Set<Hash>()
+    /// The view and signature of the new-view message stored now.
+    private var storedNewView: (view: UInt64, signature: Signature)?
     private var legacyPresent = false
+    private var stateV2Present = false
 
     init(store: LevelDBStore) {
         self.store = store
@@ -45,8 +55,10 @@ final class ConsensusStateStore {
     /// The persisted state, or nil on a validator's first start.
     func load() throws(NodeStartError) -> PersistentState? {
         do {
-            if let raw = try store.get(Self.stateKey) {
-                let summary = try StoredConsensusState(canonicalBytes: raw)
+            let current = try store.get(Self.stateKey)
+            let v2 = current == nil ? try store.get(Self.stateV2Key) : nil
+            if let raw = current ?? v2 {
+                let summary = try current == nil ? StoredConsensusState(v2Bytes: raw) : StoredConsensusState(canonicalBytes: raw)
                 var state = summary.state
                 var prepared: [PreparedCertificate] = []
                 for height in summary.preparedHeights {
@@ -74,12 +86,28 @@ final class ConsensusStateStore {
                     storedBodies.insert(hash)
                 }
                 state.blockBodies = bodies
+                if summary.hasNewView {
+                    guard let bytes = try store.get(Self.newViewKey) else {
+                        throw NodeStartError("the persisted consensus state names a new-view message that is not stored")
+                    }
+                    let newView = try NewView(canonicalBytes: bytes)
+                    guard newView.view == state.view else {
+                        throw NodeStartError("the new-view message stored is for view \(newView.view), the persisted view is \(state.view)")
+                    }
+                    state.newView = newView
+                    storedNewView = (newView.view, newView.signature)
+                }
                 legacyPresent = try store.get(Self.legacyStateKey) != nil
+                let v2Stored = current == nil ? true : try store.get(Self.stateV2Key) != nil
+                stateV2Present = v2Stored
                 return state
             }
             if let raw = try store.get(Self.legacyStateKey) {
                 legacyPresent = true
-                return try PersistentState(canonicalBytes: raw)
+                var decoder = CanonicalDecoder(raw)
+                let state = try PersistentState(decodingWithoutNewView: &decoder)
+                try decoder.finish("persisted consensus state")
+                return state
             }
             return nil
         } catch let error as NodeStartError {
@@ -108,16 +136,28 @@ final class ConsensusStateStore {
             if !storedBodies.contains(hash) { batch.put(Self.bodyKey(hash), body.canonicalBytes) }
         }
         for hash in storedBodies where !nextBodies.contains(hash) { batch.delete(Self.bodyKey(hash)) }
+        let nextNewView = state.newView.map { (view: $0.view, signature: $0.signature) }
+        if let newView = state.newView {
+            if storedNewView.map({ $0.view != newView.view || $0.signature != newView.signature }) ?? true {
+                batch.put(Self.newViewKey, newView.canonicalBytes)
+            }
+        } else if storedNewView != nil {
+            batch.delete(Self.newViewKey)
+        }
         var summary = state
         summary.prepared = []
         summary.blockBodies = []
+        summary.newView = nil
         batch.put(Self.stateKey, StoredConsensusState(state: summary, preparedHeights: state.prepared.map(\.height),
-                                                      bodyHashes: bodyHashes).canonicalBytes)
+                                                      bodyHashes: bodyHashes, hasNewView: state.newView != nil).canonicalBytes)
         if legacyPresent { batch.delete(Self.legacyStateKey) }
+        if stateV2Present { batch.delete(Self.stateV2Key) }
         try store.write(batch, sync: true)
         stored = next
         storedBodies = nextBodies
+        storedNewView = nextNewView
         legacyPresent = false
+        stateV2Present = false
     }
 
     /// Notes that the ledger holds every block up to `height`. Called once the
@@ -181,17 +221,27 @@ private struct CertificateIdentity: Equatable {
     }
 }
 
-/// The persisted state without its prepared certificates and block bodies,
-/// the heights of those certificates, ascending, and the hashes of those bodies, ascending.
+/// The persisted state without its prepared certificates, block bodies and
+/// new-view message, the heights of those certificates, ascending, the
+/// hashes of those bodies, ascending, and whether a new-view message is stored.
 private struct StoredConsensusState: CanonicalCodable {
     var state: PersistentState
     var preparedHeights: [UInt64]
     var bodyHashes: [Hash]
+    var hasNewView: Bool
 
-    init(state: PersistentState, preparedHeights: [UInt64], bodyHashes: [Hash]) {
+    init(state: PersistentState, preparedHeights: [UInt64], bodyHashes: [Hash], hasNewView: Bool) {
         self.state = state
         self.preparedHeights = preparedHeights
         self.bodyHashes = bodyHashes
+        self.hasNewView = hasNewView
+    }
+
+    /// Decodes the summary as written before new-view messages were persisted.
+    init(v2Bytes bytes: [UInt8]) throws(CodecError) {
+        var decoder = CanonicalDecoder(bytes)
+        try self.init(decoding: &decoder, v2: true)
+        try decoder.finish("persisted consensus state")
     }
 
     func encode(to encoder: inout CanonicalEncoder) {
@@ -199,10 +249,16 @@ private struct StoredConsensusState: CanonicalCodable {
         encoder.write(UInt64(preparedHeights.count))
         for height in preparedHeights { encoder.write(height) }
         encoder.write(bodyHashes)
+        encoder.write(hasNewView)
     }
 
     init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        state = try decoder.read(PersistentState.self, "persisted consensus state")
+        try self.init(decoding: &decoder, v2: false)
+    }
+
+    private init(decoding decoder: inout CanonicalDecoder, v2: Bool) throws(CodecError) {
+        state = v2 ? try PersistentState(decodingWithoutNewView: &decoder) : try decoder.read(PersistentState.self, "persisted consensus state")
+        if state.newView != nil { throw .invalidValue(field: "persisted consensus state", reason: "a new view stored inline") }
         let count = try decoder.readLength("prepared heights", limit: ConsensusLimits.preparedCertificatesMax)
         preparedHeights = []
         for _ in 0..<count {
@@ -216,5 +272,6 @@ private struct StoredConsensusState: CanonicalCodable {
         for index in bodyHashes.indices.dropFirst() where bodyHashes[index - 1] >= bodyHashes[index] {
             throw .invalidValue(field: "block body hashes", reason: "not strictly increasing")
         }
+        hasNewView = v2 ? false : try decoder.readBool("new view stored")
     }
 }
