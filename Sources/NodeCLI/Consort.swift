@@ -324,7 +324,7 @@ struct TxCommand: ParsableCommand {
 }
 
 /// A transaction's status for a person: pending, or committed with its receipt's outcome and events.
-func printTransactionStatus(_ answer: TransactionStatusAnswer) {
+func printTransactionStatus(_ answer: TransactionStatusAnswer, withEvents: Bool = true) {
     guard let committed = answer.committed else {
         print("\(answer.id.hex) \(TransactionState.pending.rawValue)")
         return
@@ -338,7 +338,7 @@ func printTransactionStatus(_ answer: TransactionStatusAnswer) {
             print("  fix: \(fix)")
         }
     }
-    for event in receipt.events {
+    for event in receipt.events where withEvents {
         let attributes = event.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         print("  event \(event.contract).\(event.name): \(attributes.joined(separator: " "))")
     }

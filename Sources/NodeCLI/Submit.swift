@@ -51,7 +51,7 @@ func submitAndReport(_ call: ContractCall, options: NodeOptions, signing: Signin
     if options.json {
         try printJSON(answer)
     } else if let describe, let committed = answer.committed, committed.receipt.isSuccess {
-        print("\(committed.id.hex) committed at height \(committed.height): success")
+        printTransactionStatus(answer, withEvents: false)
         describe(committed)
     } else {
         printTransactionStatus(answer)
