@@ -31,28 +31,27 @@ public final class NodeMetrics: @unchecked Sendable {
     private var dropCounters: [String: Counter] = [:]
 
     public init() {
-        height = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "height", unitName: "", helpText: "Height of the latest committed block"))
-        view = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "view", unitName: "", helpText: "Current consensus view"))
-        viewChanges = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "view_changes", unitName: "total", helpText: "View changes this node has entered"))
-        committedTransactions = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "committed_transactions", unitName: "total", helpText: "Transactions committed with success"))
-        rejectedTransactions = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "rejected_transactions", unitName: "total", helpText: "Transactions committed with a rejection"))
-        committedBlocks = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "committed_blocks", unitName: "total", helpText: "Blocks committed"))
-        mempoolSize = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "mempool_size", unitName: "", helpText: "Transactions waiting in the mempool"))
-        connectedPeers = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "connected_peers", unitName: "", helpText: "Authenticated validator connections"))
+        height = registry.makeGauge(descriptor: Self.named("height", unit: "", "Height of the latest committed block"))
+        view = registry.makeGauge(descriptor: Self.named("view", unit: "", "Current consensus view"))
+        viewChanges = registry.makeCounter(descriptor: Self.named("view_changes", unit: "total", "View changes this node has entered"))
+        committedTransactions = registry.makeCounter(descriptor: Self.named("committed_transactions", unit: "total", "Transactions committed with success"))
+        rejectedTransactions = registry.makeCounter(descriptor: Self.named("rejected_transactions", unit: "total", "Transactions committed with a rejection"))
+        committedBlocks = registry.makeCounter(descriptor: Self.named("committed_blocks", unit: "total", "Blocks committed"))
+        mempoolSize = registry.makeGauge(descriptor: Self.named("mempool_size", unit: "", "Transactions waiting in the mempool"))
+        connectedPeers = registry.makeGauge(descriptor: Self.named("connected_peers", unit: "", "Authenticated validator connections"))
         commitLatency = registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(namespace: "consort", metricName: "commit_latency", unitName: "seconds",
-                                             helpText: "Time from admission to commit of transactions admitted by this node"),
+            descriptor: Self.named("commit_latency", unit: "seconds", "Time from admission to commit of transactions admitted by this node"),
             labels: [],
             buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
                       .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10)])
-        apiErrors = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "api_errors", unitName: "total", helpText: "API requests answered with an error"))
-        lastBlockTime = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "last_block_time", unitName: "seconds", helpText: "Block time of the latest committed block, seconds since 1970"))
-        validatorsReached = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "validators_reached", unitName: "", helpText: "Validators this node reaches, itself included"))
-        quorum = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "quorum", unitName: "", helpText: "Validators a commit needs"))
-        fault = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "fault", unitName: "", helpText: "1 once the node has stopped signing because of a fault"))
-        residentMemoryBytes = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "process_resident_memory", unitName: "bytes", helpText: "Resident memory of the node process"))
-        openFileDescriptors = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "process_open_fds", unitName: "", helpText: "Open file descriptors of the node process"))
-        cpuSeconds = registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "consort", metricName: "process_cpu", unitName: "seconds", helpText: "CPU time the node process has used, user and system"))
+        apiErrors = registry.makeCounter(descriptor: Self.named("api_errors", unit: "total", "API requests answered with an error"))
+        lastBlockTime = registry.makeGauge(descriptor: Self.named("last_block_time", unit: "seconds", "Block time of the latest committed block, seconds since 1970"))
+        validatorsReached = registry.makeGauge(descriptor: Self.named("validators_reached", unit: "", "Validators this node reaches, itself included"))
+        quorum = registry.makeGauge(descriptor: Self.named("quorum", unit: "", "Validators a commit needs"))
+        fault = registry.makeGauge(descriptor: Self.named("fault", unit: "", "1 once the node has stopped signing because of a fault"))
+        residentMemoryBytes = registry.makeGauge(descriptor: Self.named("process_resident_memory", unit: "bytes", "Resident memory of the node process"))
+        openFileDescriptors = registry.makeGauge(descriptor: Self.named("process_open_fds", unit: "", "Open file descriptors of the node process"))
+        cpuSeconds = registry.makeGauge(descriptor: Self.named("process_cpu", unit: "seconds", "CPU time the node process has used, user and system"))
     }
 
     /// Counts `count` dropped messages by reason (bad signature, stale view,
@@ -62,13 +61,17 @@ public final class NodeMetrics: @unchecked Sendable {
         let counter = lock.withLock { () -> Counter in
             if let existing = dropCounters[label] { return existing }
             let created = registry.makeCounter(
-                descriptor: MetricNameDescriptor(namespace: "consort", metricName: "dropped_messages", unitName: "total",
-                                                 helpText: "Peer messages dropped, by reason"),
+                descriptor: Self.named("dropped_messages", unit: "total", "Peer messages dropped, by reason"),
                 labels: [("reason", label)])
             dropCounters[label] = created
             return created
         }
         counter.increment(by: Int64(count))
+    }
+
+    /// The descriptor of `consort_<name>[_<unit>]`.
+    private static func named(_ name: String, unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "consort", metricName: name, unitName: unit, helpText: help)
     }
 
     /// `staleCheckpoint` → `stale_checkpoint`; snake_case text stays as it is.

@@ -258,6 +258,13 @@ public struct GenesisValidator: Codable, Sendable, Equatable {
 }
 
 /// The answer to `GET /v1/genesis`.
+extension StatusAnswer {
+    /// The validators this node reaches (itself and its connected peers), of how many, and how many a commit needs.
+    public var validatorReach: (reached: Int, of: Int, needed: Int) {
+        (validators.filter { $0.connected || $0.isSelf }.count, validators.count, ValidatorSet.quorum(ofCount: validators.count))
+    }
+}
+
 public struct GenesisAnswer: Codable, Sendable, Equatable {
     public var chainID: String
     public var hash: Hash

@@ -434,10 +434,9 @@ struct StatusCommand: AsyncParsableCommand {
             print("  last block \(status.lastBlockHash.hex) at \(isoTime(status.lastBlockTimeMs))")
             print("  state root \(status.stateRoot.hex)")
             print("  mempool \(status.mempoolSize) pending")
-            if !status.validators.isEmpty {
-                let reached = status.validators.filter { $0.connected || $0.isSelf }.count
-                let needed = ValidatorSet.quorum(ofCount: status.validators.count)
-                print("  \(reached) of \(status.validators.count) validators reached, \(needed) needed to commit" + (reached < needed ? ": NO QUORUM" : ""))
+            let reach = status.validatorReach
+            if reach.of > 0 {
+                print("  \(reach.reached) of \(reach.of) validators reached, \(reach.needed) needed to commit" + (reach.reached < reach.needed ? ": NO QUORUM" : ""))
             }
             for validator in status.validators {
                 let mark = validator.isSelf ? "self" : (validator.connected ? "connected" : "disconnected")

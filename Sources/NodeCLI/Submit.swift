@@ -85,11 +85,9 @@ func waitForCommit(_ id: Hash, client: NodeClient, timeoutSeconds: UInt64) async
     if let committed = try await client.waitForCommit(id, timeoutMs: timeoutSeconds * 1000) { return .committed(committed) }
     var quorum = ""
     do {
-        let validators = try await client.status().validators
-        let reachable = validators.filter { $0.connected || $0.isSelf }.count
-        let needed = ValidatorSet.quorum(ofCount: validators.count)
-        if !validators.isEmpty && reachable < needed {
-            quorum = "; the node sees \(reachable) of \(validators.count) validators connected, \(needed) needed to commit"
+        let reach = try await client.status().validatorReach
+        if reach.of > 0 && reach.reached < reach.needed {
+            quorum = "; the node sees \(reach.reached) of \(reach.of) validators connected, \(reach.needed) needed to commit"
         }
     } catch {
         quorum = " (and its status cannot be read: \(error))"

@@ -17,12 +17,14 @@ public enum Render {
     /// key that repeats, so no value is lost.
     public static func event(_ event: Event) -> APIEvent {
         var attributes: [String: String] = [:]
-        var values: [String: [String]] = [:]
+        var repeated: [String: [String]] = [:]
         for attribute in event.attributes {
-            if attributes[attribute.key] == nil { attributes[attribute.key] = attribute.value }
-            values[attribute.key, default: []].append(attribute.value)
+            if let first = attributes[attribute.key] {
+                repeated[attribute.key, default: [first]].append(attribute.value)
+            } else {
+                attributes[attribute.key] = attribute.value
+            }
         }
-        let repeated = values.filter { $0.value.count > 1 }
         return APIEvent(contract: event.contract, name: event.name, attributes: attributes, repeated: repeated.isEmpty ? nil : repeated)
     }
 
