@@ -38,10 +38,10 @@ public enum ConsensusLimits {
     /// only queue work at the backups: under load each extra full block delays
     /// the next commit past the view-change timer and costs a view change.
     public static let proposalsInFlightMax: UInt64 = 4
-    /// Transactions waiting in one replica's pool to be ordered; the node's
-    /// mempool has the same bounds, since both hold the same transactions.
+    /// Transactions waiting in a validator's request pool to be ordered (the
+    /// node's mempool, ``RequestPool``).
     public static let pendingTransactionsMax = 100_000
-    /// Bytes (by ``Transaction/encodedBytesBound``) waiting in one replica's pool.
+    /// Bytes (by ``Transaction/encodedBytesBound``) waiting in a validator's request pool.
     public static let pendingTransactionBytesMax = 128 * 1024 * 1024
     /// Checkpoint messages kept per sender (the highest heights win).
     public static let checkpointsPerReplicaMax = 4

@@ -123,8 +123,9 @@ public struct Replica {
     var statusHeights: [UInt32: UInt64] = [:]
     /// The highest view each replica's status has reported.
     var statusViews: [UInt32: UInt64] = [:]
-    /// The requests waiting to be ordered.
-    var pool = TransactionPool()
+    /// The requests waiting to be ordered: the node's one pool, shared with
+    /// its admission (``RequestPool``).
+    let pool: any RequestPool
     /// Ids of the transactions in the uncommitted blocks below the next
     /// proposal, keyed by those blocks' hashes; rebuilt only when they change.
     var inFlightCache: (ancestors: [Hash], ids: Set<Hash>)?
@@ -200,15 +201,18 @@ public struct Replica {
     var dirty = false
 
     /// Starts a replica from the ledger's head and, after a restart, from the
-    /// record it persisted last.
+    /// record it persisted last. `pool` is where its requests wait: the
+    /// node's mempool, or a pool of its own when the application keeps none.
     public init(configuration: ReplicaConfiguration, signer: any ConsensusSigner, verifier: any SignatureVerifier,
-                validator: any ProposalValidator, head: ChainHead, restoring saved: PersistentState?) {
+                validator: any ProposalValidator, pool: any RequestPool = LockedTransactionPool(),
+                head: ChainHead, restoring saved: PersistentState?) {
         precondition(configuration.validators[configuration.replicaIndex].nodeKey == signer.publicKey,
                      "the signer's key is not this replica's validator key")
         self.configuration = configuration
         self.signer = signer
         self.verifier = verifier
         self.validator = validator
+        self.pool = pool
         view = saved?.view ?? 0
         changingTo = saved?.changingTo
         viewChangeAttempts = Int(saved?.viewChangeAttempts ?? 0)
@@ -406,8 +410,6 @@ public struct Replica {
         precondition(viewChangeSentFor >= (changingTo ?? 0), "the view-change target is a view this replica asked for")
         precondition(slots.keys.allSatisfy { $0 > lowHeader.height && $0 <= highWatermark }, "log entries lie within the watermarks")
         precondition(ownVotes.keys.allSatisfy { $0 > lowHeader.height }, "own votes lie above the low watermark")
-        precondition(pool.count <= ConsensusLimits.pendingTransactionsMax
-                     && pool.bytes <= ConsensusLimits.pendingTransactionBytesMax, "the pool is bounded")
         precondition(viewChanges.count <= validators.count, "one view-change message per validator")
         precondition(suspicionStatuses.count <= validators.count && suspectedBy.count <= validators.count, "one suspicion per validator")
         precondition(suspicionEvidence.count <= validators.count && suspectedInView.count <= validators.count
@@ -509,7 +511,7 @@ public struct Replica {
     mutating func noteProgress() {
         progressTicks = 0
         guard let reason = suspicion else { return }
-        if case .requestCensored(let id) = reason, pool[id] != nil { return }
+        if case .requestCensored(let id) = reason, pool.contains(id) { return }
         suspicion = nil
         sendStatus()
     }
@@ -572,23 +574,27 @@ public struct Replica {
         dirty = true
     }
 
+    /// New requests for this replica: the application has usually pooled
+    /// them already (the node's mempool admits them before they come here).
+    /// A backup forwards to the primary those it has not forwarded yet.
     mutating func onSubmit(_ transactions: [Transaction]) {
-        var added: [Transaction] = []
-        for transaction in transactions where addToPool(transaction) {
-            added.append(transaction)
+        var fresh: [Transaction] = []
+        for transaction in transactions where forwardedAt[transaction.id] == nil && addToPool(transaction) {
+            fresh.append(transaction)
         }
-        if !isPrimary && changingTo == nil && !added.isEmpty {
-            forward(added)
+        if !isPrimary && changingTo == nil && !fresh.isEmpty {
+            forward(fresh)
         }
         progress()
     }
 
-    /// Pools a request from the node's mempool (`relayed` false) or relayed
-    /// by another validator (`relayed` true, which passes the application's
-    /// admission first: one admission path for every source).
+    /// Makes sure a request is pooled: one submitted here (`relayed` false)
+    /// needs only to be acceptable, one relayed by another validator
+    /// (`relayed` true) passes the application's admission first, which pools
+    /// it in the node (one admission path for every source). True when it is pooled.
     @discardableResult
     mutating func addToPool(_ transaction: Transaction, relayed: Bool = false) -> Bool {
-        guard !pool.contains(transaction.id) else { return false }
+        if pool.contains(transaction.id) { return !relayed }
         guard pool.hasRoom(for: transaction) else {
             drop(.poolFull)
             return false
@@ -597,23 +603,33 @@ public struct Replica {
             drop(.unacceptableTransaction)
             return false
         }
-        pool.insert(transaction)
+        guard pool.insert(transaction) else {
+            drop(.poolFull)
+            return false
+        }
         return true
     }
 
     func oldestPending(_ count: Int) -> [Transaction] {
-        Array(pool.oldestFirst.prefix(count))
+        pool.oldest(count)
     }
 
-    mutating func removeFromPool(_ ids: [Hash]) {
-        pool.remove(ids)
+    mutating func removeFromPool(_ ids: [Hash], because reason: RequestRemoval) {
+        pool.remove(ids, because: reason)
         for id in ids { forwardedAt.removeValue(forKey: id) }
+    }
+
+    /// Forgets the forwarding times of requests that left the pool by another
+    /// path (the application sweeps spent nonces and expired transactions).
+    mutating func pruneForwardedTimes() {
+        guard forwardedAt.count > pool.count else { return }
+        forwardedAt = forwardedAt.filter { pool.contains($0.key) }
     }
 
     /// Relays requests to the primary so that a primary which ignores them is
     /// suspected when the backup's timer fires (docs/consensus.md rule 9).
     mutating func forward(_ transactions: [Transaction]) {
-        for transaction in transactions where forwardedAt[transaction.id] == nil && pool[transaction.id] != nil {
+        for transaction in transactions where forwardedAt[transaction.id] == nil && pool.contains(transaction.id) {
             forwardedAt[transaction.id] = tickCount
         }
         relay(transactions, to: .replica(Int(primary(of: view))))
@@ -751,7 +767,8 @@ public struct Replica {
 
     mutating func evictUnacceptableTransactions() {
         let dead = pool.oldestFirst.filter { !validator.isAcceptable($0) }.map(\.id)
-        if !dead.isEmpty { removeFromPool(dead) }
+        if !dead.isEmpty { removeFromPool(dead, because: .unacceptable) }
+        pruneForwardedTimes()
     }
 
     /// Starts state transfer when f+1 peers report commits above ours, so at
@@ -797,7 +814,7 @@ public struct Replica {
         committedHeader = block.header
         committedHashes[block.height] = block.hash
         actions.append(.commit(block, certificate))
-        removeFromPool(block.transactions.map(\.id))
+        removeFromPool(block.transactions.map(\.id), because: .committed)
         unexecutedBlocks.append(block)
         noteProgress()
         commitsInView += 1

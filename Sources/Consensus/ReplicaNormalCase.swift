@@ -151,10 +151,7 @@ extension Replica {
         let threshold = UInt64(timeoutTicks())
         let inFlight = inFlightTransactions(ancestors)
         var overdue: [Transaction] = []
-        var examined = 0
-        for transaction in pool.oldestFirst {
-            guard examined < ConsensusLimits.censorshipCheckRequestsMax else { break }
-            examined += 1
+        for transaction in pool.oldest(ConsensusLimits.censorshipCheckRequestsMax) {
             let id = transaction.id
             guard let forwarded = forwardedAt[id], tickCount >= forwarded &+ threshold, !inFlight.contains(id) else { continue }
             overdue.append(transaction)

@@ -1,12 +1,82 @@
 import LedgerCore
 
+/// Where a validator's requests wait to be ordered: the one pool of a node.
+/// The application admits into it (the node's mempool, with its checks of
+/// membership, nonces and bounds); the replica reads it to cut batches and to
+/// judge its primary, pools what it is relayed once the application has
+/// admitted it, and removes what committed or can no longer be proposed.
+/// Implementations are thread-safe: the node's API admits while the
+/// consensus loop reads.
+public protocol RequestPool: AnyObject, Sendable {
+    var count: Int { get }
+    /// The pool's size by ``Transaction/encodedBytesBound``.
+    var bytes: Int { get }
+    /// Changes whenever a transaction enters or leaves the pool, so work that
+    /// found nothing to do need not be repeated until it changes.
+    var version: UInt64 { get }
+    func contains(_ id: Hash) -> Bool
+    /// Whether `transaction` would fit within the pool's bounds.
+    func hasRoom(for transaction: Transaction) -> Bool
+    /// Pools a transaction the replica judged acceptable; true when it is
+    /// pooled afterwards (newly or already). A pool may refuse one that
+    /// breaks its own rules (a bound, another pending transaction with the
+    /// same sender and nonce).
+    func insert(_ transaction: Transaction) -> Bool
+    /// At most `limit` pooled transactions, oldest first, copied out.
+    func oldest(_ limit: Int) -> [Transaction]
+    /// Removes the transactions among `ids` that are pooled, for `reason`.
+    func remove(_ ids: [Hash], because reason: RequestRemoval)
+}
+
+/// Why a replica takes requests out of the pool.
+public enum RequestRemoval: Sendable {
+    /// They are in a block the replica just committed.
+    case committed
+    /// They can no longer be proposed (expired, committed by another path, refused on a second look).
+    case unacceptable
+}
+
+extension RequestPool {
+    public var isEmpty: Bool { count == 0 }
+    /// Every pooled transaction, oldest first.
+    public var oldestFirst: [Transaction] { oldest(Int.max) }
+}
+
+/// A ``TransactionPool`` behind a lock: the request pool of a replica whose
+/// application keeps no pool of its own (the simulator, tests).
+public final class LockedTransactionPool: RequestPool, @unchecked Sendable {
+    private let lock = Lock()
+    private var pool: TransactionPool
+
+    public init(transactionsMax: Int = ConsensusLimits.pendingTransactionsMax,
+                bytesMax: Int = ConsensusLimits.pendingTransactionBytesMax) {
+        pool = TransactionPool(transactionsMax: transactionsMax, bytesMax: bytesMax)
+    }
+
+    public var count: Int { lock.withLock { pool.count } }
+    public var bytes: Int { lock.withLock { pool.bytes } }
+    public var version: UInt64 { lock.withLock { pool.version } }
+    public func contains(_ id: Hash) -> Bool { lock.withLock { pool.contains(id) } }
+    public func hasRoom(for transaction: Transaction) -> Bool { lock.withLock { pool.hasRoom(for: transaction) } }
+
+    public func insert(_ transaction: Transaction) -> Bool {
+        lock.withLock { pool.insert(transaction) != .full }
+    }
+
+    public func oldest(_ limit: Int) -> [Transaction] {
+        lock.withLock { Array(pool.oldestFirst.prefix(limit)) }
+    }
+
+    public func remove(_ ids: [Hash], because reason: RequestRemoval) {
+        lock.withLock { pool.remove(ids) }
+    }
+}
+
 /// Transactions waiting to be ordered, oldest first, bounded in count and in
-/// bytes (by ``Transaction/encodedBytesBound``). The one pool structure of
-/// the system: a replica keeps its pending requests in one, and the node's
-/// mempool keeps what it admitted in another with the same bounds
-/// (``ConsensusLimits/pendingTransactionsMax`` and
-/// ``ConsensusLimits/pendingTransactionBytesMax``), so what one holds the
-/// other always has room for.
+/// bytes (by ``Transaction/encodedBytesBound``): the storage of every
+/// ``RequestPool``, with bounds ``ConsensusLimits/pendingTransactionsMax``
+/// and ``ConsensusLimits/pendingTransactionBytesMax`` unless its owner sets
+/// others.
 ///
 /// A value type; its owner serialises access.
 public struct TransactionPool: Sendable {

@@ -48,7 +48,8 @@ public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 }
 
-/// Transactions waiting to be ordered. Admission checks everything that can be
+/// Transactions waiting to be ordered: the node's one pool, which its
+/// replica reads and orders from (``RequestPool``). Admission checks everything that can be
 /// checked before execution — size, chain, signature, expiry, nonce window,
 /// the sender's organization and its permission, and the contract's stateless
 /// checks of the arguments (``Contract/checkArguments(_:)``, which keep
@@ -56,7 +57,7 @@ public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible 
 /// exactly once; execution later skips the signatures verified here.
 ///
 /// Thread-safe.
-public final class Mempool: @unchecked Sendable {
+public final class Mempool: RequestPool, @unchecked Sendable {
     /// Whether a transaction was new to this pool.
     public enum Admission: Equatable, Sendable {
         case added
@@ -69,6 +70,9 @@ public final class Mempool: @unchecked Sendable {
     private var bySender: [PublicKey: [UInt64: Hash]] = [:]
     /// When each pending transaction entered the pool, for its sojourn at commit.
     private var arrivedAt: [Hash: ContinuousClock.Instant] = [:]
+    /// Sojourns of the transactions the replica took out as committed, until
+    /// ``removeCommitted(_:)`` reports them; at most a pool's worth.
+    private var committedSojournsMs: [Double] = []
     private let verified: VerifiedSignatures
 
     /// A pool over `ledger`'s committed state that records the signatures it
@@ -81,6 +85,7 @@ public final class Mempool: @unchecked Sendable {
 
     public var count: Int { lock.withLock { pool.count } }
     public var bytes: Int { lock.withLock { pool.bytes } }
+    public var version: UInt64 { lock.withLock { pool.version } }
 
     public func contains(_ id: Hash) -> Bool { lock.withLock { pool.contains(id) } }
     public func transaction(_ id: Hash) -> Transaction? { lock.withLock { pool[id] } }
@@ -149,16 +154,48 @@ public final class Mempool: @unchecked Sendable {
             throw .rejected(error)
         }
         guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
-        return try lock.withLock { () throws(AdmissionError) -> Admission in
-            if pool.contains(transaction.id) { return .alreadyPending }
-            guard pool.hasRoom(for: transaction) else { throw .busy(pending: pool.count, retryAfterMs: MempoolLimits.fullRetryAfterMs) }
-            if let existing = bySender[body.sender]?[body.nonce], existing != transaction.id {
-                throw .rejected(Rejection(code: "nonce_pending", message: "another transaction with nonce \(body.nonce) from this sender is already pending"))
+        return try lock.withLock { () throws(AdmissionError) -> Admission in try insertLocked(transaction) }
+    }
+
+    /// Pools an admitted transaction: within the bounds, and the only one pending for its sender and nonce.
+    private func insertLocked(_ transaction: Transaction) throws(AdmissionError) -> Admission {
+        let body = transaction.body
+        if pool.contains(transaction.id) { return .alreadyPending }
+        guard pool.hasRoom(for: transaction) else { throw .busy(pending: pool.count, retryAfterMs: MempoolLimits.fullRetryAfterMs) }
+        if let existing = bySender[body.sender]?[body.nonce], existing != transaction.id {
+            throw .rejected(Rejection(code: "nonce_pending", message: "another transaction with nonce \(body.nonce) from this sender is already pending"))
+        }
+        pool.insert(transaction)
+        arrivedAt[transaction.id] = .now
+        bySender[body.sender, default: [:]][body.nonce] = transaction.id
+        return .added
+    }
+
+    // MARK: The replica's view (RequestPool)
+
+    public func hasRoom(for transaction: Transaction) -> Bool { lock.withLock { pool.hasRoom(for: transaction) } }
+
+    /// True when the transaction is pooled. Transactions enter only through
+    /// admission (``add(_:nowMs:)``), so one that left between its admission
+    /// and the replica's turn (committed, expired, its nonce spent) is not
+    /// pooled again.
+    public func insert(_ transaction: Transaction) -> Bool {
+        contains(transaction.id)
+    }
+
+    public func oldest(_ limit: Int) -> [Transaction] {
+        lock.withLock { Array(pool.oldestFirst.prefix(limit)) }
+    }
+
+    public func remove(_ ids: [Hash], because reason: RequestRemoval) {
+        let now = ContinuousClock.now
+        lock.withLock {
+            for id in ids {
+                if reason == .committed, let arrived = arrivedAt[id], committedSojournsMs.count < ConsensusLimits.pendingTransactionsMax {
+                    committedSojournsMs.append((now - arrived).inMilliseconds)
+                }
+                removeLocked(id)
             }
-            pool.insert(transaction)
-            arrivedAt[transaction.id] = .now
-            bySender[body.sender, default: [:]][body.nonce] = transaction.id
-            return .added
         }
     }
 
@@ -180,15 +217,17 @@ public final class Mempool: @unchecked Sendable {
         }
     }
 
-    /// Forgets what a committed block holds, and whatever its commit made
-    /// stale. Returns how long (in milliseconds) each of the block's
-    /// transactions that this pool held had waited in it. Throws when the
+    /// Forgets what a committed and executed block holds (the replica has
+    /// usually taken its transactions out already), and whatever its commit
+    /// made stale. Returns how long (in milliseconds) each transaction
+    /// committed since the last call had waited in this pool. Throws when the
     /// senders' nonces cannot be read; the block's own transactions are gone by then.
     @discardableResult
     public func removeCommitted(_ block: Block) throws -> [Double] {
         let now = ContinuousClock.now
         let sojournsMs = lock.withLock { () -> [Double] in
-            var waits: [Double] = []
+            var waits = committedSojournsMs
+            committedSojournsMs.removeAll(keepingCapacity: true)
             for transaction in block.transactions {
                 if let arrived = arrivedAt[transaction.id] {
                     waits.append((now - arrived).inMilliseconds)

@@ -73,8 +73,8 @@ public enum NodeTiming {
     public static let stalledMsMax: UInt64 = 10_000
 }
 
-/// Bounds of the mempool: by default those of the replica's pool, which holds
-/// the same transactions.
+/// Bounds of the mempool, the node's one request pool: by default the
+/// consensus layer's (``ConsensusLimits/pendingTransactionsMax``).
 public struct MempoolLimits: Sendable {
     public var transactionsMax: Int
     /// Bytes by ``Transaction/encodedBytesBound``.

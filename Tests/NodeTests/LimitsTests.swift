@@ -70,7 +70,7 @@ import Testing
         #expect(NodeTiming.gossipBatchMax <= PeerLimits.gossipTransactionsMax)
     }
 
-    @Test func pools_areBoundedInBytes_andTheMempoolMatchesTheReplica() {
+    @Test func thePool_isBoundedInBytes() {
         let mempool = MempoolLimits()
         #expect(mempool.transactionsMax == ConsensusLimits.pendingTransactionsMax)
         #expect(mempool.bytesMax == ConsensusLimits.pendingTransactionBytesMax)

@@ -1,4 +1,5 @@
 import Testing
+import Consensus
 import Contracts
 import ConsortTesting
 import Ledger
@@ -56,5 +57,35 @@ import LedgerCore
         let batch = Nonces.orderBatch(mempool.pending(), after: [], blockTimestampMs: now + 1_001, limit: 100,
                                       committedNextNonce: { try? chain.ledger.nextNonce(for: $0) }, isAcceptable: { _ in true })
         #expect(Set(batch.map(\.id)) == [gapCloser.id, other.id], "the follow-up waits for a new transaction at nonce 1")
+    }
+
+    /// The mempool is the replica's one pool: the replica reads it oldest
+    /// first, cannot pool what admission never saw, and takes out what
+    /// commits; the waits of what it took out reach the back-pressure once,
+    /// when the node has applied the block.
+    @Test func asTheReplicasPool_committedRequestsLeaveAtOnce_andTheirWaitIsReportedOnce() throws {
+        let mempool = Mempool(ledger: chain.ledger)
+        let pool: any RequestPool = mempool
+        let now = chain.ledger.head.timestampMs
+        let first = signed("bankA", nonce: 0, expiresAtMs: now + 60_000, try blacklistNote("first", serial: 1))
+        let second = signed("bankB", nonce: 0, expiresAtMs: now + 60_000, try blacklistNote("second", serial: 2))
+        let neverAdmitted = signed("bankA", nonce: 1, expiresAtMs: now + 60_000, try blacklistNote("third", serial: 3))
+        for transaction in [first, second] { try mempool.add(transaction, nowMs: now) }
+        #expect(pool.oldest(10).map(\.id) == [first.id, second.id])
+        #expect(pool.insert(first), "an admitted request is pooled")
+        #expect(!pool.insert(neverAdmitted), "only admission pools a request")
+        #expect(mempool.count == 2)
+        let versionBefore = pool.version
+
+        pool.remove([first.id], because: .committed)
+        pool.remove([second.id], because: .unacceptable)
+        #expect(mempool.count == 0 && mempool.bytes == 0)
+        #expect(pool.version != versionBefore)
+        #expect(mempool.nextNonce(for: chain.member("bankA").key.publicKey, committed: 0) == 0, "the nonce index follows the pool")
+
+        let genesisBlock = try #require(try chain.ledger.block(at: 0))
+        let block = Block(header: genesisBlock.header, transactions: [first])
+        #expect(try mempool.removeCommitted(block).count == 1, "the wait of the request the replica took out as committed")
+        #expect(try mempool.removeCommitted(block).isEmpty, "and only once")
     }
 }

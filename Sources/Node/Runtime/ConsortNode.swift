@@ -244,7 +244,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         let validator = ShellProposalValidator(node: self)
         return Replica(
             configuration: configuration, signer: Secp256k1Signer(key: key), verifier: Secp256k1Verifier(), validator: validator,
-            head: ChainHead(committedHeader: headBlock.header, executedHeight: head.height, executedStateRoot: head.stateRoot),
+            pool: mempool, head: ChainHead(committedHeader: headBlock.header, executedHeight: head.height, executedStateRoot: head.stateRoot),
             restoring: saved)
     }
 
@@ -333,8 +333,7 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         max(wallClockMs(), ledger.head.timestampMs)
     }
 
-    /// Drops expired transactions from the mempool; the replica's pool drops
-    /// them too, since the proposal validator no longer accepts them.
+    /// Drops expired transactions from the pool, which the replica orders from.
     private func removeExpiredTransactions() {
         let removed = mempool.removeExpired(nowMs: expiryClockMs())
         guard removed > 0 else { return }
