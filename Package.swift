@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CSecp256k1", path: "Sources/CSecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
@@ -52,6 +53,7 @@ let package = Package(
                 "LedgerCore", "Ledger", "Contracts", "Consensus", "NodeAPI", "NodeClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -59,6 +61,8 @@ let package = Package(
         ),
         // The T+0 clearing reconciliation job, a client of the API.
         .target(name: "ReconciliationJob", dependencies: ["LedgerCore", "Ledger", "Contracts", "NodeAPI", "NodeClient"]),
+        // Test support below every layer: long computations on one thread of their own.
+        .target(name: "TestSupport"),
         // Fixtures of the ledger layer: validator keys in one process that build and certify blocks.
         .target(name: "LedgerTesting", dependencies: ["LedgerCore", "Ledger"]),
         // Fixtures: a consortium whose keys live in one process.
@@ -74,12 +78,13 @@ let package = Package(
             ]
         ),
 
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore"]),
         .testTarget(name: "NodeAPITests", dependencies: ["NodeAPI", "LedgerCore"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "LedgerCore", "LedgerTesting"]),
-        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "LedgerCore", "ConsensusSimulator"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "LedgerCore", "LedgerTesting", "TestSupport"]),
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "LedgerCore", "ConsensusSimulator", "TestSupport"]),
         .testTarget(
-            name: "ContractsTests", dependencies: ["Contracts", "Ledger", "LedgerCore", "ConsortTesting"],
+            name: "ContractsTests", dependencies: ["Contracts", "Ledger", "LedgerCore", "ConsortTesting", "TestSupport"],
             // The project's own statement files, one per convention and case the importers handle.
             resources: [.copy("Fixtures")]
         ),

@@ -20,4 +20,7 @@ public enum APILimits {
     public static let idleTimeoutMs = 10_000
     /// How long a request may take to arrive whole once its head has.
     public static let requestReadTimeoutMs = 10_000
+    /// How long a stopping API lets requests in progress finish after it has
+    /// stopped accepting connections, before it cancels them.
+    public static let shutdownGraceMs = 2_000
 }

@@ -1,6 +1,7 @@
 import ConsensusSimulator
 import Consensus
 import LedgerCore
+import TestSupport
 import Testing
 
 /// A quiet network (no loss, no random faults) for scripted scenarios.
@@ -97,26 +98,28 @@ func quietOptions(seed: UInt64 = 7, validators: Int = 4, byzantine: [ByzantineBe
     }
 }
 
-@Test func stateTransfer_replicaMissed1000Blocks_catchesUp() {
-    var options = quietOptions(seed: 5)
-    options.transactionCount = 1000
-    options.blockTransactionsMax = 1
-    options.checkpointIntervalBlocks = 10
-    options.watermarkWindowBlocks = 20
-    options.delayTicksMax = 1
-    options.timing = ReplicaTiming(batchTicks: 0, viewChangeTimeoutTicks: 40, retransmitTicks: 6,
-                                   timestampDriftMsMax: 60_000, viewChangeBackoffDoublingsMax: 3)
-    var simulation = Simulation(options: options)
-    simulation.crash(3)
-    for number in 0..<1000 { simulation.submit(number: number, to: [0]) }
-    let committed = simulation.run(until: 20_000) { $0.committedHeight(of: 0) >= 1000 }
-    #expect(committed)
-    #expect(simulation.committedHeight(of: 3) == 0)
-    simulation.restart(3)
-    let caughtUp = simulation.run(until: 5000) { $0.committedHeight(of: 3) >= 1000 }
-    let result = simulation.report()
-    expectPassed(result.passed ? [] : [result])
-    #expect(caughtUp, "replica 3 reached \(simulation.committedHeight(of: 3))")
+@Test func stateTransfer_replicaMissed1000Blocks_catchesUp() async {
+    await onComputeThread {
+        var options = quietOptions(seed: 5)
+        options.transactionCount = 1000
+        options.blockTransactionsMax = 1
+        options.checkpointIntervalBlocks = 10
+        options.watermarkWindowBlocks = 20
+        options.delayTicksMax = 1
+        options.timing = ReplicaTiming(batchTicks: 0, viewChangeTimeoutTicks: 40, retransmitTicks: 6,
+                                       timestampDriftMsMax: 60_000, viewChangeBackoffDoublingsMax: 3)
+        var simulation = Simulation(options: options)
+        simulation.crash(3)
+        for number in 0..<1000 { simulation.submit(number: number, to: [0]) }
+        let committed = simulation.run(until: 20_000) { $0.committedHeight(of: 0) >= 1000 }
+        #expect(committed)
+        #expect(simulation.committedHeight(of: 3) == 0)
+        simulation.restart(3)
+        let caughtUp = simulation.run(until: 5000) { $0.committedHeight(of: 3) >= 1000 }
+        let result = simulation.report()
+        expectPassed(result.passed ? [] : [result])
+        #expect(caughtUp, "replica 3 reached \(simulation.committedHeight(of: 3))")
+    }
 }
 
 @Test func silentReplicas_fSilentForever_restStillCommit() {

@@ -1,6 +1,7 @@
 import ConsensusSimulator
 import Consensus
 import LedgerCore
+import TestSupport
 import Testing
 
 /// The behaviours of the Byzantine validators for one seed (placed first, so
@@ -32,15 +33,15 @@ func mixFaults(_ options: inout SimulationOptions, seed: UInt64) {
     }
 }
 
-@Test func simulation_n4_allFaults_agreementValidityLiveness() {
+@Test func simulation_n4_allFaults_agreementValidityLiveness() async {
     let seeds = SeedPlan.seeds(default: 2000, salt: 4)
-    let failures = runSeeds("n=4", seeds: seeds, configure: allFaultsOptionsN4)
+    let failures = await runSeeds("n=4", seeds: seeds, configure: allFaultsOptionsN4)
     expectPassed(failures)
 }
 
-@Test func simulation_n7_allFaults_agreementValidityLiveness() {
+@Test func simulation_n7_allFaults_agreementValidityLiveness() async {
     let seeds = SeedPlan.seeds(default: 500, salt: 7)
-    let failures = runSeeds("n=7", seeds: seeds, configure: allFaultsOptionsN7)
+    let failures = await runSeeds("n=7", seeds: seeds, configure: allFaultsOptionsN7)
     expectPassed(failures)
 }
 
@@ -69,31 +70,33 @@ func allFaultsOptionsN7(seed: UInt64) -> SimulationOptions {
 /// the new view the others had entered (rule 7); one that left a view alone
 /// on suspicions already withdrawn (rule 9); one restarted without the
 /// new-view message of its view that left it on a laggard's suspicion (rule 8).
-@Test func simulation_viewsSettle_seedsThatOnceDidNot() {
+@Test func simulation_viewsSettle_seedsThatOnceDidNot() async {
     let askedForALaterView: [UInt64] = [4000098, 4000982, 4001185, 4001303, 4001388]
     let leftAloneOnWithdrawnSuspicions: [UInt64] = [4000663, 4001934]
     let restartedWithoutTheNewView: [UInt64] = [4001539]
-    let n4 = runSeeds("views n=4", seeds: askedForALaterView + leftAloneOnWithdrawnSuspicions + restartedWithoutTheNewView,
+    let n4 = await runSeeds("views n=4", seeds: askedForALaterView + leftAloneOnWithdrawnSuspicions + restartedWithoutTheNewView,
                       configure: allFaultsOptionsN4)
     expectPassed(n4)
     // Both asked for a later view (rule 7).
-    let n7 = runSeeds("views n=7", seeds: [7000195, 7000467], configure: allFaultsOptionsN7)
+    let n7 = await runSeeds("views n=7", seeds: [7000195, 7000467], configure: allFaultsOptionsN7)
     expectPassed(n7)
 }
 
-@Test func simulation_sameSeed_replaysExactly() {
-    for seed in SeedPlan.seeds(default: 5, salt: 11) {
-        var options = SimulationOptions(seed: seed, validatorCount: 4, byzantine: [.twins])
-        options.byzantineFirst = true
-        mixFaults(&options, seed: seed)
-        var first = Simulation(options: options)
-        var second = Simulation(options: options)
-        let a = first.run()
-        let b = second.run()
-        expectPassed(a.passed ? [] : [a])
-        #expect(a.description == b.description)
-        #expect(a.messagesDelivered == b.messagesDelivered && a.ticks == b.ticks)
-        report("[replay] \(a)")
+@Test func simulation_sameSeed_replaysExactly() async {
+    await onComputeThread {
+        for seed in SeedPlan.seeds(default: 5, salt: 11) {
+            var options = SimulationOptions(seed: seed, validatorCount: 4, byzantine: [.twins])
+            options.byzantineFirst = true
+            mixFaults(&options, seed: seed)
+            var first = Simulation(options: options)
+            var second = Simulation(options: options)
+            let a = first.run()
+            let b = second.run()
+            expectPassed(a.passed ? [] : [a])
+            #expect(a.description == b.description)
+            #expect(a.messagesDelivered == b.messagesDelivered && a.ticks == b.ticks)
+            report("[replay] \(a)")
+        }
     }
 }
 
@@ -109,9 +112,9 @@ func healthyNetwork(_ options: inout SimulationOptions, seed: UInt64) {
 }
 
 /// No faults and honest primaries: the run must not change view at all.
-@Test func simulation_faultFree_noViewChanges() {
+@Test func simulation_faultFree_noViewChanges() async {
     let seeds = SeedPlan.seeds(default: 20, salt: 19)
-    let failures = runSeeds("fault-free", seeds: seeds) { seed in
+    let failures = await runSeeds("fault-free", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: seed % 2 == 0 ? 4 : 7)
         healthyNetwork(&options, seed: seed)
         return options
@@ -122,9 +125,9 @@ func healthyNetwork(_ options: inout SimulationOptions, seed: UInt64) {
 /// False accusations: f validators report suspecting every primary and ask
 /// for the next view; with honest primaries and a healthy network the view
 /// must not change (a view is left on 2f+1 suspicions, or f+1 view changes).
-@Test func simulation_falseAccusers_moveNoView() {
+@Test func simulation_falseAccusers_moveNoView() async {
     let seeds = SeedPlan.seeds(default: 20, salt: 43)
-    let failures = runSeeds("false accusers", seeds: seeds) { seed in
+    let failures = await runSeeds("false accusers", seeds: seeds) { seed in
         let validators = seed % 2 == 0 ? 4 : 7
         var options = SimulationOptions(seed: seed, validatorCount: validators,
                                         byzantine: Array(repeating: .falseSuspicion, count: (validators - 1) / 3))
@@ -138,9 +141,9 @@ func healthyNetwork(_ options: inout SimulationOptions, seed: UInt64) {
 
 /// Censorship: the primary of view 0 never proposes one client's
 /// transactions; the backups forward them and suspect it, and a later primary orders them.
-@Test func simulation_censoringPrimary_transactionsStillCommit() {
+@Test func simulation_censoringPrimary_transactionsStillCommit() async {
     let seeds = SeedPlan.seeds(default: 40, salt: 23)
-    let failures = runSeeds("censor", seeds: seeds) { seed in
+    let failures = await runSeeds("censor", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: seed % 3 == 0 ? 7 : 4, byzantine: [.censor])
         options.byzantineFirst = true
         options.transactionCount = 20
@@ -154,9 +157,9 @@ func healthyNetwork(_ options: inout SimulationOptions, seed: UInt64) {
 /// Censorship under steady load: the censoring primary keeps ordering the
 /// other clients' transactions, and the censored client's must still commit
 /// within a bound of a few view-change timeouts (rule 9).
-@Test func simulation_censoringPrimary_underSteadyLoad() {
+@Test func simulation_censoringPrimary_underSteadyLoad() async {
     let seeds = SeedPlan.seeds(default: 4, salt: 41)
-    let failures = runSeeds("censor under load", seeds: seeds) { seed in
+    let failures = await runSeeds("censor under load", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: seed % 2 == 0 ? 4 : 7, byzantine: [.censor])
         options.byzantineFirst = true
         options.partitions = false
@@ -176,9 +179,9 @@ func healthyNetwork(_ options: inout SimulationOptions, seed: UInt64) {
 /// Long runs: several fault rounds, each followed by healing, with clients
 /// submitting all along, so every seed commits hundreds of heights and
 /// crosses many checkpoints, collections and watermark advances.
-@Test func simulation_longRuns_hundredsOfHeights() {
+@Test func simulation_longRuns_hundredsOfHeights() async {
     let seeds = SeedPlan.seeds(default: 16, salt: 29)
-    let failures = runSeeds("long", seeds: seeds, configure: longRunOptions)
+    let failures = await runSeeds("long", seeds: seeds, configure: longRunOptions)
     expectPassed(failures)
 }
 
@@ -202,9 +205,9 @@ func longRunOptions(seed: UInt64) -> SimulationOptions {
 /// A harsher network: more loss and delay, a small watermark window and
 /// frequent checkpoints, so proposals hit the high watermark and the log is
 /// collected while replicas are partitioned or down.
-@Test func simulation_n4_harshNetworkSmallWindow_agreementValidityLiveness() {
+@Test func simulation_n4_harshNetworkSmallWindow_agreementValidityLiveness() async {
     let seeds = SeedPlan.seeds(default: 100, salt: 13)
-    let failures = runSeeds("n=4 harsh", seeds: seeds) { seed in
+    let failures = await runSeeds("n=4 harsh", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: 4, byzantine: behaviours(seed: seed, faulty: 1))
         options.byzantineFirst = seed % 2 == 0
         options.messageLossProbability = 0.2
@@ -221,9 +224,9 @@ func longRunOptions(seed: UInt64) -> SimulationOptions {
 }
 
 /// The harsh network at n = 7 with two Byzantine validators.
-@Test func simulation_n7_harshNetworkSmallWindow_agreementValidityLiveness() {
+@Test func simulation_n7_harshNetworkSmallWindow_agreementValidityLiveness() async {
     let seeds = SeedPlan.seeds(default: 30, salt: 17)
-    let failures = runSeeds("n=7 harsh", seeds: seeds) { seed in
+    let failures = await runSeeds("n=7 harsh", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: 7, byzantine: behaviours(seed: seed, faulty: 2))
         options.byzantineFirst = seed % 2 == 0
         options.messageLossProbability = 0.2
@@ -243,9 +246,9 @@ func longRunOptions(seed: UInt64) -> SimulationOptions {
 /// parameters (2,000 transactions a block, K = 10, window 40) and enough
 /// transactions that blocks fill up while proposals wait (view changes,
 /// partitions, the in-flight bound).
-@Test func simulation_productionBlocks_fillUp() {
+@Test func simulation_productionBlocks_fillUp() async {
     let seeds = SeedPlan.seeds(default: 4, salt: 31)
-    let failures = runSeeds("production blocks", seeds: seeds) { seed in
+    let failures = await runSeeds("production blocks", seeds: seeds) { seed in
         var options = SimulationOptions(seed: seed, validatorCount: 4, byzantine: behaviours(seed: seed, faulty: 1))
         options.byzantineFirst = seed % 2 == 1
         mixFaults(&options, seed: seed)
@@ -261,9 +264,9 @@ func longRunOptions(seed: UInt64) -> SimulationOptions {
 /// Large transactions make blocks (and the view-change and new-view
 /// messages that carry them) large: a message above the real frame limit,
 /// `ConsensusLimits.messageBytesMax`, is dropped by the network.
-@Test func simulation_largeBlocks_frameLimit() {
+@Test func simulation_largeBlocks_frameLimit() async {
     let seeds = SeedPlan.seeds(default: 2, salt: 37)
-    let failures = runSeeds("large frames", seeds: seeds, configure: largeFramesOptions)
+    let failures = await runSeeds("large frames", seeds: seeds, configure: largeFramesOptions)
     expectPassed(failures)
 }
 

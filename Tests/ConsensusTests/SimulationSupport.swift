@@ -1,6 +1,7 @@
 import ConsensusSimulator
 import Consensus
 import LedgerCore
+import TestSupport
 import Testing
 
 /// Seeds per configuration in the normal run; CONSORT_SIM_SEEDS raises it
@@ -21,8 +22,13 @@ enum SeedPlan {
 /// Runs every seed, prints failing seeds so they can be replayed, and a
 /// one-line summary: seeds, failures, committed heights (lowest honest
 /// replica's per seed: min/median/max), highest view, frames dropped for
-/// size, disk faults and wall time.
-func runSeeds(_ label: String, seeds: [UInt64], configure: (UInt64) -> SimulationOptions) -> [SimulationResult] {
+/// size, disk faults and wall time. The runs compute without suspending, so
+/// they go on the compute thread (see `onComputeThread`).
+func runSeeds(_ label: String, seeds: [UInt64], configure: (UInt64) -> SimulationOptions) async -> [SimulationResult] {
+    await onComputeThread { runSeedsHere(label, seeds: seeds, configure: configure) }
+}
+
+private func runSeedsHere(_ label: String, seeds: [UInt64], configure: (UInt64) -> SimulationOptions) -> [SimulationResult] {
     let clock = ContinuousClock()
     let started = clock.now
     var failures: [SimulationResult] = []

@@ -1,6 +1,7 @@
 import ConsensusSimulator
 import Consensus
 import LedgerCore
+import TestSupport
 import Testing
 
 // View changes carry headers, not transactions; bodies re-proposed by a new
@@ -16,68 +17,70 @@ private func sizedTransaction(_ cluster: Cluster, number: Int, argumentBytes: In
     return Transaction(body: body, signature: SimulatedSigner(publicKey: client).sign(Transaction.id(of: body)))
 }
 
-@Test func viewChange_atProductionSize_everyViewChangeAndNewViewFitsTheMessageLimit() throws {
-    // n = 7, blocks of 2,000 transactions of about 350 bytes, a watermark window of 40, all 40 heights prepared.
-    var cluster = Cluster(count: 7)
-    cluster.parameters.blockTransactionsMax = 2_000
-    cluster.parameters.watermarkWindowBlocks = 40
-    cluster.parameters.checkpointIntervalBlocks = 10
-    let heights = 40
-    var parent = cluster.genesis
-    var blocks: [Block] = []
-    for height in 1...heights {
-        let transactions = (0..<2_000).map { sizedTransaction(cluster, number: height * 2_000 + $0, argumentBytes: 200) }
-        let block = cluster.block(height: UInt64(height), parent: parent, transactions: transactions)
-        blocks.append(block)
-        parent = block.header
+@Test func viewChange_atProductionSize_everyViewChangeAndNewViewFitsTheMessageLimit() async throws {
+    try await onComputeThread {
+        // n = 7, blocks of 2,000 transactions of about 350 bytes, a watermark window of 40, all 40 heights prepared.
+        var cluster = Cluster(count: 7)
+        cluster.parameters.blockTransactionsMax = 2_000
+        cluster.parameters.watermarkWindowBlocks = 40
+        cluster.parameters.checkpointIntervalBlocks = 10
+        let heights = 40
+        var parent = cluster.genesis
+        var blocks: [Block] = []
+        for height in 1...heights {
+            let transactions = (0..<2_000).map { sizedTransaction(cluster, number: height * 2_000 + $0, argumentBytes: 200) }
+            let block = cluster.block(height: UInt64(height), parent: parent, transactions: transactions)
+            blocks.append(block)
+            parent = block.header
+        }
+        let blockBytes = blocks[0].canonicalBytes.count
+        #expect(blockBytes > 600_000, "blocks are of production size")
+        // Replica 1 (the primary of view 1) prepares every height in view 0: pre-prepare from 0, prepares from 2...5.
+        var newPrimary = cluster.replica(1)
+        var certificates: [PreparedCertificate] = []
+        for block in blocks {
+            let prePrepare = cluster.prePrepare(view: 0, block: block, by: 0)
+            _ = newPrimary.step(.message(.prePrepare(prePrepare)))
+            let prepares = (2...5).map { cluster.prepare(view: 0, block: block, by: $0) }
+            for prepare in prepares { _ = newPrimary.step(.message(.prepare(prepare))) }
+            certificates.append(PreparedCertificate(prePrepare: prePrepare, prepares: prepares))
+        }
+        // Every other replica asks for view 1 with the same 40 certificates; replica 1 joins and sends NEW-VIEW.
+        var sent: [ConsensusMessage] = []
+        for index in 2...6 {
+            let change = cluster.viewChange(to: 1, by: index, prepared: certificates)
+            sent.append(.viewChange(change))
+            sent += newPrimary.step(.message(.viewChange(change))).sentMessages
+        }
+        let viewChanges = sent.compactMap { if case .viewChange(let change) = $0 { change } else { nil } }
+        let newViews = sent.compactMap { if case .newView(let newView) = $0 { newView } else { nil } }
+        #expect(viewChanges.contains { $0.replica == 1 && $0.prepared.count == heights }, "the new primary's own view change carries 40 certificates")
+        // One NEW-VIEW, sent again to the replica whose view change came after it.
+        #expect(!newViews.isEmpty && newViews.allSatisfy { $0 == newViews[0] })
+        #expect(newViews.first?.proposals.count == heights)
+        let limit = ConsensusLimits.messageBytesMax
+        for change in viewChanges {
+            let bytes = ConsensusMessage.viewChange(change).canonicalBytes.count
+            report("[production size] view change from \(change.replica): \(bytes) bytes, limit \(limit) (one block is \(blockBytes) bytes)")
+            #expect(bytes <= limit)
+            #expect(try ConsensusMessage.decode(wire: ConsensusMessage.viewChange(change).canonicalBytes) == .viewChange(change))
+        }
+        for newView in newViews {
+            let bytes = ConsensusMessage.newView(newView).canonicalBytes.count
+            report("[production size] new view: \(bytes) bytes, limit \(limit)")
+            #expect(bytes <= limit)
+            #expect(try ConsensusMessage.decode(wire: ConsensusMessage.newView(newView).canonicalBytes) == .newView(newView))
+        }
+        // A backup that saw the proposals accepts the new view and re-prepares all 40 heights from the bodies it kept.
+        var backup = cluster.replica(2)
+        for block in blocks { _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0)))) }
+        let newView = try #require(newViews.first)
+        let actions = backup.step(.messageBytes(ConsensusMessage.newView(newView).canonicalBytes))
+        #expect(backup.view == 1)
+        let prepared = actions.sentMessages.compactMap { if case .prepare(let prepare) = $0, prepare.view == 1 { prepare.height } else { nil } }
+        #expect(prepared == Array(1...UInt64(heights)))
+        #expect(!actions.sentMessages.contains { if case .blockRequest = $0 { true } else { false } }, "no body is missing")
     }
-    let blockBytes = blocks[0].canonicalBytes.count
-    #expect(blockBytes > 600_000, "blocks are of production size")
-    // Replica 1 (the primary of view 1) prepares every height in view 0: pre-prepare from 0, prepares from 2...5.
-    var newPrimary = cluster.replica(1)
-    var certificates: [PreparedCertificate] = []
-    for block in blocks {
-        let prePrepare = cluster.prePrepare(view: 0, block: block, by: 0)
-        _ = newPrimary.step(.message(.prePrepare(prePrepare)))
-        let prepares = (2...5).map { cluster.prepare(view: 0, block: block, by: $0) }
-        for prepare in prepares { _ = newPrimary.step(.message(.prepare(prepare))) }
-        certificates.append(PreparedCertificate(prePrepare: prePrepare, prepares: prepares))
-    }
-    // Every other replica asks for view 1 with the same 40 certificates; replica 1 joins and sends NEW-VIEW.
-    var sent: [ConsensusMessage] = []
-    for index in 2...6 {
-        let change = cluster.viewChange(to: 1, by: index, prepared: certificates)
-        sent.append(.viewChange(change))
-        sent += newPrimary.step(.message(.viewChange(change))).sentMessages
-    }
-    let viewChanges = sent.compactMap { if case .viewChange(let change) = $0 { change } else { nil } }
-    let newViews = sent.compactMap { if case .newView(let newView) = $0 { newView } else { nil } }
-    #expect(viewChanges.contains { $0.replica == 1 && $0.prepared.count == heights }, "the new primary's own view change carries 40 certificates")
-    // One NEW-VIEW, sent again to the replica whose view change came after it.
-    #expect(!newViews.isEmpty && newViews.allSatisfy { $0 == newViews[0] })
-    #expect(newViews.first?.proposals.count == heights)
-    let limit = ConsensusLimits.messageBytesMax
-    for change in viewChanges {
-        let bytes = ConsensusMessage.viewChange(change).canonicalBytes.count
-        report("[production size] view change from \(change.replica): \(bytes) bytes, limit \(limit) (one block is \(blockBytes) bytes)")
-        #expect(bytes <= limit)
-        #expect(try ConsensusMessage.decode(wire: ConsensusMessage.viewChange(change).canonicalBytes) == .viewChange(change))
-    }
-    for newView in newViews {
-        let bytes = ConsensusMessage.newView(newView).canonicalBytes.count
-        report("[production size] new view: \(bytes) bytes, limit \(limit)")
-        #expect(bytes <= limit)
-        #expect(try ConsensusMessage.decode(wire: ConsensusMessage.newView(newView).canonicalBytes) == .newView(newView))
-    }
-    // A backup that saw the proposals accepts the new view and re-prepares all 40 heights from the bodies it kept.
-    var backup = cluster.replica(2)
-    for block in blocks { _ = backup.step(.message(.prePrepare(cluster.prePrepare(view: 0, block: block, by: 0)))) }
-    let newView = try #require(newViews.first)
-    let actions = backup.step(.messageBytes(ConsensusMessage.newView(newView).canonicalBytes))
-    #expect(backup.view == 1)
-    let prepared = actions.sentMessages.compactMap { if case .prepare(let prepare) = $0, prepare.view == 1 { prepare.height } else { nil } }
-    #expect(prepared == Array(1...UInt64(heights)))
-    #expect(!actions.sentMessages.contains { if case .blockRequest = $0 { true } else { false } }, "no body is missing")
 }
 
 /// Replicas 1 and 2 prepared block 1 in view 0; replica 3 never saw it. The

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import Ledger
 import LedgerCore
@@ -132,36 +133,38 @@ import LedgerCore
 
     /// The same 100,000 transactions executed twice into fresh stores give the
     /// same state root after every block.
-    @Test func stateRoot_isDeterministicOver100000Transactions() throws {
-        let chain = try DeterministicChain(senderCount: 10)
-        let transactionCount = 100_000
-        let perBlock = 2_000
-        var transactions: [Transaction] = []
-        transactions.reserveCapacity(transactionCount)
-        for index in 0..<transactionCount {
-            let sender = index % 10
-            let call = index % 11 == 10
-                ? ScratchContract.call(.delete, key: Array("key-\(index / 2)".utf8))
-                : ScratchContract.put(Array("key-\(index)".utf8), Array("value-\(index &* 2654435761)".utf8))
-            transactions.append(chain.transaction(sender: sender, nonce: UInt64(index / 10), call))
-        }
-        func run() throws -> [Hash] {
-            let ledger = try chain.openLedger(MemoryStore())
-            var roots: [Hash] = []
-            var start = 0
-            while start < transactions.count {
-                let executed = try chain.commit(ledger, Array(transactions[start..<min(start + perBlock, transactions.count)]))
-                #expect(executed.receipts.allSatisfy { $0.isSuccess })
-                roots.append(executed.stateRoot)
-                start += perBlock
+    @Test func stateRoot_isDeterministicOver100000Transactions() async throws {
+        try await onComputeThread {
+            let chain = try DeterministicChain(senderCount: 10)
+            let transactionCount = 100_000
+            let perBlock = 2_000
+            var transactions: [Transaction] = []
+            transactions.reserveCapacity(transactionCount)
+            for index in 0..<transactionCount {
+                let sender = index % 10
+                let call = index % 11 == 10
+                    ? ScratchContract.call(.delete, key: Array("key-\(index / 2)".utf8))
+                    : ScratchContract.put(Array("key-\(index)".utf8), Array("value-\(index &* 2654435761)".utf8))
+                transactions.append(chain.transaction(sender: sender, nonce: UInt64(index / 10), call))
             }
-            return roots
+            func run() throws -> [Hash] {
+                let ledger = try chain.openLedger(MemoryStore())
+                var roots: [Hash] = []
+                var start = 0
+                while start < transactions.count {
+                    let executed = try chain.commit(ledger, Array(transactions[start..<min(start + perBlock, transactions.count)]))
+                    #expect(executed.receipts.allSatisfy { $0.isSuccess })
+                    roots.append(executed.stateRoot)
+                    start += perBlock
+                }
+                return roots
+            }
+            let first = try run()
+            let second = try run()
+            #expect(first.count == transactionCount / perBlock)
+            #expect(first == second)
+            #expect(Set(first).count == first.count)
         }
-        let first = try run()
-        let second = try run()
-        #expect(first.count == transactionCount / perBlock)
-        #expect(first == second)
-        #expect(Set(first).count == first.count)
     }
 
     @Test func randomGarbage_neverTrapsTheProofDecoder() {

@@ -82,6 +82,43 @@ private final class Silent: ChannelInboundHandler, Sendable {
         }
     }
 
+    /// Cancelled while connections keep arriving, the server stops accepting,
+    /// ends the connections it holds within the shutdown grace and returns.
+    /// A connection accepted as the server stops is closed, not left behind
+    /// to trap when it is released.
+    @Test func cancelledWhileConnectionsArrive_stopsWithinTheGrace() async throws {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank)])
+        let backend = LedgerOnlyBackend(ledger: chain.ledger)
+        for round in 0..<20 {
+            let portBox = PortBox()
+            let server = Task {
+                try await APIServer(backend: backend).run(host: "127.0.0.1", port: 0, connectionsMax: 4,
+                                                          idleTimeoutMs: 60_000, requestReadTimeoutMs: 60_000) { portBox.set($0) }
+            }
+            for _ in 0..<200 where portBox.get() == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
+            let port = portBox.get()
+            try #require(port != 0, "the server did not start in round \(round)")
+            let arriving = Task {
+                var clients: [any Channel] = []
+                while !Task.isCancelled, clients.count < 64 {
+                    guard let channel = try? await open(port, sending: "GET /v1/status HTTP/1.1\r\nHo") else { break }
+                    clients.append(channel)
+                }
+                return clients
+            }
+            try await Task.sleep(nanoseconds: UInt64(5 + round) * 1_000_000)
+            let cancelled = ContinuousClock.now
+            server.cancel()
+            try await server.value
+            let took = ContinuousClock.now - cancelled
+            #expect(took < .milliseconds(APILimits.shutdownGraceMs + 3_000), "stopping took \(took) in round \(round)")
+            arriving.cancel()
+            for channel in await arriving.value {
+                #expect(try await closedWithin(seconds: 5, channel), "a connection outlived the server in round \(round)")
+            }
+        }
+    }
+
     @Test func connectionsBeyondTheCap_waitWithoutStoppingTheServer() async throws {
         try await withServer(connectionsMax: 2, timeoutMs: 60_000) { port in
             var held: [any Channel] = []

@@ -5,6 +5,7 @@ import LedgerCore
 import Logging
 import NodeAPI
 import NIOCore
+import ServiceLifecycle
 
 /// An API error: an HTTP status and a JSON body `{"error": {"code", "message"}}`.
 struct APIError: Error {
@@ -63,7 +64,20 @@ public struct APIServer: Sendable {
                                  availableConnectionsDelegate: .maximum(connectionsMax, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
-        try await application.run()
+        var services = ServiceGroupConfiguration(services: [application], logger: logger)
+        services.maximumGracefulShutdownDuration = .milliseconds(APILimits.shutdownGraceMs)
+        let group = ServiceGroup(configuration: services)
+        // Cancelling a server whose accepted connections are not yet served
+        // traps in NIO, so cancellation stops it gracefully instead: it stops
+        // accepting, serves what it has accepted within the grace and then
+        // cancels. The group runs in a task of its own, which the caller's
+        // cancellation does not reach.
+        let running = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await running.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 
     /// The router with every route; errors become JSON bodies.

@@ -87,7 +87,8 @@ public final class CommitNotifier: @unchecked Sendable {
         for continuation in resumed { continuation.resume() }
     }
 
-    /// Returns once a block above `height` has committed, or after `timeoutMs`.
+    /// Returns once a block above `height` has committed, after `timeoutMs`,
+    /// or when the task is cancelled.
     public func wait(above height: UInt64, timeoutMs: UInt64) async {
         let token = lock.withLock { () -> UInt64 in
             nextToken += 1
@@ -97,13 +98,19 @@ public final class CommitNotifier: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: timeoutMs * 1_000_000)
             self?.resume(token)
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = lock.withLock { () -> Bool in
-                if latestHeight > height { return true }
-                waiters[token] = continuation
-                return false
+        // Cancellation ends the wait too: the flag is set before the handler
+        // runs, and both it and the registration hold the lock.
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = lock.withLock { () -> Bool in
+                    if latestHeight > height || Task.isCancelled { return true }
+                    waiters[token] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            resume(token)
         }
         timer.cancel()
     }
