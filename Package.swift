@@ -78,7 +78,7 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport", "LedgerCore"]),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore"]),
         .testTarget(name: "NodeAPITests", dependencies: ["NodeAPI", "LedgerCore"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "LedgerCore", "LedgerTesting", "TestSupport"]),

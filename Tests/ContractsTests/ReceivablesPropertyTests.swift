@@ -499,7 +499,7 @@ final class ReceivablesSimulation {
     /// each sequence's wind-down leaves nothing open for the next.
     static let sequencesPerConsortium = 20
 
-    /// Each shard computes for minutes without suspending, so it runs on a
+    /// Each shard computes for minutes without suspending, so it runs on
     /// the compute thread (see `onComputeThread`).
     @Test(arguments: 0..<4)
     func randomSequences_keepEveryRule(shard: Int) async throws {

@@ -25,18 +25,24 @@ private final class Silent: ChannelInboundHandler, Sendable {
         #expect(APIConnectionBudget.processDescriptorLimit() != nil)
     }
 
-    /// Runs the API with the given idle and request timeouts and connection cap.
-    private func withServer(connectionsMax: Int, timeoutMs: Int, _ body: (Int) async throws -> Void) async throws {
-        let chain = try LocalConsortium(organizations: [("bankA", .bank)])
-        let backend = LedgerOnlyBackend(ledger: chain.ledger)
+    /// Starts the API with the given idle and request timeouts and connection
+    /// cap; returns its task and bound port (0 when it did not start in 2 s).
+    private func startServer(_ backend: any NodeBackend, connectionsMax: Int, timeoutMs: Int) async throws -> (Task<Void, any Error>, Int) {
         let portBox = PortBox()
         let server = Task {
             try await APIServer(backend: backend).run(host: "127.0.0.1", port: 0, connectionsMax: connectionsMax,
                                                       idleTimeoutMs: timeoutMs, requestReadTimeoutMs: timeoutMs) { portBox.set($0) }
         }
-        defer { server.cancel() }
         for _ in 0..<200 where portBox.get() == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
-        try await body(portBox.get())
+        return (server, portBox.get())
+    }
+
+    /// Runs the API with the given idle and request timeouts and connection cap.
+    private func withServer(connectionsMax: Int, timeoutMs: Int, _ body: (Int) async throws -> Void) async throws {
+        let chain = try LocalConsortium(organizations: [("bankA", .bank)])
+        let (server, port) = try await startServer(LedgerOnlyBackend(ledger: chain.ledger), connectionsMax: connectionsMax, timeoutMs: timeoutMs)
+        defer { server.cancel() }
+        try await body(port)
     }
 
     private func open(_ port: Int, sending text: String) async throws -> any Channel {
@@ -90,13 +96,7 @@ private final class Silent: ChannelInboundHandler, Sendable {
         let chain = try LocalConsortium(organizations: [("bankA", .bank)])
         let backend = LedgerOnlyBackend(ledger: chain.ledger)
         for round in 0..<20 {
-            let portBox = PortBox()
-            let server = Task {
-                try await APIServer(backend: backend).run(host: "127.0.0.1", port: 0, connectionsMax: 4,
-                                                          idleTimeoutMs: 60_000, requestReadTimeoutMs: 60_000) { portBox.set($0) }
-            }
-            for _ in 0..<200 where portBox.get() == 0 { try await Task.sleep(nanoseconds: 10_000_000) }
-            let port = portBox.get()
+            let (server, port) = try await startServer(backend, connectionsMax: 4, timeoutMs: 60_000)
             try #require(port != 0, "the server did not start in round \(round)")
             let arriving = Task {
                 var clients: [any Channel] = []

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerCore
 import TestSupport
 import Testing
 
@@ -60,7 +61,7 @@ import Testing
 
 /// Counts the bodies running at once and the most there ever were.
 private final class Concurrency: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var running = 0
     private var most = 0
 
@@ -80,7 +81,7 @@ private final class Concurrency: @unchecked Sendable {
 
 /// A flag that one thread sets and others spin on.
 private final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var isSet = false
 
     func set() {
