@@ -252,6 +252,7 @@ public struct Replica {
             }
             slots[certificate.height] = slot
         }
+        restoreNewViewProposals()
         restoreOwnProposals()
         if let target = changingTo {
             viewChangeTicksLeft = timeoutTicks()
@@ -268,6 +269,19 @@ public struct Replica {
             let checkpoint = Checkpoint(header: committedHeader, stateRoot: head.executedStateRoot, replica: me, signature: signer.sign(digest))
             ownCheckpoints[executedHeight] = checkpoint
             checkpointVotes[executedHeight, default: [:]][me] = checkpoint
+        }
+    }
+
+    /// A replica restarted in a view it entered by NEW-VIEW installs that
+    /// message's re-proposals again (rule 8): those that had not prepared
+    /// before the stop are in no prepared certificate, and without them the
+    /// view could not fill its heights up to the last re-proposal.
+    mutating func restoreNewViewProposals() {
+        guard changingTo == nil, let message = lastNewView else { return }
+        for proposal in message.proposals where proposal.height > lowHeader.height && proposal.height <= highWatermark {
+            if slots[proposal.height]?.proposal != nil { continue }
+            installReproposal(ProposedHeader(view: message.view, header: proposal.header, signature: proposal.signature))
+            nextProposalHeight = max(nextProposalHeight, proposal.height + 1)
         }
     }
 

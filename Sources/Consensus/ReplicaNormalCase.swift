@@ -226,6 +226,9 @@ extension Replica {
         let below = height - 1
         let chainReady = below <= lowHeader.height || below <= committedHeight || slots[below]?.sentCommit != nil
         guard chainReady else { return }
+        // A block that does not extend the chain below it can never execute:
+        // commit to it and an honest replica could only stop on it.
+        if let parent = expectedParentHash(below: below), prepared.header.parentHash != parent { return }
         let digest = prepared.blockHash
         if let vote = ownVotes[height], vote.blockHash != digest { return }
         let signature = signer.sign(CommitVote.digest(chainID: chainID, height: height, view: view, blockHash: digest))
@@ -234,6 +237,15 @@ extension Replica {
         slots[height]?.sentCommit = commit
         slots[height]?.commits[commit.replica] = commit
         send(.commit(commit))
+    }
+
+    /// The hash the block above `below` must name as its parent, when this
+    /// replica knows it: the stable checkpoint's, the committed chain's, or
+    /// the block it committed to at `below` in this view.
+    func expectedParentHash(below: UInt64) -> Hash? {
+        if below == lowHeader.height { return lowHeader.hash }
+        if let committed = committedHashes[below] { return committed }
+        return slots[below]?.sentCommit?.blockHash
     }
 
     mutating func recordVote(height: UInt64, blockHash: Hash, commit: Bool) {

@@ -130,6 +130,9 @@ public struct SimulationOptions: Sendable {
     /// in the same view with no view change under way (twice the longest
     /// backed-off view-change timeout of the default timing).
     public var viewSettleTicksMax = 320
+    /// Prints one line per step that did something (tick, replica, its view
+    /// and heights, the input, the actions), to follow one seed by hand.
+    public var trace = false
 
     /// True when nothing goes wrong in the run: no Byzantine validator, no
     /// loss, duplication, partition, crash, pause, slow or late replica, skew
@@ -335,6 +338,11 @@ final class SimNode {
     var backlog: [ReplicaInput] = []
     /// This node's clock offset from the reference clock, in ms.
     var clockOffsetMs: Int64 = 0
+    /// Execution reports not yet given to the replica, oldest first: like
+    /// the node's executor, the shell reports executed blocks in height order.
+    var executionReports: [ReplicaInput] = []
+    /// True while the shell is handing `executionReports` to the replica.
+    var reportingExecution = false
 
     init(index: Int, ledger: SimLedger) {
         self.index = index
@@ -813,6 +821,7 @@ public struct Simulation {
         node.replica = nil  // keep the replica's storage uniquely referenced while it steps
         let actions = replica.step(input)
         node.replica = replica
+        if options.trace { trace(node, replica: replica, input: input, actions: actions) }
         if !violationLog.entries.isEmpty {
             result.failures.append(contentsOf: violationLog.entries.map { "replica \(node.index): \($0)" })
             violationLog.entries = []
@@ -875,9 +884,61 @@ public struct Simulation {
             node.pausedUntil = nil
             node.backlog = []
             node.restartAt = now + 5 + random.below(40)
+            node.executionReports = []
             return
         }
-        for followUp in followUps { apply(node, input: followUp) }
+        // A report applied here may commit and execute more blocks; their
+        // reports queue behind the ones already waiting, never before them.
+        node.executionReports.append(contentsOf: followUps)
+        guard !node.reportingExecution else { return }
+        node.reportingExecution = true
+        while node.replica != nil, !node.executionReports.isEmpty {
+            apply(node, input: node.executionReports.removeFirst())
+        }
+        node.reportingExecution = false
+    }
+
+    func trace(_ node: SimNode, replica: Replica, input: ReplicaInput, actions: [ReplicaAction]) {
+        if case .tick = input, actions.isEmpty { return }
+        let state = "v\(replica.view)\(replica.changingTo.map { "->\($0)" } ?? "") c\(replica.committedHeight)"
+        let done = actions.map(Self.traceSummary).joined(separator: ", ")
+        print("[trace] t=\(now) r\(node.index) \(state) <- \(Self.traceSummary(input)) -> [\(done)]")
+    }
+
+    static func traceSummary(_ input: ReplicaInput) -> String {
+        switch input {
+        case .message(let message): return traceSummary(message)
+        case .messageBytes(let bytes): return "bytes(\(bytes.count))"
+        case .tick: return "tick"
+        case .submit(let transactions): return "submit(\(transactions.count))"
+        case .executed(let header, _): return "executed(h\(header.height))"
+        case .stateTransfer(let blocks): return "stateTransfer(\(blocks.first?.block.height ?? 0)...\(blocks.last?.block.height ?? 0))"
+        }
+    }
+
+    static func traceSummary(_ action: ReplicaAction) -> String {
+        switch action {
+        case .persist(let state): return "persist(v\(state.view))"
+        case .send(let message, let destination): return "send \(traceSummary(message)) to \(destination)"
+        case .commit(let block, let certificate): return "commit(h\(block.height) v\(certificate.view) \(block.hash.hex.prefix(8)))"
+        case .requestStateTransfer(let from, let to): return "stateTransfer(\(from)...\(to))"
+        case .fault(let fault): return "fault(\(fault))"
+        }
+    }
+
+    static func traceSummary(_ message: ConsensusMessage) -> String {
+        switch message {
+        case .prePrepare(let m): return "prePrepare(v\(m.view) h\(m.block.height) \(m.blockHash.hex.prefix(8)) parent \(m.block.header.parentHash.hex.prefix(8)))"
+        case .prepare(let m): return "prepare(r\(m.replica) v\(m.view) h\(m.height) \(m.blockHash.hex.prefix(8)))"
+        case .commit(let m): return "commit(r\(m.replica) v\(m.view) h\(m.height) \(m.blockHash.hex.prefix(8)))"
+        case .checkpoint(let m): return "checkpoint(r\(m.replica) h\(m.header.height))"
+        case .viewChange(let m): return "viewChange(r\(m.replica) to v\(m.newView) prepared \(m.prepared.map { "h\($0.height)v\($0.view)" }))"
+        case .newView(let m): return "newView(v\(m.view) O \(m.proposals.map { "h\($0.height) \($0.blockHash.hex.prefix(8))" }))"
+        case .forward(let m): return "forward(\(m.transactions.count))"
+        case .status(let m): return "status(r\(m.replica))"
+        case .blockRequest(let m): return "blockRequest(r\(m.replica) \(m.hashes.count))"
+        case .blockResponse(let m): return "blockResponse(\(m.blocks.count))"
+        }
     }
 
     /// The shell's commit: append to the durable chain, check the global

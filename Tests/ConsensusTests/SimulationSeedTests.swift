@@ -82,6 +82,20 @@ func allFaultsOptionsN7(seed: UInt64) -> SimulationOptions {
     expectPassed(n7)
 }
 
+/// Seeds that once halted or split the chain, kept as regression runs
+/// whatever CONSORT_SIM_SEEDS says. A replica committed to a block whose
+/// parent was not the block it had committed to below it (4077719); one
+/// restarted in a view entered by NEW-VIEW without that message's
+/// re-proposals, so the view could not fill its heights (4038398); the
+/// shell reported executed blocks out of height order when one report
+/// committed more blocks (4088967, and 29000040 over a long run).
+@Test func simulation_chainHolds_seedsThatOnceDidNot() async {
+    let n4 = await runSeeds("chain n=4", seeds: [4077719, 4038398, 4088967], configure: allFaultsOptionsN4)
+    expectPassed(n4)
+    let long = await runSeeds("chain long", seeds: [29000040], configure: longRunOptions)
+    expectPassed(long)
+}
+
 @Test func simulation_sameSeed_replaysExactly() async {
     await onComputeThread {
         for seed in SeedPlan.seeds(default: 5, salt: 11) {

@@ -15,7 +15,9 @@ enum SeedPlan {
     static func seeds(default count: Int, salt: UInt64) -> [UInt64] {
         if let text = environment("CONSORT_SIM_SEED"), let seed = UInt64(text) { return [seed] }
         let total = environment("CONSORT_SIM_SEEDS").flatMap(Int.init) ?? count
-        return (0..<UInt64(max(1, total))).map { $0 &+ salt &* 1_000_000 }
+        // A long run can be split, or resumed, by starting at seed k of the plan.
+        let first = environment("CONSORT_SIM_SEEDS_FROM").flatMap(UInt64.init) ?? 0
+        return (first..<first &+ UInt64(max(1, total))).map { $0 &+ salt &* 1_000_000 }
     }
 }
 
@@ -41,8 +43,11 @@ private func runSeedsHere(_ label: String, seeds: [UInt64], configure: (UInt64) 
     var fullest = 0
     var longestWait = 0
     var longestCensoredWait = 0
+    let trace = SeedPlan.environment("CONSORT_SIM_TRACE") == "1"
     for seed in seeds {
-        var simulation = Simulation(options: configure(seed))
+        var options = configure(seed)
+        options.trace = trace
+        var simulation = Simulation(options: options)
         let result = simulation.run()
         heights.append(result.lowestCommittedHeight)
         maxView = max(maxView, result.viewChanges)
