@@ -22,6 +22,10 @@ public enum NetworkBenchLimits {
     /// Back-off after a `busy` answer: first and largest wait.
     public static let backoffMsMin: UInt64 = 5
     public static let backoffMsMax: UInt64 = 200
+    /// Transactions a sender posts in one batch at most.
+    public static let batchTransactionsMax = 200
+    /// Transactions' bytes in one batch at most (a single larger transaction still goes alone).
+    public static let batchBytesMax = 1024 * 1024
     /// How long the event stream may take to connect before sending starts.
     public static let streamConnectMs = 300
 }

@@ -63,22 +63,23 @@ private final class PerSenderResults<Value: Sendable>: @unchecked Sendable {
     var all: [Value] { lock.withLock { values.compactMap { $0 } } }
 }
 
-/// One signed transaction, ready to post as the body of `POST /v1/transactions`.
+/// One signed transaction, encoded ahead of time for `POST /v1/transactions/batch`.
 struct SignedSubmission: Sendable {
     let id: Hash
-    let requestBody: [UInt8]
+    /// The transaction's canonical bytes, as a batch carries them.
+    let encoded: [UInt8]
 
-    /// Writes the ``SubmissionRequest`` JSON directly, so that signing on
-    /// every core cannot fail; a BenchTests test reads it back as one.
     init(_ transaction: Transaction) {
         id = transaction.id
-        requestBody = Array("{\"transaction\":\"\(Hex.encode(transaction.canonicalBytes))\"}".utf8)
+        encoded = transaction.canonicalBytes
     }
 }
 
-/// Posts one sender's signed transactions to a node in nonce order, backing
-/// off and retrying on `busy`, a full nonce window or a transport error;
-/// used by the benchmarks that load a running consortium.
+/// Posts one sender's signed transactions to a node in nonce order, in
+/// batches of what is due (``NetworkBenchLimits/batchTransactionsMax`` at
+/// most), backing off and sending again what was `busy`, beyond the nonce
+/// window, or lost to a transport error; used by the benchmarks that load a
+/// running consortium.
 struct LoadSender: Sendable {
     let client: NodeClient
     let tracker: BenchTracker
@@ -87,45 +88,67 @@ struct LoadSender: Sendable {
     /// `dueSeconds(position)` (nil: at once), and nothing at or after `sendEnd`.
     func send(_ submissions: [SignedSubmission], start: ContinuousClock.Instant, sendEnd: ContinuousClock.Instant,
               dueSeconds: @Sendable (Int) -> Double?) async {
-        for (position, submission) in submissions.enumerated() {
-            if let offset = dueSeconds(position) {
+        var next = 0
+        var retry: [SignedSubmission] = []
+        var backoff = RetryBackoff(minimumMs: NetworkBenchLimits.backoffMsMin, maximumMs: NetworkBenchLimits.backoffMsMax)
+        while next < submissions.count || !retry.isEmpty {
+            if retry.isEmpty, let offset = dueSeconds(next) {
                 let due = start + .nanoseconds(Int64(offset * 1e9))
-                if due >= sendEnd { return }
+                if due >= sendEnd { break }
                 try? await Task.sleep(until: due, clock: .continuous)
             }
-            if ContinuousClock.now >= sendEnd || Task.isCancelled { return }
-            tracker.submitting(submission.id, at: ContinuousClock.now)
-            var backoff = RetryBackoff(minimumMs: NetworkBenchLimits.backoffMsMin, maximumMs: NetworkBenchLimits.backoffMsMax)
-            attempts: while true {
-                let outcome: SubmitOutcome
-                do {
-                    let response = try await client.request(.POST, "/v1/transactions", body: submission.requestBody)
-                    outcome = SubmitOutcome(response)
-                } catch {
-                    outcome = .transportError
-                }
-                switch outcome {
-                case .accepted:
-                    tracker.accepted(submission.id)
-                    break attempts
-                case .refused(let code):
-                    tracker.refused(submission.id, code: code)
-                    break attempts
-                case .busy, .windowFull, .transportError:
-                    tracker.retrying(outcome)
-                    if ContinuousClock.now + .milliseconds(backoff.currentMs) >= sendEnd {
-                        tracker.abandoned(submission.id)
-                        return
-                    }
-                    try? await Task.sleep(for: .milliseconds(backoff.currentMs))
-                    backoff.failed()
-                }
+            let now = ContinuousClock.now
+            if now >= sendEnd || Task.isCancelled { break }
+            var batch = retry
+            var bytes = batch.reduce(0) { $0 + $1.encoded.count }
+            while next < submissions.count, batch.count < NetworkBenchLimits.batchTransactionsMax,
+                  bytes + submissions[next].encoded.count <= NetworkBenchLimits.batchBytesMax || batch.isEmpty {
+                if let offset = dueSeconds(next), start + .nanoseconds(Int64(offset * 1e9)) > now { break }
+                tracker.submitting(submissions[next].id, at: now)
+                bytes += submissions[next].encoded.count
+                batch.append(submissions[next])
+                next += 1
+            }
+            retry = await post(batch)
+            if retry.isEmpty {
+                backoff = RetryBackoff(minimumMs: NetworkBenchLimits.backoffMsMin, maximumMs: NetworkBenchLimits.backoffMsMax)
+                continue
+            }
+            if ContinuousClock.now + .milliseconds(backoff.currentMs) >= sendEnd { break }
+            try? await Task.sleep(for: .milliseconds(backoff.currentMs))
+            backoff.failed()
+        }
+        for submission in retry { tracker.abandoned(submission.id) }
+    }
+
+    /// Posts one batch and records each answer; returns what should be sent again, in order.
+    private func post(_ batch: [SignedSubmission]) async -> [SignedSubmission] {
+        let answer: BatchSubmissionAnswer
+        do {
+            answer = try await client.submit(batch: TransactionBatchRequest(encoded: batch.map(\.encoded)))
+        } catch {
+            tracker.retrying(.transportError, count: batch.count)
+            return batch
+        }
+        guard answer.results.count == batch.count else {
+            tracker.retrying(.transportError, count: batch.count)
+            return batch
+        }
+        var again: [SignedSubmission] = []
+        for (submission, result) in zip(batch, answer.results) {
+            switch SubmitOutcome(result) {
+            case .accepted: tracker.accepted(submission.id)
+            case .refused(let code): tracker.refused(submission.id, code: code)
+            case let outcome:
+                tracker.retrying(outcome)
+                again.append(submission)
             }
         }
+        return again
     }
 }
 
-/// How one submission attempt ended.
+/// How one submission ended.
 enum SubmitOutcome {
     case accepted
     case busy
@@ -133,26 +156,17 @@ enum SubmitOutcome {
     case transportError
     case refused(String)
 
-    init(_ response: (status: Int, body: [UInt8])) {
-        if response.status == 202 || response.status == 200 {
-            self = .accepted
-            return
-        }
-        if response.status == 503 {
-            self = .busy
-            return
-        }
-        var code = "http_\(response.status)"
-        do throws(NodeClientError) {
-            try NodeClient.checkStatus(response, route: "POST /v1/transactions")
-        } catch {
-            if case .api(_, let named, _) = error { code = named }
-        }
-        switch code {
-        case "nonce_too_far_ahead": self = .windowFull
-        // A retry after a lost answer finds the transaction already committed.
-        case "already_committed": self = .accepted
-        default: self = .refused(code)
+    init(_ result: BatchSubmissionResult) {
+        switch result.status {
+        case .pending: self = .accepted
+        case .busy: self = .busy
+        case .refused:
+            switch result.error?.code {
+            case "nonce_too_far_ahead": self = .windowFull
+            // A retry after a lost answer finds the transaction already committed.
+            case "already_committed": self = .accepted
+            case let code: self = .refused(code ?? "unknown")
+            }
         }
     }
 }
@@ -244,12 +258,12 @@ final class BenchTracker: @unchecked Sendable {
         lock.withLock { submittedAt[id] = nil }
     }
 
-    func retrying(_ outcome: SubmitOutcome) {
+    func retrying(_ outcome: SubmitOutcome, count: Int = 1) {
         lock.withLock {
             switch outcome {
-            case .busy: figures.busy += 1
-            case .windowFull: figures.windowFull += 1
-            case .transportError: figures.transport += 1
+            case .busy: figures.busy += count
+            case .windowFull: figures.windowFull += count
+            case .transportError: figures.transport += count
             case .accepted, .refused: break
             }
         }

@@ -16,6 +16,11 @@ public enum AdmissionError: Error, Equatable, Sendable, CustomStringConvertible 
     case alreadyCommitted(Hash)
     case storage(String)
 
+    /// True for `busy`: the transaction may be sent again later as it is.
+    public var isBusy: Bool {
+        if case .busy = self { true } else { false }
+    }
+
     /// A stable code for API clients.
     public var code: String {
         switch self {
@@ -111,7 +116,47 @@ public final class Mempool: RequestPool, @unchecked Sendable {
     /// Admits a transaction after checking it against committed state.
     @discardableResult
     public func add(_ transaction: Transaction, nowMs: UInt64) throws(AdmissionError) -> Admission {
-        if lock.withLock({ pool.contains(transaction.id) }) { return .alreadyPending }
+        guard try checkBeforeSignature(transaction, nowMs: nowMs) else { return .alreadyPending }
+        guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
+        return try lock.withLock { () throws(AdmissionError) -> Admission in try insertLocked(transaction) }
+    }
+
+    /// Admits transactions in order, each as ``add(_:nowMs:)`` would, with
+    /// the signatures of those that pass every other check verified together
+    /// on all cores (``VerifiedSignatures/verify(all:)``). One result per
+    /// transaction, in order.
+    public func add(all transactions: [Transaction], nowMs: UInt64) -> [Result<Admission, AdmissionError>] {
+        var results: [Result<Admission, AdmissionError>] = []
+        results.reserveCapacity(transactions.count)
+        var unsigned: [Int] = []
+        for (index, transaction) in transactions.enumerated() {
+            do {
+                if try checkBeforeSignature(transaction, nowMs: nowMs) { unsigned.append(index) }
+                results.append(.success(.alreadyPending))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        let signed = verified.verify(all: unsigned.map { transactions[$0] })
+        lock.withLock {
+            for (index, isSigned) in zip(unsigned, signed) {
+                guard isSigned else {
+                    results[index] = .failure(.rejected(LedgerRejection.badSignature()))
+                    continue
+                }
+                do throws(AdmissionError) {
+                    results[index] = .success(try insertLocked(transactions[index]))
+                } catch {
+                    results[index] = .failure(error)
+                }
+            }
+        }
+        return results
+    }
+
+    /// Every admission check but the signature's; false when the transaction is already pending.
+    private func checkBeforeSignature(_ transaction: Transaction, nowMs: UInt64) throws(AdmissionError) -> Bool {
+        if lock.withLock({ pool.contains(transaction.id) }) { return false }
         let body = transaction.body
         let size = transaction.canonicalBytes.count
         guard size <= Limits.transactionBytesMax else { throw .tooLarge(bytes: size, limit: Limits.transactionBytesMax) }
@@ -153,8 +198,7 @@ public final class Mempool: RequestPool, @unchecked Sendable {
         } catch {
             throw .rejected(error)
         }
-        guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
-        return try lock.withLock { () throws(AdmissionError) -> Admission in try insertLocked(transaction) }
+        return true
     }
 
     /// Pools an admitted transaction: within the bounds, and the only one pending for its sender and nonce.

@@ -61,6 +61,8 @@ public enum NodeTiming {
     public static let gossipBufferBytesMax = ConsensusLimits.messageBytesMax
     /// Signature ids remembered as verified, so each is checked once.
     public static let verifiedCacheEntriesMax = 400_000
+    /// Signatures verified per task when a batch of transactions is spread over the cores.
+    public static let verificationChunkTransactions = 32
     /// How often an observer polls the validators it follows when it is caught up.
     public static let observerPollMs: UInt64 = 200
     /// Admission times kept for the commit-latency histogram.

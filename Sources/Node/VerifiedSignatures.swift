@@ -1,3 +1,4 @@
+import Dispatch
 import LedgerCore
 
 /// The node's one cache of transactions whose signatures it has verified, so
@@ -26,6 +27,47 @@ public final class VerifiedSignatures: @unchecked Sendable {
         lock.withLock { members.insert(transaction.id) }
         return true
     }
+
+    /// Whether each of `transactions` is signed by its sender, in order: those
+    /// not cached yet are verified in chunks on all cores, then remembered.
+    public func verify(all transactions: [Transaction]) -> [Bool] {
+        var valid = lock.withLock { transactions.map { members.contains($0.id) } }
+        let unchecked = valid.indices.filter { !valid[$0] }
+        let chunks = (unchecked.count + NodeTiming.verificationChunkTransactions - 1) / NodeTiming.verificationChunkTransactions
+        let outcome = ChunkResults(count: unchecked.count)
+        let check: @Sendable (Int) -> Void = { chunk in
+            let range = chunk * NodeTiming.verificationChunkTransactions..<min(unchecked.count, (chunk + 1) * NodeTiming.verificationChunkTransactions)
+            outcome.set(range) { transactions[unchecked[$0]].hasValidSignature }
+        }
+        if chunks > 1 {
+            DispatchQueue.concurrentPerform(iterations: chunks, execute: check)
+        } else if chunks == 1 {
+            check(0)
+        }
+        let signed = outcome.values
+        lock.withLock {
+            for (position, index) in unchecked.enumerated() where signed[position] {
+                members.insert(transactions[index].id)
+                valid[index] = true
+            }
+        }
+        return valid
+    }
+}
+
+/// Per-position results of a computation spread over threads, each chunk writing its own range.
+private final class ChunkResults: @unchecked Sendable {
+    private let lock = Lock()
+    private var stored: [Bool]
+
+    init(count: Int) { stored = Array(repeating: false, count: count) }
+
+    func set(_ range: Range<Int>, _ value: (Int) -> Bool) {
+        let computed = range.map(value)
+        lock.withLock { stored.replaceSubrange(range, with: computed) }
+    }
+
+    var values: [Bool] { lock.withLock { stored } }
 }
 
 /// A set that forgets its oldest members beyond a capacity.

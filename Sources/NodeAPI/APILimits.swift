@@ -4,6 +4,11 @@ import LedgerCore
 public enum APILimits {
     /// Largest request body: one encoded transaction as hex in JSON, with headroom.
     public static let requestBodyBytesMax = 2 * Limits.transactionBytesMax + 4096
+    /// Transactions in one `POST /v1/transactions/batch` at most.
+    public static let batchTransactionsMax = 2_000
+    /// Largest body of a batch submission: many ordinary transactions, or
+    /// one of the largest size with room to spare. A client splits larger batches.
+    public static let batchBodyBytesMax = 4 * 1024 * 1024
     /// Blocks sent per wake-up on the event stream.
     public static let streamBatchBlocksMax = 64
     /// How long an idle event stream waits before sending a keep-alive comment.

@@ -40,6 +40,82 @@ public struct SubmissionAnswer: Codable, Sendable, Equatable {
     }
 }
 
+/// The body of `POST /v1/transactions/batch` (`application/octet-stream`):
+/// signed transactions in the canonical encoding, a count and then each
+/// transaction's canonical bytes with their length. The binary path for
+/// load: no hex, no JSON, one request for many transactions.
+public struct TransactionBatchRequest: Sendable, Equatable, CanonicalCodable {
+    /// Each transaction's canonical bytes, in the order they are to be admitted.
+    public var transactions: [[UInt8]]
+
+    public init(encoded transactions: [[UInt8]]) {
+        self.transactions = transactions
+    }
+
+    public init(_ transactions: [Transaction]) {
+        self.transactions = transactions.map(\.canonicalBytes)
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(UInt64(transactions.count))
+        for transaction in transactions { encoder.write(bytes: transaction) }
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        let count = try decoder.readLength("batch transactions", limit: APILimits.batchTransactionsMax)
+        var transactions: [[UInt8]] = []
+        transactions.reserveCapacity(count)
+        for _ in 0..<count { transactions.append(try decoder.readBytes("batch transaction", limit: Limits.transactionBytesMax)) }
+        self.transactions = transactions
+    }
+}
+
+/// What became of one transaction of a batch.
+public enum BatchSubmissionStatus: String, Codable, Sendable, Equatable {
+    /// Admitted, or already pending on the node (`new` says which).
+    case pending
+    /// Not admitted now: the node holds as much as the cluster can commit
+    /// soon; send it again after the answer's `retryAfterMs`.
+    case busy
+    /// Refused for good, with the reason in `error` (a bad signature, a nonce
+    /// already used, bytes that do not decode, …).
+    case refused
+}
+
+/// The answer for one transaction of a batch, in the batch's order.
+public struct BatchSubmissionResult: Codable, Sendable, Equatable {
+    /// The transaction's id; absent when its bytes do not decode.
+    public var id: Hash?
+    public var status: BatchSubmissionStatus
+    /// For `pending`: false when the node already had the transaction.
+    public var isNew: Bool?
+    /// For `busy` and `refused`: the code and message a single submission would have answered.
+    public var error: APIErrorDetail?
+
+    public init(id: Hash?, status: BatchSubmissionStatus, isNew: Bool? = nil, error: APIErrorDetail? = nil) {
+        self.id = id
+        self.status = status
+        self.isNew = isNew
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, isNew = "new", error
+    }
+}
+
+/// The answer to `POST /v1/transactions/batch`: one result per transaction,
+/// in order, and when any was `busy`, how long to wait before sending those again.
+public struct BatchSubmissionAnswer: Codable, Sendable, Equatable {
+    public var results: [BatchSubmissionResult]
+    public var retryAfterMs: Int?
+
+    public init(results: [BatchSubmissionResult], retryAfterMs: Int? = nil) {
+        self.results = results
+        self.retryAfterMs = retryAfterMs
+    }
+}
+
 /// Offline evidence that a transaction is in a certified block: the block's
 /// header, the Merkle path from the transaction id to the header's
 /// transactions root, and the block's commit certificate, each in canonical bytes.

@@ -56,14 +56,15 @@ public final class NodeClient: Sendable {
 
     /// Sends a raw request and returns the status and body, unread: for
     /// bodies encoded ahead of time (load runs) and for malformed input.
-    public func request(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws(NodeClientError) -> (status: Int, body: [UInt8]) {
+    public func request(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil,
+                        contentType: String = "application/json") async throws(NodeClientError) -> (status: Int, body: [UInt8]) {
         let collector = ResponseCollector()
         let channel = try await connect(collector)
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
         head.headers.add(name: "Host", value: "\(host):\(port)")
         head.headers.add(name: "Connection", value: "close")
         if let body {
-            head.headers.add(name: "Content-Type", value: "application/json")
+            head.headers.add(name: "Content-Type", value: contentType)
             head.headers.add(name: "Content-Length", value: String(body.count))
         }
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
@@ -123,6 +124,33 @@ public final class NodeClient: Sendable {
     @discardableResult
     public func submit(_ transaction: Transaction) async throws(NodeClientError) -> SubmissionAnswer {
         try await post("/v1/transactions", SubmissionRequest(transaction))
+    }
+
+    /// `POST /v1/transactions/batch`: submits signed transactions in the
+    /// canonical encoding, in one request; the answer says, for each in
+    /// order, whether it is pending, `busy` (send it again after the answer's
+    /// `retryAfterMs`) or refused, and why. A batch where every transaction
+    /// was busy is answered 503 with the same shape.
+    public func submit(batch transactions: [Transaction]) async throws(NodeClientError) -> BatchSubmissionAnswer {
+        try await submit(batch: TransactionBatchRequest(transactions))
+    }
+
+    /// Submits a batch encoded ahead of time (``submit(batch:)-([Transaction])``).
+    public func submit(batch: TransactionBatchRequest) async throws(NodeClientError) -> BatchSubmissionAnswer {
+        let route = "POST /v1/transactions/batch"
+        let response = try await request(.POST, "/v1/transactions/batch", body: batch.canonicalBytes, contentType: "application/octet-stream")
+        // Every transaction busy: the per-transaction answer comes with 503.
+        // A 503 of another shape is the node's own error, which `decode` reports.
+        if response.status == 503, let answer = Self.decodedBusyBatch(response.body) { return answer }
+        return try Self.decode(BatchSubmissionAnswer.self, from: response, route: route)
+    }
+
+    private static func decodedBusyBatch(_ body: [UInt8]) -> BatchSubmissionAnswer? {
+        do {
+            return try APICoding.decode(BatchSubmissionAnswer.self, from: body)
+        } catch {
+            return nil
+        }
     }
 
     /// `GET /v1/transactions/{id}`: pending or committed; a transaction the node does not know is `.api(status: 404, …)`.

@@ -106,6 +106,48 @@ private func submissionBody(_ transaction: Transaction) throws -> [UInt8] {
         }
     }
 
+    /// The binary batch route: bad bodies get a reason, each transaction an answer in order.
+    @Test func batchSubmission_badBodies_andAnAnswerPerTransaction() async throws {
+        try await withAPIServer(backend) { client in
+            let path = "/v1/transactions/batch"
+            let asJSON = try await client.request(.POST, path, body: Array("{}".utf8))
+            #expect(asJSON.status == 415 && errorCode(asJSON) == "unsupported_media_type")
+            let octets = "application/octet-stream"
+            #expect(errorCode(try await client.request(.POST, path, body: [5, 1], contentType: octets)) == "malformed_batch")
+            var tooMany = CanonicalEncoder()
+            tooMany.write(UInt64(APILimits.batchTransactionsMax + 1))
+            #expect(errorCode(try await client.request(.POST, path, body: tooMany.bytes, contentType: octets)) == "malformed_batch")
+            var trailing = TransactionBatchRequest(encoded: []).canonicalBytes
+            trailing.append(0)
+            #expect(errorCode(try await client.request(.POST, path, body: trailing, contentType: octets)) == "malformed_batch")
+            let huge = try await client.request(.POST, path, body: [UInt8](repeating: 0, count: APILimits.batchBodyBytesMax + 10), contentType: octets)
+            #expect(huge.status == 413)
+
+            let expiry = chain.ledger.head.timestampMs + 60_000
+            let acme = chain.member("acme").key
+            let good = Transaction.signed(chainID: chain.genesis.chainID, key: acme, nonce: 1, expiresAtMs: expiry, call: try addKeyCall())
+            let used = Transaction.signed(chainID: chain.genesis.chainID, key: acme, nonce: 0, expiresAtMs: expiry, call: try addKeyCall())
+            let answer = try await client.submit(batch: TransactionBatchRequest(encoded: [good.canonicalBytes, [1, 2, 3], used.canonicalBytes]))
+            #expect(answer.results.map(\.status) == [.pending, .refused, .refused])
+            #expect(answer.results[0] == BatchSubmissionResult(id: good.id, status: .pending, isNew: true))
+            #expect(answer.results[1].id == nil && answer.results[1].error?.code == "malformed")
+            #expect(answer.results[2].id == used.id && answer.results[2].error?.code == "nonce_too_low")
+            #expect(answer.retryAfterMs == nil)
+            #expect(try await client.submit(batch: [good]).results == [BatchSubmissionResult(id: good.id, status: .pending, isNew: false)])
+
+            // The pool holds two: the third is busy, and a batch of only busy ones is answered 503.
+            let second = Transaction.signed(chainID: chain.genesis.chainID, key: acme, nonce: 2, expiresAtMs: expiry, call: try addKeyCall())
+            let third = Transaction.signed(chainID: chain.genesis.chainID, key: acme, nonce: 3, expiresAtMs: expiry, call: try addKeyCall())
+            let full = try await client.submit(batch: [second, third])
+            #expect(full.results.map(\.status) == [.pending, .busy])
+            #expect(full.retryAfterMs != nil)
+            let busy = try await client.request(.POST, path, body: TransactionBatchRequest([third]).canonicalBytes, contentType: octets)
+            #expect(busy.status == 503)
+            #expect(try APICoding.decode(BatchSubmissionAnswer.self, from: busy.body).results.map(\.status) == [.busy])
+            #expect(try await client.submit(batch: [third]).results.first?.error?.code == "busy")
+        }
+    }
+
     @Test func transactionStatus_badAndUnknownIds_and_committedReceipt() async throws {
         try await withAPIServer(backend) { client in
             #expect(errorCode(try await client.request(.GET, "/v1/transactions/xyz")) == "bad_parameter")

@@ -35,6 +35,38 @@ import LedgerCore
         #expect(try mempool.add(signed("bankA", nonce: 0, expiresAtMs: now + 60_000, try blacklistNote("mule account")), nowMs: now) == .added)
     }
 
+    /// A batch is admitted as its transactions would be one by one: the same
+    /// answer for each, in order, with each good signature verified and remembered.
+    @Test func batchAdmission_answersAsOneByOne() throws {
+        let now = chain.ledger.head.timestampMs
+        let call = { (note: String) throws -> ContractCall in try self.blacklistNote(note) }
+        var batch: [Transaction] = []
+        for nonce in 0..<40 { batch.append(signed("bankA", nonce: UInt64(nonce), expiresAtMs: now + 60_000, try call("note \(nonce)"))) }
+        let good = batch[3]
+        batch.append(good)
+        batch.append(Transaction(body: signed("bankA", nonce: 50, expiresAtMs: now + 60_000, try call("forged")).body, signature: batch[6].signature))
+        batch.append(signed("bankB", nonce: 0, expiresAtMs: 5, try call("expired")))
+        batch.append(signed("bankB", nonce: 0, expiresAtMs: now + 60_000, try call("ID 110101199003070011")))
+        batch.append(Transaction.signed(chainID: chain.genesis.chainID, key: try PrivateKey.generate(), nonce: 0,
+                                        expiresAtMs: now + 60_000, call: try call("stranger")))
+        batch.append(signed("bankB", nonce: 0, expiresAtMs: now + 60_000, try call("other sender")))
+        batch.append(signed("bankB", nonce: 0, expiresAtMs: now + 60_000, try call("same nonce, other body")))
+
+        let oneByOne = Mempool(ledger: chain.ledger)
+        let expected = batch.map { transaction in Result { () throws(AdmissionError) in try oneByOne.add(transaction, nowMs: now) } }
+        let verified = VerifiedSignatures()
+        let together = Mempool(ledger: chain.ledger, verified: verified)
+        let results = together.add(all: batch, nowMs: now)
+        #expect(results == expected)
+        #expect(results.filter { $0 == .success(.added) }.count == 41)
+        #expect(results[41].failureCode == "bad_signature" && results[42].failureCode == "expired")
+        #expect(results[43].failureCode == "identifier_in_text" && results[44].failureCode == "unknown_sender")
+        #expect(results[46].failureCode == "nonce_pending")
+        #expect(together.pending().map(\.id) == oneByOne.pending().map(\.id))
+        #expect(batch.prefix(40).allSatisfy { verified.contains($0.id) })
+        #expect(!verified.contains(batch[41].id))
+    }
+
     /// A sender's transaction behind a nonce gap expires: the sweep drops it,
     /// so that when the gap closes it is not proposed and rejected, which
     /// would leave its follow-up with a nonce that no longer fits.
@@ -87,5 +119,12 @@ import LedgerCore
         let block = Block(header: genesisBlock.header, transactions: [first])
         #expect(try mempool.removeCommitted(block).count == 1, "the wait of the request the replica took out as committed")
         #expect(try mempool.removeCommitted(block).isEmpty, "and only once")
+    }
+}
+
+extension Result where Failure == AdmissionError {
+    /// The refusal's code, or nil when admitted.
+    var failureCode: String? {
+        if case .failure(let error) = self { error.code } else { nil }
     }
 }

@@ -8,6 +8,12 @@ public struct GovernanceContract: BuiltInContract, MembershipDirectory {
     /// The contract's name in calls and its state namespace.
     public static let name = "governance"
 
+    /// Organizations decoded from their stored records, shared by every
+    /// reader of this contract: each permission check reads its sender's
+    /// organization, and decoding one with many member keys costs more than
+    /// the rest of the check.
+    private let decoded = DecodedOrganizations()
+
     /// The governance contract; everything it needs is in the ledger state.
     public init() {}
 
@@ -44,8 +50,11 @@ public struct GovernanceContract: BuiltInContract, MembershipDirectory {
 
     public func organization(id: String, in state: any StateReader) throws(StorageError) -> Organization? {
         guard let raw = try state.value(forFullKey: namespacedKey(Self.name, Self.organizationKey(id))) else { return nil }
+        if let organization = decoded.organization(id: id, record: raw) { return organization }
         do {
-            return try Organization(canonicalBytes: raw)
+            let organization = try Organization(canonicalBytes: raw)
+            decoded.remember(organization, record: raw)
+            return organization
         } catch {
             throw .corrupted(reason: "organization record '\(id)' does not decode: \(error)")
         }
@@ -189,5 +198,34 @@ public struct MemberKeyChange: Equatable, Sendable, CanonicalCodable {
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         key = try decoder.read(PublicKey.self, "member key")
+    }
+}
+
+/// Decoded organizations by id, each with the record it was decoded from: a
+/// lookup answers only when the stored record is byte for byte the one
+/// decoded, so a changed organization is decoded again. Bounded by
+/// ``GovernanceLimits/decodedOrganizationsBytesMax``. Thread-safe.
+final class DecodedOrganizations: @unchecked Sendable {
+    private let lock = Lock()
+    private var entries: [String: (record: [UInt8], organization: Organization)] = [:]
+    private var bytes = 0
+
+    func organization(id: String, record: [UInt8]) -> Organization? {
+        lock.withLock {
+            guard let entry = entries[id], entry.record == record else { return nil }
+            return entry.organization
+        }
+    }
+
+    func remember(_ organization: Organization, record: [UInt8]) {
+        lock.withLock {
+            if let replaced = entries[organization.id] { bytes -= replaced.record.count }
+            if bytes + record.count > GovernanceLimits.decodedOrganizationsBytesMax {
+                entries.removeAll(keepingCapacity: true)
+                bytes = 0
+            }
+            entries[organization.id] = (record, organization)
+            bytes += record.count
+        }
     }
 }

@@ -10,4 +10,7 @@ public enum GovernanceLimits {
     public static let organizationsMax = Limits.organizationsMax
     /// Longest organization id in a call.
     public static let organizationIDBytesMax = Limits.identifierBytesMax
+    /// Bytes of stored organization records whose decoded form is kept
+    /// (``DecodedOrganizations``); the cache starts over beyond it.
+    public static let decodedOrganizationsBytesMax = 16 * 1024 * 1024
 }

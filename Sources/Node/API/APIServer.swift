@@ -25,6 +25,7 @@ struct APIError: Error {
 /// | route | what |
 /// |---|---|
 /// | `POST /v1/transactions` | submit `{"transaction": "<hex of canonical bytes>"}` |
+/// | `POST /v1/transactions/batch` | submit many (``TransactionBatchRequest``, `application/octet-stream`); an answer per transaction |
 /// | `GET /v1/transactions/{id}` | pending, committed (height, index, receipt) or unknown |
 /// | `GET /v1/blocks/{height|latest}` | a block with receipts, certificate and its canonical encoding |
 /// | `GET /v1/status` | height, last hash, state root, view, primary, validators, mempool |
@@ -126,6 +127,31 @@ public struct APIServer: Sendable {
                     default: throw APIError(status: .unprocessableContent, code: error.code, message: error.description)
                     }
                 }
+            }
+        }
+        router.post("/v1/transactions/batch") { request, _ in
+            try await handle(backend) {
+                guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/octet-stream") else {
+                    throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type", message: """
+                        a batch is sent as application/octet-stream: a count, then each transaction's canonical bytes with their length \
+                        (single transactions as JSON go to POST /v1/transactions)
+                        """)
+                }
+                var request = request
+                let body: ByteBuffer
+                do {
+                    body = try await request.collectBody(upTo: APILimits.batchBodyBytesMax)
+                } catch {
+                    throw APIError(status: .contentTooLarge, code: "too_large",
+                                   message: "a batch body is at most \(APILimits.batchBodyBytesMax) bytes; send the transactions in smaller batches")
+                }
+                let batch: TransactionBatchRequest
+                do {
+                    batch = try TransactionBatchRequest(canonicalBytes: Array(buffer: body))
+                } catch {
+                    throw APIError.badRequest("malformed_batch", "the batch does not decode: \(error)")
+                }
+                return submitBatch(batch, to: backend)
             }
         }
         router.get("/v1/transactions/:id") { _, context in
@@ -296,6 +322,39 @@ private func parseHash(_ raw: String?, name: String) throws(APIError) -> Hash {
         throw APIError.badRequest("bad_parameter", "\(name) must be 64 hex digits")
     }
     return hash
+}
+
+/// Admits a decoded batch and answers per transaction: 200, or 503 with
+/// `Retry-After` when every transaction was `busy`.
+private func submitBatch(_ batch: TransactionBatchRequest, to backend: any NodeBackend) -> Response {
+    var results = [BatchSubmissionResult?](repeating: nil, count: batch.transactions.count)
+    var decoded: [Transaction] = []
+    var decodedAt: [Int] = []
+    for (index, bytes) in batch.transactions.enumerated() {
+        do {
+            decoded.append(try Transaction(canonicalBytes: bytes))
+            decodedAt.append(index)
+        } catch {
+            results[index] = BatchSubmissionResult(
+                id: nil, status: .refused, error: APIErrorDetail(code: "malformed", message: "transaction \(index) does not decode: \(error)"))
+        }
+    }
+    var retryAfterMs: Int?
+    for (index, (transaction, admission)) in zip(decodedAt, zip(decoded, backend.submit(batch: decoded))) {
+        switch admission {
+        case .success(let admitted):
+            results[index] = BatchSubmissionResult(id: transaction.id, status: .pending, isNew: admitted == .added)
+        case .failure(let error):
+            if case .busy(_, let wait) = error { retryAfterMs = max(retryAfterMs ?? 0, wait) }
+            results[index] = BatchSubmissionResult(id: transaction.id, status: error.isBusy ? .busy : .refused,
+                                                   error: APIErrorDetail(code: error.code, message: error.description))
+        }
+    }
+    let answer = BatchSubmissionAnswer(results: results.compactMap { $0 }, retryAfterMs: retryAfterMs)
+    let allBusy = !answer.results.isEmpty && answer.results.allSatisfy { $0.status == .busy }
+    var response = json(answer, status: allBusy ? .serviceUnavailable : .ok)
+    if let retryAfterMs { response.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000)) }
+    return response
 }
 
 /// Accepts a ``SubmissionRequest``, `{"transaction": "<hex>"}`.

@@ -10,7 +10,16 @@ public protocol NodeBackend: AnyObject, Sendable {
     var commits: CommitNotifier { get }
     /// Admits a transaction and, if new, passes it to the other validators.
     func submit(_ transaction: Transaction) throws(AdmissionError) -> Mempool.Admission
+    /// Admits transactions in order, as ``submit(_:)`` would one by one; one result each, in order.
+    func submit(batch transactions: [Transaction]) -> [Result<Mempool.Admission, AdmissionError>]
     func status() -> NodeStatus
+}
+
+extension NodeBackend {
+    /// One submission after another: for backends without a faster path.
+    public func submit(batch transactions: [Transaction]) -> [Result<Mempool.Admission, AdmissionError>] {
+        transactions.map { transaction in Result { () throws(AdmissionError) in try submit(transaction) } }
+    }
 }
 
 /// A snapshot of the node for `GET /v1/status` (``Render/status(_:)`` gives its API shape).

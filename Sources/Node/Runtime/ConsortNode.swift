@@ -614,49 +614,73 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     // MARK: Transactions
 
     public func submit(_ transaction: Transaction) throws(AdmissionError) -> Mempool.Admission {
+        try submit(batch: [transaction])[0].get()
+    }
+
+    /// Admits a client's transactions: through the API's back-pressure
+    /// (``AdmissionBacklog``) and the room left in the buffer handed to the
+    /// replica each tick, then the mempool's checks, with the batch's
+    /// signatures verified together. What is added is gossiped.
+    public func submit(batch transactions: [Transaction]) -> [Result<Mempool.Admission, AdmissionError>] {
         guard config.role == .validator else {
-            throw .rejected(Rejection(code: "observer", message: "this node is an observer; submit transactions to a validator"))
+            let observer = AdmissionError.rejected(Rejection(code: "observer", message: "this node is an observer; submit transactions to a validator"))
+            return transactions.map { _ in .failure(observer) }
         }
-        do {
-            try backlog.check(transaction.id, joining: mempool, nowMs: monotonicMs())
-        } catch {
-            metrics.dropped("api_backlog_busy")
-            throw error
+        var results = [Result<Mempool.Admission, AdmissionError>?](repeating: nil, count: transactions.count)
+        if transactions.contains(where: { !mempool.contains($0.id) }) {
+            let pending = mempool.count
+            if case .busy(let retryAfterMs) = backlog.verdict(pending: pending, nowMs: monotonicMs()) {
+                var refused = 0
+                for index in transactions.indices where !mempool.contains(transactions[index].id) {
+                    results[index] = .failure(.busy(pending: pending, retryAfterMs: retryAfterMs))
+                    refused += 1
+                }
+                metrics.dropped("api_backlog_busy", count: refused)
+            }
         }
-        // The buffer's room is reserved before admission and given back if
-        // the transaction is not added, so concurrent submissions never pass the bound.
-        let size = transaction.encodedBytesBound
-        let reserved = lock.withLock { () -> Bool in
-            guard submittedBufferBytes + size <= NodeTiming.submittedBufferBytesMax else { return false }
-            submittedBufferBytes += size
-            return true
+        // The buffer's room is reserved before admission and given back for
+        // what is not added, so concurrent submissions never pass the bound.
+        let candidates = transactions.indices.filter { results[$0] == nil }
+        var reservedBytes = 0
+        let reserved = lock.withLock { () -> Int in
+            for (position, index) in candidates.enumerated() {
+                let size = transactions[index].encodedBytesBound
+                guard submittedBufferBytes + size <= NodeTiming.submittedBufferBytesMax else { return position }
+                submittedBufferBytes += size
+                reservedBytes += size
+            }
+            return candidates.count
         }
-        guard reserved else {
-            metrics.dropped("api_submitted_buffer_full")
-            throw .busy(pending: mempool.count, retryAfterMs: NodeTiming.tickMs)
+        let admitting = Array(candidates.prefix(reserved))
+        if reserved < candidates.count {
+            metrics.dropped("api_submitted_buffer_full", count: candidates.count - reserved)
+            for index in candidates.dropFirst(reserved) { results[index] = .failure(.busy(pending: mempool.count, retryAfterMs: NodeTiming.tickMs)) }
         }
-        let admission: Mempool.Admission
-        do {
-            admission = try mempool.add(transaction, nowMs: expiryClockMs())
-        } catch {
-            lock.withLock { submittedBufferBytes -= size }
-            throw error
+        let admissions = mempool.add(all: admitting.map { transactions[$0] }, nowMs: expiryClockMs())
+        var added: [Transaction] = []
+        for (index, admission) in zip(admitting, admissions) {
+            results[index] = admission
+            if case .success(.added) = admission { added.append(transactions[index]) }
         }
-        guard admission == .added else {
-            lock.withLock { submittedBufferBytes -= size }
-            return admission
+        let gossipDropped = lock.withLock { () -> Int in
+            submittedBufferBytes -= reservedBytes - added.reduce(0) { $0 + $1.encodedBytesBound }
+            var dropped = 0
+            for transaction in added {
+                if admittedAt.count < NodeTiming.latencySamplesMax { admittedAt[transaction.id] = ContinuousClock.now }
+                submittedBuffer.append(transaction)
+                let size = transaction.encodedBytesBound
+                guard gossipBufferBytes + size <= NodeTiming.gossipBufferBytesMax else {
+                    dropped += 1
+                    continue
+                }
+                gossipBuffer.append(transaction)
+                gossipBufferBytes += size
+            }
+            return dropped
         }
-        let gossiped = lock.withLock { () -> Bool in
-            if admittedAt.count < NodeTiming.latencySamplesMax { admittedAt[transaction.id] = ContinuousClock.now }
-            submittedBuffer.append(transaction)
-            guard gossipBufferBytes + size <= NodeTiming.gossipBufferBytesMax else { return false }
-            gossipBuffer.append(transaction)
-            gossipBufferBytes += size
-            return true
-        }
-        if !gossiped { metrics.dropped("gossip_buffer_full") }
-        metrics.mempoolSize.set(Double(mempool.count))
-        return admission
+        if gossipDropped > 0 { metrics.dropped("gossip_buffer_full", count: gossipDropped) }
+        if !added.isEmpty { metrics.mempoolSize.set(Double(mempool.count)) }
+        return results.map { $0 ?? .failure(.storage("the transaction was not considered")) }
     }
 
     /// Milliseconds since this node started, by the monotonic clock.
