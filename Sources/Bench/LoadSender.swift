@@ -109,30 +109,34 @@ struct LoadSender: Sendable {
                 batch.append(submissions[next])
                 next += 1
             }
-            retry = await post(batch)
+            let retryAfterMs: Int?
+            (retry, retryAfterMs) = await post(batch)
             if retry.isEmpty {
                 backoff = RetryBackoff(minimumMs: NetworkBenchLimits.backoffMsMin, maximumMs: NetworkBenchLimits.backoffMsMax)
                 continue
             }
-            if ContinuousClock.now + .milliseconds(backoff.currentMs) >= sendEnd { break }
-            try? await Task.sleep(for: .milliseconds(backoff.currentMs))
+            // As a client should: no sooner than the node asks.
+            let waitMs = max(backoff.currentMs, UInt64(max(0, retryAfterMs ?? 0)))
+            if ContinuousClock.now + .milliseconds(waitMs) >= sendEnd { break }
+            try? await Task.sleep(for: .milliseconds(waitMs))
             backoff.failed()
         }
         for submission in retry { tracker.abandoned(submission.id) }
     }
 
-    /// Posts one batch and records each answer; returns what should be sent again, in order.
-    private func post(_ batch: [SignedSubmission]) async -> [SignedSubmission] {
+    /// Posts one batch and records each answer; returns what should be sent
+    /// again, in order, and how long the node asked to wait.
+    private func post(_ batch: [SignedSubmission]) async -> ([SignedSubmission], Int?) {
         let answer: BatchSubmissionAnswer
         do {
             answer = try await client.submit(batch: TransactionBatchRequest(encoded: batch.map(\.encoded)))
         } catch {
             tracker.retrying(.transportError, count: batch.count)
-            return batch
+            return (batch, nil)
         }
         guard answer.results.count == batch.count else {
             tracker.retrying(.transportError, count: batch.count)
-            return batch
+            return (batch, nil)
         }
         var again: [SignedSubmission] = []
         for (submission, result) in zip(batch, answer.results) {
@@ -144,7 +148,7 @@ struct LoadSender: Sendable {
                 again.append(submission)
             }
         }
-        return again
+        return (again, answer.retryAfterMs)
     }
 }
 

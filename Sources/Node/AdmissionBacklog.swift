@@ -9,9 +9,13 @@ import LedgerCore
 /// nothing has committed in the window, only a pool below
 /// ``AdmissionBacklogLimits/floorTransactions`` takes more.
 ///
-/// Judging by waits rather than by a rate or a count keeps latency bounded at
+/// Judging by waits rather than by a count keeps latency bounded at
 /// saturation without capping throughput: the pool may hold as much as the
-/// pipeline needs, as long as it drains in time. Only the API is gated:
+/// pipeline needs, as long as it drains in time. Waits show a queue only
+/// once it has stood, so the pool's work is bounded too: it may hold at
+/// most ``AdmissionBacklogLimits/poolWorkMsMax`` of commits at the window's
+/// rate (never less than the floor), and a batch gets only that room
+/// (``admissible(pending:nowMs:)``). Only the API is gated:
 /// gossiped and relayed transactions were admitted by another validator
 /// already, and the pool's byte cap bounds them.
 ///
@@ -56,18 +60,58 @@ public final class AdmissionBacklog: @unchecked Sendable {
 
     /// Whether a client's submission may join a pool of `pending` transactions.
     public func verdict(pending: Int, nowMs: UInt64) -> Verdict {
+        switch admissible(pending: pending, nowMs: nowMs) {
+        case .admit: .admit
+        case .busy(let retryAfterMs): .busy(retryAfterMs: retryAfterMs)
+        }
+    }
+
+    /// How many more transactions a pool of `pending` may take from clients now.
+    public enum Room: Equatable, Sendable {
+        /// Up to this many, at least one.
+        case admit(Int)
+        case busy(retryAfterMs: Int)
+    }
+
+    /// The room a pool of `pending` transactions has for clients' submissions:
+    /// up to the floor always; beyond it, none while the waits stand above
+    /// their target or nothing commits, and otherwise up to the pool's work bound.
+    public func admissible(pending: Int, nowMs: UInt64) -> Room {
         lock.withLock {
             advance(to: nowMs)
-            guard pending >= limits.floorTransactions else { return .admit }
+            let belowFloor = max(0, limits.floorTransactions - pending)
+            guard pending >= limits.floorTransactions else { return .admit(max(belowFloor, workRoomLocked(pending: pending))) }
             guard let average = averageLocked() else {
                 // A pool beyond the floor and nothing committing: the cluster is stalled.
                 return .busy(retryAfterMs: limits.retryAfterMsMax)
             }
-            guard average > Double(limits.sojournMsMax) else { return .admit }
-            // The queue stands this much above the target; about that long drains it.
-            let hint = (average - Double(limits.sojournMsMax)).rounded(.up)
-            return .busy(retryAfterMs: Int(min(Double(limits.retryAfterMsMax), max(Double(limits.retryAfterMsMin), hint))))
+            if average > Double(limits.sojournMsMax) {
+                // The queue stands this much above the target; about that long drains it.
+                return .busy(retryAfterMs: hint(average - Double(limits.sojournMsMax)))
+            }
+            let room = workRoomLocked(pending: pending)
+            guard room > 0 else {
+                // The pool holds more than its work bound: the excess, at the rate, drains in about this long.
+                let rate = ratePerMsLocked()
+                return .busy(retryAfterMs: hint(rate > 0 ? Double(pending) / rate - Double(limits.poolWorkMsMax) : Double(limits.retryAfterMsMax)))
+            }
+            return .admit(room)
         }
+    }
+
+    private func hint(_ milliseconds: Double) -> Int {
+        Int(min(Double(limits.retryAfterMsMax), max(Double(limits.retryAfterMsMin), milliseconds.rounded(.up))))
+    }
+
+    /// Commits per millisecond over the window.
+    private func ratePerMsLocked() -> Double {
+        Double(slots.reduce(0) { $0 + $1.count }) / Double(slots.count * max(1, limits.slotMs))
+    }
+
+    /// What the pool may still take before it holds ``AdmissionBacklogLimits/poolWorkMsMax`` of commits.
+    private func workRoomLocked(pending: Int) -> Int {
+        let bound = max(limits.floorTransactions, Int(ratePerMsLocked() * Double(limits.poolWorkMsMax)))
+        return max(0, bound - pending)
     }
 
     /// Throws `busy` when a client's transaction `id` may not join `pool` now;

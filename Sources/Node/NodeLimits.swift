@@ -95,6 +95,10 @@ public struct AdmissionBacklogLimits: Sendable, Equatable {
     /// The longest the transactions committing now may have waited in the
     /// pool, on average, before a client's submission is answered `busy`.
     public var sojournMsMax: Int
+    /// The most work the pool may hold, in milliseconds of commits at the
+    /// rate of the window: beyond it a submission would wait longer than
+    /// this, so it is `busy` before the waits show it.
+    public var poolWorkMsMax: Int
     /// Transactions always admitted, whatever the waits: a pool this small
     /// is no queue, and an idle cluster has no commits to judge by.
     public var floorTransactions: Int
@@ -106,9 +110,10 @@ public struct AdmissionBacklogLimits: Sendable, Equatable {
     public var retryAfterMsMin: Int
     public var retryAfterMsMax: Int
 
-    public init(sojournMsMax: Int = 1_000, floorTransactions: Int = 500, windowMs: Int = 2_000, slotMs: Int = 250,
-                retryAfterMsMin: Int = 1_000, retryAfterMsMax: Int = 10_000) {
+    public init(sojournMsMax: Int = 1_000, poolWorkMsMax: Int = 1_500, floorTransactions: Int = 500, windowMs: Int = 2_000,
+                slotMs: Int = 250, retryAfterMsMin: Int = 1_000, retryAfterMsMax: Int = 10_000) {
         self.sojournMsMax = sojournMsMax
+        self.poolWorkMsMax = poolWorkMsMax
         self.floorTransactions = floorTransactions
         self.windowMs = windowMs
         self.slotMs = slotMs

@@ -627,16 +627,15 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             return transactions.map { _ in .failure(observer) }
         }
         var results = [Result<Mempool.Admission, AdmissionError>?](repeating: nil, count: transactions.count)
-        if transactions.contains(where: { !mempool.contains($0.id) }) {
+        let new = transactions.indices.filter { !mempool.contains(transactions[$0].id) }
+        if !new.isEmpty {
             let pending = mempool.count
-            if case .busy(let retryAfterMs) = backlog.verdict(pending: pending, nowMs: monotonicMs()) {
-                var refused = 0
-                for index in transactions.indices where !mempool.contains(transactions[index].id) {
-                    results[index] = .failure(.busy(pending: pending, retryAfterMs: retryAfterMs))
-                    refused += 1
-                }
-                metrics.dropped("api_backlog_busy", count: refused)
+            let (room, retryAfterMs) = switch backlog.admissible(pending: pending, nowMs: monotonicMs()) {
+            case .admit(let room): (room, backlog.limits.retryAfterMsMin)
+            case .busy(let retryAfterMs): (0, retryAfterMs)
             }
+            for index in new.dropFirst(room) { results[index] = .failure(.busy(pending: pending, retryAfterMs: retryAfterMs)) }
+            if new.count > room { metrics.dropped("api_backlog_busy", count: new.count - room) }
         }
         // The buffer's room is reserved before admission and given back for
         // what is not added, so concurrent submissions never pass the bound.
