@@ -274,11 +274,12 @@ final class BenchTracker: @unchecked Sendable {
     }
 
     /// Records the receipts of this run's transactions in one block of the event stream.
-    func block(_ block: BlockAnswer, at arrival: ContinuousClock.Instant) {
-        let receipts = block.receipts ?? []
+    func block(_ block: EncodedBlockEvent, at arrival: ContinuousClock.Instant) {
+        let receipts = block.receipts
         var found: [(Hash, Bool, String?)] = []
         for receipt in receipts where ours.contains(receipt.transactionID) {
-            found.append((receipt.transactionID, receipt.isSuccess, receipt.error?.code))
+            let code: String? = if case .rejected(let rejection) = receipt.status { rejection.code } else { nil }
+            found.append((receipt.transactionID, receipt.isSuccess, code))
         }
         lock.withLock {
             figures.blocks += 1
@@ -320,13 +321,13 @@ func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
 }
 
 extension BenchTracker {
-    /// Follows `client`'s committed-block stream from `height` until ``stop()``,
+    /// Follows `client`'s committed-block stream (in the binary encoding) from `height` until ``stop()``,
     /// recording this run's commits; returns once the stream had time to connect.
     func follow(_ client: NodeClient, from height: UInt64) async throws -> Task<Void, any Error> {
         let stream = Task {
             defer { streamEnded() }
-            try await client.events(from: height) { event in
-                self.block(event.block, at: ContinuousClock.now)
+            try await client.encodedEvents(from: height) { event in
+                self.block(event, at: ContinuousClock.now)
                 return !self.isStopped
             }
         }

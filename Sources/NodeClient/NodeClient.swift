@@ -229,7 +229,28 @@ public final class NodeClient: Sendable {
     /// ``NodeClientError/badResponse(_:)`` naming the field.
     public func events(from height: UInt64?, onEvent: @escaping @Sendable (BlockStreamEvent) -> Bool) async throws(NodeClientError) {
         let path = height.map { "/v1/events?from=\($0)" } ?? "/v1/events"
-        let reader = BlockEventReader(route: "GET \(path)", onEvent: onEvent)
+        let reader = BlockEventReader(route: "GET \(path)", name: BlockStreamEvent.name, decode: { frame throws(NodeClientError) in
+            do throws(DecodingError) {
+                return try BlockStreamEvent(frame)
+            } catch {
+                throw .badResponse("GET \(path): block event \(frame.id): \(APICoding.describe(error))")
+            }
+        }, onEvent: onEvent)
+        try await streamLines(path) { line in reader.feed(line) }
+        if let failure = reader.failure { throw failure }
+    }
+
+    /// `GET /v1/events?from=H&encoding=binary`: as ``events(from:onEvent:)``,
+    /// with each block in the canonical encoding (``EncodedBlockEvent``): no JSON on either side.
+    public func encodedEvents(from height: UInt64?, onEvent: @escaping @Sendable (EncodedBlockEvent) -> Bool) async throws(NodeClientError) {
+        let path = (height.map { "/v1/events?from=\($0)&" } ?? "/v1/events?") + "encoding=binary"
+        let reader = BlockEventReader(route: "GET \(path)", name: EncodedBlockEvent.name, decode: { frame throws(NodeClientError) in
+            do throws(ServerSentEventError) {
+                return try EncodedBlockEvent(frame)
+            } catch {
+                throw .badResponse("GET \(path): \(error.description)")
+            }
+        }, onEvent: onEvent)
         try await streamLines(path) { line in reader.feed(line) }
         if let failure = reader.failure { throw failure }
     }
@@ -316,15 +337,21 @@ public final class NodeClient: Sendable {
 }
 
 /// Reads the lines of `GET /v1/events` into block events for a caller.
-private final class BlockEventReader: @unchecked Sendable {
+private final class BlockEventReader<Event: Sendable>: @unchecked Sendable {
     private let lock = Lock()
     private let route: String
-    private let onEvent: @Sendable (BlockStreamEvent) -> Bool
+    private let name: String
+    private let decode: @Sendable (ServerSentEvent) throws(NodeClientError) -> Event
+    private let onEvent: @Sendable (Event) -> Bool
     private var parser = ServerSentEventParser()
     private var failed: NodeClientError?
 
-    init(route: String, onEvent: @escaping @Sendable (BlockStreamEvent) -> Bool) {
+    /// Events named `name` (or unnamed) are read by `decode`; others are skipped.
+    init(route: String, name: String, decode: @escaping @Sendable (ServerSentEvent) throws(NodeClientError) -> Event,
+         onEvent: @escaping @Sendable (Event) -> Bool) {
         self.route = route
+        self.name = name
+        self.decode = decode
         self.onEvent = onEvent
     }
 
@@ -333,14 +360,14 @@ private final class BlockEventReader: @unchecked Sendable {
 
     /// Feeds one line; false ends the stream (the caller is done, or the stream cannot be read).
     func feed(_ line: String) -> Bool {
-        let event: BlockStreamEvent
+        let event: Event
         do {
             let frame = try lock.withLock { () throws(ServerSentEventError) -> ServerSentEvent? in try parser.feed(line) }
-            guard let frame, frame.event.isEmpty || frame.event == BlockStreamEvent.name else { return true }
-            do {
-                event = try BlockStreamEvent(frame)
+            guard let frame, frame.event.isEmpty || frame.event == name else { return true }
+            do throws(NodeClientError) {
+                event = try decode(frame)
             } catch {
-                return fail(.badResponse("\(route): block event \(frame.id): \(APICoding.describe(error))"))
+                return fail(error)
             }
         } catch {
             return fail(.badResponse("\(route): \(error.description)"))

@@ -221,6 +221,41 @@ private func submissionBody(_ transaction: Transaction) throws -> [UInt8] {
             #expect(lines.all.contains { $0.hasPrefix("data: {") })
         }
     }
+
+    /// The stream in the binary encoding carries the same block, receipts and
+    /// state root as the JSON one, and the block's certificate verifies.
+    @Test func eventStream_inTheBinaryEncoding_carriesTheCertifiedBlock() async throws {
+        try await withAPIServer(backend) { client in
+            #expect(errorCode(try await client.request(.GET, "/v1/events?from=1&encoding=xml")) == "bad_parameter")
+            let box = EventBox<EncodedBlockEvent>()
+            try await client.encodedEvents(from: 1) { event in
+                box.append(event)
+                return false
+            }
+            let event = try #require(box.all.first)
+            #expect(event.height == 1)
+            #expect(event.certified.block == (try chain.ledger.block(at: 1)))
+            #expect(event.receipts == (try chain.ledger.receipts(at: 1)))
+            #expect(event.receipts.map(\.transactionID) == [committed.id])
+            #expect(event.stateRoot == (try chain.ledger.stateRoot(at: 1)))
+            try event.certified.certificate.verify(header: event.certified.block.header, validators: chain.genesis.validators, chainID: chain.genesis.chainID)
+            #expect(try EncodedBlockEvent(event.serverSentEvent) == event)
+            var wrongID = event.serverSentEvent
+            wrongID.id = "7"
+            #expect(throws: ServerSentEventError.self) { try EncodedBlockEvent(wrongID) }
+            var notHex = event.serverSentEvent
+            notHex.data = "zz"
+            #expect(throws: ServerSentEventError.self) { try EncodedBlockEvent(notHex) }
+        }
+    }
+}
+
+/// Thread-safe list of the block events a stream delivered.
+final class EventBox<Event: Sendable>: @unchecked Sendable {
+    private let lock = Lock()
+    private var events: [Event] = []
+    func append(_ event: Event) { lock.withLock { events.append(event) } }
+    var all: [Event] { lock.withLock { events } }
 }
 
 final class LineBox: @unchecked Sendable {

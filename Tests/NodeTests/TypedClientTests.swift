@@ -9,14 +9,6 @@ import LedgerCore
 import NodeAPI
 import NodeClient
 
-/// Thread-safe list of the block events a stream delivered.
-private final class EventBox: @unchecked Sendable {
-    private let lock = Lock()
-    private var events: [BlockStreamEvent] = []
-    func append(_ event: BlockStreamEvent) { lock.withLock { events.append(event) } }
-    var all: [BlockStreamEvent] { lock.withLock { events } }
-}
-
 /// Every route read through the typed client, against the real API server in-process.
 @Suite(.serialized) struct TypedClientTests {
     let chain: LocalConsortium
@@ -98,7 +90,7 @@ private final class EventBox: @unchecked Sendable {
             #expect(try await client.transaction(fresh.id) == .pending(id: fresh.id))
             #expect(try await client.nonces(of: acme).pendingNonce == nextNonce + 1)
 
-            let events = EventBox()
+            let events = EventBox<BlockStreamEvent>()
             try await client.events(from: 1) { event in
                 events.append(event)
                 return event.height < head

@@ -12,6 +12,10 @@ public struct LevelDBOptions: Sendable {
     public var writeBufferBytes: Int = 8 * 1024 * 1024
     /// Size at which LevelDB starts a new table file.
     public var tableFileBytesMax: Int = 2 * 1024 * 1024
+    /// Bloom filter bits per key in each table, so that a read of an absent
+    /// key (is this transaction committed?) skips the tables without it
+    /// instead of reading a block of each.
+    public var bloomBitsPerKey: Int32 = 10
     /// Create the database when its folder is new: absent, or holding no
     /// LevelDB files. A folder that holds a store is always opened as it is,
     /// never created afresh or repaired, so that a damaged store is refused
@@ -28,6 +32,7 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
     private let database: OpaquePointer
     private let options: OpaquePointer
     private let cache: OpaquePointer
+    private let filterPolicy: OpaquePointer
     private let readOptions: OpaquePointer
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
@@ -53,9 +58,11 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
                 """)
         }
         let warnings = existing ? LevelDBFiles.logsCutShort(in: path) : []
-        guard let options = leveldb_options_create(), let cache = leveldb_cache_create_lru(settings.blockCacheBytes) else {
+        guard let options = leveldb_options_create(), let cache = leveldb_cache_create_lru(settings.blockCacheBytes),
+              let filterPolicy = leveldb_filterpolicy_create_bloom(settings.bloomBitsPerKey) else {
             throw .openFailed(path: path, reason: "out of memory")
         }
+        leveldb_options_set_filter_policy(options, filterPolicy)
         leveldb_options_set_create_if_missing(options, existing ? 0 : 1)
         leveldb_options_set_paranoid_checks(options, 1)
         leveldb_options_set_max_open_files(options, settings.openFilesMax)
@@ -67,17 +74,20 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
         if let message = LevelDBStore.take(&error) {
             leveldb_options_destroy(options)
             leveldb_cache_destroy(cache)
+            leveldb_filterpolicy_destroy(filterPolicy)
             if message.contains("Corruption") { throw .corrupted(reason: Self.naming(message, damageIn: path)) }
             throw .openFailed(path: path, reason: message)
         }
         guard let database else {
             leveldb_options_destroy(options)
             leveldb_cache_destroy(cache)
+            leveldb_filterpolicy_destroy(filterPolicy)
             throw .openFailed(path: path, reason: "unknown error")
         }
         self.database = database
         self.options = options
         self.cache = cache
+        self.filterPolicy = filterPolicy
         self.path = path
         self.openWarnings = warnings
         self.readOptions = leveldb_readoptions_create()
@@ -91,6 +101,7 @@ public final class LevelDBStore: KeyValueStore, @unchecked Sendable {
         leveldb_close(database)
         leveldb_options_destroy(options)
         leveldb_cache_destroy(cache)
+        leveldb_filterpolicy_destroy(filterPolicy)
         leveldb_readoptions_destroy(readOptions)
         leveldb_writeoptions_destroy(syncWrite)
         leveldb_writeoptions_destroy(asyncWrite)

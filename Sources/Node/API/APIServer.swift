@@ -33,7 +33,7 @@ struct APIError: Error {
 /// | `GET /v1/accounts/{key}/nonce` | the next nonce of a sender key |
 /// | `GET /v1/query/{contract}/{name}?…` | a contract query |
 /// | `GET /v1/proof/{contract}?key=hex` | a state proof against the head's state root |
-/// | `GET /v1/events?from=H` | Server-Sent Events: committed blocks with receipts from height H |
+/// | `GET /v1/events?from=H` | Server-Sent Events: committed blocks with receipts from height H; `&encoding=binary` sends each as ``EncodedBlockEvent`` |
 /// | `GET /metrics` | Prometheus metrics |
 /// | `GET /health/live` | liveness: the process answers (always 200) |
 /// | `GET /health/ready`, `GET /health` | readiness (``NodeHealth``): 200, or 503 with the problems when faulted, cut off from a quorum or stalled |
@@ -251,10 +251,16 @@ public struct APIServer: Sendable {
                 } else {
                     from = backend.ledger.head.height + 1
                 }
+                let binary: Bool
+                switch request.uri.queryParameters.get("encoding") {
+                case nil, "json": binary = false
+                case "binary": binary = true
+                case let other?: throw APIError.badRequest("bad_parameter", "encoding must be 'json' or 'binary', got '\(other)'")
+                }
                 return Response(
                     status: .ok,
                     headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-                    body: ResponseBody { writer in try await streamBlocks(backend, from: from, into: &writer) })
+                    body: ResponseBody { writer in try await streamBlocks(backend, from: from, binary: binary, into: &writer) })
             }
         }
         return router
@@ -377,10 +383,13 @@ private func decodeSubmission(_ body: [UInt8]) throws(APIError) -> [UInt8] {
 /// Why the block stream ended early.
 enum StreamError: Error, CustomStringConvertible {
     case blockMissing(height: UInt64)
+    /// The block is stored, but not its certificate, receipts or state root, which a binary event carries.
+    case partMissing(height: UInt64, part: String)
 
     var description: String {
         switch self {
         case .blockMissing(let height): "block \(height) is at or below the head but missing from storage"
+        case .partMissing(let height, let part): "the \(part) of block \(height) is missing from storage"
         }
     }
 }
@@ -388,7 +397,7 @@ enum StreamError: Error, CustomStringConvertible {
 /// Writes committed blocks from `from` onwards as Server-Sent Events
 /// (``BlockStreamEvent``), waiting for new commits; a comment line keeps idle
 /// streams alive.
-private func streamBlocks(_ backend: any NodeBackend, from: UInt64, into writer: inout any ResponseBodyWriter) async throws {
+private func streamBlocks(_ backend: any NodeBackend, from: UInt64, binary: Bool, into writer: inout any ResponseBodyWriter) async throws {
     var next = from
     while !Task.isCancelled {
         let head = backend.ledger.head.height
@@ -403,10 +412,21 @@ private func streamBlocks(_ backend: any NodeBackend, from: UInt64, into writer:
         while next <= backend.ledger.head.height, sent < APILimits.streamBatchBlocksMax {
             // A block at or below the head that cannot be read ends the stream with the error, rather than skipping it.
             guard let block = try backend.ledger.block(at: next) else { throw StreamError.blockMissing(height: next) }
-            let event = BlockStreamEvent(block: Render.block(block, certificate: try backend.ledger.certificate(at: next),
-                                                             receipts: try backend.ledger.receipts(at: next),
-                                                             stateRoot: try backend.ledger.stateRoot(at: next)))
-            try await writer.write(ByteBuffer(string: try event.serverSentEvent().text))
+            let certificate = try backend.ledger.certificate(at: next)
+            let receipts = try backend.ledger.receipts(at: next)
+            let stateRoot = try backend.ledger.stateRoot(at: next)
+            let text: String
+            if binary {
+                guard let certificate else { throw StreamError.partMissing(height: next, part: "certificate") }
+                guard let receipts else { throw StreamError.partMissing(height: next, part: "receipts") }
+                guard let stateRoot else { throw StreamError.partMissing(height: next, part: "state root") }
+                text = EncodedBlockEvent(certified: CertifiedBlock(block: block, certificate: certificate), receipts: receipts,
+                                         stateRoot: stateRoot).serverSentEvent.text
+            } else {
+                text = try BlockStreamEvent(block: Render.block(block, certificate: certificate, receipts: receipts,
+                                                                stateRoot: stateRoot)).serverSentEvent().text
+            }
+            try await writer.write(ByteBuffer(string: text))
             next += 1
             sent += 1
         }
