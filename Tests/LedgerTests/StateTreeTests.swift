@@ -176,3 +176,28 @@ import LedgerCore
         }
     }
 }
+
+/// The ledger's node cache keeps what is used, in two bounded generations.
+@Suite struct StateNodeCacheTests {
+    private func leaf(_ number: UInt8) -> (Hash, StateTreeNode) {
+        let node = StateTreeNode.leaf(path: Hash.sha256([number]), valueHash: Hash.sha256([number, number]))
+        return (node.hash, node)
+    }
+
+    @Test func aNodeInUse_survivesTheGenerations_andTheCacheStaysBounded() {
+        let cache = StateNodeCache(generationEntriesMax: 3)
+        let nodes = (0..<10).map { leaf(UInt8($0)) }
+        cache.insert(Dictionary(uniqueKeysWithValues: nodes.prefix(3).map { ($0.0, $0.1) }))
+        #expect(cache.count == 3)
+        cache.insert([nodes[3].0: nodes[3].1])
+        #expect(cache.count == 4, "the full generation became the older one")
+        #expect(cache.node(nodes[0].0) == nodes[0].1, "found in the older generation, it moves to the recent one")
+        for index in 4..<8 { cache.insert([nodes[index].0: nodes[index].1]) }
+        #expect(cache.count <= 6)
+        #expect(cache.node(nodes[1].0) == nil, "one not used for two generations is gone")
+        #expect(cache.node(nodes[7].0) == nodes[7].1)
+        let off = StateNodeCache(generationEntriesMax: 0)
+        off.insert([nodes[0].0: nodes[0].1])
+        #expect(off.node(nodes[0].0) == nil && off.count == 0)
+    }
+}

@@ -100,7 +100,8 @@ public final class Ledger: @unchecked Sendable {
     private var currentHead: LedgerHead
     /// The header of the head block, which the next header must follow.
     private var currentHeadHeader: BlockHeader
-    private var nodeCache: [Hash: StateTreeNode] = [:]
+    /// Tree nodes recently created or read, shared by execution, proofs and recomputations.
+    private let nodeCache = StateNodeCache(generationEntriesMax: LedgerLimits.stateNodeCacheEntriesMax)
 
     /// The format marker written into every ledger store.
     public static let formatMarker = "consort-ledger/1"
@@ -166,7 +167,7 @@ public final class Ledger: @unchecked Sendable {
             }
             for entry in initial { entries[namespacedKey(name, entry.key)] = .some(entry.value) }
         }
-        var updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: [:]))
+        var updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: StateNodeCache(generationEntriesMax: 0)))
         let root: Hash
         do {
             root = try updater.apply(root: .zero, updates: Self.treeUpdates(entries))
@@ -275,7 +276,7 @@ public final class Ledger: @unchecked Sendable {
         } catch {
             throw .storage(.readFailed(reason: "\(error)"))
         }
-        var updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: lock.withLock { nodeCache }))
+        var updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: nodeCache))
         let root: Hash
         do {
             root = try updater.apply(root: parentHead.stateRoot, updates: Self.treeUpdates(blockWrites))
@@ -299,7 +300,7 @@ public final class Ledger: @unchecked Sendable {
     /// give ``ExecutedBlock/stateRoot``; the second is the reference the
     /// batched walk is checked and benchmarked against.
     public func recomputedStateRoot(of executed: ExecutedBlock, batched: Bool) throws(LedgerError) -> Hash {
-        var updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: lock.withLock { nodeCache }))
+        var updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: nodeCache))
         let updates = Self.treeUpdates(executed.stateWrites)
         do {
             if batched { return try updater.apply(root: executed.parentHead.stateRoot, updates: updates) }
@@ -401,8 +402,7 @@ public final class Ledger: @unchecked Sendable {
             }
             currentHead = newHead
             currentHeadHeader = block.header
-            if nodeCache.count + executed.createdNodes.count > LedgerLimits.stateNodeCacheEntriesMax { nodeCache.removeAll(keepingCapacity: true) }
-            nodeCache.merge(executed.createdNodes) { _, new in new }
+            nodeCache.insert(executed.createdNodes)
         }
     }
 
@@ -491,8 +491,8 @@ public final class Ledger: @unchecked Sendable {
     /// A proof of a contract key's current value (or absence) against the head's state root.
     public func proof(contract: String, key: [UInt8]) throws(LedgerError) -> (root: Hash, height: UInt64, proof: StateProof) {
         let fullKey = namespacedKey(contract, key)
-        let (head, cache) = lock.withLock { (currentHead, nodeCache) }
-        let updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: cache))
+        let head = lock.withLock { currentHead }
+        let updater = StateTreeUpdater(source: StoreNodeSource(store: store, cache: nodeCache))
         do {
             let (siblings, terminal) = try updater.prove(root: head.stateRoot, path: Hash.sha256(fullKey))
             var value: [UInt8]?
@@ -540,17 +540,20 @@ public final class Ledger: @unchecked Sendable {
     }
 }
 
-/// Reads tree nodes from the store, through a snapshot of the node cache.
+/// Reads tree nodes through the node cache, and from the store on a miss
+/// (remembering what it read). Nodes are named by their hash, so whatever
+/// the cache holds is right for any reader at any time.
 struct StoreNodeSource: StateNodeSource {
     let store: any KeyValueStore
-    let cache: [Hash: StateTreeNode]
+    let cache: StateNodeCache
 
     func node(_ hash: Hash) throws(StorageError) -> StateTreeNode? {
-        if let cached = cache[hash] { return cached }
+        if let cached = cache.node(hash) { return cached }
         guard let raw = try store.get(StoreKey.node(hash)) else { return nil }
         do {
             let node = try StateTreeNode(canonicalBytes: raw)
             guard node.hash == hash else { throw StorageError.corrupted(reason: "state tree node \(hash.short)… does not match its hash") }
+            cache.insert([hash: node])
             return node
         } catch let error as StorageError {
             throw error
@@ -644,5 +647,47 @@ extension Array where Element == Receipt {
         let receipts = try decoder.readArray(Receipt.self, "receipts", limit: Limits.receiptsPerBlockMax)
         try decoder.finish("receipts")
         return receipts
+    }
+}
+
+/// State-tree nodes by hash, in two generations: new entries go to the
+/// recent one; when it is full it becomes the older one (the previous older
+/// one is dropped), and a node found in the older one moves back to the
+/// recent one. So the nodes every block walks through (the tree's upper
+/// levels) stay, however much the tree grows, and memory stays within two
+/// generations of ``generationEntriesMax`` entries. Thread-safe.
+final class StateNodeCache: @unchecked Sendable {
+    private let lock = Lock()
+    private var recent: [Hash: StateTreeNode] = [:]
+    private var older: [Hash: StateTreeNode] = [:]
+    let generationEntriesMax: Int
+
+    /// A cache of at most two generations of `generationEntriesMax` nodes; 0 keeps nothing.
+    init(generationEntriesMax: Int) {
+        self.generationEntriesMax = generationEntriesMax
+    }
+
+    var count: Int { lock.withLock { recent.count + older.count } }
+
+    func node(_ hash: Hash) -> StateTreeNode? {
+        lock.withLock {
+            if let node = recent[hash] { return node }
+            guard let node = older.removeValue(forKey: hash) else { return nil }
+            insertLocked(hash, node)
+            return node
+        }
+    }
+
+    func insert(_ nodes: [Hash: StateTreeNode]) {
+        lock.withLock { for (hash, node) in nodes { insertLocked(hash, node) } }
+    }
+
+    private func insertLocked(_ hash: Hash, _ node: StateTreeNode) {
+        guard generationEntriesMax > 0 else { return }
+        if recent.count >= generationEntriesMax && recent[hash] == nil {
+            older = recent
+            recent = Dictionary(minimumCapacity: generationEntriesMax)
+        }
+        recent[hash] = node
     }
 }
