@@ -1,23 +1,20 @@
 import LedgerCore
 
-/// Back-pressure at the API. The node watches how long the transactions it
-/// sees commit waited in its pool (their sojourn, from arrival by any path
-/// to commit). While those of the last ``AdmissionBacklogLimits/windowMs``
-/// waited no more than ``AdmissionBacklogLimits/sojournMsMax`` on average,
-/// the cluster keeps up and every submission is admitted; once they waited
-/// longer, a queue is standing and clients hear `busy` until it drains. When
-/// nothing has committed in the window, only a pool below
-/// ``AdmissionBacklogLimits/floorTransactions`` takes more.
+/// Back-pressure at the API, by the work the pool holds. The node counts
+/// the transactions it sees commit over the last
+/// ``AdmissionBacklogLimits/windowMs``; the pool may hold
+/// ``AdmissionBacklogLimits/poolWorkMsMax`` of commits at that rate (never
+/// less than ``AdmissionBacklogLimits/floorTransactions``, so that an idle or
+/// slow cluster still takes work). By Little's law a transaction then waits
+/// in the pool about that long at most, however fast clients send; beyond
+/// the bound clients hear `busy`, with a hint of how long the excess takes to
+/// drain, and a batch gets only the room left (``admissible(pending:nowMs:)``).
+/// When nothing has committed in the window, a pool at the floor is stalled.
+/// The waits themselves are kept too (``averageSojournMs(nowMs:)``), for the
+/// node's metrics.
 ///
-/// Judging by waits rather than by a count keeps latency bounded at
-/// saturation without capping throughput: the pool may hold as much as the
-/// pipeline needs, as long as it drains in time. Waits show a queue only
-/// once it has stood, so the pool's work is bounded too: it may hold at
-/// most ``AdmissionBacklogLimits/poolWorkMsMax`` of commits at the window's
-/// rate (never less than the floor), and a batch gets only that room
-/// (``admissible(pending:nowMs:)``). Only the API is gated:
-/// gossiped and relayed transactions were admitted by another validator
-/// already, and the pool's byte cap bounds them.
+/// Only the API is gated: gossiped and relayed transactions were admitted by
+/// another validator already, and the pool's byte cap bounds them.
 ///
 /// Thread-safe; time is passed in, in monotonic milliseconds.
 public final class AdmissionBacklog: @unchecked Sendable {
@@ -73,29 +70,17 @@ public final class AdmissionBacklog: @unchecked Sendable {
         case busy(retryAfterMs: Int)
     }
 
-    /// The room a pool of `pending` transactions has for clients' submissions:
-    /// up to the floor always; beyond it, none while the waits stand above
-    /// their target or nothing commits, and otherwise up to the pool's work bound.
+    /// The room a pool of `pending` transactions has for clients' submissions.
     public func admissible(pending: Int, nowMs: UInt64) -> Room {
         lock.withLock {
             advance(to: nowMs)
-            let belowFloor = max(0, limits.floorTransactions - pending)
-            guard pending >= limits.floorTransactions else { return .admit(max(belowFloor, workRoomLocked(pending: pending))) }
-            guard let average = averageLocked() else {
-                // A pool beyond the floor and nothing committing: the cluster is stalled.
-                return .busy(retryAfterMs: limits.retryAfterMsMax)
-            }
-            if average > Double(limits.sojournMsMax) {
-                // The queue stands this much above the target; about that long drains it.
-                return .busy(retryAfterMs: hint(average - Double(limits.sojournMsMax)))
-            }
-            let room = workRoomLocked(pending: pending)
-            guard room > 0 else {
-                // The pool holds more than its work bound: the excess, at the rate, drains in about this long.
-                let rate = ratePerMsLocked()
-                return .busy(retryAfterMs: hint(rate > 0 ? Double(pending) / rate - Double(limits.poolWorkMsMax) : Double(limits.retryAfterMsMax)))
-            }
-            return .admit(room)
+            let rate = ratePerMsLocked()
+            let bound = max(limits.floorTransactions, Int(rate * Double(limits.poolWorkMsMax)))
+            if pending < bound { return .admit(bound - pending) }
+            // A pool at the floor and nothing committing: the cluster is stalled.
+            guard rate > 0 else { return .busy(retryAfterMs: limits.retryAfterMsMax) }
+            // What stands above the bound drains in about this long.
+            return .busy(retryAfterMs: hint(Double(pending - bound + 1) / rate))
         }
     }
 
@@ -106,12 +91,6 @@ public final class AdmissionBacklog: @unchecked Sendable {
     /// Commits per millisecond over the window.
     private func ratePerMsLocked() -> Double {
         Double(slots.reduce(0) { $0 + $1.count }) / Double(slots.count * max(1, limits.slotMs))
-    }
-
-    /// What the pool may still take before it holds ``AdmissionBacklogLimits/poolWorkMsMax`` of commits.
-    private func workRoomLocked(pending: Int) -> Int {
-        let bound = max(limits.floorTransactions, Int(ratePerMsLocked() * Double(limits.poolWorkMsMax)))
-        return max(0, bound - pending)
     }
 
     /// Throws `busy` when a client's transaction `id` may not join `pool` now;

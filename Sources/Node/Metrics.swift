@@ -12,6 +12,8 @@ public final class NodeMetrics: @unchecked Sendable {
     public let rejectedTransactions: Counter
     public let committedBlocks: Counter
     public let mempoolSize: Gauge
+    /// How long the transactions committed lately waited in the pool, on average (``AdmissionBacklog``).
+    public let poolWait: Gauge
     public let connectedPeers: Gauge
     public let commitLatency: DurationHistogram
     public let apiErrors: Counter
@@ -38,6 +40,8 @@ public final class NodeMetrics: @unchecked Sendable {
         rejectedTransactions = registry.makeCounter(descriptor: Self.named("rejected_transactions", unit: "total", "Transactions committed with a rejection"))
         committedBlocks = registry.makeCounter(descriptor: Self.named("committed_blocks", unit: "total", "Blocks committed"))
         mempoolSize = registry.makeGauge(descriptor: Self.named("mempool_size", unit: "", "Transactions waiting in the mempool"))
+        poolWait = registry.makeGauge(descriptor: Self.named("pool_wait", unit: "seconds",
+                                                             "Average time the transactions committed in the last seconds waited in the mempool"))
         connectedPeers = registry.makeGauge(descriptor: Self.named("connected_peers", unit: "", "Authenticated validator connections"))
         commitLatency = registry.makeDurationHistogram(
             descriptor: Self.named("commit_latency", unit: "seconds", "Time from admission to commit of transactions admitted by this node"),

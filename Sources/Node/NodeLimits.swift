@@ -92,17 +92,13 @@ public struct MempoolLimits: Sendable {
 
 /// Bounds of the API's back-pressure (``AdmissionBacklog``).
 public struct AdmissionBacklogLimits: Sendable, Equatable {
-    /// The longest the transactions committing now may have waited in the
-    /// pool, on average, before a client's submission is answered `busy`.
-    public var sojournMsMax: Int
     /// The most work the pool may hold, in milliseconds of commits at the
-    /// rate of the window: beyond it a submission would wait longer than
-    /// this, so it is `busy` before the waits show it.
+    /// window's rate: about the longest a transaction admitted now waits.
     public var poolWorkMsMax: Int
-    /// Transactions always admitted, whatever the waits: a pool this small
-    /// is no queue, and an idle cluster has no commits to judge by.
+    /// Transactions always admitted: a pool this small is no queue, and an
+    /// idle cluster has no commits to judge by.
     public var floorTransactions: Int
-    /// How far back commits count when judging the waits.
+    /// How far back commits count when judging the rate.
     public var windowMs: Int
     /// The width of one slot of that window.
     public var slotMs: Int
@@ -110,9 +106,8 @@ public struct AdmissionBacklogLimits: Sendable, Equatable {
     public var retryAfterMsMin: Int
     public var retryAfterMsMax: Int
 
-    public init(sojournMsMax: Int = 1_000, poolWorkMsMax: Int = 1_500, floorTransactions: Int = 500, windowMs: Int = 2_000,
-                slotMs: Int = 250, retryAfterMsMin: Int = 1_000, retryAfterMsMax: Int = 10_000) {
-        self.sojournMsMax = sojournMsMax
+    public init(poolWorkMsMax: Int = 1_000, floorTransactions: Int = 500, windowMs: Int = 2_000, slotMs: Int = 250,
+                retryAfterMsMin: Int = 100, retryAfterMsMax: Int = 10_000) {
         self.poolWorkMsMax = poolWorkMsMax
         self.floorTransactions = floorTransactions
         self.windowMs = windowMs

@@ -452,7 +452,9 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
 
     private func afterCommit(_ block: Block, receipts: [Receipt]) {
         do {
-            backlog.recordCommit(sojournsMs: try mempool.removeCommitted(block), nowMs: monotonicMs())
+            let nowMs = monotonicMs()
+            backlog.recordCommit(sojournsMs: try mempool.removeCommitted(block), nowMs: nowMs)
+            if let waitMs = backlog.averageSojournMs(nowMs: nowMs) { metrics.poolWait.set(waitMs / 1_000) }
         } catch {
             recordFault("cannot read the senders' nonces after committing block \(block.height): \(error)")
         }
