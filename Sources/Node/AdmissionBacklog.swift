@@ -78,7 +78,7 @@ public final class AdmissionBacklog: @unchecked Sendable {
             let bound = max(limits.floorTransactions, Int(rate * Double(limits.poolWorkMsMax)))
             if pending < bound { return .admit(bound - pending) }
             // A pool at the floor and nothing committing: the cluster is stalled.
-            guard rate > 0 else { return .busy(retryAfterMs: limits.retryAfterMsMax) }
+            guard rate > 0 else { return .busy(retryAfterMs: limits.stalledRetryAfterMs) }
             // What stands above the bound drains in about this long.
             return .busy(retryAfterMs: hint(Double(pending - bound + 1) / rate))
         }

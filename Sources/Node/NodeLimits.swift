@@ -105,14 +105,21 @@ public struct AdmissionBacklogLimits: Sendable, Equatable {
     /// The retry hint's bounds.
     public var retryAfterMsMin: Int
     public var retryAfterMsMax: Int
+    /// The hint while nothing commits: soon, since a stalled cluster may
+    /// resume at any moment and a pool at the floor costs little to ask.
+    public var stalledRetryAfterMs: Int
 
-    public init(poolWorkMsMax: Int = 1_000, floorTransactions: Int = 500, windowMs: Int = 2_000, slotMs: Int = 250,
-                retryAfterMsMin: Int = 100, retryAfterMsMax: Int = 10_000) {
+    /// The bound must exceed the time a transaction takes from the pool to
+    /// commit at light load, or the pool it allows cannot keep the pipeline
+    /// full and the rate it judges by falls with it.
+    public init(poolWorkMsMax: Int = 2_000, floorTransactions: Int = 1_000, windowMs: Int = 2_000, slotMs: Int = 250,
+                retryAfterMsMin: Int = 100, retryAfterMsMax: Int = 10_000, stalledRetryAfterMs: Int = 1_000) {
         self.poolWorkMsMax = poolWorkMsMax
         self.floorTransactions = floorTransactions
         self.windowMs = windowMs
         self.slotMs = slotMs
         self.retryAfterMsMin = retryAfterMsMin
         self.retryAfterMsMax = retryAfterMsMax
+        self.stalledRetryAfterMs = stalledRetryAfterMs
     }
 }

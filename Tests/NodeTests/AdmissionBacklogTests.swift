@@ -30,13 +30,13 @@ private final class Collector: ChannelInboundHandler, @unchecked Sendable {
 
 @Suite struct AdmissionBacklogTests {
     private let limits = AdmissionBacklogLimits(poolWorkMsMax: 1_500, floorTransactions: 500, windowMs: 2_000, slotMs: 250,
-                                                retryAfterMsMin: 100, retryAfterMsMax: 10_000)
+                                                retryAfterMsMin: 100, retryAfterMsMax: 10_000, stalledRetryAfterMs: 1_000)
 
     @Test func idleCluster_admitsTheFloor_thenSaysBusyWhileNothingCommits() {
         let backlog = AdmissionBacklog(limits: limits)
         #expect(backlog.admissible(pending: 0, nowMs: 0) == .admit(500))
         #expect(backlog.verdict(pending: 499, nowMs: 0) == .admit)
-        #expect(backlog.verdict(pending: 500, nowMs: 0) == .busy(retryAfterMs: 10_000), "a pool at the floor and no commits: stalled")
+        #expect(backlog.verdict(pending: 500, nowMs: 0) == .busy(retryAfterMs: 1_000), "a pool at the floor and no commits: stalled")
     }
 
     @Test func aCommittingCluster_admitsUpToThePoolsWorkBound() {
@@ -62,7 +62,7 @@ private final class Collector: ChannelInboundHandler, @unchecked Sendable {
         #expect(backlog.averageSojournMs(nowMs: 12_100) == 100)
         #expect(backlog.admissible(pending: 400, nowMs: 12_100) == .admit(100))
         #expect(backlog.averageSojournMs(nowMs: 100_000) == nil)
-        #expect(backlog.verdict(pending: 500, nowMs: 100_000) == .busy(retryAfterMs: 10_000), "nothing in the window: stalled again")
+        #expect(backlog.verdict(pending: 500, nowMs: 100_000) == .busy(retryAfterMs: 1_000), "nothing in the window: stalled again")
     }
 
     @Test func clockThatStepsBack_isHeld_notTrusted() {
@@ -100,13 +100,13 @@ private final class Collector: ChannelInboundHandler, @unchecked Sendable {
         #expect(try backend.submit(first) == .alreadyPending, "a retry of what the pool holds is not new work")
         let second = Transaction.signed(chainID: chain.genesis.chainID, key: key, nonce: 1, expiresAtMs: expiry,
                                         call: GovernanceContract.call(.addMemberKey, MemberKeyChange(key: try PrivateKey.generate().publicKey)))
-        #expect(throws: AdmissionError.busy(pending: 1, retryAfterMs: 10_000), "nothing commits here: the pool beyond the floor is stalled") { try backend.submit(second) }
+        #expect(throws: AdmissionError.busy(pending: 1, retryAfterMs: 1_000), "nothing commits here: the pool at the floor is stalled") { try backend.submit(second) }
         #expect(backend.mempool.count == 1)
     }
 
     @Test func api_answersBusy_with503_andRetryAfter() async throws {
         let chain = try LocalConsortium(organizations: [("bankA", .bank)])
-        let backend = LedgerOnlyBackend(ledger: chain.ledger, backlog: AdmissionBacklogLimits(floorTransactions: 1, retryAfterMsMax: 2_500))
+        let backend = LedgerOnlyBackend(ledger: chain.ledger, backlog: AdmissionBacklogLimits(floorTransactions: 1, stalledRetryAfterMs: 2_500))
         let key = chain.member("bankA").key
         let expiry = chain.ledger.head.timestampMs + 60_000
         for nonce in 0..<2 {
