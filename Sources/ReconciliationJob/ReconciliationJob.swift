@@ -457,12 +457,21 @@ public actor ReconciliationJob {
         let expiry = max(wallClockMs(), status.lastBlockTimeMs) + options.transactionLifetimeMs
         var transactions: [Transaction] = []
         for item in items {
-            // A stopped job posts nothing more; what it has not posted, its restart posts.
-            if Task.isCancelled { throw ReconciliationJobError("stopped before posting everything for block \(height)", transient: false) }
-            let transaction = Transaction.signed(chainID: chainID, key: key, nonce: nonce, expiresAtMs: expiry, call: item.0)
-            do throws(NodeClientError) { _ = try await client.submit(transaction) } catch { throw ReconciliationJobError.from(error) }
-            transactions.append(transaction)
+            transactions.append(Transaction.signed(chainID: chainID, key: key, nonce: nonce, expiresAtMs: expiry, call: item.0))
             nonce += 1
+        }
+        // A stopped job posts nothing more; what it has not posted, its restart posts.
+        if Task.isCancelled { throw ReconciliationJobError("stopped before posting everything for block \(height)", transient: false) }
+        // One request, in the binary encoding, for the block's posts.
+        let answer: BatchSubmissionAnswer
+        do throws(NodeClientError) { answer = try await client.submit(batch: transactions) } catch { throw ReconciliationJobError.from(error) }
+        guard answer.results.count == transactions.count else {
+            throw ReconciliationJobError("the node answered \(answer.results.count) results for \(transactions.count) transactions", transient: true)
+        }
+        for (transaction, result) in zip(transactions, answer.results) where result.status != .pending {
+            let reason = result.error.map { "\($0.code): \($0.message)" } ?? result.status.rawValue
+            throw ReconciliationJobError("the node did not take transaction \(transaction.id.short)… for block \(height): \(reason)",
+                                         transient: result.status == .busy)
         }
         nextNonce = nonce
         return transactions
