@@ -84,6 +84,18 @@ public struct NetworkBenchReport: Sendable {
     public var viewsAtEnd: [UInt64?] = []
     /// The longest wait between two blocks carrying this run's transactions, in ms.
     public var longestCommitPauseMs = 0.0
+    /// Each node's CPU time (its `consort_process_cpu_seconds` metric) when
+    /// sending started and stopped (nil: it did not answer).
+    public var cpuSecondsAtStart: [Double?] = []
+    public var cpuSecondsAtStop: [Double?] = []
+
+    /// Each node's share of one core while sending, in percent (nil: not measured).
+    public var cpuPercents: [Double?] {
+        zip(cpuSecondsAtStart, cpuSecondsAtStop).map { start, stop in
+            guard let start, let stop, sendingSeconds > 0 else { return nil }
+            return 100 * (stop - start) / sendingSeconds
+        }
+    }
 
     /// View changes the consortium went through during the run: the highest
     /// view any node reports at the end above the highest at the start.
@@ -91,6 +103,14 @@ public struct NetworkBenchReport: Sendable {
         let before = viewsAtStart.compactMap { $0 }.max() ?? 0
         let after = viewsAtEnd.compactMap { $0 }.max() ?? before
         return Int(after > before ? after - before : 0)
+    }
+
+    /// The value of `consort_process_cpu_seconds` in a node's metrics text; nil when absent.
+    static func cpuSeconds(inMetrics text: String) -> Double? {
+        for line in text.split(separator: "\n") where line.hasPrefix("consort_process_cpu_seconds ") {
+            return Double(line.dropFirst("consort_process_cpu_seconds ".count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
     }
 
     /// Successful commits per second over ``measuredSeconds``.
@@ -116,6 +136,8 @@ public struct NetworkBenchReport: Sendable {
             BenchmarkFigure("commit latency max", latencyMaxMs, "ms"),
             BenchmarkFigure("blocks seen (largest \(largestBlockTransactions) tx)", Double(blocks), "blocks"),
             BenchmarkFigure("longest pause between commits", longestCommitPauseMs, "ms"),
+            BenchmarkFigure("nodes' CPU while sending, % of one core (\(describe(cpuPercents)))",
+                            cpuPercents.compactMap { $0 }.reduce(0, +), "% in all"),
             BenchmarkFigure("view changes during the run (views \(describe(viewsAtStart)) → \(describe(viewsAtEnd)))", Double(viewChanges), ""),
             BenchmarkFigure("busy answers (backed off and retried)", Double(busyAnswers), ""),
             BenchmarkFigure("nonce-window-full answers (backed off and retried)", Double(windowFullAnswers), ""),
@@ -150,12 +172,18 @@ public struct NetworkBenchReport: Sendable {
             "percentOfSignatureLimit": percentOfSignatureLimit, "hardStopped": hardStopped,
             "viewChanges": viewChanges, "viewsAtStart": viewsAtStart.map { $0.map(Int.init) ?? -1 },
             "viewsAtEnd": viewsAtEnd.map { $0.map(Int.init) ?? -1 }, "longestCommitPauseMs": longestCommitPauseMs,
+            "cpuPercents": cpuPercents.map { $0 ?? -1 },
         ]
     }
 
     /// Views as `0/0/0/0`, `-` for a node that did not answer.
     private func describe(_ views: [UInt64?]) -> String {
         views.map { $0.map(String.init) ?? "-" }.joined(separator: "/")
+    }
+
+    /// Percentages as `52/44/45/44`, `-` for a node not measured.
+    private func describe(_ percents: [Double?]) -> String {
+        percents.map { $0.map { String(Int($0.rounded())) } ?? "-" }.joined(separator: "/")
     }
 
     private func describe(_ counts: [String: Int]) -> String {
@@ -222,6 +250,21 @@ private struct Run: Sendable {
 
     /// Each node's current view; nil for a node that does not answer (one
     /// may have been stopped during the run).
+    /// Each node's CPU seconds so far, from its metrics.
+    private func cpuSeconds() async -> [Double?] {
+        var seconds: [Double?] = []
+        for client in clients {
+            do {
+                let response = try await client.request(.GET, "/metrics")
+                seconds.append(NetworkBenchReport.cpuSeconds(inMetrics: String(decoding: response.body, as: UTF8.self)))
+            } catch {
+                progress("\(client.baseURL) did not report its CPU time: \(error)")
+                seconds.append(nil)
+            }
+        }
+        return seconds
+    }
+
     private func views() async -> [UInt64?] {
         var views: [UInt64?] = []
         for client in clients {
@@ -275,6 +318,7 @@ private struct Run: Sendable {
                  ? "sending at \(settings.ratePerSecond) tx/s for \(settings.durationSeconds) s to \(clients.count) node(s)"
                  : "sending as fast as the nodes admit for \(settings.durationSeconds) s to \(clients.count) node(s)")
         report.viewsAtStart = await views()
+        report.cpuSecondsAtStart = await cpuSeconds()
         let start = ContinuousClock.now
         let sendEnd = start + .seconds(settings.durationSeconds)
         let hardStop = sendEnd + .seconds(NetworkBenchLimits.drainSecondsMax)
@@ -291,6 +335,7 @@ private struct Run: Sendable {
             }
         }
         let sendingStopped = ContinuousClock.now
+        report.cpuSecondsAtStop = await cpuSeconds()
         progress("sending stopped; waiting up to \(NetworkBenchLimits.drainSecondsMax) s for outstanding commits")
         while tracker.outstanding > 0, ContinuousClock.now < hardStop, tracker.isStreaming {
             try await Task.sleep(for: .milliseconds(50))
