@@ -629,15 +629,15 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             return transactions.map { _ in .failure(observer) }
         }
         var results = [Result<Mempool.Admission, AdmissionError>?](repeating: nil, count: transactions.count)
-        let new = transactions.indices.filter { !mempool.contains(transactions[$0].id) }
-        if !new.isEmpty {
+        let fresh = transactions.indices.filter { !mempool.contains(transactions[$0].id) }
+        if !fresh.isEmpty {
             let pending = mempool.count
             let (room, retryAfterMs) = switch backlog.admissible(pending: pending, nowMs: monotonicMs()) {
             case .admit(let room): (room, backlog.limits.retryAfterMsMin)
             case .busy(let retryAfterMs): (0, retryAfterMs)
             }
-            for index in new.dropFirst(room) { results[index] = .failure(.busy(pending: pending, retryAfterMs: retryAfterMs)) }
-            if new.count > room { metrics.dropped("api_backlog_busy", count: new.count - room) }
+            for index in fresh.dropFirst(room) { results[index] = .failure(.busy(pending: pending, retryAfterMs: retryAfterMs)) }
+            if fresh.count > room { metrics.dropped("api_backlog_busy", count: fresh.count - room) }
         }
         // The buffer's room is reserved before admission and given back for
         // what is not added, so concurrent submissions never pass the bound.
@@ -681,7 +681,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         }
         if gossipDropped > 0 { metrics.dropped("gossip_buffer_full", count: gossipDropped) }
         if !added.isEmpty { metrics.mempoolSize.set(Double(mempool.count)) }
-        return results.map { $0 ?? .failure(.storage("the transaction was not considered")) }
+        // Each index was answered above: busy by the back-pressure, busy for the buffer, or by the mempool.
+        return results.map { $0 ?? .failure(.storage("no admission result")) }
     }
 
     /// Milliseconds since this node started, by the monotonic clock.
@@ -778,12 +779,13 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         case .consensus(let bytes):
             enqueue(.consensus(bytes), from: .peer(key))
         case .transactions(let transactions):
+            // The batch's signatures are verified together, on all cores.
             var admitted: [Transaction] = []
-            for transaction in transactions {
-                do {
-                    if try mempool.add(transaction, nowMs: expiryClockMs()) == .added { admitted.append(transaction) }
-                } catch {
-                    metrics.dropped("gossip_\(error.code)")
+            for (transaction, admission) in zip(transactions, mempool.add(all: transactions, nowMs: expiryClockMs())) {
+                switch admission {
+                case .success(.added): admitted.append(transaction)
+                case .success(.alreadyPending): break
+                case .failure(let error): metrics.dropped("gossip_\(error.code)")
                 }
             }
             if !admitted.isEmpty {
