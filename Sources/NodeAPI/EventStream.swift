@@ -20,7 +20,11 @@ public struct ServerSentEvent: Sendable, Equatable {
         var out = ""
         if !id.isEmpty { out += "id: \(id)\n" }
         if !event.isEmpty { out += "event: \(event)\n" }
-        for line in data.split(separator: "\n", omittingEmptySubsequences: false) { out += "data: \(line)\n" }
+        if !data.utf8.contains(UInt8(ascii: "\n")) {
+            out += "data: \(data)\n"
+        } else {
+            for line in data.split(separator: "\n", omittingEmptySubsequences: false) { out += "data: \(line)\n" }
+        }
         return out + "\n"
     }
 
@@ -159,6 +163,17 @@ public struct EncodedBlockEvent: Sendable, Equatable, CanonicalCodable {
     /// The event as the server writes it.
     public var serverSentEvent: ServerSentEvent {
         ServerSentEvent(id: String(height), event: Self.name, data: Hex.encode(canonicalBytes))
+    }
+
+    /// The event of block `height` from its parts' canonical bytes, as a
+    /// ledger stores them, without decoding them: this value's encoding is
+    /// its parts' encodings one after another.
+    public static func serverSentEvent(height: UInt64, block: [UInt8], certificate: [UInt8], receipts: [UInt8],
+                                       stateRoot: [UInt8]) -> ServerSentEvent {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(block.count + certificate.count + receipts.count + stateRoot.count)
+        for part in [block, certificate, receipts, stateRoot] { bytes.append(contentsOf: part) }
+        return ServerSentEvent(id: String(height), event: name, data: Hex.encode(bytes))
     }
 
     /// Reads a binary block event; the id must be the block's height.

@@ -240,6 +240,12 @@ private func submissionBody(_ transaction: Transaction) throws -> [UInt8] {
             #expect(event.stateRoot == (try chain.ledger.stateRoot(at: 1)))
             try event.certified.certificate.verify(header: event.certified.block.header, validators: chain.genesis.validators, chainID: chain.genesis.chainID)
             #expect(try EncodedBlockEvent(event.serverSentEvent) == event)
+            // The stream passes the stored records on undecoded; that is this value's canonical encoding.
+            let stored = try #require(try chain.ledger.storedRecords(at: 1))
+            #expect(EncodedBlockEvent.serverSentEvent(height: 1, block: stored.block, certificate: stored.certificate, receipts: stored.receipts,
+                                                      stateRoot: stored.stateRoot) == event.serverSentEvent)
+            #expect(try chain.ledger.storedRecords(at: 0) == nil, "genesis has no certificate and is not streamed")
+            #expect(try chain.ledger.storedRecords(at: chain.ledger.head.height + 1) == nil)
             var wrongID = event.serverSentEvent
             wrongID.id = "7"
             #expect(throws: ServerSentEventError.self) { try EncodedBlockEvent(wrongID) }

@@ -430,6 +430,21 @@ public final class Ledger: @unchecked Sendable {
         try decodeRecord(StoreKey.block(height), Block.self, "block \(height)")
     }
 
+    /// The stored records of committed block `height` (at least 1) in the
+    /// canonical encoding, as they are in the store, for streams that pass
+    /// blocks on without decoding them; nil when it is not committed.
+    public func storedRecords(at height: UInt64) throws(LedgerError) -> StoredBlockRecords? {
+        guard height >= 1, let block = try read(StoreKey.block(height)) else { return nil }
+        func part(_ key: [UInt8], _ what: String) throws(LedgerError) -> [UInt8] {
+            guard let raw = try read(key) else { throw .storage(.corrupted(reason: "the \(what) of committed block \(height) is missing")) }
+            return raw
+        }
+        let stateRoot = try part(StoreKey.stateRoot(height), "state root")
+        guard stateRoot.count == Hash.zero.bytes.count else { throw .storage(.corrupted(reason: "state root record of height \(height) is malformed")) }
+        return StoredBlockRecords(block: block, certificate: try part(StoreKey.certificate(height), "certificate"),
+                                  receipts: try part(StoreKey.blockReceipts(height), "receipts"), stateRoot: stateRoot)
+    }
+
     public func block(hash: Hash) throws(LedgerError) -> Block? {
         guard let raw = try read(StoreKey.blockHeight(hash)), raw.count == 8 else { return nil }
         let height = raw.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -538,6 +553,15 @@ public final class Ledger: @unchecked Sendable {
             throw .storage(.corrupted(reason: "\(what) does not decode: \(error)"))
         }
     }
+}
+
+/// A committed block's records as stored, each in its canonical encoding:
+/// the block, its commit certificate, its receipts (a list) and the state root after it.
+public struct StoredBlockRecords: Sendable, Equatable {
+    public let block: [UInt8]
+    public let certificate: [UInt8]
+    public let receipts: [UInt8]
+    public let stateRoot: [UInt8]
 }
 
 /// Reads tree nodes through the node cache, and from the store on a miss

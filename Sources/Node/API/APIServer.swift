@@ -383,13 +383,10 @@ private func decodeSubmission(_ body: [UInt8]) throws(APIError) -> [UInt8] {
 /// Why the block stream ended early.
 enum StreamError: Error, CustomStringConvertible {
     case blockMissing(height: UInt64)
-    /// The block is stored, but not its certificate, receipts or state root, which a binary event carries.
-    case partMissing(height: UInt64, part: String)
 
     var description: String {
         switch self {
         case .blockMissing(let height): "block \(height) is at or below the head but missing from storage"
-        case .partMissing(let height, let part): "the \(part) of block \(height) is missing from storage"
         }
     }
 }
@@ -411,20 +408,17 @@ private func streamBlocks(_ backend: any NodeBackend, from: UInt64, binary: Bool
         var sent = 0
         while next <= backend.ledger.head.height, sent < APILimits.streamBatchBlocksMax {
             // A block at or below the head that cannot be read ends the stream with the error, rather than skipping it.
-            guard let block = try backend.ledger.block(at: next) else { throw StreamError.blockMissing(height: next) }
-            let certificate = try backend.ledger.certificate(at: next)
-            let receipts = try backend.ledger.receipts(at: next)
-            let stateRoot = try backend.ledger.stateRoot(at: next)
             let text: String
             if binary {
-                guard let certificate else { throw StreamError.partMissing(height: next, part: "certificate") }
-                guard let receipts else { throw StreamError.partMissing(height: next, part: "receipts") }
-                guard let stateRoot else { throw StreamError.partMissing(height: next, part: "state root") }
-                text = EncodedBlockEvent(certified: CertifiedBlock(block: block, certificate: certificate), receipts: receipts,
-                                         stateRoot: stateRoot).serverSentEvent.text
+                // Passed on as stored: the canonical bytes need no decoding to be sent again.
+                guard let stored = try backend.ledger.storedRecords(at: next) else { throw StreamError.blockMissing(height: next) }
+                text = EncodedBlockEvent.serverSentEvent(height: next, block: stored.block, certificate: stored.certificate,
+                                                         receipts: stored.receipts, stateRoot: stored.stateRoot).text
             } else {
-                text = try BlockStreamEvent(block: Render.block(block, certificate: certificate, receipts: receipts,
-                                                                stateRoot: stateRoot)).serverSentEvent().text
+                guard let block = try backend.ledger.block(at: next) else { throw StreamError.blockMissing(height: next) }
+                text = try BlockStreamEvent(block: Render.block(block, certificate: try backend.ledger.certificate(at: next),
+                                                                receipts: try backend.ledger.receipts(at: next),
+                                                                stateRoot: try backend.ledger.stateRoot(at: next))).serverSentEvent().text
             }
             try await writer.write(ByteBuffer(string: text))
             next += 1
