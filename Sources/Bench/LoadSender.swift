@@ -112,7 +112,7 @@ struct LoadSender: Sendable {
             let retryAfterMs: Int?
             (retry, retryAfterMs) = await post(batch)
             if retry.isEmpty {
-                backoff = RetryBackoff(minimumMs: NetworkBenchLimits.backoffMsMin, maximumMs: NetworkBenchLimits.backoffMsMax)
+                backoff.succeeded()
                 continue
             }
             // As a client should: no sooner than the node asks.
@@ -278,8 +278,7 @@ final class BenchTracker: @unchecked Sendable {
         let receipts = block.receipts
         var found: [(Hash, Bool, String?)] = []
         for receipt in receipts where ours.contains(receipt.transactionID) {
-            let code: String? = if case .rejected(let rejection) = receipt.status { rejection.code } else { nil }
-            found.append((receipt.transactionID, receipt.isSuccess, code))
+            found.append((receipt.transactionID, receipt.isSuccess, receipt.rejection?.code))
         }
         lock.withLock {
             figures.blocks += 1

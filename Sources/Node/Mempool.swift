@@ -116,15 +116,13 @@ public final class Mempool: RequestPool, @unchecked Sendable {
     /// Admits a transaction after checking it against committed state.
     @discardableResult
     public func add(_ transaction: Transaction, nowMs: UInt64) throws(AdmissionError) -> Admission {
-        guard try checkBeforeSignature(transaction, nowMs: nowMs) else { return .alreadyPending }
-        guard verified.verify(transaction) else { throw .rejected(LedgerRejection.badSignature()) }
-        return try lock.withLock { () throws(AdmissionError) -> Admission in try insertLocked(transaction) }
+        try add(all: [transaction], nowMs: nowMs)[0].get()
     }
 
-    /// Admits transactions in order, each as ``add(_:nowMs:)`` would, with
-    /// the signatures of those that pass every other check verified together
-    /// on all cores (``VerifiedSignatures/verify(all:)``). One result per
-    /// transaction, in order.
+    /// Admits transactions in order, each checked against committed state
+    /// as one alone would be, with the signatures of those that pass every
+    /// other check verified together on all cores
+    /// (``VerifiedSignatures/verify(all:)``). One result per transaction, in order.
     public func add(all transactions: [Transaction], nowMs: UInt64) -> [Result<Admission, AdmissionError>] {
         var results: [Result<Admission, AdmissionError>] = []
         results.reserveCapacity(transactions.count)

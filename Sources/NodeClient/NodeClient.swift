@@ -229,28 +229,33 @@ public final class NodeClient: Sendable {
     /// ``NodeClientError/badResponse(_:)`` naming the field.
     public func events(from height: UInt64?, onEvent: @escaping @Sendable (BlockStreamEvent) -> Bool) async throws(NodeClientError) {
         let path = height.map { "/v1/events?from=\($0)" } ?? "/v1/events"
-        let reader = BlockEventReader(route: "GET \(path)", name: BlockStreamEvent.name, decode: { frame throws(NodeClientError) in
+        try await follow(path, name: BlockStreamEvent.name, decode: { frame throws(NodeClientError) in
             do throws(DecodingError) {
                 return try BlockStreamEvent(frame)
             } catch {
                 throw .badResponse("GET \(path): block event \(frame.id): \(APICoding.describe(error))")
             }
         }, onEvent: onEvent)
-        try await streamLines(path) { line in reader.feed(line) }
-        if let failure = reader.failure { throw failure }
     }
 
     /// `GET /v1/events?from=H&encoding=binary`: as ``events(from:onEvent:)``,
     /// with each block in the canonical encoding (``EncodedBlockEvent``): no JSON on either side.
     public func encodedEvents(from height: UInt64?, onEvent: @escaping @Sendable (EncodedBlockEvent) -> Bool) async throws(NodeClientError) {
         let path = (height.map { "/v1/events?from=\($0)&" } ?? "/v1/events?") + "encoding=binary"
-        let reader = BlockEventReader(route: "GET \(path)", name: EncodedBlockEvent.name, decode: { frame throws(NodeClientError) in
+        try await follow(path, name: EncodedBlockEvent.name, decode: { frame throws(NodeClientError) in
             do throws(ServerSentEventError) {
                 return try EncodedBlockEvent(frame)
             } catch {
                 throw .badResponse("GET \(path): \(error.description)")
             }
         }, onEvent: onEvent)
+    }
+
+    /// Streams `path` and hands each event named `name` to `onEvent`, read by `decode`, until either gives up.
+    private func follow<Event: Sendable>(_ path: String, name: String,
+                                         decode: @escaping @Sendable (ServerSentEvent) throws(NodeClientError) -> Event,
+                                         onEvent: @escaping @Sendable (Event) -> Bool) async throws(NodeClientError) {
+        let reader = BlockEventReader(route: "GET \(path)", name: name, decode: decode, onEvent: onEvent)
         try await streamLines(path) { line in reader.feed(line) }
         if let failure = reader.failure { throw failure }
     }

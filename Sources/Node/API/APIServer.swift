@@ -122,7 +122,7 @@ public struct APIServer: Sendable {
                     switch error {
                     case .busy(_, let retryAfterMs):
                         throw APIError(status: .serviceUnavailable, code: error.code, message: error.description,
-                                       retryAfterSeconds: max(1, (retryAfterMs + 999) / 1_000))
+                                       retryAfterSeconds: retryAfterSeconds(ms: retryAfterMs))
                     case .storage: throw APIError.internalError(error.description)
                     default: throw APIError(status: .unprocessableContent, code: error.code, message: error.description)
                     }
@@ -359,8 +359,13 @@ private func submitBatch(_ batch: TransactionBatchRequest, to backend: any NodeB
     let answer = BatchSubmissionAnswer(results: results.compactMap { $0 }, retryAfterMs: retryAfterMs)
     let allBusy = !answer.results.isEmpty && answer.results.allSatisfy { $0.status == .busy }
     var response = json(answer, status: allBusy ? .serviceUnavailable : .ok)
-    if let retryAfterMs { response.headers[.retryAfter] = String(max(1, (retryAfterMs + 999) / 1_000)) }
+    if let retryAfterMs { response.headers[.retryAfter] = String(retryAfterSeconds(ms: retryAfterMs)) }
     return response
+}
+
+/// A retry hint in whole seconds for `Retry-After`: rounded up, at least 1.
+private func retryAfterSeconds(ms: Int) -> Int {
+    max(1, (ms + 999) / 1_000)
 }
 
 /// Accepts a ``SubmissionRequest``, `{"transaction": "<hex>"}`.
