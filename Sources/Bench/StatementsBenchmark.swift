@@ -121,7 +121,7 @@ public enum StatementsBenchmark {
             let posted = provenance("enterprise", height)
             let batchID = "B\(height)"
             for entry in batch where try StatementsContract.postEntry(entry, batchID: batchID, posted: posted, account: &account,
-                                                                      matcher: matcher, index: &index) {
+                                                                      matcher: matcher, index: &index) != nil {
                 matched += 1
             }
         }
@@ -130,7 +130,7 @@ public enum StatementsBenchmark {
             let made = provenance("bank", height)
             let statementID = "S\(height)"
             for line in lines where try StatementsContract.postLine(line, statementID: statementID, currency: "EUR", account: &account,
-                                                                    matcher: matcher, made: made, index: &index) {
+                                                                    matcher: matcher, made: made, index: &index) != nil {
                 matched += 1
             }
         }

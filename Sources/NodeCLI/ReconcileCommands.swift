@@ -167,6 +167,10 @@ func renderReconciliationTable(_ report: ReconciliationReportAnswer) -> String {
             out += "  statement \(item.statementID) closing \(item.closingDate) discrepancy \(item.difference.amount)\n"
         }
     }
+    if report.ambiguousMatches > 0 {
+        out += "Ambiguous matches to review: \(report.ambiguousMatches) (the matcher chose among equally good candidates; "
+            + "`consort statement matches --ambiguous` lists them, `statement review-match` or `statement unmatch` settles each)\n"
+    }
     for name in report.outstanding.keys.sorted() {
         guard let group = report.outstanding[name], !group.items.isEmpty else { continue }
         out += "Outstanding \(name.replacingOccurrences(of: "_", with: " ")): \(group.count) item(s), total \(group.total.amount)\n"

@@ -38,6 +38,10 @@ import LedgerCore
         "registerAccount": [.bank], "postStatement": [.bank], "postBookEntries": enterprises,
         "confirmBalance": enterprises, "disputeBalance": enterprises, "resolveDispute": [.bank, .enterprise, .coreEnterprise],
         "postIntradayReport": [.bank],
+        "matchItems": [.bank, .enterprise, .coreEnterprise],
+        "unmatch": [.bank, .enterprise, .coreEnterprise],
+        "reviewMatch": [.bank, .enterprise, .coreEnterprise],
+        "correctBookEntry": [.enterprise, .coreEnterprise],
     ]
 
     /// Names that are operations of some contract, for checking that no contract answers for another's.

@@ -125,7 +125,7 @@ func keys(_ json: JSONValue?) -> [String] {
         ]))
 
         let json = try fixture.query(.report, ["date": "2026-01-31"])
-        #expect(keys(json) == ["account", "agrees", "bank", "bankBalanceStatement", "book", "currency", "date", "differenceBeyondDiscrepanciesMinor",
+        #expect(keys(json) == ["account", "agrees", "ambiguousMatches", "bank", "bankBalanceStatement", "book", "currency", "date", "differenceBeyondDiscrepanciesMinor",
                                "differenceMinor", "matchedGroups", "outstanding", "riskItems", "statementDiscrepancies"])
         #expect(keys(json["bank"]) == ["adjustedBalance", "balance", "lessBookedPaymentsNotAtBank", "plusBookedReceiptsNotAtBank"])
         #expect(keys(json["book"]) == ["adjustedBalance", "balance", "lessBankDebitsNotBooked", "plusBankCreditsNotBooked"])

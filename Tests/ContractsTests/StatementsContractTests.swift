@@ -130,11 +130,18 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
         #expect(rejectionCode(try fixture.submit("bankA", .postStatement, statement)) == "balance_mismatch")
     }
 
-    @Test func postStatement_sameIDTwice_isRejected() throws {
+    @Test func postStatement_sameStatementAgain_isRecognised_andAnotherUnderItsID_isRejected() throws {
         let fixture = try StatementsFixture()
         let statement = StatementsFixture.statement("S1", opening: 0, lines: [StatementsFixture.line("1", 100, "2026-01-05")])
         #expect(try fixture.submit("bankA", .postStatement, statement).isSuccess)
-        #expect(rejectionCode(try fixture.submit("bankA", .postStatement, statement)) == "duplicate_statement")
+        let before = try fixture.query(.statement, ["statementId": "S1"])
+        let again = try fixture.submit("bankA", .postStatement, statement)
+        #expect(again.isSuccess)
+        #expect(again.events.map(\.name) == ["statement_already_posted"])
+        #expect(try fixture.query(.statement, ["statementId": "S1"]) == before)
+        #expect(before["digest"]?.stringValue == statement.digest.hex)
+        let other = StatementsFixture.statement("S1", opening: 0, lines: [StatementsFixture.line("1", 101, "2026-01-05")])
+        #expect(rejectionCode(try fixture.submit("bankA", .postStatement, other)) == "duplicate_statement")
     }
 
     @Test func postStatement_byOtherBank_isRejected() throws {
@@ -162,15 +169,28 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
         let batch = StatementsFixture.books("B1", [StatementsFixture.entry("E1", 100, "2026-01-02")])
         #expect(rejectionCode(try fixture.submit("globex", .postBookEntries, batch)) == "not_account_enterprise")
         #expect(try fixture.submit("acme", .postBookEntries, batch).isSuccess)
-        #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, batch)) == "duplicate_batch")
-        let again = StatementsFixture.books("B2", [StatementsFixture.entry("E1", 100, "2026-01-02")])
-        #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, again)) == "duplicate_entry")
+        let same = try fixture.submit("acme", .postBookEntries, batch)
+        #expect(same.isSuccess && same.events.map(\.name) == ["book_entries_already_posted"])
+        let otherUnderSameID = StatementsFixture.books("B1", [StatementsFixture.entry("E9", 100, "2026-01-02")])
+        #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, otherUnderSameID)) == "duplicate_batch")
+        let grown = StatementsFixture.books("B2", [StatementsFixture.entry("E1", 100, "2026-01-02"), StatementsFixture.entry("E2", 50, "2026-01-03")])
+        let receipt = try fixture.submit("acme", .postBookEntries, grown)
+        #expect(receipt.isSuccess)
+        #expect(receipt.events.first?.attributes.contains { $0.key == "entries" && $0.value == "1" } == true)
+        #expect(receipt.events.first?.attributes.contains { $0.key == "alreadyPosted" && $0.value == "1" } == true)
+        #expect(try fixture.query(.bookEntries, [:]).arrayValue?.map { $0["batch"]?.stringValue } == ["B1", "B2"])
+        let changed = StatementsFixture.books("B3", [StatementsFixture.entry("E1", 101, "2026-01-02")])
+        #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, changed)) == "entry_conflict")
+        let twice = StatementsFixture.books("B4", [StatementsFixture.entry("E5", 1, "2026-01-02"), StatementsFixture.entry("E5", 1, "2026-01-02")])
+        #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, twice)) == "duplicate_entry")
     }
 
     @Test func postBookEntries_lateOpeningBalanceOrZero_isRejected() throws {
         let fixture = try StatementsFixture()
         #expect(try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B1", [StatementsFixture.entry("E1", 100, "2026-01-02")], opening: 5)).isSuccess)
-        #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B2", [StatementsFixture.entry("E2", 100, "2026-01-02")], opening: 5))) == "opening_balance_late")
+        #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B2", [StatementsFixture.entry("E2", 100, "2026-01-02")], opening: 6))) == "opening_balance_late")
+        #expect(try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B2", [StatementsFixture.entry("E2", 100, "2026-01-02")], opening: 5)).isSuccess,
+                "the opening balance already recorded may be given again, as a re-import of the first batch does")
         #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, StatementsFixture.books("B3", [StatementsFixture.entry("E3", 0, "2026-01-02")]))) == "zero_amount")
     }
 
@@ -545,7 +565,8 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
     @Test func report_rules() throws {
         let fixture = try StatementsFixture()
         #expect(try fixture.submit("bankA", .postIntradayReport, Self.report("R1", lines: [])).isSuccess)
-        #expect(rejectionCode(try fixture.submit("bankA", .postIntradayReport, Self.report("R1", lines: []))) == "duplicate_report")
+        #expect(try fixture.submit("bankA", .postIntradayReport, Self.report("R1", lines: [])).events.map(\.name) == ["intraday_report_already_posted"])
+        #expect(rejectionCode(try fixture.submit("bankA", .postIntradayReport, Self.report("R1", lines: [StatementsFixture.line("1", 5, "2026-02-10")]))) == "duplicate_report")
         #expect(rejectionCode(try fixture.submit("bankB", .postIntradayReport, Self.report("R2", lines: []))) == "not_account_bank")
         #expect(rejectionCode(try fixture.submit("acme", .postIntradayReport, Self.report("R3", lines: []))) == "not_permitted")
         var wrongCurrency = Self.report("R4", lines: [])

@@ -193,6 +193,11 @@ enum PaymentGenerator {
                     #expect(rules.allowSplit && bankSum == bookSum && members.count >= 3, "seed \(seed)")
                 case .reference, .amountDate, .amountDateCounterparty:
                     #expect(decision.bankItems.count == 1 && decision.bookItems.count == 1 && bankSum == bookSum, "seed \(seed)")
+                case .manual, .correction:
+                    Issue.record("seed \(seed): the matcher made a \(decision.rule) match, which only people and corrections make")
+                }
+                for alternative in decision.alternatives {
+                    #expect(!members.contains { $0.id == alternative.id && $0.side == alternative.side }, "seed \(seed): a member is its own alternative")
                 }
                 if decision.rule == .amountDate || decision.rule == .amountDateCounterparty {
                     let days = members.map(\.day)

@@ -124,7 +124,7 @@ func parseError(_ arguments: [String]) -> String? {
             agrees: agrees, differenceMinor: differenceMinor,
             statementDiscrepancies: .init(count: Int64(discrepancies.count), total: money(discrepancies.reduce(0) { $0 + $1.difference.minor }),
                                           items: discrepancies),
-            differenceBeyondDiscrepanciesMinor: differenceBeyondDiscrepanciesMinor, outstanding: outstanding, matchedGroups: 0, riskItems: 0)
+            differenceBeyondDiscrepanciesMinor: differenceBeyondDiscrepanciesMinor, outstanding: outstanding, matchedGroups: 0, ambiguousMatches: 0, riskItems: 0)
     }
 
     @Test func reconciliationTable_showsBothSidesAndTheVerdict() {

@@ -109,8 +109,13 @@ extension StatementsContract {
             throw Rejection(code: "currency_mismatch", message: "report is in \(arguments.currency) but account '\(arguments.account)' is in \(account.currency)")
         }
         let key = Self.intradayReportKey(arguments.account, arguments.reportID)
-        guard try context.get(key) == nil else {
-            throw Rejection(code: "duplicate_report", message: "intraday report '\(arguments.reportID)' was already posted for account '\(arguments.account)'")
+        if let posted = try context.get(IntradayReportRecord.self, key) {
+            guard posted.header == arguments else {
+                throw Rejection(code: "duplicate_report", message: "a different intraday report '\(arguments.reportID)' was already posted for account '\(arguments.account)' (at height \(posted.posted.height))")
+            }
+            context.emit("intraday_report_already_posted", [("account", arguments.account), ("report", arguments.reportID),
+                                                            ("height", String(posted.posted.height))])
+            return
         }
         for balance in arguments.balances {
             guard !balance.code.isEmpty, balance.code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {

@@ -31,6 +31,10 @@ public enum MatchRule: String, Sendable, Equatable, CaseIterable, CanonicalCodab
     case amountDate = "amount_date"
     /// A line and its reversal on the same side cancel.
     case reversal
+    /// Matched by a person of the account, with a reason.
+    case manual
+    /// A book entry and the reversing entry of its correction.
+    case correction
 
     var tag: UInt64 { UInt64(Self.allCases.firstIndex(of: self) ?? 0) }
 
@@ -137,6 +141,8 @@ public struct MatchDecision: Equatable, Sendable {
     public var bookItems: [MatchItem]
     /// Σ bank − Σ book for fee matches (negative: the bank credited less); 0 otherwise.
     public var differenceMinor: Int64
+    /// Open items that scored as well as the chosen one; not empty makes the match ambiguous.
+    public var alternatives: [ItemRef] = []
 }
 
 /// Deterministic incremental matching: each arriving item is matched against
@@ -220,8 +226,11 @@ public struct Matcher: Sendable {
         var feeCandidate: MatchItem?
         for reference in Set(item.references).sorted() {
             let candidates = nearest(try index.referenceItems(item.side.other, reference).filter { $0.currency == item.currency }, to: item)
-            if let exact = candidates.first(where: { $0.amountMinor == item.amountMinor }) {
-                return decision(.reference, item, [exact])
+            let exact = candidates.filter { $0.amountMinor == item.amountMinor }
+            if let chosen = exact.first {
+                var result = decision(.reference, item, [chosen])
+                result.alternatives = Self.alternatives(to: chosen, among: exact.dropFirst().filter { abs(Int($0.day) - Int(item.day)) == abs(Int(chosen.day) - Int(item.day)) })
+                return result
             }
             if feeCandidate == nil, rules.feeToleranceMinor > 0 {
                 feeCandidate = candidates.first { candidate in
@@ -244,15 +253,53 @@ public struct Matcher: Sendable {
         return offsets
     }
 
+    /// The candidates that scored as well as `chosen` and are not
+    /// interchangeable with it or with one another (another counterparty or
+    /// another day), at most ``StatementsLimits/matchAlternativesMax``.
+    static func alternatives(to chosen: MatchItem, among tied: some Sequence<MatchItem>) -> [ItemRef] {
+        var result: [ItemRef] = []
+        var kinds: [(counterparty: String, day: Int32)] = [(chosen.counterparty, chosen.day)]
+        for other in tied where result.count < StatementsLimits.matchAlternativesMax
+            && !kinds.contains(where: { $0.counterparty == other.counterparty && $0.day == other.day }) {
+            kinds.append((other.counterparty, other.day))
+            result.append(ItemRef(side: other.side, id: other.id))
+        }
+        return result
+    }
+
+    /// How well two counterparty names agree, best first: the same name,
+    /// one containing the other, one side unnamed.
+    static func agreement(_ a: String, _ b: String) -> Int {
+        if a.isEmpty || b.isEmpty { return 2 }
+        return a == b ? 0 : 1
+    }
+
+    /// Amount matching scores a candidate by its distance in days, then by
+    /// how its counterparty agrees. The nearest, best-agreeing candidate
+    /// wins (the earlier day, then the lowest id, among equals); candidates
+    /// of the same score with another counterparty or day are its
+    /// alternatives, which make the match ambiguous (docs/contracts.md,
+    /// Statements). Candidates of one counterparty and day are
+    /// interchangeable and never alternatives.
     private func byAmountAndDate<State>(_ item: MatchItem, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
-        for offset in windowOffsets() {
-            let first = try index.lowestOpenItem(item.side.other, currency: item.currency, amountMinor: item.amountMinor, day: item.day &+ offset) { counterparty, _ in
-                Self.counterpartiesAgree(counterparty, item.counterparty)
+        let tolerance = Int32(min(rules.dateToleranceDays, 31))
+        for distance in 0...tolerance {
+            var candidates: [MatchItem] = []
+            for offset in distance == 0 ? [Int32(0)] : [-distance, distance] {
+                candidates += try index.groupTops(item.side.other, currency: item.currency, amountMinor: item.amountMinor, day: item.day &+ offset) { counterparty, _ in
+                    Self.counterpartiesAgree(counterparty, item.counterparty)
+                }
             }
-            if let first {
-                let rule: MatchRule = first.counterparty.isEmpty || item.counterparty.isEmpty ? .amountDate : .amountDateCounterparty
-                return decision(rule, item, [first])
-            }
+            guard !candidates.isEmpty else { continue }
+            var best = Int.max
+            for candidate in candidates { best = Swift.min(best, Self.agreement(candidate.counterparty, item.counterparty)) }
+            let tied = candidates.filter { Self.agreement($0.counterparty, item.counterparty) == best }
+                .sorted { ($0.day, $0.id) < ($1.day, $1.id) }
+            guard let chosen = tied.first else { continue }
+            let rule: MatchRule = chosen.counterparty.isEmpty || item.counterparty.isEmpty ? .amountDate : .amountDateCounterparty
+            var result = decision(rule, item, [chosen])
+            result.alternatives = Self.alternatives(to: chosen, among: tied.dropFirst())
+            return result
         }
         return nil
     }

@@ -153,9 +153,19 @@ public struct OpenItemIndex<State: StatementsState> {
     /// Mutating because ids of items no longer open are dropped on the way.
     public mutating func lowestOpenItem(_ side: MatchSide, currency: String, amountMinor: Int64, day: Int32,
                                         accepts: (String, OpenItemKind) -> Bool) throws -> MatchItem? {
+        try groupTops(side, currency: currency, amountMinor: amountMinor, day: day, accepts: accepts)
+            .min { $0.id < $1.id }
+    }
+
+    /// The open item with the lowest id of each group of `side` with this
+    /// currency, amount and day that `accepts` (counterparty, kind), in
+    /// (counterparty, kind) order. Mutating because ids of items no longer
+    /// open are dropped on the way.
+    public mutating func groupTops(_ side: MatchSide, currency: String, amountMinor: Int64, day: Int32,
+                                   accepts: (String, OpenItemKind) -> Bool) throws -> [MatchItem] {
         let amountDay = AmountDay(side: side, currency: currency, amountMinor: amountMinor, day: day)
-        guard var groups = try loadGroups(amountDay) else { return nil }
-        var best: MatchItem?
+        guard var groups = try loadGroups(amountDay) else { return [] }
+        var tops: [MatchItem] = []
         var changed = false
         var position = 0
         while position < groups.groups.count {
@@ -174,11 +184,11 @@ public struct OpenItemIndex<State: StatementsState> {
                 }
                 groups.groups[position].count = UInt32(heap.count)
             }
-            if let top, best.map({ top.id < $0.id }) ?? true { best = top }
+            if let top { tops.append(top) }
             position += 1
         }
         if changed { storeGroups(groups, at: amountDay) }
-        return best
+        return tops
     }
 
     /// The open item at the top of `heap`, dropping ids that are no longer open.

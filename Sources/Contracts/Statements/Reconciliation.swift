@@ -71,6 +71,8 @@ struct ReconciliationReport {
     var bookBalanceMinor: Int64
     var outstanding: [OutstandingItem]
     var matchedGroups: Int
+    /// Matched groups on the date that await review as ambiguous.
+    var ambiguousMatches: Int
     /// Counted statements posted with a discrepancy: part of the bank balance no line explains.
     var discrepancies: [StatementDiscrepancy]
 
@@ -114,7 +116,7 @@ struct ReconciliationReport {
                     .init(statementID: item.statementID, closingDate: item.closingDate.description, difference: money(item.differenceMinor))
                 }),
             differenceBeyondDiscrepanciesMinor: (adjustedBankMinor &- adjustedBookMinor) &- discrepanciesTotalMinor,
-            outstanding: classes, matchedGroups: Int64(matchedGroups),
+            outstanding: classes, matchedGroups: Int64(matchedGroups), ambiguousMatches: Int64(ambiguousMatches),
             riskItems: Int64(outstanding.filter { $0.ageDays > riskAgeDays }.count))
     }
 }
@@ -147,15 +149,18 @@ enum Reconciliation {
         let lineIDs = Set(countedLines.map(\.id))
         let entryIDs = Set(countedEntries.map(\.id))
         var matchedOnDate: Set<UInt64> = []
+        var ambiguous = 0
         var outstanding: [OutstandingItem] = []
         for match in snapshot.matches where !match.dissolved {
             if match.bankItems.allSatisfy(lineIDs.contains) && match.bookItems.allSatisfy(entryIDs.contains) {
                 matchedOnDate.insert(match.id)
+                if match.awaitsReview { ambiguous += 1 }
                 if match.differenceMinor != 0 {
                     outstanding.append(OutstandingItem(
                         side: .bank, id: "match-\(match.id)", itemClass: match.differenceMinor > 0 ? .bankCreditedNotBooked : .bankDebitedNotBooked,
                         amountMinor: match.differenceMinor, date: date, ageDays: 0, reference: nil, counterparty: nil,
-                        text: "bank fee deducted from a receipt (match \(match.id), rule \(match.rule.rawValue))", isFeeDifference: true))
+                        text: match.rule == .manual ? "difference of manual match \(match.id): \(match.reason)"
+                            : "bank fee deducted from a receipt (match \(match.id), rule \(match.rule.rawValue))", isFeeDifference: true))
                 }
             }
         }
@@ -181,7 +186,7 @@ enum Reconciliation {
         }
         return ReconciliationReport(date: date, currency: snapshot.account.currency, bankBalanceMinor: bankBalance,
                                     bankBalanceStatement: latest?.header.statementID, bookBalanceMinor: bookBalance,
-                                    outstanding: outstanding, matchedGroups: matchedOnDate.count,
+                                    outstanding: outstanding, matchedGroups: matchedOnDate.count, ambiguousMatches: ambiguous,
                                     discrepancies: closedByDate.compactMap { statement in
                                         guard case .discrepancy(let difference) = statement.header.balanceCheck else { return nil }
                                         return StatementDiscrepancy(statementID: statement.header.statementID,

@@ -160,12 +160,14 @@ public struct ReconciliationReportAnswer: Codable, Sendable, Equatable {
     /// Keyed by ``OutstandingClass`` raw value; every class is present.
     public var outstanding: [String: OutstandingGroup]
     public var matchedGroups: Int64
+    /// Matched groups the matcher chose among equally good candidates, not yet reviewed.
+    public var ambiguousMatches: Int64
     /// Outstanding items older than the contract's risk age.
     public var riskItems: Int64
 
     public init(account: String, date: String, currency: String, bankBalanceStatement: String?, bank: BankSide, book: BookSide, agrees: Bool,
                 differenceMinor: Int64, statementDiscrepancies: Discrepancies, differenceBeyondDiscrepanciesMinor: Int64,
-                outstanding: [String: OutstandingGroup], matchedGroups: Int64, riskItems: Int64) {
+                outstanding: [String: OutstandingGroup], matchedGroups: Int64, ambiguousMatches: Int64, riskItems: Int64) {
         self.account = account
         self.date = date
         self.currency = currency
@@ -178,6 +180,7 @@ public struct ReconciliationReportAnswer: Codable, Sendable, Equatable {
         self.differenceBeyondDiscrepanciesMinor = differenceBeyondDiscrepanciesMinor
         self.outstanding = outstanding
         self.matchedGroups = matchedGroups
+        self.ambiguousMatches = ambiguousMatches
         self.riskItems = riskItems
     }
 }

@@ -265,6 +265,12 @@ public struct PostStatement: Equatable, Sendable, CanonicalCodable {
     }
 }
 
+extension PostStatement {
+    /// SHA-256 of the canonical arguments, lines included: what the ledger
+    /// keeps to recognise the same statement posted again.
+    public var digest: Hash { Hash.sha256(canonicalBytes) }
+}
+
 /// One entry of the enterprise's books for the account.
 public struct BookEntryInput: Equatable, Sendable, CanonicalCodable {
     /// Unique per account.
@@ -344,6 +350,9 @@ public struct PostBookEntries: Equatable, Sendable, CanonicalCodable {
         openingBalanceMinor = try decoder.readOptionalUInt64("opening balance").map { Int64(bitPattern: $0) }
         entries = try decoder.readArray(BookEntryInput.self, "entries", limit: StatementsLimits.entriesPerBatchMax)
     }
+
+    /// SHA-256 of the canonical arguments: what the ledger keeps to recognise the same batch posted again.
+    public var digest: Hash { Hash.sha256(canonicalBytes) }
 }
 
 /// Arguments of `statements.confirmBalance`: the enterprise confirms a statement's closing booked balance.

@@ -153,6 +153,14 @@ public struct StatementsContract: BuiltInContract {
             try resolveDispute(try ResolveDispute(canonicalBytes: call.arguments), in: &context)
         case .postIntradayReport:
             try postIntradayReport(try PostIntradayReport(canonicalBytes: call.arguments), in: &context)
+        case .matchItems:
+            try matchItems(try ManualMatch(canonicalBytes: call.arguments), in: &context)
+        case .unmatch:
+            try unmatch(try Unmatch(canonicalBytes: call.arguments), in: &context)
+        case .reviewMatch:
+            try reviewMatch(try ReviewMatch(canonicalBytes: call.arguments), in: &context)
+        case .correctBookEntry:
+            try correctBookEntry(try CorrectBookEntry(canonicalBytes: call.arguments), in: &context)
         }
     }
 
@@ -216,8 +224,13 @@ public struct StatementsContract: BuiltInContract {
         guard arguments.currency == account.currency else {
             throw Rejection(code: "currency_mismatch", message: "statement is in \(arguments.currency) but account '\(arguments.account)' is in \(account.currency)")
         }
-        guard try context.get(Self.statementKey(arguments.account, arguments.statementID)) == nil else {
-            throw Rejection(code: "duplicate_statement", message: "statement '\(arguments.statementID)' was already posted for account '\(arguments.account)'; corrections are new statements that name it in 'corrects'")
+        if let posted = try context.get(StatementRecord.self, Self.statementKey(arguments.account, arguments.statementID)) {
+            guard posted.digest == arguments.digest else {
+                throw Rejection(code: "duplicate_statement", message: "a different statement '\(arguments.statementID)' was already posted for account '\(arguments.account)' (at height \(posted.posted.height)); corrections are new statements that name it in 'corrects'")
+            }
+            context.emit("statement_already_posted", [("account", arguments.account), ("statement", arguments.statementID),
+                                                      ("height", String(posted.posted.height))])
+            return
         }
         guard arguments.openingBooked.date <= arguments.closingBooked.date else {
             throw Rejection(code: "bad_period", message: "the closing balance date \(arguments.closingBooked.date) is before the opening date \(arguments.openingBooked.date)")
@@ -249,23 +262,17 @@ public struct StatementsContract: BuiltInContract {
         store.state.put(Self.statementKey(arguments.account, arguments.statementID),
                           StatementRecord(header: arguments, supersededBy: nil, posted: Provenance(store.state)))
         let made = Provenance(store.state)
-        var matched = 0
+        var tally = MatchTally()
         for line in arguments.lines {
-            if try Self.postLine(line, statementID: arguments.statementID, currency: arguments.currency, account: &account,
-                                 matcher: matcher, made: made, index: &store) {
-                matched += 1
-            }
+            tally.count(try Self.postLine(line, statementID: arguments.statementID, currency: arguments.currency, account: &account,
+                                          matcher: matcher, made: made, index: &store))
         }
-        for item in reopened {
-            if let decision = try matcher.arrive(item, index: &store) {
-                try Self.record(decision, account: &account, made: made, index: &store)
-                matched += 1
-            }
-        }
+        try Self.rematch(reopened, account: &account, matcher: matcher, made: made, index: &store, tally: &tally)
         context = store.state
         context.put(Self.accountKey(arguments.account), account)
         var attributes = [("account", arguments.account), ("statement", arguments.statementID), ("lines", String(arguments.lines.count)),
-                          ("matches", String(matched)), ("closingBalanceMinor", String(arguments.closingBooked.amountMinor))]
+                          ("matches", String(tally.matched)), ("closingBalanceMinor", String(arguments.closingBooked.amountMinor))]
+        if tally.ambiguous > 0 { attributes.append(("ambiguousMatches", String(tally.ambiguous))) }
         if let corrected = arguments.corrects { attributes.append(("corrects", corrected)) }
         switch arguments.balanceCheck {
         case .agrees: break
@@ -318,21 +325,10 @@ public struct StatementsContract: BuiltInContract {
             case .open:
                 try store.remove(Self.item(line: line.line, id: itemID, currency: line.currency))
             case .matched(let matchID):
-                guard var match = try store.state.get(MatchRecord.self, Self.matchKey(name, matchID)), !match.dissolved else { break }
-                match.dissolved = true
-                store.state.put(Self.matchKey(name, matchID), match)
-                for other in match.bankItems where !other.hasPrefix(Self.part(statementID) + "/") {
-                    guard var otherLine = try store.state.get(LineRecord.self, Self.lineKey(name, other)) else { continue }
-                    otherLine.state = .open
-                    store.state.put(Self.lineKey(name, other), otherLine)
-                    reopened.append(Self.item(line: otherLine.line, id: other, currency: otherLine.currency))
-                }
-                for other in match.bookItems {
-                    guard var book = try store.state.get(BookRecord.self, Self.bookKey(name, other)) else { continue }
-                    book.state = .open
-                    store.state.put(Self.bookKey(name, other), book)
-                    reopened.append(Self.item(entry: book.entry, id: other))
-                }
+                let note = MatchNote(reason: "statement '\(statementID)' corrected by statement '\(correction)'", by: Provenance(store.state))
+                reopened += try Self.dissolve(matchID, account: name, note: note, keeping: { ref in
+                    ref.side == .bank && ref.id.hasPrefix(Self.part(statementID) + "/")
+                }, state: &store.state)
             case .withdrawn:
                 break
             }
@@ -347,32 +343,34 @@ public struct StatementsContract: BuiltInContract {
         return reopened.sorted { ($0.side.rawValue, $0.id) < ($1.side.rawValue, $1.id) }
     }
 
-    /// Stores a bank line of `statementID` and matches it; true when it matched.
+    /// Stores a bank line of `statementID` and matches it; the match when it matched.
     /// Execution and the benchmark both post lines through this.
+    @discardableResult
     package static func postLine<State>(_ line: StatementLineInput, statementID: String, currency: String, account: inout AccountRecord,
-                                        matcher: Matcher, made: Provenance, index: inout OpenItemIndex<State>) throws -> Bool {
+                                        matcher: Matcher, made: Provenance, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
         let itemID = lineItemID(statementID, line.lineID)
         let posted = LineRecord(statementID: statementID, line: line, currency: currency, state: .open)
         guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index) else {
             index.state.putRecord(lineKey(account.account, itemID), posted)
-            return false
+            return nil
         }
         try record(decision, account: &account, made: made, index: &index, arriving: .line(itemID, posted))
-        return true
+        return decision
     }
 
-    /// Stores a book entry of `batchID` and matches it; true when it matched.
+    /// Stores a book entry of `batchID` and matches it; the match when it matched.
     /// Execution and the benchmark both post entries through this.
+    @discardableResult
     package static func postEntry<State>(_ entry: BookEntryInput, batchID: String, posted: Provenance, account: inout AccountRecord,
-                                         matcher: Matcher, index: inout OpenItemIndex<State>) throws -> Bool {
+                                         matcher: Matcher, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
         let itemID = part(entry.entryID)
         let book = BookRecord(entry: entry, batchID: batchID, posted: posted, state: .open)
         guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index) else {
             index.state.putRecord(bookKey(account.account, itemID), book)
-            return false
+            return nil
         }
         try record(decision, account: &account, made: posted, index: &index, arriving: .book(itemID, book))
-        return true
+        return decision
     }
 
     /// How many of the account's matches (dissolved ones included) each rule made, by rule name.
@@ -398,12 +396,12 @@ public struct StatementsContract: BuiltInContract {
     /// Stores a match and marks its members matched; `arriving` is written
     /// here rather than read back.
     static func record<State>(_ decision: MatchDecision, account: inout AccountRecord, made: Provenance, index: inout OpenItemIndex<State>,
-                              arriving: ArrivingRecord = .none) throws {
+                              arriving: ArrivingRecord = .none, reason: String = "") throws {
         let matchID = account.nextMatchID
         account.nextMatchID += 1
         let name = account.account
         let match = MatchRecord(id: matchID, rule: decision.rule, bankItems: decision.bankItems.map(\.id), bookItems: decision.bookItems.map(\.id),
-                                differenceMinor: decision.differenceMinor, dissolved: false, made: made)
+                                differenceMinor: decision.differenceMinor, reason: reason, alternatives: decision.alternatives, made: made)
         index.state.putRecord(matchKey(name, matchID), match)
         var arrivingWritten = false
         for item in decision.bankItems {
@@ -461,24 +459,37 @@ public struct StatementsContract: BuiltInContract {
             throw Rejection(code: "not_account_enterprise", message: "account '\(arguments.account)' belongs to '\(account.enterpriseID)', not '\(context.organization.id)'")
         }
         try Self.checkIdentifier(arguments.batchID, "batch id")
-        guard try context.get(Self.batchKey(arguments.account, arguments.batchID)) == nil else {
-            throw Rejection(code: "duplicate_batch", message: "batch '\(arguments.batchID)' was already posted for account '\(arguments.account)'")
+        let digest = arguments.digest
+        if let batch = try context.get(BatchRecord.self, Self.batchKey(arguments.account, arguments.batchID)) {
+            guard batch.digest == digest else {
+                throw Rejection(code: "duplicate_batch", message: "a batch '\(arguments.batchID)' with other entries was already posted for account '\(arguments.account)' (at height \(batch.posted.height)); post these entries under another batch id (entries already posted as they are are skipped)")
+            }
+            context.emit("book_entries_already_posted", [("account", arguments.account), ("batch", arguments.batchID),
+                                                         ("height", String(batch.posted.height))])
+            return
         }
         guard !arguments.entries.isEmpty else { throw Rejection(code: "empty_batch", message: "a batch needs at least one entry") }
         if let opening = arguments.openingBalanceMinor {
             try Self.checkAmount(opening, "opening balance")
-            guard !account.hasBookEntries, account.bookOpeningMinor == nil else {
-                throw Rejection(code: "opening_balance_late", message: "the books' opening balance can only be given with the account's first batch")
+            guard account.bookOpeningMinor == opening || (!account.hasBookEntries && account.bookOpeningMinor == nil) else {
+                throw Rejection(code: "opening_balance_late", message: "the books' opening balance can only be given with the account's first batch (it is \(account.bookOpeningMinor.map(String.init) ?? "0 by default") minor units)")
             }
             account.bookOpeningMinor = opening
         }
         var ids: Set<String> = []
+        var fresh: [BookEntryInput] = []
         for entry in arguments.entries {
             try Self.checkIdentifier(entry.entryID, "entry id")
-            guard ids.insert(entry.entryID).inserted,
-                  try context.get(Self.bookKey(arguments.account, Self.part(entry.entryID))) == nil else {
-                throw Rejection(code: "duplicate_entry", message: "book entry '\(entry.entryID)' was already posted or appears twice")
+            guard ids.insert(entry.entryID).inserted else {
+                throw Rejection(code: "duplicate_entry", message: "book entry '\(entry.entryID)' appears twice in batch '\(arguments.batchID)'")
             }
+            if let posted = try context.get(BookRecord.self, Self.bookKey(arguments.account, Self.part(entry.entryID))) {
+                guard posted.entry == entry else {
+                    throw Rejection(code: "entry_conflict", message: "book entry '\(entry.entryID)' was already posted (batch '\(posted.batchID)') with other content; a posted entry is never overwritten: correct it with a reversing entry (books correct)")
+                }
+                continue
+            }
+            fresh.append(entry)
             guard entry.currency == account.currency else {
                 throw Rejection(code: "currency_mismatch", message: "entry '\(entry.entryID)' is in \(entry.currency) but the account is in \(account.currency)")
             }
@@ -491,17 +502,18 @@ public struct StatementsContract: BuiltInContract {
         let matcher = Matcher(rules: account.rules)
         var store = OpenItemIndex(state: context, account: arguments.account)
         let posted = Provenance(store.state)
-        store.state.put(Self.batchKey(arguments.account, arguments.batchID), posted)
-        var matched = 0
-        for entry in arguments.entries {
-            if try Self.postEntry(entry, batchID: arguments.batchID, posted: posted, account: &account, matcher: matcher, index: &store) {
-                matched += 1
-            }
+        store.state.put(Self.batchKey(arguments.account, arguments.batchID), BatchRecord(digest: digest, entries: UInt64(fresh.count), posted: posted))
+        var tally = MatchTally()
+        for entry in fresh {
+            tally.count(try Self.postEntry(entry, batchID: arguments.batchID, posted: posted, account: &account, matcher: matcher, index: &store))
         }
         context = store.state
         context.put(Self.accountKey(arguments.account), account)
-        context.emit("book_entries_posted", [("account", arguments.account), ("batch", arguments.batchID),
-                                             ("entries", String(arguments.entries.count)), ("matches", String(matched))])
+        var attributes = [("account", arguments.account), ("batch", arguments.batchID),
+                          ("entries", String(fresh.count)), ("matches", String(tally.matched))]
+        if fresh.count < arguments.entries.count { attributes.append(("alreadyPosted", String(arguments.entries.count - fresh.count))) }
+        if tally.ambiguous > 0 { attributes.append(("ambiguousMatches", String(tally.ambiguous))) }
+        context.emit("book_entries_posted", attributes)
     }
 
     private func statementForEnterprise(_ account: String, _ statementID: String, _ context: TransactionContext) throws -> (AccountRecord, StatementRecord) {

@@ -20,6 +20,8 @@ public enum StatementsLimits {
     public static let escapedIdentifierBytesMax = 160
     public static let referencesPerItemMax = 4
     public static let matchMembersMax = 64
+    /// The most equally good alternatives an ambiguous match lists.
+    public static let matchAlternativesMax = 8
     public static let historyEntriesMax = 1024
     /// The most open items of one side of an account carrying one reference.
     /// Each arrival with that reference reads them all (reference, fee and

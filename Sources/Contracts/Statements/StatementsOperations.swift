@@ -18,15 +18,23 @@ extension StatementsContract {
         case resolveDispute
         /// Bank holding the account: post an intraday account report (``PostIntradayReport``).
         case postIntradayReport
+        /// Bank or enterprise of the account: match open items by hand, with a reason (``ManualMatch``).
+        case matchItems
+        /// Bank or enterprise of the account: dissolve a match, with a reason; its items are open again (``Unmatch``).
+        case unmatch
+        /// Bank or enterprise of the account: confirm an ambiguous automatic match (``ReviewMatch``).
+        case reviewMatch
+        /// Enterprise owning the account: correct a book entry by a reversing entry and an optional replacement (``CorrectBookEntry``).
+        case correctBookEntry
 
         /// Banks register accounts and post statements and intraday reports; enterprises (core or
-        /// not) post book entries and confirm or dispute balances; either side
-        /// of the account resolves a dispute.
+        /// not) post and correct book entries and confirm or dispute balances; either side
+        /// of the account resolves a dispute and matches, unmatches or reviews items.
         public var permittedKinds: Set<OrganizationKind> {
             switch self {
             case .registerAccount, .postStatement, .postIntradayReport: [.bank]
-            case .postBookEntries, .confirmBalance, .disputeBalance: [.enterprise, .coreEnterprise]
-            case .resolveDispute: [.bank, .enterprise, .coreEnterprise]
+            case .postBookEntries, .confirmBalance, .disputeBalance, .correctBookEntry: [.enterprise, .coreEnterprise]
+            case .resolveDispute, .matchItems, .unmatch, .reviewMatch: [.bank, .enterprise, .coreEnterprise]
             }
         }
     }

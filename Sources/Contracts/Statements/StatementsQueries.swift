@@ -39,9 +39,14 @@ extension StatementsContract {
             let openDisputes = confirmations.filter { $0.status == .disputed }.map { record -> JSONValue in
                 .object(["statementId": .string(record.statementID), "since": record.steps.last?.json ?? .null])
             }
+            let awaitingReview = live.filter(\.awaitsReview)
             var object: [String: JSONValue] = [
                 "account": .string(account.account), "currency": .string(account.currency), "date": .string(date.description),
                 "matched": .integer(Int64(live.count)), "matchedByRule": .object(byRule),
+                "ambiguousMatches": .object([
+                    "count": .integer(Int64(awaitingReview.count)),
+                    "items": .array(awaitingReview.prefix(StatementsLimits.statusItemsListedMax).map(Self.json)),
+                ]),
                 "matchedBankLines": .integer(Int64(snapshot.lines.filter { if case .matched = $0.record.state { true } else { false } }.count)),
                 "matchedBookEntries": .integer(Int64(snapshot.entries.filter { if case .matched = $0.record.state { true } else { false } }.count)),
                 "outstanding": .object(classes), "riskAgeDays": .integer(Int64(riskAgeDays)), "openDisputes": .array(openDisputes),
@@ -211,7 +216,7 @@ extension StatementsContract {
             "balanceCheck": json(header.balanceCheck),
             "corrects": header.corrects.map { .string($0) } ?? .null,
             "supersededBy": statement.supersededBy.map { .string($0) } ?? .null,
-            "lineCount": .integer(Int64(statement.lineCount)), "posted": statement.posted.json,
+            "lineCount": .integer(Int64(statement.lineCount)), "digest": .string(statement.digest.hex), "posted": statement.posted.json,
         ])
     }
 
@@ -253,7 +258,9 @@ extension StatementsContract {
         .object([
             "id": .integer(Int64(match.id)), "rule": .string(match.rule.rawValue), "bankItems": .array(match.bankItems.map { .string($0) }),
             "bookItems": .array(match.bookItems.map { .string($0) }), "differenceMinor": .integer(match.differenceMinor),
-            "dissolved": .bool(match.dissolved), "made": match.made.json,
+            "dissolved": .bool(match.dissolved), "made": match.made.json, "reason": .string(match.reason),
+            "alternatives": .array(match.alternatives.map(\.json)), "awaitsReview": .bool(match.awaitsReview),
+            "reviewed": match.reviewed?.json ?? .null, "dissolution": match.dissolution?.json ?? .null,
         ])
     }
 }

@@ -139,6 +139,9 @@ enum ItemState: Equatable, Sendable, CanonicalCodable {
 /// A posted statement (its lines are stored one record each).
 struct StatementRecord: Equatable, Sendable, CanonicalCodable {
     var header: PostStatement
+    /// SHA-256 of the statement's arguments as posted, lines included: posting
+    /// the same statement again is recognised by it.
+    var digest: Hash
     var supersededBy: String?
     var posted: Provenance
 
@@ -147,12 +150,14 @@ struct StatementRecord: Equatable, Sendable, CanonicalCodable {
         stripped.lines = []
         encoder.write(stripped)
         encoder.write(UInt64(header.lines.count))
+        encoder.write(digest)
         encoder.write(optional: supersededBy)
         encoder.write(posted)
     }
 
     init(header: PostStatement, supersededBy: String?, posted: Provenance) {
         self.header = header
+        self.digest = header.digest
         self.supersededBy = supersededBy
         self.posted = posted
         self.lineCount = header.lines.count
@@ -163,6 +168,7 @@ struct StatementRecord: Equatable, Sendable, CanonicalCodable {
     init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         header = try decoder.read(PostStatement.self, "statement")
         lineCount = Int(try decoder.readLength("line count", limit: StatementsLimits.linesPerStatementMax))
+        digest = try decoder.read(Hash.self, "statement digest")
         supersededBy = try decoder.readOptionalString("superseded by", limit: StatementsLimits.identifierBytesMax)
         posted = try decoder.read(Provenance.self, "posted")
     }
@@ -226,6 +232,54 @@ struct BookRecord: Equatable, Sendable, CanonicalCodable {
     }
 }
 
+/// One item of a match's side, as matches and their alternatives name it.
+public struct ItemRef: Equatable, Hashable, Sendable, CanonicalCodable {
+    public var side: MatchSide
+    /// Bank lines: `statement/line` (escaped); book entries: the entry id (escaped).
+    public var id: String
+
+    public init(side: MatchSide, id: String) {
+        self.side = side
+        self.id = id
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(side)
+        encoder.write(id)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        side = try decoder.read(MatchSide.self, "item side")
+        id = try decoder.readString("item id", limit: StatementsLimits.matchItemIDBytesMax)
+    }
+
+    var json: JSONValue { .object(["side": .string(side == .bank ? "bank" : "book"), "itemId": .string(id)]) }
+}
+
+/// Who changed a match that the matcher made or a person made, and why:
+/// the review of an ambiguous match, or its dissolution.
+struct MatchNote: Equatable, Sendable, CanonicalCodable {
+    var reason: String
+    var by: Provenance
+
+    init(reason: String, by: Provenance) {
+        self.reason = reason
+        self.by = by
+    }
+
+    func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(reason)
+        encoder.write(by)
+    }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        reason = try decoder.readString("note reason", limit: StatementsLimits.reasonBytesMax)
+        by = try decoder.read(Provenance.self, "note by")
+    }
+
+    var json: JSONValue { .object(["reason": .string(reason), "by": by.json]) }
+}
+
 /// A match between bank lines and book entries (or a line and its reversal).
 struct MatchRecord: Equatable, Sendable, CanonicalCodable {
     var id: UInt64
@@ -233,8 +287,21 @@ struct MatchRecord: Equatable, Sendable, CanonicalCodable {
     var bankItems: [String]
     var bookItems: [String]
     var differenceMinor: Int64
-    var dissolved: Bool
+    /// Why a person made it (manual matches and corrections); empty for the matcher's.
+    var reason: String
+    /// Open items that scored as well as the chosen one when the matcher made
+    /// the match: while not empty and not reviewed, the match is ambiguous and
+    /// listed for review.
+    var alternatives: [ItemRef]
+    /// Who confirmed an ambiguous match, and why.
+    var reviewed: MatchNote?
+    /// Who dissolved the match (unmatched it, corrected a statement or an entry of it), and why.
+    var dissolution: MatchNote?
     var made: Provenance
+
+    var dissolved: Bool { dissolution != nil }
+    /// Made by the matcher with equally good alternatives, not yet reviewed, not dissolved.
+    var awaitsReview: Bool { !alternatives.isEmpty && reviewed == nil && dissolution == nil }
 
     func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(id)
@@ -242,28 +309,64 @@ struct MatchRecord: Equatable, Sendable, CanonicalCodable {
         encoder.write(bankItems)
         encoder.write(bookItems)
         encoder.write(differenceMinor)
-        encoder.write(dissolved)
+        encoder.write(reason)
+        encoder.write(alternatives)
+        encoder.write(reviewed)
+        encoder.write(dissolution)
         encoder.write(made)
     }
 
-    init(id: UInt64, rule: MatchRule, bankItems: [String], bookItems: [String], differenceMinor: Int64, dissolved: Bool, made: Provenance) {
+    init(id: UInt64, rule: MatchRule, bankItems: [String], bookItems: [String], differenceMinor: Int64, reason: String = "",
+         alternatives: [ItemRef] = [], made: Provenance) {
         self.id = id
         self.rule = rule
         self.bankItems = bankItems
         self.bookItems = bookItems
         self.differenceMinor = differenceMinor
-        self.dissolved = dissolved
+        self.reason = reason
+        self.alternatives = alternatives
+        self.reviewed = nil
+        self.dissolution = nil
         self.made = made
     }
 
     init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         id = try decoder.readUInt64("match id")
         rule = try decoder.read(MatchRule.self, "rule")
-        bankItems = try decoder.readStrings("bank items", countLimit: StatementsLimits.matchMembersMax + 1, lengthLimit: 1024)
-        bookItems = try decoder.readStrings("book items", countLimit: StatementsLimits.matchMembersMax + 1, lengthLimit: 1024)
+        bankItems = try decoder.readStrings("bank items", countLimit: StatementsLimits.matchMembersMax + 1, lengthLimit: StatementsLimits.matchItemIDBytesMax)
+        bookItems = try decoder.readStrings("book items", countLimit: StatementsLimits.matchMembersMax + 1, lengthLimit: StatementsLimits.matchItemIDBytesMax)
         differenceMinor = try decoder.readInt64("difference")
-        dissolved = try decoder.readBool("dissolved")
+        reason = try decoder.readString("match reason", limit: StatementsLimits.reasonBytesMax)
+        alternatives = try decoder.readArray(ItemRef.self, "alternatives", limit: StatementsLimits.matchAlternativesMax)
+        reviewed = try decoder.readOptional(MatchNote.self, "reviewed")
+        dissolution = try decoder.readOptional(MatchNote.self, "dissolution")
         made = try decoder.read(Provenance.self, "made")
+    }
+}
+
+/// A posted batch of book entries: who posted it, and a digest of its
+/// arguments, so that posting the same batch again is recognised.
+struct BatchRecord: Equatable, Sendable, CanonicalCodable {
+    var digest: Hash
+    var entries: UInt64
+    var posted: Provenance
+
+    init(digest: Hash, entries: UInt64, posted: Provenance) {
+        self.digest = digest
+        self.entries = entries
+        self.posted = posted
+    }
+
+    func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(digest)
+        encoder.write(entries)
+        encoder.write(posted)
+    }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        digest = try decoder.read(Hash.self, "batch digest")
+        entries = try decoder.readUInt64("batch entries")
+        posted = try decoder.read(Provenance.self, "batch posted")
     }
 }
 

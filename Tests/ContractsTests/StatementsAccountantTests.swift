@@ -1,0 +1,249 @@
+import Testing
+@testable import Contracts
+import Ledger
+import LedgerCore
+import ConsortTesting
+
+/// The accountant's daily work: manual match and unmatch, review of
+/// ambiguous matches, and correction of book entries by reversing entries.
+@Suite struct StatementsAccountantTests {
+    typealias F = StatementsFixture
+
+    func match(_ fixture: F, _ id: Int) throws -> JSONValue? {
+        try fixture.matches().first { $0["id"]?.intValue == Int64(id) }
+    }
+
+    func matching(_ fixture: F, entry: String) throws -> JSONValue? {
+        try fixture.query(.bookEntries, [:]).arrayValue?.first { $0["entryId"]?.stringValue == entry }?["matching"]
+    }
+
+    func matching(_ fixture: F, line itemID: String) throws -> JSONValue? {
+        let statement = itemID.split(separator: "/").first.map(String.init) ?? ""
+        return try fixture.query(.statement, ["statementId": statement])["lines"]?.arrayValue?
+            .first { $0["itemId"]?.stringValue == itemID }?["matching"]
+    }
+
+    func outstandingIDs(_ fixture: F, date: String = "2026-01-31") throws -> Set<String> {
+        let report = try fixture.query(.report, ["date": date])
+        var ids: Set<String> = []
+        for group in report["outstanding"]?.objectValue?.values ?? [:].values {
+            for item in group["items"]?.arrayValue ?? [] { if let id = item["id"]?.stringValue { ids.insert(id) } }
+        }
+        return ids
+    }
+
+    // MARK: Manual match
+
+    @Test func manualMatch_keepsWhoAndWhy_andTheDifferenceIsOutstanding() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [F.entry("E1", 10_000, "2026-01-05", counterparty: "Acme Trading")]))
+        try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 0, lines: [F.line("1", 9_950, "2026-01-20", counterparty: "ACME T.")]))
+        #expect(try fixture.matches().isEmpty, "amounts differ, so nothing matched by itself")
+
+        let receipt = try fixture.submit("acme", .matchItems, ManualMatch(account: F.account, bankItems: ["S1/1"], bookEntries: ["E1"],
+                                                                          reason: "receipt less the bank's 0.50 charge, see advice 77"))
+        #expect(receipt.isSuccess, "\(String(describing: receipt.rejection))")
+        #expect(receipt.events.first?.name == "items_matched")
+        let made = try #require(try match(fixture, 1))
+        #expect(made["rule"]?.stringValue == "manual")
+        #expect(made["reason"]?.stringValue == "receipt less the bank's 0.50 charge, see advice 77")
+        #expect(made["made"]?["organization"]?.stringValue == "acme")
+        #expect(made["differenceMinor"]?.intValue == -50)
+        #expect(try matching(fixture, entry: "E1")?["match"]?.intValue == 1)
+        #expect(try matching(fixture, line: "S1/1")?["match"]?.intValue == 1)
+
+        let report = try fixture.query(.report, ["date": "2026-01-31"])
+        #expect(report["matchedGroups"]?.intValue == 1)
+        #expect(report["agrees"]?.boolValue == true)
+        let debits = report["outstanding"]?["bank_debited_not_booked"]?["items"]?.arrayValue ?? []
+        #expect(debits.map { $0["text"]?.stringValue } == ["difference of manual match 1: receipt less the bank's 0.50 charge, see advice 77"])
+    }
+
+    @Test func manualMatch_refusesWhatIsNotOpenOrNotTheirs_andSaysWhy() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [
+            F.entry("E1", 500, "2026-01-05", reference: "INV-1"), F.entry("E2", 700, "2026-01-06"), F.entry("E3", -700, "2026-01-07"),
+            F.entry("E4", 300, "2026-01-08"),
+        ]))
+        try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 0, lines: [F.line("1", 500, "2026-01-05", reference: "INV-1")]))
+        func attempt(_ member: String, _ bank: [String], _ book: [String], reason: String = "checked") throws -> String? {
+            rejectionCode(try fixture.submit(member, .matchItems, ManualMatch(account: F.account, bankItems: bank, bookEntries: book, reason: reason)))
+        }
+        #expect(try attempt("acme", ["S1/1"], ["E2"]) == "item_not_open")
+        let notOpen = try fixture.submit("acme", .matchItems, ManualMatch(account: F.account, bankItems: [], bookEntries: ["E1", "E3"], reason: "x"))
+        #expect(notOpen.rejection?.message.contains("already in match 1; unmatch it first") == true)
+        #expect(try attempt("acme", [], ["E2", "E4"]) == "unbalanced_match")
+        #expect(try attempt("acme", [], ["E2"]) == "too_few_items")
+        #expect(try attempt("acme", [], ["E2", "E2"]) == "duplicate_item")
+        #expect(try attempt("acme", ["S1/9"], ["E2"]) == "unknown_item")
+        #expect(try attempt("acme", [], ["E2", "E99"]) == "unknown_entry")
+        #expect(try attempt("acme", [], ["E2", "E3"], reason: "  ") == "empty_reason")
+        #expect(try attempt("globex", [], ["E2", "E3"]) == "not_account_party")
+        #expect(try attempt("bankB", [], ["E2", "E3"]) == "not_account_party")
+        #expect(try attempt("audit", [], ["E2", "E3"]) == "not_permitted")
+        #expect(try fixture.matches().count == 1, "no refused attempt changed anything")
+        #expect(try attempt("bankA", [], ["E2", "E3"]) == nil, "the account's bank may match too; items of one side that cancel out match")
+        #expect(try match(fixture, 2)?["made"]?["organization"]?.stringValue == "bankA")
+    }
+
+    // MARK: Unmatch
+
+    @Test func unmatch_reopensTheItems_keepsTheDissolution_andTheyAreNotRematchedByThemselves() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [F.entry("E1", 2_000, "2026-01-05", counterparty: "Globex")]))
+        try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 0, lines: [F.line("1", 2_000, "2026-01-05", counterparty: "Globex")]))
+        #expect(try fixture.rules() == ["amount_date_counterparty"])
+
+        let receipt = try fixture.submit("acme", .unmatch, Unmatch(account: F.account, matchID: 1, reason: "two different invoices of the same amount"))
+        #expect(receipt.isSuccess, "\(String(describing: receipt.rejection))")
+        let dissolved = try #require(try match(fixture, 1))
+        #expect(dissolved["dissolved"]?.boolValue == true)
+        #expect(dissolved["dissolution"]?["reason"]?.stringValue == "two different invoices of the same amount")
+        #expect(dissolved["dissolution"]?["by"]?["organization"]?.stringValue == "acme")
+        #expect(try matching(fixture, entry: "E1")?["state"]?.stringValue == "open")
+        #expect(try matching(fixture, line: "S1/1")?["state"]?.stringValue == "open")
+        #expect(try outstandingIDs(fixture) == ["E1", "S1/1"])
+
+        #expect(rejectionCode(try fixture.submit("acme", .unmatch, Unmatch(account: F.account, matchID: 1, reason: "again"))) == "match_dissolved")
+        #expect(rejectionCode(try fixture.submit("acme", .unmatch, Unmatch(account: F.account, matchID: 7, reason: "none"))) == "unknown_match")
+        #expect(rejectionCode(try fixture.submit("globex", .unmatch, Unmatch(account: F.account, matchID: 1, reason: "not mine"))) == "not_account_party")
+
+        // The items stay in the open-item index: a later arrival or a person matches them.
+        try fixture.submit("acme", .postBookEntries, F.books("B2", [F.entry("E2", 2_000, "2026-01-06", counterparty: "Globex")]))
+        #expect(try fixture.rules() == ["amount_date_counterparty"], "the new entry matched the reopened line")
+        #expect(try matching(fixture, entry: "E2")?["match"]?.intValue == 2)
+        #expect(try outstandingIDs(fixture) == ["E1"])
+    }
+
+    // MARK: Ambiguity
+
+    @Test func tiedCandidates_makeTheMatchAmbiguous_untilItIsReviewed() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [
+            F.entry("E1", 4_900, "2026-01-04", counterparty: "Initech"), F.entry("E2", 4_900, "2026-01-06", counterparty: "Initech"),
+        ]))
+        let receipt = try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 0, lines: [F.line("1", 4_900, "2026-01-05", counterparty: "Initech")]))
+        #expect(receipt.events.first?.attributes.contains { $0.key == "ambiguousMatches" && $0.value == "1" } == true)
+        let ambiguous = try #require(try match(fixture, 1))
+        #expect(ambiguous["bookItems"]?.arrayValue?.map(\.stringValue) == ["E1"], "the earlier day wins among equals")
+        #expect(ambiguous["alternatives"]?.arrayValue?.map { $0["itemId"]?.stringValue } == ["E2"])
+        #expect(ambiguous["awaitsReview"]?.boolValue == true)
+        let status = try fixture.query(.status, ["date": "2026-01-31"])
+        #expect(status["ambiguousMatches"]?["count"]?.intValue == 1)
+        #expect(status["ambiguousMatches"]?["items"]?.arrayValue?.first?["id"]?.intValue == 1)
+        #expect(try fixture.query(.report, ["date": "2026-01-31"])["ambiguousMatches"]?.intValue == 1)
+
+        let review = try fixture.submit("bankA", .reviewMatch, ReviewMatch(account: F.account, matchID: 1, reason: "E1 is invoice 4711, the customer's advice says so"))
+        #expect(review.isSuccess, "\(String(describing: review.rejection))")
+        let reviewed = try #require(try match(fixture, 1))
+        #expect(reviewed["awaitsReview"]?.boolValue == false)
+        #expect(reviewed["reviewed"]?["by"]?["organization"]?.stringValue == "bankA")
+        #expect(try fixture.query(.status, ["date": "2026-01-31"])["ambiguousMatches"]?["count"]?.intValue == 0)
+        #expect(rejectionCode(try fixture.submit("acme", .reviewMatch, ReviewMatch(account: F.account, matchID: 1, reason: "again"))) == "already_reviewed")
+    }
+
+    @Test func candidates_rankByCounterpartyAgreement_andInterchangeableOnesAreNoAlternatives() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [
+            F.entry("E1", 700, "2026-01-05"),
+            F.entry("E2", 700, "2026-01-05", counterparty: "Globex AG"),
+            F.entry("E3", 700, "2026-01-05", counterparty: "Globex AG"),
+            F.entry("E4", 700, "2026-01-05", counterparty: "Globex"),
+        ]))
+        try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 0, lines: [F.line("1", 700, "2026-01-05", counterparty: "GLOBEX AG")]))
+        let first = try #require(try match(fixture, 1))
+        #expect(first["bookItems"]?.arrayValue?.map(\.stringValue) == ["E2"], "the same name beats a contained name and a missing one")
+        #expect(first["alternatives"]?.arrayValue?.isEmpty == true, "E3 has the same name and day as E2: interchangeable")
+        #expect(rejectionCode(try fixture.submit("acme", .reviewMatch, ReviewMatch(account: F.account, matchID: 1, reason: "fine"))) == "not_ambiguous")
+
+        try fixture.submit("bankA", .postStatement, F.statement("S2", opening: 700, lines: [F.line("1", 700, "2026-01-05")]))
+        let unnamed = try #require(try match(fixture, 2))
+        #expect(unnamed["rule"]?.stringValue == "amount_date")
+        #expect(unnamed["bookItems"]?.arrayValue?.map(\.stringValue) == ["E1"])
+        #expect(unnamed["alternatives"]?.arrayValue?.map { $0["itemId"]?.stringValue } == ["E3", "E4"],
+                "a line without a name agrees with every candidate alike")
+    }
+
+    // MARK: Correction of a book entry
+
+    @Test func correction_reversesTheEntry_neverOverwritesIt_andTheReplacementMatches() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [F.entry("E1", 12_000, "2026-01-05", reference: "INV-9")], opening: 1_000))
+        try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 1_000, lines: [F.line("1", 10_000, "2026-01-06", reference: "INV-9")]))
+        #expect(try fixture.matches().isEmpty)
+
+        let correction = CorrectBookEntry(account: F.account, correctionID: "C1", entryID: "E1", reason: "typed 120.00 for 100.00",
+                                          replacement: F.entry("E1b", 10_000, "2026-01-05", reference: "INV-9"))
+        let receipt = try fixture.submit("acme", .correctBookEntry, correction)
+        #expect(receipt.isSuccess, "\(String(describing: receipt.rejection))")
+        #expect(receipt.events.first?.name == "book_entry_corrected")
+
+        let entries = try fixture.query(.bookEntries, [:]).arrayValue ?? []
+        #expect(entries.map { $0["entryId"]?.stringValue } == ["C1", "E1", "E1b"])
+        let original = try #require(entries.first { $0["entryId"]?.stringValue == "E1" })
+        #expect(original["amountMinor"]?.intValue == 12_000, "the corrected entry stays as it was posted")
+        let reversal = try #require(entries.first { $0["entryId"]?.stringValue == "C1" })
+        #expect(reversal["amountMinor"]?.intValue == -12_000)
+        #expect(reversal["reversal"]?.boolValue == true)
+        #expect(reversal["memo"]?.stringValue == "typed 120.00 for 100.00")
+        #expect(reversal["date"]?.stringValue == "2026-01-05")
+        let pair = try #require(try match(fixture, 1))
+        #expect(pair["rule"]?.stringValue == "correction")
+        #expect(pair["bookItems"]?.arrayValue?.map(\.stringValue) == ["C1", "E1"])
+        #expect(try match(fixture, 2)?["rule"]?.stringValue == "reference")
+
+        let report = try fixture.query(.report, ["date": "2026-01-31"])
+        #expect(report["book"]?["balance"]?["minor"]?.intValue == 11_000)
+        #expect(report["agrees"]?.boolValue == true)
+        #expect(try outstandingIDs(fixture).isEmpty)
+
+        let again = try fixture.submit("acme", .correctBookEntry, correction)
+        #expect(again.isSuccess && again.events.map(\.name) == ["book_entry_already_corrected"])
+        func attempt(_ member: String, _ arguments: CorrectBookEntry) throws -> String? {
+            rejectionCode(try fixture.submit(member, .correctBookEntry, arguments))
+        }
+        #expect(try attempt("acme", CorrectBookEntry(account: F.account, correctionID: "C2", entryID: "E1", reason: "twice")) == "already_corrected")
+        #expect(try attempt("acme", CorrectBookEntry(account: F.account, correctionID: "C2", entryID: "C1", reason: "the reversal")) == "already_corrected")
+        #expect(try attempt("acme", CorrectBookEntry(account: F.account, correctionID: "C1", entryID: "E1b", reason: "same id")) == "duplicate_batch")
+        #expect(try attempt("acme", CorrectBookEntry(account: F.account, correctionID: "E1b", entryID: "E1b", reason: "taken")) == "duplicate_entry")
+        #expect(try attempt("acme", CorrectBookEntry(account: F.account, correctionID: "C3", entryID: "E7", reason: "none")) == "unknown_entry")
+        #expect(try attempt("acme", CorrectBookEntry(account: F.account, correctionID: "C3", entryID: "E1b", reason: "")) == "empty_reason")
+        #expect(try attempt("bankA", CorrectBookEntry(account: F.account, correctionID: "C3", entryID: "E1b", reason: "bank")) == "not_permitted")
+        #expect(try attempt("globex", CorrectBookEntry(account: F.account, correctionID: "C3", entryID: "E1b", reason: "other")) == "not_account_enterprise")
+        #expect(rejectionCode(try fixture.submit("acme", .unmatch, Unmatch(account: F.account, matchID: 1, reason: "undo"))) == "correction_match")
+    }
+
+    @Test func correctingAMatchedEntry_dissolvesItsMatch_andItsPartnerMatchesTheReplacement() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [F.entry("E1", 3_300, "2026-01-10", counterparty: "Hooli")]))
+        try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 0, lines: [F.line("1", 3_300, "2026-01-10", counterparty: "Hooli")],
+                                                                to: "2026-01-12"))
+        #expect(try fixture.rules() == ["amount_date_counterparty"])
+
+        let receipt = try fixture.submit("acme", .correctBookEntry, CorrectBookEntry(
+            account: F.account, correctionID: "C1", entryID: "E1", reason: "booked on the wrong cost centre", date: F.date("2026-01-20"),
+            replacement: F.entry("E1-fixed", 3_300, "2026-01-10", counterparty: "Hooli")))
+        #expect(receipt.isSuccess, "\(String(describing: receipt.rejection))")
+        let first = try #require(try match(fixture, 1))
+        #expect(first["dissolved"]?.boolValue == true)
+        #expect(first["dissolution"]?["reason"]?.stringValue == "book entry 'E1' corrected by 'C1': booked on the wrong cost centre")
+        #expect(try fixture.rules().sorted() == ["amount_date_counterparty", "correction"])
+        #expect(try matching(fixture, line: "S1/1")?["match"]?.intValue == 3, "the line matched the replacement")
+        #expect(try matching(fixture, entry: "E1-fixed")?["match"]?.intValue == 3)
+
+        // Before the reversing entry's date the books still show the entry corrected later.
+        #expect(try outstandingIDs(fixture, date: "2026-01-15") == ["E1"])
+        #expect(try outstandingIDs(fixture, date: "2026-01-31").isEmpty)
+    }
+
+    @Test func correctingAStatement_recordsWhyItsMatchesWereDissolved() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [F.entry("E1", 900, "2026-01-05", reference: "R-1")]))
+        try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 0, lines: [F.line("1", 900, "2026-01-05", reference: "R-1")]))
+        try fixture.submit("bankA", .postStatement, F.statement("S1b", opening: 0, lines: [F.line("1", 900, "2026-01-05", reference: "R-1")], corrects: "S1"))
+        let first = try #require(try match(fixture, 1))
+        #expect(first["dissolution"]?["reason"]?.stringValue == "statement 'S1' corrected by statement 'S1b'")
+        #expect(first["dissolution"]?["by"]?["organization"]?.stringValue == "bankA")
+        #expect(try match(fixture, 2)?["bankItems"]?.arrayValue?.map(\.stringValue) == ["S1b/1"])
+    }
+}
