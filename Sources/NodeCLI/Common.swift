@@ -69,6 +69,14 @@ enum ArgumentRanges {
         guard let value, !range.contains(value) else { return }
         throw ValidationError("\(name) must be from \(range.lowerBound) to \(range.upperBound), got \(value)")
     }
+
+    /// Refuses a reason the ledger would refuse: blank, or longer than it keeps.
+    static func checkReason(_ reason: String, _ name: String) throws {
+        guard !reason.allSatisfy(\.isWhitespace) else { throw ValidationError("\(name) must say why; it is kept with the change") }
+        guard reason.utf8.count <= StatementsLimits.reasonBytesMax else {
+            throw ValidationError("\(name) is \(reason.utf8.count) bytes; the ledger keeps at most \(StatementsLimits.reasonBytesMax)")
+        }
+    }
 }
 
 /// Runs a parse step inside `validate()`, so that its error is reported as

@@ -18,7 +18,8 @@ func readInputFile(_ path: String, bytesMax: Int) throws -> [UInt8] {
 
 /// Posts `calls` one after another from one key, waiting for each to commit
 /// and printing its receipt. Stops at the first rejection, saying how many were posted.
-func postInSequence(_ calls: [(label: String, call: ContractCall)], options: NodeOptions, keyFile: String, firstNonce: UInt64?, ttlSeconds: UInt64) async throws {
+func postInSequence(_ calls: [(label: String, call: ContractCall)], options: NodeOptions, keyFile: String, firstNonce: UInt64?, ttlSeconds: UInt64,
+                    resumeHint: String? = nil) async throws {
     if let firstNonce, firstNonce.addingReportingOverflow(UInt64(calls.count)).overflow {
         throw CLIError("--nonce \(firstNonce) leaves no room for the \(calls.count) transactions to post", .badInput)
     }
@@ -38,10 +39,71 @@ func postInSequence(_ calls: [(label: String, call: ContractCall)], options: Nod
         }
         if answer.committed?.receipt.isSuccess != true {
             if options.json { try printJSON(reports) }
-            throw CLIError("\(item.label) was rejected; \(index) of \(calls.count) posted before it, none after it")
+            throw CLIError("\(item.label) was rejected; \(index) of \(calls.count) posted before it, none after it" + (resumeHint.map { "; \($0)" } ?? ""))
         }
     }
     if options.json { try printJSON(reports) }
+}
+
+/// Whether a statement or report of a file is on the ledger already: an
+/// import posts only what is absent, and refuses the whole file, before
+/// posting anything, when an id is taken by other content.
+enum LedgerCopy {
+    case absent
+    case same(height: Int64)
+    case different(label: String, height: Int64)
+
+    /// Looks `label` up by `query` and compares the ledger's digest with `digest`.
+    static func find(_ label: String, account: String, query: String, _ parameters: [String: String], digest: Hash,
+                     client: NodeClient) async throws -> LedgerCopy {
+        guard try await answer(client, "account", ["account": account]) != nil else {
+            throw CLIError("account '\(account)' is not registered, so nothing from the file was posted; "
+                + "fix: the account's bank registers it first: `consort statement register-account` with --account, --enterprise and --currency", .badInput)
+        }
+        var all = parameters
+        all["account"] = account
+        guard let found = try await answer(client, query, all) else { return .absent }
+        let height = found["posted"]?["height"]?.intValue ?? 0
+        return found["digest"]?.stringValue == digest.hex ? .same(height: height) : .different(label: label, height: height)
+    }
+
+    /// A statements query's result; nil when the node answers 404 (not found).
+    private static func answer(_ client: NodeClient, _ query: String, _ parameters: [String: String]) async throws -> JSONValue? {
+        let result: Result<JSONValue, NodeClientError>
+        do {
+            result = .success(try await client.query(contract: StatementsContract.name, query, parameters: parameters).result)
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(.api(status: 404, _, _)): return nil
+        case .failure(let error): throw error
+        }
+    }
+
+    /// The calls still to post, saying which are already on the ledger;
+    /// refuses the file when an id holds other content.
+    static func remaining(_ calls: [(label: String, call: ContractCall)], _ copies: [LedgerCopy],
+                          fileName: String) throws -> [(label: String, call: ContractCall)] {
+        let conflicts = copies.compactMap { copy -> String? in
+            if case .different(let label, let height) = copy { return "\(label) (posted at height \(height))" }
+            return nil
+        }
+        guard conflicts.isEmpty else {
+            throw CLIError("\(fileName): other content is already on the ledger under the id of \(conflicts.joined(separator: ", ")); "
+                + "nothing from the file was posted. A correction is a new statement: `consort statement import` with --corrects", .badInput)
+        }
+        var remaining: [(label: String, call: ContractCall)] = []
+        for (call, copy) in zip(calls, copies) {
+            if case .same(let height) = copy {
+                print("\(call.label): already on the ledger (height \(height)), skipped")
+            } else {
+                remaining.append(call)
+            }
+        }
+        return remaining
+    }
 }
 
 /// One posted call in the `--json` output of ``postInSequence(_:options:keyFile:firstNonce:ttlSeconds:)``.
@@ -54,7 +116,8 @@ struct StatementCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "statement",
         abstract: "Bank statements (MT940, camt.053): import, accounts, balance confirmation and disputes.",
-        subcommands: [Import.self, RegisterAccountCommand.self, Confirm.self, Dispute.self, Resolve.self])
+        subcommands: [Import.self, RegisterAccountCommand.self, Confirm.self, Dispute.self, Resolve.self, Match.self, Unmatch.self,
+                      ReviewMatch.self, Matches.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -113,19 +176,31 @@ struct StatementCommand: ParsableCommand {
                 }
                 guard let key else { throw CLIError("posting needs --key", .badInput) }
                 var calls: [(label: String, call: ContractCall)] = []
+                var copies: [LedgerCopy] = []
+                let client = try options.client()
                 for (statement, posting) in zip(statements, postings) {
                     switch posting {
                     case .statement(let arguments):
-                        calls.append(("statement \(arguments.statementID) of \(arguments.account)\(balanceNote(statement))",
-                                      StatementsContract.call(.postStatement, arguments)))
+                        let label = "statement \(arguments.statementID) of \(arguments.account)"
+                        copies.append(try await LedgerCopy.find(label, account: arguments.account, query: "statement",
+                                                                ["statementId": arguments.statementID], digest: arguments.digest, client: client))
+                        calls.append((label + balanceNote(statement), StatementsContract.call(.postStatement, arguments)))
                     case .intradayReport(let arguments):
-                        calls.append(("intraday report \(arguments.reportID) of \(arguments.account)",
-                                      StatementsContract.call(.postIntradayReport, arguments)))
+                        let label = "intraday report \(arguments.reportID) of \(arguments.account)"
+                        copies.append(try await LedgerCopy.find(label, account: arguments.account, query: "intradayReport",
+                                                                ["reportId": arguments.reportID], digest: arguments.digest, client: client))
+                        calls.append((label, StatementsContract.call(.postIntradayReport, arguments)))
                     case nil:
                         break
                     }
                 }
-                try await postInSequence(calls, options: options, keyFile: key, firstNonce: nonce, ttlSeconds: ttl)
+                let toPost = try LedgerCopy.remaining(calls, copies, fileName: file)
+                guard !toPost.isEmpty else {
+                    print("\(file): every statement and report is already on the ledger; nothing submitted")
+                    return
+                }
+                try await postInSequence(toPost, options: options, keyFile: key, firstNonce: nonce, ttlSeconds: ttl,
+                                         resumeHint: "run the same command again to post the rest: what is already on the ledger is recognised and skipped")
             }
         }
     }
@@ -264,7 +339,7 @@ func importCountsSummary(_ statements: [ParsedStatement]) -> String {
 }
 
 struct BooksCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "books", abstract: "The enterprise's book entries.", subcommands: [Import.self])
+    static let configuration = CommandConfiguration(commandName: "books", abstract: "The enterprise's book entries.", subcommands: [Import.self, Correct.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -298,7 +373,8 @@ struct BooksCommand: ParsableCommand {
                 let prefix = batchId ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
                 let batches = BooksCSVReader.batches(entries, account: account, batchID: prefix, openingBalanceMinor: openingBalanceMinor, entriesPerBatch: batchSize)
                 try await postInSequence(batches.map { ("batch \($0.batchID) (\($0.entries.count) entries)", StatementsContract.call(.postBookEntries, $0)) },
-                                         options: options, keyFile: signing.key, firstNonce: signing.nonce, ttlSeconds: signing.ttl)
+                                         options: options, keyFile: signing.key, firstNonce: signing.nonce, ttlSeconds: signing.ttl,
+                                         resumeHint: "run the same command again to post the rest: batches and entries already on the ledger are recognised and skipped")
             }
         }
     }

@@ -744,7 +744,15 @@ extension ParsedStatement {
     @Test func booksCSV_batches_carryOpeningBalanceOnlyFirst() throws {
         let entries = (1...5).map { BookEntryInput(entryID: "E\($0)", date: CalendarDate(dayNumber: 45_000), amountMinor: 100, currency: "EUR") }
         let batches = BooksCSVReader.batches(entries, account: "A", batchID: "jan", openingBalanceMinor: 7, entriesPerBatch: 2)
-        #expect(batches.map(\.batchID) == ["jan-1", "jan-2", "jan-3"])
+        #expect(batches.map { $0.batchID.split(separator: "-").dropLast().joined(separator: "-") } == ["jan-1", "jan-2", "jan-3"])
+        #expect(batches.map { $0.batchID.split(separator: "-").last?.count } == [8, 8, 8])
+        #expect(BooksCSVReader.batches(entries, account: "A", batchID: "jan", entriesPerBatch: 2).map(\.batchID) == batches.map(\.batchID),
+                "the same entries give the same batch ids, so a re-import is recognised")
+        var grown = entries
+        grown.append(BookEntryInput(entryID: "E6", date: CalendarDate(dayNumber: 45_000), amountMinor: 100, currency: "EUR"))
+        let regrouped = BooksCSVReader.batches(grown, account: "A", batchID: "jan", entriesPerBatch: 2).map(\.batchID)
+        #expect(Array(regrouped.prefix(2)) == Array(batches.map(\.batchID).prefix(2)) && regrouped[2] != batches[2].batchID,
+                "a grown last batch gets a new id")
         #expect(batches.map(\.entries.count) == [2, 2, 1])
         #expect(batches.map(\.openingBalanceMinor) == [7, nil, nil])
     }

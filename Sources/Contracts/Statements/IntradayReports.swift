@@ -75,6 +75,11 @@ public struct PostIntradayReport: Equatable, Sendable, CanonicalCodable {
 }
 
 /// A posted intraday report, its lines inline.
+extension PostIntradayReport {
+    /// SHA-256 of the canonical arguments: how an importer recognises a report already on the ledger.
+    public var digest: Hash { Hash.sha256(canonicalBytes) }
+}
+
 struct IntradayReportRecord: Equatable, Sendable, CanonicalCodable {
     var header: PostIntradayReport
     var posted: Provenance
@@ -145,7 +150,7 @@ extension StatementsContract {
             "balances": .array(header.balances.map { balance in
                 .object(["code": .string(balance.code), "amountMinor": .integer(balance.amountMinor), "date": .string(balance.date.description)])
             }),
-            "lineCount": .integer(Int64(header.lines.count)), "posted": report.posted.json,
+            "lineCount": .integer(Int64(header.lines.count)), "digest": .string(header.digest.hex), "posted": report.posted.json,
         ]
         if withLines {
             object["lines"] = .array(header.lines.map { line in

@@ -36,6 +36,8 @@ public struct StatementsContract: BuiltInContract {
         case statements
         /// `account`, optional `after` (entry id) and `limit` (default 1000): book entries in id order.
         case bookEntries
+        /// `account`, `entryId`: one book entry.
+        case bookEntry
         /// `account`, optional `after` (match id) and `limit` (default 1000): matches with their rules.
         case matches
         /// `account`: the account's intraday reports without lines.

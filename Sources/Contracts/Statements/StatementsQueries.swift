@@ -100,6 +100,12 @@ extension StatementsContract {
                 list.append(Self.json(book))
             }
             return .array(list)
+        case .bookEntry:
+            guard let entryID = parameters["entryId"] else { throw .missing("entryId") }
+            guard let book = try view.get(BookRecord.self, contract: Self.name, Self.bookKey(accountName, Self.part(entryID))) else {
+                throw QueryError(.notFound, "account '\(accountName)' has no book entry '\(entryID)'")
+            }
+            return Self.json(book)
         case .matches:
             let limit = try Self.limit(parameters["limit"])
             let start = try parameters["after"].map { text throws(QueryError) -> [UInt8] in

@@ -90,15 +90,20 @@ public enum BooksCSVReader {
     }
 
     /// Splits entries into `statements.postBookEntries` batches named
-    /// `<batchID>-1`, `<batchID>-2`, …; the opening balance goes with the first.
-    /// A batch of `entriesPerBatch` entries stays well below the ledger's
-    /// argument size limit.
+    /// `<batchID>-<n>-<digest>`, where the digest is the first 8 hex digits of
+    /// SHA-256 over the batch's entries; the opening balance goes with the
+    /// first. Importing the same file again gives the same batches, which the
+    /// ledger recognises as posted; a file that grew gives a new last batch,
+    /// whose entries already posted are skipped. A batch of `entriesPerBatch`
+    /// entries stays well below the ledger's argument size limit.
     public static func batches(_ entries: [BookEntryInput], account: String, batchID: String, openingBalanceMinor: Int64? = nil,
                                entriesPerBatch: Int = 1000) -> [PostBookEntries] {
         let size = max(1, min(entriesPerBatch, StatementsLimits.entriesPerBatchMax))
         return stride(from: 0, to: entries.count, by: size).enumerated().map { number, start in
-            PostBookEntries(account: account, batchID: "\(batchID)-\(number + 1)", openingBalanceMinor: number == 0 ? openingBalanceMinor : nil,
-                            entries: Array(entries[start..<min(entries.count, start + size)]))
+            let slice = Array(entries[start..<min(entries.count, start + size)])
+            let digest = Hash.sha256(slice.flatMap(\.canonicalBytes)).hex.prefix(8)
+            return PostBookEntries(account: account, batchID: "\(batchID)-\(number + 1)-\(digest)",
+                                   openingBalanceMinor: number == 0 ? openingBalanceMinor : nil, entries: slice)
         }
     }
 
