@@ -111,7 +111,7 @@ public enum StatementsBenchmark {
         var account = AccountRecord(account: name, bankID: "bank", enterpriseID: "enterprise", currency: "EUR",
                                     rules: rules, registered: provenance("bank", 0))
         let matcher = Matcher(rules: rules)
-        var index = OpenItemIndex(state: MemoryStatementsState(), account: name)
+        var index = OpenItemIndex(state: MemoryStatementsState(), account: account.scope)
         var matched = 0
         var height = 0
         let clock = ContinuousClock()

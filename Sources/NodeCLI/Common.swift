@@ -26,6 +26,13 @@ func queryAndPrint(_ options: NodeOptions, contract: String, _ name: String, _ p
     }
 }
 
+/// The query parameters naming an account: its number, and its bank when given.
+func accountParameters(_ account: String, _ bank: String?) -> [String: String] {
+    var parameters = ["account": account]
+    if let bank { parameters["bank"] = bank }
+    return parameters
+}
+
 /// Parses a 64-hex-digit hash option.
 func parseHashOption(_ text: String, _ name: String) throws -> Hash {
     guard let hash = try? Hash(hex: text) else { throw CLIError("\(name) must be 64 hex digits (a SHA-256 hash)", .badInput) }

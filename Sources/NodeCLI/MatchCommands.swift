@@ -20,6 +20,7 @@ extension StatementCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "A bank line's item id, statement/line (repeatable).") var line: [String] = []
         @Option(name: .long, help: "A book entry's id (repeatable).") var entry: [String] = []
         @Option(name: .long, help: "Why these items belong together; kept with the match.") var reason: String
@@ -34,7 +35,7 @@ extension StatementCommand {
 
         func run() async throws {
             try await runReporting {
-                let arguments = ManualMatch(account: account, bankItems: line, bookEntries: entry, reason: reason)
+                let arguments = ManualMatch(account: account, bankItems: line, bookEntries: entry, reason: reason, bank: bank)
                 try await submitAndReport(StatementsContract.call(.matchItems, arguments), options: options, signing: signing)
             }
         }
@@ -47,6 +48,7 @@ extension StatementCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .customLong("match"), help: "The match id (`consort statement matches`).") var matchID: UInt64
         @Option(name: .long, help: "Why the match was wrong; kept with it.") var reason: String
 
@@ -54,7 +56,7 @@ extension StatementCommand {
 
         func run() async throws {
             try await runReporting {
-                let arguments = Contracts.Unmatch(account: account, matchID: matchID, reason: reason)
+                let arguments = Contracts.Unmatch(account: account, matchID: matchID, reason: reason, bank: bank)
                 try await submitAndReport(StatementsContract.call(.unmatch, arguments), options: options, signing: signing)
             }
         }
@@ -68,6 +70,7 @@ extension StatementCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .customLong("match"), help: "The match id.") var matchID: UInt64
         @Option(name: .long, help: "Why the chosen items are the right ones; kept with the match.") var reason: String
 
@@ -75,7 +78,7 @@ extension StatementCommand {
 
         func run() async throws {
             try await runReporting {
-                let arguments = Contracts.ReviewMatch(account: account, matchID: matchID, reason: reason)
+                let arguments = Contracts.ReviewMatch(account: account, matchID: matchID, reason: reason, bank: bank)
                 try await submitAndReport(StatementsContract.call(.reviewMatch, arguments), options: options, signing: signing)
             }
         }
@@ -85,6 +88,7 @@ extension StatementCommand {
         static let configuration = CommandConfiguration(abstract: "An account's matches, with their rule, items and who made, reviewed or dissolved them.")
         @OptionGroup var options: NodeOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Flag(name: .long, help: "Only the ambiguous matches that await review.") var ambiguous = false
         @Option(name: .long, help: "List matches after this id.") var after: UInt64?
         @Option(name: .long, help: "The most matches listed (1…100000).") var limit: Int = 1000
@@ -98,10 +102,11 @@ extension StatementCommand {
             try await runReporting {
                 let matches: JSONValue
                 if ambiguous {
-                    let status = try await options.client().query(contract: StatementsContract.name, "status", parameters: ["account": account])
+                    let status = try await options.client().query(contract: StatementsContract.name, "status", parameters: accountParameters(account, bank))
                     matches = status.result["ambiguousMatches"]?["items"] ?? .array([])
                 } else {
-                    var parameters = ["account": account, "limit": String(limit)]
+                    var parameters = accountParameters(account, bank)
+                    parameters["limit"] = String(limit)
                     if let after { parameters["after"] = String(after) }
                     matches = try await options.client().query(contract: StatementsContract.name, "matches", parameters: parameters).result
                 }
@@ -157,6 +162,7 @@ extension BooksCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "The entry corrected.") var entry: String
         @Option(name: .long, help: "The correction's id, which the reversing entry takes; unique among entries and batches.") var correction: String
         @Option(name: .long, help: "Why; kept as the reversing entry's memo and with the matches.") var reason: String
@@ -187,7 +193,7 @@ extension BooksCommand {
         func run() async throws {
             try await runReporting {
                 let client = try options.client()
-                let corrected = try await client.query(contract: StatementsContract.name, "bookEntry", parameters: ["account": account, "entryId": entry]).result
+                let corrected = try await client.query(contract: StatementsContract.name, "bookEntry", parameters: accountParameters(account, bank).merging(["entryId": entry]) { $1 }).result
                 var replacement: BookEntryInput?
                 if let replacementId, let replacementAmount {
                     let currency = corrected["currency"]?.stringValue ?? ""
@@ -205,7 +211,7 @@ extension BooksCommand {
                                                  memo: replacementMemo ?? reason)
                 }
                 let arguments = CorrectBookEntry(account: account, correctionID: correction, entryID: entry, reason: reason,
-                                                 date: date.flatMap { CalendarDate(iso: Substring($0)) }, replacement: replacement)
+                                                 date: date.flatMap { CalendarDate(iso: Substring($0)) }, replacement: replacement, bank: bank)
                 try await submitAndReport(StatementsContract.call(.correctBookEntry, arguments), options: options, signing: signing)
             }
         }

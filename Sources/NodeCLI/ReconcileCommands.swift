@@ -19,6 +19,7 @@ struct ReconcileCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "An account's matched items, outstanding items by class and last confirmation.")
         @OptionGroup var options: NodeOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "Age outstanding items at this date (YYYY-MM-DD; default: the latest block's date).") var date: String?
 
         func validate() throws {
@@ -27,7 +28,7 @@ struct ReconcileCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                var parameters = ["account": account]
+                var parameters = accountParameters(account, bank)
                 if let date { parameters["date"] = date }
                 try await queryAndPrint(options, contract: StatementsContract.name, "status", parameters)
             }
@@ -38,6 +39,7 @@ struct ReconcileCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The balance reconciliation statement (余额调节表) of an account at a date.")
         @OptionGroup var options: NodeOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "YYYY-MM-DD.") var date: String
 
         func validate() throws {
@@ -46,7 +48,7 @@ struct ReconcileCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let parameters = ["account": account, "date": date]
+                let parameters = accountParameters(account, bank).merging(["date": date]) { $1 }
                 if options.json {
                     try await queryAndPrint(options, contract: StatementsContract.name, "report", parameters)
                     return

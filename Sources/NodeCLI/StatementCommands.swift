@@ -54,14 +54,15 @@ enum LedgerCopy {
     case different(label: String, height: Int64)
 
     /// Looks `label` up by `query` and compares the ledger's digest with `digest`.
-    static func find(_ label: String, account: String, query: String, _ parameters: [String: String], digest: Hash,
+    static func find(_ label: String, account: String, bank: String, query: String, _ parameters: [String: String], digest: Hash,
                      client: NodeClient) async throws -> LedgerCopy {
-        guard try await answer(client, "account", ["account": account]) != nil else {
-            throw CLIError("account '\(account)' is not registered, so nothing from the file was posted; "
+        guard try await answer(client, "account", ["account": account, "bank": bank]) != nil else {
+            throw CLIError("account '\(account)' is not registered by '\(bank)', so nothing from the file was posted; "
                 + "fix: the account's bank registers it first: `consort statement register-account` with --account, --enterprise and --currency", .badInput)
         }
         var all = parameters
         all["account"] = account
+        all["bank"] = bank
         guard let found = try await answer(client, query, all) else { return .absent }
         let height = found["posted"]?["height"]?.intValue ?? 0
         return found["digest"]?.stringValue == digest.hex ? .same(height: height) : .different(label: label, height: height)
@@ -178,16 +179,20 @@ struct StatementCommand: ParsableCommand {
                 var calls: [(label: String, call: ContractCall)] = []
                 var copies: [LedgerCopy] = []
                 let client = try options.client()
+                let signer = try KeyFile.read(key).publicKey
+                guard let bank = try await client.nonces(of: signer).organization else {
+                    throw CLIError("key \(signer.hex) belongs to no organization of this consortium", .badInput)
+                }
                 for (statement, posting) in zip(statements, postings) {
                     switch posting {
                     case .statement(let arguments):
                         let label = "statement \(arguments.statementID) of \(arguments.account)"
-                        copies.append(try await LedgerCopy.find(label, account: arguments.account, query: "statement",
+                        copies.append(try await LedgerCopy.find(label, account: arguments.account, bank: bank, query: "statement",
                                                                 ["statementId": arguments.statementID], digest: arguments.digest, client: client))
                         calls.append((label + balanceNote(statement), StatementsContract.call(.postStatement, arguments)))
                     case .intradayReport(let arguments):
                         let label = "intraday report \(arguments.reportID) of \(arguments.account)"
-                        copies.append(try await LedgerCopy.find(label, account: arguments.account, query: "intradayReport",
+                        copies.append(try await LedgerCopy.find(label, account: arguments.account, bank: bank, query: "intradayReport",
                                                                 ["reportId": arguments.reportID], digest: arguments.digest, client: client))
                         calls.append((label, StatementsContract.call(.postIntradayReport, arguments)))
                     case nil:
@@ -243,6 +248,7 @@ struct StatementCommand: ParsableCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "The statement id.") var statement: String
         @Option(name: .long, help: "The closing booked balance in minor units, as the statement states it.") var balanceMinor: Int64
 
@@ -252,7 +258,7 @@ struct StatementCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let arguments = ConfirmBalance(account: account, statementID: statement, closingBalanceMinor: balanceMinor)
+                let arguments = ConfirmBalance(account: account, statementID: statement, closingBalanceMinor: balanceMinor, bank: bank)
                 try await submitAndReport(StatementsContract.call(.confirmBalance, arguments), options: options, signing: signing)
             }
         }
@@ -263,6 +269,7 @@ struct StatementCommand: ParsableCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "The statement id.") var statement: String
         @Option(name: .long, help: "Why the balance is disputed.") var reason: String
         @Option(name: .long, help: "The balance the enterprise's books show, in minor units.") var claimedMinor: Int64?
@@ -273,7 +280,7 @@ struct StatementCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let arguments = DisputeBalance(account: account, statementID: statement, reason: reason, claimedBalanceMinor: claimedMinor)
+                let arguments = DisputeBalance(account: account, statementID: statement, reason: reason, claimedBalanceMinor: claimedMinor, bank: bank)
                 try await submitAndReport(StatementsContract.call(.disputeBalance, arguments), options: options, signing: signing)
             }
         }
@@ -284,12 +291,13 @@ struct StatementCommand: ParsableCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "The statement id.") var statement: String
         @Option(name: .long, help: "How the dispute was resolved.") var resolution: String
 
         func run() async throws {
             try await runReporting {
-                let arguments = ResolveDispute(account: account, statementID: statement, resolution: resolution)
+                let arguments = ResolveDispute(account: account, statementID: statement, resolution: resolution, bank: bank)
                 try await submitAndReport(StatementsContract.call(.resolveDispute, arguments), options: options, signing: signing)
             }
         }
@@ -353,6 +361,7 @@ struct BooksCommand: ParsableCommand {
         @OptionGroup var signing: SigningOptions
         @Argument(help: "The CSV file.") var file: String
         @Option(name: .long) var account: String
+        @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "Batch id prefix; batches are <id>-1, <id>-2, … (default: the file's name).") var batchId: String?
         @Option(name: .long, help: "Entries per batch (1…10000).") var batchSize: Int = 1000
         @Option(name: .long, help: "The books' balance before the first entry, in minor units (only for an account without entries).") var openingBalanceMinor: Int64?
@@ -371,7 +380,8 @@ struct BooksCommand: ParsableCommand {
                 do { entries = try BooksCSVReader.parse(fileContents: bytes, fileName: file) } catch { throw CLIError("\(error)", .badInput) }
                 guard !entries.isEmpty else { throw CLIError("\(file) holds no entries", .badInput) }
                 let prefix = batchId ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-                let batches = BooksCSVReader.batches(entries, account: account, batchID: prefix, openingBalanceMinor: openingBalanceMinor, entriesPerBatch: batchSize)
+                var batches = BooksCSVReader.batches(entries, account: account, batchID: prefix, openingBalanceMinor: openingBalanceMinor, entriesPerBatch: batchSize)
+                for position in batches.indices { batches[position].bank = bank }
                 try await postInSequence(batches.map { ("batch \($0.batchID) (\($0.entries.count) entries)", StatementsContract.call(.postBookEntries, $0)) },
                                          options: options, keyFile: signing.key, firstNonce: signing.nonce, ttlSeconds: signing.ttl,
                                          resumeHint: "run the same command again to post the rest: batches and entries already on the ledger are recognised and skipped")

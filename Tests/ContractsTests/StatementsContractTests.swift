@@ -73,10 +73,39 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
         #expect(account["rules"]?["dateToleranceDays"]?.intValue == 3)
     }
 
-    @Test func registerAccount_twice_isRejected() throws {
+    @Test func registerAccount_twiceByOneBank_isRejected() throws {
         let fixture = try StatementsFixture()
-        let receipt = try fixture.submit("bankB", .registerAccount, RegisterAccount(account: StatementsFixture.account, enterpriseID: "acme", currency: "EUR"))
+        let receipt = try fixture.submit("bankA", .registerAccount, RegisterAccount(account: StatementsFixture.account, enterpriseID: "globex", currency: "EUR"))
         #expect(rejectionCode(receipt) == "account_exists")
+    }
+
+    /// Accounts are keyed by number and bank: a bank that registers another
+    /// bank's account number first takes nothing from it.
+    @Test func anotherBanksRegistrationOfTheNumber_cannotTakeTheAccount() throws {
+        let fixture = try StatementsFixture(register: false)
+        let number = StatementsFixture.account
+        #expect(try fixture.submit("bankB", .registerAccount, RegisterAccount(account: number, enterpriseID: "acme", currency: "USD")).isSuccess,
+                "bankB registers bankA's number first, for bankA's customer")
+        #expect(try fixture.submit("bankA", .registerAccount, RegisterAccount(account: number, enterpriseID: "acme", currency: "EUR")).isSuccess)
+        #expect(try fixture.submit("bankA", .postStatement, StatementsFixture.statement("S1", opening: 0, lines: [StatementsFixture.line("1", 900, "2026-01-05")])).isSuccess,
+                "bankA posts to its own account, in its currency")
+        #expect(try fixture.query(.statements, ["bank": "bankA"]).arrayValue?.count == 1)
+        #expect(try fixture.query(.statements, ["bank": "bankB"]).arrayValue?.isEmpty == true)
+        #expect(try fixture.query(.account, ["bank": "bankA"])["currency"]?.stringValue == "EUR")
+        #expect(throws: QueryError.self) { try fixture.query(.account, [:]) }
+
+        let books = StatementsFixture.books("B1", [StatementsFixture.entry("E1", 900, "2026-01-05")])
+        let ambiguous = try fixture.submit("acme", .postBookEntries, books)
+        #expect(rejectionCode(ambiguous) == "ambiguous_account")
+        #expect(ambiguous.rejection?.message.contains("'bankA', 'bankB'") == true)
+        var named = books
+        named.bank = "bankA"
+        #expect(try fixture.submit("acme", .postBookEntries, named).isSuccess)
+        #expect(try fixture.query(.status, ["bank": "bankA"])["matched"]?.intValue == 1)
+        #expect(try fixture.query(.bookEntries, ["bank": "bankB"]).arrayValue?.isEmpty == true)
+        named.bank = "bankC"
+        #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, named)) == "unknown_account")
+        #expect(rejectionCode(try fixture.submit("globex", .postBookEntries, StatementsFixture.books("B2", [StatementsFixture.entry("E2", 1, "2026-01-05")], opening: nil))) == "not_account_enterprise")
     }
 
     @Test func registerAccount_forNonEnterprise_isRejected() throws {

@@ -51,14 +51,14 @@ import LedgerCore
     /// Posting a seeded mix of lines and entries (references, fees, splits,
     /// reversals, crowded amounts) leaves exactly the recorded state (digest
     /// recorded when matches began to keep their reason, alternatives,
-    /// review and dissolution, and amount matching to rank by counterparty
-    /// agreement).
+    /// review and dissolution, amount matching to rank by counterparty
+    /// agreement, and keys to name the account's bank).
     @Test func postingState_isAsRecorded() throws {
         let rules = MatchingRules(dateToleranceDays: 2, allowSplit: true, splitGroupMax: 4, feeToleranceMinor: 100)
         let signer = try PrivateKey(bytes: [UInt8](repeating: 7, count: 32)).publicKey
         let made = Provenance(transactionID: Hash.sha256([1]), signer: signer, organizationID: "bank", height: 1, timestampMs: 0)
         var account = AccountRecord(account: "memory", bankID: "bank", enterpriseID: "enterprise", currency: "EUR", rules: rules, registered: made)
-        var index = MemoryMatchingIndex()
+        var index = MemoryMatchingIndex(account: account.scope)
         let matcher = Matcher(rules: rules)
         var random = SplitMix64(seed: 11)
         var matched = 0
@@ -81,7 +81,7 @@ import LedgerCore
                                                     index: &index) != nil { matched += 1 }
             }
         }
-        #expect("\(matched) \(account.nextMatchID) \(index.state.count) \(index.state.contentDigest.hex)" == "1425 1426 5003 92c2b1f844e4326289e4114deeb556c8f7c959f4cb8fad10a3e6cb8f56b50213")
+        #expect("\(matched) \(account.nextMatchID) \(index.state.count) \(index.state.contentDigest.hex)" == "1425 1426 5003 33d00549c3fcde60df70f31ce249e2dee7a326d0344a07872b7136dbc9891536")
     }
 
     /// Posting writes each arriving item's record once; the records end as
@@ -92,7 +92,7 @@ import LedgerCore
         let signer = try PrivateKey.generate().publicKey
         let made = Provenance(transactionID: Hash.sha256([1]), signer: signer, organizationID: "bank", height: 1, timestampMs: 0)
         var account = AccountRecord(account: "memory", bankID: "bank", enterpriseID: "enterprise", currency: "EUR", rules: rules, registered: made)
-        var index = MemoryMatchingIndex()
+        var index = MemoryMatchingIndex(account: account.scope)
         let matcher = Matcher(rules: rules)
         var random = SplitMix64(seed: 7)
         var posted: [(key: [UInt8], matched: Bool)] = []
@@ -106,19 +106,20 @@ import LedgerCore
                                               customerReference: reference, counterpartyName: counterparty)
                 let matched = try StatementsContract.postLine(line, statementID: "S", currency: "EUR", account: &account, matcher: matcher,
                                                               made: made, index: &index) != nil
-                posted.append((StatementsContract.lineKey("memory", StatementsContract.lineItemID("S", String(serial))), matched))
+                posted.append((StatementsContract.lineKey(account.scope, StatementsContract.lineItemID("S", String(serial))), matched))
             } else {
                 let entry = BookEntryInput(entryID: "E\(serial)", date: date, amountMinor: amount, currency: "EUR", reference: reference,
                                            counterparty: counterparty)
                 let matched = try StatementsContract.postEntry(entry, batchID: "B", posted: made, account: &account, matcher: matcher,
                                                                index: &index) != nil
-                posted.append((StatementsContract.bookKey("memory", "E\(serial)"), matched))
+                posted.append((StatementsContract.bookKey(account.scope, "E\(serial)"), matched))
             }
         }
         var members: [UInt64: Set<String>] = [:]
         for id in 1..<account.nextMatchID {
-            let match = try #require(try index.state.record(MatchRecord.self, StatementsContract.matchKey("memory", id)))
-            members[id] = Set(match.bankItems.map { "line/memory/" + $0 } + match.bookItems.map { "book/memory/" + $0 })
+            let match = try #require(try index.state.record(MatchRecord.self, StatementsContract.matchKey(account.scope, id)))
+            let part = StatementsContract.part(account.scope)
+            members[id] = Set(match.bankItems.map { "line/\(part)/" + $0 } + match.bookItems.map { "book/\(part)/" + $0 })
         }
         #expect(members.count > 100)
         for (key, matched) in posted {

@@ -15,12 +15,15 @@ public struct ManualMatch: Equatable, Sendable, CanonicalCodable {
     public var bookEntries: [String]
     /// Why they belong together; kept with the match.
     public var reason: String
+    /// The bank holding the account; needed only when the account number is registered by several banks for the caller.
+    public var bank: String?
 
-    public init(account: String, bankItems: [String], bookEntries: [String], reason: String) {
+    public init(account: String, bankItems: [String], bookEntries: [String], reason: String, bank: String? = nil) {
         self.account = account
         self.bankItems = bankItems
         self.bookEntries = bookEntries
         self.reason = reason
+        self.bank = bank
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -28,6 +31,7 @@ public struct ManualMatch: Equatable, Sendable, CanonicalCodable {
         encoder.write(bankItems)
         encoder.write(bookEntries)
         encoder.write(reason)
+        encoder.write(optional: bank)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -35,6 +39,7 @@ public struct ManualMatch: Equatable, Sendable, CanonicalCodable {
         bankItems = try decoder.readStrings("bank items", countLimit: StatementsLimits.matchMembersMax, lengthLimit: StatementsLimits.matchItemIDBytesMax)
         bookEntries = try decoder.readStrings("book entries", countLimit: StatementsLimits.matchMembersMax, lengthLimit: StatementsLimits.identifierBytesMax)
         reason = try decoder.readString("reason", limit: StatementsLimits.reasonBytesMax)
+        bank = try decoder.readOptionalString("bank", limit: Limits.identifierBytesMax)
     }
 }
 
@@ -43,23 +48,28 @@ public struct MatchAction: Equatable, Sendable, CanonicalCodable {
     public var account: String
     public var matchID: UInt64
     public var reason: String
+    /// The bank holding the account; needed only when the account number is registered by several banks for the caller.
+    public var bank: String?
 
-    public init(account: String, matchID: UInt64, reason: String) {
+    public init(account: String, matchID: UInt64, reason: String, bank: String? = nil) {
         self.account = account
         self.matchID = matchID
         self.reason = reason
+        self.bank = bank
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(account)
         encoder.write(matchID)
         encoder.write(reason)
+        encoder.write(optional: bank)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         account = try decoder.readString("account", limit: StatementsLimits.identifierBytesMax)
         matchID = try decoder.readUInt64("match id")
         reason = try decoder.readString("reason", limit: StatementsLimits.reasonBytesMax)
+        bank = try decoder.readOptionalString("bank", limit: Limits.identifierBytesMax)
     }
 }
 
@@ -82,15 +92,18 @@ public struct CorrectBookEntry: Equatable, Sendable, CanonicalCodable {
     public var date: CalendarDate?
     /// The entry that takes the corrected one's place, if any.
     public var replacement: BookEntryInput?
+    /// The bank holding the account; needed only when the enterprise holds the same account number at several banks.
+    public var bank: String?
 
     public init(account: String, correctionID: String, entryID: String, reason: String, date: CalendarDate? = nil,
-                replacement: BookEntryInput? = nil) {
+                replacement: BookEntryInput? = nil, bank: String? = nil) {
         self.account = account
         self.correctionID = correctionID
         self.entryID = entryID
         self.reason = reason
         self.date = date
         self.replacement = replacement
+        self.bank = bank
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -100,6 +113,7 @@ public struct CorrectBookEntry: Equatable, Sendable, CanonicalCodable {
         encoder.write(reason)
         encoder.write(date)
         encoder.write(replacement)
+        encoder.write(optional: bank)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -109,6 +123,7 @@ public struct CorrectBookEntry: Equatable, Sendable, CanonicalCodable {
         reason = try decoder.readString("reason", limit: StatementsLimits.reasonBytesMax)
         date = try decoder.readOptional(CalendarDate.self, "reversal date")
         replacement = try decoder.readOptional(BookEntryInput.self, "replacement")
+        bank = try decoder.readOptionalString("bank", limit: Limits.identifierBytesMax)
     }
 
     /// SHA-256 of the canonical arguments: posting the same correction again is recognised by it.
@@ -128,24 +143,15 @@ struct MatchTally {
 }
 
 extension StatementsContract {
-    /// The account, when the caller is its bank or its enterprise.
-    private func accountForParty(_ account: String, _ context: TransactionContext) throws -> AccountRecord {
-        let record = try loadAccount(account, context)
-        guard record.bankID == context.organization.id || record.enterpriseID == context.organization.id else {
-            throw Rejection(code: "not_account_party", message: "only '\(record.bankID)' or '\(record.enterpriseID)' may change matches on account '\(account)'")
-        }
-        return record
-    }
-
     private static func checkReason(_ reason: String) throws {
         guard !reason.trimmingSpaces().isEmpty else {
             throw Rejection(code: "empty_reason", message: "say why (a reason is kept with the change)")
         }
     }
 
-    private static func match(_ id: UInt64, account: String, _ state: TransactionContext) throws -> MatchRecord {
-        guard let match = try state.get(MatchRecord.self, matchKey(account, id)) else {
-            throw Rejection(code: "unknown_match", message: "account '\(account)' has no match \(id)")
+    private static func match(_ id: UInt64, of account: AccountRecord, _ state: TransactionContext) throws -> MatchRecord {
+        guard let match = try state.get(MatchRecord.self, matchKey(account.scope, id)) else {
+            throw Rejection(code: "unknown_match", message: "account '\(account.account)' has no match \(id)")
         }
         return match
     }
@@ -158,7 +164,8 @@ extension StatementsContract {
         }
     }
 
-    /// Dissolves match `matchID` with `note` and marks its members open,
+    /// Dissolves match `matchID` of the account with key scope `account`
+    /// (``AccountRecord/scope``) with `note` and marks its members open,
     /// except those `keeping` claims (the caller settles them); returns the
     /// members marked open, in (side, id) order, not yet in the open-item index.
     static func dissolve<State: StatementsState>(_ matchID: UInt64, account: String, note: MatchNote, keeping: (ItemRef) -> Bool,
@@ -200,9 +207,10 @@ extension StatementsContract {
     }
 
     func matchItems(_ arguments: ManualMatch, in context: inout TransactionContext) throws {
-        var account = try accountForParty(arguments.account, context)
+        var account = try resolveAccount(arguments.account, bank: arguments.bank, as: .party, context)
         try Self.checkReason(arguments.reason)
         let name = account.account
+        let scope = account.scope
         guard arguments.bankItems.count + arguments.bookEntries.count >= 2 else {
             throw Rejection(code: "too_few_items", message: "a match needs at least two items")
         }
@@ -212,7 +220,7 @@ extension StatementsContract {
         var bank: [MatchItem] = []
         var book: [MatchItem] = []
         for id in arguments.bankItems {
-            guard let line = try context.get(LineRecord.self, Self.lineKey(name, id)) else {
+            guard let line = try context.get(LineRecord.self, Self.lineKey(scope, id)) else {
                 throw Rejection(code: "unknown_item", message: "account '\(name)' has no bank line '\(id)' (give the item id as the statement query shows it: statement/line)")
             }
             guard line.state == .open else { throw Rejection(code: "item_not_open", message: Self.describe(line.state, "bank line '\(id)'")) }
@@ -220,7 +228,7 @@ extension StatementsContract {
         }
         for entryID in arguments.bookEntries {
             let id = Self.part(entryID)
-            guard let entry = try context.get(BookRecord.self, Self.bookKey(name, id)) else {
+            guard let entry = try context.get(BookRecord.self, Self.bookKey(scope, id)) else {
                 throw Rejection(code: "unknown_entry", message: "account '\(name)' has no book entry '\(entryID)'")
             }
             guard entry.state == .open else { throw Rejection(code: "item_not_open", message: Self.describe(entry.state, "book entry '\(entryID)'")) }
@@ -234,32 +242,32 @@ extension StatementsContract {
             }
         }
         let difference = bank.isEmpty || book.isEmpty ? 0 : bankSum - bookSum
-        var store = OpenItemIndex(state: context, account: name)
+        var store = OpenItemIndex(state: context, account: scope)
         for member in bank + book { try store.remove(member) }
         let decision = MatchDecision(rule: .manual, bankItems: bank.sorted { $0.id < $1.id }, bookItems: book.sorted { $0.id < $1.id },
                                      differenceMinor: difference)
         let matchID = account.nextMatchID
         try Self.record(decision, account: &account, made: Provenance(store.state), index: &store, reason: arguments.reason)
         context = store.state
-        context.put(Self.accountKey(name), account)
+        context.put(account.key, account)
         context.emit("items_matched", [("account", name), ("match", String(matchID)), ("bankItems", String(bank.count)),
                                        ("bookEntries", String(book.count)), ("differenceMinor", String(difference)), ("by", context.organization.id)])
     }
 
     func unmatch(_ arguments: Unmatch, in context: inout TransactionContext) throws {
-        let account = try accountForParty(arguments.account, context)
+        let account = try resolveAccount(arguments.account, bank: arguments.bank, as: .party, context)
         try Self.checkReason(arguments.reason)
         let name = account.account
-        let match = try Self.match(arguments.matchID, account: name, context)
+        let match = try Self.match(arguments.matchID, of: account, context)
         if let dissolution = match.dissolution {
             throw Rejection(code: "match_dissolved", message: "match \(match.id) was already dissolved at height \(dissolution.by.height): \(dissolution.reason)")
         }
         guard match.rule != .correction else {
             throw Rejection(code: "correction_match", message: "match \(match.id) pairs a corrected book entry with its reversing entry; a correction is never undone, correct the entry again instead")
         }
-        var store = OpenItemIndex(state: context, account: name)
+        var store = OpenItemIndex(state: context, account: account.scope)
         let note = MatchNote(reason: arguments.reason, by: Provenance(store.state))
-        let reopened = try Self.dissolve(match.id, account: name, note: note, keeping: { _ in false }, state: &store.state)
+        let reopened = try Self.dissolve(match.id, account: account.scope, note: note, keeping: { _ in false }, state: &store.state)
         for item in reopened { try store.add(item) }
         context = store.state
         context.emit("match_dissolved", [("account", name), ("match", String(match.id)), ("items", String(reopened.count)),
@@ -267,9 +275,9 @@ extension StatementsContract {
     }
 
     func reviewMatch(_ arguments: ReviewMatch, in context: inout TransactionContext) throws {
-        let account = try accountForParty(arguments.account, context)
+        let account = try resolveAccount(arguments.account, bank: arguments.bank, as: .party, context)
         try Self.checkReason(arguments.reason)
-        var match = try Self.match(arguments.matchID, account: account.account, context)
+        var match = try Self.match(arguments.matchID, of: account, context)
         if let reviewed = match.reviewed {
             throw Rejection(code: "already_reviewed", message: "match \(match.id) was already reviewed at height \(reviewed.by.height) by '\(reviewed.by.organizationID)'")
         }
@@ -278,20 +286,18 @@ extension StatementsContract {
                 ? "match \(match.id) is dissolved" : "match \(match.id) had no equally good alternative; there is nothing to review")
         }
         match.reviewed = MatchNote(reason: arguments.reason, by: Provenance(context))
-        context.put(Self.matchKey(account.account, match.id), match)
+        context.put(Self.matchKey(account.scope, match.id), match)
         context.emit("match_reviewed", [("account", account.account), ("match", String(match.id)), ("by", context.organization.id)])
     }
 
     func correctBookEntry(_ arguments: CorrectBookEntry, in context: inout TransactionContext) throws {
-        var account = try loadAccount(arguments.account, context)
-        guard account.enterpriseID == context.organization.id else {
-            throw Rejection(code: "not_account_enterprise", message: "account '\(arguments.account)' belongs to '\(account.enterpriseID)', not '\(context.organization.id)'")
-        }
+        var account = try resolveAccount(arguments.account, bank: arguments.bank, as: .enterprise, context)
         try Self.checkReason(arguments.reason)
         let name = account.account
+        let scope = account.scope
         try Self.checkIdentifier(arguments.correctionID, "correction id")
         let digest = arguments.digest
-        if let batch = try context.get(BatchRecord.self, Self.batchKey(name, arguments.correctionID)) {
+        if let batch = try context.get(BatchRecord.self, Self.batchKey(scope, arguments.correctionID)) {
             guard batch.digest == digest else {
                 throw Rejection(code: "duplicate_batch", message: "a batch or correction '\(arguments.correctionID)' was already posted for account '\(name)' (at height \(batch.posted.height)); give the correction another id")
             }
@@ -300,17 +306,17 @@ extension StatementsContract {
             return
         }
         let originalID = Self.part(arguments.entryID)
-        guard let original = try context.get(BookRecord.self, Self.bookKey(name, originalID)) else {
+        guard let original = try context.get(BookRecord.self, Self.bookKey(scope, originalID)) else {
             throw Rejection(code: "unknown_entry", message: "account '\(name)' has no book entry '\(arguments.entryID)'")
         }
         let reversalID = Self.part(arguments.correctionID)
-        guard try context.get(Self.bookKey(name, reversalID)) == nil else {
+        guard try context.get(Self.bookKey(scope, reversalID)) == nil else {
             throw Rejection(code: "duplicate_entry", message: "book entry '\(arguments.correctionID)' already exists; the correction's id names its reversing entry, so it must be new")
         }
         if let replacement = arguments.replacement {
             try Self.checkIdentifier(replacement.entryID, "replacement entry id")
             guard replacement.entryID != arguments.correctionID,
-                  try context.get(Self.bookKey(name, Self.part(replacement.entryID))) == nil else {
+                  try context.get(Self.bookKey(scope, Self.part(replacement.entryID))) == nil else {
                 throw Rejection(code: "duplicate_entry", message: "book entry '\(replacement.entryID)' already exists; a replacement is a new entry")
             }
             guard replacement.currency == account.currency else {
@@ -321,25 +327,25 @@ extension StatementsContract {
                 throw Rejection(code: "zero_amount", message: "entry '\(replacement.entryID)' has amount 0")
             }
         }
-        var store = OpenItemIndex(state: context, account: name)
+        var store = OpenItemIndex(state: context, account: scope)
         let made = Provenance(store.state)
         var reopened: [MatchItem] = []
         switch original.state {
         case .open:
             try store.remove(Self.item(entry: original.entry, id: originalID))
         case .matched(let matchID):
-            let match = try Self.match(matchID, account: name, store.state)
+            let match = try Self.match(matchID, of: account, store.state)
             guard match.rule != .correction else {
                 throw Rejection(code: "already_corrected", message: "book entry '\(arguments.entryID)' belongs to correction match \(matchID) (a corrected entry or a reversing entry); correct its replacement instead")
             }
             let note = MatchNote(reason: "book entry '\(arguments.entryID)' corrected by '\(arguments.correctionID)': \(arguments.reason)", by: made)
-            reopened = try Self.dissolve(matchID, account: name, note: note, keeping: { $0 == ItemRef(side: .book, id: originalID) },
+            reopened = try Self.dissolve(matchID, account: scope, note: note, keeping: { $0 == ItemRef(side: .book, id: originalID) },
                                          state: &store.state)
         case .withdrawn:
             throw Rejection(code: "item_not_open", message: Self.describe(original.state, "book entry '\(arguments.entryID)'"))
         }
         let entries = arguments.replacement == nil ? 1 : 2
-        store.state.put(Self.batchKey(name, arguments.correctionID), BatchRecord(digest: digest, entries: UInt64(entries), posted: made))
+        store.state.put(Self.batchKey(scope, arguments.correctionID), BatchRecord(digest: digest, entries: UInt64(entries), posted: made))
         let input = original.entry
         let reversal = BookEntryInput(entryID: arguments.correctionID, date: arguments.date ?? input.date, amountMinor: -input.amountMinor,
                                       currency: input.currency, reference: input.reference, counterparty: input.counterparty,
@@ -356,7 +362,7 @@ extension StatementsContract {
         }
         try Self.rematch(reopened, account: &account, matcher: matcher, made: made, index: &store, tally: &tally)
         context = store.state
-        context.put(Self.accountKey(name), account)
+        context.put(account.key, account)
         var attributes = [("account", name), ("entry", arguments.entryID), ("correction", arguments.correctionID),
                           ("correctionMatch", String(correctionMatch)), ("matches", String(tally.matched))]
         if let replacement = arguments.replacement { attributes.append(("replacement", replacement.entryID)) }

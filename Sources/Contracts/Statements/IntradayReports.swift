@@ -105,15 +105,12 @@ extension StatementsContract {
     static func intradayReportPrefix(_ account: String) -> [UInt8] { stateKey("rpt", part(account), "") }
 
     func postIntradayReport(_ arguments: PostIntradayReport, in context: inout TransactionContext) throws {
-        let account = try loadAccount(arguments.account, context)
-        guard account.bankID == context.organization.id else {
-            throw Rejection(code: "not_account_bank", message: "account '\(arguments.account)' is held by '\(account.bankID)', not '\(context.organization.id)'")
-        }
+        let account = try resolveAccount(arguments.account, bank: nil, as: .holdingBank, context)
         try Self.checkIdentifier(arguments.reportID, "report id")
         guard arguments.currency == account.currency else {
             throw Rejection(code: "currency_mismatch", message: "report is in \(arguments.currency) but account '\(arguments.account)' is in \(account.currency)")
         }
-        let key = Self.intradayReportKey(arguments.account, arguments.reportID)
+        let key = Self.intradayReportKey(account.scope, arguments.reportID)
         if let posted = try context.get(IntradayReportRecord.self, key) {
             guard posted.header == arguments else {
                 throw Rejection(code: "duplicate_report", message: "a different intraday report '\(arguments.reportID)' was already posted for account '\(arguments.account)' (at height \(posted.posted.height))")

@@ -53,6 +53,8 @@ public struct OpenItemKind: Equatable, Hashable, Sendable, Comparable {
 /// The open items of one account, kept in state so that every arrival reads
 /// and writes a bounded amount of it:
 ///
+/// (`<account>` is the account's key scope, its bank and number.)
+///
 /// - `ix/<account>/<side>/o/<item>`: the open item itself; present exactly
 ///   while the item is open.
 /// - `ix/<account>/<side>/r/<reference>`: the open items carrying a
@@ -69,6 +71,7 @@ public struct OpenItemKind: Equatable, Hashable, Sendable, Comparable {
 /// and an id whose record is gone is dropped when it reaches a heap's top.
 public struct OpenItemIndex<State: StatementsState> {
     public var state: State
+    /// The account's key scope: its bank and number (`AccountRecord.scope`), which rejections name too.
     public let account: String
 
     /// `ix/<account>/bank/` and `ix/<account>/book/`, built once.

@@ -329,12 +329,15 @@ public struct PostBookEntries: Equatable, Sendable, CanonicalCodable {
     /// account has no book entries (defaults to 0 when never given).
     public var openingBalanceMinor: Int64?
     public var entries: [BookEntryInput]
+    /// The bank holding the account; needed only when the enterprise holds the same account number at several banks.
+    public var bank: String?
 
-    public init(account: String, batchID: String, openingBalanceMinor: Int64? = nil, entries: [BookEntryInput]) {
+    public init(account: String, batchID: String, openingBalanceMinor: Int64? = nil, entries: [BookEntryInput], bank: String? = nil) {
         self.account = account
         self.batchID = batchID
         self.openingBalanceMinor = openingBalanceMinor
         self.entries = entries
+        self.bank = bank
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -342,6 +345,7 @@ public struct PostBookEntries: Equatable, Sendable, CanonicalCodable {
         encoder.write(batchID)
         encoder.write(optional: openingBalanceMinor.map { UInt64(bitPattern: $0) })
         encoder.write(entries)
+        encoder.write(optional: bank)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -349,6 +353,7 @@ public struct PostBookEntries: Equatable, Sendable, CanonicalCodable {
         batchID = try decoder.readString("batch id", limit: StatementsLimits.identifierBytesMax)
         openingBalanceMinor = try decoder.readOptionalUInt64("opening balance").map { Int64(bitPattern: $0) }
         entries = try decoder.readArray(BookEntryInput.self, "entries", limit: StatementsLimits.entriesPerBatchMax)
+        bank = try decoder.readOptionalString("bank", limit: Limits.identifierBytesMax)
     }
 
     /// SHA-256 of the canonical arguments: what the ledger keeps to recognise the same batch posted again.
@@ -361,23 +366,28 @@ public struct ConfirmBalance: Equatable, Sendable, CanonicalCodable {
     public var statementID: String
     /// Must equal the statement's closing booked balance.
     public var closingBalanceMinor: Int64
+    /// The bank holding the account; needed only when the enterprise holds the same account number at several banks.
+    public var bank: String?
 
-    public init(account: String, statementID: String, closingBalanceMinor: Int64) {
+    public init(account: String, statementID: String, closingBalanceMinor: Int64, bank: String? = nil) {
         self.account = account
         self.statementID = statementID
         self.closingBalanceMinor = closingBalanceMinor
+        self.bank = bank
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(account)
         encoder.write(statementID)
         encoder.write(closingBalanceMinor)
+        encoder.write(optional: bank)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         account = try decoder.readString("account", limit: StatementsLimits.identifierBytesMax)
         statementID = try decoder.readString("statement id", limit: StatementsLimits.identifierBytesMax)
         closingBalanceMinor = try decoder.readInt64("closing balance")
+        bank = try decoder.readOptionalString("bank", limit: Limits.identifierBytesMax)
     }
 }
 
@@ -388,12 +398,15 @@ public struct DisputeBalance: Equatable, Sendable, CanonicalCodable {
     public var reason: String
     /// The balance the enterprise's records show, if it wants to state one.
     public var claimedBalanceMinor: Int64?
+    /// The bank holding the account; needed only when the enterprise holds the same account number at several banks.
+    public var bank: String?
 
-    public init(account: String, statementID: String, reason: String, claimedBalanceMinor: Int64? = nil) {
+    public init(account: String, statementID: String, reason: String, claimedBalanceMinor: Int64? = nil, bank: String? = nil) {
         self.account = account
         self.statementID = statementID
         self.reason = reason
         self.claimedBalanceMinor = claimedBalanceMinor
+        self.bank = bank
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -401,6 +414,7 @@ public struct DisputeBalance: Equatable, Sendable, CanonicalCodable {
         encoder.write(statementID)
         encoder.write(reason)
         encoder.write(optional: claimedBalanceMinor.map { UInt64(bitPattern: $0) })
+        encoder.write(optional: bank)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -408,6 +422,7 @@ public struct DisputeBalance: Equatable, Sendable, CanonicalCodable {
         statementID = try decoder.readString("statement id", limit: StatementsLimits.identifierBytesMax)
         reason = try decoder.readString("reason", limit: StatementsLimits.reasonBytesMax)
         claimedBalanceMinor = try decoder.readOptionalUInt64("claimed balance").map { Int64(bitPattern: $0) }
+        bank = try decoder.readOptionalString("bank", limit: Limits.identifierBytesMax)
     }
 }
 
@@ -416,22 +431,27 @@ public struct ResolveDispute: Equatable, Sendable, CanonicalCodable {
     public var account: String
     public var statementID: String
     public var resolution: String
+    /// The bank holding the account; needed only when the enterprise holds the same account number at several banks.
+    public var bank: String?
 
-    public init(account: String, statementID: String, resolution: String) {
+    public init(account: String, statementID: String, resolution: String, bank: String? = nil) {
         self.account = account
         self.statementID = statementID
         self.resolution = resolution
+        self.bank = bank
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(account)
         encoder.write(statementID)
         encoder.write(resolution)
+        encoder.write(optional: bank)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         account = try decoder.readString("account", limit: StatementsLimits.identifierBytesMax)
         statementID = try decoder.readString("statement id", limit: StatementsLimits.identifierBytesMax)
         resolution = try decoder.readString("resolution", limit: StatementsLimits.reasonBytesMax)
+        bank = try decoder.readOptionalString("bank", limit: Limits.identifierBytesMax)
     }
 }

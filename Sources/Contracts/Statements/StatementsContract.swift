@@ -22,7 +22,7 @@ public struct StatementsContract: BuiltInContract {
     /// The statements contract; its parameters come from genesis and live in its state.
     public init() {}
 
-    /// Query names; every query takes `account`.
+    /// Query names; every query takes `account`, and `bank` when several banks hold that account number.
     public enum Query: String, CaseIterable, Sendable {
         /// `account`: the account, its bank, enterprise and rules.
         case account
@@ -118,7 +118,11 @@ public struct StatementsContract: BuiltInContract {
         return result
     }
 
-    static func accountKey(_ account: String) -> [UInt8] { stateKey("acct", part(account)) }
+    /// An account is keyed by its number and the bank that holds it, so that
+    /// no bank can take another bank's account number by registering it first.
+    static func accountKey(_ account: String, bank: String) -> [UInt8] { stateKey("acct", part(account), part(bank)) }
+    /// The registrations of an account number, one per bank holding it.
+    static func accountHoldersPrefix(_ account: String) -> [UInt8] { stateKey("acct", part(account), "") }
     static func statementKey(_ account: String, _ id: String) -> [UInt8] { stateKey("stmt", part(account), part(id)) }
     static func statementPrefix(_ account: String) -> [UInt8] { stateKey("stmt", part(account), "") }
     static func lineItemID(_ statementID: String, _ lineID: String) -> String { part(statementID) + "/" + part(lineID) }
@@ -185,11 +189,73 @@ public struct StatementsContract: BuiltInContract {
         }
     }
 
-    func loadAccount(_ account: String, _ context: TransactionContext) throws -> AccountRecord {
-        guard let record = try context.get(AccountRecord.self, Self.accountKey(account)) else {
-            throw Rejection(code: "unknown_account", message: "account '\(account)' is not registered; the bank that holds it registers it first")
+    /// Who may act on an account in an operation.
+    enum AccountRole {
+        /// The bank holding it, which is the caller.
+        case holdingBank
+        /// The enterprise whose account it is.
+        case enterprise
+        /// Its bank or its enterprise.
+        case party
+
+        func permits(_ organization: String, _ account: AccountRecord) -> Bool {
+            switch self {
+            case .holdingBank: account.bankID == organization
+            case .enterprise: account.enterpriseID == organization
+            case .party: account.bankID == organization || account.enterpriseID == organization
+            }
         }
-        return record
+    }
+
+    /// Every registration of account number `number`, one per bank holding it.
+    static func holders(of number: String, _ context: TransactionContext) throws -> [AccountRecord] {
+        var holders: [AccountRecord] = []
+        for entry in try context.scan(prefix: accountHoldersPrefix(number), limit: StatementsLimits.accountHoldersMax) {
+            do {
+                holders.append(try AccountRecord(canonicalBytes: entry.value))
+            } catch {
+                throw StorageError.corrupted(reason: "statements account record \(String(decoding: entry.key, as: UTF8.self)) does not decode: \(error)")
+            }
+        }
+        return holders
+    }
+
+    /// The account the caller acts on as `role`: account number `number`
+    /// held by the caller (a holding bank), by `bank` when given, else the
+    /// only registration of the number of which the caller is a party.
+    func resolveAccount(_ number: String, bank: String?, as role: AccountRole, _ context: TransactionContext) throws -> AccountRecord {
+        let caller = context.organization.id
+        let named = role == .holdingBank ? caller : bank
+        let candidates: [AccountRecord]
+        if let named {
+            candidates = try context.get(AccountRecord.self, Self.accountKey(number, bank: named)).map { [$0] } ?? []
+        } else {
+            candidates = try Self.holders(of: number, context)
+        }
+        let permitted = candidates.filter { role.permits(caller, $0) }
+        if permitted.count == 1, let only = permitted.first { return only }
+        if permitted.count > 1 {
+            throw Rejection(code: "ambiguous_account", message: "account '\(number)' is held for '\(caller)' by the banks \(permitted.map { "'\($0.bankID)'" }.joined(separator: ", ")); name the bank that holds the one meant")
+        }
+        let registered = named == nil ? candidates : try Self.holders(of: number, context)
+        guard !registered.isEmpty else {
+            throw Rejection(code: "unknown_account", message: "account '\(number)' is not registered; the bank that holds it registers it first")
+        }
+        let banks = registered.map { "'\($0.bankID)'" }.joined(separator: ", ")
+        switch role {
+        case .holdingBank:
+            throw Rejection(code: "not_account_bank", message: "account '\(number)' is held by \(banks), not '\(caller)'")
+        case .enterprise:
+            if let held = candidates.first {
+                throw Rejection(code: "not_account_enterprise", message: "account '\(number)' belongs to '\(held.enterpriseID)', not '\(caller)'")
+            }
+            throw Rejection(code: "unknown_account", message: "account '\(number)' is not registered by bank '\(bank ?? "")' (it is held by \(banks))")
+        case .party:
+            if let held = candidates.first {
+                throw Rejection(code: "not_account_party", message: "only '\(held.bankID)' or '\(held.enterpriseID)' may act on account '\(number)'")
+            }
+            throw Rejection(code: "unknown_account", message: "account '\(number)' is not registered by bank '\(bank ?? "")' (it is held by \(banks))")
+        }
     }
 
     private func registerAccount(_ arguments: RegisterAccount, in context: inout TransactionContext) throws {
@@ -198,8 +264,11 @@ public struct StatementsContract: BuiltInContract {
             throw Rejection(code: "unknown_currency", message: "'\(arguments.currency)' is not an ISO 4217 currency code")
         }
         if let problem = arguments.rules?.problem { throw Rejection(code: "bad_rules", message: problem) }
-        guard try context.get(Self.accountKey(arguments.account)) == nil else {
-            throw Rejection(code: "account_exists", message: "account '\(arguments.account)' is already registered")
+        guard try context.get(Self.accountKey(arguments.account, bank: context.organization.id)) == nil else {
+            throw Rejection(code: "account_exists", message: "account '\(arguments.account)' is already registered by '\(context.organization.id)'")
+        }
+        guard try Self.holders(of: arguments.account, context).count < StatementsLimits.accountHoldersMax else {
+            throw Rejection(code: "too_many_holders", message: "account number '\(arguments.account)' is already registered by \(StatementsLimits.accountHoldersMax) banks (StatementsLimits.accountHoldersMax)")
         }
         guard let enterprise = try context.organization(id: arguments.enterpriseID) else {
             throw Rejection(code: "unknown_organization", message: "no organization '\(arguments.enterpriseID)'")
@@ -213,20 +282,17 @@ public struct StatementsContract: BuiltInContract {
         let rules = try arguments.rules ?? parameters(context).defaultRules
         let record = AccountRecord(account: arguments.account, bankID: context.organization.id, enterpriseID: enterprise.id,
                                    currency: arguments.currency, rules: rules, registered: Provenance(context))
-        context.put(Self.accountKey(arguments.account), record)
+        context.put(record.key, record)
         context.emit("account_registered", [("account", arguments.account), ("bank", context.organization.id), ("enterprise", enterprise.id)])
     }
 
     private func postStatement(_ arguments: PostStatement, in context: inout TransactionContext) throws {
-        var account = try loadAccount(arguments.account, context)
-        guard account.bankID == context.organization.id else {
-            throw Rejection(code: "not_account_bank", message: "account '\(arguments.account)' is held by '\(account.bankID)', not '\(context.organization.id)'")
-        }
+        var account = try resolveAccount(arguments.account, bank: nil, as: .holdingBank, context)
         try Self.checkIdentifier(arguments.statementID, "statement id")
         guard arguments.currency == account.currency else {
             throw Rejection(code: "currency_mismatch", message: "statement is in \(arguments.currency) but account '\(arguments.account)' is in \(account.currency)")
         }
-        if let posted = try context.get(StatementRecord.self, Self.statementKey(arguments.account, arguments.statementID)) {
+        if let posted = try context.get(StatementRecord.self, Self.statementKey(account.scope, arguments.statementID)) {
             guard posted.digest == arguments.digest else {
                 throw Rejection(code: "duplicate_statement", message: "a different statement '\(arguments.statementID)' was already posted for account '\(arguments.account)' (at height \(posted.posted.height)); corrections are new statements that name it in 'corrects'")
             }
@@ -256,12 +322,12 @@ public struct StatementsContract: BuiltInContract {
         }
         try Self.checkBalance(arguments, linesTotalWithOpening: total)
         let matcher = Matcher(rules: account.rules)
-        var store = OpenItemIndex(state: context, account: arguments.account)
+        var store = OpenItemIndex(state: context, account: account.scope)
         var reopened: [MatchItem] = []
         if let corrected = arguments.corrects {
             reopened = try withdraw(statement: corrected, by: arguments.statementID, account: &account, matcher: matcher, store: &store)
         }
-        store.state.put(Self.statementKey(arguments.account, arguments.statementID),
+        store.state.put(Self.statementKey(account.scope, arguments.statementID),
                           StatementRecord(header: arguments, supersededBy: nil, posted: Provenance(store.state)))
         let made = Provenance(store.state)
         var tally = MatchTally()
@@ -271,7 +337,7 @@ public struct StatementsContract: BuiltInContract {
         }
         try Self.rematch(reopened, account: &account, matcher: matcher, made: made, index: &store, tally: &tally)
         context = store.state
-        context.put(Self.accountKey(arguments.account), account)
+        context.put(account.key, account)
         var attributes = [("account", arguments.account), ("statement", arguments.statementID), ("lines", String(arguments.lines.count)),
                           ("matches", String(tally.matched)), ("closingBalanceMinor", String(arguments.closingBooked.amountMinor))]
         if tally.ambiguous > 0 { attributes.append(("ambiguousMatches", String(tally.ambiguous))) }
@@ -310,25 +376,26 @@ public struct StatementsContract: BuiltInContract {
     private func withdraw(statement statementID: String, by correction: String, account: inout AccountRecord, matcher: Matcher,
                           store: inout OpenItemIndex<TransactionContext>) throws -> [MatchItem] {
         let name = account.account
-        guard var statement = try store.state.get(StatementRecord.self, Self.statementKey(name, statementID)) else {
+        let scope = account.scope
+        guard var statement = try store.state.get(StatementRecord.self, Self.statementKey(scope, statementID)) else {
             throw Rejection(code: "unknown_statement", message: "statement '\(statementID)' to be corrected was never posted for account '\(name)'")
         }
         if let by = statement.supersededBy {
             throw Rejection(code: "already_corrected", message: "statement '\(statementID)' was already corrected by '\(by)'; correct that one instead")
         }
         statement.supersededBy = correction
-        store.state.put(Self.statementKey(name, statementID), statement)
+        store.state.put(Self.statementKey(scope, statementID), statement)
         var reopened: [MatchItem] = []
-        let prefix = Self.lineKey(name, Self.part(statementID) + "/")
+        let prefix = Self.lineKey(scope, Self.part(statementID) + "/")
         for entry in try store.state.scan(prefix: prefix) {
-            let itemID = String(decoding: entry.key.dropFirst(Self.linePrefix(name).count), as: UTF8.self)
+            let itemID = String(decoding: entry.key.dropFirst(Self.linePrefix(scope).count), as: UTF8.self)
             guard var line = try store.state.get(LineRecord.self, entry.key) else { continue }
             switch line.state {
             case .open:
                 try store.remove(Self.item(line: line.line, id: itemID, currency: line.currency))
             case .matched(let matchID):
                 let note = MatchNote(reason: "statement '\(statementID)' corrected by statement '\(correction)'", by: Provenance(store.state))
-                reopened += try Self.dissolve(matchID, account: name, note: note, keeping: { ref in
+                reopened += try Self.dissolve(matchID, account: scope, note: note, keeping: { ref in
                     ref.side == .bank && ref.id.hasPrefix(Self.part(statementID) + "/")
                 }, state: &store.state)
             case .withdrawn:
@@ -337,10 +404,10 @@ public struct StatementsContract: BuiltInContract {
             line.state = .withdrawn
             store.state.put(entry.key, line)
         }
-        if var confirmation = try store.state.get(ConfirmationRecord.self, Self.confirmationKey(name, statementID)),
+        if var confirmation = try store.state.get(ConfirmationRecord.self, Self.confirmationKey(scope, statementID)),
            confirmation.status == .disputed {
             confirmation.steps.append(.init(status: .resolved, text: "corrected by statement '\(correction)'", amountMinor: nil, by: Provenance(store.state)))
-            store.state.put(Self.confirmationKey(name, statementID), confirmation)
+            store.state.put(Self.confirmationKey(scope, statementID), confirmation)
         }
         return reopened.sorted { ($0.side.rawValue, $0.id) < ($1.side.rawValue, $1.id) }
     }
@@ -353,7 +420,7 @@ public struct StatementsContract: BuiltInContract {
         let itemID = lineItemID(statementID, line.lineID)
         let posted = LineRecord(statementID: statementID, line: line, currency: currency, state: .open)
         guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index) else {
-            index.state.putRecord(lineKey(account.account, itemID), posted)
+            index.state.putRecord(lineKey(account.scope, itemID), posted)
             return nil
         }
         try record(decision, account: &account, made: made, index: &index, arriving: .line(itemID, posted))
@@ -368,7 +435,7 @@ public struct StatementsContract: BuiltInContract {
         let itemID = part(entry.entryID)
         let book = BookRecord(entry: entry, batchID: batchID, posted: posted, state: .open)
         guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index) else {
-            index.state.putRecord(bookKey(account.account, itemID), book)
+            index.state.putRecord(bookKey(account.scope, itemID), book)
             return nil
         }
         try record(decision, account: &account, made: posted, index: &index, arriving: .book(itemID, book))
@@ -379,7 +446,7 @@ public struct StatementsContract: BuiltInContract {
     package static func matchesByRule<State: StatementsState>(account: AccountRecord, state: State) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for id in 1..<max(1, account.nextMatchID) {
-            guard let match = try state.record(MatchRecord.self, matchKey(account.account, id)) else {
+            guard let match = try state.record(MatchRecord.self, matchKey(account.scope, id)) else {
                 throw StorageError.corrupted(reason: "match \(id) of \(account.account) has no record")
             }
             counts[match.rule.rawValue, default: 0] += 1
@@ -401,7 +468,7 @@ public struct StatementsContract: BuiltInContract {
                               arriving: ArrivingRecord = .none, reason: String = "") throws {
         let matchID = account.nextMatchID
         account.nextMatchID += 1
-        let name = account.account
+        let name = account.scope
         let match = MatchRecord(id: matchID, rule: decision.rule, bankItems: decision.bankItems.map(\.id), bookItems: decision.bookItems.map(\.id),
                                 differenceMinor: decision.differenceMinor, reason: reason, alternatives: decision.alternatives, made: made)
         index.state.putRecord(matchKey(name, matchID), match)
@@ -456,13 +523,10 @@ public struct StatementsContract: BuiltInContract {
     }
 
     private func postBookEntries(_ arguments: PostBookEntries, in context: inout TransactionContext) throws {
-        var account = try loadAccount(arguments.account, context)
-        guard account.enterpriseID == context.organization.id else {
-            throw Rejection(code: "not_account_enterprise", message: "account '\(arguments.account)' belongs to '\(account.enterpriseID)', not '\(context.organization.id)'")
-        }
+        var account = try resolveAccount(arguments.account, bank: arguments.bank, as: .enterprise, context)
         try Self.checkIdentifier(arguments.batchID, "batch id")
         let digest = arguments.digest
-        if let batch = try context.get(BatchRecord.self, Self.batchKey(arguments.account, arguments.batchID)) {
+        if let batch = try context.get(BatchRecord.self, Self.batchKey(account.scope, arguments.batchID)) {
             guard batch.digest == digest else {
                 throw Rejection(code: "duplicate_batch", message: "a batch '\(arguments.batchID)' with other entries was already posted for account '\(arguments.account)' (at height \(batch.posted.height)); post these entries under another batch id (entries already posted as they are are skipped)")
             }
@@ -485,7 +549,7 @@ public struct StatementsContract: BuiltInContract {
             guard ids.insert(entry.entryID).inserted else {
                 throw Rejection(code: "duplicate_entry", message: "book entry '\(entry.entryID)' appears twice in batch '\(arguments.batchID)'")
             }
-            if let posted = try context.get(BookRecord.self, Self.bookKey(arguments.account, Self.part(entry.entryID))) {
+            if let posted = try context.get(BookRecord.self, Self.bookKey(account.scope, Self.part(entry.entryID))) {
                 guard posted.entry == entry else {
                     throw Rejection(code: "entry_conflict", message: "book entry '\(entry.entryID)' was already posted (batch '\(posted.batchID)') with other content; a posted entry is never overwritten: correct it with a reversing entry (books correct)")
                 }
@@ -502,15 +566,15 @@ public struct StatementsContract: BuiltInContract {
         }
         account.hasBookEntries = true
         let matcher = Matcher(rules: account.rules)
-        var store = OpenItemIndex(state: context, account: arguments.account)
+        var store = OpenItemIndex(state: context, account: account.scope)
         let posted = Provenance(store.state)
-        store.state.put(Self.batchKey(arguments.account, arguments.batchID), BatchRecord(digest: digest, entries: UInt64(fresh.count), posted: posted))
+        store.state.put(Self.batchKey(account.scope, arguments.batchID), BatchRecord(digest: digest, entries: UInt64(fresh.count), posted: posted))
         var tally = MatchTally()
         for entry in fresh {
             tally.count(try Self.postEntry(entry, batchID: arguments.batchID, posted: posted, account: &account, matcher: matcher, index: &store))
         }
         context = store.state
-        context.put(Self.accountKey(arguments.account), account)
+        context.put(account.key, account)
         var attributes = [("account", arguments.account), ("batch", arguments.batchID),
                           ("entries", String(fresh.count)), ("matches", String(tally.matched))]
         if fresh.count < arguments.entries.count { attributes.append(("alreadyPosted", String(arguments.entries.count - fresh.count))) }
@@ -518,12 +582,9 @@ public struct StatementsContract: BuiltInContract {
         context.emit("book_entries_posted", attributes)
     }
 
-    private func statementForEnterprise(_ account: String, _ statementID: String, _ context: TransactionContext) throws -> (AccountRecord, StatementRecord) {
-        let record = try loadAccount(account, context)
-        guard record.enterpriseID == context.organization.id else {
-            throw Rejection(code: "not_account_enterprise", message: "account '\(account)' belongs to '\(record.enterpriseID)', not '\(context.organization.id)'")
-        }
-        guard let statement = try context.get(StatementRecord.self, Self.statementKey(account, statementID)) else {
+    private func statementForEnterprise(_ account: String, bank: String?, _ statementID: String, _ context: TransactionContext) throws -> (AccountRecord, StatementRecord) {
+        let record = try resolveAccount(account, bank: bank, as: .enterprise, context)
+        guard let statement = try context.get(StatementRecord.self, Self.statementKey(record.scope, statementID)) else {
             throw Rejection(code: "unknown_statement", message: "no statement '\(statementID)' for account '\(account)'")
         }
         if let by = statement.supersededBy {
@@ -533,9 +594,9 @@ public struct StatementsContract: BuiltInContract {
     }
 
     private func confirmBalance(_ arguments: ConfirmBalance, in context: inout TransactionContext) throws {
-        let (accountRecord, statement) = try statementForEnterprise(arguments.account, arguments.statementID, context)
+        let (accountRecord, statement) = try statementForEnterprise(arguments.account, bank: arguments.bank, arguments.statementID, context)
         var account = accountRecord
-        let key = Self.confirmationKey(arguments.account, arguments.statementID)
+        let key = Self.confirmationKey(account.scope, arguments.statementID)
         var confirmation = try context.get(ConfirmationRecord.self, key) ?? ConfirmationRecord(statementID: arguments.statementID, steps: [])
         switch confirmation.status {
         case .disputed:
@@ -554,17 +615,17 @@ public struct StatementsContract: BuiltInContract {
         confirmation.steps.append(.init(status: .confirmed, text: "", amountMinor: arguments.closingBalanceMinor, by: Provenance(context)))
         context.put(key, confirmation)
         account.lastConfirmedStatement = arguments.statementID
-        context.put(Self.accountKey(arguments.account), account)
+        context.put(account.key, account)
         context.emit("balance_confirmed", [("account", arguments.account), ("statement", arguments.statementID),
                                            ("closingBalanceMinor", String(arguments.closingBalanceMinor)), ("bank", account.bankID)])
     }
 
     private func disputeBalance(_ arguments: DisputeBalance, in context: inout TransactionContext) throws {
-        let (account, _) = try statementForEnterprise(arguments.account, arguments.statementID, context)
+        let (account, _) = try statementForEnterprise(arguments.account, bank: arguments.bank, arguments.statementID, context)
         guard !arguments.reason.trimmingSpaces().isEmpty else {
             throw Rejection(code: "empty_reason", message: "a dispute needs a reason")
         }
-        let key = Self.confirmationKey(arguments.account, arguments.statementID)
+        let key = Self.confirmationKey(account.scope, arguments.statementID)
         var confirmation = try context.get(ConfirmationRecord.self, key) ?? ConfirmationRecord(statementID: arguments.statementID, steps: [])
         guard confirmation.status != .disputed else {
             throw Rejection(code: "already_disputed", message: "statement '\(arguments.statementID)' already has an open dispute")
@@ -579,14 +640,11 @@ public struct StatementsContract: BuiltInContract {
     }
 
     private func resolveDispute(_ arguments: ResolveDispute, in context: inout TransactionContext) throws {
-        let account = try loadAccount(arguments.account, context)
-        guard account.bankID == context.organization.id || account.enterpriseID == context.organization.id else {
-            throw Rejection(code: "not_account_party", message: "only '\(account.bankID)' or '\(account.enterpriseID)' may resolve disputes on account '\(arguments.account)'")
-        }
+        let account = try resolveAccount(arguments.account, bank: arguments.bank, as: .party, context)
         guard !arguments.resolution.trimmingSpaces().isEmpty else {
             throw Rejection(code: "empty_resolution", message: "a resolution needs a text")
         }
-        let key = Self.confirmationKey(arguments.account, arguments.statementID)
+        let key = Self.confirmationKey(account.scope, arguments.statementID)
         guard var confirmation = try context.get(ConfirmationRecord.self, key), confirmation.status == .disputed else {
             throw Rejection(code: "no_open_dispute", message: "statement '\(arguments.statementID)' has no open dispute")
         }

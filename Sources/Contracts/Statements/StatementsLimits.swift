@@ -20,6 +20,9 @@ public enum StatementsLimits {
     public static let escapedIdentifierBytesMax = 160
     public static let referencesPerItemMax = 4
     public static let matchMembersMax = 64
+    /// The most banks that may each register one account number (accounts
+    /// are keyed by number and bank); resolving a number reads them all.
+    public static let accountHoldersMax = 64
     /// The most equally good alternatives an ambiguous match lists.
     public static let matchAlternativesMax = 8
     public static let historyEntriesMax = 1024

@@ -7,9 +7,8 @@ extension StatementsContract {
             throw QueryError(.unknownQuery, "statements has no query '\(name)' (\(Query.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard let accountName = parameters["account"] else { throw .missing("account") }
-        guard let account = try view.get(AccountRecord.self, contract: Self.name, Self.accountKey(accountName)) else {
-            throw QueryError(.notFound, "account '\(accountName)' is not registered")
-        }
+        let account = try Self.queriedAccount(accountName, bank: parameters["bank"], view)
+        let scope = account.scope
         let settings = try view.get(Parameters.self, contract: Self.name, Self.parametersKey) ?? Parameters()
         let riskAgeDays = Int(settings.riskAgeDays)
         switch query {
@@ -66,18 +65,18 @@ extension StatementsContract {
             return try .queryAnswer(report.answer(account: account.account, riskAgeDays: riskAgeDays))
         case .statement:
             guard let statementID = parameters["statementId"] else { throw .missing("statementId") }
-            guard let statement = try view.get(StatementRecord.self, contract: Self.name, Self.statementKey(accountName, statementID)) else {
+            guard let statement = try view.get(StatementRecord.self, contract: Self.name, Self.statementKey(scope, statementID)) else {
                 throw QueryError(.notFound, "no statement '\(statementID)' for account '\(accountName)'")
             }
-            let prefix = Self.lineKey(accountName, Self.part(statementID) + "/")
+            let prefix = Self.lineKey(scope, Self.part(statementID) + "/")
             var lines: [JSONValue] = []
             for entry in try Self.scan(view, prefix: prefix, limit: StatementsLimits.linesPerStatementMax) {
                 let line = try Self.decode(LineRecord.self, entry.value)
-                let itemID = String(decoding: entry.key.dropFirst(Self.linePrefix(accountName).count), as: UTF8.self)
+                let itemID = String(decoding: entry.key.dropFirst(Self.linePrefix(scope).count), as: UTF8.self)
                 lines.append(Self.json(line, itemID: itemID))
             }
             var json = Self.json(statement)
-            let confirmation = try view.get(ConfirmationRecord.self, contract: Self.name, Self.confirmationKey(accountName, statementID))
+            let confirmation = try view.get(ConfirmationRecord.self, contract: Self.name, Self.confirmationKey(scope, statementID))
             if case .object(var object) = json {
                 object["lines"] = .array(lines)
                 object["confirmation"] = .array(confirmation?.steps.map(\.json) ?? [])
@@ -87,22 +86,22 @@ extension StatementsContract {
             return json
         case .statements:
             var list: [JSONValue] = []
-            for entry in try Self.scan(view, prefix: Self.statementPrefix(accountName), limit: StatementsLimits.queryRecordsListedMax) {
+            for entry in try Self.scan(view, prefix: Self.statementPrefix(scope), limit: StatementsLimits.queryRecordsListedMax) {
                 list.append(Self.json(try Self.decode(StatementRecord.self, entry.value)))
             }
             return .array(list)
         case .bookEntries:
             let limit = try Self.limit(parameters["limit"])
-            let start = parameters["after"].map { Self.bookKey(accountName, Self.part($0)) + [0] }
+            let start = parameters["after"].map { Self.bookKey(scope, Self.part($0)) + [0] }
             var list: [JSONValue] = []
-            for entry in try Self.scan(view, prefix: Self.bookPrefix(accountName), start: start, limit: limit) {
+            for entry in try Self.scan(view, prefix: Self.bookPrefix(scope), start: start, limit: limit) {
                 let book = try Self.decode(BookRecord.self, entry.value)
                 list.append(Self.json(book))
             }
             return .array(list)
         case .bookEntry:
             guard let entryID = parameters["entryId"] else { throw .missing("entryId") }
-            guard let book = try view.get(BookRecord.self, contract: Self.name, Self.bookKey(accountName, Self.part(entryID))) else {
+            guard let book = try view.get(BookRecord.self, contract: Self.name, Self.bookKey(scope, Self.part(entryID))) else {
                 throw QueryError(.notFound, "account '\(accountName)' has no book entry '\(entryID)'")
             }
             return Self.json(book)
@@ -110,22 +109,22 @@ extension StatementsContract {
             let limit = try Self.limit(parameters["limit"])
             let start = try parameters["after"].map { text throws(QueryError) -> [UInt8] in
                 guard let id = UInt64(text) else { throw QueryError(.badParameter, "after must be a match id") }
-                return Self.matchKey(accountName, id) + [0]
+                return Self.matchKey(scope, id) + [0]
             }
             var list: [JSONValue] = []
-            for entry in try Self.scan(view, prefix: Self.matchPrefix(accountName), start: start, limit: limit) {
+            for entry in try Self.scan(view, prefix: Self.matchPrefix(scope), start: start, limit: limit) {
                 list.append(Self.json(try Self.decode(MatchRecord.self, entry.value)))
             }
             return .array(list)
         case .intradayReports:
             var list: [JSONValue] = []
-            for entry in try Self.scan(view, prefix: Self.intradayReportPrefix(accountName), limit: StatementsLimits.queryRecordsListedMax) {
+            for entry in try Self.scan(view, prefix: Self.intradayReportPrefix(scope), limit: StatementsLimits.queryRecordsListedMax) {
                 list.append(Self.json(try Self.decode(IntradayReportRecord.self, entry.value), withLines: false))
             }
             return .array(list)
         case .intradayReport:
             guard let reportID = parameters["reportId"] else { throw .missing("reportId") }
-            guard let report = try view.get(IntradayReportRecord.self, contract: Self.name, Self.intradayReportKey(accountName, reportID)) else {
+            guard let report = try view.get(IntradayReportRecord.self, contract: Self.name, Self.intradayReportKey(scope, reportID)) else {
                 throw QueryError(.notFound, "no intraday report '\(reportID)' for account '\(accountName)'")
             }
             return Self.json(report, withLines: true)
@@ -162,8 +161,28 @@ extension StatementsContract {
         }
     }
 
+    /// The account a query names: account number `number` held by `bank`,
+    /// or its only registration when no bank is given.
+    static func queriedAccount(_ number: String, bank: String?, _ view: any QueryView) throws(QueryError) -> AccountRecord {
+        if let bank {
+            guard let account = try view.get(AccountRecord.self, contract: name, accountKey(number, bank: bank)) else {
+                throw QueryError(.notFound, "account '\(number)' is not registered by bank '\(bank)'")
+            }
+            return account
+        }
+        var holders: [AccountRecord] = []
+        for entry in try scan(view, prefix: accountHoldersPrefix(number), limit: StatementsLimits.accountHoldersMax) {
+            holders.append(try decode(AccountRecord.self, entry.value))
+        }
+        guard let only = holders.first else { throw QueryError(.notFound, "account '\(number)' is not registered") }
+        guard holders.count == 1 else {
+            throw QueryError(.badParameter, "account '\(number)' is held by the banks \(holders.map { "'\($0.bankID)'" }.joined(separator: ", ")); give bank")
+        }
+        return only
+    }
+
     static func snapshot(_ account: AccountRecord, _ view: any QueryView) throws(QueryError) -> AccountSnapshot {
-        let name = account.account
+        let name = account.scope
         var statements: [StatementRecord] = []
         for entry in try scan(view, prefix: statementPrefix(name), limit: StatementsLimits.reportStatementsReadMax) {
             statements.append(try decode(StatementRecord.self, entry.value))
@@ -187,7 +206,7 @@ extension StatementsContract {
 
     static func confirmations(_ account: AccountRecord, _ view: any QueryView) throws(QueryError) -> [ConfirmationRecord] {
         var result: [ConfirmationRecord] = []
-        for entry in try scan(view, prefix: confirmationPrefix(account.account), limit: StatementsLimits.reportStatementsReadMax) {
+        for entry in try scan(view, prefix: confirmationPrefix(account.scope), limit: StatementsLimits.reportStatementsReadMax) {
             result.append(try decode(ConfirmationRecord.self, entry.value))
         }
         return result

@@ -61,6 +61,11 @@ package struct AccountRecord: Equatable, Sendable, CanonicalCodable {
     var lastConfirmedStatement: String?
     var registered: Provenance
 
+    /// The account's part of every state key of its records: its bank and number, escaped.
+    package var scope: String { StatementsContract.part(bankID) + "/" + StatementsContract.part(account) }
+    /// Where the record itself is kept.
+    var key: [UInt8] { StatementsContract.accountKey(account, bank: bankID) }
+
     package func encode(to encoder: inout CanonicalEncoder) {
         encoder.write(account)
         encoder.write(bankID)
