@@ -31,6 +31,30 @@ public final class NodeMetrics: @unchecked Sendable {
     public let cpuSeconds: Gauge
     private let lock = Lock()
     private var dropCounters: [String: Counter] = [:]
+    private var transactionCounters: [TransactionLabels: Counter] = [:]
+    private var routeHistograms: [RouteLabels: DurationHistogram] = [:]
+
+    /// The most label sets ``committed(contract:operation:result:)`` keeps;
+    /// beyond it every further set counts under `other`, so that no input can
+    /// grow the registry without bound.
+    public static let transactionLabelSetsMax = 1_024
+    /// The most (route, status class) pairs the API latency histogram keeps; beyond it they count under `other`.
+    public static let routeLabelSetsMax = 256
+    /// The version of this build, as `consort_build_info` and `consort --version` give it.
+    public static let version = "0.3.0"
+
+    /// One label set of `consort_transactions_total`.
+    private struct TransactionLabels: Hashable {
+        var contract: String
+        var operation: String
+        var result: String
+    }
+
+    /// One label set of `consort_api_request_duration_seconds`.
+    private struct RouteLabels: Hashable {
+        var route: String
+        var status: String
+    }
 
     public init() {
         height = registry.makeGauge(descriptor: Self.named("height", unit: "", "Height of the latest committed block"))
@@ -56,6 +80,45 @@ public final class NodeMetrics: @unchecked Sendable {
         residentMemoryBytes = registry.makeGauge(descriptor: Self.named("process_resident_memory", unit: "bytes", "Resident memory of the node process"))
         openFileDescriptors = registry.makeGauge(descriptor: Self.named("process_open_fds", unit: "", "Open file descriptors of the node process"))
         cpuSeconds = registry.makeGauge(descriptor: Self.named("process_cpu", unit: "seconds", "CPU time the node process has used, user and system"))
+        registry.makeGauge(descriptor: Self.named("build_info", unit: "", "1, labelled with the version this node runs and the peer protocol it speaks"),
+                           labels: [("version", Self.version), ("protocol", String(PeerLimits.protocolVersion))]).set(Double(1))
+    }
+
+    /// Counts committed transactions of `contract`'s `operation` by result:
+    /// `success` or the rejection code. Callers pass `unknown` for a contract
+    /// or operation the chain does not define, so labels come from code, not input.
+    public func committed(contract: String, operation: String, result: String, count: Int = 1) {
+        let wanted = TransactionLabels(contract: contract, operation: operation, result: Self.snakeCase(result))
+        let counter = lock.withLock { () -> Counter in
+            let labels = transactionCounters[wanted] != nil || transactionCounters.count < Self.transactionLabelSetsMax
+                ? wanted : TransactionLabels(contract: "other", operation: "other", result: "other")
+            if let existing = transactionCounters[labels] { return existing }
+            let created = registry.makeCounter(
+                descriptor: Self.named("transactions", unit: "total", "Committed transactions by contract, operation and result (success or the rejection code)"),
+                labels: [("contract", labels.contract), ("operation", labels.operation), ("result", labels.result)])
+            transactionCounters[labels] = created
+            return created
+        }
+        counter.increment(by: Int64(count))
+    }
+
+    /// Records how long the API took to answer a request of `route` (the
+    /// matched route pattern, or `unmatched`) with `statusCode`.
+    public func answered(route: String, statusCode: Int, nanoseconds: Int64) {
+        let wanted = RouteLabels(route: route, status: "\(statusCode / 100)xx")
+        let histogram = lock.withLock { () -> DurationHistogram in
+            let labels = routeHistograms[wanted] != nil || routeHistograms.count < Self.routeLabelSetsMax
+                ? wanted : RouteLabels(route: "other", status: wanted.status)
+            if let existing = routeHistograms[labels] { return existing }
+            let created = registry.makeDurationHistogram(
+                descriptor: Self.named("api_request_duration", unit: "seconds", "Time the API took to answer, by route pattern and status class"),
+                labels: [("route", labels.route), ("status", labels.status)],
+                buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                          .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5)])
+            routeHistograms[labels] = created
+            return created
+        }
+        histogram.recordNanoseconds(nanoseconds)
     }
 
     /// Counts `count` dropped messages by reason (bad signature, stale view,

@@ -19,6 +19,7 @@ struct Consort: AsyncParsableCommand {
             Exit codes: 0 success; 1 the operation failed or the ledger rejected the transaction; \
             2 bad input (arguments or files); 3 the node could not be reached; 4 not found.
             """,
+        version: NodeMetrics.version,
         subcommands: [
             KeysCommand.self, GenesisCommand.self, NodeCommand.self, TxCommand.self, BlockCommand.self, StatusCommand.self, BenchCommand.self,
             BlacklistCommand.self, ReceivableCommand.self, StatementCommand.self, BooksCommand.self, ReconcileCommand.self, ClearingCommand.self,

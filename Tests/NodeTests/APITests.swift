@@ -204,6 +204,8 @@ private func submissionBody(_ transaction: Transaction) throws -> [UInt8] {
             #expect(try await client.health() == HealthAnswer(status: "ok", height: 1))
             let metrics = String(decoding: try await client.request(.GET, "/metrics").body, as: UTF8.self)
             #expect(metrics.contains("consort_api_errors_total"))
+            #expect(metrics.contains(#"consort_api_request_duration_seconds_count{route="unmatched",status="4xx"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"consort_api_request_duration_seconds_count{route="/health",status="2xx"} 1"#), "\(metrics)")
             #expect(try await client.genesis().chainID == chain.genesis.chainID)
         }
     }

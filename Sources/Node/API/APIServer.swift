@@ -85,6 +85,7 @@ public struct APIServer: Sendable {
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         let backend = self.backend
+        router.add(middleware: RouteTimingMiddleware(metrics: backend.metrics))
         router.add(middleware: JSONErrorMiddleware(metrics: backend.metrics))
         router.get("/health/live") { _, _ in json(HealthAnswer(status: "live", height: backend.ledger.head.height)) }
         for path in ["/health/ready", "/health"] {
@@ -264,6 +265,21 @@ public struct APIServer: Sendable {
             }
         }
         return router
+    }
+}
+
+/// Times every request by its matched route pattern (`consort_api_request_duration_seconds`).
+struct RouteTimingMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let metrics: NodeMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
+        metrics.answered(route: route, statusCode: response.status.code,
+                         nanoseconds: (ContinuousClock.now - start).wholeNanoseconds)
+        return response
     }
 }
 

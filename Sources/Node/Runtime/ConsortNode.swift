@@ -469,6 +469,13 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         }
         for time in admissionTimes { metrics.commitLatency.recordNanoseconds((now - time).wholeNanoseconds) }
         let successes = receipts.filter(\.isSuccess).count
+        for (transaction, receipt) in zip(block.transactions, receipts) {
+            let call = transaction.body.call
+            let known = ledger.registry.contract(named: call.contract)
+            let operation = known?.permittedKinds(for: call.operation) != nil ? call.operation : "unknown"
+            metrics.committed(contract: known == nil ? "unknown" : call.contract, operation: operation,
+                              result: receipt.rejection?.code ?? "success")
+        }
         metrics.committedTransactions.increment(by: Int64(successes))
         metrics.rejectedTransactions.increment(by: Int64(receipts.count - successes))
         metrics.committedBlocks.increment()
