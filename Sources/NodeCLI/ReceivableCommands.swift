@@ -27,7 +27,7 @@ struct ReceivableCommand: ParsableCommand {
         commandName: "receivable",
         abstract: "Receivable vouchers: issue, accept, split and transfer through supplier tiers, finance, settle, trace.",
         subcommands: [CreditLine.self, Issue.self, Accept.self, Reject.self, Cancel.self, Transfer.self, Withdraw.self, Finance.self,
-                      Settle.self, Freeze.self, Unfreeze.self, Configure.self, Approve.self, Show.self, Trace.self, Holdings.self,
+                      Settle.self, Freeze.self, Unfreeze.self, Configure.self, Pending.self, Approve.self, Show.self, Trace.self, Holdings.self,
                       Disclosure.self])
 
     struct CreditLine: AsyncParsableCommand {
@@ -366,6 +366,28 @@ struct ReceivableCommand: ParsableCommand {
         }
     }
 
+    struct Pending: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The approvals inbox: an organization's maker–checker actions awaiting a second key, with what each would do.",
+            discussion: "Each action shows the operation and its decoded arguments (voucher, piece, amount, counterparty), who prepared it and when; approve one with `consort receivable approve ACTION`, or refuse it with --discard.")
+        @OptionGroup var options: NodeOptions
+        @Argument(help: "The organization whose actions to list.") var organization: String
+        @Flag(name: .long, help: "Also list the actions already approved or discarded.") var all = false
+
+        func run() async throws {
+            try await runReporting {
+                let answer = try await options.client().query(contract: ReceivablesContract.name, "actions", parameters: ["organization": organization],
+                                                              as: ReceivableActionsAnswer.self)
+                let actions = answer.actions.filter { all || $0.status == .pending }
+                if options.json {
+                    try printJSON(actions)
+                } else {
+                    print(renderPendingActions(actions, organization: organization), terminator: "")
+                }
+            }
+        }
+    }
+
     struct Holdings: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Everything an organization holds, with totals by status.")
         @OptionGroup var options: NodeOptions
@@ -391,4 +413,20 @@ struct ReceivableCommand: ParsableCommand {
 func printVoucherHeading(_ voucher: ReceivableVoucherAnswer) {
     print("voucher \(voucher.id): \(voucher.issuer) → \(voucher.supplier), \(ReceivableTree.amount(voucher.amount, voucher.currency)), "
         + "due \(voucher.dueDate.iso), \(voucher.status.rawValue), credit line at \(voucher.creditBank)")
+}
+
+/// Maker–checker actions as text: one block each, oldest first, with the decoded arguments a checker approves.
+func renderPendingActions(_ actions: [ReceivableActionsAnswer.Action], organization: String) -> String {
+    guard !actions.isEmpty else { return "no actions of \(organization) await approval\n" }
+    var out = ""
+    for action in actions {
+        let when = Date(timeIntervalSince1970: Double(action.prepared.timeMs) / 1000).formatted(.iso8601)
+        out += "\(action.id.hex)  \(action.operation)  \(action.status.rawValue)\n"
+        for detail in action.details { out += "  \(detail.name): \(detail.value)\n" }
+        out += "  prepared by \(action.prepared.signer.hex.prefix(16))… at height \(action.prepared.height), \(when)\n"
+        if let decided = action.decided {
+            out += "  decided by \(decided.signer.hex.prefix(16))… at height \(decided.height)\(action.reason.map { ": \($0)" } ?? "")\n"
+        }
+    }
+    return out
 }

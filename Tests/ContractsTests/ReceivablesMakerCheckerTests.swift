@@ -43,6 +43,21 @@ import LedgerCore
         #expect(step.action == .transferOffered && step.signing.preparedBy?.transactionID == prepared.transactionID)
     }
 
+    @Test func pendingActions_showWhatTheCheckerWouldApprove() throws {
+        let fixture = try ReceivablesFixture()
+        let root = try fixture.issueAccepted("V1", amount: 1_000)
+        try enable(fixture, "s1")
+        try succeed(try fixture.submit("s1", .offerTransfer, ReceivableTransfer(piece: root, amount: 400, recipient: "s2")))
+        let answer = try fixture.query(.actions, ["organization": "s1"]).decode(ReceivableActionsAnswer.self)
+        let pending = answer.actions.filter { $0.status == .pending }
+        #expect(pending.map(\.operation) == ["offerTransfer"])
+        #expect(pending.first?.details == [.init(name: "piece", value: root.description), .init(name: "amountMinor", value: "400"),
+                                          .init(name: "recipient", value: "s2")])
+        let freeze = ReceivablePieceRef(piece: root, reason: "court order 17").canonicalBytes
+        #expect(ReceivableActionsAnswer.Action.details(operation: "freeze", arguments: freeze).last == .init(name: "reason", value: "court order 17"))
+        #expect(ReceivableActionsAnswer.Action.details(operation: "offerTransfer", arguments: [1, 2]).first?.value.hasPrefix("do not decode") == true)
+    }
+
     @Test func approve_withMakersOwnKey_isRejected() throws {
         let fixture = try ReceivablesFixture()
         try enable(fixture, "core")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Contracts
+import LedgerCore
 @testable import NodeCLI
 
 /// The trace and `show --tree` draw a voucher's pieces as a tree.
@@ -38,5 +39,19 @@ import Contracts
             "└─ PO-1:21-60  supplier3  4000 JPY  transfer_offered",
             "PO-1:61-100  bankB  4000 JPY  financed",
         ])
+    }
+
+    @Test func pendingActions_areDrawnWithWhatTheyWouldDo() throws {
+        let id = String(repeating: "ab", count: 32)
+        let signer = try PrivateKey.generate().publicKey.hex
+        let json = #"{"settings": {"autoAcceptTransfers": false, "makerChecker": true}, "actions": [{"id": "\#(id)", "organization": "s1", "#
+            + #""operation": "offerTransfer", "status": "pending", "prepared": {"transaction": "\#(String(repeating: "cd", count: 32))", "#
+            + #""organization": "s1", "signer": "\#(signer)", "height": 7, "timeMs": 1767225600000}, "#
+            + #""details": [{"name": "piece", "value": "V1:1-1000"}, {"name": "amountMinor", "value": "400"}, {"name": "recipient", "value": "s2"}]}]}"#
+        let answer = try JSONDecoder().decode(ReceivableActionsAnswer.self, from: Data(json.utf8))
+        let text = renderPendingActions(answer.actions, organization: "s1")
+        #expect(text.contains("\(id)  offerTransfer  pending\n  piece: V1:1-1000\n  amountMinor: 400\n  recipient: s2\n"), "\(text)")
+        #expect(text.contains("prepared by \(signer.prefix(16))… at height 7, 2026-01-01T00:00:00Z"), "\(text)")
+        #expect(renderPendingActions([], organization: "s1") == "no actions of s1 await approval\n")
     }
 }

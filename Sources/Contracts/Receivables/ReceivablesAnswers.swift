@@ -481,6 +481,9 @@ public struct ReceivableActionsAnswer: Codable, Sendable, Equatable {
         public var decided: ReceivableSigningAnswer?
         public var reason: String?
 
+        /// What the operation would do, read from its arguments: what a checker approves.
+        public var details: [Detail]
+
         public init(_ action: ReceivablePendingAction) {
             id = action.id
             organization = action.organization
@@ -489,7 +492,64 @@ public struct ReceivableActionsAnswer: Codable, Sendable, Equatable {
             prepared = ReceivableSigningAnswer(action.prepared)
             decided = action.decided.map(ReceivableSigningAnswer.init)
             reason = action.reason
+            details = Self.details(operation: action.operation, arguments: action.arguments)
         }
+
+        /// The arguments of a parked `operation`, as (name, value) pairs; amounts in minor units.
+        static func details(operation: String, arguments: [UInt8]) -> [Detail] {
+            func detail(_ name: String, _ value: String?) -> Detail? { value.map { Detail(name: name, value: $0) } }
+            do {
+                switch ReceivablesContract.Operation(rawValue: operation) {
+                case .setCreditLine:
+                    let line = try ReceivableCreditLine(canonicalBytes: arguments)
+                    return [Detail(name: "issuer", value: line.issuer), Detail(name: "limitMinor", value: String(line.limit)),
+                            Detail(name: "currency", value: line.currency)]
+                case .issue:
+                    let issue = try ReceivableIssue(canonicalBytes: arguments)
+                    return [Detail(name: "voucher", value: issue.voucherID), Detail(name: "supplier", value: issue.supplier),
+                            Detail(name: "creditBank", value: issue.creditBank), Detail(name: "amountMinor", value: String(issue.amount)),
+                            Detail(name: "currency", value: issue.currency), Detail(name: "dueDate", value: issue.dueDate.description),
+                            Detail(name: "invoices", value: String(issue.invoices.count))]
+                case .cancel, .acceptVoucher, .rejectVoucher:
+                    let ref = try ReceivableVoucherRef(canonicalBytes: arguments)
+                    return [Detail(name: "voucher", value: ref.voucherID), detail("reason", ref.reason)].compactMap { $0 }
+                case .offerTransfer:
+                    let transfer = try ReceivableTransfer(canonicalBytes: arguments)
+                    return [Detail(name: "piece", value: transfer.piece.description), Detail(name: "amountMinor", value: String(transfer.amount)),
+                            Detail(name: "recipient", value: transfer.recipient)]
+                case .acceptTransfer, .declineTransfer, .withdrawOffer, .declineFinancing, .freeze, .unfreeze:
+                    let ref = try ReceivablePieceRef(canonicalBytes: arguments)
+                    return [Detail(name: "piece", value: ref.piece.description), Detail(name: "amountMinor", value: String(ref.piece.amount)),
+                            detail("reason", ref.reason)].compactMap { $0 }
+                case .offerFinancing:
+                    let offer = try ReceivableFinanceOffer(canonicalBytes: arguments)
+                    return [Detail(name: "piece", value: offer.piece.description), Detail(name: "amountMinor", value: String(offer.amount)),
+                            Detail(name: "bank", value: offer.bank), Detail(name: "discountRateBps", value: String(offer.discountRateBps)),
+                            Detail(name: "recourse", value: offer.recourse.rawValue)]
+                case .acceptFinancing:
+                    let accept = try ReceivableFinanceAccept(canonicalBytes: arguments)
+                    return [Detail(name: "piece", value: accept.piece.description), Detail(name: "amountMinor", value: String(accept.piece.amount)),
+                            detail("registrationNumber", accept.registrationNumber)].compactMap { $0 }
+                case .settle:
+                    let settle = try ReceivableSettle(canonicalBytes: arguments)
+                    return [Detail(name: "voucher", value: settle.voucherID), Detail(name: "early", value: String(settle.early))]
+                case .configure:
+                    let settings = try ReceivableSettings(canonicalBytes: arguments)
+                    return [Detail(name: "autoAcceptTransfers", value: String(settings.autoAcceptTransfers)),
+                            Detail(name: "makerChecker", value: String(settings.makerChecker))]
+                case .approve, .discard, nil:
+                    return [Detail(name: "arguments", value: "\(arguments.count) bytes of an operation that is never parked")]
+                }
+            } catch {
+                return [Detail(name: "arguments", value: "do not decode: \(error)")]
+            }
+        }
+    }
+
+    /// One named value of a parked operation's arguments.
+    public struct Detail: Codable, Sendable, Equatable {
+        public var name: String
+        public var value: String
     }
 
     public var settings: Settings
