@@ -13,6 +13,10 @@ enum RejectionHints {
     static let all: [Hint] = [
         Hint(contract: StatementsContract.name, code: "unknown_account",
              fix: "the account's bank registers it first: `consort statement register-account` with --account, --enterprise and --currency"),
+        Hint(contract: StatementsContract.name, code: "account_not_accepted",
+             fix: "the enterprise accepts the registration of the bank that holds the account: `consort statement accept-account` with --account and --bank"),
+        Hint(contract: StatementsContract.name, code: "ambiguous_account",
+             fix: "name the bank that holds the account meant with --bank, as in `consort books import` with --account and --bank"),
         Hint(contract: StatementsContract.name, code: "duplicate_statement",
              fix: "a correction is a new statement: `consort statement import` with --corrects and the id of the statement it corrects"),
         Hint(contract: StatementsContract.name, code: "entry_conflict",

@@ -117,7 +117,7 @@ struct StatementCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "statement",
         abstract: "Bank statements (MT940, camt.053): import, accounts, balance confirmation and disputes.",
-        subcommands: [Import.self, RegisterAccountCommand.self, Confirm.self, Dispute.self, Resolve.self, Match.self, Unmatch.self,
+        subcommands: [Import.self, RegisterAccountCommand.self, AcceptAccountCommand.self, Confirm.self, Dispute.self, Resolve.self, Match.self, Unmatch.self,
                       ReviewMatch.self, Matches.self])
 
     struct Import: AsyncParsableCommand {
@@ -239,6 +239,23 @@ struct StatementCommand: ParsableCommand {
                 }
                 let arguments = RegisterAccount(account: account, enterpriseID: enterprise, currency: currency, rules: rules)
                 try await submitAndReport(StatementsContract.call(.registerAccount, arguments), options: options, signing: signing)
+            }
+        }
+    }
+
+    struct AcceptAccountCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "accept-account",
+            abstract: "Accept a bank's registration of your account (enterprise key); until then your operations do not reach it.",
+            discussion: "A bank that registers an account number for you without holding it reaches nothing: only the registrations you accept carry your books, confirmations and matches.")
+        @OptionGroup var options: NodeOptions
+        @OptionGroup var signing: SigningOptions
+        @Option(name: .long, help: "The account number.") var account: String
+        @Option(name: .long, help: "The bank that registered it and holds it.") var bank: String
+
+        func run() async throws {
+            try await runReporting {
+                try await submitAndReport(StatementsContract.call(.acceptAccount, AcceptAccount(account: account, bank: bank)), options: options, signing: signing)
             }
         }
     }

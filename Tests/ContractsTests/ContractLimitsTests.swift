@@ -18,9 +18,13 @@ import Testing
 
     @Test func statements_keysFitTheStateTree_andAmountsStayInsideInt64() {
         #expect(StatementsLimits.escapedIdentifierBytesMax >= StatementsLimits.identifierBytesMax)
-        // The longest open-item key: the longest escaped account and item id, under the contract's namespace.
+        // The longest open-item key: the longest account scope registration admits (bank and number, escaped) and item id,
+        // under the contract's namespace.
         let account = String(repeating: "/", count: (StatementsLimits.escapedIdentifierBytesMax - 1) / 3) + "a"
         #expect(StatementsContract.part(account).utf8.count == StatementsLimits.escapedIdentifierBytesMax)
+        #expect(StatementsLimits.reasonBytesMax <= StatementsLimits.narrativeBytesMax, "a correction's reason is its reversing entry's memo")
+        #expect(2 * StatementsLimits.identifierBytesMax + 64 <= StatementsLimits.reasonBytesMax,
+                "a dissolution note naming an entry and a correction, or two statements, fits a note's reason")
         let itemID = String(repeating: "i", count: StatementsLimits.matchItemIDBytesMax)
         let index = OpenItemIndex(state: MemoryStatementsState(), account: account)
         let key = namespacedKey(StatementsContract.name, index.openKey(.bank, itemID))

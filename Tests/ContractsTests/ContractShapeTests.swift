@@ -42,6 +42,7 @@ import LedgerCore
         "unmatch": [.bank, .enterprise, .coreEnterprise],
         "reviewMatch": [.bank, .enterprise, .coreEnterprise],
         "correctBookEntry": [.enterprise, .coreEnterprise],
+        "acceptAccount": [.enterprise, .coreEnterprise],
     ]
 
     /// Names that are operations of some contract, for checking that no contract answers for another's.

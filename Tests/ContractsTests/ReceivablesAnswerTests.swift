@@ -286,7 +286,7 @@ import LedgerCore
 
         let actionsJSON = try fixture.query(.actions, ["organization": "core"])
         #expect(keys(actionsJSON) == ["actions", "settings"])
-        #expect(keys(actionsJSON["actions"]?.arrayValue?.first) == ["decided", "id", "operation", "organization", "prepared", "status"])
+        #expect(keys(actionsJSON["actions"]?.arrayValue?.first) == ["decided", "details", "id", "operation", "organization", "prepared", "status"])
         let actions = try roundTrip(actionsJSON, as: ReceivableActionsAnswer.self)
         #expect(actions.settings == .init(autoAcceptTransfers: false, makerChecker: true))
         #expect(actions.actions.map(\.status) == [.approved] && actions.actions.first?.operation == "issue")

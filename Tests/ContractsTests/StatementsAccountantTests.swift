@@ -81,9 +81,12 @@ import ConsortTesting
         #expect(try attempt("globex", [], ["E2", "E3"]) == "not_account_party")
         #expect(try attempt("bankB", [], ["E2", "E3"]) == "not_account_party")
         #expect(try attempt("audit", [], ["E2", "E3"]) == "not_permitted")
+        #expect(try attempt("bankA", [], ["E2", "E3"]) == "not_side_owner", "only the books' owner pairs book entries with one another")
         #expect(try fixture.matches().count == 1, "no refused attempt changed anything")
-        #expect(try attempt("bankA", [], ["E2", "E3"]) == nil, "the account's bank may match too; items of one side that cancel out match")
-        #expect(try match(fixture, 2)?["made"]?["organization"]?.stringValue == "bankA")
+        #expect(try attempt("acme", [], ["E2", "E3"]) == nil, "items of one side that cancel out match")
+        #expect(try match(fixture, 2)?["made"]?["organization"]?.stringValue == "acme")
+        #expect(rejectionCode(try fixture.submit("bankA", .unmatch, Unmatch(account: F.account, matchID: 2, reason: "no"))) == "not_match_owner",
+                "a match made by hand is undone only by whoever made it")
     }
 
     // MARK: Unmatch
@@ -226,7 +229,7 @@ import ConsortTesting
         #expect(receipt.isSuccess, "\(String(describing: receipt.rejection))")
         let first = try #require(try match(fixture, 1))
         #expect(first["dissolved"]?.boolValue == true)
-        #expect(first["dissolution"]?["reason"]?.stringValue == "book entry 'E1' corrected by 'C1': booked on the wrong cost centre")
+        #expect(first["dissolution"]?["reason"]?.stringValue == "book entry 'E1' corrected by 'C1'")
         #expect(try fixture.rules().sorted() == ["amount_date_counterparty", "correction"])
         #expect(try matching(fixture, line: "S1/1")?["match"]?.intValue == 3, "the line matched the replacement")
         #expect(try matching(fixture, entry: "E1-fixed")?["match"]?.intValue == 3)
@@ -245,5 +248,53 @@ import ConsortTesting
         #expect(first["dissolution"]?["reason"]?.stringValue == "statement 'S1' corrected by statement 'S1b'")
         #expect(first["dissolution"]?["by"]?["organization"]?.stringValue == "bankA")
         #expect(try match(fixture, 2)?["bankItems"]?.arrayValue?.map(\.stringValue) == ["S1b/1"])
+    }
+
+    @Test func aCorrectionWithTheLongestReason_leavesRecordsThatStillRead() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [F.entry("E1", 3_300, "2026-01-10", counterparty: "Hooli")]))
+        try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 0, lines: [F.line("1", 3_300, "2026-01-10", counterparty: "Hooli")]))
+        let longest = String(repeating: "r", count: StatementsLimits.reasonBytesMax)
+        let id = String(repeating: "c", count: StatementsLimits.identifierBytesMax)
+        let receipt = try fixture.submit("acme", .correctBookEntry, CorrectBookEntry(account: F.account, correctionID: id, entryID: "E1", reason: longest))
+        #expect(receipt.isSuccess, "\(String(describing: receipt.rejection))")
+        #expect(try fixture.matches().count == 2, "the dissolved match and the correction both decode")
+        #expect(rejectionCode(try fixture.submit("acme", .unmatch, Unmatch(account: F.account, matchID: 1, reason: "again"))) == "match_dissolved")
+        #expect(try fixture.query(.status, [:])["corrections"]?.intValue == 1)
+        #expect(try fixture.query(.report, ["date": "2026-01-31"])["matchedGroups"]?.intValue == 0, "a correction is not a matched group")
+    }
+
+    @Test func postingAgainWithTheBankNamed_isStillRecognised() throws {
+        let fixture = try F()
+        let batch = F.books("B1", [F.entry("E1", 10, "2026-01-02")])
+        #expect(try fixture.submit("acme", .postBookEntries, batch).isSuccess)
+        var named = batch
+        named.bank = "bankA"
+        #expect(try fixture.submit("acme", .postBookEntries, named).events.map(\.name) == ["book_entries_already_posted"])
+        let correction = CorrectBookEntry(account: F.account, correctionID: "C1", entryID: "E1", reason: "wrong")
+        #expect(try fixture.submit("acme", .correctBookEntry, correction).isSuccess)
+        var namedCorrection = correction
+        namedCorrection.bank = "bankA"
+        #expect(try fixture.submit("acme", .correctBookEntry, namedCorrection).events.map(\.name) == ["book_entry_already_corrected"])
+    }
+
+    @Test func aReversingEntry_cannotPrecedeTheEntryItCorrects() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [F.entry("E1", 10, "2026-01-10")]))
+        let early = CorrectBookEntry(account: F.account, correctionID: "C1", entryID: "E1", reason: "wrong", date: F.date("2026-01-09"))
+        #expect(rejectionCode(try fixture.submit("acme", .correctBookEntry, early)) == "reversal_before_entry")
+    }
+
+    @Test func correctingAnEntryOfAManualMatch_leavesItsPartnerForAPerson() throws {
+        let fixture = try F()
+        try fixture.submit("acme", .postBookEntries, F.books("B1", [F.entry("E1", 1_000, "2026-01-05")]))
+        try fixture.submit("bankA", .postStatement, F.statement("S1", opening: 0, lines: [F.line("1", 990, "2026-01-05")]))
+        #expect(try fixture.submit("acme", .matchItems, ManualMatch(account: F.account, bankItems: ["S1/1"], bookEntries: ["E1"], reason: "fee")).isSuccess)
+        let correction = CorrectBookEntry(account: F.account, correctionID: "C1", entryID: "E1", reason: "booked gross, the bank paid net",
+                                          replacement: F.entry("E2", 990, "2026-01-05"))
+        #expect(try fixture.submit("acme", .correctBookEntry, correction).isSuccess)
+        #expect(try matching(fixture, line: "S1/1")?["state"]?.stringValue == "open", "a person matched the line; the matcher does not rematch it")
+        #expect(try matching(fixture, entry: "E2")?["state"]?.stringValue == "open")
+        #expect(try fixture.submit("acme", .matchItems, ManualMatch(account: F.account, bankItems: ["S1/1"], bookEntries: ["E2"], reason: "net")).isSuccess)
     }
 }

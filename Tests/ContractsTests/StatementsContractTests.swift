@@ -17,6 +17,8 @@ struct StatementsFixture {
         if register {
             let receipt = try submit("bankA", .registerAccount, RegisterAccount(account: Self.account, enterpriseID: "acme", currency: "EUR", rules: rules))
             precondition(receipt.isSuccess, "\(String(describing: receipt.rejection))")
+            let accepted = try submit("acme", .acceptAccount, AcceptAccount(account: Self.account, bank: "bankA"))
+            precondition(accepted.isSuccess, "\(String(describing: accepted.rejection))")
         }
     }
 
@@ -79,33 +81,45 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
         #expect(rejectionCode(receipt) == "account_exists")
     }
 
-    /// Accounts are keyed by number and bank: a bank that registers another
-    /// bank's account number first takes nothing from it.
+    /// Accounts are keyed by number and bank, and an enterprise reaches only
+    /// the registrations it accepted: a bank that registers another bank's
+    /// account number first, even for that bank's customer, takes nothing.
     @Test func anotherBanksRegistrationOfTheNumber_cannotTakeTheAccount() throws {
         let fixture = try StatementsFixture(register: false)
         let number = StatementsFixture.account
         #expect(try fixture.submit("bankB", .registerAccount, RegisterAccount(account: number, enterpriseID: "acme", currency: "USD")).isSuccess,
                 "bankB registers bankA's number first, for bankA's customer")
+        let books = StatementsFixture.books("B1", [StatementsFixture.entry("E1", 900, "2026-01-05")])
+        let early = try fixture.submit("acme", .postBookEntries, books)
+        #expect(rejectionCode(early) == "account_not_accepted", "acme's books do not land on the squatter's registration")
+        #expect(early.rejection?.message.contains("'bankB'") == true)
+
         #expect(try fixture.submit("bankA", .registerAccount, RegisterAccount(account: number, enterpriseID: "acme", currency: "EUR")).isSuccess)
+        #expect(try fixture.submit("acme", .acceptAccount, AcceptAccount(account: number, bank: "bankA")).isSuccess)
+        #expect(try fixture.submit("acme", .acceptAccount, AcceptAccount(account: number, bank: "bankA")).events.map(\.name) == ["account_already_accepted"])
         #expect(try fixture.submit("bankA", .postStatement, StatementsFixture.statement("S1", opening: 0, lines: [StatementsFixture.line("1", 900, "2026-01-05")])).isSuccess,
                 "bankA posts to its own account, in its currency")
-        #expect(try fixture.query(.statements, ["bank": "bankA"]).arrayValue?.count == 1)
+        #expect(try fixture.submit("acme", .postBookEntries, books).isSuccess, "acme reaches the account it accepted without naming the bank")
+        #expect(try fixture.query(.status, [:])["matched"]?.intValue == 1, "queries, too, find the accepted registration")
+        #expect(try fixture.query(.account, [:])["bank"]?.stringValue == "bankA")
         #expect(try fixture.query(.statements, ["bank": "bankB"]).arrayValue?.isEmpty == true)
-        #expect(try fixture.query(.account, ["bank": "bankA"])["currency"]?.stringValue == "EUR")
-        #expect(throws: QueryError.self) { try fixture.query(.account, [:]) }
-
-        let books = StatementsFixture.books("B1", [StatementsFixture.entry("E1", 900, "2026-01-05")])
-        let ambiguous = try fixture.submit("acme", .postBookEntries, books)
-        #expect(rejectionCode(ambiguous) == "ambiguous_account")
-        #expect(ambiguous.rejection?.message.contains("'bankA', 'bankB'") == true)
-        var named = books
-        named.bank = "bankA"
-        #expect(try fixture.submit("acme", .postBookEntries, named).isSuccess)
-        #expect(try fixture.query(.status, ["bank": "bankA"])["matched"]?.intValue == 1)
         #expect(try fixture.query(.bookEntries, ["bank": "bankB"]).arrayValue?.isEmpty == true)
-        named.bank = "bankC"
-        #expect(rejectionCode(try fixture.submit("acme", .postBookEntries, named)) == "unknown_account")
-        #expect(rejectionCode(try fixture.submit("globex", .postBookEntries, StatementsFixture.books("B2", [StatementsFixture.entry("E2", 1, "2026-01-05")], opening: nil))) == "not_account_enterprise")
+
+        #expect(rejectionCode(try fixture.submit("globex", .acceptAccount, AcceptAccount(account: number, bank: "bankB"))) == "not_account_enterprise")
+        #expect(rejectionCode(try fixture.submit("acme", .acceptAccount, AcceptAccount(account: number, bank: "bankC"))) == "unknown_account")
+        #expect(rejectionCode(try fixture.submit("globex", .postBookEntries, StatementsFixture.books("B2", [StatementsFixture.entry("E2", 1, "2026-01-05")]))) == "not_account_enterprise")
+        #expect(rejectionCode(try fixture.submit("bankB", .unmatch, Unmatch(account: number, matchID: 1, reason: "mine"))) == "unknown_match",
+                "bankB acts only on its own registration, which has no match")
+
+        #expect(try fixture.submit("acme", .acceptAccount, AcceptAccount(account: number, bank: "bankB")).isSuccess)
+        var again = StatementsFixture.books("B3", [StatementsFixture.entry("E3", 5, "2026-01-06")])
+        let ambiguous = try fixture.submit("acme", .postBookEntries, again)
+        #expect(rejectionCode(ambiguous) == "ambiguous_account", "having accepted both, acme names the bank")
+        #expect(ambiguous.rejection?.message.contains("--bank") == true)
+        again.bank = "bankA"
+        #expect(try fixture.submit("acme", .postBookEntries, again).isSuccess)
+        #expect(throws: QueryError.self) { try fixture.query(.account, [:]) }
+        #expect(try fixture.query(.bookEntries, ["bank": "bankA"]).arrayValue?.count == 2)
     }
 
     @Test func registerAccount_forNonEnterprise_isRejected() throws {
@@ -468,6 +482,7 @@ func rejectionCode(_ receipt: Receipt) -> String? { receipt.rejection?.code }
         let fixture = try StatementsFixture(register: false)
         let statement = try #require(try StatementFixtures.parse("mt940/plain.sta").first)
         #expect(try fixture.submit("bankA", .registerAccount, RegisterAccount(account: statement.account, enterpriseID: "acme", currency: statement.currency)).isSuccess)
+        #expect(try fixture.submit("acme", .acceptAccount, AcceptAccount(account: statement.account, bank: "bankA")).isSuccess)
         let arguments = try StatementImporter.postStatementArguments(statement, fileName: "plain.sta")
         #expect(try fixture.submit("bankA", .postStatement, arguments).isSuccess)
 

@@ -81,7 +81,7 @@ import LedgerCore
                                                     index: &index) != nil { matched += 1 }
             }
         }
-        #expect("\(matched) \(account.nextMatchID) \(index.state.count) \(index.state.contentDigest.hex)" == "1425 1426 5003 33d00549c3fcde60df70f31ce249e2dee7a326d0344a07872b7136dbc9891536")
+        #expect("\(matched) \(account.nextMatchID) \(index.state.count) \(index.state.contentDigest.hex)" == "1425 1426 5003 00e793641dd3316e23c2decca90810be9fb541d0f026a0320c54a351fa8d7838")
     }
 
     /// Posting writes each arriving item's record once; the records end as

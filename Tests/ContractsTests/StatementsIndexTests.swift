@@ -108,6 +108,7 @@ final class IndexReadCountingStore: KeyValueStore, @unchecked Sendable {
             #expect(receipt.isSuccess, "\(String(describing: receipt.rejection))")
         }
         try submit("bankA", .registerAccount, RegisterAccount(account: account, enterpriseID: "acme", currency: "EUR"))
+        try submit("acme", .acceptAccount, AcceptAccount(account: account, bank: "bankA"))
         func entry(_ serial: Int) -> BookEntryInput {
             StatementsFixture.entry("E\(String(100_000 + serial))", 4_900, "2026-01-05", counterparty: "Stripe Payments")
         }

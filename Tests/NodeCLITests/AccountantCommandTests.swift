@@ -15,6 +15,7 @@ import Node
     static func withChain(_ body: (CommittingBackend, _ node: [String], _ bankKey: String, _ acmeKey: String, _ folder: String) async throws -> Void) async throws {
         let chain = try LocalConsortium(organizations: [("bankA", .bank), ("acme", .enterprise)], genesisTimestampMs: wallClockMs())
         try #require(try chain.submit("bankA", StatementsContract.call(.registerAccount, RegisterAccount(account: account, enterpriseID: "acme", currency: "EUR"))).isSuccess)
+        try #require(try chain.submit("acme", StatementsContract.call(.acceptAccount, AcceptAccount(account: account, bank: "bankA"))).isSuccess)
         let folder = try TemporaryFolder()
         try KeyFile.write(chain.member("bankA").key, to: folder.path + "/bankA.key")
         try KeyFile.write(chain.member("acme").key, to: folder.path + "/acme.key")

@@ -264,6 +264,7 @@ func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out:
     static func withChain(_ body: (CommittingBackend, String, String) async throws -> Void) async throws {
         let chain = try LocalConsortium(organizations: [("bankA", .bank), ("acme", .enterprise)], genesisTimestampMs: wallClockMs())
         try #require(try chain.submit("bankA", StatementsContract.call(.registerAccount, RegisterAccount(account: account, enterpriseID: "acme", currency: "EUR"))).isSuccess)
+        try #require(try chain.submit("acme", StatementsContract.call(.acceptAccount, AcceptAccount(account: account, bank: "bankA"))).isSuccess)
         let keyPath = FileManager.default.temporaryDirectory.appendingPathComponent("bank-\(UUID().uuidString).key").path
         defer { try? FileManager.default.removeItem(atPath: keyPath) }
         try KeyFile.write(chain.member("bankA").key, to: keyPath)

@@ -126,8 +126,13 @@ public struct CorrectBookEntry: Equatable, Sendable, CanonicalCodable {
         bank = try decoder.readOptionalString("bank", limit: Limits.identifierBytesMax)
     }
 
-    /// SHA-256 of the canonical arguments: posting the same correction again is recognised by it.
-    public var digest: Hash { Hash.sha256(canonicalBytes) }
+    /// SHA-256 of the canonical arguments without `bank` (which only says
+    /// which account is meant): posting the same correction again is recognised by it.
+    public var digest: Hash {
+        var unnamed = self
+        unnamed.bank = nil
+        return Hash.sha256(unnamed.canonicalBytes)
+    }
 }
 
 /// Matches made while posting, and how many of them were ambiguous.
@@ -164,16 +169,24 @@ extension StatementsContract {
         }
     }
 
+    /// The members a dissolved match left open, not yet in the open-item index.
+    struct Reopened {
+        var items: [MatchItem] = []
+        /// A person made or reviewed the match: its items wait for a person
+        /// again rather than being matched anew by the matcher.
+        var byPerson = false
+    }
+
     /// Dissolves match `matchID` of the account with key scope `account`
     /// (``AccountRecord/scope``) with `note` and marks its members open,
     /// except those `keeping` claims (the caller settles them); returns the
-    /// members marked open, in (side, id) order, not yet in the open-item index.
+    /// members marked open, in (side, id) order.
     static func dissolve<State: StatementsState>(_ matchID: UInt64, account: String, note: MatchNote, keeping: (ItemRef) -> Bool,
-                                                 state: inout State) throws -> [MatchItem] {
+                                                 state: inout State) throws -> Reopened {
         guard var match = try state.record(MatchRecord.self, matchKey(account, matchID)) else {
             throw StorageError.corrupted(reason: "match \(matchID) of \(account) has no record")
         }
-        guard !match.dissolved else { return [] }
+        guard !match.dissolved else { return Reopened() }
         match.dissolution = note
         state.putRecord(matchKey(account, matchID), match)
         var reopened: [MatchItem] = []
@@ -193,7 +206,20 @@ extension StatementsContract {
             state.putRecord(bookKey(account, id), book)
             reopened.append(item(entry: book.entry, id: id))
         }
-        return reopened.sorted { ($0.side.rawValue, $0.id) < ($1.side.rawValue, $1.id) }
+        return Reopened(items: reopened.sorted { ($0.side.rawValue, $0.id) < ($1.side.rawValue, $1.id) },
+                        byPerson: match.rule == .manual || match.reviewed != nil)
+    }
+
+    /// Settles what a dissolved match left open: items of a match a person
+    /// made or reviewed go back to the open items as they are; the matcher's
+    /// are matched anew, as if they had just arrived.
+    static func settle<State>(_ reopened: Reopened, account: inout AccountRecord, matcher: Matcher, made: Provenance,
+                              index: inout OpenItemIndex<State>, tally: inout MatchTally) throws {
+        guard !reopened.byPerson else {
+            for item in reopened.items { try index.add(item) }
+            return
+        }
+        try rematch(reopened.items, account: &account, matcher: matcher, made: made, index: &index, tally: &tally)
     }
 
     /// Matches items that a dissolved match left open anew, as if they had just arrived.
@@ -240,6 +266,10 @@ extension StatementsContract {
             guard bankSum + bookSum == 0 else {
                 throw Rejection(code: "unbalanced_match", message: "items of one side match only when they cancel out; these add up to \(bankSum + bookSum) minor units")
             }
+            let owner = bank.isEmpty ? account.enterpriseID : account.bankID
+            guard context.organization.id == owner else {
+                throw Rejection(code: "not_side_owner", message: "only '\(owner)' may match its own \(bank.isEmpty ? "book entries" : "bank lines") with one another")
+            }
         }
         let difference = bank.isEmpty || book.isEmpty ? 0 : bankSum - bookSum
         var store = OpenItemIndex(state: context, account: scope)
@@ -265,9 +295,16 @@ extension StatementsContract {
         guard match.rule != .correction else {
             throw Rejection(code: "correction_match", message: "match \(match.id) pairs a corrected book entry with its reversing entry; a correction is never undone, correct the entry again instead")
         }
+        let caller = context.organization.id
+        if let reviewed = match.reviewed, reviewed.by.organizationID != caller {
+            throw Rejection(code: "not_match_owner", message: "match \(match.id) was reviewed by '\(reviewed.by.organizationID)' (\(reviewed.reason)); only they may undo it")
+        }
+        if match.rule == .manual, match.made.organizationID != caller {
+            throw Rejection(code: "not_match_owner", message: "match \(match.id) was made by hand by '\(match.made.organizationID)' (\(match.reason)); only they may undo it")
+        }
         var store = OpenItemIndex(state: context, account: account.scope)
         let note = MatchNote(reason: arguments.reason, by: Provenance(store.state))
-        let reopened = try Self.dissolve(match.id, account: account.scope, note: note, keeping: { _ in false }, state: &store.state)
+        let reopened = try Self.dissolve(match.id, account: account.scope, note: note, keeping: { _ in false }, state: &store.state).items
         for item in reopened { try store.add(item) }
         context = store.state
         context.emit("match_dissolved", [("account", name), ("match", String(match.id)), ("items", String(reopened.count)),
@@ -329,7 +366,7 @@ extension StatementsContract {
         }
         var store = OpenItemIndex(state: context, account: scope)
         let made = Provenance(store.state)
-        var reopened: [MatchItem] = []
+        var reopened = Reopened()
         switch original.state {
         case .open:
             try store.remove(Self.item(entry: original.entry, id: originalID))
@@ -338,11 +375,14 @@ extension StatementsContract {
             guard match.rule != .correction else {
                 throw Rejection(code: "already_corrected", message: "book entry '\(arguments.entryID)' belongs to correction match \(matchID) (a corrected entry or a reversing entry); correct its replacement instead")
             }
-            let note = MatchNote(reason: "book entry '\(arguments.entryID)' corrected by '\(arguments.correctionID)': \(arguments.reason)", by: made)
+            let note = MatchNote(reason: "book entry '\(arguments.entryID)' corrected by '\(arguments.correctionID)'", by: made)
             reopened = try Self.dissolve(matchID, account: scope, note: note, keeping: { $0 == ItemRef(side: .book, id: originalID) },
                                          state: &store.state)
         case .withdrawn:
             throw Rejection(code: "item_not_open", message: Self.describe(original.state, "book entry '\(arguments.entryID)'"))
+        }
+        if let date = arguments.date, date < original.entry.date {
+            throw Rejection(code: "reversal_before_entry", message: "the reversing entry's date \(date) is before the corrected entry's date \(original.entry.date)")
         }
         let entries = arguments.replacement == nil ? 1 : 2
         store.state.put(Self.batchKey(scope, arguments.correctionID), BatchRecord(digest: digest, entries: UInt64(entries), posted: made))
@@ -360,7 +400,7 @@ extension StatementsContract {
         if let replacement = arguments.replacement {
             tally.count(try Self.postEntry(replacement, batchID: arguments.correctionID, posted: made, account: &account, matcher: matcher, index: &store))
         }
-        try Self.rematch(reopened, account: &account, matcher: matcher, made: made, index: &store, tally: &tally)
+        try Self.settle(reopened, account: &account, matcher: matcher, made: made, index: &store, tally: &tally)
         context = store.state
         context.put(account.key, account)
         var attributes = [("account", name), ("entry", arguments.entryID), ("correction", arguments.correctionID),

@@ -254,14 +254,14 @@ public struct Matcher: Sendable {
     }
 
     /// The candidates that scored as well as `chosen` and are not
-    /// interchangeable with it or with one another (another counterparty or
-    /// another day), at most ``StatementsLimits/matchAlternativesMax``.
+    /// interchangeable with it or with one another (another counterparty,
+    /// day or references), at most ``StatementsLimits/matchAlternativesMax``.
     static func alternatives(to chosen: MatchItem, among tied: some Sequence<MatchItem>) -> [ItemRef] {
         var result: [ItemRef] = []
-        var kinds: [(counterparty: String, day: Int32)] = [(chosen.counterparty, chosen.day)]
+        var kinds: [(counterparty: String, day: Int32, references: [String])] = [(chosen.counterparty, chosen.day, chosen.references)]
         for other in tied where result.count < StatementsLimits.matchAlternativesMax
-            && !kinds.contains(where: { $0.counterparty == other.counterparty && $0.day == other.day }) {
-            kinds.append((other.counterparty, other.day))
+            && !kinds.contains(where: { $0.counterparty == other.counterparty && $0.day == other.day && $0.references == other.references }) {
+            kinds.append((other.counterparty, other.day, other.references))
             result.append(ItemRef(side: other.side, id: other.id))
         }
         return result

@@ -70,6 +70,7 @@ struct ReconciliationReport {
     var bankBalanceStatement: String?
     var bookBalanceMinor: Int64
     var outstanding: [OutstandingItem]
+    /// Matched groups on the date, corrections (an entry and its reversal) not counted.
     var matchedGroups: Int
     /// Matched groups on the date that await review as ambiguous.
     var ambiguousMatches: Int
@@ -149,11 +150,13 @@ enum Reconciliation {
         let lineIDs = Set(countedLines.map(\.id))
         let entryIDs = Set(countedEntries.map(\.id))
         var matchedOnDate: Set<UInt64> = []
+        var corrections = 0
         var ambiguous = 0
         var outstanding: [OutstandingItem] = []
         for match in snapshot.matches where !match.dissolved {
             if match.bankItems.allSatisfy(lineIDs.contains) && match.bookItems.allSatisfy(entryIDs.contains) {
                 matchedOnDate.insert(match.id)
+                if match.rule == .correction { corrections += 1 }
                 if match.awaitsReview { ambiguous += 1 }
                 if match.differenceMinor != 0 {
                     outstanding.append(OutstandingItem(
@@ -186,7 +189,7 @@ enum Reconciliation {
         }
         return ReconciliationReport(date: date, currency: snapshot.account.currency, bankBalanceMinor: bankBalance,
                                     bankBalanceStatement: latest?.header.statementID, bookBalanceMinor: bookBalance,
-                                    outstanding: outstanding, matchedGroups: matchedOnDate.count, ambiguousMatches: ambiguous,
+                                    outstanding: outstanding, matchedGroups: matchedOnDate.count - corrections, ambiguousMatches: ambiguous,
                                     discrepancies: closedByDate.compactMap { statement in
                                         guard case .discrepancy(let difference) = statement.header.balanceCheck else { return nil }
                                         return StatementDiscrepancy(statementID: statement.header.statementID,

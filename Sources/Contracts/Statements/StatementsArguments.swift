@@ -356,8 +356,34 @@ public struct PostBookEntries: Equatable, Sendable, CanonicalCodable {
         bank = try decoder.readOptionalString("bank", limit: Limits.identifierBytesMax)
     }
 
-    /// SHA-256 of the canonical arguments: what the ledger keeps to recognise the same batch posted again.
-    public var digest: Hash { Hash.sha256(canonicalBytes) }
+    /// SHA-256 of the canonical arguments without `bank` (which only says
+    /// which account is meant): what the ledger keeps to recognise the same batch posted again.
+    public var digest: Hash {
+        var unnamed = self
+        unnamed.bank = nil
+        return Hash.sha256(unnamed.canonicalBytes)
+    }
+}
+
+/// Arguments of `statements.acceptAccount`: the enterprise accepts `bank`'s registration of account `account`.
+public struct AcceptAccount: Equatable, Sendable, CanonicalCodable {
+    public var account: String
+    public var bank: String
+
+    public init(account: String, bank: String) {
+        self.account = account
+        self.bank = bank
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.write(account)
+        encoder.write(bank)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        account = try decoder.readString("account", limit: StatementsLimits.identifierBytesMax)
+        bank = try decoder.readString("bank", limit: Limits.identifierBytesMax)
+    }
 }
 
 /// Arguments of `statements.confirmBalance`: the enterprise confirms a statement's closing booked balance.

@@ -167,6 +167,8 @@ public struct StatementsContract: BuiltInContract {
             try reviewMatch(try ReviewMatch(canonicalBytes: call.arguments), in: &context)
         case .correctBookEntry:
             try correctBookEntry(try CorrectBookEntry(canonicalBytes: call.arguments), in: &context)
+        case .acceptAccount:
+            try acceptAccount(try AcceptAccount(canonicalBytes: call.arguments), in: &context)
         }
     }
 
@@ -197,14 +199,6 @@ public struct StatementsContract: BuiltInContract {
         case enterprise
         /// Its bank or its enterprise.
         case party
-
-        func permits(_ organization: String, _ account: AccountRecord) -> Bool {
-            switch self {
-            case .holdingBank: account.bankID == organization
-            case .enterprise: account.enterpriseID == organization
-            case .party: account.bankID == organization || account.enterpriseID == organization
-            }
-        }
     }
 
     /// Every registration of account number `number`, one per bank holding it.
@@ -220,42 +214,58 @@ public struct StatementsContract: BuiltInContract {
         return holders
     }
 
-    /// The account the caller acts on as `role`: account number `number`
-    /// held by the caller (a holding bank), by `bank` when given, else the
-    /// only registration of the number of which the caller is a party.
+    /// The account the caller acts on as `role`. A bank acts on the account
+    /// it holds under `number`. An enterprise acts only on registrations
+    /// naming it that it has accepted: the one held by `bank` when given,
+    /// else the only one, so a bank that registers a number for it without
+    /// its consent reaches nothing.
     func resolveAccount(_ number: String, bank: String?, as role: AccountRole, _ context: TransactionContext) throws -> AccountRecord {
         let caller = context.organization.id
-        let named = role == .holdingBank ? caller : bank
-        let candidates: [AccountRecord]
-        if let named {
-            candidates = try context.get(AccountRecord.self, Self.accountKey(number, bank: named)).map { [$0] } ?? []
+        if role == .holdingBank || (role == .party && context.organization.kind == .bank) {
+            if let own = try context.get(AccountRecord.self, Self.accountKey(number, bank: caller)) { return own }
+            let holders = try Self.holders(of: number, context)
+            guard !holders.isEmpty else {
+                throw Rejection(code: "unknown_account", message: "account '\(number)' is not registered; the bank that holds it registers it first")
+            }
+            throw Rejection(code: role == .holdingBank ? "not_account_bank" : "not_account_party",
+                            message: "'\(caller)' holds no account '\(number)' (it is registered by \(holders.map { "'\($0.bankID)'" }.joined(separator: ", ")))")
+        }
+        let registered: [AccountRecord]
+        if let bank {
+            registered = try context.get(AccountRecord.self, Self.accountKey(number, bank: bank)).map { [$0] } ?? []
         } else {
-            candidates = try Self.holders(of: number, context)
+            registered = try Self.holders(of: number, context)
         }
-        let permitted = candidates.filter { role.permits(caller, $0) }
-        if permitted.count == 1, let only = permitted.first { return only }
-        if permitted.count > 1 {
-            throw Rejection(code: "ambiguous_account", message: "account '\(number)' is held for '\(caller)' by the banks \(permitted.map { "'\($0.bankID)'" }.joined(separator: ", ")); name the bank that holds the one meant")
+        let mine = registered.filter { $0.enterpriseID == caller }
+        let accepted = mine.filter { $0.accepted != nil }
+        if accepted.count == 1, let only = accepted.first { return only }
+        if accepted.count > 1 {
+            throw Rejection(code: "ambiguous_account", message: "'\(caller)' has accepted account '\(number)' at the banks \(accepted.map { "'\($0.bankID)'" }.joined(separator: ", ")); name the bank that holds the one meant (the bank argument, --bank)")
         }
-        let registered = named == nil ? candidates : try Self.holders(of: number, context)
-        guard !registered.isEmpty else {
-            throw Rejection(code: "unknown_account", message: "account '\(number)' is not registered; the bank that holds it registers it first")
+        if !mine.isEmpty {
+            throw Rejection(code: "account_not_accepted", message: "account '\(number)' was registered for '\(caller)' by \(mine.map { "'\($0.bankID)'" }.joined(separator: ", ")) and is not accepted yet; the enterprise accepts the registration of the bank that really holds it first")
         }
-        let banks = registered.map { "'\($0.bankID)'" }.joined(separator: ", ")
-        switch role {
-        case .holdingBank:
-            throw Rejection(code: "not_account_bank", message: "account '\(number)' is held by \(banks), not '\(caller)'")
-        case .enterprise:
-            if let held = candidates.first {
-                throw Rejection(code: "not_account_enterprise", message: "account '\(number)' belongs to '\(held.enterpriseID)', not '\(caller)'")
-            }
-            throw Rejection(code: "unknown_account", message: "account '\(number)' is not registered by bank '\(bank ?? "")' (it is held by \(banks))")
-        case .party:
-            if let held = candidates.first {
-                throw Rejection(code: "not_account_party", message: "only '\(held.bankID)' or '\(held.enterpriseID)' may act on account '\(number)'")
-            }
-            throw Rejection(code: "unknown_account", message: "account '\(number)' is not registered by bank '\(bank ?? "")' (it is held by \(banks))")
+        guard let other = registered.first else {
+            throw Rejection(code: "unknown_account", message: "account '\(number)' is not registered\(bank.map { " by bank '\($0)'" } ?? ""); the bank that holds it registers it first")
         }
+        throw Rejection(code: role == .enterprise ? "not_account_enterprise" : "not_account_party",
+                        message: "account '\(number)' belongs to '\(other.enterpriseID)', not '\(caller)'")
+    }
+
+    private func acceptAccount(_ arguments: AcceptAccount, in context: inout TransactionContext) throws {
+        guard var account = try context.get(AccountRecord.self, Self.accountKey(arguments.account, bank: arguments.bank)) else {
+            throw Rejection(code: "unknown_account", message: "bank '\(arguments.bank)' has registered no account '\(arguments.account)'")
+        }
+        guard account.enterpriseID == context.organization.id else {
+            throw Rejection(code: "not_account_enterprise", message: "account '\(arguments.account)' of bank '\(arguments.bank)' was registered for '\(account.enterpriseID)', not '\(context.organization.id)'")
+        }
+        if let accepted = account.accepted {
+            context.emit("account_already_accepted", [("account", arguments.account), ("bank", arguments.bank), ("height", String(accepted.height))])
+            return
+        }
+        account.accepted = Provenance(context)
+        context.put(account.key, account)
+        context.emit("account_accepted", [("account", arguments.account), ("bank", arguments.bank), ("enterprise", account.enterpriseID)])
     }
 
     private func registerAccount(_ arguments: RegisterAccount, in context: inout TransactionContext) throws {
@@ -282,6 +292,9 @@ public struct StatementsContract: BuiltInContract {
         let rules = try arguments.rules ?? parameters(context).defaultRules
         let record = AccountRecord(account: arguments.account, bankID: context.organization.id, enterpriseID: enterprise.id,
                                    currency: arguments.currency, rules: rules, registered: Provenance(context))
+        guard Self.part(record.scope).utf8.count <= StatementsLimits.escapedIdentifierBytesMax else {
+            throw Rejection(code: "bad_identifier", message: "account '\(arguments.account)' and bank '\(record.bankID)' together are too long for a state key (at most \(StatementsLimits.escapedIdentifierBytesMax) bytes once '/' and '%' are escaped)")
+        }
         context.put(record.key, record)
         context.emit("account_registered", [("account", arguments.account), ("bank", context.organization.id), ("enterprise", enterprise.id)])
     }
@@ -372,7 +385,8 @@ public struct StatementsContract: BuiltInContract {
 
     /// Marks `statementID` as replaced by `correction`, withdraws its lines
     /// from matching and dissolves their matches; returns the other members
-    /// of those matches, now open again, to be matched anew.
+    /// of the matcher's matches, now open again, to be matched anew (those of
+    /// matches a person made or reviewed go back to the open items as they are).
     private func withdraw(statement statementID: String, by correction: String, account: inout AccountRecord, matcher: Matcher,
                           store: inout OpenItemIndex<TransactionContext>) throws -> [MatchItem] {
         let name = account.account
@@ -395,9 +409,14 @@ public struct StatementsContract: BuiltInContract {
                 try store.remove(Self.item(line: line.line, id: itemID, currency: line.currency))
             case .matched(let matchID):
                 let note = MatchNote(reason: "statement '\(statementID)' corrected by statement '\(correction)'", by: Provenance(store.state))
-                reopened += try Self.dissolve(matchID, account: scope, note: note, keeping: { ref in
+                let dissolved = try Self.dissolve(matchID, account: scope, note: note, keeping: { ref in
                     ref.side == .bank && ref.id.hasPrefix(Self.part(statementID) + "/")
                 }, state: &store.state)
+                if dissolved.byPerson {
+                    for item in dissolved.items { try store.add(item) }
+                } else {
+                    reopened += dissolved.items
+                }
             case .withdrawn:
                 break
             }
@@ -528,7 +547,7 @@ public struct StatementsContract: BuiltInContract {
         let digest = arguments.digest
         if let batch = try context.get(BatchRecord.self, Self.batchKey(account.scope, arguments.batchID)) {
             guard batch.digest == digest else {
-                throw Rejection(code: "duplicate_batch", message: "a batch '\(arguments.batchID)' with other entries was already posted for account '\(arguments.account)' (at height \(batch.posted.height)); post these entries under another batch id (entries already posted as they are are skipped)")
+                throw Rejection(code: "duplicate_batch", message: "a batch '\(arguments.batchID)' with other entries or another opening balance was already posted for account '\(arguments.account)' (at height \(batch.posted.height)); post these entries under another batch id (entries already posted as they are are skipped)")
             }
             context.emit("book_entries_already_posted", [("account", arguments.account), ("batch", arguments.batchID),
                                                          ("height", String(batch.posted.height))])
@@ -538,7 +557,7 @@ public struct StatementsContract: BuiltInContract {
         if let opening = arguments.openingBalanceMinor {
             try Self.checkAmount(opening, "opening balance")
             guard account.bookOpeningMinor == opening || (!account.hasBookEntries && account.bookOpeningMinor == nil) else {
-                throw Rejection(code: "opening_balance_late", message: "the books' opening balance can only be given with the account's first batch (it is \(account.bookOpeningMinor.map(String.init) ?? "0 by default") minor units)")
+                throw Rejection(code: "opening_balance_late", message: "the books' opening balance can only be given with the account's first batch \(account.bookOpeningMinor.map { "(it is \($0) minor units)" } ?? "(this account's books already have entries, so their opening balance stays 0)")")
             }
             account.bookOpeningMinor = opening
         }

@@ -6,6 +6,8 @@ extension StatementsContract {
     public enum Operation: String, ContractOperation {
         /// Bank: declare that it holds an account for an enterprise organization (``RegisterAccount``).
         case registerAccount
+        /// The enterprise named: accept a bank's registration of its account (``AcceptAccount``).
+        case acceptAccount
         /// Bank holding the account: post a statement (``PostStatement``).
         case postStatement
         /// Enterprise owning the account: post a batch of book entries (``PostBookEntries``).
@@ -33,7 +35,7 @@ extension StatementsContract {
         public var permittedKinds: Set<OrganizationKind> {
             switch self {
             case .registerAccount, .postStatement, .postIntradayReport: [.bank]
-            case .postBookEntries, .confirmBalance, .disputeBalance, .correctBookEntry: [.enterprise, .coreEnterprise]
+            case .postBookEntries, .confirmBalance, .disputeBalance, .correctBookEntry, .acceptAccount: [.enterprise, .coreEnterprise]
             case .resolveDispute, .matchItems, .unmatch, .reviewMatch: [.bank, .enterprise, .coreEnterprise]
             }
         }

@@ -29,9 +29,11 @@ extension StatementsContract {
                     "items": try .queryAnswer(items.prefix(StatementsLimits.statusItemsListedMax).map { $0.answer(riskAgeDays: riskAgeDays, exponent: exponent) }),
                 ])
             }
-            let live = snapshot.matches.filter { !$0.dissolved }
+            let live = snapshot.matches.filter { !$0.dissolved && $0.rule != .correction }
+            let correctionIDs = Set(snapshot.matches.filter { $0.rule == .correction }.map(\.id))
+            let corrections = correctionIDs.count
             var byRule: [String: JSONValue] = [:]
-            for rule in MatchRule.allCases {
+            for rule in MatchRule.allCases where rule != .correction {
                 byRule[rule.rawValue] = .integer(Int64(live.filter { $0.rule == rule }.count))
             }
             let confirmations = try Self.confirmations(account, view)
@@ -41,13 +43,20 @@ extension StatementsContract {
             let awaitingReview = live.filter(\.awaitsReview)
             var object: [String: JSONValue] = [
                 "account": .string(account.account), "currency": .string(account.currency), "date": .string(date.description),
-                "matched": .integer(Int64(live.count)), "matchedByRule": .object(byRule),
+                "matched": .integer(Int64(live.count)), "matchedByRule": .object(byRule), "corrections": .integer(Int64(corrections)),
                 "ambiguousMatches": .object([
                     "count": .integer(Int64(awaitingReview.count)),
                     "items": .array(awaitingReview.prefix(StatementsLimits.statusItemsListedMax).map(Self.json)),
                 ]),
                 "matchedBankLines": .integer(Int64(snapshot.lines.filter { if case .matched = $0.record.state { true } else { false } }.count)),
-                "matchedBookEntries": .integer(Int64(snapshot.entries.filter { if case .matched = $0.record.state { true } else { false } }.count)),
+                "matchedBookEntries": .integer(Int64(snapshot.entries.filter { entry in
+                    guard case .matched(let id) = entry.record.state else { return false }
+                    return !correctionIDs.contains(id)
+                }.count)),
+                "correctedBookEntries": .integer(Int64(snapshot.entries.filter { entry in
+                    guard case .matched(let id) = entry.record.state else { return false }
+                    return correctionIDs.contains(id)
+                }.count)),
                 "outstanding": .object(classes), "riskAgeDays": .integer(Int64(riskAgeDays)), "openDisputes": .array(openDisputes),
             ]
             if let last = account.lastConfirmedStatement,
@@ -161,8 +170,9 @@ extension StatementsContract {
         }
     }
 
-    /// The account a query names: account number `number` held by `bank`,
-    /// or its only registration when no bank is given.
+    /// The account a query names: account number `number` held by `bank`;
+    /// without a bank, the only registration its enterprise accepted, or the
+    /// only registration when none is accepted.
     static func queriedAccount(_ number: String, bank: String?, _ view: any QueryView) throws(QueryError) -> AccountRecord {
         if let bank {
             guard let account = try view.get(AccountRecord.self, contract: name, accountKey(number, bank: bank)) else {
@@ -174,11 +184,11 @@ extension StatementsContract {
         for entry in try scan(view, prefix: accountHoldersPrefix(number), limit: StatementsLimits.accountHoldersMax) {
             holders.append(try decode(AccountRecord.self, entry.value))
         }
-        guard let only = holders.first else { throw QueryError(.notFound, "account '\(number)' is not registered") }
-        guard holders.count == 1 else {
-            throw QueryError(.badParameter, "account '\(number)' is held by the banks \(holders.map { "'\($0.bankID)'" }.joined(separator: ", ")); give bank")
-        }
-        return only
+        let accepted = holders.filter { $0.accepted != nil }
+        if accepted.count == 1, let only = accepted.first { return only }
+        if accepted.isEmpty, holders.count == 1, let only = holders.first { return only }
+        guard !holders.isEmpty else { throw QueryError(.notFound, "account '\(number)' is not registered") }
+        throw QueryError(.badParameter, "account '\(number)' is registered by the banks \(holders.map { "'\($0.bankID)'" }.joined(separator: ", ")); name the one meant with the bank parameter (--bank)")
     }
 
     static func snapshot(_ account: AccountRecord, _ view: any QueryView) throws(QueryError) -> AccountSnapshot {
@@ -222,6 +232,7 @@ extension StatementsContract {
             ]),
             "bookOpeningMinor": account.bookOpeningMinor.map { .integer($0) } ?? .null,
             "lastConfirmedStatement": account.lastConfirmedStatement.map { .string($0) } ?? .null,
+            "accepted": account.accepted?.json ?? .null,
             "registered": account.registered.json,
         ])
     }

@@ -60,6 +60,8 @@ package struct AccountRecord: Equatable, Sendable, CanonicalCodable {
     var nextMatchID: UInt64
     var lastConfirmedStatement: String?
     var registered: Provenance
+    /// When the enterprise accepted the registration; until then its operations do not reach the account.
+    var accepted: Provenance?
 
     /// The account's part of every state key of its records: its bank and number, escaped.
     package var scope: String { StatementsContract.part(bankID) + "/" + StatementsContract.part(account) }
@@ -77,6 +79,7 @@ package struct AccountRecord: Equatable, Sendable, CanonicalCodable {
         encoder.write(nextMatchID)
         encoder.write(optional: lastConfirmedStatement)
         encoder.write(registered)
+        encoder.write(accepted)
     }
 
     package init(account: String, bankID: String, enterpriseID: String, currency: String, rules: MatchingRules, registered: Provenance) {
@@ -90,6 +93,7 @@ package struct AccountRecord: Equatable, Sendable, CanonicalCodable {
         self.nextMatchID = 1
         self.lastConfirmedStatement = nil
         self.registered = registered
+        self.accepted = nil
     }
 
     package init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -103,6 +107,7 @@ package struct AccountRecord: Equatable, Sendable, CanonicalCodable {
         nextMatchID = try decoder.readUInt64("next match id")
         lastConfirmedStatement = try decoder.readOptionalString("last confirmed", limit: StatementsLimits.identifierBytesMax)
         registered = try decoder.read(Provenance.self, "registered")
+        accepted = try decoder.readOptional(Provenance.self, "accepted")
     }
 }
 
@@ -154,7 +159,7 @@ struct StatementRecord: Equatable, Sendable, CanonicalCodable {
         var stripped = header
         stripped.lines = []
         encoder.write(stripped)
-        encoder.write(UInt64(header.lines.count))
+        encoder.write(UInt64(lineCount))
         encoder.write(digest)
         encoder.write(optional: supersededBy)
         encoder.write(posted)
