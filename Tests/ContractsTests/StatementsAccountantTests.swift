@@ -298,3 +298,90 @@ import ConsortTesting
         #expect(try fixture.submit("acme", .matchItems, ManualMatch(account: F.account, bankItems: ["S1/1"], bookEntries: ["E2"], reason: "net")).isSuccess)
     }
 }
+
+/// Seeded runs of the accountant's operations mixed with arrivals: whatever
+/// succeeds or is refused, every item is open exactly when the open-item
+/// index holds it, and every live match and its members name each other.
+@Suite struct StatementsAccountantPropertyTests {
+    typealias F = StatementsFixture
+
+    @Test(arguments: [UInt64(3), 17, 29])
+    func mixedWork_keepsItemsMatchesAndTheIndexInStep(seed: UInt64) throws {
+        let fixture = try F(rules: MatchingRules(dateToleranceDays: 2, allowSplit: true, splitGroupMax: 3, feeToleranceMinor: 50))
+        var random = SplitMix64(seed: seed)
+        var entries: [String] = []
+        var lines: [String] = []
+        var statements: [String] = []
+        func pick(_ ids: [String]) -> String? { ids.isEmpty ? nil : ids[Int(random.next(below: UInt64(ids.count)))] }
+        for step in 0..<70 {
+            let amount = Int64(1 + random.next(below: 3)) * 500 * (random.next(below: 4) == 0 ? -1 : 1)
+            let day = "2026-01-0\(1 + random.next(below: 5))"
+            let counterparty = ["Acme", "Acme GmbH", nil][Int(random.next(below: 3))]
+            let reference = random.next(below: 3) == 0 ? "R\(random.next(below: 4))" : nil
+            switch random.next(below: 7) {
+            case 0, 1:
+                let id = "E\(step)"
+                if try fixture.submit("acme", .postBookEntries, F.books("B\(step)", [F.entry(id, amount, day, reference: reference, counterparty: counterparty)])).isSuccess {
+                    entries.append(id)
+                }
+            case 2, 3:
+                let id = "S\(step)"
+                let corrects = random.next(below: 5) == 0 ? pick(statements) : nil
+                if try fixture.submit("bankA", .postStatement, F.statement(id, opening: 0, lines: [F.line("1", amount, day, reference: reference, counterparty: counterparty)],
+                                                                           corrects: corrects)).isSuccess {
+                    statements.append(id)
+                    lines.append("\(id)/1")
+                    if let corrects { statements.removeAll { $0 == corrects } }
+                }
+            case 4:
+                let bank = random.next(below: 2) == 0 ? pick(lines).map { [$0] } ?? [] : []
+                let book = [pick(entries), pick(entries)].compactMap { $0 }
+                try fixture.submit("acme", .matchItems, ManualMatch(account: F.account, bankItems: bank, bookEntries: Array(Set(book)).sorted(), reason: "step \(step)"))
+            case 5:
+                try fixture.submit(random.next(below: 2) == 0 ? "acme" : "bankA", .unmatch,
+                                   Unmatch(account: F.account, matchID: 1 + random.next(below: UInt64(step + 1)), reason: "step \(step)"))
+            default:
+                guard let entry = pick(entries) else { continue }
+                let replacement = random.next(below: 2) == 0 ? F.entry("X\(step)", amount, day, counterparty: counterparty) : nil
+                if try fixture.submit("acme", .correctBookEntry, CorrectBookEntry(account: F.account, correctionID: "C\(step)", entryID: entry,
+                                                                                  reason: "step \(step)", replacement: replacement)).isSuccess {
+                    entries.append(contentsOf: ["C\(step)"] + (replacement.map { [$0.entryID] } ?? []))
+                }
+            }
+        }
+        let scope = "bankA/" + F.account
+        let index = OpenItemIndex(state: MemoryStatementsState(), account: scope)
+        let matches = try fixture.matches()
+        var live: [Int64: Set<String>] = [:]
+        for match in matches where match["dissolved"]?.boolValue == false {
+            let members = (match["bankItems"]?.arrayValue ?? []).compactMap(\.stringValue).map { "bank:" + $0 }
+                + (match["bookItems"]?.arrayValue ?? []).compactMap(\.stringValue).map { "book:" + $0 }
+            live[match["id"]?.intValue ?? 0] = Set(members)
+        }
+        var items: [(ref: String, side: MatchSide, id: String, matching: JSONValue?)] = []
+        for entry in try fixture.query(.bookEntries, ["limit": "100000"]).arrayValue ?? [] {
+            let id = StatementsContract.part(entry["entryId"]?.stringValue ?? "")
+            items.append(("book:" + id, .book, id, entry["matching"]))
+        }
+        for statement in try fixture.query(.statements, [:]).arrayValue ?? [] {
+            for line in try fixture.query(.statement, ["statementId": statement["statementId"]?.stringValue ?? ""])["lines"]?.arrayValue ?? [] {
+                let id = line["itemId"]?.stringValue ?? ""
+                items.append(("bank:" + id, .bank, id, line["matching"]))
+            }
+        }
+        #expect(items.count > 20)
+        for item in items {
+            let state = item.matching?["state"]?.stringValue
+            let indexed = try fixture.chain.ledger.stateValue(contract: StatementsContract.name, key: index.openKey(item.side, item.id)) != nil
+            #expect(indexed == (state == "open"), "seed \(seed): \(item.ref) is \(state ?? "?") but \(indexed ? "is" : "is not") in the open-item index")
+            if state == "matched" {
+                let id = item.matching?["match"]?.intValue ?? 0
+                #expect(live[id]?.contains(item.ref) == true, "seed \(seed): \(item.ref) names match \(id), which does not list it or is dissolved")
+            }
+        }
+        let marked = Dictionary(items.map { ($0.ref, $0.matching?["match"]?.intValue) }, uniquingKeysWith: { first, _ in first })
+        for (id, members) in live {
+            for member in members { #expect(marked[member] == id, "seed \(seed): match \(id) lists \(member), which names \(String(describing: marked[member] ?? nil))") }
+        }
+    }
+}
