@@ -1,5 +1,7 @@
 import Testing
 @testable import Bench
+import ConsortTesting
+import LedgerCore
 
 @Suite struct StatementsBenchmarkTests {
     @Test func benchmark_smallRun_matchesEveryLine() throws {
@@ -7,5 +9,15 @@ import Testing
         #expect(result.linesPerSide == 2_000)
         #expect(result.matched == 2_000)
         #expect(result.matchesByRule["reference", default: 0] >= 600)
+    }
+
+    /// The benchmark's crowded amounts, posted with a fixed signer, leave
+    /// exactly the state recorded from the contract before the matching
+    /// speed-ups: same matches, same records, same index.
+    @Test func benchmarkPosting_leavesTheRecordedState() throws {
+        let signer = try PrivateKey(bytes: [UInt8](repeating: 9, count: 32)).publicKey
+        let posting = try StatementsBenchmark.post(StatementsBenchmark.payments(linesPerSide: 30_000, seed: 5), signer: signer)
+        let state = posting.index.state
+        #expect("\(posting.matched) \(state.count) \(state.contentDigest.hex)" == "29643 133758 482bd4cc35fafa4bddd5129aebf49743aff60eedc64ce6fea1b1a40d198fc8aa")
     }
 }
