@@ -155,6 +155,7 @@ public enum StatementsBenchmark {
                 matched += 1
             }
         }
+        index.flush()
         let elapsed = clock.now - began
         return Posting(index: index, account: account, matched: matched, seconds: elapsed.inSeconds)
     }

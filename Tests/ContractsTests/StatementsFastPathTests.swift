@@ -80,6 +80,7 @@ import LedgerCore
                                                     index: &index) { matched += 1 }
             }
         }
+        index.flush()
         #expect("\(matched) \(account.nextMatchID) \(index.state.count) \(index.state.contentDigest.hex)" == "1426 1427 5005 a31c3598964d91f28a5331addde29943cc2dc5f2a5f538a7a4a454fc8219cf10")
     }
 

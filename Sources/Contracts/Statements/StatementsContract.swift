@@ -262,6 +262,7 @@ public struct StatementsContract: BuiltInContract {
                 matched += 1
             }
         }
+        store.flush()
         context = store.state
         context.put(Self.accountKey(arguments.account), account)
         var attributes = [("account", arguments.account), ("statement", arguments.statementID), ("lines", String(arguments.lines.count)),
@@ -498,6 +499,7 @@ public struct StatementsContract: BuiltInContract {
                 matched += 1
             }
         }
+        store.flush()
         context = store.state
         context.put(Self.accountKey(arguments.account), account)
         context.emit("book_entries_posted", [("account", arguments.account), ("batch", arguments.batchID),
