@@ -101,7 +101,28 @@ public enum StatementsBenchmark {
     public static func run(linesPerSide requested: Int = 100_000, seed: UInt64 = 1) throws -> Result {
         let linesPerSide = min(max(requested, linesPerSideRange.lowerBound), linesPerSideRange.upperBound)
         let input = payments(linesPerSide: linesPerSide, seed: seed)
-        let signer = try PrivateKey.generate().publicKey
+        let posting = try post(input, signer: try PrivateKey.generate().publicKey)
+        let seconds = posting.seconds
+        let items = Double(2 * linesPerSide)
+        let (reads, writes) = (posting.index.state.traffic.reads, posting.index.state.traffic.writes)
+        let byRule = try StatementsContract.matchesByRule(account: posting.account, state: posting.index.state)
+        return Result(linesPerSide: linesPerSide, matched: posting.matched, seconds: seconds,
+                      linesMatchedPerSecond: seconds > 0 ? Double(posting.matched) / seconds : 0, matchesByRule: byRule,
+                      largestAmountDay: input.largestAmountDay, readsPerItem: Double(reads) / items,
+                      writesPerItem: Double(writes) / items)
+    }
+
+    /// What posting a run's input left: the index with its state, the account and the time it took.
+    struct Posting {
+        var index: OpenItemIndex<MemoryStatementsState>
+        var account: AccountRecord
+        var matched: Int
+        var seconds: Double
+    }
+
+    /// Posts `input` through the contract's posting code, the books first,
+    /// every change signed by `signer`, and times it.
+    static func post(_ input: Payments, signer: PublicKey) throws -> Posting {
         func provenance(_ organization: String, _ height: Int) -> Provenance {
             Provenance(transactionID: Hash.sha256(Array("statements-benchmark-\(height)".utf8)), signer: signer, organizationID: organization,
                        height: UInt64(height), timestampMs: 1_767_225_600_000 + UInt64(height) * 1000)
@@ -134,14 +155,8 @@ public enum StatementsBenchmark {
                 matched += 1
             }
         }
+        index.flush()
         let elapsed = clock.now - began
-        let seconds = elapsed.inSeconds
-        let items = Double(2 * linesPerSide)
-        let (reads, writes) = (index.state.traffic.reads, index.state.traffic.writes)
-        let byRule = try StatementsContract.matchesByRule(account: account, state: index.state)
-        return Result(linesPerSide: linesPerSide, matched: matched, seconds: seconds,
-                      linesMatchedPerSecond: seconds > 0 ? Double(matched) / seconds : 0, matchesByRule: byRule,
-                      largestAmountDay: input.largestAmountDay, readsPerItem: Double(reads) / items,
-                      writesPerItem: Double(writes) / items)
+        return Posting(index: index, account: account, matched: matched, seconds: elapsed.inSeconds)
     }
 }

@@ -30,13 +30,12 @@ import Testing
         let key = namespacedKey(StatementsContract.name, index.openKey(.bank, itemID))
         #expect(key.count <= Limits.stateKeyBytesMax, "an open item's key holds its account and its item id")
         #expect(StatementsLimits.amountMinorMax <= Int64.max / 2, "a difference of two amounts cannot overflow")
-        #expect(StatementsLimits.groupsPerAmountDayMax <= StatementsLimits.cachedAmountGroupsMax, "the index's cache holds the fullest amount day")
+        #expect(StatementsLimits.groupsPerAmountDayMax * (StatementsLimits.nameBytesMax + StatementsLimits.matchItemIDBytesMax + 64) + 128
+                <= StatementsLimits.cachedAmountGroupBytesMax, "the index's cache holds the fullest amount day")
         #expect(StatementsLimits.eventReasonCharactersMax * 4 <= Limits.eventValueBytesMax, "a reason's event part fits an event value")
         #expect(StatementsLimits.statusItemsListedMax <= StatementsLimits.reportItemsListedMax)
         #expect(StatementsLimits.queryRecordsListedMax <= StatementsLimits.reportStatementsReadMax
                 && StatementsLimits.reportStatementsReadMax <= StatementsLimits.reportItemsReadMax)
-        #expect(StatementsLimits.cachedAmountGroupsMax * (StatementsLimits.nameBytesMax + 64) <= 128 * 1024 * 1024,
-                "the index's cache stays within 128 MiB however long the counterparty names")
         #expect(StatementsLimits.referencesPerItemMax * StatementsLimits.referenceBytesMax <= Limits.stateValueBytesMax)
         #expect(StatementsLimits.reportBalancesMax * (StatementsLimits.balanceCodeBytesMax + 32) <= Limits.callArgumentsBytesMax)
         #expect(StatementsLimits.mt940FileBytesMax <= StatementsLimits.camtFileBytesMax,

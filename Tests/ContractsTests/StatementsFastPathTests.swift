@@ -81,6 +81,7 @@ import LedgerCore
                                                     index: &index) != nil { matched += 1 }
             }
         }
+        index.flush()
         #expect("\(matched) \(account.nextMatchID) \(index.state.count) \(index.state.contentDigest.hex)" == "1425 1426 5003 00e793641dd3316e23c2decca90810be9fb541d0f026a0320c54a351fa8d7838")
     }
 

@@ -278,7 +278,7 @@ extension StatementsContract {
                                      differenceMinor: difference)
         let matchID = account.nextMatchID
         try Self.record(decision, account: &account, made: Provenance(store.state), index: &store, reason: arguments.reason)
-        context = store.state
+        context = store.finishedState()
         context.put(account.key, account)
         context.emit("items_matched", [("account", name), ("match", String(matchID)), ("bankItems", String(bank.count)),
                                        ("bookEntries", String(book.count)), ("differenceMinor", String(difference)), ("by", context.organization.id)])
@@ -306,7 +306,7 @@ extension StatementsContract {
         let note = MatchNote(reason: arguments.reason, by: Provenance(store.state))
         let reopened = try Self.dissolve(match.id, account: account.scope, note: note, keeping: { _ in false }, state: &store.state).items
         for item in reopened { try store.add(item) }
-        context = store.state
+        context = store.finishedState()
         context.emit("match_dissolved", [("account", name), ("match", String(match.id)), ("items", String(reopened.count)),
                                          ("by", context.organization.id)])
     }
@@ -401,7 +401,7 @@ extension StatementsContract {
             tally.count(try Self.postEntry(replacement, batchID: arguments.correctionID, posted: made, account: &account, matcher: matcher, index: &store))
         }
         try Self.settle(reopened, account: &account, matcher: matcher, made: made, index: &store, tally: &tally)
-        context = store.state
+        context = store.finishedState()
         context.put(account.key, account)
         var attributes = [("account", name), ("entry", arguments.entryID), ("correction", arguments.correctionID),
                           ("correctionMatch", String(correctionMatch)), ("matches", String(tally.matched))]

@@ -70,6 +70,9 @@ public struct OpenItemKind: Equatable, Hashable, Sendable, Comparable {
 /// Items leave the heaps lazily: removing an item deletes its open record,
 /// and an id whose record is gone is dropped when it reaches a heap's top.
 public struct OpenItemIndex<State: StatementsState> {
+    /// The state the index reads and writes. Its groups keys
+    /// (`ix/<account>/<side>/a/…`) lag behind the index until ``flush()``;
+    /// every other key is written as it changes.
     public var state: State
     /// The account's key scope: its bank and number (`AccountRecord.scope`), which rejections name too.
     public let account: String
@@ -80,17 +83,33 @@ public struct OpenItemIndex<State: StatementsState> {
 
     /// Amount groups already read or written through this index (nil:
     /// none in state), so that arrivals of the same amount and days decode
-    /// them once. Every write of a groups key goes through the index, which
-    /// keeps this in step; it is emptied when it reaches
-    /// ``StatementsLimits/cachedAmountDaysMax`` keys.
+    /// them once, with the heap tops the index has seen. Changed groups are
+    /// written to state when the cache is emptied or ``flush()`` is called,
+    /// so that a day taking many arrivals is encoded once rather than once
+    /// per arrival. Every write of a groups or heap key goes through the
+    /// index, which keeps this in step; it is emptied (after writing what
+    /// changed) when it would exceed ``StatementsLimits/cachedAmountDaysMax``
+    /// keys or ``StatementsLimits/cachedAmountGroupBytesMax`` bytes.
     private var groupsCache: [AmountDay: CachedGroups] = [:]
-    /// Groups held by ``groupsCache``, bounded by ``StatementsLimits/cachedAmountGroupsMax``
-    /// (a group's size is bounded by its counterparty name), so the cache is bounded in bytes too.
-    private var cachedGroupCount = 0
+    /// Bytes held by ``groupsCache``, as ``CachedGroups/bytes`` counts them.
+    private var cachedBytes = 0
+    /// The cache's limits; the ``StatementsLimits`` ones unless a test asks for smaller.
+    private let cachedAmountDaysMax: Int
+    private let cachedGroupBytesMax: Int
 
     public init(state: State, account: String) {
+        self.init(state: state, account: account, cachedAmountDaysMax: StatementsLimits.cachedAmountDaysMax,
+                  cachedGroupBytesMax: StatementsLimits.cachedAmountGroupBytesMax)
+    }
+
+    /// An index whose cache holds at most `cachedAmountDaysMax` amount days
+    /// and `cachedGroupBytesMax` bytes: tests make them small to check that
+    /// results do not depend on them.
+    init(state: State, account: String, cachedAmountDaysMax: Int, cachedGroupBytesMax: Int) {
         self.state = state
         self.account = account
+        self.cachedAmountDaysMax = cachedAmountDaysMax
+        self.cachedGroupBytesMax = cachedGroupBytesMax
         bankPrefix = stateKey("ix", StatementsContract.part(account), "bank", "")
         bookPrefix = stateKey("ix", StatementsContract.part(account), "book", "")
     }
@@ -170,6 +189,7 @@ public struct OpenItemIndex<State: StatementsState> {
         guard var groups = try loadGroups(amountDay) else { return [] }
         var tops: [MatchItem] = []
         var changed = false
+        var learned = false
         var position = 0
         while position < groups.groups.count {
             let group = groups.groups[position]
@@ -177,7 +197,7 @@ public struct OpenItemIndex<State: StatementsState> {
                 position += 1
                 continue
             }
-            var heap = IdHeap(prefix: heapPrefix(side, currency, amountMinor, day, group), count: Int(group.count))
+            var heap = IdHeap(prefix: heapPrefix(side, currency, amountMinor, day, group), count: Int(group.count), top: group.top)
             let top = try openTop(of: &heap, side: side)
             if heap.count != Int(group.count) {
                 changed = true
@@ -187,26 +207,65 @@ public struct OpenItemIndex<State: StatementsState> {
                 }
                 groups.groups[position].count = UInt32(heap.count)
             }
+            if heap.knownTop != group.top {
+                learned = true
+                groups.groups[position].top = heap.knownTop
+            }
             if let top { tops.append(top) }
             position += 1
         }
-        if changed { storeGroups(groups, at: amountDay) }
+        if changed {
+            storeGroups(groups, at: amountDay)
+        } else if learned {
+            remember(groups, at: amountDay)
+        }
         return tops
     }
 
     /// The open item at the top of `heap`, dropping ids that are no longer open.
     private mutating func openTop(of heap: inout IdHeap, side: MatchSide) throws -> MatchItem? {
-        while let id = try heap.top(in: state) {
+        while let id = try heap.readTop(in: state) {
             if let item = try state.record(MatchItem.self, openKey(side, id)) { return item }
             try heap.popTop(in: &state)
         }
         return nil
     }
 
+    /// Keeps changed groups in the cache, to be written by ``flush()``.
     private mutating func storeGroups(_ groups: AmountGroups, at amountDay: AmountDay) {
+        remember(groups.groups.isEmpty ? nil : groups, at: amountDay, changed: true)
+    }
+
+    /// Writes the amount groups changed since they were last written; the
+    /// state then holds everything the index holds. Whoever hands the state
+    /// on (a transaction's execution, the benchmark) calls this first.
+    /// Writes go out in key order, so that nothing downstream can depend on
+    /// the dictionary's order, which differs from process to process.
+    public mutating func flush() {
+        var changed: [(key: [UInt8], amountDay: AmountDay)] = []
+        var position = groupsCache.startIndex
+        while position != groupsCache.endIndex {
+            if groupsCache.values[position].changed {
+                let amountDay = groupsCache.keys[position]
+                changed.append((groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day), amountDay))
+                groupsCache.values[position].changed = false
+            }
+            groupsCache.formIndex(after: &position)
+        }
+        changed.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        for entry in changed { write(groupsCache[entry.amountDay]?.groups, at: entry.amountDay) }
+    }
+
+    /// The state with everything the index holds written to it (``flush()``
+    /// first): what execution hands on when the transaction's work is done.
+    public mutating func finishedState() -> State {
+        flush()
+        return state
+    }
+
+    private mutating func write(_ groups: AmountGroups?, at amountDay: AmountDay) {
         let key = groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day)
-        if groups.groups.isEmpty { state.delete(key) } else { state.putRecord(key, groups) }
-        remember(groups.groups.isEmpty ? nil : groups, at: amountDay)
+        if let groups { state.putRecord(key, groups) } else { state.delete(key) }
     }
 
     /// The amount groups of `amountDay`, from the cache when they were read or written before.
@@ -217,18 +276,20 @@ public struct OpenItemIndex<State: StatementsState> {
         return groups
     }
 
-    private mutating func remember(_ groups: AmountGroups?, at amountDay: AmountDay) {
-        let previous = groupsCache[amountDay]?.groups?.groups.count ?? 0
-        let added = groups?.groups.count ?? 0
-        let tooManyDays = groupsCache[amountDay] == nil && groupsCache.count >= StatementsLimits.cachedAmountDaysMax
-        if tooManyDays || cachedGroupCount - previous + added > StatementsLimits.cachedAmountGroupsMax {
+    /// Caches `groups` for `amountDay`; `changed`: they differ from what state holds.
+    private mutating func remember(_ groups: AmountGroups?, at amountDay: AmountDay, changed: Bool = false) {
+        let previous = groupsCache[amountDay]
+        let entry = CachedGroups(groups: groups, changed: changed || previous?.changed == true)
+        let tooManyDays = previous == nil && groupsCache.count >= cachedAmountDaysMax
+        if tooManyDays || cachedBytes - (previous?.bytes ?? 0) + entry.bytes > cachedGroupBytesMax {
+            flush()
             groupsCache.removeAll(keepingCapacity: true)
-            cachedGroupCount = 0
+            cachedBytes = 0
         } else {
-            cachedGroupCount -= previous
+            cachedBytes -= previous?.bytes ?? 0
         }
-        groupsCache[amountDay] = CachedGroups(groups: groups)
-        cachedGroupCount += added
+        groupsCache[amountDay] = entry
+        cachedBytes += entry.bytes
     }
 
     // MARK: Changes
@@ -269,9 +330,10 @@ public struct OpenItemIndex<State: StatementsState> {
             state.putRecord(key, bucket)
         }
         var heap = IdHeap(prefix: heapPrefix(item.side, item.currency, item.amountMinor, item.day, groups.groups[position]),
-                          count: Int(groups.groups[position].count))
+                          count: Int(groups.groups[position].count), top: groups.groups[position].top)
         try heap.push(item.id, in: &state)
         groups.groups[position].count = UInt32(heap.count)
+        groups.groups[position].top = heap.knownTop
         storeGroups(groups, at: amountDay)
     }
 
@@ -294,22 +356,49 @@ struct AmountDay: Hashable {
     var currency: String
     var amountMinor: Int64
     var day: Int32
+
+    /// Hashes the numbers only: an account's items share one currency, so
+    /// hashing its text would only cost time; equality still compares it.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(amountMinor)
+        hasher.combine(day)
+        hasher.combine(side)
+    }
 }
 
-/// Amount groups as last read or written; nil when the key holds none.
+/// Amount groups as the index last read or changed them; nil when there are none.
 struct CachedGroups {
     var groups: AmountGroups?
+    /// The groups differ from what the state's groups key holds, until the index writes them.
+    var changed: Bool
+    /// What the entry costs the cache: a fixed share for the day, and for
+    /// each group its counterparty, its known top id and a fixed share.
+    let bytes: Int
+
+    init(groups: AmountGroups?, changed: Bool) {
+        self.groups = groups
+        self.changed = changed
+        bytes = (groups?.groups ?? []).reduce(Self.dayBytes) { $0 + Self.groupBytes + $1.counterparty.utf8.count + ($1.top?.utf8.count ?? 0) }
+    }
+
+    /// The dictionary entry of an amount day, and a group's numbers and string headers, rounded up.
+    static let dayBytes = 128
+    static let groupBytes = 64
 }
 
 /// A binary min-heap of item ids in state, one key per slot (`prefix` + slot
-/// number); the caller keeps its size.
+/// number); the caller keeps its size and, when it knows it, the id in slot 0.
 struct IdHeap {
     let prefix: [UInt8]
     private(set) var count: Int
+    /// The id in slot 0 when known without reading it: what the caller last
+    /// saw there, or what this heap's own changes put there.
+    private(set) var knownTop: String?
 
-    init(prefix: [UInt8], count: Int) {
+    init(prefix: [UInt8], count: Int, top: String?) {
         self.prefix = prefix
         self.count = count
+        knownTop = count == 0 ? nil : top
     }
 
     private func slotKey(_ slot: Int) -> [UInt8] {
@@ -319,15 +408,20 @@ struct IdHeap {
     }
 
     private func id<State: StatementsState>(at slot: Int, in state: State) throws(StorageError) -> String {
+        if slot == 0, let knownTop { return knownTop }
         guard let record = try state.record(HeapSlot.self, slotKey(slot)) else {
             throw .corrupted(reason: "open-item heap \(String(decoding: prefix, as: UTF8.self)) has no slot \(slot) of \(count)")
         }
         return record.id
     }
 
-    /// The lowest id, or nil when empty.
-    func top<State: StatementsState>(in state: State) throws(StorageError) -> String? {
-        count == 0 ? nil : try id(at: 0, in: state)
+    /// The lowest id, or nil when empty; read from slot 0 only when not known.
+    mutating func readTop<State: StatementsState>(in state: State) throws(StorageError) -> String? {
+        guard count > 0 else { return nil }
+        if let knownTop { return knownTop }
+        let top = try id(at: 0, in: state)
+        knownTop = top
+        return top
     }
 
     mutating func push<State: StatementsState>(_ id: String, in state: inout State) throws(StorageError) {
@@ -341,12 +435,14 @@ struct IdHeap {
             slot = parent
         }
         state.putRecord(slotKey(slot), HeapSlot(id: id))
+        if slot == 0 { knownTop = id }
     }
 
     mutating func popTop<State: StatementsState>(in state: inout State) throws(StorageError) {
         guard count > 0 else { return }
         count -= 1
         let last = try id(at: count, in: state)
+        knownTop = nil
         state.delete(slotKey(count))
         guard count > 0 else { return }
         var slot = 0
@@ -364,9 +460,11 @@ struct IdHeap {
             }
             guard childID < last else { break }
             state.putRecord(slotKey(slot), HeapSlot(id: childID))
+            if slot == 0 { knownTop = childID }
             slot = child
         }
         state.putRecord(slotKey(slot), HeapSlot(id: last))
+        if slot == 0 { knownTop = last }
     }
 }
 
@@ -404,11 +502,18 @@ struct AmountGroups: CanonicalCodable {
         var kind: OpenItemKind
         /// Slots in the group's heap (ids not yet dropped included).
         var count: UInt32
+        /// The id in slot 0 of the group's heap when the index knows it; not
+        /// stored (decoding leaves it nil) and not compared.
+        var top: String?
 
         init(counterparty: String, kind: OpenItemKind, count: UInt32) {
             self.counterparty = counterparty
             self.kind = kind
             self.count = count
+        }
+
+        static func == (lhs: Group, rhs: Group) -> Bool {
+            lhs.counterparty == rhs.counterparty && lhs.kind == rhs.kind && lhs.count == rhs.count
         }
 
         func precedes(_ other: Group) -> Bool {

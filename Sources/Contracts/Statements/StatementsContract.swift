@@ -349,7 +349,7 @@ public struct StatementsContract: BuiltInContract {
                                           matcher: matcher, made: made, index: &store))
         }
         try Self.rematch(reopened, account: &account, matcher: matcher, made: made, index: &store, tally: &tally)
-        context = store.state
+        context = store.finishedState()
         context.put(account.key, account)
         var attributes = [("account", arguments.account), ("statement", arguments.statementID), ("lines", String(arguments.lines.count)),
                           ("matches", String(tally.matched)), ("closingBalanceMinor", String(arguments.closingBooked.amountMinor))]
@@ -592,7 +592,7 @@ public struct StatementsContract: BuiltInContract {
         for entry in fresh {
             tally.count(try Self.postEntry(entry, batchID: arguments.batchID, posted: posted, account: &account, matcher: matcher, index: &store))
         }
-        context = store.state
+        context = store.finishedState()
         context.put(account.key, account)
         var attributes = [("account", arguments.account), ("batch", arguments.batchID),
                           ("entries", String(fresh.count)), ("matches", String(tally.matched))]

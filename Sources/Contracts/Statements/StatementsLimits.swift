@@ -46,9 +46,10 @@ public enum StatementsLimits {
     /// arrivals (a transaction's index, or the benchmark's); when full it
     /// starts afresh. Only memory depends on it, never a result.
     public static let cachedAmountDaysMax = 65_536
-    /// The most amount groups that cache holds in all; a group is at most a
-    /// counterparty name and a few numbers, so this bounds its bytes.
-    public static let cachedAmountGroupsMax = 262_144
+    /// The most bytes that cache holds in all, counting each group's
+    /// counterparty name and the heap top id it remembers: 128 MiB however
+    /// long the names, and room for every amount day of a million open items.
+    public static let cachedAmountGroupBytesMax = 128 * 1024 * 1024
     /// The longest item id in the matching index: an escaped statement id,
     /// `/` and an escaped line id.
     public static let matchItemIDBytesMax = 2 * escapedIdentifierBytesMax + 1
