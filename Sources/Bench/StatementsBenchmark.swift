@@ -141,8 +141,7 @@ public enum StatementsBenchmark {
             height += 1
             let posted = provenance("enterprise", height)
             let batchID = "B\(height)"
-            for entry in batch where try StatementsContract.postEntry(entry, batchID: batchID, posted: posted, account: &account,
-                                                                      matcher: matcher, index: &index) != nil {
+            for entry in batch where try index.post(entry, batchID: batchID, posted: posted, account: &account, matcher: matcher) != nil {
                 matched += 1
             }
         }
@@ -150,8 +149,8 @@ public enum StatementsBenchmark {
             height += 1
             let made = provenance("bank", height)
             let statementID = "S\(height)"
-            for line in lines where try StatementsContract.postLine(line, statementID: statementID, currency: "EUR", account: &account,
-                                                                    matcher: matcher, made: made, index: &index) != nil {
+            for line in lines where try index.post(line, statementID: statementID, currency: "EUR", account: &account,
+                                                   matcher: matcher, made: made) != nil {
                 matched += 1
             }
         }

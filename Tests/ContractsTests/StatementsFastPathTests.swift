@@ -48,6 +48,39 @@ import LedgerCore
         #expect(stateKey() == [] && stateKey("only") == Array("only".utf8))
     }
 
+    /// The index builds the record keys from prefixes it made once; they are the contract's keys.
+    @Test func indexRecordKeys_areTheContractsKeys() {
+        for account in ["bank/DE89370400440532013000", "a/b%c", ""] {
+            let index = MemoryMatchingIndex(account: account)
+            for id in ["S1/7", "E12", "", "x%2Fy"] {
+                #expect(index.lineKey(id) == StatementsContract.lineKey(account, id))
+                #expect(index.bookKey(id) == StatementsContract.bookKey(account, id))
+            }
+            for id: UInt64 in [0, 1, 42, 9_999_999_999_999_999, 10_000_000_000_000_000, UInt64.max] {
+                #expect(index.matchKey(id) == StatementsContract.matchKey(account, id))
+                #expect(StatementsContract.padded(id) == String(repeating: "0", count: max(0, 16 - String(id).count)) + String(id))
+            }
+        }
+    }
+
+    /// Escaping works on bytes: a `/` or `%` is escaped even where a combining mark joins it to one character.
+    @Test func keyParts_escapeEverySlashAndPercent() {
+        #expect(StatementsContract.part("a/b%c") == "a%2Fb%25c")
+        #expect(StatementsContract.part("plain") == "plain")
+        #expect(StatementsContract.part("/\u{301}x%\u{301}") == "%2F\u{301}x%25\u{301}")
+        #expect(StatementsContract.part("Müller/AG") == "Müller%2FAG")
+    }
+
+    /// An item's references in lookup order: sorted, each once.
+    @Test func distinctReferences_sortedEachOnce() {
+        func item(_ references: [String]) -> MatchItem {
+            MatchItem(side: .bank, id: "x", amountMinor: 1, currency: "EUR", day: 0, references: references, counterparty: "", isReversal: false)
+        }
+        for references in [[], ["A"], ["B", "A"], ["A", "A"], ["C", "A", "C", "B"], ["X", "X", "X", "X"]] {
+            #expect(item(references).distinctReferences == Set(references).sorted(), "\(references)")
+        }
+    }
+
     /// Posting a seeded mix of lines and entries (references, fees, splits,
     /// reversals, crowded amounts) leaves exactly the recorded state (digest
     /// recorded when matches began to keep their reason, alternatives,

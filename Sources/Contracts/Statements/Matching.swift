@@ -96,6 +96,21 @@ public struct MatchItem: Equatable, Sendable, CanonicalCodable {
         isReversal = try decoder.readBool("item reversal")
     }
 
+    /// The item's references sorted, each once: the order every lookup by
+    /// reference takes. An item has at most ``StatementsLimits/referencesPerItemMax``,
+    /// so this sorts a few strings rather than hashing them into a set.
+    public var distinctReferences: [String] {
+        guard references.count > 1 else { return references }
+        var sorted = references.sorted()
+        var kept = 1
+        for position in 1..<sorted.count where sorted[position] != sorted[kept - 1] {
+            sorted[kept] = sorted[position]
+            kept += 1
+        }
+        sorted.removeLast(sorted.count - kept)
+        return sorted
+    }
+
     /// Upper case, letters and digits only; `NONREF`/`NOTPROVIDED` count as none.
     public static func normalizedReference(_ text: String?) -> String? {
         guard let text else { return nil }
@@ -207,7 +222,7 @@ public struct Matcher: Sendable {
     }
 
     private func reversal<State>(of item: MatchItem, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
-        for reference in Set(item.references).sorted() {
+        for reference in item.distinctReferences {
             let candidates = try index.referenceItems(item.side, reference).filter {
                 !$0.isReversal && $0.currency == item.currency && $0.amountMinor == -item.amountMinor && $0.id != item.id
             }
@@ -224,7 +239,7 @@ public struct Matcher: Sendable {
 
     private func byReference<State>(_ item: MatchItem, index: OpenItemIndex<State>) throws -> MatchDecision? {
         var feeCandidate: MatchItem?
-        for reference in Set(item.references).sorted() {
+        for reference in item.distinctReferences {
             let candidates = nearest(try index.referenceItems(item.side.other, reference).filter { $0.currency == item.currency }, to: item)
             let exact = candidates.filter { $0.amountMinor == item.amountMinor }
             if let chosen = exact.first {
@@ -307,7 +322,7 @@ public struct Matcher: Sendable {
     private func split<State>(_ item: MatchItem, index: OpenItemIndex<State>) throws -> MatchDecision? {
         let groupMax = Int(rules.splitGroupMax)
         let sameSign: (MatchItem) -> Bool = { ($0.amountMinor > 0) == (item.amountMinor > 0) && $0.currency == item.currency && !$0.isReversal }
-        for reference in Set(item.references).sorted() {
+        for reference in item.distinctReferences {
             let others = try index.referenceItems(item.side.other, reference).filter(sameSign)
             var same = try index.referenceItems(item.side, reference).filter { sameSign($0) && $0.id != item.id }
             same.append(item)

@@ -78,8 +78,13 @@ public struct OpenItemIndex<State: StatementsState> {
     public let account: String
 
     /// `ix/<account>/bank/` and `ix/<account>/book/`, built once.
-    private let bankPrefix: [UInt8]
-    private let bookPrefix: [UInt8]
+    private let bankSidePrefix: [UInt8]
+    private let bookSidePrefix: [UInt8]
+    /// The prefixes of the account's line, book entry and match records,
+    /// built once: posting writes one or more of them for every item.
+    private let lineRecordPrefix: [UInt8]
+    private let bookRecordPrefix: [UInt8]
+    private let matchRecordPrefix: [UInt8]
 
     /// Amount groups already read or written through this index (nil:
     /// none in state), so that arrivals of the same amount and days decode
@@ -90,7 +95,11 @@ public struct OpenItemIndex<State: StatementsState> {
     /// index, which keeps this in step; it is emptied (after writing what
     /// changed) when it would exceed ``StatementsLimits/cachedAmountDaysMax``
     /// keys or ``StatementsLimits/cachedAmountGroupBytesMax`` bytes.
-    private var groupsCache: [AmountDay: CachedGroups] = [:]
+    /// Kept by amount first and day second: the lookups of one arrival
+    /// (its day and the days around it) stay within one small table.
+    private var groupsCache: [AmountKey: [Int32: CachedGroups]] = [:]
+    /// Amount days held by ``groupsCache``.
+    private var cachedDays = 0
     /// Bytes held by ``groupsCache``, as ``CachedGroups/bytes`` counts them.
     private var cachedBytes = 0
     /// The cache's limits; the ``StatementsLimits`` ones unless a test asks for smaller.
@@ -110,15 +119,26 @@ public struct OpenItemIndex<State: StatementsState> {
         self.account = account
         self.cachedAmountDaysMax = cachedAmountDaysMax
         self.cachedGroupBytesMax = cachedGroupBytesMax
-        bankPrefix = stateKey("ix", StatementsContract.part(account), "bank", "")
-        bookPrefix = stateKey("ix", StatementsContract.part(account), "book", "")
+        let scope = StatementsContract.part(account)
+        bankSidePrefix = stateKey("ix", scope, "bank", "")
+        bookSidePrefix = stateKey("ix", scope, "book", "")
+        lineRecordPrefix = StatementsContract.linePrefix(account)
+        bookRecordPrefix = StatementsContract.bookPrefix(account)
+        matchRecordPrefix = StatementsContract.matchPrefix(account)
     }
+
+    /// ``StatementsContract/lineKey(_:_:)`` of this account.
+    func lineKey(_ itemID: String) -> [UInt8] { lineRecordPrefix + itemID.utf8 }
+    /// ``StatementsContract/bookKey(_:_:)`` of this account.
+    func bookKey(_ itemID: String) -> [UInt8] { bookRecordPrefix + itemID.utf8 }
+    /// ``StatementsContract/matchKey(_:_:)`` of this account.
+    func matchKey(_ id: UInt64) -> [UInt8] { matchRecordPrefix + StatementsContract.paddedDigits(id) }
 
     // MARK: Keys
 
     /// `<side prefix><tag>/`, with room for what follows.
     private func sideKey(_ side: MatchSide, _ tag: UInt8) -> [UInt8] {
-        var key = side == .bank ? bankPrefix : bookPrefix
+        var key = side == .bank ? bankSidePrefix : bookSidePrefix
         key.reserveCapacity(key.count + 64)
         key.append(tag)
         key.append(UInt8(ascii: "/"))
@@ -242,18 +262,25 @@ public struct OpenItemIndex<State: StatementsState> {
     /// Writes go out in key order, so that nothing downstream can depend on
     /// the dictionary's order, which differs from process to process.
     public mutating func flush() {
-        var changed: [(key: [UInt8], amountDay: AmountDay)] = []
-        var position = groupsCache.startIndex
-        while position != groupsCache.endIndex {
-            if groupsCache.values[position].changed {
-                let amountDay = groupsCache.keys[position]
-                changed.append((groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day), amountDay))
-                groupsCache.values[position].changed = false
+        var changed: [(key: [UInt8], groups: AmountGroups?)] = []
+        var amounts = groupsCache.startIndex
+        while amounts != groupsCache.endIndex {
+            let amount = groupsCache.keys[amounts]
+            var days = groupsCache.values[amounts].startIndex
+            while days != groupsCache.values[amounts].endIndex {
+                if groupsCache.values[amounts].values[days].changed {
+                    let day = groupsCache.values[amounts].keys[days]
+                    changed.append((groupsKey(amount.side, amount.currency, amount.amountMinor, day), groupsCache.values[amounts].values[days].groups))
+                    groupsCache.values[amounts].values[days].changed = false
+                }
+                groupsCache.values[amounts].formIndex(after: &days)
             }
-            groupsCache.formIndex(after: &position)
+            groupsCache.formIndex(after: &amounts)
         }
         changed.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        for entry in changed { write(groupsCache[entry.amountDay]?.groups, at: entry.amountDay) }
+        for entry in changed {
+            if let groups = entry.groups { state.putRecord(entry.key, groups) } else { state.delete(entry.key) }
+        }
     }
 
     /// The state with everything the index holds written to it (``flush()``
@@ -263,14 +290,9 @@ public struct OpenItemIndex<State: StatementsState> {
         return state
     }
 
-    private mutating func write(_ groups: AmountGroups?, at amountDay: AmountDay) {
-        let key = groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day)
-        if let groups { state.putRecord(key, groups) } else { state.delete(key) }
-    }
-
     /// The amount groups of `amountDay`, from the cache when they were read or written before.
     private mutating func loadGroups(_ amountDay: AmountDay) throws(StorageError) -> AmountGroups? {
-        if let cached = groupsCache[amountDay] { return cached.groups }
+        if let cached = groupsCache[amountDay.amount]?[amountDay.day] { return cached.groups }
         let groups = try state.record(AmountGroups.self, groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day))
         remember(groups, at: amountDay)
         return groups
@@ -278,18 +300,21 @@ public struct OpenItemIndex<State: StatementsState> {
 
     /// Caches `groups` for `amountDay`; `changed`: they differ from what state holds.
     private mutating func remember(_ groups: AmountGroups?, at amountDay: AmountDay, changed: Bool = false) {
-        let previous = groupsCache[amountDay]
+        let previous = groupsCache[amountDay.amount]?[amountDay.day]
         let entry = CachedGroups(groups: groups, changed: changed || previous?.changed == true)
-        let tooManyDays = previous == nil && groupsCache.count >= cachedAmountDaysMax
+        let tooManyDays = previous == nil && cachedDays >= cachedAmountDaysMax
         if tooManyDays || cachedBytes - (previous?.bytes ?? 0) + entry.bytes > cachedGroupBytesMax {
             flush()
             groupsCache.removeAll(keepingCapacity: true)
             cachedBytes = 0
-        } else {
-            cachedBytes -= previous?.bytes ?? 0
+            cachedDays = 0
+        } else if let previous {
+            cachedBytes -= previous.bytes
+            cachedDays -= 1
         }
-        groupsCache[amountDay] = entry
+        groupsCache[amountDay.amount, default: [:]][amountDay.day] = entry
         cachedBytes += entry.bytes
+        cachedDays += 1
     }
 
     // MARK: Changes
@@ -300,7 +325,7 @@ public struct OpenItemIndex<State: StatementsState> {
     public mutating func add(_ item: MatchItem) throws {
         let open = openKey(item.side, item.id)
         guard try state.get(open) == nil else { return }
-        let references = Set(item.references).sorted()
+        let references = item.distinctReferences
         var buckets: [(key: [UInt8], bucket: ReferenceBucket)] = []
         for reference in references {
             let key = referenceKey(item.side, reference)
@@ -341,7 +366,7 @@ public struct OpenItemIndex<State: StatementsState> {
     /// buckets; its amount heap drops it when it reaches the top.
     public mutating func remove(_ item: MatchItem) throws {
         state.delete(openKey(item.side, item.id))
-        for reference in Set(item.references).sorted() {
+        for reference in item.distinctReferences {
             let key = referenceKey(item.side, reference)
             guard var bucket = try state.record(ReferenceBucket.self, key) else { continue }
             bucket.items.removeAll { $0.id == item.id }
@@ -351,17 +376,25 @@ public struct OpenItemIndex<State: StatementsState> {
 }
 
 /// One side's items of one currency, amount and day: what a groups key names.
-struct AmountDay: Hashable {
+struct AmountDay {
     var side: MatchSide
     var currency: String
     var amountMinor: Int64
     var day: Int32
 
+    var amount: AmountKey { AmountKey(side: side, currency: currency, amountMinor: amountMinor) }
+}
+
+/// One side's items of one currency and amount, on any day.
+struct AmountKey: Hashable {
+    var side: MatchSide
+    var currency: String
+    var amountMinor: Int64
+
     /// Hashes the numbers only: an account's items share one currency, so
     /// hashing its text would only cost time; equality still compares it.
     func hash(into hasher: inout Hasher) {
         hasher.combine(amountMinor)
-        hasher.combine(day)
         hasher.combine(side)
     }
 }

@@ -105,17 +105,20 @@ public struct StatementsContract: BuiltInContract {
     // MARK: Keys
 
     /// Escapes a key part so that `/` inside ids cannot split keys.
+    /// Works on the UTF-8 bytes, so a `/` or `%` is escaped wherever it
+    /// stands, a combining mark after it included.
     static func part(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "/") }) else { return text }
-        var result = ""
-        for character in text {
-            switch character {
-            case "%": result += "%25"
-            case "/": result += "%2F"
-            default: result.append(character)
+        var escaped: [UInt8] = []
+        escaped.reserveCapacity(text.utf8.count + 8)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "%"): escaped.append(contentsOf: [UInt8(ascii: "%"), UInt8(ascii: "2"), UInt8(ascii: "5")])
+            case UInt8(ascii: "/"): escaped.append(contentsOf: [UInt8(ascii: "%"), UInt8(ascii: "2"), UInt8(ascii: "F")])
+            default: escaped.append(byte)
             }
         }
-        return result
+        return String(decoding: escaped, as: UTF8.self)
     }
 
     /// An account is keyed by its number and the bank that holds it, so that
@@ -136,9 +139,20 @@ public struct StatementsContract: BuiltInContract {
     static func confirmationKey(_ account: String, _ id: String) -> [UInt8] { stateKey("conf", part(account), part(id)) }
     static func confirmationPrefix(_ account: String) -> [UInt8] { stateKey("conf", part(account), "") }
 
-    static func padded(_ value: UInt64) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, 16 - text.count)) + text
+    static func padded(_ value: UInt64) -> String { String(decoding: paddedDigits(value), as: UTF8.self) }
+
+    /// `value` in decimal, zero-padded to 16 digits (more when it needs them), so that match keys sort by number.
+    static func paddedDigits(_ value: UInt64) -> [UInt8] {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(20)
+        var rest = value
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        while digits.count < 16 { digits.append(UInt8(ascii: "0")) }
+        digits.reverse()
+        return digits
     }
 
     // MARK: Execution
@@ -439,7 +453,7 @@ public struct StatementsContract: BuiltInContract {
         let itemID = lineItemID(statementID, line.lineID)
         let posted = LineRecord(statementID: statementID, line: line, currency: currency, state: .open)
         guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index) else {
-            index.state.putRecord(lineKey(account.scope, itemID), posted)
+            index.state.putRecord(index.lineKey(itemID), posted)
             return nil
         }
         try record(decision, account: &account, made: made, index: &index, arriving: .line(itemID, posted))
@@ -454,7 +468,7 @@ public struct StatementsContract: BuiltInContract {
         let itemID = part(entry.entryID)
         let book = BookRecord(entry: entry, batchID: batchID, posted: posted, state: .open)
         guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index) else {
-            index.state.putRecord(bookKey(account.scope, itemID), book)
+            index.state.putRecord(index.bookKey(itemID), book)
             return nil
         }
         try record(decision, account: &account, made: posted, index: &index, arriving: .book(itemID, book))
@@ -487,10 +501,9 @@ public struct StatementsContract: BuiltInContract {
                               arriving: ArrivingRecord = .none, reason: String = "") throws {
         let matchID = account.nextMatchID
         account.nextMatchID += 1
-        let name = account.scope
         let match = MatchRecord(id: matchID, rule: decision.rule, bankItems: decision.bankItems.map(\.id), bookItems: decision.bookItems.map(\.id),
                                 differenceMinor: decision.differenceMinor, reason: reason, alternatives: decision.alternatives, made: made)
-        index.state.putRecord(matchKey(name, matchID), match)
+        index.state.putRecord(index.matchKey(matchID), match)
         var arrivingWritten = false
         for item in decision.bankItems {
             var line: LineRecord
@@ -498,13 +511,13 @@ public struct StatementsContract: BuiltInContract {
                 line = posted
                 arrivingWritten = true
             } else {
-                guard let stored = try index.state.record(LineRecord.self, lineKey(name, item.id)) else {
-                    throw StorageError.corrupted(reason: "matched line \(item.id) of \(name) has no record")
+                guard let stored = try index.state.record(LineRecord.self, index.lineKey(item.id)) else {
+                    throw StorageError.corrupted(reason: "matched line \(item.id) of \(index.account) has no record")
                 }
                 line = stored
             }
             line.state = .matched(matchID)
-            index.state.putRecord(lineKey(name, item.id), line)
+            index.state.putRecord(index.lineKey(item.id), line)
         }
         for item in decision.bookItems {
             var book: BookRecord
@@ -512,19 +525,19 @@ public struct StatementsContract: BuiltInContract {
                 book = posted
                 arrivingWritten = true
             } else {
-                guard let stored = try index.state.record(BookRecord.self, bookKey(name, item.id)) else {
-                    throw StorageError.corrupted(reason: "matched book entry \(item.id) of \(name) has no record")
+                guard let stored = try index.state.record(BookRecord.self, index.bookKey(item.id)) else {
+                    throw StorageError.corrupted(reason: "matched book entry \(item.id) of \(index.account) has no record")
                 }
                 book = stored
             }
             book.state = .matched(matchID)
-            index.state.putRecord(bookKey(name, item.id), book)
+            index.state.putRecord(index.bookKey(item.id), book)
         }
         guard !arrivingWritten else { return }
         switch arriving {
         case .none: break
-        case .line(let id, let posted): index.state.putRecord(lineKey(name, id), posted)
-        case .book(let id, let posted): index.state.putRecord(bookKey(name, id), posted)
+        case .line(let id, let posted): index.state.putRecord(index.lineKey(id), posted)
+        case .book(let id, let posted): index.state.putRecord(index.bookKey(id), posted)
         }
     }
 

@@ -1,4 +1,3 @@
-import Contracts
 import Ledger
 import LedgerCore
 
@@ -100,5 +99,23 @@ extension OpenItemIndex where State == MemoryStatementsState {
     /// An empty index over memory, for one account.
     public init(account: String = "memory") {
         self.init(state: MemoryStatementsState(), account: account)
+    }
+
+    /// ``StatementsContract/postEntry(_:batchID:posted:account:matcher:index:)``
+    /// over memory. Called from this module, the contract's generic posting
+    /// code is compiled for this state as it is for a transaction's, so that
+    /// the benchmark measures the code execution runs rather than calls
+    /// through the protocol's witness table.
+    package mutating func post(_ entry: BookEntryInput, batchID: String, posted: Provenance, account: inout AccountRecord,
+                               matcher: Matcher) throws -> MatchDecision? {
+        try StatementsContract.postEntry(entry, batchID: batchID, posted: posted, account: &account, matcher: matcher, index: &self)
+    }
+
+    /// ``StatementsContract/postLine(_:statementID:currency:account:matcher:made:index:)``
+    /// over memory, compiled for this state as ``post(_:batchID:posted:account:matcher:)`` is.
+    package mutating func post(_ line: StatementLineInput, statementID: String, currency: String, account: inout AccountRecord,
+                               matcher: Matcher, made: Provenance) throws -> MatchDecision? {
+        try StatementsContract.postLine(line, statementID: statementID, currency: currency, account: &account, matcher: matcher,
+                                        made: made, index: &self)
     }
 }
