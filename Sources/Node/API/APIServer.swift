@@ -34,6 +34,7 @@ struct APIError: Error {
 /// | `GET /v1/query/{contract}/{name}?…` | a contract query |
 /// | `GET /v1/proof/{contract}?key=hex` | a state proof against the head's state root |
 /// | `GET /v1/events?from=H` | Server-Sent Events: committed blocks with receipts from height H; `&encoding=binary` sends each as ``EncodedBlockEvent`` |
+/// | `GET /v1/openapi.json` | this table as an OpenAPI 3.1 document (``OpenAPIDocument``), with every answer's schema |
 /// | `GET /metrics` | Prometheus metrics |
 /// | `GET /health/live` | liveness: the process answers (always 200) |
 /// | `GET /health/ready`, `GET /health` | readiness (``NodeHealth``): 200, or 503 with the problems when faulted, cut off from a quorum or stalled |
@@ -97,6 +98,10 @@ public struct APIServer: Sendable {
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: backend.metrics.exposition())))
+        }
+        let openAPI = ByteBuffer(string: OpenAPIDocument.json(version: NodeMetrics.version))
+        router.get("/v1/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: openAPI))
         }
         router.get("/v1/status") { _, _ in json(Render.status(backend.status())) }
         router.get("/v1/genesis") { _, _ in json(Render.genesis(backend.ledger.genesis)) }
