@@ -181,7 +181,9 @@ public struct Matcher: Sendable {
     /// Matches `item` (which must not be open already) against the open
     /// items, or adds it to them. Items in the returned decision have left
     /// the index. Throws a `Rejection` when an index limit is reached.
-    public func arrive<State>(_ item: MatchItem, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
+    /// `isNew`: the item was never posted before (a new statement's line, a
+    /// book entry without a record), so adding it need not read whether it is open.
+    public func arrive<State>(_ item: MatchItem, index: inout OpenItemIndex<State>, isNew: Bool = false) throws -> MatchDecision? {
         if item.isReversal, let decision = try reversal(of: item, index: &index) {
             return try commit(decision, arriving: item, index: &index)
         }
@@ -194,7 +196,7 @@ public struct Matcher: Sendable {
         if rules.allowSplit, let decision = try split(item, index: index) {
             return try commit(decision, arriving: item, index: &index)
         }
-        try index.add(item)
+        try index.add(item, isNew: isNew)
         return nil
     }
 

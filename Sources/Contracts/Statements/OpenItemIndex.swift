@@ -320,11 +320,13 @@ public struct OpenItemIndex<State: StatementsState> {
     // MARK: Changes
 
     /// Opens an item: records it, adds it to its reference buckets and to its
-    /// amount group. An item already open is left as it is. Rejects, before
-    /// writing anything, when a reference bucket or the amount day is full.
-    public mutating func add(_ item: MatchItem) throws {
+    /// amount group. An item already open is left as it is, unless the
+    /// caller knows it `isNew` (never posted), which spares reading whether
+    /// it is. Rejects, before writing anything, when a reference bucket or
+    /// the amount day is full.
+    public mutating func add(_ item: MatchItem, isNew: Bool = false) throws {
         let open = openKey(item.side, item.id)
-        guard try state.get(open) == nil else { return }
+        if !isNew { guard try state.get(open) == nil else { return } }
         let references = item.distinctReferences
         var buckets: [(key: [UInt8], bucket: ReferenceBucket)] = []
         for reference in references {

@@ -446,13 +446,14 @@ public struct StatementsContract: BuiltInContract {
     }
 
     /// Stores a bank line of `statementID` and matches it; the match when it matched.
-    /// Execution and the benchmark both post lines through this.
+    /// Execution and the benchmark both post lines through this. The line is
+    /// new: a statement posts only while the ledger has no statement of its id.
     @discardableResult
     package static func postLine<State>(_ line: StatementLineInput, statementID: String, currency: String, account: inout AccountRecord,
                                         matcher: Matcher, made: Provenance, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
         let itemID = lineItemID(statementID, line.lineID)
         let posted = LineRecord(statementID: statementID, line: line, currency: currency, state: .open)
-        guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index) else {
+        guard let decision = try matcher.arrive(item(line: line, id: itemID, currency: currency), index: &index, isNew: true) else {
             index.state.putRecord(index.lineKey(itemID), posted)
             return nil
         }
@@ -461,13 +462,14 @@ public struct StatementsContract: BuiltInContract {
     }
 
     /// Stores a book entry of `batchID` and matches it; the match when it matched.
-    /// Execution and the benchmark both post entries through this.
+    /// Execution and the benchmark both post entries through this. The entry
+    /// is new: `postBookEntries` skips entries that have a record.
     @discardableResult
     package static func postEntry<State>(_ entry: BookEntryInput, batchID: String, posted: Provenance, account: inout AccountRecord,
                                          matcher: Matcher, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
         let itemID = part(entry.entryID)
         let book = BookRecord(entry: entry, batchID: batchID, posted: posted, state: .open)
-        guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index) else {
+        guard let decision = try matcher.arrive(item(entry: entry, id: itemID), index: &index, isNew: true) else {
             index.state.putRecord(index.bookKey(itemID), book)
             return nil
         }
