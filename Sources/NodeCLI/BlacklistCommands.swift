@@ -129,7 +129,7 @@ struct BlacklistCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Amend your entry's reason, expiry, evidence or note (kept as a new version).")
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
-        @Argument(help: "Entry id.") var entry: UInt64
+        @Argument(help: "The entry's number, as `blacklist add` printed it.") var entry: UInt64
         @Option(name: .long) var reason: String?
         @Option(name: .long, help: "Expiry (YYYY-MM-DD or ms since 1970).") var expires: String?
         @Option(name: .long) var evidenceHash: String?
@@ -153,7 +153,7 @@ struct BlacklistCommand: ParsableCommand {
 
     /// Options of an opinion on another institution's entry.
     struct OpinionOptions: ParsableArguments {
-        @Argument(help: "Entry id.") var entry: UInt64
+        @Argument(help: "The entry's number, as `blacklist add` printed it.") var entry: UInt64
         @Option(name: .long) var reason: String
         @Option(name: .long) var evidenceHash: String?
 
@@ -191,7 +191,7 @@ struct BlacklistCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "As the subject's bank, appeal an entry (异议); freezes it until the uploader answers.")
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
-        @Argument(help: "Entry id.") var entry: UInt64
+        @Argument(help: "The entry's number, as `blacklist add` printed it.") var entry: UInt64
         @Option(name: .long) var reason: String
         @Option(name: .long, help: "SHA-256 of the customer-relationship record, hex.") var relationshipHash: String
         @Flag(name: .long, help: "Declare that the subject is this bank's customer (required).") var subjectIsCustomer = false
@@ -211,7 +211,7 @@ struct BlacklistCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Answer an appeal on your entry: maintain or withdraw it.")
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
-        @Argument(help: "Entry id.") var entry: UInt64
+        @Argument(help: "The entry's number, as `blacklist add` printed it.") var entry: UInt64
         @Option(name: .long, help: "maintain or withdraw.") var decision: String
         @Option(name: .long) var reason: String
 
@@ -230,7 +230,7 @@ struct BlacklistCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Take an entry off the list (its uploader, or a regulator).")
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
-        @Argument(help: "Entry id.") var entry: UInt64
+        @Argument(help: "The entry's number, as `blacklist add` printed it.") var entry: UInt64
         @Option(name: .long) var reason: String
 
         func validate() throws { try checkEntryID(entry) }
@@ -265,7 +265,7 @@ struct BlacklistCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The provenance of an entry: every step with signer, transaction, height, time and the block's commit certificate.")
         @OptionGroup var options: NodeOptions
-        @Argument(help: "Entry id.") var entry: UInt64
+        @Argument(help: "The entry's number, as `blacklist add` printed it.") var entry: UInt64
 
         func validate() throws { try checkEntryID(entry) }
 
@@ -277,7 +277,7 @@ struct BlacklistCommand: ParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an entry, or a subject's entries and who looked it up.")
         @OptionGroup var options: NodeOptions
-        @Option(name: .long, help: "Entry id.") var entry: UInt64?
+        @Option(name: .long, help: "The entry's number, as `blacklist add` printed it.") var entry: UInt64?
         @OptionGroup var subject: SubjectOptions
 
         func validate() throws { try entry.map(checkEntryID) }

@@ -68,11 +68,16 @@ struct CLIError: Error, CustomStringConvertible {
     static func from(_ error: NodeClientError) -> CLIError {
         switch error {
         case .badURL: CLIError(error.description, .badInput)
-        case .unreachable, .timedOut: CLIError(error.description + "\nIs the node running? Check --node or CONSORT_NODE.", .unreachable)
+        case .unreachable, .timedOut: unreachable(error.description)
         case .api(let status, _, _) where status == 404: CLIError(error.description, .notFound)
         case .api(let status, _, _) where status == 400 || status == 422: CLIError(error.description, .badInput)
         default: CLIError(error.description, .failed)
         }
+    }
+
+    /// The node did not answer: `message` says how, and the fix follows it.
+    static func unreachable(_ message: String) -> CLIError {
+        CLIError(message + "\nIs the node running? Check --node or CONSORT_NODE.", .unreachable)
     }
 
     /// A load run's error; `failing` prefixes a failure of the run itself.

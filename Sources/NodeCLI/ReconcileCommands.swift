@@ -264,7 +264,7 @@ struct ClearingJobCommand: ParsableCommand {
                 let job = ReconciliationJob(client: try options.client(), key: dryRun ? nil : signingKey,
                                             options: .init(statePath: nil, fromHeight: from, post: !dryRun), onEvent: printJobEvent(json: options.json))
                 let outputs: [ReconciliationOutput]
-                do throws(ReconciliationJobError) { outputs = try await job.run(from: from, to: to) } catch { throw CLIError(error.message, error.isTransient ? .unreachable : .failed) }
+                do throws(ReconciliationJobError) { outputs = try await job.run(from: from, to: to) } catch { throw error.isTransient ? CLIError.unreachable(error.message) : CLIError(error.message) }
                 let findings = outputs.reduce(0) { $0 + $1.findings.count }
                 let resolutions = outputs.reduce(0) { $0 + $1.resolutions.count }
                 if !options.json {
