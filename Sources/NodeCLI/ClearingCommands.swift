@@ -16,17 +16,6 @@ func parsePaymentStatus(_ text: String) throws -> PaymentStatus {
     return status
 }
 
-/// Parses a decimal amount (`1500.00`) into minor units of `currency`.
-func parseAmount(_ text: String, currency: String) throws -> UInt64 {
-    guard let exponent = ISO4217.exponent(of: currency) else { throw CLIError("'\(currency)' is not an ISO 4217 currency code", .badInput) }
-    switch ISO4217.minorUnits(Substring(text), separator: ".", exponent: exponent) {
-    case .success(let minor):
-        guard minor > 0 else { throw CLIError("--amount must be positive, got '\(text)'", .badInput) }
-        return UInt64(minor)
-    case .failure(let error):
-        throw CLIError("--amount '\(text)': \(error.reason)", .badInput)
-    }
-}
 
 /// Parses `INSTITUTION:ACCOUNT`.
 func parseAccountRef(_ text: String, _ name: String) throws -> AccountRef {

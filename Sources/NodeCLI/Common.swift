@@ -111,3 +111,49 @@ func parseTimeOption(_ text: String, _ name: String) throws -> UInt64 {
     }
     return UInt64(day.daysSinceEpoch) * ReceivableDay.millisecondsPerDay
 }
+
+/// Parses a decimal amount a person typed (`1500.00`, `1500`) into minor
+/// units of `currency`: the one way every command reads amounts. `option`
+/// names it in errors; zero is refused unless `allowingZero`.
+func parseAmount(_ text: String, currency: String, option: String = "--amount", allowingZero: Bool = false) throws -> UInt64 {
+    guard let exponent = ISO4217.exponent(of: currency) else { throw CLIError("'\(currency)' is not an ISO 4217 currency code", .badInput) }
+    switch ISO4217.minorUnits(Substring(text), separator: ".", exponent: exponent) {
+    case .success(let minor):
+        guard minor > 0 || allowingZero else { throw CLIError("\(option) must be positive, got '\(text)'", .badInput) }
+        return UInt64(minor)
+    case .failure(let error):
+        throw CLIError("\(option): \(error.reason)", .badInput)
+    }
+}
+
+/// A signed decimal amount (`-250.00` for an overdraft) in minor units of
+/// `currency`, within what the statements contract keeps; zero allowed.
+func parseSignedAmount(_ text: String, currency: String, option: String) throws -> Int64 {
+    let negative = text.hasPrefix("-")
+    let magnitude = try parseAmount(negative ? String(text.dropFirst()) : text, currency: currency, option: option, allowingZero: true)
+    let minor = Int64(magnitude)
+    guard StatementsLimits.amountMinorRange.contains(minor) else {
+        throw CLIError("\(option) '\(text)' is beyond the largest amount the ledger keeps", .badInput)
+    }
+    return negative ? -minor : minor
+}
+
+/// The currency of a registered account, asked of the node (the account query).
+func accountCurrency(_ account: String, bank: String?, options: NodeOptions) async throws -> String {
+    var parameters = ["account": account]
+    if let bank { parameters["bank"] = bank }
+    let answer = try await options.client().query(contract: StatementsContract.name, "account", parameters: parameters)
+    guard let currency = answer.result["currency"]?.stringValue else {
+        throw CLIError("the node's account answer for '\(account)' has no currency", .failed)
+    }
+    return currency
+}
+
+/// Checks that `text` is a signed decimal amount before the currency is known (at most four decimals).
+func checkSignedDecimalAmount(_ text: String?, option: String) throws {
+    guard let text else { return }
+    let magnitude = text.hasPrefix("-") ? String(text.dropFirst()) : text
+    if case .failure(let error) = ISO4217.minorUnits(Substring(magnitude), separator: ".", exponent: 4) {
+        throw ValidationError("\(option): \(error.reason)")
+    }
+}

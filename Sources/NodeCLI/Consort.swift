@@ -396,10 +396,12 @@ struct BlockCommand: ParsableCommand {
                     return
                 }
                 let header = block.header
+                let proposer = try await client.genesis().validators.first { $0.nodeKey == header.proposer }
                 print("block \(header.height) \(header.hash.hex)")
                 print("  parent      \(header.parentHash.hex)")
-                print("  time        \(header.timestampMs) ms")
-                print("  proposer    \(header.proposer.hex)")
+                print("  time        \(isoTime(header.timestampMs))")
+                let proposerName = proposer.map { "\($0.name) of \($0.organization)" } ?? (header.height == 0 ? "none (the genesis block)" : "not a validator of this chain's genesis")
+                print("  proposer    \(proposerName) (\(header.proposer.hex))")
                 print("  state root  \(block.resultingStateRoot?.hex ?? "") (after this block)")
                 print("  transactions \(block.transactions.count)")
                 if let certificate = block.certificate {

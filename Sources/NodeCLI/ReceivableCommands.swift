@@ -16,6 +16,35 @@ func parsePiece(_ text: String) throws -> ReceivablePieceID {
     return piece
 }
 
+/// A receivable amount typed as a decimal of `currency` (`6000.00`), in minor
+/// units within what a voucher may carry; `option` names it in errors.
+func parseReceivableAmount(_ text: String, currency: String, option: String, allowingZero: Bool = false) throws -> UInt64 {
+    let minor = try parseAmount(text, currency: currency, option: option, allowingZero: allowingZero)
+    guard minor <= ReceivablesLimits.amountMax else {
+        throw CLIError("\(option) '\(text)' is above the most a voucher may carry, \(ReceivableTree.amount(Int64(ReceivablesLimits.amountMax), currency))", .badInput)
+    }
+    return minor
+}
+
+/// Checks that `text` is a positive decimal amount before the voucher's
+/// currency is known (at most four decimals, the most any currency has).
+func checkDecimalAmount(_ text: String?, option: String) throws {
+    guard let text else { return }
+    switch ISO4217.minorUnits(Substring(text), separator: ".", exponent: 4) {
+    case .success(let minor): guard minor > 0 else { throw ValidationError("\(option) must be positive, got '\(text)'") }
+    case .failure(let error): throw ValidationError("\(option): \(error.reason)")
+    }
+}
+
+/// The minor units of `amount` (a decimal) in the currency of `piece`'s voucher,
+/// which the node is asked for; the whole piece when no amount is given.
+func pieceAmount(_ amount: String?, of piece: ReceivablePieceID, options: NodeOptions) async throws -> UInt64 {
+    guard let amount else { return piece.amount }
+    let voucher = try await options.client().query(contract: ReceivablesContract.name, "voucher", parameters: ["voucher": piece.voucherID],
+                                                   as: ReceivableVoucherAnswer.self)
+    return try parseReceivableAmount(amount, currency: voucher.currency, option: "--amount")
+}
+
 /// Parses a calendar date YYYY-MM-DD.
 func parseDay(_ text: String, _ name: String) throws -> ReceivableDay {
     guard let day = ReceivableDay(iso: text) else { throw CLIError("\(name) must be a date YYYY-MM-DD, got '\(text)'", .badInput) }
@@ -36,15 +65,16 @@ struct ReceivableCommand: ParsableCommand {
         @OptionGroup var signing: SigningOptions
         @Option(name: .long) var issuer: String
         @Option(name: .long, help: "ISO 4217 code.") var currency: String = "CNY"
-        @Option(name: .long, help: "Limit in minor units.") var limit: UInt64
+        @Option(name: .long, help: "The limit, a decimal in the currency (e.g. 10000000.00).") var limit: String
 
         func validate() throws {
-            try ArgumentRanges.check(limit, 0...ReceivablesLimits.amountMax, "--limit")
+            _ = try validating { try parseReceivableAmount(limit, currency: currency, option: "--limit", allowingZero: true) }
         }
 
         func run() async throws {
             try await runReporting {
-                let call = ReceivablesContract.call(.setCreditLine, ReceivableCreditLine(issuer: issuer, currency: currency, limit: limit))
+                let call = ReceivablesContract.call(.setCreditLine, ReceivableCreditLine(issuer: issuer, currency: currency,
+                                                                                                 limit: try parseReceivableAmount(limit, currency: currency, option: "--limit", allowingZero: true)))
                 try await submitAndReport(call, options: options, signing: signing)
             }
         }
@@ -57,18 +87,18 @@ struct ReceivableCommand: ParsableCommand {
         @Option(name: .long, help: "Voucher id (1–64 of A–Z a–z 0–9 . _ -).") var voucher: String
         @Option(name: .long, help: "The tier-1 supplier (an enterprise) the voucher is issued to.") var supplier: String
         @Option(name: .long, help: "The bank whose credit line this uses.") var bank: String
-        @Option(name: .long, help: "Face amount in minor units.") var amount: UInt64
+        @Option(name: .long, help: "Face amount, a decimal in the currency (e.g. 10000.00).") var amount: String
         @Option(name: .long) var currency: String = "CNY"
         @Option(name: .long, help: "YYYY-MM-DD.") var issueDate: String
         @Option(name: .long, help: "YYYY-MM-DD.") var dueDate: String
         @Option(name: .long, help: "SHA-256 of the trade contract, hex (this or --contract-file is required).") var contractHash: String?
         @Option(name: .long, help: "A file whose SHA-256 is the contract hash (this or --contract-hash is required).") var contractFile: String?
-        @Option(name: .long, help: "An invoice as NUMBER:AMOUNT:YYYY-MM-DD:SHA256HEX (at least one is required; repeat for several).") var invoice: [String] = []
+        @Option(name: .long, help: "An invoice as NUMBER:AMOUNT:YYYY-MM-DD:SHA256HEX, the amount a decimal in the voucher's currency (at least one is required; repeat for several).") var invoice: [String] = []
         @Flag(name: .long, help: "Forbid transfers of this voucher.") var notTransferable = false
         @Option(name: .long) var note: String?
 
         func validate() throws {
-            try ArgumentRanges.check(amount, 1...ReceivablesLimits.amountMax, "--amount")
+            _ = try validating { try parseReceivableAmount(amount, currency: currency, option: "--amount") }
             _ = try validating { try invoices() }
             _ = try validating { (try parseDay(issueDate, "--issue-date"), try parseDay(dueDate, "--due-date")) }
         }
@@ -76,12 +106,10 @@ struct ReceivableCommand: ParsableCommand {
         private func invoices() throws -> [ReceivableInvoice] {
             try invoice.map { text -> ReceivableInvoice in
                 let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                guard parts.count == 4, let amount = UInt64(parts[1]) else {
+                guard parts.count == 4 else {
                     throw CLIError("--invoice '\(text)' must be NUMBER:AMOUNT:YYYY-MM-DD:SHA256HEX", .badInput)
                 }
-                guard (1...ReceivablesLimits.amountMax).contains(amount) else {
-                    throw CLIError("--invoice '\(text)': the amount must be from 1 to \(ReceivablesLimits.amountMax) minor units", .badInput)
-                }
+                let amount = try parseReceivableAmount(parts[1], currency: currency, option: "--invoice '\(text)': the amount")
                 return ReceivableInvoice(number: parts[0], amount: amount, date: try parseDay(parts[2], "invoice date"),
                                          documentHash: try parseHashOption(parts[3], "invoice hash"))
             }
@@ -95,7 +123,8 @@ struct ReceivableCommand: ParsableCommand {
                 guard !invoice.isEmpty else { throw CLIError("give at least one --invoice NUMBER:AMOUNT:DATE:HASH", .badInput) }
                 let invoices = try invoices()
                 let arguments = ReceivableIssue(
-                    voucherID: voucher, supplier: supplier, creditBank: bank, amount: amount, currency: currency,
+                    voucherID: voucher, supplier: supplier, creditBank: bank,
+                    amount: try parseReceivableAmount(amount, currency: currency, option: "--amount"), currency: currency,
                     issueDate: try parseDay(issueDate, "--issue-date"), dueDate: try parseDay(dueDate, "--due-date"), contractHash: contract,
                     invoices: invoices, transferable: !notTransferable, note: note)
                 try await submitAndReport(ReceivablesContract.call(.issue, arguments), options: options, signing: signing)
@@ -171,17 +200,18 @@ struct ReceivableCommand: ParsableCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Argument(help: "The piece, VOUCHER:FIRST-LAST.") var piece: String
-        @Option(name: .long, help: "Amount in minor units (default: the whole piece).") var amount: UInt64?
+        @Option(name: .long, help: "Amount, a decimal in the voucher's currency (e.g. 6000.00; default: the whole piece).") var amount: String?
         @Option(name: .long, help: "The receiving organization.") var to: String
 
         func validate() throws {
-            try ArgumentRanges.check(amount, 1...ReceivablesLimits.amountMax, "--amount")
+            try checkDecimalAmount(amount, option: "--amount")
         }
 
         func run() async throws {
             try await runReporting {
                 let parsed = try parsePiece(piece)
-                let call = ReceivablesContract.call(.offerTransfer, ReceivableTransfer(piece: parsed, amount: amount ?? parsed.amount, recipient: to))
+                let units = try await pieceAmount(amount, of: parsed, options: options)
+                let call = ReceivablesContract.call(.offerTransfer, ReceivableTransfer(piece: parsed, amount: units, recipient: to))
                 try await submitAndReport(call, options: options, signing: signing)
             }
         }
@@ -206,13 +236,13 @@ struct ReceivableCommand: ParsableCommand {
         @OptionGroup var options: NodeOptions
         @OptionGroup var signing: SigningOptions
         @Argument var piece: String
-        @Option(name: .long, help: "Amount in minor units (default: the whole piece).") var amount: UInt64?
+        @Option(name: .long, help: "Amount, a decimal in the voucher's currency (e.g. 6000.00; default: the whole piece).") var amount: String?
         @Option(name: .long) var bank: String
         @Option(name: .long, help: "Annual discount rate in basis points (ACT/360).") var rateBps: UInt32
         @Option(name: .long, help: "with or without recourse.") var recourse: String = "with"
 
         func validate() throws {
-            try ArgumentRanges.check(amount, 1...ReceivablesLimits.amountMax, "--amount")
+            try checkDecimalAmount(amount, option: "--amount")
             try ArgumentRanges.check(rateBps, 1...ReceivablesLimits.discountRateBpsMax, "--rate-bps")
         }
 
@@ -225,7 +255,8 @@ struct ReceivableCommand: ParsableCommand {
                 case "without": kind = .withoutRecourse
                 default: throw CLIError("--recourse must be with or without", .badInput)
                 }
-                let offer = ReceivableFinanceOffer(piece: parsed, amount: amount ?? parsed.amount, bank: bank, discountRateBps: rateBps, recourse: kind)
+                let units = try await pieceAmount(amount, of: parsed, options: options)
+                let offer = ReceivableFinanceOffer(piece: parsed, amount: units, bank: bank, discountRateBps: rateBps, recourse: kind)
                 try await submitAndReport(ReceivablesContract.call(.offerFinancing, offer), options: options, signing: signing)
             }
         }
@@ -423,9 +454,9 @@ func renderPendingActions(_ actions: [ReceivableActionsAnswer.Action], organizat
         let when = Date(timeIntervalSince1970: Double(action.prepared.timeMs) / 1000).formatted(.iso8601)
         out += "\(action.id.hex)  \(action.operation)  \(action.status.rawValue)\n"
         for detail in action.details { out += "  \(detail.name): \(detail.value)\n" }
-        out += "  prepared by \(action.prepared.signer.hex.prefix(16))… at height \(action.prepared.height), \(when)\n"
+        out += "  prepared by \(action.prepared.organization) (key \(action.prepared.signer.hex.prefix(16))…) at height \(action.prepared.height), \(when)\n"
         if let decided = action.decided {
-            out += "  decided by \(decided.signer.hex.prefix(16))… at height \(decided.height)\(action.reason.map { ": \($0)" } ?? "")\n"
+            out += "  decided by \(decided.organization) (key \(decided.signer.hex.prefix(16))…) at height \(decided.height)\(action.reason.map { ": \($0)" } ?? "")\n"
         }
     }
     return out

@@ -220,17 +220,23 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long, help: "Days amount matching may look either side (0…31; default: genesis).") var dateToleranceDays: UInt32?
         @Flag(name: .long, help: "Allow one line against several book entries and the reverse.") var allowSplit = false
         @Option(name: .long, help: "Most items on the many side of a split (2…64).") var splitGroupMax: UInt32 = 8
-        @Option(name: .long, help: "Largest bank fee (minor units) a receipt may lack.") var feeToleranceMinor: Int64 = 0
+        @Option(name: .long, help: "Largest bank fee a receipt may lack, a decimal in the currency (e.g. 2.50).") var feeTolerance: String = "0"
+
+        /// The fee tolerance in minor units of the account's currency.
+        private var feeToleranceMinor: Int64 {
+            get throws { try parseSignedAmount(feeTolerance, currency: currency, option: "--fee-tolerance") }
+        }
 
         func validate() throws {
             let chosen = MatchingRules(dateToleranceDays: dateToleranceDays ?? 3, allowSplit: allowSplit, splitGroupMax: splitGroupMax,
-                                       feeToleranceMinor: feeToleranceMinor)
+                                       feeToleranceMinor: try validating { try feeToleranceMinor })
             if let problem = chosen.problem { throw ValidationError(problem) }
         }
 
         func run() async throws {
             try await runReporting {
                 var rules: MatchingRules?
+                let feeToleranceMinor = try self.feeToleranceMinor
                 if dateToleranceDays != nil || allowSplit || feeToleranceMinor != 0 {
                     let chosen = MatchingRules(dateToleranceDays: dateToleranceDays ?? 3, allowSplit: allowSplit, splitGroupMax: splitGroupMax,
                                                feeToleranceMinor: feeToleranceMinor)
@@ -267,14 +273,16 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long) var account: String
         @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "The statement id.") var statement: String
-        @Option(name: .long, help: "The closing booked balance in minor units, as the statement states it.") var balanceMinor: Int64
+        @Option(name: .long, help: "The closing booked balance as the statement states it, a decimal in the account's currency (e.g. 20.00; negative when overdrawn).") var balance: String
 
         func validate() throws {
-            try ArgumentRanges.check(balanceMinor, StatementsLimits.amountMinorRange, "--balance-minor")
+            try checkSignedDecimalAmount(balance, option: "--balance")
         }
 
         func run() async throws {
             try await runReporting {
+                let currency = try await accountCurrency(account, bank: bank, options: options)
+                let balanceMinor = try parseSignedAmount(balance, currency: currency, option: "--balance")
                 let arguments = ConfirmBalance(account: account, statementID: statement, closingBalanceMinor: balanceMinor, bank: bank)
                 try await submitAndReport(StatementsContract.call(.confirmBalance, arguments), options: options, signing: signing)
             }
@@ -289,14 +297,18 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "The statement id.") var statement: String
         @Option(name: .long, help: "Why the balance is disputed.") var reason: String
-        @Option(name: .long, help: "The balance the enterprise's books show, in minor units.") var claimedMinor: Int64?
+        @Option(name: .long, help: "The balance the enterprise's books show, a decimal in the account's currency.") var claimed: String?
 
         func validate() throws {
-            try ArgumentRanges.check(claimedMinor, StatementsLimits.amountMinorRange, "--claimed-minor")
+            try checkSignedDecimalAmount(claimed, option: "--claimed")
         }
 
         func run() async throws {
             try await runReporting {
+                var claimedMinor: Int64?
+                if let claimed {
+                    claimedMinor = try parseSignedAmount(claimed, currency: try await accountCurrency(account, bank: bank, options: options), option: "--claimed")
+                }
                 let arguments = DisputeBalance(account: account, statementID: statement, reason: reason, claimedBalanceMinor: claimedMinor, bank: bank)
                 try await submitAndReport(StatementsContract.call(.disputeBalance, arguments), options: options, signing: signing)
             }
@@ -381,13 +393,13 @@ struct BooksCommand: ParsableCommand {
         @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "Batch id prefix; batches are <id>-1, <id>-2, … (default: the file's name).") var batchId: String?
         @Option(name: .long, help: "Entries per batch (1…10000).") var batchSize: Int = 1000
-        @Option(name: .long, help: "The books' balance before the first entry, in minor units (only for an account without entries).") var openingBalanceMinor: Int64?
+        @Option(name: .long, help: "The books' balance before the first entry, a decimal in the entries' currency (only for an account without entries).") var openingBalance: String?
 
         func validate() throws {
             guard (1...StatementsLimits.entriesPerBatchMax).contains(batchSize) else {
                 throw ValidationError("--batch-size must be 1 to \(StatementsLimits.entriesPerBatchMax)")
             }
-            try ArgumentRanges.check(openingBalanceMinor, StatementsLimits.amountMinorRange, "--opening-balance-minor")
+            try checkSignedDecimalAmount(openingBalance, option: "--opening-balance")
         }
 
         func run() async throws {
@@ -396,6 +408,7 @@ struct BooksCommand: ParsableCommand {
                 let entries: [BookEntryInput]
                 do { entries = try BooksCSVReader.parse(fileContents: bytes, fileName: file) } catch { throw CLIError("\(error)", .badInput) }
                 guard !entries.isEmpty else { throw CLIError("\(file) holds no entries", .badInput) }
+                let openingBalanceMinor = try openingBalance.map { try parseSignedAmount($0, currency: entries[0].currency, option: "--opening-balance") }
                 let prefix = batchId ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
                 var batches = BooksCSVReader.batches(entries, account: account, batchID: prefix, openingBalanceMinor: openingBalanceMinor, entriesPerBatch: batchSize)
                 for position in batches.indices { batches[position].bank = bank }

@@ -108,7 +108,7 @@ import Node
         try await Self.withChain { backend, node, bankKey, acmeKey, folder in
             let books = folder + "/books.csv"
             try Self.write("entry_id,date,amount,currency,counterparty\nE1,2026-01-04,49.00,EUR,Initech\nE2,2026-01-06,49.00,EUR,Initech\n", books)
-            #expect(try await runConsortAsync(["books", "import", books, "--account", Self.account, "--opening-balance-minor", "100000", "--key", acmeKey] + node).status == 0)
+            #expect(try await runConsortAsync(["books", "import", books, "--account", Self.account, "--opening-balance", "1000.00", "--key", acmeKey] + node).status == 0)
             let statement = folder + "/day1.sta"
             try Self.write(Self.statementFile(amount: "49,00"), statement)
             let imported = try await runConsortAsync(["statement", "import", statement, "--key", bankKey] + node)

@@ -36,10 +36,14 @@ import Testing
     @Test func amountsIdsAndRates_outOfRange_areRefused() {
         #expect(parseError(["blacklist", "revoke", "0", "--key", "k", "--reason", "r"])?.contains("entry id") == true)
         #expect(parseError(["blacklist", "history", "0"])?.contains("entry id") == true)
-        #expect(parseError(["statement", "confirm", "--key", "k", "--account", "A", "--statement", "S", "--balance-minor", "9223372036854775807"])?
-            .contains("--balance-minor") == true)
-        #expect(parseError(["books", "import", "b.csv", "--account", "A", "--key", "k", "--opening-balance-minor", "-9223372036854775808"])?
-            .contains("--opening-balance-minor") == true)
+        #expect(parseError(["statement", "confirm", "--key", "k", "--account", "A", "--statement", "S", "--balance", "20,00"])?
+            .contains("--balance") == true)
+        #expect(parseError(["statement", "dispute", "--key", "k", "--account", "A", "--statement", "S", "--reason", "r", "--claimed", "--5"])?
+            .contains("--claimed") == true)
+        #expect(parseError(["books", "import", "b.csv", "--account", "A", "--key", "k", "--opening-balance", "1e9"])?
+            .contains("--opening-balance") == true)
+        #expect(parseError(["statement", "register-account", "--key", "k", "--account", "A", "--enterprise", "e", "--currency", "EUR",
+                            "--fee-tolerance", "0.001"])?.contains("--fee-tolerance") == true)
         #expect(parseError(["statement", "register-account", "--key", "k", "--account", "A", "--enterprise", "e", "--currency", "CNY",
                             "--split-group-max", "1"])?.contains("splitGroupMax") == true)
         #expect(parseError(["receivable", "finance", "PO-1:1-100", "--key", "k", "--bank", "b", "--rate-bps", "0"])?.contains("--rate-bps") == true)
@@ -48,6 +52,15 @@ import Testing
         #expect(parseError(["receivable", "issue", "--key", "k", "--voucher", "V", "--supplier", "s", "--bank", "b", "--amount", "100",
                             "--issue-date", "2026-01-01", "--due-date", "2026-03-01", "--invoice", "I:0:2026-01-01:\(hash)"])?.contains("--invoice") == true)
         #expect(parseError(["clearing", "breaks", "--limit", "0"])?.contains("--limit") == true)
+        // Receivable amounts are decimals of the currency, as a person reads them.
+        #expect(parseError(["receivable", "issue", "--key", "k", "--voucher", "V", "--supplier", "s", "--bank", "b", "--amount", "100.001",
+                            "--issue-date", "2026-01-01", "--due-date", "2026-03-01", "--invoice", "I:100.00:2026-01-01:\(hash)"])?
+            .contains("--amount: '100.001' has more decimal places than the currency's 2") == true)
+        #expect(parseError(["receivable", "issue", "--key", "k", "--voucher", "V", "--supplier", "s", "--bank", "b", "--amount", "100",
+                            "--currency", "JPY", "--issue-date", "2026-01-01", "--due-date", "2026-03-01", "--invoice", "I:100.5:2026-01-01:\(hash)"])?
+            .contains("--invoice") == true)
+        #expect(parseError(["receivable", "credit-line", "--key", "k", "--issuer", "c", "--limit", "10,000.00"])?.contains("--limit") == true)
+        #expect(parseError(["receivable", "transfer", "PO-1:1-100", "--key", "k", "--to", "x", "--amount", "1.2.3"])?.contains("--amount") == true)
         #expect(parseError(["clearing", "job", "watch", "--key", "k", "--state", "s", "--report-interval", "18446744073709551615"])?
             .contains("--report-interval") == true)
         #expect(parseError(["clearing", "job", "watch", "--key", "k", "--state", "s", "--save-interval", "18446744073709551615"])?

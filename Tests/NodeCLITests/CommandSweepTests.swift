@@ -8,9 +8,12 @@ import ConsortTesting
 /// that help, and each command that talks to a node, given what its usage
 /// requires, says it cannot reach a node that is not there and exits 3 (a
 /// long-running job keeps retrying and says so).
+///
+/// The children are awaited off the cooperative pool (``offPool(_:)``), so
+/// that in-process API servers of tests running beside these keep answering.
 @Suite struct CommandSweepTests {
     /// A command's words after `consort`, and its help text.
-    struct Command {
+    struct Command: Sendable {
         let path: [String]
         let help: String
         var name: String { (["consort"] + path).joined(separator: " ") }
@@ -39,8 +42,15 @@ import ConsortTesting
         return found
     }
 
-    @Test func everyCommandHasHelp_andRefusesAnUnknownOption() throws {
-        let commands = try Self.commands()
+    /// Runs `body` on a thread of its own rather than one of the cooperative pool's few.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    @Test func everyCommandHasHelp_andRefusesAnUnknownOption() async throws {
+        let commands = try await Self.offPool { try Self.commands() }
         let leaves = commands.filter { Self.subcommands($0.help).isEmpty }
         #expect(leaves.count >= 60, "found \(leaves.map(\.name))")
         for command in commands {
@@ -48,7 +58,7 @@ import ConsortTesting
             #expect(command.help.contains("USAGE: \(command.name)"), "\(command.name): usage does not name the command")
         }
         for command in leaves {
-            let refused = try runCLI(command.path + ["--no-such-option"])
+            let refused = try await Self.offPool { try runCLI(command.path + ["--no-such-option"]) }
             #expect(refused.status == 2, "\(command.name) --no-such-option exited \(refused.status)")
             #expect(refused.error.contains("Error:") && refused.error.contains("\(command.name) --help"),
                     "\(command.name): the error does not point to the help: \(refused.error)")
@@ -68,7 +78,7 @@ import ConsortTesting
         case "currency": "EUR"
         case "issue-date", "date": "2027-01-01"
         case "due-date": "2027-03-01"
-        case "amount", "limit", "balance-minor", "rate-bps", "match", "from", "to", "height", "entry": "7"
+        case "amount", "limit", "balance", "rate-bps", "match", "from", "to", "height", "entry": "7"
         case "purpose": "loan_review"
         case "payer", "payee": "bankA:123"
         case "status": "sent"
@@ -124,32 +134,33 @@ import ConsortTesting
         return arguments + extra
     }
 
-    @Test func everyCommandThatTalksToANode_saysItCannotReachIt_andExits3() throws {
+    @Test func everyCommandThatTalksToANode_saysItCannotReachIt_andExits3() async throws {
         let files = try TemporaryFolder()
-        #expect(try runCLI(["keys", "generate", "--out", files.path + "/member.key"]).status == 0)
+        let keyPath = files.path + "/member.key"
+        #expect(try await Self.offPool { try runCLI(["keys", "generate", "--out", keyPath]) }.status == 0)
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("ContractsTests/Fixtures/Statements/mt940/plain.sta")
         try FileManager.default.copyItem(atPath: fixtures.path, toPath: files.path + "/statement.sta")
         try Data("entry_id,date,amount,currency\nE1,2027-01-01,10.00,EUR\n".utf8).write(to: URL(fileURLWithPath: files.path + "/books.csv"))
         let absent = "http://127.0.0.1:\(try freeLoopbackPort())"
-        let talking = try Self.commands().filter { Self.subcommands($0.help).isEmpty && $0.help.contains("--node <node>") }
+        let talking = try await Self.offPool { try Self.commands() }.filter { Self.subcommands($0.help).isEmpty && $0.help.contains("--node <node>") }
         #expect(talking.count >= 50)
         for command in talking {
             let arguments = command.path + Self.requiredArguments(of: command, files: files) + ["--node", absent]
             if Self.retryingJobs.contains(command.name) {
-                let output = try runBriefly(arguments, seconds: 3)
+                let output = try await Self.offPool { try Self.runBriefly(arguments, seconds: 3) }
                 #expect(output.running, "\(command.name) gave up on an absent node: \(output.text)")
                 #expect(output.text.contains("cannot reach the node") && output.text.contains("retrying"), "\(command.name): \(output.text)")
                 continue
             }
-            let result = try runCLI(arguments)
+            let result = try await Self.offPool { try runCLI(arguments) }
             #expect(result.status == 3, "\(command.name) \(arguments.dropFirst(command.path.count).joined(separator: " ")) exited \(result.status): \(result.error)")
             #expect(result.error.contains("cannot reach the node") && result.error.contains("--node"), "\(command.name): \(result.error)")
         }
     }
 
     /// Runs `consort` for `seconds`, then stops it; whether it was still running, and what it wrote.
-    private func runBriefly(_ arguments: [String], seconds: Double) throws -> (running: Bool, text: String) {
+    private static func runBriefly(_ arguments: [String], seconds: Double) throws -> (running: Bool, text: String) {
         let folder = try TemporaryFolder()
         let outputPath = folder.path + "/output"
         let child = try ChildProcess(try consortExecutable(), arguments, environment: ProcessInfo.processInfo.environment, outputPath: outputPath)

@@ -51,7 +51,7 @@ import LedgerCore
         let answer = try JSONDecoder().decode(ReceivableActionsAnswer.self, from: Data(json.utf8))
         let text = renderPendingActions(answer.actions, organization: "s1")
         #expect(text.contains("\(id)  offerTransfer  pending\n  piece: V1:1-1000\n  amountMinor: 400\n  recipient: s2\n"), "\(text)")
-        #expect(text.contains("prepared by \(signer.prefix(16))… at height 7, 2026-01-01T00:00:00Z"), "\(text)")
+        #expect(text.contains("prepared by s1 (key \(signer.prefix(16))…) at height 7, 2026-01-01T00:00:00Z"), "\(text)")
         #expect(renderPendingActions([], organization: "s1") == "no actions of s1 await approval\n")
     }
 }
