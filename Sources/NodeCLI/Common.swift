@@ -149,11 +149,14 @@ func accountCurrency(_ account: String, bank: String?, options: NodeOptions) asy
     return currency
 }
 
-/// Checks that `text` is a signed decimal amount before the currency is known (at most four decimals).
-func checkSignedDecimalAmount(_ text: String?, option: String) throws {
+/// Checks that `text` is a decimal amount before its currency is known (at
+/// most four decimals, the most any currency has): positive, or with
+/// `signed` any sign and zero.
+func checkDecimalAmount(_ text: String?, option: String, signed: Bool = false) throws {
     guard let text else { return }
-    let magnitude = text.hasPrefix("-") ? String(text.dropFirst()) : text
-    if case .failure(let error) = ISO4217.minorUnits(Substring(magnitude), separator: ".", exponent: 4) {
-        throw ValidationError("\(option): \(error.reason)")
+    let magnitude = signed && text.hasPrefix("-") ? String(text.dropFirst()) : text
+    switch ISO4217.minorUnits(Substring(magnitude), separator: ".", exponent: 4) {
+    case .success(let minor): guard signed || minor > 0 else { throw ValidationError("\(option) must be positive, got '\(text)'") }
+    case .failure(let error): throw ValidationError("\(option): \(error.reason)")
     }
 }

@@ -26,16 +26,6 @@ func parseReceivableAmount(_ text: String, currency: String, option: String, all
     return minor
 }
 
-/// Checks that `text` is a positive decimal amount before the voucher's
-/// currency is known (at most four decimals, the most any currency has).
-func checkDecimalAmount(_ text: String?, option: String) throws {
-    guard let text else { return }
-    switch ISO4217.minorUnits(Substring(text), separator: ".", exponent: 4) {
-    case .success(let minor): guard minor > 0 else { throw ValidationError("\(option) must be positive, got '\(text)'") }
-    case .failure(let error): throw ValidationError("\(option): \(error.reason)")
-    }
-}
-
 /// The minor units of `amount` (a decimal) in the currency of `piece`'s voucher,
 /// which the node is asked for; the whole piece when no amount is given.
 func pieceAmount(_ amount: String?, of piece: ReceivablePieceID, options: NodeOptions) async throws -> UInt64 {

@@ -276,7 +276,7 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long, help: "The closing booked balance as the statement states it, a decimal in the account's currency (e.g. 20.00; negative when overdrawn).") var balance: String
 
         func validate() throws {
-            try checkSignedDecimalAmount(balance, option: "--balance")
+            try checkDecimalAmount(balance, option: "--balance", signed: true)
         }
 
         func run() async throws {
@@ -300,7 +300,7 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long, help: "The balance the enterprise's books show, a decimal in the account's currency.") var claimed: String?
 
         func validate() throws {
-            try checkSignedDecimalAmount(claimed, option: "--claimed")
+            try checkDecimalAmount(claimed, option: "--claimed", signed: true)
         }
 
         func run() async throws {
@@ -399,7 +399,7 @@ struct BooksCommand: ParsableCommand {
             guard (1...StatementsLimits.entriesPerBatchMax).contains(batchSize) else {
                 throw ValidationError("--batch-size must be 1 to \(StatementsLimits.entriesPerBatchMax)")
             }
-            try checkSignedDecimalAmount(openingBalance, option: "--opening-balance")
+            try checkDecimalAmount(openingBalance, option: "--opening-balance", signed: true)
         }
 
         func run() async throws {

@@ -463,7 +463,8 @@ public struct StatementsContract: BuiltInContract {
 
     /// Stores a book entry of `batchID` and matches it; the match when it matched.
     /// Execution and the benchmark both post entries through this. The entry
-    /// is new: `postBookEntries` skips entries that have a record.
+    /// is new: `postBookEntries` skips entries that have a record, and a
+    /// correction's replacement is refused when one exists.
     @discardableResult
     package static func postEntry<State>(_ entry: BookEntryInput, batchID: String, posted: Provenance, account: inout AccountRecord,
                                          matcher: Matcher, index: inout OpenItemIndex<State>) throws -> MatchDecision? {
