@@ -15,14 +15,14 @@ func queryResult<Result: Decodable>(_ options: NodeOptions, contract: String, _ 
     try await options.client().query(contract: contract, name, parameters: parameters, as: type)
 }
 
-/// Runs a contract query and prints the result (JSON always; it is the readable form of nested records);
-/// `--json` prints the whole answer, with the head's height.
+/// Runs a contract query and prints the result as text for a person (``AnswerText``);
+/// `--json` prints the whole answer as JSON, with the head's height.
 func queryAndPrint(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws {
     let answer = try await options.client().query(contract: contract, name, parameters: parameters)
     if options.json {
         try printJSON(answer)
     } else {
-        try printJSON(answer.result)
+        print(AnswerText.render(answer.result))
     }
 }
 
