@@ -15,6 +15,13 @@ func queryResult<Result: Decodable>(_ options: NodeOptions, contract: String, _ 
     try await options.client().query(contract: contract, name, parameters: parameters, as: type)
 }
 
+/// What every query command prints with `--json`: the answer and the height it was read at,
+/// the shape of the node's own query answer (``QueryAnswer``).
+struct QueryOutput<Result: Encodable>: Encodable {
+    let height: UInt64
+    let result: Result
+}
+
 /// Runs a contract query and prints the result as text for a person (``AnswerText``);
 /// `--json` prints the whole answer as JSON, with the head's height.
 func queryAndPrint(_ options: NodeOptions, contract: String, _ name: String, _ parameters: [String: String]) async throws {

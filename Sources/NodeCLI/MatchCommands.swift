@@ -101,17 +101,20 @@ extension StatementCommand {
         func run() async throws {
             try await runReporting {
                 let matches: JSONValue
+                let height: UInt64
                 if ambiguous {
                     let status = try await options.client().query(contract: StatementsContract.name, "status", parameters: accountParameters(account, bank))
                     matches = status.result["ambiguousMatches"]?["items"] ?? .array([])
+                    height = status.height
                 } else {
                     var parameters = accountParameters(account, bank)
                     parameters["limit"] = String(limit)
                     if let after { parameters["after"] = String(after) }
-                    matches = try await options.client().query(contract: StatementsContract.name, "matches", parameters: parameters).result
+                    let answer = try await options.client().query(contract: StatementsContract.name, "matches", parameters: parameters)
+                    (matches, height) = (answer.result, answer.height)
                 }
                 if options.json {
-                    try printJSON(matches)
+                    try printJSON(QueryOutput(height: height, result: matches))
                 } else {
                     print(renderMatches(matches.arrayValue ?? []), terminator: "")
                 }

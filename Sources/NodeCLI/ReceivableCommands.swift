@@ -397,11 +397,11 @@ struct ReceivableCommand: ParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let answer = try await options.client().query(contract: ReceivablesContract.name, "actions", parameters: ["organization": organization],
-                                                              as: ReceivableActionsAnswer.self)
+                let raw = try await options.client().query(contract: ReceivablesContract.name, "actions", parameters: ["organization": organization])
+                let answer = try NodeClient.decodeResult(raw.result, as: ReceivableActionsAnswer.self, contract: ReceivablesContract.name, "actions")
                 let actions = answer.actions.filter { all || $0.status == .pending }
                 if options.json {
-                    try printJSON(actions)
+                    try printJSON(QueryOutput(height: raw.height, result: actions))
                 } else {
                     print(renderPendingActions(actions, organization: organization), terminator: "")
                 }
