@@ -46,6 +46,8 @@ public enum PeerLimits {
 public enum NodeTiming {
     /// One logical consensus tick.
     public static let tickMs = 10
+    /// How often a node that is catching up logs how far it has come.
+    public static let catchUpLogInterval = Duration.seconds(2)
     /// Bytes of input waiting for the consensus loop from one source (a peer,
     /// or this node's API and sync) before that source's further input is
     /// dropped: room for two consensus messages of the largest size.

@@ -154,6 +154,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
     private var admittedAt: [Hash: ContinuousClock.Instant] = [:]
     private var reportedDrops: [DropReason: Int] = [:]
     private var syncPeerRotation = 0
+    /// When catching up was last logged, so that a long catch-up logs its progress every few seconds, not every request.
+    private var catchUpLoggedAt: ContinuousClock.Instant?
 
     struct ReplicaSnapshot {
         var view: UInt64 = 0
@@ -550,7 +552,18 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
             return peers[syncPeerRotation % peers.count]
         }
         let count = UInt32(min(to - from + 1, UInt64(PeerLimits.syncBlocksMax)))
-        lock.withLock { snapshot.syncing = true }
+        let now = ContinuousClock.now
+        let logNow = lock.withLock { () -> Bool in
+            snapshot.syncing = true
+            guard catchUpLoggedAt.map({ now - $0 >= NodeTiming.catchUpLogInterval }) ?? true else { return false }
+            catchUpLoggedAt = now
+            return true
+        }
+        if logNow {
+            let name = genesis.validators.index(of: peer).map { genesis.validators.validators[$0].name } ?? peer.hex
+            logger.notice("catching up", metadata: ["height": "\(ledger.head.height)", "target": "\(to)", "remaining": "\(to - min(to, ledger.head.height))",
+                                                    "from": "\(name)"])
+        }
         network.send(.syncRequest(fromHeight: from, count: count), to: peer)
     }
 
