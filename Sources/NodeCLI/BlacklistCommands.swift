@@ -11,13 +11,13 @@ import NodeClient
 /// Options naming a blacklist subject. A person's identifier is hashed here,
 /// with the consortium key, before anything leaves the machine.
 struct SubjectOptions: ParsableArguments {
-    @Option(name: .long, help: "A company's unified social credit code (18 characters).")
+    @Option(name: .long, help: "A company's unified social credit code (18 characters); one subject is required: this, --person or --person-hash.")
     var company: String?
 
-    @Option(name: .long, help: "A person's identifier; hashed locally with the consortium key, never sent.")
+    @Option(name: .long, help: "A person's identifier, hashed locally with the consortium key and never sent; one subject is required: this, --company or --person-hash.")
     var person: String?
 
-    @Option(name: .long, help: "A person's subject hash (64 hex digits) computed earlier.")
+    @Option(name: .long, help: "A person's subject hash (64 hex digits) computed earlier; one subject is required: this, --company or --person.")
     var personHash: String?
 
     @Option(name: .long, help: "File holding the consortium's HMAC key in hex (default: $CONSORT_CONSORTIUM_KEY_FILE).")
@@ -103,8 +103,8 @@ struct BlacklistCommand: ParsableCommand {
         @OptionGroup var signing: SigningOptions
         @OptionGroup var subject: SubjectOptions
         @Option(name: .long, help: "A reason code from the genesis list.") var reason: String
-        @Option(name: .long, help: "SHA-256 of the evidence, hex.") var evidenceHash: String?
-        @Option(name: .long, help: "A file whose SHA-256 is the evidence hash.") var evidenceFile: String?
+        @Option(name: .long, help: "SHA-256 of the evidence, hex (this or --evidence-file is required).") var evidenceHash: String?
+        @Option(name: .long, help: "A file whose SHA-256 is the evidence hash (this or --evidence-hash is required).") var evidenceFile: String?
         @Option(name: .long, help: "Expiry (YYYY-MM-DD or ms since 1970).") var expires: String?
         @Option(name: .long, help: "A note (no personal identifiers).") var note: String?
 
@@ -277,7 +277,7 @@ struct BlacklistCommand: ParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show an entry, or a subject's entries and who looked it up.")
         @OptionGroup var options: NodeOptions
-        @Option(name: .long, help: "The entry's number, as `blacklist add` printed it.") var entry: UInt64?
+        @Option(name: .long, help: "The entry's number, as `blacklist add` printed it (this or a subject is required).") var entry: UInt64?
         @OptionGroup var subject: SubjectOptions
 
         func validate() throws { try entry.map(checkEntryID) }

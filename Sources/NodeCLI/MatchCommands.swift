@@ -21,8 +21,8 @@ extension StatementCommand {
         @OptionGroup var signing: SigningOptions
         @Option(name: .long) var account: String
         @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
-        @Option(name: .long, help: "A bank line's item id, statement/line (repeatable).") var line: [String] = []
-        @Option(name: .long, help: "A book entry's id (repeatable).") var entry: [String] = []
+        @Option(name: .long, help: "A bank line's item id, statement/line (repeatable; at least two items in all, lines and entries together, are required).") var line: [String] = []
+        @Option(name: .long, help: "A book entry's id (repeatable; at least two items in all, lines and entries together, are required).") var entry: [String] = []
         @Option(name: .long, help: "Why these items belong together; kept with the match.") var reason: String
 
         func validate() throws {

@@ -95,8 +95,26 @@ import ConsortTesting
         "consort receivable issue": ["--contract-hash", String(repeating: "ef", count: 32), "--invoice", "INV-1:7:2027-01-01:" + String(repeating: "01", count: 32)],
         "consort statement match": ["--line", "S1/1", "--entry", "E1"],
         "consort statement import": ["--key"],
-        "consort clearing job run": ["--dry-run"],
+        "consort clearing job run": ["--key"],
     ]
+
+    /// Each command whose usage line does not show all it needs says so in
+    /// its help: every option it needs besides the usage is marked required.
+    @Test func whatACommandNeedsBeyondItsUsage_isMarkedRequiredInItsHelp() async throws {
+        for (name, extra) in Self.extraArguments {
+            let path = Array(name.split(separator: " ").dropFirst().map(String.init))
+            let help = try await Self.offPool { try runCLI(path + ["--help"]) }.output
+            let flattened = help.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            for option in extra where option.hasPrefix("--") {
+                guard let start = flattened.range(of: " \(option) <") ?? flattened.range(of: " \(option) ") else {
+                    Issue.record("\(name) --help does not list \(option)")
+                    continue
+                }
+                let described = flattened[start.upperBound...].prefix(260)
+                #expect(described.contains("required") || described.contains("not needed with"), "\(name): \(option) is not marked required: \(described)")
+            }
+        }
+    }
 
     /// Long-running jobs that keep trying to reach the node rather than exit.
     static let retryingJobs: Set<String> = ["consort clearing job watch"]
