@@ -9,9 +9,10 @@ import ConsortTesting
 /// requires, says it cannot reach a node that is not there and exits 3 (a
 /// long-running job keeps retrying and says so).
 ///
-/// The children are awaited off the cooperative pool (``offPool(_:)``), so
+/// The children are awaited off the cooperative pool (``offPool(_:)``) and
+/// run one at a time (the suite is serialized and walks the help once), so
 /// that in-process API servers of tests running beside these keep answering.
-@Suite struct CommandSweepTests {
+@Suite(.serialized) struct CommandSweepTests {
     /// A command's words after `consort`, and its help text.
     struct Command: Sendable {
         let path: [String]
@@ -30,7 +31,12 @@ import ConsortTesting
         return names
     }
 
-    static func commands() throws -> [Command] {
+    /// Every command, found once for the suite's tests.
+    static func commands() throws -> [Command] { try discovered.get() }
+
+    private static let discovered = Result { try walkHelp() }
+
+    private static func walkHelp() throws -> [Command] {
         var found: [Command] = []
         var pending: [[String]] = [[]]
         while let path = pending.popLast() {
