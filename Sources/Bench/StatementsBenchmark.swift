@@ -97,11 +97,12 @@ public enum StatementsBenchmark {
     }
 
     /// Runs the benchmark; `seed` fixes the generated payments. `linesPerSide`
-    /// outside ``linesPerSideRange`` is clamped to it.
-    public static func run(linesPerSide requested: Int = 100_000, seed: UInt64 = 1) throws -> Result {
+    /// outside ``linesPerSideRange`` is clamped to it. `progress` hears how
+    /// far posting has come, about every tenth of the items.
+    public static func run(linesPerSide requested: Int = 100_000, seed: UInt64 = 1, progress: (String) -> Void = { _ in }) throws -> Result {
         let linesPerSide = min(max(requested, linesPerSideRange.lowerBound), linesPerSideRange.upperBound)
         let input = payments(linesPerSide: linesPerSide, seed: seed)
-        let posting = try post(input, signer: try PrivateKey.generate().publicKey)
+        let posting = try post(input, signer: try PrivateKey.generate().publicKey, progress: progress)
         let seconds = posting.seconds
         let items = Double(2 * linesPerSide)
         let (reads, writes) = (posting.index.state.traffic.reads, posting.index.state.traffic.writes)
@@ -121,8 +122,9 @@ public enum StatementsBenchmark {
     }
 
     /// Posts `input` through the contract's posting code, the books first,
-    /// every change signed by `signer`, and times it.
-    static func post(_ input: Payments, signer: PublicKey) throws -> Posting {
+    /// every change signed by `signer`, and times it; `progress` hears of
+    /// each further tenth of the items posted, between batches.
+    static func post(_ input: Payments, signer: PublicKey, progress: (String) -> Void = { _ in }) throws -> Posting {
         func provenance(_ organization: String, _ height: Int) -> Provenance {
             Provenance(transactionID: Hash.sha256(Array("statements-benchmark-\(height)".utf8)), signer: signer, organizationID: organization,
                        height: UInt64(height), timestampMs: 1_767_225_600_000 + UInt64(height) * 1000)
@@ -137,6 +139,15 @@ public enum StatementsBenchmark {
         var height = 0
         let clock = ContinuousClock()
         let began = clock.now
+        let items = input.batches.reduce(0) { $0 + $1.count } + input.statements.reduce(0) { $0 + $1.count }
+        var posted = 0
+        var reported = 0
+        func report(_ count: Int) {
+            posted += count
+            guard items > 0, posted * 10 / items > reported else { return }
+            reported = posted * 10 / items
+            progress("\(posted) of \(items) items posted, \(matched) matched, \(String(format: "%.1f", (clock.now - began).inSeconds)) s")
+        }
         for batch in input.batches {
             height += 1
             let posted = provenance("enterprise", height)
@@ -144,6 +155,7 @@ public enum StatementsBenchmark {
             for entry in batch where try index.post(entry, batchID: batchID, posted: posted, account: &account, matcher: matcher) != nil {
                 matched += 1
             }
+            report(batch.count)
         }
         for lines in input.statements {
             height += 1
@@ -153,6 +165,7 @@ public enum StatementsBenchmark {
                                                    matcher: matcher, made: made) != nil {
                 matched += 1
             }
+            report(lines.count)
         }
         index.flush()
         let elapsed = clock.now - began

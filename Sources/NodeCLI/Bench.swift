@@ -95,7 +95,7 @@ struct BenchCommand: ParsableCommand {
                         print(BenchmarkFigure("blacklist: subjects checked", result.subjectsPerSecond, "/s").line)
                     }
                     if selected.contains("statements") {
-                        let result = try StatementsBenchmark.run(linesPerSide: statementLines)
+                        let result = try StatementsBenchmark.run(linesPerSide: statementLines) { FileHandle.standardError.write(Data("statements: \($0)\n".utf8)) }
                         let target = StatementsBenchmark.targetLinesPerSecond
                         print(BenchmarkFigure("statements: \(result.linesPerSide) lines per side posted, \(result.matched) matched", result.seconds, "s").line)
                         print(BenchmarkFigure("statements: most equal amounts on one day, one side", Double(result.largestAmountDay), "lines").line)

@@ -403,7 +403,8 @@ struct ReceivableCommand: ParsableCommand {
                 if options.json {
                     try printJSON(QueryOutput(height: raw.height, result: actions))
                 } else {
-                    print(renderPendingActions(actions, organization: organization), terminator: "")
+                    let currencies = try await voucherCurrencies(of: actions, options: options)
+                    print(renderPendingActions(actions, organization: organization, currencies: currencies), terminator: "")
                 }
             }
         }
@@ -436,14 +437,42 @@ func printVoucherHeading(_ voucher: ReceivableVoucherAnswer) {
         + "due \(voucher.dueDate.iso), \(voucher.status.rawValue), credit line at \(voucher.creditBank)")
 }
 
-/// Maker–checker actions as text: one block each, oldest first, with the decoded arguments a checker approves.
-func renderPendingActions(_ actions: [ReceivableActionsAnswer.Action], organization: String) -> String {
+/// The voucher an action's arguments name (its `voucher`, or its `piece`'s voucher).
+func voucherID(of action: ReceivableActionsAnswer.Action) -> String? {
+    for detail in action.details {
+        if detail.name == "voucher" { return detail.value }
+        if detail.name == "piece", let piece = ReceivablePieceID(detail.value) { return piece.voucherID }
+    }
+    return nil
+}
+
+/// The currency of each voucher the actions name, asked of the node once per voucher.
+func voucherCurrencies(of actions: [ReceivableActionsAnswer.Action], options: NodeOptions) async throws -> [String: String] {
+    var currencies: [String: String] = [:]
+    for voucher in Set(actions.compactMap(voucherID(of:))).sorted() {
+        currencies[voucher] = try await options.client().query(contract: ReceivablesContract.name, "voucher", parameters: ["voucher": voucher],
+                                                               as: ReceivableVoucherAnswer.self).currency
+    }
+    return currencies
+}
+
+/// Maker–checker actions as text: one block each, oldest first, with the
+/// decoded arguments a checker approves; an amount in minor units reads as a
+/// decimal of its voucher's currency when `currencies` knows it.
+func renderPendingActions(_ actions: [ReceivableActionsAnswer.Action], organization: String, currencies: [String: String] = [:]) -> String {
     guard !actions.isEmpty else { return "no actions of \(organization) await approval\n" }
     var out = ""
     for action in actions {
         let when = Date(timeIntervalSince1970: Double(action.prepared.timeMs) / 1000).formatted(.iso8601)
         out += "\(action.id.hex)  \(action.operation)  \(action.status.rawValue)\n"
-        for detail in action.details { out += "  \(detail.name): \(detail.value)\n" }
+        let currency = voucherID(of: action).flatMap { currencies[$0] }
+        for detail in action.details {
+            if detail.name.hasSuffix("Minor"), let currency, let minor = Int64(detail.value) {
+                out += "  \(detail.name.dropLast("Minor".count)): \(ReceivableTree.amount(minor, currency))\n"
+            } else {
+                out += "  \(detail.name): \(detail.value)\n"
+            }
+        }
         out += "  prepared by \(action.prepared.organization) (key \(action.prepared.signer.hex.prefix(16))…) at height \(action.prepared.height), \(when)\n"
         if let decided = action.decided {
             out += "  decided by \(decided.organization) (key \(decided.signer.hex.prefix(16))…) at height \(decided.height)\(action.reason.map { ": \($0)" } ?? "")\n"

@@ -5,9 +5,13 @@ import LedgerCore
 
 @Suite struct StatementsBenchmarkTests {
     @Test func benchmark_smallRun_matchesEveryLine() throws {
-        let result = try StatementsBenchmark.run(linesPerSide: 2_000, seed: 3)
+        var heard: [String] = []
+        let result = try StatementsBenchmark.run(linesPerSide: 2_000, seed: 3) { heard.append($0) }
         #expect(result.linesPerSide == 2_000)
         #expect(result.matched == 2_000)
+        // One report for the books' batch (half the items), one for the statement.
+        #expect(heard.count == 2 && heard[0].hasPrefix("2000 of 4000 items posted, 0 matched"), "\(heard)")
+        #expect(heard.last?.hasPrefix("4000 of 4000 items posted, 2000 matched") == true, "\(heard)")
         #expect(result.matchesByRule["reference", default: 0] >= 600)
     }
 

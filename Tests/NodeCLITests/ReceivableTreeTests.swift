@@ -53,5 +53,8 @@ import LedgerCore
         #expect(text.contains("\(id)  offerTransfer  pending\n  piece: V1:1-1000\n  amountMinor: 400\n  recipient: s2\n"), "\(text)")
         #expect(text.contains("prepared by s1 (key \(signer.prefix(16))…) at height 7, 2026-01-01T00:00:00Z"), "\(text)")
         #expect(renderPendingActions([], organization: "s1") == "no actions of s1 await approval\n")
+        // With the voucher's currency known, the amount reads as a decimal of it.
+        let priced = renderPendingActions(answer.actions, organization: "s1", currencies: ["V1": "CNY"])
+        #expect(priced.contains("  piece: V1:1-1000\n  amount: 4.00 CNY\n  recipient: s2\n"), "\(priced)")
     }
 }
