@@ -31,7 +31,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -69,7 +69,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -107,7 +107,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -135,7 +135,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -163,7 +163,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -191,7 +191,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -219,7 +219,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -296,7 +296,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -324,11 +324,20 @@ public enum OpenAPIDocument {
         "summary": "Submit many signed transactions in the canonical binary encoding; one result per transaction.",
         "responses": {
           "200": {
-            "description": "A result per transaction, in order.",
+            "description": "A result per transaction, in order; `Retry-After` comes with it when some are busy.",
             "content": {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/BatchSubmissionAnswer"
+                }
+              }
+            },
+            "headers": {
+              "Retry-After": {
+                "description": "Seconds to wait before sending again.",
+                "schema": {
+                  "type": "integer",
+                  "minimum": 1
                 }
               }
             }
@@ -383,7 +392,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -443,7 +452,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -502,7 +511,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -562,7 +571,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -631,7 +640,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -699,7 +708,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {
@@ -723,9 +732,10 @@ public enum OpenAPIDocument {
             "name": "key",
             "in": "query",
             "required": true,
-            "description": "The state key, in hex.",
+            "description": "The state key, in hex (1 byte at least).",
             "schema": {
-              "$ref": "#/components/schemas/HexBytes"
+              "type": "string",
+              "pattern": "^([0-9a-fA-F]{2})+$"
             }
           }
         ]
@@ -757,7 +767,7 @@ public enum OpenAPIDocument {
             }
           },
           "500": {
-            "description": "The node could not read its own storage; the node's log and metrics say more.",
+            "description": "The node could not read its storage or encode its answer; its log and metrics say more.",
             "content": {
               "application/json": {
                 "schema": {

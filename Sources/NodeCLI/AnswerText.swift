@@ -50,8 +50,20 @@ enum AnswerText {
         case .array(let items):
             return ["\(indent)\(name) (\(items.count)):"] + listLines(items, indent: indent + "  ", currency: currency)
         default:
-            return ["\(indent)\(name): \(scalar(member, name: name, currency: currency))"]
+            return ["\(indent)\(label(name, of: member, currency: currency)): \(scalar(member, name: name, currency: currency))"]
         }
+    }
+
+    /// A member's name as shown: `amountMinor` reads `amount` once its value is shown as a decimal.
+    private static func label(_ name: String, of value: JSONValue, currency: String?) -> String {
+        guard name.hasSuffix("Minor"), name.count > "Minor".count, isDecimalAmount(name, value, currency: currency) else { return name }
+        return String(name.dropLast("Minor".count))
+    }
+
+    /// Whether `value` of member `name` is shown as a decimal of `currency`.
+    private static func isDecimalAmount(_ name: String, _ value: JSONValue, currency: String?) -> Bool {
+        guard case .integer = value, name == "amount" || name.hasSuffix("Minor"), let currency else { return false }
+        return ISO4217.exponent(of: currency) != nil
     }
 
     /// A list: a table when every item is a record of plain values, else each item under a dash.
@@ -83,12 +95,19 @@ enum AnswerText {
                 return text.count > cellCharactersMax ? String(text.prefix(cellCharactersMax - 1)) + "…" : text
             }
         }
-        let widths = columns.indices.map { column in cells.reduce(columns[column].count) { max($0, $1[column].count) } }
+        // A column whose every value reads as a decimal is headed without `Minor`.
+        let headers = columns.map { name -> String in
+            let decimal = records.allSatisfy { record in
+                record[name].map { isDecimalAmount(name, $0, currency: record["currency"]?.stringValue ?? currency) } ?? true
+            }
+            return decimal && name.hasSuffix("Minor") && name.count > "Minor".count ? String(name.dropLast("Minor".count)) : name
+        }
+        let widths = columns.indices.map { column in cells.reduce(headers[column].count) { max($0, $1[column].count) } }
         func row(_ values: [String]) -> String {
             let padded = zip(values, widths).map { $0.0.padding(toLength: $0.1, withPad: " ", startingAt: 0) }
             return indent + padded.joined(separator: "  ").trimmingTrailingSpaces
         }
-        return [row(columns)] + cells.map(row)
+        return [row(headers)] + cells.map(row)
     }
 
     private static func isScalar(_ value: JSONValue) -> Bool {
@@ -106,7 +125,7 @@ enum AnswerText {
         case .string(let text): return text
         case .integer(let number):
             if name.hasSuffix("Ms"), number >= earliestTimeMs { return isoTime(UInt64(number)) }
-            if name == "amount" || name.hasSuffix("Minor"), let currency, let exponent = ISO4217.exponent(of: currency) {
+            if isDecimalAmount(name, value, currency: currency), let currency, let exponent = ISO4217.exponent(of: currency) {
                 return "\(ISO4217.decimalString(number, exponent: exponent)) \(currency)"
             }
             return String(number)

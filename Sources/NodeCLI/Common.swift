@@ -121,9 +121,14 @@ func parseTimeOption(_ text: String, _ name: String) throws -> UInt64 {
 
 /// Parses a decimal amount a person typed (`1500.00`, `1500`) into minor
 /// units of `currency`: the one way every command reads amounts. `option`
-/// names it in errors; zero is refused unless `allowingZero`.
-func parseAmount(_ text: String, currency: String, option: String = "--amount", allowingZero: Bool = false) throws -> UInt64 {
-    guard let exponent = ISO4217.exponent(of: currency) else { throw CLIError("'\(currency)' is not an ISO 4217 currency code", .badInput) }
+/// names it in errors; zero is refused unless `allowingZero`. A code the
+/// ISO 4217 table does not know is refused, unless `unknownCurrencyExponent`
+/// says how many decimals to read it with.
+func parseAmount(_ text: String, currency: String, option: String = "--amount", allowingZero: Bool = false,
+                 unknownCurrencyExponent: Int? = nil) throws -> UInt64 {
+    guard let exponent = ISO4217.exponent(of: currency) ?? unknownCurrencyExponent else {
+        throw CLIError("'\(currency)' is not an ISO 4217 currency code", .badInput)
+    }
     switch ISO4217.minorUnits(Substring(text), separator: ".", exponent: exponent) {
     case .success(let minor):
         guard minor > 0 || allowingZero else { throw CLIError("\(option) must be positive, got '\(text)'", .badInput) }
@@ -156,14 +161,22 @@ func accountCurrency(_ account: String, bank: String?, options: NodeOptions) asy
     return currency
 }
 
-/// Checks that `text` is a decimal amount before its currency is known (at
-/// most four decimals, the most any currency has): positive, or with
-/// `signed` any sign and zero.
+/// Checks the spelling of a decimal amount before its currency is known:
+/// digits with at most one `.` and at most four decimals (the most any
+/// currency has), positive unless `signed` (which also allows a leading `-`
+/// and zero). Its size is checked once the currency is known.
 func checkDecimalAmount(_ text: String?, option: String, signed: Bool = false) throws {
     guard let text else { return }
-    let magnitude = signed && text.hasPrefix("-") ? String(text.dropFirst()) : text
-    switch ISO4217.minorUnits(Substring(magnitude), separator: ".", exponent: 4) {
-    case .success(let minor): guard signed || minor > 0 else { throw ValidationError("\(option) must be positive, got '\(text)'") }
-    case .failure(let error): throw ValidationError("\(option): \(error.reason)")
+    let magnitude = signed && text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+    let parts = magnitude.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+    let digitsOnly = parts.allSatisfy { $0.allSatisfy { $0.isASCII && $0.isNumber } }
+    guard digitsOnly, parts.contains(where: { !$0.isEmpty }) else {
+        throw ValidationError("\(option): '\(text)' is not a decimal amount (digits, with '.' before the decimals)")
+    }
+    if parts.count == 2, parts[1].reversed().drop(while: { $0 == "0" }).count > 4 {
+        throw ValidationError("\(option): '\(text)' has more decimal places than any currency has")
+    }
+    if !signed, !magnitude.contains(where: { $0 != "0" && $0 != "." }) {
+        throw ValidationError("\(option) must be positive, got '\(text)'")
     }
 }

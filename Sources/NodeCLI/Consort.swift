@@ -400,7 +400,8 @@ struct BlockCommand: ParsableCommand {
                 print("block \(header.height) \(header.hash.hex)")
                 print("  parent      \(header.parentHash.hex)")
                 print("  time        \(isoTime(header.timestampMs))")
-                let proposerName = proposer.map { "\($0.name) of \($0.organization)" } ?? (header.height == 0 ? "none (the genesis block)" : "not a validator of this chain's genesis")
+                let proposerName = header.height == 0 ? "none (the genesis block)"
+                    : proposer.map { "\($0.name) of \($0.organization)" } ?? "not a validator of this chain's genesis"
                 print("  proposer    \(proposerName) (\(header.proposer.hex))")
                 print("  state root  \(block.resultingStateRoot?.hex ?? "") (after this block)")
                 print("  transactions \(block.transactions.count)")

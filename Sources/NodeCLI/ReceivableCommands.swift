@@ -17,9 +17,11 @@ func parsePiece(_ text: String) throws -> ReceivablePieceID {
 }
 
 /// A receivable amount typed as a decimal of `currency` (`6000.00`), in minor
-/// units within what a voucher may carry; `option` names it in errors.
+/// units within what a voucher may carry; `option` names it in errors. The
+/// contract takes any three-letter code; one the ISO 4217 table does not know
+/// is read with two decimals, as ``ReceivableTree/amount(_:_:)`` shows it.
 func parseReceivableAmount(_ text: String, currency: String, option: String, allowingZero: Bool = false) throws -> UInt64 {
-    let minor = try parseAmount(text, currency: currency, option: option, allowingZero: allowingZero)
+    let minor = try parseAmount(text, currency: currency, option: option, allowingZero: allowingZero, unknownCurrencyExponent: 2)
     guard minor <= ReceivablesLimits.amountMax else {
         throw CLIError("\(option) '\(text)' is above the most a voucher may carry, \(ReceivableTree.amount(Int64(ReceivablesLimits.amountMax), currency))", .badInput)
     }
@@ -446,12 +448,25 @@ func voucherID(of action: ReceivableActionsAnswer.Action) -> String? {
     return nil
 }
 
-/// The currency of each voucher the actions name, asked of the node once per voucher.
+/// The currency an action's arguments name themselves (a credit line's, an issuance's).
+func ownCurrency(of action: ReceivableActionsAnswer.Action) -> String? {
+    action.details.first { $0.name == "currency" }?.value
+}
+
+/// The currency of each voucher the actions name without naming their
+/// currency, asked of the node once per voucher. A voucher the node does not
+/// have (an issuance awaiting approval names a voucher not issued yet) is
+/// left out, and its amounts stay in minor units.
 func voucherCurrencies(of actions: [ReceivableActionsAnswer.Action], options: NodeOptions) async throws -> [String: String] {
     var currencies: [String: String] = [:]
-    for voucher in Set(actions.compactMap(voucherID(of:))).sorted() {
-        currencies[voucher] = try await options.client().query(contract: ReceivablesContract.name, "voucher", parameters: ["voucher": voucher],
-                                                               as: ReceivableVoucherAnswer.self).currency
+    let client = try options.client()
+    for voucher in Set(actions.filter { ownCurrency(of: $0) == nil }.compactMap(voucherID(of:))).sorted() {
+        do {
+            currencies[voucher] = try await client.query(contract: ReceivablesContract.name, "voucher", parameters: ["voucher": voucher],
+                                                                   as: ReceivableVoucherAnswer.self).currency
+        } catch {
+            guard error.isNotFound else { throw error }
+        }
     }
     return currencies
 }
@@ -465,7 +480,7 @@ func renderPendingActions(_ actions: [ReceivableActionsAnswer.Action], organizat
     for action in actions {
         let when = Date(timeIntervalSince1970: Double(action.prepared.timeMs) / 1000).formatted(.iso8601)
         out += "\(action.id.hex)  \(action.operation)  \(action.status.rawValue)\n"
-        let currency = voucherID(of: action).flatMap { currencies[$0] }
+        let currency = ownCurrency(of: action) ?? voucherID(of: action).flatMap { currencies[$0] }
         for detail in action.details {
             if detail.name.hasSuffix("Minor"), let currency, let minor = Int64(detail.value) {
                 out += "  \(detail.name.dropLast("Minor".count)): \(ReceivableTree.amount(minor, currency))\n"

@@ -224,7 +224,13 @@ struct StatementCommand: ParsableCommand {
 
         /// The fee tolerance in minor units of the account's currency.
         private var feeToleranceMinor: Int64 {
-            get throws { try parseSignedAmount(feeTolerance, currency: currency, option: "--fee-tolerance") }
+            get throws {
+                let minor = try parseAmount(feeTolerance, currency: currency, option: "--fee-tolerance", allowingZero: true)
+                guard minor <= UInt64(StatementsLimits.feeToleranceMinorMax) else {
+                    throw CLIError("--fee-tolerance '\(feeTolerance)' is above the most a fee may be, \(ISO4217.decimalString(StatementsLimits.feeToleranceMinorMax, exponent: ISO4217.exponent(of: currency) ?? 2)) \(currency)", .badInput)
+                }
+                return Int64(minor)
+            }
         }
 
         func validate() throws {
@@ -273,7 +279,7 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long) var account: String
         @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "The statement id.") var statement: String
-        @Option(name: .long, help: "The closing booked balance as the statement states it, a decimal in the account's currency (e.g. 20.00; negative when overdrawn).") var balance: String
+        @Option(name: .long, parsing: .unconditional, help: "The closing booked balance as the statement states it, a decimal in the account's currency (e.g. 20.00; -250.00 when overdrawn).") var balance: String
 
         func validate() throws {
             try checkDecimalAmount(balance, option: "--balance", signed: true)
@@ -297,7 +303,7 @@ struct StatementCommand: ParsableCommand {
         @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "The statement id.") var statement: String
         @Option(name: .long, help: "Why the balance is disputed.") var reason: String
-        @Option(name: .long, help: "The balance the enterprise's books show, a decimal in the account's currency.") var claimed: String?
+        @Option(name: .long, parsing: .unconditional, help: "The balance the enterprise's books show, a decimal in the account's currency (negative when overdrawn).") var claimed: String?
 
         func validate() throws {
             try checkDecimalAmount(claimed, option: "--claimed", signed: true)
@@ -393,7 +399,7 @@ struct BooksCommand: ParsableCommand {
         @Option(name: .long, help: "The bank holding the account, when several banks hold that account number.") var bank: String?
         @Option(name: .long, help: "Batch id prefix; batches are <id>-1, <id>-2, … (default: the file's name).") var batchId: String?
         @Option(name: .long, help: "Entries per batch (1…10000).") var batchSize: Int = 1000
-        @Option(name: .long, help: "The books' balance before the first entry, a decimal in the entries' currency (only for an account without entries).") var openingBalance: String?
+        @Option(name: .long, parsing: .unconditional, help: "The books' balance before the first entry, a decimal in the entries' currency (negative when overdrawn; only for an account without entries).") var openingBalance: String?
 
         func validate() throws {
             guard (1...StatementsLimits.entriesPerBatchMax).contains(batchSize) else {

@@ -17,6 +17,11 @@ public enum NodeClientError: Error, Equatable, Sendable, CustomStringConvertible
     /// The request could not be put into JSON.
     case badRequest(String)
 
+    /// The node answered 404: what the request names does not exist.
+    public var isNotFound: Bool {
+        if case .api(let status, _, _) = self { status == 404 } else { false }
+    }
+
     public var description: String {
         switch self {
         case .badURL(let url): "'\(url)' is not an http://host:port URL"

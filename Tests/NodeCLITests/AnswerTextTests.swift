@@ -17,7 +17,7 @@ import LedgerCore
             """.utf8))
         let text = AnswerText.render(answer)
         #expect(text == """
-            amountMinor: 12500.50 CNY
+            amount: 12500.50 CNY
             currency: CNY
             history (1):
               - by:
@@ -34,7 +34,7 @@ import LedgerCore
             resolvedAtHeight: -
             retryAfterMs: 1500
             sides (2):
-              amountMinor   side   status    late
+              amount        side   status    late
               12500.50 CNY  payer  sent
               9900.00 CNY   payee  received  yes
             """, "\(text)")

@@ -38,8 +38,13 @@ import Testing
         #expect(parseError(["blacklist", "history", "0"])?.contains("entry id") == true)
         #expect(parseError(["statement", "confirm", "--key", "k", "--account", "A", "--statement", "S", "--balance", "20,00"])?
             .contains("--balance") == true)
-        #expect(parseError(["statement", "dispute", "--key", "k", "--account", "A", "--statement", "S", "--reason", "r", "--claimed", "--5"])?
-            .contains("--claimed") == true)
+        #expect(parseError(["statement", "dispute", "--key", "k", "--account", "A", "--statement", "S", "--reason", "r", "--claimed", "-5.00001"])?
+            .contains("--claimed: '-5.00001' has more decimal places") == true)
+        // A negative balance is typed as it reads.
+        #expect(parseError(["statement", "confirm", "--key", "k", "--account", "A", "--statement", "S", "--balance", "-250.00"]) == nil)
+        #expect(parseError(["books", "import", "b.csv", "--account", "A", "--key", "k", "--opening-balance", "-18.15"]) == nil)
+        // The spelling is checked before the currency is known; the size after.
+        #expect(parseError(["statement", "confirm", "--key", "k", "--account", "A", "--statement", "S", "--balance", "10000000000000.00"]) == nil)
         #expect(parseError(["books", "import", "b.csv", "--account", "A", "--key", "k", "--opening-balance", "1e9"])?
             .contains("--opening-balance") == true)
         #expect(parseError(["statement", "register-account", "--key", "k", "--account", "A", "--enterprise", "e", "--currency", "EUR",

@@ -110,16 +110,28 @@ import ConsortTesting
         for (name, extra) in Self.extraArguments {
             let path = Array(name.split(separator: " ").dropFirst().map(String.init))
             let help = try await Self.offPool { try runCLI(path + ["--help"]) }.output
-            let flattened = help.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             for option in extra where option.hasPrefix("--") {
-                guard let start = flattened.range(of: " \(option) <") ?? flattened.range(of: " \(option) ") else {
+                guard let described = Self.optionHelp(option, in: help) else {
                     Issue.record("\(name) --help does not list \(option)")
                     continue
                 }
-                let described = flattened[start.upperBound...].prefix(260)
                 #expect(described.contains("required") || described.contains("not needed with"), "\(name): \(option) is not marked required: \(described)")
             }
         }
+    }
+
+    /// The help text of one option: its line in OPTIONS and the lines that
+    /// continue it, up to the next option, flattened to single spaces.
+    static func optionHelp(_ option: String, in help: String) -> String? {
+        let lines = help.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let first = lines.firstIndex(where: { $0.hasPrefix("  \(option) ") || $0 == "  \(option)" }) else { return nil }
+        var text = [String(lines[first])]
+        for line in lines[(first + 1)...] {
+            // Continuation lines are indented deeper than the next option's two spaces.
+            guard line.hasPrefix("   ") else { break }
+            text.append(String(line))
+        }
+        return text.joined(separator: " ").split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
     /// Long-running jobs that keep trying to reach the node rather than exit.

@@ -3,7 +3,7 @@ import LedgerCore
 
 /// Point reads and writes of the statements contract's state, keys relative
 /// to its namespace. Execution runs on a transaction's context; tests and the
-/// benchmark run the same code on an in-memory state (`ConsortTesting`).
+/// benchmark run the same code on an in-memory state (``MemoryStatementsState``).
 public protocol StatementsState {
     func get(_ key: [UInt8]) throws(StorageError) -> [UInt8]?
     mutating func put(_ key: [UInt8], _ value: [UInt8])

@@ -26,7 +26,9 @@ public struct MatchingRules: Equatable, Sendable, CanonicalCodable {
     public var problem: String? {
         if dateToleranceDays > 31 { return "dateToleranceDays must be 0 to 31" }
         if !(2...UInt32(StatementsLimits.matchMembersMax)).contains(splitGroupMax) { return "splitGroupMax must be 2 to \(StatementsLimits.matchMembersMax)" }
-        if feeToleranceMinor < 0 || feeToleranceMinor > 1_000_000_000 { return "feeToleranceMinor must be 0 to 1000000000" }
+        if !(0...StatementsLimits.feeToleranceMinorMax).contains(feeToleranceMinor) {
+            return "feeToleranceMinor must be 0 to \(StatementsLimits.feeToleranceMinorMax)"
+        }
         return nil
     }
 

@@ -86,7 +86,7 @@ public struct StatementsContract: BuiltInContract {
             }
             if let value = try integer("dateToleranceDays", 0...31) { defaultRules.dateToleranceDays = UInt32(value) }
             if let value = try integer("splitGroupMax", 2...Int64(StatementsLimits.matchMembersMax)) { defaultRules.splitGroupMax = UInt32(value) }
-            if let value = try integer("feeToleranceMinor", 0...1_000_000_000) { defaultRules.feeToleranceMinor = value }
+            if let value = try integer("feeToleranceMinor", 0...StatementsLimits.feeToleranceMinorMax) { defaultRules.feeToleranceMinor = value }
             if let value = try integer("riskAgeDays", 1...3650) { riskAgeDays = UInt32(value) }
             if let value = members["allowSplit"] {
                 guard let flag = value.boolValue else { throw GenesisError("contracts.statements.allowSplit must be true or false") }
@@ -105,20 +105,22 @@ public struct StatementsContract: BuiltInContract {
     // MARK: Keys
 
     /// Escapes a key part so that `/` inside ids cannot split keys.
-    /// Works on the UTF-8 bytes, so a `/` or `%` is escaped wherever it
-    /// stands, a combining mark after it included.
+    ///
+    /// The escape works on whole characters, as it always has: a `/` or `%`
+    /// that a combining mark joins into one character is left as it is.
+    /// State keys of existing chains depend on this, so it cannot change
+    /// without a protocol version.
     static func part(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "/") }) else { return text }
-        var escaped: [UInt8] = []
-        escaped.reserveCapacity(text.utf8.count + 8)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "%"): escaped.append(contentsOf: [UInt8(ascii: "%"), UInt8(ascii: "2"), UInt8(ascii: "5")])
-            case UInt8(ascii: "/"): escaped.append(contentsOf: [UInt8(ascii: "%"), UInt8(ascii: "2"), UInt8(ascii: "F")])
-            default: escaped.append(byte)
+        var result = ""
+        for character in text {
+            switch character {
+            case "%": result += "%25"
+            case "/": result += "%2F"
+            default: result.append(character)
             }
         }
-        return String(decoding: escaped, as: UTF8.self)
+        return result
     }
 
     /// An account is keyed by its number and the bank that holds it, so that

@@ -14,6 +14,8 @@ public enum StatementsLimits {
     /// The largest magnitude of any amount or balance, in minor units (10^15),
     /// so that sums of many items stay far from `Int64` overflow.
     public static let amountMinorMax: Int64 = 1_000_000_000_000_000
+    /// The largest bank fee an account's matching rules may tolerate, in minor units.
+    public static let feeToleranceMinorMax: Int64 = 1_000_000_000
     /// The amounts and balances the contract takes: ±``amountMinorMax``.
     public static let amountMinorRange: ClosedRange<Int64> = -amountMinorMax...amountMinorMax
     /// The longest identifier once escaped for use in a state key.

@@ -561,8 +561,8 @@ public final class ConsortNode: NodeBackend, PeerNetworkDelegate, @unchecked Sen
         }
         if logNow {
             let name = genesis.validators.index(of: peer).map { genesis.validators.validators[$0].name } ?? peer.hex
-            logger.notice("catching up", metadata: ["height": "\(ledger.head.height)", "target": "\(to)", "remaining": "\(to - min(to, ledger.head.height))",
-                                                    "from": "\(name)"])
+            let height = ledger.head.height
+            logger.notice("catching up", metadata: ["height": "\(height)", "target": "\(to)", "remaining": "\(to - min(to, height))", "from": "\(name)"])
         }
         network.send(.syncRequest(fromHeight: from, count: count), to: peer)
     }
