@@ -56,8 +56,12 @@ enum AnswerText {
 
     /// A member's name as shown: `amountMinor` reads `amount` once its value is shown as a decimal.
     private static func label(_ name: String, of value: JSONValue, currency: String?) -> String {
-        guard name.hasSuffix("Minor"), name.count > "Minor".count, isDecimalAmount(name, value, currency: currency) else { return name }
-        return String(name.dropLast("Minor".count))
+        isDecimalAmount(name, value, currency: currency) ? withoutMinor(name) : name
+    }
+
+    /// `amountMinor` → `amount`; other names as they are.
+    static func withoutMinor(_ name: String) -> String {
+        name.hasSuffix("Minor") && name.count > "Minor".count ? String(name.dropLast("Minor".count)) : name
     }
 
     /// Whether `value` of member `name` is shown as a decimal of `currency`.
@@ -100,7 +104,7 @@ enum AnswerText {
             let decimal = records.allSatisfy { record in
                 record[name].map { isDecimalAmount(name, $0, currency: record["currency"]?.stringValue ?? currency) } ?? true
             }
-            return decimal && name.hasSuffix("Minor") && name.count > "Minor".count ? String(name.dropLast("Minor".count)) : name
+            return decimal ? withoutMinor(name) : name
         }
         let widths = columns.indices.map { column in cells.reduce(headers[column].count) { max($0, $1[column].count) } }
         func row(_ values: [String]) -> String {

@@ -69,7 +69,7 @@ struct CLIError: Error, CustomStringConvertible {
         switch error {
         case .badURL: CLIError(error.description, .badInput)
         case .unreachable, .timedOut: unreachable(error.description)
-        case .api(let status, _, _) where status == 404: CLIError(error.description, .notFound)
+        case _ where error.isNotFound: CLIError(error.description, .notFound)
         case .api(let status, _, _) where status == 400 || status == 422: CLIError(error.description, .badInput)
         default: CLIError(error.description, .failed)
         }

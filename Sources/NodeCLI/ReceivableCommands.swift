@@ -32,9 +32,13 @@ func parseReceivableAmount(_ text: String, currency: String, option: String, all
 /// which the node is asked for; the whole piece when no amount is given.
 func pieceAmount(_ amount: String?, of piece: ReceivablePieceID, options: NodeOptions) async throws -> UInt64 {
     guard let amount else { return piece.amount }
-    let voucher = try await options.client().query(contract: ReceivablesContract.name, "voucher", parameters: ["voucher": piece.voucherID],
-                                                   as: ReceivableVoucherAnswer.self)
-    return try parseReceivableAmount(amount, currency: voucher.currency, option: "--amount")
+    let currency = try await voucherCurrency(piece.voucherID, client: try options.client())
+    return try parseReceivableAmount(amount, currency: currency, option: "--amount")
+}
+
+/// The currency of a voucher, asked of the node.
+func voucherCurrency(_ voucher: String, client: NodeClient) async throws(NodeClientError) -> String {
+    try await client.query(contract: ReceivablesContract.name, "voucher", parameters: ["voucher": voucher], as: ReceivableVoucherAnswer.self).currency
 }
 
 /// Parses a calendar date YYYY-MM-DD.
@@ -462,8 +466,7 @@ func voucherCurrencies(of actions: [ReceivableActionsAnswer.Action], options: No
     let client = try options.client()
     for voucher in Set(actions.filter { ownCurrency(of: $0) == nil }.compactMap(voucherID(of:))).sorted() {
         do {
-            currencies[voucher] = try await client.query(contract: ReceivablesContract.name, "voucher", parameters: ["voucher": voucher],
-                                                                   as: ReceivableVoucherAnswer.self).currency
+            currencies[voucher] = try await voucherCurrency(voucher, client: client)
         } catch {
             guard error.isNotFound else { throw error }
         }
@@ -483,7 +486,7 @@ func renderPendingActions(_ actions: [ReceivableActionsAnswer.Action], organizat
         let currency = ownCurrency(of: action) ?? voucherID(of: action).flatMap { currencies[$0] }
         for detail in action.details {
             if detail.name.hasSuffix("Minor"), let currency, let minor = Int64(detail.value) {
-                out += "  \(detail.name.dropLast("Minor".count)): \(ReceivableTree.amount(minor, currency))\n"
+                out += "  \(AnswerText.withoutMinor(detail.name)): \(ReceivableTree.amount(minor, currency))\n"
             } else {
                 out += "  \(detail.name): \(detail.value)\n"
             }

@@ -58,7 +58,6 @@ import LedgerCore
             }
             for id: UInt64 in [0, 1, 42, 9_999_999_999_999_999, 10_000_000_000_000_000, UInt64.max] {
                 #expect(index.matchKey(id) == StatementsContract.matchKey(account, id))
-                #expect(StatementsContract.padded(id) == String(repeating: "0", count: max(0, 16 - String(id).count)) + String(id))
             }
         }
     }

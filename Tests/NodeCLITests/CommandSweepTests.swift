@@ -9,7 +9,7 @@ import ConsortTesting
 /// requires, says it cannot reach a node that is not there and exits 3 (a
 /// long-running job keeps retrying and says so).
 ///
-/// The children are awaited off the cooperative pool (``offPool(_:)``) and
+/// The children are awaited off the cooperative pool (`offPool`) and
 /// run one at a time (the suite is serialized and walks the help once), so
 /// that in-process API servers of tests running beside these keep answering.
 @Suite(.serialized) struct CommandSweepTests {
@@ -48,15 +48,8 @@ import ConsortTesting
         return found
     }
 
-    /// Runs `body` on a thread of its own rather than one of the cooperative pool's few.
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
-    }
-
     @Test func everyCommandHasHelp_andRefusesAnUnknownOption() async throws {
-        let commands = try await Self.offPool { try Self.commands() }
+        let commands = try await offPool { try Self.commands() }
         let leaves = commands.filter { Self.subcommands($0.help).isEmpty }
         #expect(leaves.count >= 60, "found \(leaves.map(\.name))")
         for command in commands {
@@ -64,7 +57,7 @@ import ConsortTesting
             #expect(command.help.contains("USAGE: \(command.name)"), "\(command.name): usage does not name the command")
         }
         for command in leaves {
-            let refused = try await Self.offPool { try runCLI(command.path + ["--no-such-option"]) }
+            let refused = try await offPool { try runCLI(command.path + ["--no-such-option"]) }
             #expect(refused.status == 2, "\(command.name) --no-such-option exited \(refused.status)")
             #expect(refused.error.contains("Error:") && refused.error.contains("\(command.name) --help"),
                     "\(command.name): the error does not point to the help: \(refused.error)")
@@ -109,7 +102,7 @@ import ConsortTesting
     @Test func whatACommandNeedsBeyondItsUsage_isMarkedRequiredInItsHelp() async throws {
         for (name, extra) in Self.extraArguments {
             let path = Array(name.split(separator: " ").dropFirst().map(String.init))
-            let help = try await Self.offPool { try runCLI(path + ["--help"]) }.output
+            let help = try await offPool { try runCLI(path + ["--help"]) }.output
             for option in extra where option.hasPrefix("--") {
                 guard let described = Self.optionHelp(option, in: help) else {
                     Issue.record("\(name) --help does not list \(option)")
@@ -173,23 +166,23 @@ import ConsortTesting
     @Test func everyCommandThatTalksToANode_saysItCannotReachIt_andExits3() async throws {
         let files = try TemporaryFolder()
         let keyPath = files.path + "/member.key"
-        #expect(try await Self.offPool { try runCLI(["keys", "generate", "--out", keyPath]) }.status == 0)
+        #expect(try await offPool { try runCLI(["keys", "generate", "--out", keyPath]) }.status == 0)
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("ContractsTests/Fixtures/Statements/mt940/plain.sta")
         try FileManager.default.copyItem(atPath: fixtures.path, toPath: files.path + "/statement.sta")
         try Data("entry_id,date,amount,currency\nE1,2027-01-01,10.00,EUR\n".utf8).write(to: URL(fileURLWithPath: files.path + "/books.csv"))
         let absent = "http://127.0.0.1:\(try freeLoopbackPort())"
-        let talking = try await Self.offPool { try Self.commands() }.filter { Self.subcommands($0.help).isEmpty && $0.help.contains("--node <node>") }
+        let talking = try await offPool { try Self.commands() }.filter { Self.subcommands($0.help).isEmpty && $0.help.contains("--node <node>") }
         #expect(talking.count >= 50)
         for command in talking {
             let arguments = command.path + Self.requiredArguments(of: command, files: files) + ["--node", absent]
             if Self.retryingJobs.contains(command.name) {
-                let output = try await Self.offPool { try Self.runBriefly(arguments, seconds: 3) }
+                let output = try await offPool { try Self.runBriefly(arguments, seconds: 3) }
                 #expect(output.running, "\(command.name) gave up on an absent node: \(output.text)")
                 #expect(output.text.contains("cannot reach the node") && output.text.contains("retrying"), "\(command.name): \(output.text)")
                 continue
             }
-            let result = try await Self.offPool { try runCLI(arguments) }
+            let result = try await offPool { try runCLI(arguments) }
             #expect(result.status == 3, "\(command.name) \(arguments.dropFirst(command.path.count).joined(separator: " ")) exited \(result.status): \(result.error)")
             #expect(result.error.contains("cannot reach the node") && result.error.contains("--node"), "\(command.name): \(result.error)")
         }

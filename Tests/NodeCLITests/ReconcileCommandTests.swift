@@ -252,8 +252,14 @@ func parseError(_ arguments: [String]) -> String? {
 
 /// Runs the binary off the cooperative pool, so that an in-process API server keeps serving meanwhile.
 func runConsortAsync(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+    try await offPool { try runConsort(arguments) }
+}
+
+/// Runs `body` on a thread of its own rather than one of the cooperative
+/// pool's few, so that waiting for a child does not stall in-process servers.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try runConsort(arguments) }) }
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }
 

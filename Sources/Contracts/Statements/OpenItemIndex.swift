@@ -78,8 +78,8 @@ public struct OpenItemIndex<State: StatementsState> {
     public let account: String
 
     /// `ix/<account>/bank/` and `ix/<account>/book/`, built once.
-    private let bankSidePrefix: [UInt8]
-    private let bookSidePrefix: [UInt8]
+    private let bankPrefix: [UInt8]
+    private let bookPrefix: [UInt8]
     /// The prefixes of the account's line, book entry and match records,
     /// built once: posting writes one or more of them for every item.
     private let lineRecordPrefix: [UInt8]
@@ -95,11 +95,7 @@ public struct OpenItemIndex<State: StatementsState> {
     /// index, which keeps this in step; it is emptied (after writing what
     /// changed) when it would exceed ``StatementsLimits/cachedAmountDaysMax``
     /// keys or ``StatementsLimits/cachedAmountGroupBytesMax`` bytes.
-    /// Kept by amount first and day second: the lookups of one arrival
-    /// (its day and the days around it) stay within one small table.
-    private var groupsCache: [AmountKey: [Int32: CachedGroups]] = [:]
-    /// Amount days held by ``groupsCache``.
-    private var cachedDays = 0
+    private var groupsCache: [AmountDay: CachedGroups] = [:]
     /// Bytes held by ``groupsCache``, as ``CachedGroups/bytes`` counts them.
     private var cachedBytes = 0
     /// The cache's limits; the ``StatementsLimits`` ones unless a test asks for smaller.
@@ -120,8 +116,8 @@ public struct OpenItemIndex<State: StatementsState> {
         self.cachedAmountDaysMax = cachedAmountDaysMax
         self.cachedGroupBytesMax = cachedGroupBytesMax
         let scope = StatementsContract.part(account)
-        bankSidePrefix = stateKey("ix", scope, "bank", "")
-        bookSidePrefix = stateKey("ix", scope, "book", "")
+        bankPrefix = stateKey("ix", scope, "bank", "")
+        bookPrefix = stateKey("ix", scope, "book", "")
         lineRecordPrefix = StatementsContract.linePrefix(account)
         bookRecordPrefix = StatementsContract.bookPrefix(account)
         matchRecordPrefix = StatementsContract.matchPrefix(account)
@@ -132,13 +128,13 @@ public struct OpenItemIndex<State: StatementsState> {
     /// ``StatementsContract/bookKey(_:_:)`` of this account.
     func bookKey(_ itemID: String) -> [UInt8] { bookRecordPrefix + itemID.utf8 }
     /// ``StatementsContract/matchKey(_:_:)`` of this account.
-    func matchKey(_ id: UInt64) -> [UInt8] { matchRecordPrefix + StatementsContract.paddedDigits(id) }
+    func matchKey(_ id: UInt64) -> [UInt8] { matchRecordPrefix + StatementsContract.padded(id).utf8 }
 
     // MARK: Keys
 
     /// `<side prefix><tag>/`, with room for what follows.
     private func sideKey(_ side: MatchSide, _ tag: UInt8) -> [UInt8] {
-        var key = side == .bank ? bankSidePrefix : bookSidePrefix
+        var key = side == .bank ? bankPrefix : bookPrefix
         key.reserveCapacity(key.count + 64)
         key.append(tag)
         key.append(UInt8(ascii: "/"))
@@ -262,25 +258,18 @@ public struct OpenItemIndex<State: StatementsState> {
     /// Writes go out in key order, so that nothing downstream can depend on
     /// the dictionary's order, which differs from process to process.
     public mutating func flush() {
-        var changed: [(key: [UInt8], groups: AmountGroups?)] = []
-        var amounts = groupsCache.startIndex
-        while amounts != groupsCache.endIndex {
-            let amount = groupsCache.keys[amounts]
-            var days = groupsCache.values[amounts].startIndex
-            while days != groupsCache.values[amounts].endIndex {
-                if groupsCache.values[amounts].values[days].changed {
-                    let day = groupsCache.values[amounts].keys[days]
-                    changed.append((groupsKey(amount.side, amount.currency, amount.amountMinor, day), groupsCache.values[amounts].values[days].groups))
-                    groupsCache.values[amounts].values[days].changed = false
-                }
-                groupsCache.values[amounts].formIndex(after: &days)
+        var changed: [(key: [UInt8], amountDay: AmountDay)] = []
+        var position = groupsCache.startIndex
+        while position != groupsCache.endIndex {
+            if groupsCache.values[position].changed {
+                let amountDay = groupsCache.keys[position]
+                changed.append((groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day), amountDay))
+                groupsCache.values[position].changed = false
             }
-            groupsCache.formIndex(after: &amounts)
+            groupsCache.formIndex(after: &position)
         }
         changed.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        for entry in changed {
-            if let groups = entry.groups { state.putRecord(entry.key, groups) } else { state.delete(entry.key) }
-        }
+        for entry in changed { write(groupsCache[entry.amountDay]?.groups, at: entry.amountDay) }
     }
 
     /// The state with everything the index holds written to it (``flush()``
@@ -290,9 +279,14 @@ public struct OpenItemIndex<State: StatementsState> {
         return state
     }
 
+    private mutating func write(_ groups: AmountGroups?, at amountDay: AmountDay) {
+        let key = groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day)
+        if let groups { state.putRecord(key, groups) } else { state.delete(key) }
+    }
+
     /// The amount groups of `amountDay`, from the cache when they were read or written before.
     private mutating func loadGroups(_ amountDay: AmountDay) throws(StorageError) -> AmountGroups? {
-        if let cached = groupsCache[amountDay.amount]?[amountDay.day] { return cached.groups }
+        if let cached = groupsCache[amountDay] { return cached.groups }
         let groups = try state.record(AmountGroups.self, groupsKey(amountDay.side, amountDay.currency, amountDay.amountMinor, amountDay.day))
         remember(groups, at: amountDay)
         return groups
@@ -300,21 +294,18 @@ public struct OpenItemIndex<State: StatementsState> {
 
     /// Caches `groups` for `amountDay`; `changed`: they differ from what state holds.
     private mutating func remember(_ groups: AmountGroups?, at amountDay: AmountDay, changed: Bool = false) {
-        let previous = groupsCache[amountDay.amount]?[amountDay.day]
+        let previous = groupsCache[amountDay]
         let entry = CachedGroups(groups: groups, changed: changed || previous?.changed == true)
-        let tooManyDays = previous == nil && cachedDays >= cachedAmountDaysMax
+        let tooManyDays = previous == nil && groupsCache.count >= cachedAmountDaysMax
         if tooManyDays || cachedBytes - (previous?.bytes ?? 0) + entry.bytes > cachedGroupBytesMax {
             flush()
             groupsCache.removeAll(keepingCapacity: true)
             cachedBytes = 0
-            cachedDays = 0
-        } else if let previous {
-            cachedBytes -= previous.bytes
-            cachedDays -= 1
+        } else {
+            cachedBytes -= previous?.bytes ?? 0
         }
-        groupsCache[amountDay.amount, default: [:]][amountDay.day] = entry
+        groupsCache[amountDay] = entry
         cachedBytes += entry.bytes
-        cachedDays += 1
     }
 
     // MARK: Changes
@@ -378,25 +369,17 @@ public struct OpenItemIndex<State: StatementsState> {
 }
 
 /// One side's items of one currency, amount and day: what a groups key names.
-struct AmountDay {
+struct AmountDay: Hashable {
     var side: MatchSide
     var currency: String
     var amountMinor: Int64
     var day: Int32
 
-    var amount: AmountKey { AmountKey(side: side, currency: currency, amountMinor: amountMinor) }
-}
-
-/// One side's items of one currency and amount, on any day.
-struct AmountKey: Hashable {
-    var side: MatchSide
-    var currency: String
-    var amountMinor: Int64
-
     /// Hashes the numbers only: an account's items share one currency, so
     /// hashing its text would only cost time; equality still compares it.
     func hash(into hasher: inout Hasher) {
         hasher.combine(amountMinor)
+        hasher.combine(day)
         hasher.combine(side)
     }
 }

@@ -141,20 +141,9 @@ public struct StatementsContract: BuiltInContract {
     static func confirmationKey(_ account: String, _ id: String) -> [UInt8] { stateKey("conf", part(account), part(id)) }
     static func confirmationPrefix(_ account: String) -> [UInt8] { stateKey("conf", part(account), "") }
 
-    static func padded(_ value: UInt64) -> String { String(decoding: paddedDigits(value), as: UTF8.self) }
-
-    /// `value` in decimal, zero-padded to 16 digits (more when it needs them), so that match keys sort by number.
-    static func paddedDigits(_ value: UInt64) -> [UInt8] {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
-        var rest = value
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        while digits.count < 16 { digits.append(UInt8(ascii: "0")) }
-        digits.reverse()
-        return digits
+    static func padded(_ value: UInt64) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, 16 - text.count)) + text
     }
 
     // MARK: Execution
